@@ -1,0 +1,206 @@
+/**
+ * Code Rollback activities (runbook §4). Side effects only; the workflow decides the order. In plan mode the
+ * read-only git commands still run (so the plan shows the real range and the exact argv), and nothing that
+ * changes the repository or builds it is done.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { z } from 'zod';
+import {
+  BuildInputSchema,
+  ROLLBACK_FAILURES,
+  RollbackRangeInputSchema,
+  type BuildInputRaw,
+  type RollbackRangeInputRaw,
+} from '../src/config/rollback.js';
+import { RollbackError, checkWorkTree, inspectRollback, rangeText, revertRange as revertRangeOnHost, runBuild, type RollbackInspection } from '../src/host/git.js';
+import type { Action, Evidence, StepOutcome } from '../src/runbook/evidence.js';
+import { redact } from '../src/runbook/redact.js';
+import type { StepId } from '../src/runbook/steps.js';
+
+function evidence(step: StepId, verdict: Evidence['verdict'], summary: string, actions: Action[], details?: Record<string, unknown>): Evidence {
+  return { step, at: new Date().toISOString(), verdict, summary, actions, details: details && redact(details) };
+}
+
+function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const message = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+    throw ApplicationFailure.create({ message: `invalid rollback input: ${message}`, type: ROLLBACK_FAILURES.invalidInput, nonRetryable: true });
+  }
+  return parsed.data;
+}
+
+/** Maps the host's typed errors onto Temporal failures whose type the workflow decides on. */
+function toFailure(err: unknown): unknown {
+  if (err instanceof RollbackError) {
+    return ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: !err.retryable, details: [redact(err.details)] });
+  }
+  return err;
+}
+
+async function translated<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toFailure(err);
+  }
+}
+
+/** The activity context when running in a worker; undefined in plain calls (unit tests, scripts). */
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+const short = (sha: string) => sha.slice(0, 12);
+
+function rangeDetails(i: RollbackInspection): Record<string, unknown> {
+  return {
+    repoPath: i.repoPath,
+    head: i.head,
+    branch: i.branch,
+    from: i.from,
+    to: i.to,
+    fromIsRoot: i.fromIsRoot,
+    commits: i.commits,
+    state: i.state,
+    revertedBy: i.revertedBy,
+    status: i.status,
+  };
+}
+
+/** rollback.1: the repository is the right one and the range can be reverted (read-only, also in plan mode). */
+export async function validateRollbackRange(input: RollbackRangeInputRaw): Promise<StepOutcome<RollbackInspection>> {
+  const parsed = parseInput(RollbackRangeInputSchema, input);
+  return translated(async () => {
+    const inspection = await inspectRollback(parsed);
+    const range = rangeText(inspection.from, inspection.to, inspection.fromIsRoot);
+    const summary =
+      inspection.state === 'already-reverted'
+        ? `The range ${range} (${inspection.commits.length} commit(s)) is already reverted on HEAD ${short(inspection.head)}; nothing to revert.`
+        : `The range ${range} (${inspection.commits.length} commit(s)) is in the history of HEAD ${short(inspection.head)}${inspection.branch ? ` on ${inspection.branch}` : ' (detached)'}; the tree is clean.`;
+    const actions: Action[] = [
+      { kind: 'command', argv: ['git', 'rev-parse', '--show-toplevel'], cwd: inspection.repoPath },
+      { kind: 'command', argv: ['git', 'rev-parse', '--verify', '--quiet', `${parsed.from}^{commit}`], cwd: inspection.repoPath },
+      { kind: 'command', argv: ['git', 'rev-parse', '--verify', '--quiet', `${parsed.to}^{commit}`], cwd: inspection.repoPath },
+      { kind: 'command', argv: ['git', 'merge-base', '--is-ancestor', inspection.from, inspection.to], cwd: inspection.repoPath },
+      { kind: 'command', argv: ['git', 'merge-base', '--is-ancestor', inspection.to, 'HEAD'], cwd: inspection.repoPath },
+      { kind: 'command', argv: ['git', 'status', '--porcelain=v1', '--untracked-files=all'], cwd: inspection.repoPath },
+    ];
+    return { value: inspection, evidence: evidence('rollback.1', 'ok', summary, actions, rangeDetails(inspection)) };
+  });
+}
+
+export type RevertOutcome = 'reverted' | 'already-reverted' | 'planned';
+
+export interface RevertValue {
+  outcome: RevertOutcome;
+  headBefore: string;
+  headAfter: string;
+  /** Commits created by this run, oldest first. */
+  revertCommits: string[];
+  /** The reverted range, newest first. */
+  commits: Array<{ sha: string; subject: string }>;
+}
+
+/**
+ * rollback.2: `git revert --no-edit <from>^..<to>`. Idempotent: a range already reverted by an earlier run
+ * (recognised from the revert commits' own messages, see findLiveReverts) gives 'already-reverted' and no new
+ * commit. A conflict aborts the revert, proves the repository is unchanged and fails with RevertConflict.
+ */
+export async function revertRange(input: RollbackRangeInputRaw): Promise<StepOutcome<RevertValue>> {
+  const parsed = parseInput(RollbackRangeInputSchema, input);
+  return translated(async () => {
+    if (parsed.plan) {
+      const inspection = await inspectRollback(parsed);
+      const action: Action = { kind: 'command', argv: inspection.revertArgv, cwd: inspection.repoPath };
+      const already = inspection.state === 'already-reverted';
+      return {
+        value: { outcome: 'planned', headBefore: inspection.head, headAfter: inspection.head, revertCommits: [], commits: inspection.commits },
+        evidence: evidence(
+          'rollback.2',
+          'planned',
+          already
+            ? `The range is already reverted on HEAD ${short(inspection.head)}; the revert would create no commit.`
+            : `Would run ${inspection.revertArgv.join(' ')} in ${inspection.repoPath}, creating ${inspection.commits.length} revert commit(s) on ${short(inspection.head)}.`,
+          already ? [] : [action],
+          rangeDetails(inspection),
+        ),
+      };
+    }
+    const result = await revertRangeOnHost(parsed);
+    const { inspection } = result;
+    const action: Action = { kind: 'command', argv: inspection.revertArgv, cwd: inspection.repoPath };
+    const summary =
+      result.outcome === 'already-reverted'
+        ? `The range ${rangeText(inspection.from, inspection.to, inspection.fromIsRoot)} was already reverted by an earlier run; no new commit (HEAD ${short(result.headAfter)}).`
+        : `Reverted ${inspection.commits.length} commit(s): HEAD ${short(result.headBefore)} → ${short(result.headAfter)}.`;
+    return {
+      value: { outcome: result.outcome, headBefore: result.headBefore, headAfter: result.headAfter, revertCommits: result.revertCommits, commits: inspection.commits },
+      evidence: evidence('rollback.2', 'ok', summary, result.outcome === 'already-reverted' ? [] : [action], {
+        outcome: result.outcome,
+        headBefore: result.headBefore,
+        headAfter: result.headAfter,
+        revertCommits: result.revertCommits,
+        revertedBy: inspection.revertedBy,
+        output: result.output,
+      }),
+    };
+  });
+}
+
+export interface BuildValue {
+  outcome: 'built' | 'planned';
+  exitCode: number | null;
+  durationMs: number;
+}
+
+/** rollback.3: the repository builds cleanly (`go build ./...` by default, exit code 0 required). */
+export async function buildRepository(input: BuildInputRaw): Promise<StepOutcome<BuildValue>> {
+  const parsed = parseInput(BuildInputSchema, input);
+  return translated(async () => {
+    await checkWorkTree(parsed.repoPath);
+    const action: Action = {
+      kind: 'command',
+      argv: parsed.buildCommand,
+      cwd: parsed.repoPath,
+      timeoutMs: parsed.buildTimeoutMs,
+      ...(Object.keys(parsed.buildEnv).length ? { env: parsed.buildEnv } : {}),
+    };
+    if (parsed.plan) {
+      return {
+        value: { outcome: 'planned', exitCode: null, durationMs: 0 },
+        evidence: evidence('rollback.3', 'planned', `Would run ${parsed.buildCommand.join(' ')} in ${parsed.repoPath} and require exit code 0.`, [action]),
+      };
+    }
+    const ctx = activityContext();
+    // Long builds heartbeat so a worker crash is noticed by the heartbeat timeout rather than the whole timeout.
+    const beat = ctx ? setInterval(() => ctx.heartbeat({ building: parsed.buildCommand.join(' ') }), 10_000) : undefined;
+    try {
+      const build = await runBuild({
+        repoPath: parsed.repoPath,
+        argv: parsed.buildCommand,
+        env: parsed.buildEnv,
+        timeoutMs: parsed.buildTimeoutMs,
+        signal: ctx?.cancellationSignal,
+      });
+      const wroteFiles = build.statusAfter.length > 0;
+      return {
+        value: { outcome: 'built', exitCode: build.exitCode, durationMs: build.durationMs },
+        evidence: evidence(
+          'rollback.3',
+          'ok',
+          `${build.argv.join(' ')} exited 0 in ${Math.round(build.durationMs / 100) / 10} s${wroteFiles ? ' (it left files in the work tree, see statusAfter)' : ''}.`,
+          [action],
+          { exitCode: build.exitCode, durationMs: build.durationMs, outputTail: build.outputTail, statusAfter: build.statusAfter },
+        ),
+      };
+    } finally {
+      if (beat) clearInterval(beat);
+    }
+  });
+}

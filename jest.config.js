@@ -1,0 +1,27 @@
+// Three projects, so a run starts only the servers its tests need:
+//  - unit:      no server (schemas, emulator, host actions against real files and processes)
+//  - workflows: the real time-skipping test server, one per test file (48 h timers at their real values)
+//  - e2e:       one real Temporal dev server for the whole run (globalSetup), plus real processes
+// ts-jest transpiles only (isolatedModules); `npm test` type-checks the whole tree with tsc first.
+const common = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
+};
+
+export default {
+  testTimeout: 120_000,
+  maxWorkers: 1,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'workflows', testMatch: ['<rootDir>/test/workflows/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
+  ],
+};

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a machine that has never seen it: npm packages (when node_modules is
+# missing or older than package-lock.json) and the Temporal binaries (cached per machine, see
+# install-temporal.sh). Idempotent and quiet when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stamp=node_modules/.pulse-runbooks-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "[ensure-deps] installing npm packages (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+
+bash scripts/install-temporal.sh all

@@ -1,0 +1,63 @@
+/** What every CLI command shares: settings from flags + env + config file, and the Temporal client. */
+import type { Command } from 'commander';
+import { connectClient } from '../client.js';
+import { loadConfigFile, resolvePulseTarget, resolveTemporalSettings, ConfigError, type ConfigFile } from '../config/load.js';
+import type { PulseTarget } from '../config/pulse-target.js';
+import type { TemporalSettings } from '../config/temporal.js';
+import type { Client } from '@temporalio/client';
+
+/** The embedded dev server's address, used when TEMPORAL_ADDRESS is not set. */
+export const EMBEDDED_ADDRESS = '127.0.0.1:7233';
+export const EMBEDDED_UI = 'http://127.0.0.1:8233';
+
+export interface GlobalFlags {
+  config?: string;
+  temporalAddress?: string;
+  namespace?: string;
+  taskQueue?: string;
+}
+
+export function addGlobalFlags(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'JSON config file (or PULSE_RUNBOOKS_CONFIG)')
+    .option('--temporal-address <host:port>', 'Temporal frontend (or TEMPORAL_ADDRESS); default: the embedded dev server')
+    .option('--namespace <name>', 'Temporal namespace (or TEMPORAL_NAMESPACE)')
+    .option('--task-queue <name>', 'task queue (or TEMPORAL_TASK_QUEUE)');
+}
+
+export function addPulseFlags(cmd: Command): Command {
+  return cmd
+    .option('--pulse-url <url>', 'Pulse base URL, e.g. http://pulse:7655 (or PULSE_URL)')
+    .option('--token-env <name>', 'name of the env var that holds the Pulse API token (default PULSE_TOKEN when set)')
+    .option('--token-file <path>', 'file that holds the Pulse API token');
+}
+
+export interface Settings {
+  file?: ConfigFile;
+  temporal: TemporalSettings;
+}
+
+export function loadSettings(flags: GlobalFlags, env = process.env): Settings {
+  const file = loadConfigFile(flags.config, env);
+  return { file, temporal: resolveTemporalSettings(flags, env, file) };
+}
+
+export function requirePulseTarget(flags: { pulseUrl?: string; tokenEnv?: string; tokenFile?: string }, settings: Settings, env = process.env): PulseTarget {
+  const target = resolvePulseTarget(flags, env, settings.file);
+  if (!target) throw new ConfigError('Pulse target --pulse-url / PULSE_URL: required; give the Pulse base URL, e.g. --pulse-url http://pulse:7655');
+  return target;
+}
+
+export async function connect(settings: Settings): Promise<{ client: Client; address: string; uiUrl?: string }> {
+  const address = settings.temporal.address ?? EMBEDDED_ADDRESS;
+  try {
+    const client = await connectClient(address, settings.temporal.namespace);
+    await client.connection.workflowService.getSystemInfo({});
+    return { client, address, uiUrl: settings.temporal.address ? process.env.TEMPORAL_UI_URL : EMBEDDED_UI };
+  } catch (err) {
+    throw new ConfigError(
+      `Temporal at ${address} is not reachable (${(err as Error).message.split('\n')[0]}). ` +
+        (settings.temporal.address ? 'Check TEMPORAL_ADDRESS / --temporal-address.' : 'Start the main job first (`npm start`), or set TEMPORAL_ADDRESS.'),
+    );
+  }
+}

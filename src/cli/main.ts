@@ -1,0 +1,27 @@
+/** The `pulse-runbook` program: one sub-command per procedure or service. */
+import { Command } from 'commander';
+import { ConfigError } from '../config/load.js';
+import { emulatorCommand } from './emulator.js';
+import { killSwitchCommand } from './kill-switch.js';
+import { startCommand } from './start.js';
+import { workerCommand } from './worker.js';
+
+export function buildProgram(): Command {
+  return new Command('pulse-runbook')
+    .description('The Pulse TrueNAS runbook as durable Temporal workflows')
+    .addCommand(startCommand())
+    .addCommand(workerCommand())
+    .addCommand(emulatorCommand())
+    .addCommand(killSwitchCommand());
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    // Bad input is explained, not dumped as a stack trace.
+    const message = err instanceof ConfigError ? err.message : (err as Error).message;
+    process.stderr.write(`pulse-runbook: ${message}\n`);
+    process.exitCode = 2;
+  }
+}

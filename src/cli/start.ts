@@ -1,0 +1,130 @@
+/**
+ * `pulse-runbook start`: the main job. Starts the embedded Temporal dev server (unless TEMPORAL_ADDRESS is set)
+ * and the worker. With no Pulse given, it runs a clearly labelled demo: a Pulse emulator with a fake TrueNAS,
+ * one connection, then the Kill-Switch plan and the Kill-Switch itself, visible in the Web UI.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { Command } from 'commander';
+import { startDevServer, type DevServer } from '../temporal/dev-server.js';
+import { createWorker } from '../worker.js';
+import { resolvePulseTarget } from '../config/load.js';
+import { KillSwitchInputSchema } from '../config/kill-switch.js';
+import { spawnEmulator, type EmulatorProcess } from '../emulator/process.js';
+import { PulseClient } from '../pulse/client.js';
+import { addGlobalFlags, addPulseFlags, EMBEDDED_ADDRESS, EMBEDDED_UI, loadSettings } from './context.js';
+import { connectClient } from '../client.js';
+import { followRun, uiLink } from './follow.js';
+
+const DEMO_TICK_SECONDS = 3;
+const DEMO_STALE_SECONDS = 6;
+
+export function startCommand(): Command {
+  const cmd = new Command('start').description('Run the worker, with an embedded Temporal dev server unless TEMPORAL_ADDRESS is set; a demo when no Pulse is given');
+  addPulseFlags(addGlobalFlags(cmd))
+    .option('--data-dir <dir>', 'where the embedded server keeps its SQLite file', '.data')
+    .option('--once', 'exit after the demo instead of serving (for scripts and CI)')
+    .option('--no-demo', 'do not run the demo when no Pulse is given')
+    .action(async (flags) => {
+      const settings = loadSettings(flags);
+      const log = (line: string) => process.stdout.write(`${line}\n`);
+      let server: DevServer | undefined;
+      let address = settings.temporal.address;
+      let uiUrl = process.env.TEMPORAL_UI_URL;
+      if (!address) {
+        log('Starting the embedded Temporal dev server (state in ' + path.join(flags.dataDir, 'temporal.sqlite') + ') …');
+        server = await startDevServer({
+          port: Number(EMBEDDED_ADDRESS.split(':')[1]),
+          uiPort: Number(new URL(EMBEDDED_UI).port),
+          dbFile: path.resolve(flags.dataDir, 'temporal.sqlite'),
+          logFile: path.resolve(flags.dataDir, 'temporal-server.log'),
+        });
+        address = server.address;
+        uiUrl = server.uiUrl;
+        log(`Temporal ${address} ready; Web UI ${uiUrl}`);
+      }
+      const { worker, connection } = await createWorker({ ...settings.temporal, address });
+      log(`Worker on task queue "${settings.temporal.taskQueue}" (namespace ${settings.temporal.namespace})`);
+      const running = worker.run();
+
+      const pulse = resolvePulseTarget(flags, process.env, settings.file);
+      let emulator: EmulatorProcess | undefined;
+      const shutdown = async () => {
+        worker.shutdown();
+        await running.catch(() => undefined);
+        await connection.close();
+        await emulator?.stop();
+        await server?.stop();
+      };
+      process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
+      process.once('SIGTERM', () => void shutdown().then(() => process.exit(143)));
+
+      if (!pulse && flags.demo !== false) {
+        // The demo TrueNAS key stays in this process: the emulator gets it by env, Pulse by the add call.
+        const demoKey = randomBytes(16).toString('hex');
+        emulator = await spawnEmulator({
+          enableTrueNAS: 'true',
+          tickSeconds: DEMO_TICK_SECONDS,
+          staleSeconds: DEMO_STALE_SECONDS,
+          env: { PULSE_EMULATOR_DEMO_TRUENAS: '1', PULSE_EMULATOR_DEMO_TRUENAS_KEY: demoKey },
+        });
+        const ok = await runDemo(emulator, demoKey, { address, namespace: settings.temporal.namespace, taskQueue: settings.temporal.taskQueue, uiUrl }, log);
+        if (flags.once) {
+          await shutdown();
+          process.exitCode = ok ? 0 : 1;
+          return;
+        }
+        log('\nDemo finished; the worker keeps serving. Ctrl-C to stop.');
+      } else if (pulse) {
+        log(`Pulse target: ${pulse.url}. Start a procedure from another terminal, e.g.\n  npx pulse-runbook kill-switch --pulse-url ${pulse.url} --plan`);
+      }
+      await running;
+    });
+  return cmd;
+}
+
+async function runDemo(
+  emulator: EmulatorProcess,
+  demoKey: string,
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl?: string },
+  log: (line: string) => void,
+): Promise<boolean> {
+  log('\n==================== DEMO (no Pulse given) ====================');
+  log(`This is the Pulse EMULATOR at ${emulator.url}, not a real Pulse, with a fake TrueNAS at ${emulator.truenasUrl}.`);
+  log(`Its poller ticks every ${DEMO_TICK_SECONDS} s and sources go stale after ${DEMO_STALE_SECONDS} s (Pulse: 60 s / 120 s).`);
+  const pulse = await PulseClient.create({ url: emulator.url, timeoutMs: 10_000 });
+  try {
+    // Pulse dials HTTPS whenever `port` is 0, even for an http:// host; plain HTTP needs the port set.
+    const nas = new URL(emulator.truenasUrl!);
+    await pulse.addConnection({ name: 'demo-nas', host: `http://${nas.hostname}`, port: Number(nas.port), apiKey: demoKey, enabled: true });
+    await emulator.control.tick();
+    const resources = await pulse.listTrueNASResources();
+    log(`Added connection demo-nas; the emulator now lists ${resources.resources.length} TrueNAS resource(s).`);
+  } finally {
+    await pulse.close();
+  }
+  const client = await connectClient(temporal.address, temporal.namespace);
+  let ok = true;
+  for (const plan of [true, false]) {
+    const input = KillSwitchInputSchema.parse({
+      pulse: { url: emulator.url },
+      plan,
+      tickSeconds: DEMO_TICK_SECONDS,
+      staleThresholdSeconds: DEMO_STALE_SECONDS * 2,
+      verifyEverySeconds: 1,
+    });
+    const workflowId = `demo-kill-switch-${plan ? 'plan-' : ''}${Date.now()}`;
+    log(`\n--- DEMO: Kill-Switch${plan ? ' PLAN (changes nothing)' : ''} — workflow ${workflowId}`);
+    const link = uiLink(temporal.uiUrl, temporal.namespace, workflowId);
+    if (link) log(`    ${link}`);
+    const handle = await client.workflow.start('killSwitch', { taskQueue: temporal.taskQueue, workflowId, args: [input] });
+    const outcome = await followRun(handle, { json: false, out: process.stdout, pollMs: 500 });
+    if (!outcome.ok) {
+      log(`DEMO Kill-Switch failed: ${outcome.error}`);
+      ok = false;
+    }
+  }
+  await client.connection.close();
+  log(`\n==================== DEMO ${ok ? 'complete' : 'FAILED'} ====================`);
+  return ok;
+}

@@ -1,0 +1,40 @@
+/**
+ * The shapes every procedure shares: what a step would do (Action), and what was observed when it ran
+ * (Evidence). Workflows keep Evidence per runbook step id; plan mode returns Actions instead of acting,
+ * so the plan and the behaviour come from the same code.
+ *
+ * These types are plain JSON: they travel through Temporal payloads and must be deterministic to build.
+ */
+import type { StepId } from './steps.js';
+
+/** One side effect, described exactly enough that a person could perform it by hand. */
+export type Action =
+  | { kind: 'http'; method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; body?: unknown; expect?: string }
+  | { kind: 'command'; argv: string[]; cwd?: string; timeoutMs?: number; env?: Record<string, string> }
+  | { kind: 'file'; op: 'read' | 'write' | 'delete' | 'stat'; path: string; change?: string }
+  | { kind: 'wait'; seconds: number; reason: string }
+  | { kind: 'human'; instruction: string };
+
+export type Verdict = 'ok' | 'failed' | 'skipped' | 'planned' | 'human' | 'inconclusive';
+
+/** What was observed for one runbook step, and when. Always redacted before it is built. */
+export interface Evidence {
+  step: StepId;
+  /** ISO-8601 time of the observation (workflow time when built in a workflow). */
+  at: string;
+  verdict: Verdict;
+  /** One sentence a person can read in the UI or a report. */
+  summary: string;
+  /** The actions taken (or, in plan mode, that would be taken). */
+  actions?: Action[];
+  /** Small structured facts: HTTP status, body excerpt, exit code, file hash, PromQL value. */
+  details?: Record<string, unknown>;
+  /** Where the software follows Pulse rather than the runbook's text (pulse-api.md §8). */
+  deviation?: string;
+}
+
+/** The result every activity returns: what it did (or would do) and what it saw. */
+export interface StepOutcome<T = undefined> {
+  evidence: Evidence;
+  value: T;
+}

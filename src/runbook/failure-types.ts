@@ -1,0 +1,26 @@
+/**
+ * Failure types that activities raise (ApplicationFailure.type) and workflows decide on. Workflows never look
+ * at message text. The non-retryable ones cannot get better by trying again.
+ */
+export const FAILURE_TYPES = {
+  pulseAuth: 'PulseAuthError',
+  pulseForbidden: 'PulseForbiddenError',
+  pulseDisabled: 'PulseDisabledError',
+  pulseNotFound: 'PulseNotFoundError',
+  pulseValidation: 'PulseValidationError',
+  pulseMethodNotAllowed: 'PulseMethodNotAllowed',
+  pulseProtocol: 'PulseProtocolError',
+  pulseUnavailable: 'PulseUnavailableError',
+  connectionsRemain: 'ConnectionsRemain',
+  truenasStillOnline: 'TrueNASStillOnline',
+  tokenUnavailable: 'PulseTokenUnavailable',
+} as const;
+
+export const NON_RETRYABLE_TYPES: readonly string[] = [
+  FAILURE_TYPES.pulseAuth,
+  FAILURE_TYPES.pulseForbidden,
+  FAILURE_TYPES.pulseValidation,
+  FAILURE_TYPES.pulseMethodNotAllowed,
+  FAILURE_TYPES.pulseProtocol,
+  FAILURE_TYPES.tokenUnavailable,
+];

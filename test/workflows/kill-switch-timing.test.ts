@@ -1,0 +1,108 @@
+/**
+ * The Kill-Switch waits exactly as long as the runbook says (60 s tick, then up to 120 s for staleness) and no
+ * longer, on the real time-skipping server. Activities answer with scripted Pulse responses that depend on how
+ * much (skipped) server time has passed since the first call.
+ */
+import { Context } from '@temporalio/activity';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { WorkflowFailedError } from '@temporalio/client';
+import { startTimeSkipping, workflowBundle, uniqueId } from '../support/time-skipping.js';
+import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
+import type { killSwitch } from '../../workflows/kill-switch.js';
+import type * as real from '../../activities/pulse.js';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTimeSkipping();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** Scripted Pulse: two connections; TrueNAS resources go offline `goneAfterSeconds` after the first call. */
+function scriptedPulse(goneAfterSeconds: number | null) {
+  let t0: number | undefined;
+  const calls: string[] = [];
+  const now = () => Context.current().info.currentAttemptScheduledTimestampMs;
+  const elapsed = () => Math.floor((now() - (t0 ??= now())) / 1000);
+  const ev = (step: string) => ({ step, at: new Date(now()).toISOString(), verdict: 'ok', summary: 'scripted' }) as never;
+  const activities: Partial<typeof real> = {
+    async listConnections() {
+      elapsed();
+      calls.push('list');
+      return { value: { ids: ['c1', 'c2'], disabled: false }, evidence: ev('kill-switch.1') };
+    },
+    async deleteConnection({ id }) {
+      calls.push(`delete ${id}`);
+      return { value: { outcome: 'deleted' }, evidence: ev('kill-switch.2') };
+    },
+    async verifyNoConnections() {
+      calls.push(`verify-empty@${elapsed()}`);
+      return { value: { remaining: [] }, evidence: ev('kill-switch.4') };
+    },
+    async checkTrueNASResources() {
+      const s = elapsed();
+      calls.push(`resources@${s}`);
+      const gone = goneAfterSeconds !== null && s >= goneAfterSeconds;
+      return { value: { total: gone ? 0 : 3, online: gone ? 0 : 3, stale: 0, endpoint: '/api/v2/resources' }, evidence: ev('kill-switch.5') };
+    },
+  };
+  return { activities, calls };
+}
+
+async function run(goneAfterSeconds: number | null) {
+  const { activities, calls } = scriptedPulse(goneAfterSeconds);
+  const taskQueue = uniqueId('ks-timing');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+  });
+  const input = KillSwitchInputSchema.parse({ pulse: { url: 'http://pulse.invalid:7655' } });
+  const workflowId = uniqueId('ks');
+  const outcome = await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start<typeof killSwitch>('killSwitch', { taskQueue, workflowId, args: [input] });
+    const result = await handle.result().then((r) => ({ ok: true as const, r }), (e: unknown) => ({ ok: false as const, e }));
+    const desc = await handle.describe();
+    const seconds = (desc.closeTime!.getTime() - desc.startTime.getTime()) / 1000;
+    return { ...result, seconds };
+  });
+  return { outcome, calls };
+}
+
+describe('kill-switch timing with the runbook defaults (60 s tick, 120 s staleness)', () => {
+  it('uses the real defaults', () => {
+    const input = KillSwitchInputSchema.parse({ pulse: { url: 'http://pulse:7655' } });
+    expect(input.tickSeconds).toBe(60);
+    expect(input.staleThresholdSeconds).toBe(120);
+  });
+
+  it('finishes right after the tick when the resources are already gone', async () => {
+    const { outcome, calls } = await run(0);
+    expect(outcome.ok).toBe(true);
+    expect(outcome.seconds).toBeGreaterThanOrEqual(60);
+    expect(outcome.seconds).toBeLessThan(61);
+    expect(calls).toEqual(['list', 'delete c1', 'delete c2', 'verify-empty@60', 'resources@60']);
+  });
+
+  it('finishes as soon as the resources vanish, 30 s into the staleness window', async () => {
+    const { outcome, calls } = await run(90);
+    expect(outcome.ok).toBe(true);
+    expect(outcome.seconds).toBeGreaterThanOrEqual(90);
+    expect(outcome.seconds).toBeLessThan(91);
+    expect(calls.filter((c) => c.startsWith('resources@'))).toEqual(['resources@60', 'resources@70', 'resources@80', 'resources@90']);
+  });
+
+  it('fails at exactly 60 + 120 s when the resources never go stale', async () => {
+    const { outcome, calls } = await run(null);
+    expect(outcome.ok).toBe(false);
+    const err = (outcome as { e: unknown }).e as WorkflowFailedError;
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err.cause as { type?: string }).type).toBe('TrueNASStillOnline');
+    expect(outcome.seconds).toBeGreaterThanOrEqual(180);
+    expect(outcome.seconds).toBeLessThan(181);
+    expect(calls.at(-1)).toBe('resources@180');
+  });
+});

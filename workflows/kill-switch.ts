@@ -1,0 +1,134 @@
+/**
+ * Runbook §3, Kill-Switch: immediate deactivation without a restart.
+ * Deletes every TrueNAS connection, waits for Pulse's poller tick (syncConnections drops the providers),
+ * verifies the list is empty, then watches the resources until the TrueNAS source is stale or gone.
+ * Follows Pulse where the runbook is wrong (pulse-api.md §8): a 404 truenas_not_found on delete means the
+ * connection is already gone; in Feb Pulse the resources vanish instead of turning stale.
+ */
+import { ApplicationFailure, proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import type * as pulseActivities from '../activities/pulse.js';
+import type { KillSwitchInput } from '../src/config/kill-switch.js';
+import type { Evidence } from '../src/runbook/evidence.js';
+import { FAILURE_TYPES } from '../src/runbook/failure-types.js';
+import { activityOptions } from './support/activity-options.js';
+import { EvidenceLog } from './support/evidence-log.js';
+import { untilObserved } from './support/until-observed.js';
+
+export interface KillSwitchResult {
+  procedure: 'kill-switch';
+  plan: boolean;
+  pulseUrl: string;
+  startedAt: string;
+  finishedAt: string;
+  deleted: string[];
+  alreadyGone: string[];
+  /** What the last resource check saw: TrueNAS resources that were still online, stale ones, and the total. */
+  finalResources?: { total: number; online: number; stale: number };
+  evidence: Evidence[];
+}
+
+export async function killSwitch(input: KillSwitchInput): Promise<KillSwitchResult> {
+  const log = new EvidenceLog('kill-switch', input.plan);
+  const startedAt = new Date().toISOString();
+  const pulse = proxyActivities<typeof pulseActivities>(activityOptions(input.retry));
+  const target = { pulse: input.pulse, plan: input.plan };
+  upsertSearchAttributes({ RunbookProcedure: ['kill-switch'], RunbookStatus: ['running'], PulseTarget: [input.pulse.url] });
+
+  const result: KillSwitchResult = {
+    procedure: 'kill-switch',
+    plan: input.plan,
+    pulseUrl: input.pulse.url,
+    startedAt,
+    finishedAt: startedAt,
+    deleted: [],
+    alreadyGone: [],
+    evidence: log.progress.evidence,
+  };
+
+  try {
+    // Step 1: list the connection ids.
+    log.begin('kill-switch.1');
+    const listed = await pulse.listConnections(target);
+    log.add(listed.evidence);
+    const { ids, disabled } = listed.value;
+
+    // Step 2: delete each one; one activity per id, so a retry repeats only the delete that failed.
+    log.begin('kill-switch.2');
+    if (disabled) {
+      log.note('kill-switch.2', 'skipped', 'The TrueNAS integration is disabled (404 truenas_disabled): there are no connections to delete.');
+    } else if (ids.length === 0) {
+      log.note('kill-switch.2', 'ok', 'No TrueNAS connections are configured: nothing to delete.');
+    }
+    for (const id of disabled ? [] : ids) {
+      const outcome = await pulse.deleteConnection({ ...target, id });
+      log.add(outcome.evidence);
+      if (outcome.value.outcome === 'deleted') result.deleted.push(id);
+      if (outcome.value.outcome === 'already-gone') result.alreadyGone.push(id);
+    }
+
+    // Step 3: Pulse's poller reloads truenas.enc once per tick; nothing in its API says when that happened,
+    // so the runbook's wait is a durable timer of one tick.
+    log.begin('kill-switch.3', `the next poller tick (${input.tickSeconds} s)`);
+    const tickAction = { kind: 'wait' as const, seconds: input.tickSeconds, reason: 'syncConnections() drops removed connections on the next tick' };
+    if (input.plan || disabled) {
+      log.note('kill-switch.3', input.plan ? 'planned' : 'skipped', disabled ? 'The poller does not run while the integration is disabled.' : `Would wait ${input.tickSeconds} s for the poller tick.`, undefined, [tickAction]);
+    } else {
+      await sleep(input.tickSeconds * 1000);
+      log.note('kill-switch.3', 'ok', `Waited ${input.tickSeconds} s for the poller tick.`, undefined, [tickAction]);
+    }
+
+    // Step 4: verify no configured connection remains.
+    log.begin('kill-switch.4');
+    if (disabled) {
+      log.note('kill-switch.4', 'skipped', 'The connections endpoint answers 404 truenas_disabled while the integration is off.');
+    } else {
+      const remaining = await pulse.verifyNoConnections(target);
+      log.add(remaining.evidence);
+    }
+
+    // Step 5: watch the resources until every TrueNAS resource is stale or gone, reading them every
+    // verifyEverySeconds, for at most the staleness window; finish as soon as it is observed.
+    log.begin('kill-switch.5', `TrueNAS resources to turn stale or vanish (up to ${input.staleThresholdSeconds} s)`);
+    const check = () => pulse.checkTrueNASResources({ ...target, staleThresholdSeconds: input.staleThresholdSeconds });
+    if (input.plan) {
+      const planned = await check();
+      log.add(planned.evidence);
+    } else {
+      const watched = await untilObserved({
+        check,
+        done: (o) => o.value.online === 0,
+        everySeconds: input.verifyEverySeconds,
+        withinSeconds: input.staleThresholdSeconds,
+      });
+      log.add(watched.last.evidence);
+      result.finalResources = { total: watched.last.value.total, online: watched.last.value.online, stale: watched.last.value.stale };
+      if (!watched.observed) {
+        throw ApplicationFailure.nonRetryable(
+          `${watched.last.value.online} TrueNAS resource(s) were still online ${input.staleThresholdSeconds} s after the connections were removed`,
+          FAILURE_TYPES.truenasStillOnline,
+        );
+      }
+    }
+
+    // Step 6: the kill-switch only calls Pulse's API; the evidence above is the proof.
+    log.begin('kill-switch.6');
+    const calls = log.progress.evidence.flatMap((e) => e.actions ?? []);
+    const hostActions = calls.filter((a) => a.kind === 'command' || a.kind === 'file');
+    log.note(
+      'kill-switch.6',
+      hostActions.length === 0 ? 'ok' : 'failed',
+      hostActions.length === 0
+        ? `${input.plan ? 'Would need' : 'Needed'} no restart and no env change: only Pulse API calls (${calls.filter((a) => a.kind === 'http').length}) and waits.`
+        : `Unexpected host actions: ${hostActions.length}`,
+    );
+
+    log.finish('completed');
+    upsertSearchAttributes({ RunbookStatus: [input.plan ? 'planned' : 'completed'] });
+    result.finishedAt = new Date().toISOString();
+    return result;
+  } catch (err) {
+    log.finish('failed');
+    upsertSearchAttributes({ RunbookStatus: ['failed'] });
+    throw err;
+  }
+}
