@@ -1,2 +1,7 @@
 // Every activity the worker registers, grouped by what it touches.
 export * from './pulse.js';
+export * from './feature-flag.js';
+export * from './restart.js';
+export * from './logs.js';
+export * from './git.js';
+export * from './data-files.js';

@@ -19,13 +19,32 @@ export function health(startedAt: number): Reply {
   });
 }
 
-export function securityStatus(auth: AuthState): Reply {
+/** GET /api/security/status: the field set of Pulse's handler (network fields for a loopback client). */
+export function securityStatus(req: IncomingMessage, auth: AuthState): Reply {
+  if (req.method !== 'GET') return methodNotAllowed();
+  const hint = '';
   return jsonReply(200, {
-    hasAuthentication: auth.hasPasswordAuth(),
     apiTokenConfigured: auth.tokens.length > 0,
+    apiTokenHint: hint,
     requiresAuth: auth.hasAnyAuth(),
-    bootstrapTokenRequired: !auth.hasPasswordAuth() && auth.bootstrapToken !== '',
-    bootstrapTokenPath: auth.bootstrapToken !== '' ? auth.bootstrapPath() : undefined,
+    exportProtected: true,
+    unprotectedExportAllowed: false,
+    hasAuthentication: auth.user !== '' || auth.passHash !== '',
+    configuredButPendingRestart: false,
+    hasAuditLogging: false,
+    credentialsEncrypted: true,
+    hasHTTPS: false,
+    clientIP: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+    isPrivateNetwork: true,
+    isTrustedNetwork: false,
+    publicAccess: false,
+    hasProxyAuth: false,
+    proxyAuthLogoutURL: '',
+    proxyAuthUsername: '',
+    proxyAuthIsAdmin: false,
+    authUsername: auth.user,
+    authLastModified: '',
+    oidcUsername: '',
   });
 }
 

@@ -82,7 +82,7 @@ export async function startEmulator(config: EmulatorConfig, options: StartOption
 
   async function route(req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> {
     if (path === '/api/health') return health(startedAt);
-    if (path === '/api/security/status') return securityStatus(auth);
+    if (path === '/api/security/status') return securityStatus(req, auth);
     if (path === '/api/security/quick-setup') return quickSetup(req, auth);
     const truenas = await routeTrueNAS(req, path, { profile, flagEnabled, store, poller, testTimeoutMs: config.testTimeoutMs }, auth);
     if (truenas) return truenas;

@@ -3,10 +3,12 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import { quietRuntime } from './quiet-runtime.js';
 import { testServerPath } from '../../src/temporal/tools.js';
 import { workflowsPath } from '../../src/temporal/workflows-path.js';
 
 export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
   const path = await testServerPath();
   const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
   // The test server knows no custom search attributes until they are registered, like a real cluster.

@@ -137,11 +137,21 @@ describe('emulator kill-switch (tick 1 s, stale 2 s)', () => {
   });
   afterAll(() => fake.close());
 
-  it('feb: list [] at once, TrueNAS source stays "online", resources vanish on the next tick; gauges freeze', async () => {
+  it('feb: source stays "online" while lastSeen ages; list [] at once; resources vanish on the next tick; gauges freeze', async () => {
+    const own = await startFakeTrueNAS({ apiKey: 'fake-key-123456' });
     const emu = await startTestEmulator({ profile: 'feb', tickSeconds: 1, staleSeconds: 2 });
     try {
-      await call(emu.url, C, { method: 'POST', body: fake.connection({ id: 'k1' }) });
+      await call(emu.url, C, { method: 'POST', body: own.connection({ id: 'k1' }) });
       await waitFor(async () => (await call(emu.url, '/api/v2/resources')).json().meta.total === 4);
+      await own.setFault({ down: true });
+      await new Promise((r) => setTimeout(r, 2500));
+      const ageing = (await call(emu.url, '/api/v2/resources')).json().data;
+      expect(ageing).toHaveLength(4);
+      for (const r of ageing) {
+        expect(r.status).toBe('online');
+        expect(r.sourceStatus.truenas.status).toBe('online'); // the Feb caveat: never "stale"
+        expect(Date.now() - Date.parse(r.sourceStatus.truenas.lastSeen)).toBeGreaterThan(2000);
+      }
       await call(emu.url, `${C}/k1`, { method: 'DELETE' });
       expect((await call(emu.url, C)).text).toBe('[]\n');
       const frozen = metricLine(await metricsText(emu), 'pulse_monitor_poll_last_success_timestamp', 'k1');
@@ -151,9 +161,10 @@ describe('emulator kill-switch (tick 1 s, stale 2 s)', () => {
       await new Promise((r) => setTimeout(r, 1200));
       const text = await metricsText(emu);
       expect(metricLine(text, 'pulse_monitor_poll_last_success_timestamp', 'k1')).toBe(frozen); // never deleted, never updated
-      expect(text).toContain('pulse_monitor_poll_staleness_seconds{instance="k1",instance_type="truenas"} 0');
+      expect(metricLine(text, 'pulse_monitor_poll_errors_total', 'k1')).toMatch(/error_type="connection"/);
     } finally {
       await emu.dispose();
+      await own.close();
     }
   });
 

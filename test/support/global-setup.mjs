@@ -1,15 +1,12 @@
 /**
  * One real Temporal dev server for every e2e test of the run (in memory, headless). Tests use unique
  * workflow ids and task queues, so they never see each other's work.
+ * Plain ESM: jest loads global setup outside its module mapper, so the TypeScript source is imported with tsx.
  */
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { tsImport } from 'tsx/esm/api';
 
-declare global {
-  // eslint-disable-next-line no-var
-  var __temporalDevServer: DevServer | undefined;
-}
-
-export default async function globalSetup(): Promise<void> {
+export default async function globalSetup() {
+  const { startDevServer } = await tsImport('../../src/temporal/dev-server.ts', import.meta.url);
   const started = Date.now();
   const server = await startDevServer({ headless: true });
   globalThis.__temporalDevServer = server;
