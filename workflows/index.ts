@@ -1,2 +1,6 @@
 // The workflow bundle's entry: every procedure the worker runs.
 export { killSwitch } from './kill-switch.js';
+export { enable } from './enable.js';
+export { disable } from './disable.js';
+export { codeRollback } from './code-rollback.js';
+export { dataCleanup } from './data-cleanup.js';

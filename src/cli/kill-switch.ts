@@ -3,8 +3,8 @@ import { Command } from 'commander';
 import { KillSwitchInputSchema } from '../config/kill-switch.js';
 import { parseOrExplain } from '../config/load.js';
 import type { KillSwitchResult } from '../../workflows/kill-switch.js';
-import { addGlobalFlags, addPulseFlags, connect, loadSettings, requirePulseTarget } from './context.js';
-import { followRun, uiLink } from './follow.js';
+import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
+import { runProcedure } from './run-procedure.js';
 
 export function killSwitchCommand(): Command {
   const cmd = new Command('kill-switch').description('Immediately deactivate TrueNAS by deleting every connection (runbook §3; no restart)');
@@ -31,30 +31,18 @@ export function killSwitchCommand(): Command {
         'kill-switch',
         { tickSeconds: '--tick-seconds', staleThresholdSeconds: '--stale-seconds', verifyEverySeconds: '--verify-every-seconds', 'retry.maximumAttempts': '--max-attempts' },
       );
-      const { client, uiUrl } = await connect(settings);
-      const workflowId = `kill-switch-${input.plan ? 'plan-' : ''}${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      const handle = await client.workflow.start('killSwitch', { taskQueue: settings.temporal.taskQueue, workflowId, args: [input] });
-      const out = process.stdout;
-      if (!flags.json) {
-        out.write(`${input.plan ? 'PLAN (nothing will be changed)' : 'Kill-Switch'} against ${pulse.url}: workflow ${workflowId}\n`);
-        const link = uiLink(uiUrl, settings.temporal.namespace, workflowId);
-        if (link) out.write(`Temporal UI: ${link}\n`);
-      }
-      const outcome = await followRun<KillSwitchResult>(handle, { json: Boolean(flags.json), out });
-      if (flags.json) {
-        out.write(`${JSON.stringify(outcome.ok ? outcome.result : { error: outcome.error, evidence: outcome.progress?.evidence }, null, 2)}\n`);
-      } else if (outcome.ok) {
-        const r = outcome.result;
-        out.write(
+      await runProcedure<KillSwitchResult>({
+        workflowType: 'killSwitch',
+        procedure: 'kill-switch',
+        input,
+        settings,
+        target: pulse.url,
+        json: Boolean(flags.json),
+        summarize: (r) =>
           input.plan
-            ? `\nPlan complete: ${r.evidence.flatMap((e) => e.actions ?? []).length} action(s) listed; nothing was changed.\n`
-            : `\nKill-Switch complete: ${r.deleted.length} deleted, ${r.alreadyGone.length} already gone; TrueNAS resources online: ${r.finalResources?.online ?? 0}.\n`,
-        );
-      } else {
-        process.stderr.write(`\nKill-Switch failed: ${outcome.error}\n`);
-      }
-      await client.connection.close();
-      process.exitCode = outcome.ok ? 0 : 1;
+            ? `${r.evidence.flatMap((e) => e.actions ?? []).length} action(s) listed.`
+            : `Kill-Switch complete: ${r.deleted.length} deleted, ${r.alreadyGone.length} already gone; TrueNAS resources online: ${r.finalResources?.online ?? 0}.`,
+      });
     });
   return cmd;
 }

@@ -1,7 +1,11 @@
 /** The `pulse-runbook` program: one sub-command per procedure or service. */
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
+import { cleanupCommand } from './cleanup.js';
+import { disableCommand } from './disable.js';
 import { emulatorCommand } from './emulator.js';
+import { enableCommand } from './enable.js';
+import { rollbackCommand } from './rollback.js';
 import { killSwitchCommand } from './kill-switch.js';
 import { startCommand } from './start.js';
 import { workerCommand } from './worker.js';
@@ -12,7 +16,11 @@ export function buildProgram(): Command {
     .addCommand(startCommand())
     .addCommand(workerCommand())
     .addCommand(emulatorCommand())
-    .addCommand(killSwitchCommand());
+    .addCommand(killSwitchCommand())
+    .addCommand(enableCommand())
+    .addCommand(disableCommand())
+    .addCommand(rollbackCommand())
+    .addCommand(cleanupCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {

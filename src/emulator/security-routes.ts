@@ -22,10 +22,9 @@ export function health(startedAt: number): Reply {
 /** GET /api/security/status: the field set of Pulse's handler (network fields for a loopback client). */
 export function securityStatus(req: IncomingMessage, auth: AuthState): Reply {
   if (req.method !== 'GET') return methodNotAllowed();
-  const hint = '';
   return jsonReply(200, {
     apiTokenConfigured: auth.tokens.length > 0,
-    apiTokenHint: hint,
+    apiTokenHint: '', // Pulse only hints the legacy single API_TOKEN
     requiresAuth: auth.hasAnyAuth(),
     exportProtected: true,
     unprotectedExportAllowed: false,
