@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 
 export async function connectClient(address: string, namespace: string): Promise<Client> {
-  const connection = await Connection.connect({ address });
+  // A short connect timeout: a person waiting on a wrong address should hear about it quickly.
+  const connection = await Connection.connect({ address, connectTimeout: '4s' });
   return new Client({ connection, namespace });
 }

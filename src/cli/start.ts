@@ -23,6 +23,8 @@ export function startCommand(): Command {
   const cmd = new Command('start').description('Run the worker, with an embedded Temporal dev server unless TEMPORAL_ADDRESS is set; a demo when no Pulse is given');
   addPulseFlags(addGlobalFlags(cmd))
     .option('--data-dir <dir>', 'where the embedded server keeps its SQLite file', '.data')
+    .option('--temporal-port <n>', 'gRPC port of the embedded dev server', Number, Number(EMBEDDED_ADDRESS.split(':')[1]))
+    .option('--ui-port <n>', 'Web UI port of the embedded dev server', Number, Number(new URL(EMBEDDED_UI).port))
     .option('--once', 'exit after the demo instead of serving (for scripts and CI)')
     .option('--no-demo', 'do not run the demo when no Pulse is given')
     .action(async (flags) => {
@@ -34,8 +36,8 @@ export function startCommand(): Command {
       if (!address) {
         log('Starting the embedded Temporal dev server (state in ' + path.join(flags.dataDir, 'temporal.sqlite') + ') …');
         server = await startDevServer({
-          port: Number(EMBEDDED_ADDRESS.split(':')[1]),
-          uiPort: Number(new URL(EMBEDDED_UI).port),
+          port: flags.temporalPort,
+          uiPort: flags.uiPort,
           dbFile: path.resolve(flags.dataDir, 'temporal.sqlite'),
           logFile: path.resolve(flags.dataDir, 'temporal-server.log'),
         });

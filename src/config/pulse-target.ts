@@ -23,7 +23,7 @@ export const PulseTargetSchema = z
     url: z
       .string()
       .url('must be a URL such as http://pulse.example:7655')
-      .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
+      .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://, e.g. http://pulse.example:7655')
       .transform((u) => u.replace(/\/+$/, '')),
     token: TokenRefSchema.optional(),
     /** Per-request timeout. */
