@@ -1,7 +1,7 @@
 /** The real time-skipping test server (Java, from Maven Central), started by the SDK from our cached binary. */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
 import { quietRuntime } from './quiet-runtime.js';
 import { testServerPath } from '../../src/temporal/tools.js';
@@ -14,7 +14,7 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   // The test server knows no custom search attributes until they are registered, like a real cluster.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((a) => [a.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((a) => [a.name, proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
   });
   return env;
 }

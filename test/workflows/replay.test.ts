@@ -1,0 +1,36 @@
+/**
+ * Determinism guard: every saved history in test/histories/ must replay against today's workflow code.
+ * A change that would break running workflows fails here and needs a `patched()` branch instead.
+ * Record new histories with `npx tsx scripts/record-histories.ts`.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import protoUtils from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../support/time-skipping.js';
+import { quietRuntime } from '../support/quiet-runtime.js';
+
+const dir = path.resolve('test/histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+describe('replay of saved histories', () => {
+  beforeAll(() => quietRuntime());
+
+  it('has histories to replay', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  it.each(files)('%s replays without nondeterminism', async (file) => {
+    const history = protoUtils.historyFromJSON(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file)).resolves.toBeUndefined();
+  });
+
+  it('detects a workflow that no longer matches its history', async () => {
+    // The kill-switch history replayed as if its code skipped the deletes: the replay must fail.
+    const raw = JSON.parse(readFileSync(path.join(dir, 'kill-switch.json'), 'utf8'));
+    const events = raw.events.filter((e: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }) => e.activityTaskScheduledEventAttributes?.activityType?.name !== 'deleteConnection');
+    const renumbered = { events: events.map((e: object, i: number) => ({ ...e, eventId: String(i + 1) })) };
+    const history = protoUtils.historyFromJSON(renumbered);
+    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'tampered')).rejects.toThrow(/[Nn]ondeterminism/);
+  });
+});
