@@ -14,3 +14,4 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 bash scripts/install-temporal.sh all
+bash scripts/install-prometheus.sh
