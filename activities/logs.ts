@@ -248,7 +248,8 @@ export async function checkPulseLogs(input: CheckPulseLogsInput): Promise<StepOu
       nonRetryable: true,
     });
   }
-  if (source.kind === 'file' && !input.mark?.file) {
+  // In plan mode markLogPosition records no offset (it stats nothing), so the plan describes the read without one.
+  if (source.kind === 'file' && !input.mark?.file && !input.plan) {
     throw ApplicationFailure.create({
       type: 'LogMarkMissing',
       message: `A file log source (${source.path}) has no timestamps: pass the mark returned by markLogPosition before the restart`,
@@ -260,7 +261,10 @@ export async function checkPulseLogs(input: CheckPulseLogsInput): Promise<StepOu
   let action: Action;
   if (source.kind === 'journald') action = describeCommand(journalArgv(source.unit, since), { prefix });
   else if (source.kind === 'command') action = describeCommand(commandArgv(source.argv, since), { prefix, secrets });
-  else action = { kind: 'file', op: 'read', path: source.path, change: `read from byte ${input.mark!.file!.offset}` };
+  else {
+    const from = input.mark?.file ? `read from byte ${input.mark.file.offset}` : 'read from the byte offset markLogPosition records before the restart';
+    action = { kind: 'file', op: 'read', path: source.path, change: from };
+  }
 
   if (input.plan) {
     return {

@@ -1,6 +1,68 @@
+/** `pulse-runbook disable`: runbook §2 as a durable workflow, with progress while it waits; `--plan` changes nothing. */
 import { Command } from 'commander';
+import { DisableInputSchema } from '../config/disable.js';
+import { parseOrExplain } from '../config/load.js';
+import type { DisableResult } from '../../workflows/disable.js';
+import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
+import { addHostFlags, HOST_FIELD_NAMES, hostInputFromFlags } from './enable.js';
+import { runProcedure } from './run-procedure.js';
 
-// Being written (issue 3).
 export function disableCommand(): Command {
-  return new Command('disable').description('(not implemented yet)');
+  const cmd = new Command('disable').description('Disable TrueNAS: set the flag to false, restart Pulse, wait the staleness window, verify (runbook §2)');
+  addHostFlags(addPulseFlags(addGlobalFlags(cmd)))
+    .option('--plan', 'print each step, the exact command or HTTP call and the file it would touch, without changing anything')
+    .option('--flag-value <false|unset>', "write false (default; works on every Pulse line) or remove the line (disables only the Feb line: on v6 unset means ON)")
+    .option('--stale-seconds <n>', "Pulse's TrueNAS staleness threshold, waited after the restart (default 120)", Number)
+    .option('--grace-seconds <n>', 'how long to keep watching after the window before failing (default 30)', Number)
+    .option('--verify-every-seconds <n>', 'how often the resources are read during the grace period', Number)
+    .option('--max-attempts <n>', 'attempts per step while Pulse or the host is unavailable', Number)
+    .option('--json', 'print the result as JSON')
+    .action(async (flags) => {
+      const settings = loadSettings(flags);
+      const pulse = requirePulseTarget(flags, settings);
+      const input = parseOrExplain(
+        DisableInputSchema,
+        {
+          pulse,
+          plan: Boolean(flags.plan),
+          ...hostInputFromFlags(flags),
+          ...(flags.flagValue !== undefined && { flagValue: flags.flagValue }),
+          ...(flags.staleSeconds !== undefined && { staleThresholdSeconds: flags.staleSeconds }),
+          ...(flags.graceSeconds !== undefined && { graceSeconds: flags.graceSeconds }),
+          ...(flags.verifyEverySeconds !== undefined && { verifyEverySeconds: flags.verifyEverySeconds }),
+          ...(flags.maxAttempts !== undefined && { retry: { maximumAttempts: flags.maxAttempts } }),
+        },
+        'disable',
+        {
+          ...HOST_FIELD_NAMES,
+          flagValue: '--flag-value',
+          staleThresholdSeconds: '--stale-seconds',
+          graceSeconds: '--grace-seconds',
+          verifyEverySeconds: '--verify-every-seconds',
+        },
+      );
+      await runProcedure<DisableResult>({
+        workflowType: 'disable',
+        procedure: 'disable',
+        input,
+        settings,
+        target: pulse.url,
+        json: Boolean(flags.json),
+        summarize: (r) => (input.plan ? `${r.evidence.flatMap((e) => e.actions ?? []).length} action(s) listed.` : summarizeDisable(r, input.staleThresholdSeconds)),
+      });
+    });
+  return cmd;
+}
+
+function summarizeDisable(r: DisableResult, stale: number): string {
+  const flag = `PULSE_ENABLE_TRUENAS=${r.flag?.valueAfter ?? '(unset)'} ${r.flag?.changed ? 'written to' : 'already in'} ${r.flag?.path}`;
+  const restart = r.restarted ? `Pulse restarted at ${r.restartedAt}` : 'no restart was needed';
+  const f = r.finalResources;
+  const seen = !f
+    ? 'no resource check'
+    : f.total === 0
+      ? `after the ${stale} s window no TrueNAS resource is listed (they vanished${r.before?.total ? `; ${r.before.total} before` : ''})`
+      : `after the ${stale} s window: ${f.stale} stale, ${f.offline} offline, ${f.online} online`;
+  const lines = (f?.resources ?? []).slice(0, 10).map((x) => `\n  ${x.name} (${x.type}): resource ${x.resourceStatus}, TrueNAS source ${x.truenasSourceStatus}${x.ageSeconds !== undefined ? `, last seen ${x.ageSeconds} s ago` : ''}`);
+  return `Disable complete: ${flag}; ${restart}; ${seen}.${lines.join('')}`;
 }
