@@ -7,9 +7,11 @@ import type { PulseTarget } from '../src/config/pulse-target.js';
 import type { Action, Evidence, StepOutcome } from '../src/runbook/evidence.js';
 import type { StepId } from '../src/runbook/steps.js';
 import { PulseClient } from '../src/pulse/client.js';
-import { PulseDisabledError, PulseError } from '../src/pulse/errors.js';
+import { PulseDisabledError, PulseError, PulseMethodNotAllowed, PulseNotFoundError } from '../src/pulse/errors.js';
 import { summariseTrueNASResources } from '../src/pulse/staleness.js';
-import { describeDeleteConnection, describeListConnections, describeListTrueNASResources } from '../src/pulse/plan.js';
+import { describeDeleteConnection, describeListConnections, describeListTrueNASResources, planPulseRequest } from '../src/pulse/plan.js';
+import { PULSE_PATHS } from '../src/pulse/paths.js';
+import { TRUENAS_ROUTES_PRESENT } from '../src/config/code-rollback-input.js';
 import { FAILURE_TYPES } from '../src/runbook/failure-types.js';
 
 export interface PulseStepInput {
@@ -98,11 +100,12 @@ export async function deleteConnection(input: PulseStepInput & { id: string }): 
   });
 }
 
-/** kill-switch.4: the list must be an empty array. */
-export async function verifyNoConnections(input: PulseStepInput): Promise<StepOutcome<{ remaining: string[] }>> {
+/** kill-switch.4 / cleanup.5 (`step`, default kill-switch.4): the list must be an empty array. */
+export async function verifyNoConnections(input: PulseStepInput & { step?: StepId }): Promise<StepOutcome<{ remaining: string[] }>> {
+  const step = input.step ?? 'kill-switch.4';
   const action = describeListConnections(input.pulse.url);
   if (input.plan) {
-    return { value: { remaining: [] }, evidence: evidence('kill-switch.4', 'planned', 'Would verify that GET /api/truenas/connections answers [].', [action]) };
+    return { value: { remaining: [] }, evidence: evidence(step, 'planned', 'Would verify that GET /api/truenas/connections answers [].', [action]) };
   }
   return withClient(input.pulse, async (client) => {
     const list = await client.listConnections();
@@ -114,7 +117,57 @@ export async function verifyNoConnections(input: PulseStepInput): Promise<StepOu
         nonRetryable: true,
       });
     }
-    return { value: { remaining }, evidence: evidence('kill-switch.4', 'ok', 'GET /api/truenas/connections answered [].', [action], { status: 200, body: '[]' }) };
+    return { value: { remaining }, evidence: evidence(step, 'ok', 'GET /api/truenas/connections answered [].', [action], { status: 200, body: '[]' }) };
+  });
+}
+
+/** How Pulse answered once its TrueNAS routes were gone. */
+export type RoutesAbsentAnswer = 'not-found' | 'disabled' | 'method-not-allowed';
+
+/**
+ * rollback.4 (`step`): after the reverted build was restarted, GET /api/truenas/connections must no longer list
+ * connections. Accepted answers: 404 without a code (the route is not registered), 404 truenas_disabled (the
+ * handler is there but the feature is off) and 405 (only other methods remain on the path). A 200 array means
+ * the old code still runs: TrueNASRoutesPresent, non-retryable, since a retry would read the same process.
+ */
+export async function verifyTrueNASRoutesAbsent(input: PulseStepInput & { step?: StepId }): Promise<StepOutcome<{ answer: RoutesAbsentAnswer; status: number }>> {
+  const step = input.step ?? 'rollback.4';
+  const action = planPulseRequest(input.pulse.url, 'GET', PULSE_PATHS.connections, undefined, '404 (route gone, plain or truenas_disabled) or 405; 200 with a list means the TrueNAS routes are still served');
+  if (input.plan) {
+    return {
+      value: { answer: 'not-found', status: 404 },
+      evidence: evidence(step, 'planned', 'Would verify that GET /api/truenas/connections answers 404 (plain or truenas_disabled) or 405 once the rebuilt Pulse runs.', [action]),
+    };
+  }
+  return withClient(input.pulse, async (client) => {
+    let listed: number;
+    try {
+      listed = (await client.listConnections()).length;
+    } catch (err) {
+      const seen: { answer: RoutesAbsentAnswer; status: number; text: string } | undefined =
+        err instanceof PulseDisabledError
+          ? { answer: 'disabled', status: 404, text: '404 truenas_disabled: the handlers remain but the feature is off' }
+          : err instanceof PulseNotFoundError
+            ? { answer: 'not-found', status: 404, text: `404${err.code ? ` ${err.code}` : ''}: the route is not registered` }
+            : err instanceof PulseMethodNotAllowed
+              ? { answer: 'method-not-allowed', status: 405, text: '405: GET is no longer served on this path' }
+              : undefined;
+      if (!seen) throw err;
+      return {
+        value: { answer: seen.answer, status: seen.status },
+        evidence: evidence(step, 'ok', `The TrueNAS routes are absent: GET /api/truenas/connections answered ${seen.text}.`, [action], {
+          status: seen.status,
+          answer: seen.answer,
+          ...(err instanceof PulseError && err.code ? { code: err.code } : {}),
+        }),
+      };
+    }
+    throw ApplicationFailure.create({
+      message: `GET ${input.pulse.url}${PULSE_PATHS.connections} still answers 200 with a list of ${listed} connection(s): the TrueNAS routes are present. Make sure the restart runs the rebuilt binary (the build output, not an older installed copy)`,
+      type: TRUENAS_ROUTES_PRESENT,
+      nonRetryable: true,
+      details: [{ status: 200, connections: listed }],
+    });
   });
 }
 

@@ -1,4 +1,150 @@
-// Runbook §4, Code Rollback: being written (issue 3).
-export async function codeRollback(_input: unknown): Promise<never> {
-  throw new Error('codeRollback: not implemented yet');
+/**
+ * Runbook §4, Code Rollback: revert the TrueNAS commit range, check the tree builds, restart Pulse on the
+ * rebuilt code and verify the TrueNAS routes are gone; the frontend check (step 5) is a person's.
+ *
+ * Where this follows Pulse rather than the runbook text: the runbook's range f9680ef8^..687ecd79 is only the
+ * default; it exists on the February development line alone (pulse-api.md §8.7), so rollback.1 proves the range
+ * is in the checked-out history before anything changes, and says what to do when it is not.
+ *
+ * Idempotency: each step is one activity whose result Temporal records. A worker lost after the revert replays
+ * that result from history; a revert attempt whose completion was lost is retried, and revertRange recognises
+ * its own earlier commits ('already-reverted') instead of reverting twice. The build and the restart are safe to
+ * repeat and are repeated only when their completion was never recorded.
+ */
+import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import type * as gitActivities from '../activities/git.js';
+import type * as pulseActivities from '../activities/pulse.js';
+import type * as restartActivities from '../activities/restart.js';
+import { CodeRollbackInputSchema, type CodeRollbackInput, type CodeRollbackInputRaw } from '../src/config/code-rollback-input.js';
+import { ROLLBACK_FAILURES } from '../src/config/rollback.js';
+import type { Evidence } from '../src/runbook/evidence.js';
+import type { StepId } from '../src/runbook/steps.js';
+import { activityOptions } from './support/activity-options.js';
+import { EvidenceLog } from './support/evidence-log.js';
+import { parseWorkflowInput } from './support/parse-input.js';
+import { pulseActivitySeconds } from './support/pulse-activity-timeout.js';
+import { recordFailure } from './support/record-failure.js';
+
+export interface CodeRollbackResult {
+  procedure: 'code-rollback';
+  plan: boolean;
+  repoPath: string;
+  pulseUrl: string;
+  startedAt: string;
+  finishedAt: string;
+  /** The range as resolved in the repository (full ids), newest commit first. */
+  range: { from: string; to: string; commits: Array<{ sha: string; subject: string }> };
+  /** 'reverted' (this run made the commits), 'already-reverted' (an earlier run did) or 'planned'. */
+  revert: { outcome: gitActivities.RevertOutcome; headBefore: string; headAfter: string; revertCommits: string[] };
+  build?: { exitCode: number | null; durationMs: number };
+  restarted: boolean;
+  /** What GET /api/truenas/connections answered after the restart. */
+  routes?: { answer: pulseActivities.RoutesAbsentAnswer; status: number };
+  /** Steps left to a person, with what they must check. */
+  humanSteps: Array<{ step: StepId; instruction: string }>;
+  evidence: Evidence[];
+}
+
+/** rollback.5: Pulse's UI has no API that says which badges render; a person looks. */
+export const FRONTEND_CHECK =
+  'Open the Pulse web UI (hard-refresh to drop cached assets) and check that TrueNAS-specific badges and filters no longer render; ' +
+  'record what you saw in the incident record.';
+
+function activitiesFor(input: CodeRollbackInput) {
+  const git = proxyActivities<typeof gitActivities>(activityOptions(input.retry, input.gitTimeoutSeconds));
+  const build = proxyActivities<typeof gitActivities>({
+    // The build has its own timeout (killed when it passes); the activity gets a minute more to report it.
+    ...activityOptions(input.retry, Math.ceil(input.buildTimeoutMs / 1000) + 60),
+    // A lost worker is noticed by the missing heartbeat (every 10 s), not after the whole build timeout.
+    heartbeatTimeout: `${input.buildHeartbeatTimeoutSeconds} seconds`,
+  });
+  const restart = proxyActivities<typeof restartActivities>(
+    activityOptions(input.retry, Math.ceil((input.restart.commandTimeoutMs + input.restart.healthTimeoutMs) / 1000) + 30),
+  );
+  const pulse = proxyActivities<typeof pulseActivities>(activityOptions(input.retry, pulseActivitySeconds(input.pulse.timeoutMs)));
+  return { git, build, restart, pulse };
+}
+
+export async function codeRollback(raw: CodeRollbackInputRaw): Promise<CodeRollbackResult> {
+  const input = parseWorkflowInput(CodeRollbackInputSchema, raw, 'code rollback', ROLLBACK_FAILURES.invalidInput);
+  const log = new EvidenceLog('code-rollback', input.plan);
+  const startedAt = new Date().toISOString();
+  const { git, build, restart, pulse } = activitiesFor(input);
+  const range = { plan: input.plan, repoPath: input.repoPath, from: input.from, to: input.to };
+  upsertSearchAttributes({ RunbookProcedure: ['code-rollback'], RunbookStatus: ['running'], PulseTarget: [input.pulse.url] });
+
+  const result: CodeRollbackResult = {
+    procedure: 'code-rollback',
+    plan: input.plan,
+    repoPath: input.repoPath,
+    pulseUrl: input.pulse.url,
+    startedAt,
+    finishedAt: startedAt,
+    range: { from: input.from, to: input.to, commits: [] },
+    revert: { outcome: 'planned', headBefore: '', headAfter: '', revertCommits: [] },
+    restarted: false,
+    humanSteps: [],
+    evidence: log.progress.evidence,
+  };
+
+  try {
+    // TODO(issue 5): escalation.3 (runbook §4 and escalation step 3) — a rollback that is not a plan opens an
+    // incident record here, before the first change: `openIncidentForProcedure('code-rollback', …)` from
+    // workflows/support/incident-link.ts (owner Engineering), behind patched('open-incident-record') so running
+    // histories replay, with its evidence added to this log and the incident id returned in the result.
+
+    // Step 1: the right repository, a clean tree, and the range in HEAD's history (read-only, also in plan mode).
+    log.begin('rollback.1');
+    const validated = await git.validateRollbackRange(range);
+    log.add(validated.evidence);
+    result.range = { from: validated.value.from, to: validated.value.to, commits: validated.value.commits };
+
+    // Step 2: `git revert --no-edit <from>^..<to>`; a range an earlier attempt already reverted gives no new commit.
+    log.begin('rollback.2', `git revert of ${validated.value.commits.length} commit(s)`);
+    const reverted = await git.revertRange(range);
+    log.add(reverted.evidence);
+    const { outcome, headBefore, headAfter, revertCommits } = reverted.value;
+    result.revert = { outcome, headBefore, headAfter, revertCommits };
+
+    // Step 3: a conflict already aborted the revert above (RevertConflict, tree restored); here the tree must build.
+    log.begin('rollback.3', `${input.buildCommand.join(' ')} (up to ${Math.round(input.buildTimeoutMs / 1000)} s)`);
+    const built = await build.buildRepository({
+      plan: input.plan,
+      repoPath: input.repoPath,
+      buildCommand: input.buildCommand,
+      buildEnv: input.buildEnv,
+      buildTimeoutMs: input.buildTimeoutMs,
+    });
+    log.add(built.evidence);
+    if (!input.plan) result.build = { exitCode: built.value.exitCode, durationMs: built.value.durationMs };
+
+    // Step 4: restart on the rebuilt code, then the TrueNAS routes must be gone.
+    log.begin('rollback.4', `Pulse to restart and answer on ${input.restart.healthUrl ?? `${input.pulse.url}/api/health`}`);
+    const restarted = await restart.restartPulse({
+      plan: input.plan,
+      restart: input.restart,
+      prefix: input.prefix,
+      pulseUrl: input.pulse.url,
+      step: 'rollback.4',
+    });
+    log.add(restarted.evidence);
+    result.restarted = !input.plan;
+    const routes = await pulse.verifyTrueNASRoutesAbsent({ pulse: input.pulse, plan: input.plan, step: 'rollback.4' });
+    log.add(routes.evidence);
+    if (!input.plan) result.routes = routes.value;
+
+    // Step 5: a person's check; recorded as such, never skipped silently.
+    log.begin('rollback.5');
+    log.note('rollback.5', 'human', `For a person: ${FRONTEND_CHECK}`, undefined, [{ kind: 'human', instruction: FRONTEND_CHECK }]);
+    result.humanSteps.push({ step: 'rollback.5', instruction: FRONTEND_CHECK });
+
+    log.finish('completed');
+    upsertSearchAttributes({ RunbookStatus: [input.plan ? 'planned' : 'completed'] });
+    result.finishedAt = new Date().toISOString();
+    return result;
+  } catch (err) {
+    recordFailure(log, err);
+    upsertSearchAttributes({ RunbookStatus: ['failed'] });
+    throw err;
+  }
 }

@@ -1,6 +1,67 @@
+/**
+ * `pulse-runbook cleanup`: runbook §5 as a durable workflow, with progress. `--plan` inspects the files (lstat,
+ * sha256) and removes nothing. The worker does the file work on its own host.
+ */
 import { Command } from 'commander';
+import { DEFAULT_DATA_DIR } from '../config/cleanup.js';
+import { DataCleanupInputSchema } from '../config/data-cleanup-input.js';
+import { parseOrExplain } from '../config/load.js';
+import type { DataCleanupResult } from '../../workflows/data-cleanup.js';
+import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
+import { runProcedure } from './run-procedure.js';
 
-// Being written (issue 3).
 export function cleanupCommand(): Command {
-  return new Command('cleanup').description('(not implemented yet)');
+  const cmd = new Command('cleanup').description('Remove only truenas.enc from the Pulse data directory and verify .encryption.key is intact (runbook §5)');
+  addPulseFlags(addGlobalFlags(cmd))
+    .option('--data-dir <path>', `Pulse data directory on the worker's host (default: the worker's PULSE_DATA_DIR, else ${DEFAULT_DATA_DIR})`)
+    .option('--allow-missing', 'succeed when truenas.enc is already absent (the runbook otherwise requires it to exist)')
+    .option('--file-timeout-seconds <n>', 'upper bound of one file step (default 30)', Number)
+    .option('--max-attempts <n>', 'attempts per step while a file or Pulse is unavailable', Number)
+    .option('--plan', 'print every step, the files it would touch and the HTTP check; nothing is removed')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags) => {
+      const settings = loadSettings(flags);
+      const pulse = requirePulseTarget(flags, settings);
+      const input = parseOrExplain(
+        DataCleanupInputSchema,
+        {
+          pulse,
+          plan: Boolean(flags.plan),
+          ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }),
+          ...(flags.allowMissing && { allowMissing: true }),
+          ...(flags.fileTimeoutSeconds !== undefined && { fileTimeoutSeconds: flags.fileTimeoutSeconds }),
+          ...(flags.maxAttempts !== undefined && { retry: { maximumAttempts: flags.maxAttempts } }),
+        },
+        'cleanup',
+        { dataDir: '--data-dir', fileTimeoutSeconds: '--file-timeout-seconds', 'retry.maximumAttempts': '--max-attempts' },
+      );
+      await runProcedure<DataCleanupResult>({
+        workflowType: 'dataCleanup',
+        procedure: 'data-cleanup',
+        input,
+        settings,
+        target: `${input.dataDir ?? `the worker's PULSE_DATA_DIR (default ${DEFAULT_DATA_DIR})`} on the worker's host (Pulse ${pulse.url})`,
+        json: Boolean(flags.json),
+        summarize: (r) => summarize(r),
+      });
+    });
+  return cmd;
+}
+
+function summarize(r: DataCleanupResult): string {
+  if (r.plan) return `${r.evidence.flatMap((e) => e.actions ?? []).length} action(s) listed for ${r.dataDir}; nothing was removed.`;
+  const file =
+    r.truenasFile.outcome === 'removed'
+      ? `removed ${r.truenasFile.path}`
+      : r.truenasFile.outcome === 'already-removed'
+        ? `${r.truenasFile.path} was already removed by an earlier attempt`
+        : `${r.truenasFile.path} was absent`;
+  const list =
+    r.connectionsAfter === 'empty'
+      ? 'Pulse lists no connection'
+      : r.connectionsAfter === 'integration-disabled'
+        ? 'the integration is off (404 truenas_disabled), so the list was not checked'
+        : 'this Pulse has no TrueNAS routes, so the list was not checked';
+  const key = r.encryptionKey?.existed ? `${r.encryptionKey.path} intact (inode ${r.encryptionKey.ino}, ${r.encryptionKey.size} bytes)` : 'no .encryption.key existed';
+  return `Data Cleanup complete: ${file}; ${list}; ${key}.`;
 }

@@ -1,6 +1,147 @@
+/**
+ * `pulse-runbook rollback`: runbook §4 as a durable workflow, with progress. `--plan` runs only read-only git
+ * commands and prints the revert, build, restart and HTTP check it would do.
+ */
+import { resolve } from 'node:path';
 import { Command } from 'commander';
+import { CodeRollbackInputSchema } from '../config/code-rollback-input.js';
+import { ConfigError, parseOrExplain } from '../config/load.js';
+import { RUNBOOK_ROLLBACK_RANGE } from '../config/rollback.js';
+import type { CodeRollbackResult } from '../../workflows/code-rollback.js';
+import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
+import { runProcedure } from './run-procedure.js';
 
-// Being written (issue 3).
+const FIELD_NAMES: Record<string, string> = {
+  repoPath: '--repo',
+  from: '--from',
+  to: '--to',
+  buildCommand: '--build-command',
+  buildEnv: '--build-env',
+  buildTimeoutMs: '--build-timeout-ms',
+  gitTimeoutSeconds: '--git-timeout-seconds',
+  buildHeartbeatTimeoutSeconds: '--build-heartbeat-seconds',
+  restart: '--restart',
+  'restart.kind': '--restart',
+  'restart.unit': '--restart-unit',
+  'restart.argv': '--restart-command',
+  'restart.healthUrl': '--health-url',
+  'restart.healthTimeoutMs': '--health-timeout-ms',
+  prefix: '--prefix',
+  'retry.maximumAttempts': '--max-attempts',
+};
+
+/**
+ * An argv given on the command line as a JSON array, e.g. '["systemctl","restart","pulse"]'. JSON rather than
+ * a string split on spaces: an argument with a space stays one argument, and nothing is read by a shell.
+ */
+export function parseArgvFlag(value: string | undefined, flag: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError(`rollback ${flag}: must be a JSON array of strings, e.g. ${flag} '["go","build","./..."]'`);
+  }
+  if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) {
+    throw new ConfigError(`rollback ${flag}: must be a JSON array of strings, e.g. ${flag} '["go","build","./..."]'`);
+  }
+  return parsed;
+}
+
+/** Repeated `--build-env NAME=value` flags. */
+function collectEnv(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new ConfigError(`rollback --build-env: "${value.split('=')[0]}" must be NAME=value, e.g. --build-env GOFLAGS=-mod=mod`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+function restartFrom(flags: Record<string, string | number | undefined>): Record<string, unknown> | undefined {
+  const argv = parseArgvFlag(flags.restartCommand as string | undefined, '--restart-command');
+  const kind = (flags.restart as string | undefined) ?? (argv ? 'command' : undefined);
+  const common = {
+    ...(flags.healthUrl !== undefined && { healthUrl: flags.healthUrl }),
+    ...(flags.healthTimeoutMs !== undefined && { healthTimeoutMs: flags.healthTimeoutMs }),
+  };
+  if (!kind) return Object.keys(common).length ? { kind: 'systemd', ...common } : undefined;
+  return {
+    kind,
+    ...(flags.restartUnit !== undefined && { unit: flags.restartUnit }),
+    ...(argv && { argv }),
+    ...common,
+  };
+}
+
 export function rollbackCommand(): Command {
-  return new Command('rollback').description('(not implemented yet)');
+  const cmd = new Command('rollback').description('Revert the TrueNAS commit range, build, restart Pulse and verify the TrueNAS routes are gone (runbook §4)');
+  addPulseFlags(addGlobalFlags(cmd))
+    .option('--repo <path>', 'top-level folder of the Pulse checkout, on the worker\'s host (required)')
+    .option('--from <sha>', `oldest commit of the TrueNAS range (default: the runbook's ${RUNBOOK_ROLLBACK_RANGE.from})`)
+    .option('--to <sha>', `newest commit of the TrueNAS range (default: the runbook's ${RUNBOOK_ROLLBACK_RANGE.to})`)
+    .option('--build-command <json>', 'build check as a JSON argv (default ["go","build","./..."])')
+    .option('--build-env <NAME=value>', 'extra environment for the build (repeatable)', collectEnv)
+    .option('--build-timeout-ms <n>', 'kill the build after this long (default 15 minutes)', Number)
+    .option('--build-heartbeat-seconds <n>', 'a build silent this long is taken as lost with its worker (default 60, at least 15)', Number)
+    .option('--git-timeout-seconds <n>', 'upper bound of one git step (default 600)', Number)
+    .option('--restart <kind>', 'how Pulse is restarted: systemd (default), container or command')
+    .option('--restart-unit <name>', 'systemd unit (default pulse)')
+    .option('--restart-command <json>', 'restart argv as JSON, for --restart command or container (implies command)')
+    .option('--health-url <url>', 'health URL polled after the restart (default <pulse url>/api/health)')
+    .option('--health-timeout-ms <n>', 'how long Pulse may take to answer after the restart', Number)
+    .option('--prefix <json>', 'argv put in front of the restart command, e.g. \'["sudo","-n"]\'')
+    .option('--max-attempts <n>', 'attempts per step while a host or Pulse is unavailable', Number)
+    .option('--plan', 'print every step and the exact commands and HTTP calls; only read-only git commands run')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags) => {
+      const settings = loadSettings(flags);
+      const pulse = requirePulseTarget(flags, settings);
+      const restart = restartFrom(flags);
+      const buildCommand = parseArgvFlag(flags.buildCommand, '--build-command');
+      const prefix = parseArgvFlag(flags.prefix, '--prefix');
+      const input = parseOrExplain(
+        CodeRollbackInputSchema,
+        {
+          pulse,
+          plan: Boolean(flags.plan),
+          // A relative path means "from where I am"; the worker gets the absolute one.
+          repoPath: typeof flags.repo === 'string' && flags.repo && !flags.repo.startsWith('/') ? resolve(flags.repo) : flags.repo,
+          ...(flags.from !== undefined && { from: flags.from }),
+          ...(flags.to !== undefined && { to: flags.to }),
+          ...(buildCommand && { buildCommand }),
+          ...(flags.buildEnv !== undefined && { buildEnv: flags.buildEnv }),
+          ...(flags.buildTimeoutMs !== undefined && { buildTimeoutMs: flags.buildTimeoutMs }),
+          ...(flags.buildHeartbeatSeconds !== undefined && { buildHeartbeatTimeoutSeconds: flags.buildHeartbeatSeconds }),
+          ...(flags.gitTimeoutSeconds !== undefined && { gitTimeoutSeconds: flags.gitTimeoutSeconds }),
+          ...(restart && { restart }),
+          ...(prefix && { prefix }),
+          ...(flags.maxAttempts !== undefined && { retry: { maximumAttempts: flags.maxAttempts } }),
+        },
+        'rollback',
+        FIELD_NAMES,
+      );
+      await runProcedure<CodeRollbackResult>({
+        workflowType: 'codeRollback',
+        procedure: 'code-rollback',
+        input,
+        settings,
+        target: `${input.repoPath} (range ${input.from}^..${input.to}; Pulse ${pulse.url})`,
+        json: Boolean(flags.json),
+        summarize: (r) => summarize(r),
+      });
+    });
+  return cmd;
+}
+
+function summarize(r: CodeRollbackResult): string {
+  const people = r.humanSteps.map((h) => `[${h.step}] ${h.instruction}`).join('\n  ');
+  const todo = people ? `\nStill for a person:\n  ${people}` : '';
+  if (r.plan) {
+    return `${r.evidence.flatMap((e) => e.actions ?? []).length} action(s) listed; the range has ${r.range.commits.length} commit(s).${todo}`;
+  }
+  const revert =
+    r.revert.outcome === 'already-reverted'
+      ? `the range (${r.range.commits.length} commit(s)) was already reverted, no new commit`
+      : `reverted ${r.revert.revertCommits.length} commit(s), HEAD ${r.revert.headBefore.slice(0, 12)} → ${r.revert.headAfter.slice(0, 12)}`;
+  const build = r.build ? `build exit ${r.build.exitCode} in ${Math.round(r.build.durationMs / 100) / 10} s` : 'no build';
+  const routes = r.routes ? `GET /api/truenas/connections now answers ${r.routes.status} (${r.routes.answer})` : 'routes not checked';
+  return `Code Rollback complete: ${revert}; ${build}; Pulse restarted; ${routes}.${todo}`;
 }
