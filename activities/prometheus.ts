@@ -1,0 +1,60 @@
+/**
+ * Prometheus side effects: evaluating catalogue checks (read-only, the same in plan mode). The result is data,
+ * never a thrown error for Prometheus's sake: an unreachable Prometheus, a refused query or an unreadable
+ * token make checks 'inconclusive' with the reason, so a monitor keeps running through an outage and a gate
+ * can decide what "could not look" means for it.
+ */
+import type { Evaluation } from '../src/prometheus/alert-state.js';
+import type { CheckId } from '../src/prometheus/checks.js';
+import { checkQuery } from '../src/prometheus/checks.js';
+import { PrometheusClient } from '../src/prometheus/client.js';
+import { evaluateChecks } from '../src/prometheus/evaluate.js';
+import type { PrometheusTarget } from '../src/prometheus/target.js';
+import { unanswered, type CheckResult } from '../src/prometheus/verdict.js';
+
+export interface EvaluateMetricChecksInput {
+  prometheus: PrometheusTarget;
+  checks: CheckId[];
+  /** Per-check windows in seconds; the runbook's otherwise. */
+  windows?: Partial<Record<CheckId, number>>;
+  /** The Prometheus job that scrapes Pulse (default "pulse"). */
+  job?: string;
+  /** Unix seconds to evaluate at; default now. */
+  time?: number;
+  /**
+   * Keep at most this many passing series per check (failing and inconclusive ones are always kept), so a
+   * monitor of a large fleet does not write every healthy connection's value into history each cycle.
+   */
+  maxPassingSeries?: number;
+}
+
+export async function evaluateMetricChecks(input: EvaluateMetricChecksInput): Promise<Evaluation> {
+  let client: PrometheusClient;
+  try {
+    client = await PrometheusClient.create(input.prometheus);
+  } catch (err) {
+    const time = input.time ?? Date.now() / 1000;
+    const at = new Date(time * 1000).toISOString();
+    const error = { kind: 'auth' as const, message: (err as Error).message };
+    return {
+      at,
+      prometheusUrl: input.prometheus.url,
+      reachable: false,
+      results: input.checks.map((id) => {
+        const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job });
+        return unanswered(id, query, at, error, windowSeconds);
+      }),
+    };
+  }
+  const evaluation = await evaluateChecks(client, input.checks, { windows: input.windows, job: input.job, time: input.time });
+  const max = input.maxPassingSeries;
+  if (max === undefined) return evaluation;
+  return { ...evaluation, results: evaluation.results.map((r) => trimPassing(r, max)) };
+}
+
+function trimPassing(result: CheckResult, max: number): CheckResult {
+  const passing = result.series.filter((s) => s.verdict === 'pass');
+  if (passing.length <= max) return result;
+  const kept = new Set(passing.slice(0, max));
+  return { ...result, series: result.series.filter((s) => s.verdict !== 'pass' || kept.has(s)), omittedPassingSeries: passing.length - max };
+}

@@ -1,0 +1,400 @@
+/**
+ * The catalogue of the runbook's metric checks: every row of "Alert Thresholds" and the metric checkpoints and
+ * abort criterion of "Canary Rollout Strategy", as PromQL with the pitfalls of shared/notes/promql.md handled.
+ *
+ * One shape for all of them. A check's query returns the *measured value* per series (not a filtered alert
+ * expression), so a passing check still reports what it saw; the check FAILS (an alert fires, a gate is red)
+ * for every series whose value satisfies `value <comparison> threshold`. Empty results and NaN values have an
+ * explicit verdict per check, never a silent pass by accident (pitfall 3); Prometheus being unreachable is
+ * always 'inconclusive' (see verdict.ts).
+ *
+ * Pure data and string building: safe to import in workflow code.
+ *
+ * Assumes Pulse is scraped with `honor_labels: true`, so Pulse's own `instance` label (the TrueNAS connection
+ * id) survives (pitfall 1); verdict.ts warns when it sees `exported_instance` instead.
+ */
+import type { StepId } from '../runbook/steps.js';
+
+export const ALERT_CHECK_IDS = [
+  'consecutive-errors',
+  'staleness-warning',
+  'staleness-critical',
+  'auth-errors',
+  'timeouts',
+  'connection-errors',
+  'latency-p95',
+  'pulse-scrape',
+] as const;
+
+export const GATE_CHECK_IDS = [
+  'error-rate',
+  'staleness-gauge-max',
+  'staleness-never-succeeded',
+  'staleness-last-success',
+  'auth-gate',
+  'abort-failure-rate',
+] as const;
+
+export const CHECK_IDS = [...ALERT_CHECK_IDS, ...GATE_CHECK_IDS] as const;
+
+export type AlertCheckId = (typeof ALERT_CHECK_IDS)[number];
+export type GateCheckId = (typeof GATE_CHECK_IDS)[number];
+export type CheckId = (typeof CHECK_IDS)[number];
+
+export type CheckVerdict = 'pass' | 'fail' | 'inconclusive';
+export type Severity = 'warning' | 'critical';
+export type Comparison = '>' | '>=' | '<' | '<=' | '==' | '!=';
+
+/** What a query needs besides the check itself. */
+export interface QueryParams {
+  /** The window of range selectors (seconds); ignored by instant checks. */
+  windowSeconds: number;
+  /** The Prometheus job that scrapes Pulse's metrics listener (for `up`). */
+  job: string;
+}
+
+export interface MetricCheck {
+  id: CheckId;
+  /** 'alert': a row of the Alert Thresholds table (or a guard of it); 'gate': a canary checkpoint or abort criterion. */
+  kind: 'alert' | 'gate';
+  /** Where the check comes from: the runbook section, the table row (1-based) and the runbook step id. */
+  source: { section: 'Alert Thresholds' | 'Canary Rollout Strategy' | 'shared/notes/promql.md'; row?: number; step: StepId };
+  /** The metric as the runbook names it. */
+  metric: string;
+  /** The condition as the runbook words it. */
+  condition: string;
+  severity: Severity;
+  /** What the person on call does: the runbook's "Action" text. */
+  action: string;
+  /** Fails for each series with `value <comparison> threshold`. */
+  comparison: Comparison;
+  threshold: number;
+  /** The runbook's window (seconds) for range checks; undefined for instant checks. */
+  defaultWindowSeconds?: number;
+  /** Verdict when the query returns no series at all. */
+  onEmpty: CheckVerdict;
+  /** Verdict for a series whose value is NaN (e.g. a ratio or quantile with no polls in the window). */
+  onNaN: CheckVerdict;
+  /** Why the query differs from the runbook's literal metric, when it does. */
+  note?: string;
+  query(p: QueryParams): string;
+}
+
+/** Seconds as a PromQL duration: 300 → "5m", 3600 → "1h", 30 → "30s", 1.5 → "1500ms". */
+export function promDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`a PromQL window must be a positive number of seconds, got ${seconds}`);
+  if (!Number.isInteger(seconds)) return `${Math.round(seconds * 1000)}ms`;
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+/** A subquery resolution for window W: about 30 points, between 1 s and 1 min. */
+export function subqueryStep(windowSeconds: number): string {
+  return promDuration(Math.max(1, Math.min(60, Math.round(windowSeconds / 30))));
+}
+
+const TN = 'instance_type="truenas"';
+const POLLS = `pulse_monitor_poll_total{${TN}}`;
+const POLL_ERRORS = `pulse_monitor_poll_total{${TN},result="error"}`;
+const POLL_SUCCESSES = `pulse_monitor_poll_total{${TN},result="success"}`;
+const errorsOf = (type: string) => `pulse_monitor_poll_errors_total{${TN},error_type="${type}"}`;
+const STALENESS = `pulse_monitor_poll_staleness_seconds{${TN}}`;
+const LAST_SUCCESS = `pulse_monitor_poll_last_success_timestamp{${TN}}`;
+const DURATION_BUCKETS = `pulse_monitor_poll_duration_seconds_bucket{${TN}}`;
+
+/**
+ * Increments of a lazily created counter within W, per series: the positive increase, else the whole value of
+ * a series born within W (Pulse creates the series at 1 on the first error, which increase() cannot see:
+ * pitfall 2), else the increase (0), so passing series still report a value.
+ */
+function incrementsOf(counter: string, w: string): string {
+  return `(increase(${counter}[${w}]) > 0) or (${counter} unless ${counter} offset ${w}) or increase(${counter}[${w}])`;
+}
+
+const ALERT_ROW = (row: number) => ({ section: 'Alert Thresholds' as const, row, step: 'canary.phase3.4' as const });
+
+export const CHECKS: Record<CheckId, MetricCheck> = {
+  'consecutive-errors': {
+    id: 'consecutive-errors',
+    kind: 'alert',
+    source: ALERT_ROW(1),
+    metric: POLL_ERRORS,
+    condition: '> 3 consecutive errors',
+    severity: 'warning',
+    action: 'Check TrueNAS connection, verify API key',
+    comparison: '>=',
+    threshold: 4,
+    defaultWindowSeconds: 240,
+    onEmpty: 'pass',
+    onNaN: 'inconclusive',
+    note:
+      'Pulse exports no streak metric: the value is the errors counted in the window when the window holds no success. ' +
+      'Keep the window at 4 poll intervals (4 × 60 s), so 4 errors and no success means more than 3 in a row.',
+    query: ({ windowSeconds }) => {
+      const w = promDuration(windowSeconds);
+      return `increase(${POLL_ERRORS}[${w}]) unless ignoring (result) (increase(${POLL_SUCCESSES}[${w}]) > 0)`;
+    },
+  },
+  'staleness-warning': {
+    id: 'staleness-warning',
+    kind: 'alert',
+    source: ALERT_ROW(2),
+    metric: STALENESS,
+    condition: '> 300s',
+    severity: 'warning',
+    action: 'Investigate poll failures, check network',
+    comparison: '>',
+    threshold: 300,
+    onEmpty: 'pass',
+    onNaN: 'inconclusive',
+    note: 'The staleness gauge freezes when polling stops (kill-switch, disable), so the age of the last success is measured instead (pitfall 4).',
+    query: () => `time() - ${LAST_SUCCESS}`,
+  },
+  'staleness-critical': {
+    id: 'staleness-critical',
+    kind: 'alert',
+    source: ALERT_ROW(3),
+    metric: STALENESS,
+    condition: '> 600s',
+    severity: 'critical',
+    action: 'TrueNAS data is stale, operator intervention needed',
+    comparison: '>',
+    threshold: 600,
+    onEmpty: 'pass',
+    onNaN: 'inconclusive',
+    note: 'The staleness gauge freezes when polling stops (kill-switch, disable), so the age of the last success is measured instead (pitfall 4).',
+    query: () => `time() - ${LAST_SUCCESS}`,
+  },
+  'auth-errors': {
+    id: 'auth-errors',
+    kind: 'alert',
+    source: ALERT_ROW(4),
+    metric: errorsOf('auth'),
+    condition: 'Any increment',
+    severity: 'critical',
+    action: 'API key revoked or expired, immediate attention',
+    comparison: '>',
+    threshold: 0,
+    defaultWindowSeconds: 300,
+    onEmpty: 'pass',
+    onNaN: 'inconclusive',
+    note: 'A series born within the window counts with its whole value: increase() misses the first error (pitfall 2).',
+    query: ({ windowSeconds }) => incrementsOf(errorsOf('auth'), promDuration(windowSeconds)),
+  },
+  timeouts: {
+    id: 'timeouts',
+    kind: 'alert',
+    source: ALERT_ROW(5),
+    metric: errorsOf('timeout'),
+    condition: '> 5 in 10 minutes',
+    severity: 'warning',
+    action: 'TrueNAS API response time degraded',
+    comparison: '>',
+    threshold: 5,
+    defaultWindowSeconds: 600,
+    onEmpty: 'pass',
+    onNaN: 'inconclusive',
+    note: 'A series born within the window counts with its whole value: increase() misses the first timeout (pitfall 2).',
+    query: ({ windowSeconds }) => {
+      const w = promDuration(windowSeconds);
+      const t = errorsOf('timeout');
+      return `sum by (instance) ((${t} unless ${t} offset ${w}) or increase(${t}[${w}]))`;
+    },
+  },
+  'connection-errors': {
+    id: 'connection-errors',
+    kind: 'alert',
+    source: ALERT_ROW(6),
+    metric: errorsOf('connection'),
+    condition: 'Any increment',
+    severity: 'warning',
+    action: 'Network connectivity to TrueNAS lost',
+    comparison: '>',
+    threshold: 0,
+    defaultWindowSeconds: 300,
+    onEmpty: 'pass',
+    onNaN: 'inconclusive',
+    note: 'A series born within the window counts with its whole value: increase() misses the first error (pitfall 2).',
+    query: ({ windowSeconds }) => incrementsOf(errorsOf('connection'), promDuration(windowSeconds)),
+  },
+  'latency-p95': {
+    id: 'latency-p95',
+    kind: 'alert',
+    source: ALERT_ROW(7),
+    metric: 'pulse_monitor_poll_duration_seconds{instance_type="truenas"}',
+    condition: 'p95 > 10s',
+    severity: 'warning',
+    action: 'TrueNAS API latency elevated',
+    comparison: '>',
+    threshold: 10,
+    defaultWindowSeconds: 900,
+    onEmpty: 'pass',
+    // No poll in the window: rate() is 0 in every bucket and the quantile is NaN. Latency is then unknown
+    // (the staleness alerts speak for a poller that stopped).
+    onNaN: 'inconclusive',
+    note: 'Polls run every 60 s: the window is 15 min so the quantile rests on about 15 polls (pitfall 5).',
+    query: ({ windowSeconds }) => `histogram_quantile(0.95, sum by (instance, le) (rate(${DURATION_BUCKETS}[${promDuration(windowSeconds)}])))`,
+  },
+  'pulse-scrape': {
+    id: 'pulse-scrape',
+    kind: 'alert',
+    source: { section: 'shared/notes/promql.md', step: 'canary.phase3.4' },
+    metric: 'up{job="<pulse job>"}',
+    condition: 'Pulse metrics listener not scraped',
+    severity: 'warning',
+    action: "Prometheus cannot scrape Pulse's metrics listener (:9091/metrics); the TrueNAS alerts see no data: check Pulse and the scrape job",
+    comparison: '<',
+    threshold: 1,
+    // No `up` series: the job does not exist in Prometheus, so every other check is blind. Say so.
+    onEmpty: 'fail',
+    onNaN: 'inconclusive',
+    note: 'Not a row of the table: every TrueNAS alert reads "no series" as "no problem", so a scrape gap must be an alert of its own.',
+    query: ({ job }) => `up{job=${JSON.stringify(job)}}`,
+  },
+
+  // Canary Rollout Strategy: Phase 1 monitoring checkpoints (maintained in phases 2 and 3) and abort criteria.
+  'error-rate': {
+    id: 'error-rate',
+    kind: 'gate',
+    source: { section: 'Canary Rollout Strategy', step: 'canary.phase1.3' },
+    metric: POLL_ERRORS,
+    condition: 'error rate remains below 5% over a rolling 1-hour window',
+    severity: 'warning',
+    action: 'Hold the phase: investigate the failing polls before the exit gate',
+    comparison: '>=',
+    threshold: 0.05,
+    defaultWindowSeconds: 3600,
+    onEmpty: 'inconclusive',
+    onNaN: 'inconclusive',
+    note: 'No error series counts as zero errors (or vector(0)); no poll at all gives no value, which proves nothing.',
+    query: ({ windowSeconds }) => {
+      const w = promDuration(windowSeconds);
+      return `(sum(increase(${POLL_ERRORS}[${w}])) or vector(0)) / sum(increase(${POLLS}[${w}]))`;
+    },
+  },
+  'staleness-gauge-max': {
+    id: 'staleness-gauge-max',
+    kind: 'gate',
+    source: { section: 'Canary Rollout Strategy', step: 'canary.phase1.3' },
+    metric: STALENESS,
+    condition: 'remains below 300 seconds continuously',
+    severity: 'warning',
+    action: 'Hold the phase: a connection went stale during the window',
+    comparison: '>=',
+    threshold: 300,
+    defaultWindowSeconds: 3600,
+    onEmpty: 'inconclusive',
+    onNaN: 'inconclusive',
+    query: ({ windowSeconds }) => `max(max_over_time(${STALENESS}[${promDuration(windowSeconds)}]))`,
+  },
+  'staleness-never-succeeded': {
+    id: 'staleness-never-succeeded',
+    kind: 'gate',
+    source: { section: 'Canary Rollout Strategy', step: 'canary.phase1.3' },
+    metric: STALENESS,
+    condition: 'remains below 300 seconds continuously (-1 = never succeeded)',
+    severity: 'warning',
+    action: 'Hold the phase: a connection has never polled successfully',
+    comparison: '<',
+    threshold: 0,
+    defaultWindowSeconds: 3600,
+    onEmpty: 'inconclusive',
+    onNaN: 'inconclusive',
+    note: 'The gauge reads -1 until the first success: a max below 300 can hide a connection that never worked.',
+    query: ({ windowSeconds }) => `min(min_over_time(${STALENESS}[${promDuration(windowSeconds)}]))`,
+  },
+  'staleness-last-success': {
+    id: 'staleness-last-success',
+    kind: 'gate',
+    source: { section: 'Canary Rollout Strategy', step: 'canary.phase1.3' },
+    metric: STALENESS,
+    condition: 'remains below 300 seconds continuously (age of the last success)',
+    severity: 'warning',
+    action: 'Hold the phase: polling stopped or failed for 300 s or more',
+    comparison: '>=',
+    threshold: 300,
+    defaultWindowSeconds: 3600,
+    onEmpty: 'inconclusive',
+    onNaN: 'inconclusive',
+    note: 'Catches a stopped poller whose staleness gauge froze (pitfall 4).',
+    query: ({ windowSeconds }) =>
+      `max_over_time((time() - min(${LAST_SUCCESS}))[${promDuration(windowSeconds)}:${subqueryStep(windowSeconds)}])`,
+  },
+  'auth-gate': {
+    id: 'auth-gate',
+    kind: 'gate',
+    source: { section: 'Canary Rollout Strategy', step: 'canary.phase1.3' },
+    metric: errorsOf('auth'),
+    condition: 'does not increment (no auth errors)',
+    severity: 'critical',
+    action: 'Hold the phase: an API key was refused; see the auth-errors alert',
+    comparison: '>',
+    threshold: 0,
+    defaultWindowSeconds: 3600,
+    onEmpty: 'inconclusive',
+    onNaN: 'inconclusive',
+    query: ({ windowSeconds }) => {
+      const w = promDuration(windowSeconds);
+      const a = errorsOf('auth');
+      return `(sum(increase(${a}[${w}])) or vector(0)) + (count(${a} unless ${a} offset ${w}) or vector(0))`;
+    },
+  },
+  'abort-failure-rate': {
+    id: 'abort-failure-rate',
+    kind: 'gate',
+    source: { section: 'Canary Rollout Strategy', step: 'canary.abort.1' },
+    metric: POLL_ERRORS,
+    condition: 'poll failure rate exceeds 50% across all connections for more than 5 minutes',
+    severity: 'critical',
+    action: 'Perform an immediate abort',
+    comparison: '>',
+    threshold: 0.5,
+    defaultWindowSeconds: 300,
+    onEmpty: 'inconclusive',
+    onNaN: 'inconclusive',
+    note: 'The lowest failure ratio over the window: it is above 50 % only if it stayed there the whole time; exactly 50 % does not abort.',
+    query: ({ windowSeconds }) => {
+      const w = promDuration(windowSeconds);
+      return `min_over_time(((sum(rate(${POLL_ERRORS}[${w}])) or vector(0)) / sum(rate(${POLLS}[${w}])))[${w}:${subqueryStep(windowSeconds)}])`;
+    },
+  },
+};
+
+export const DEFAULT_JOB = 'pulse';
+
+/** The query of a check with the runbook's window unless another one is given. */
+export function checkQuery(id: CheckId, opts: { windowSeconds?: number; job?: string } = {}): { query: string; windowSeconds?: number } {
+  const check = CHECKS[id];
+  const windowSeconds = check.defaultWindowSeconds === undefined ? undefined : (opts.windowSeconds ?? check.defaultWindowSeconds);
+  return { query: check.query({ windowSeconds: windowSeconds ?? 0, job: opts.job ?? DEFAULT_JOB }), windowSeconds };
+}
+
+/** "Alert Thresholds, row 4" / "Canary Rollout Strategy (canary.phase1.3)". */
+export function checkReference(check: MetricCheck): string {
+  return check.source.row !== undefined ? `${check.source.section}, row ${check.source.row}` : `${check.source.section} (${check.source.step})`;
+}
+
+export function compare(value: number, comparison: Comparison, threshold: number): boolean {
+  switch (comparison) {
+    case '>':
+      return value > threshold;
+    case '>=':
+      return value >= threshold;
+    case '<':
+      return value < threshold;
+    case '<=':
+      return value <= threshold;
+    case '==':
+      return value === threshold;
+    case '!=':
+      return value !== threshold;
+  }
+}
+
+/** Parses Prometheus's value string: "NaN" → NaN, "+Inf"/"-Inf" → ±Infinity. */
+export function parseValue(value: string): number {
+  if (value === '+Inf' || value === 'Inf') return Infinity;
+  if (value === '-Inf') return -Infinity;
+  return Number(value);
+}
