@@ -1,0 +1,449 @@
+/**
+ * The incident process of the runbook ("Ownership and Escalation Routing", "Incident Severity and Response") as
+ * data: severity rules, the ownership table, the escalation timers, the business calendar, and the zod schemas of
+ * the incident workflow's input and of every update a person sends. The CLI parses its flags with these schemas
+ * and the workflow's update validators parse the payload again with the same ones, so an error names the same
+ * field everywhere.
+ *
+ * Imported by workflow code: no Node built-ins here (zod and Intl only).
+ */
+import { z } from 'zod';
+import { DisableInputSchema } from './disable.js';
+import { KillSwitchInputSchema } from './kill-switch.js';
+import { RetrySettingsSchema } from './retry.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Severity rules (runbook "Incident Severity and Response")
+
+export const SEVERITIES = ['P1', 'P2', 'P3', 'P4'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/**
+ * The runbook's words for what happened, one impact per clause of its severity list. A reporter names impacts;
+ * the highest severity among them is the classification, and a person can override it with a reason.
+ */
+export const IMPACTS = [
+  'data-loss',
+  'security-breach',
+  'broad-outage',
+  'degraded-functionality',
+  'single-feature-outage',
+  'non-blocking-degradation',
+  'monitoring-gap',
+  'cosmetic',
+  'documentation',
+] as const;
+export type Impact = (typeof IMPACTS)[number];
+
+export interface SeverityRule {
+  severity: Severity;
+  impacts: readonly Impact[];
+  /** The runbook's definition, quoted. */
+  definition: string;
+  /** The runbook's response target, quoted. */
+  response: string;
+}
+
+export const SEVERITY_RULES: readonly SeverityRule[] = [
+  {
+    severity: 'P1',
+    impacts: ['data-loss', 'security-breach', 'broad-outage'],
+    definition: 'Data loss, security breach, or broad outage',
+    response: 'immediate acknowledgement and containment start in < 15 minutes',
+  },
+  {
+    severity: 'P2',
+    impacts: ['degraded-functionality', 'single-feature-outage'],
+    definition: 'Degraded functionality or single-feature outage',
+    response: 'acknowledge and begin mitigation in < 1 hour',
+  },
+  {
+    severity: 'P3',
+    impacts: ['non-blocking-degradation', 'monitoring-gap'],
+    definition: 'Non-blocking degradation or monitoring gaps',
+    response: 'triage and mitigation plan in < 4 hours',
+  },
+  {
+    severity: 'P4',
+    impacts: ['cosmetic', 'documentation'],
+    definition: 'Cosmetic or documentation-only issue',
+    response: 'address by next business day',
+  },
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Ownership table (runbook "Owner routing")
+
+export const OWNERS = ['Pulse Operations', 'Engineering', 'Security Response Owner'] as const;
+export type Owner = (typeof OWNERS)[number];
+
+/** Short names people type at a terminal; matched case-insensitively. */
+const OWNER_ALIASES: Record<string, Owner> = {
+  'pulse operations': 'Pulse Operations',
+  operations: 'Pulse Operations',
+  ops: 'Pulse Operations',
+  engineering: 'Engineering',
+  eng: 'Engineering',
+  'security response owner': 'Security Response Owner',
+  security: 'Security Response Owner',
+  sro: 'Security Response Owner',
+};
+
+export const SCOPES = ['poller-health', 'switch-operations', 'code-rollback', 'security'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface OwnershipRow {
+  scope: Scope;
+  /** The runbook's scope column, quoted. */
+  description: string;
+  primary: Owner;
+  escalation: Owner;
+}
+
+export const OWNERSHIP_TABLE: Readonly<Record<Scope, OwnershipRow>> = {
+  'poller-health': {
+    scope: 'poller-health',
+    description: 'TrueNAS poller health, staleness, and connectivity incidents',
+    primary: 'Pulse Operations',
+    escalation: 'Engineering',
+  },
+  'switch-operations': {
+    scope: 'switch-operations',
+    description: 'Kill-switch execution and disable/enable operations',
+    primary: 'Pulse Operations',
+    escalation: 'Engineering',
+  },
+  'code-rollback': {
+    scope: 'code-rollback',
+    description: 'Code rollback and release-level incident coordination',
+    primary: 'Engineering',
+    escalation: 'Pulse Operations',
+  },
+  security: {
+    scope: 'security',
+    description: 'Security-impacting TrueNAS incidents (P1)',
+    primary: 'Security Response Owner',
+    escalation: 'Engineering',
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Small field schemas
+
+const required = (what: string) => ({
+  error: (issue: { input?: unknown }) => (issue.input === undefined ? `required: ${what}` : undefined),
+});
+
+export const SeveritySchema = z.preprocess(
+  (v) => (typeof v === 'string' ? v.trim().toUpperCase() : v),
+  z.enum(SEVERITIES, { error: (i) => (i.input === undefined ? 'required: give P1, P2, P3 or P4' : 'must be P1, P2, P3 or P4') }),
+);
+
+export const OwnerSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? (OWNER_ALIASES[v.trim().toLowerCase()] ?? v) : v),
+  z.enum(OWNERS, {
+    error: (i) =>
+      i.input === undefined
+        ? 'required: name an owner: Pulse Operations (ops), Engineering (eng) or Security Response Owner (security)'
+        : 'must be one of Pulse Operations (ops), Engineering (eng), Security Response Owner (security)',
+  }),
+);
+
+export const ImpactSchema = z.enum(IMPACTS, { error: () => `must be one of ${IMPACTS.join(', ')}` });
+export const ScopeSchema = z.enum(SCOPES, { error: () => `must be one of ${SCOPES.join(', ')}` });
+
+/**
+ * Who acts. For now the caller says who they are: the CLI fills it from the OS user (`os.userInfo().username`)
+ * or `--actor`, and it is recorded as given. Issue 6 will authenticate it (the identity will come from the
+ * authenticated caller, not the payload); until then the record is an honest log of claimed identities.
+ */
+export const ActorSchema = z
+  .string(required('who acts (the CLI fills it from the OS user or --actor)'))
+  .trim()
+  .min(1, 'must not be empty: say who acts (the CLI fills it from the OS user or --actor)')
+  .max(100, 'must be at most 100 characters')
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+
+/** Free text a person writes into the record: bounded, so one update cannot bloat the history. */
+const text = (what: string, max = 2000) =>
+  z
+    .string(required(what))
+    .trim()
+    .min(1, `must not be empty: ${what}`)
+    .max(max, `must be at most ${max} characters`);
+
+const HttpUrl = z
+  .string()
+  .url('must be a URL such as https://hooks.example/incident')
+  .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://');
+
+// ---------------------------------------------------------------------------------------------------------------
+// Business calendar (P3/P4 escalate if unresolved by the next business day)
+
+export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM such as 09:00');
+const LocalDate = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'must be a date YYYY-MM-DD such as 2026-12-25');
+
+/**
+ * When the business is open. "Next business day" means: the first day after the local date on which the
+ * deadline started that is one of `days` and not a holiday; the escalation fires at `opensAt` of that day
+ * (`escalateAt: 'start'`, the default) or at `closesAt` (`'end'`), in `timeZone`.
+ */
+export const BusinessCalendarSchema = z
+  .object({
+    timeZone: z
+      .string()
+      .refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin, America/New_York or UTC')
+      .default('UTC'),
+    days: z
+      .array(z.enum(WEEKDAYS, { error: () => `must be one of ${WEEKDAYS.join(', ')}` }))
+      .min(1, 'must name at least one business day, e.g. Mon..Fri')
+      .default(['Mon', 'Tue', 'Wed', 'Thu', 'Fri']),
+    opensAt: TimeOfDay.default('09:00'),
+    closesAt: TimeOfDay.default('17:00'),
+    holidays: z.array(LocalDate).max(1000).default([]),
+    escalateAt: z.enum(['start', 'end'], { error: () => 'must be start or end (of the next business day)' }).default('start'),
+  })
+  .strict()
+  .refine((c) => c.opensAt < c.closesAt, { message: 'opensAt must be earlier than closesAt', path: ['closesAt'] });
+
+export type BusinessCalendar = z.infer<typeof BusinessCalendarSchema>;
+export type BusinessCalendarInput = z.input<typeof BusinessCalendarSchema>;
+
+/** The runbook's response windows, as parameters so tests and drills can shorten them. */
+export const EscalationTimersSchema = z
+  .object({
+    /** P1: escalate if containment has not started within this many minutes. */
+    p1ContainmentMinutes: z.number().positive().max(24 * 60).default(15),
+    /** P2: escalate to Engineering if mitigation is not active within this many minutes. */
+    p2MitigationMinutes: z.number().positive().max(7 * 24 * 60).default(60),
+  })
+  .strict();
+
+export type EscalationTimers = z.infer<typeof EscalationTimersSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Notifications
+
+/**
+ * A webhook that receives a JSON POST per page, notification and escalation. Webhook URLs often carry a secret
+ * (Slack, Teams), so a URL can be given by reference (`urlEnv`, read by the activity on the worker's host) and
+ * the record and reports only ever show the `name`.
+ */
+export const NotificationTargetSchema = z
+  .object({
+    name: z.string().trim().min(1, 'must name the target, e.g. ops-chat').max(60, 'must be at most 60 characters'),
+    url: HttpUrl.optional(),
+    urlEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name such as INCIDENT_WEBHOOK_URL')
+      .optional(),
+  })
+  .strict()
+  .refine((t) => Boolean(t.url) !== Boolean(t.urlEnv), { message: 'give exactly one of url or urlEnv', path: ['url'] });
+
+export type NotificationTarget = z.infer<typeof NotificationTargetSchema>;
+
+export const NotifySettingsSchema = z
+  .object({
+    webhooks: z.array(NotificationTargetSchema).max(20).default([]),
+    timeoutMs: z.number().int().positive().max(60_000).default(10_000),
+    retry: RetrySettingsSchema.default({ maximumAttempts: 5, initialIntervalSeconds: 2, maximumIntervalSeconds: 60 }),
+  })
+  .strict();
+
+export type NotifySettings = z.infer<typeof NotifySettingsSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Containment procedures an incident can run as child workflows
+
+export const CONTAINMENT_PROCEDURES = {
+  'kill-switch': { workflowType: 'killSwitch', runbookSection: '## 3) Kill-Switch' },
+  disable: { workflowType: 'disable', runbookSection: '## 2) Disable Path' },
+} as const;
+export type ContainmentProcedure = keyof typeof CONTAINMENT_PROCEDURES;
+
+/** The procedures that open an incident record when started on their own (runbook escalation step 3). */
+export const LINKED_PROCEDURES = ['kill-switch', 'code-rollback'] as const;
+export type LinkedProcedure = (typeof LINKED_PROCEDURES)[number];
+
+// ---------------------------------------------------------------------------------------------------------------
+// The incident workflow's input
+
+export const IncidentSourceSchema = z
+  .object({
+    procedure: z.enum(LINKED_PROCEDURES),
+    workflowId: z.string().min(1),
+    runId: z.string().optional(),
+  })
+  .strict();
+
+export type IncidentSource = z.infer<typeof IncidentSourceSchema>;
+
+export const IncidentInputSchema = z
+  .object({
+    title: text('a one-line title of what is wrong', 200),
+    summary: text('what is known so far').optional(),
+    /** The runbook's impact words; the highest severity among them is the classification. */
+    impacts: z.array(ImpactSchema).max(IMPACTS.length).default([]),
+    /** A person's classification, overriding the rules; needs `severityReason`. */
+    severity: SeveritySchema.optional(),
+    severityReason: text('why this severity').optional(),
+    /** Which row of the ownership table applies; default: security for a security breach, else poller health. */
+    scope: ScopeSchema.optional(),
+    openedBy: ActorSchema,
+    /** Set when a procedure opened this record (runbook escalation step 3). */
+    source: IncidentSourceSchema.optional(),
+    calendar: BusinessCalendarSchema.default(BusinessCalendarSchema.parse({})),
+    timers: EscalationTimersSchema.default({ p1ContainmentMinutes: 15, p2MitigationMinutes: 60 }),
+    notify: NotifySettingsSchema.default(NotifySettingsSchema.parse({})),
+    /** Plan mode: classify, route and compute the deadlines, then return without waiting or notifying. */
+    plan: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    if (input.severity && !input.severityReason) {
+      ctx.addIssue({ code: 'custom', path: ['severityReason'], message: 'required when severity is set: say why a person chose this severity' });
+    }
+    if (!input.severity && input.impacts.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['impacts'],
+        message: `give at least one impact (${IMPACTS.join(', ')}) or set severity with a reason`,
+      });
+    }
+  });
+
+export type IncidentInput = z.infer<typeof IncidentInputSchema>;
+export type IncidentInputRaw = z.input<typeof IncidentInputSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Updates a person sends. Every payload carries `actor` (see ActorSchema).
+
+export const INCIDENT_UPDATES = {
+  acknowledge: 'acknowledge',
+  startResponse: 'startResponse',
+  classify: 'classify',
+  handoff: 'handoff',
+  recordAction: 'recordAction',
+  resolve: 'resolve',
+} as const;
+export type IncidentUpdateName = keyof typeof INCIDENT_UPDATES;
+
+export const INCIDENT_RECORD_QUERY = 'record';
+
+export const AcknowledgeSchema = z.object({ actor: ActorSchema, note: text('a note').optional() }).strict();
+
+/** Evidence a person attaches to an action: links, a workflow run, small facts. Secrets are masked on entry. */
+export const ActionEvidenceSchema = z
+  .object({
+    links: z.array(HttpUrl).max(20).optional(),
+    workflowId: z.string().min(1).max(300).optional(),
+    details: z.record(z.string(), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()])).optional(),
+  })
+  .strict();
+
+export type ActionEvidence = z.infer<typeof ActionEvidenceSchema>;
+
+export const StartResponseSchema = z
+  .object({
+    actor: ActorSchema,
+    /** Containment stops the damage (P1, within 15 min); mitigation reduces it (P2, within 1 h). */
+    phase: z.enum(['containment', 'mitigation'], { error: () => 'must be containment or mitigation' }),
+    summary: text('what is being done'),
+    /**
+     * Optionally run a procedure as a child workflow. Its input is checked here with the procedure's own schema
+     * (defaults filled), so a wrong field is refused before anything starts, named as procedure.input.<field>.
+     */
+    procedure: z
+      .discriminatedUnion(
+        'name',
+        [
+          z.object({ name: z.literal('kill-switch'), input: KillSwitchInputSchema }).strict(),
+          z.object({ name: z.literal('disable'), input: DisableInputSchema }).strict(),
+        ],
+        { error: () => 'procedure.name must be kill-switch or disable' },
+      )
+      .refine((p) => !p.input.plan, {
+        message: 'a containment run must act: run the plan on its own first (pulse-runbook kill-switch --plan / disable --plan)',
+        path: ['input', 'plan'],
+      })
+      .optional(),
+    evidence: ActionEvidenceSchema.optional(),
+  })
+  .strict();
+
+export const ClassifySchema = z
+  .object({
+    actor: ActorSchema,
+    severity: SeveritySchema,
+    reason: text('why this severity'),
+    impacts: z.array(ImpactSchema).max(IMPACTS.length).optional(),
+  })
+  .strict();
+
+export const HandoffSchema = z
+  .object({
+    actor: ActorSchema,
+    to: OwnerSchema,
+    reason: text('why the owner changes').optional(),
+  })
+  .strict();
+
+export const RecordActionSchema = z
+  .object({
+    actor: ActorSchema,
+    summary: text('what was done'),
+    evidence: ActionEvidenceSchema.optional(),
+  })
+  .strict();
+
+export const ResolveSchema = z
+  .object({
+    actor: ActorSchema,
+    /** The runbook asks for the final resolution owner in the record: resolving without one is refused. */
+    finalOwner: OwnerSchema,
+    summary: text('how it was resolved'),
+  })
+  .strict();
+
+export const UPDATE_SCHEMAS = {
+  acknowledge: AcknowledgeSchema,
+  startResponse: StartResponseSchema,
+  classify: ClassifySchema,
+  handoff: HandoffSchema,
+  recordAction: RecordActionSchema,
+  resolve: ResolveSchema,
+} as const;
+
+export type AcknowledgeInput = z.infer<typeof AcknowledgeSchema>;
+export type StartResponseInput = z.infer<typeof StartResponseSchema>;
+export type ClassifyInput = z.infer<typeof ClassifySchema>;
+export type HandoffInput = z.infer<typeof HandoffSchema>;
+export type RecordActionInput = z.infer<typeof RecordActionSchema>;
+export type ResolveInput = z.infer<typeof ResolveSchema>;
+
+/** The failure type of a refused update or input; stable, so callers decide on it. */
+export const INCIDENT_FAILURE_TYPES = {
+  invalidInput: 'InvalidIncidentInput',
+  invalidUpdate: 'InvalidIncidentUpdate',
+  refusedUpdate: 'IncidentUpdateRefused',
+} as const;
+
+/** Prefix of every incident workflow id, so the CLI and the UI can tell incidents apart. */
+export const INCIDENT_ID_PREFIX = 'incident-';
+/** Memo key set on the child workflows an incident starts, so a procedure knows it already belongs to one. */
+export const INCIDENT_MEMO_KEY = 'pulseIncidentId';

@@ -1,0 +1,44 @@
+/** Helpers for the incident tests: the test-only bundle, polling the record, sending updates. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { IncidentRecord } from '../../src/incident/types.js';
+import type { UpdateReceipt } from '../../workflows/incident.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** incident + killSwitch + test stand-ins (see incident-workflows.ts), bundled once per test file. */
+export function incidentBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: path.join(here, 'incident-workflows.ts'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
+  });
+  return bundle;
+}
+
+/** Queries the record until `until` holds (the worker may not have processed the latest event yet). */
+export async function recordWhen(handle: WorkflowHandle, until: (r: IncidentRecord) => boolean = () => true, timeoutMs = 15_000): Promise<IncidentRecord> {
+  const deadline = Date.now() + timeoutMs;
+  let last: IncidentRecord | undefined;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      last = await handle.query<IncidentRecord>('record');
+      if (until(last)) return last;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`the incident record did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last ?? String(lastError))}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function update(handle: WorkflowHandle, name: string, payload: Record<string, unknown>): Promise<UpdateReceipt> {
+  return handle.executeUpdate<UpdateReceipt, [unknown]>(name, { args: [payload] });
+}
+
+export const MINUTE = 60_000;
