@@ -1,0 +1,579 @@
+/**
+ * docker-compose.yml, the Dockerfile and .dockerignore, checked as far as a machine without a Docker engine can:
+ * the compose file is parsed with `yaml` and checked for pinned images, the start order, secrets, the search
+ * attributes the namespace job registers, the addresses the worker uses (through the project's own settings
+ * code), the files it mounts, and the image the worker is built from. Each checker is also shown to fail on a
+ * broken copy, so a check that cannot fail is caught here too.
+ * The deploy/ scripts' behaviour is tested in compose-scripts.test.ts.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { parseDocument } from 'yaml';
+import { resolvePulseTarget, resolveTemporalSettings } from '../../src/config/load.js';
+import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+
+const root = path.resolve('.');
+const read = (p: string) => readFileSync(path.join(root, p), 'utf8');
+
+// ---------------------------------------------------------------------------------------------------------
+// The compose file as data
+
+interface DependsOn {
+  condition?: string;
+}
+interface Service {
+  image?: string;
+  build?: { context?: string; dockerfile?: string; target?: string } | string;
+  command?: string[] | string;
+  entrypoint?: string[] | string;
+  depends_on?: Record<string, DependsOn> | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  ports?: Array<string | { host_ip?: string; target?: number; published?: string | number }>;
+  volumes?: Array<string | { type?: string; source?: string; target?: string }>;
+  secrets?: Array<string | { source: string; target?: string }>;
+  restart?: string;
+}
+interface ComposeFile {
+  services: Record<string, Service>;
+  secrets?: Record<string, { file?: string; environment?: string; content?: string }>;
+}
+
+function loadYaml<T>(text: string, what: string): T {
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) throw new Error(`${what}: ${doc.errors.map((e) => e.message).join('; ')}`);
+  return doc.toJS() as T;
+}
+
+const composeText = read('docker-compose.yml');
+const loadCompose = (): ComposeFile => loadYaml<ComposeFile>(composeText, 'docker-compose.yml');
+
+function envOf(service: Service): Record<string, string> {
+  const env = service.environment ?? {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(env.map((e) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)]));
+  }
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+function dependsOf(service: Service): Record<string, string> {
+  const deps = service.depends_on ?? {};
+  if (Array.isArray(deps)) return Object.fromEntries(deps.map((d) => [d, 'service_started']));
+  return Object.fromEntries(Object.entries(deps).map(([k, v]) => [k, v?.condition ?? 'service_started']));
+}
+
+const argvOf = (v: string[] | string | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : v.split(/\s+/));
+
+/** The one service that plays a role; a role played by none or by two services is a broken file. */
+function serviceWith(compose: ComposeFile, role: string, test: (s: Service) => boolean): string {
+  const names = Object.entries(compose.services).filter(([, s]) => test(s)).map(([n]) => n);
+  if (names.length !== 1) throw new Error(`expected one ${role} service, found ${names.length} (${names.join(', ')})`);
+  return names[0];
+}
+
+const isAdminJob = (script: string) => (s: Service) =>
+  (s.image ?? '').startsWith('temporalio/admin-tools:') && argvOf(s.entrypoint).some((a) => a.endsWith(`/${script}`));
+
+function roles(compose: ComposeFile) {
+  return {
+    database: serviceWith(compose, 'PostgreSQL', (s) => (s.image ?? '').startsWith('postgres:')),
+    schemaJob: serviceWith(compose, 'schema job', isAdminJob('setup-postgres.sh')),
+    server: serviceWith(compose, 'Temporal server', (s) => (s.image ?? '').startsWith('temporalio/server:')),
+    namespaceJob: serviceWith(compose, 'namespace job', isAdminJob('create-namespace.sh')),
+    ui: serviceWith(compose, 'Temporal UI', (s) => (s.image ?? '').startsWith('temporalio/ui:')),
+    worker: serviceWith(compose, 'worker', (s) => s.build !== undefined),
+  };
+}
+
+/**
+ * Compose's variable interpolation, for the forms this file may use: ${VAR}, ${VAR:-default}, ${VAR-default},
+ * ${VAR:?message}, ${VAR?message} and $$. A missing required variable throws with the file's message.
+ */
+function interpolate(value: string, vars: Record<string, string | undefined>): string {
+  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g, (whole, name, colon, op, arg) => {
+    if (whole === '$$') return '$';
+    const v = vars[name as string];
+    const unset = v === undefined || (colon === ':' && v === '');
+    if (op === '?' && unset) throw new Error(`required variable ${name}: ${arg}`);
+    if (op === '-' && unset) return arg as string;
+    return v ?? '';
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Checkers: each returns the problems it finds, so a test can show it fails on a broken file
+
+function imageProblems(compose: ComposeFile): string[] {
+  const problems: string[] = [];
+  for (const [name, s] of Object.entries(compose.services)) {
+    if (!s.image) {
+      problems.push(`${name}: no image (a built service also needs a pinned image name:tag)`);
+      continue;
+    }
+    const m = /^([a-z0-9./_-]+):([A-Za-z0-9._-]+)$/.exec(s.image);
+    if (!m) problems.push(`${name}: image ${s.image} has no literal tag`);
+    else if (m[2] === 'latest') problems.push(`${name}: image ${s.image} uses latest`);
+  }
+  return problems;
+}
+
+const REQUIRED_VAR = /^\$\{[A-Za-z_][A-Za-z0-9_]*:?\?[^}]*\}$/;
+const SECRET_NAME = /(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|CREDENTIALS?)(_FILE)?$/i;
+
+function secretProblems(compose: ComposeFile): string[] {
+  const problems: string[] = [];
+  for (const [name, s] of Object.entries(compose.services)) {
+    for (const [key, value] of Object.entries(envOf(s))) {
+      if (!SECRET_NAME.test(key)) continue;
+      const isFileRef = /_FILE$/i.test(key) && value.startsWith('/run/secrets/');
+      if (!isFileRef && !REQUIRED_VAR.test(value)) {
+        problems.push(`${name}: ${key} must come from a required variable (\${VAR:?...}) or /run/secrets, not "${value}"`);
+      }
+    }
+    for (const arg of [...argvOf(s.command), ...argvOf(s.entrypoint)]) {
+      if (/^--?(pw|password)\b/i.test(arg)) problems.push(`${name}: a password flag on the command line (${arg})`);
+    }
+  }
+  for (const [name, secret] of Object.entries(compose.secrets ?? {})) {
+    if (secret.content !== undefined) problems.push(`secret ${name}: literal content`);
+    if (secret.file !== undefined && !REQUIRED_VAR.test(secret.file)) {
+      problems.push(`secret ${name}: file ${secret.file} must be a required variable so no default file is used`);
+    }
+  }
+  return problems;
+}
+
+const ONE_SHOT_RESTARTS = new Set([undefined, 'no', 'on-failure']);
+
+function startOrderProblems(compose: ComposeFile): string[] {
+  const problems: string[] = [];
+  const names = new Set(Object.keys(compose.services));
+  for (const [name, s] of Object.entries(compose.services)) {
+    for (const dep of Object.keys(dependsOf(s))) if (!names.has(dep)) problems.push(`${name} depends on unknown ${dep}`);
+  }
+  let r: ReturnType<typeof roles>;
+  try {
+    r = roles(compose);
+  } catch (err) {
+    return [...problems, (err as Error).message];
+  }
+  const want: Array<[string, string, string]> = [
+    [r.schemaJob, r.database, 'service_healthy'],
+    [r.server, r.schemaJob, 'service_completed_successfully'],
+    [r.namespaceJob, r.server, 'service_healthy'],
+    [r.ui, r.namespaceJob, 'service_completed_successfully'],
+    [r.worker, r.namespaceJob, 'service_completed_successfully'],
+  ];
+  for (const [from, to, condition] of want) {
+    const got = dependsOf(compose.services[from])[to];
+    if (got !== condition) problems.push(`${from} must wait for ${to} with ${condition}, has ${got ?? 'nothing'}`);
+  }
+  // A job that compose restarts forever never "completes successfully": the services after it would never start.
+  for (const job of [r.schemaJob, r.namespaceJob]) {
+    const restart = compose.services[job].restart?.replace(/:\d+$/, '');
+    if (!ONE_SHOT_RESTARTS.has(restart)) problems.push(`${job} is a one-shot job but restarts "${restart}"`);
+  }
+  // No cycles (compose would refuse to start).
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (n: string, trail: string[]): void => {
+    if (state.get(n) === 'done' || !compose.services[n]) return;
+    if (state.get(n) === 'visiting') {
+      problems.push(`dependency cycle: ${[...trail, n].join(' -> ')}`);
+      return;
+    }
+    state.set(n, 'visiting');
+    for (const d of Object.keys(dependsOf(compose.services[n]))) visit(d, [...trail, n]);
+    state.set(n, 'done');
+  };
+  for (const n of names) visit(n, []);
+  return problems;
+}
+
+/** Where a container path comes from on the host, through the service's bind mounts ("./x:/y[:ro]"). */
+function hostPathOf(service: Service, containerPath: string): string | undefined {
+  for (const v of service.volumes ?? []) {
+    if (typeof v !== 'string' || !v.startsWith('.')) continue;
+    const [src, target] = v.split(':');
+    if (containerPath === target || containerPath.startsWith(`${target}/`)) {
+      return path.join(root, src, containerPath.slice(target.length));
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The Dockerfile as data
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+interface Stage {
+  name?: string;
+  from: string;
+  instructions: Instruction[];
+}
+
+function parseDockerfile(text: string): { args: Record<string, string>; stages: Stage[] } {
+  const joined = text.replace(/\\\r?\n/g, ' ');
+  const args: Record<string, string> = {};
+  const stages: Stage[] = [];
+  for (const raw of joined.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^(\S+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const op = m[1].toUpperCase();
+    const rest = m[2].trim();
+    if (op === 'FROM') {
+      const fm = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(rest);
+      if (!fm) throw new Error(`cannot read FROM ${rest}`);
+      const from = fm[1].replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a, b) => args[a ?? b] ?? '');
+      stages.push({ name: fm[2], from, instructions: [] });
+    } else if (op === 'ARG' && stages.length === 0) {
+      const [k, v] = rest.split('=');
+      args[k] = v ?? '';
+    } else if (stages.length > 0) {
+      stages[stages.length - 1].instructions.push({ op, args: rest });
+    }
+  }
+  return { args, stages };
+}
+
+/** The stage and every stage it is built FROM, nearest first. */
+function stageChain(stages: Stage[], target: string): Stage[] {
+  const chain: Stage[] = [];
+  let current = stages.find((s) => s.name === target);
+  while (current) {
+    chain.push(current);
+    const base = current.from;
+    current = stages.find((s) => s.name === base);
+  }
+  return chain;
+}
+
+/** The last value of an instruction in effect for a target (its own stage first, then the stages below it). */
+function effective(chain: Stage[], op: string): string | undefined {
+  for (const stage of chain) {
+    const found = stage.instructions.filter((i) => i.op === op);
+    if (found.length > 0) return found[found.length - 1].args;
+  }
+  return undefined;
+}
+
+function envFrom(chain: Stage[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const stage of [...chain].reverse()) {
+    for (const i of stage.instructions.filter((x) => x.op === 'ENV')) {
+      for (const m of i.args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S+)/g)) env[m[1]] = m[2].replace(/^"|"$/g, '');
+    }
+  }
+  return env;
+}
+
+const GLIBC_DISTRO = /(bookworm|bullseye|trixie|buster|jammy|noble|focal)/;
+
+function baseImageProblems(stages: Stage[]): string[] {
+  const problems: string[] = [];
+  const names = new Set(stages.map((s) => s.name).filter(Boolean));
+  for (const s of stages) {
+    if (names.has(s.from)) continue;
+    const [image, tag] = s.from.split(':');
+    if (!tag) problems.push(`${s.name ?? s.from}: base ${s.from} has no tag`);
+    else if (tag === 'latest') problems.push(`${s.name ?? s.from}: base ${s.from} uses latest`);
+    if (/alpine|musl/i.test(s.from)) problems.push(`${s.name ?? s.from}: base ${s.from} is musl-based; the SDK's native core needs glibc`);
+    else if (!GLIBC_DISTRO.test(tag ?? '') && !/^(debian|ubuntu)$/.test(image)) {
+      problems.push(`${s.name ?? s.from}: base ${s.from} does not name a glibc distribution (e.g. -bookworm)`);
+    }
+  }
+  return problems;
+}
+
+/** .dockerignore matching: the last matching pattern wins, and a pattern that matches a directory covers its contents. */
+function dockerignoreIncludes(patterns: string[], file: string): boolean {
+  const toRegex = (p: string) =>
+    new RegExp(
+      `^${p
+        .replace(/[.+^$()|[\]{}]/g, '\\$&')
+        .replace(/\*\*\//g, '\u0000')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')
+        .replace(/\u0000/g, '(?:.*/)?')}$`,
+    );
+  const parts = file.split('/');
+  const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+  let included = true;
+  for (const raw of patterns) {
+    const negated = raw.startsWith('!');
+    const re = toRegex((negated ? raw.slice(1) : raw).replace(/\/$/, ''));
+    if (prefixes.some((p) => re.test(p))) included = negated;
+  }
+  return included;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+describe('docker-compose.yml', () => {
+  const compose = loadCompose();
+  const r = roles(compose);
+
+  it('parses as YAML without duplicate keys and has the expected services', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(
+      [r.database, r.schemaJob, r.server, r.namespaceJob, r.ui, r.worker].sort(),
+    );
+  });
+
+  it('pins every image to a tag other than latest (server and admin-tools 1.30.1, UI 2.34.0, PostgreSQL 16)', () => {
+    expect(imageProblems(compose)).toEqual([]);
+    const image = (n: string) => compose.services[n].image;
+    expect(image(r.server)).toBe('temporalio/server:1.30.1');
+    expect(image(r.schemaJob)).toBe('temporalio/admin-tools:1.30.1');
+    expect(image(r.namespaceJob)).toBe(image(r.schemaJob));
+    expect(image(r.ui)).toBe('temporalio/ui:2.34.0');
+    expect(image(r.database)).toBe('postgres:16');
+  });
+
+  it('the image check fails on an untagged or latest image', () => {
+    const broken = loadCompose();
+    broken.services[r.database].image = 'postgres';
+    broken.services[r.ui].image = 'temporalio/ui:latest';
+    expect(imageProblems(broken)).toEqual([expect.stringContaining('no literal tag'), expect.stringContaining('uses latest')]);
+  });
+
+  it('starts in order: database -> schema job -> server -> namespace job -> UI and worker', () => {
+    expect(startOrderProblems(compose)).toEqual([]);
+  });
+
+  it('the start-order check fails when the worker does not wait for the namespace job or a job restarts forever', () => {
+    const broken = loadCompose();
+    broken.services[r.worker].depends_on = { [r.namespaceJob]: { condition: 'service_started' } };
+    broken.services[r.namespaceJob].restart = 'unless-stopped';
+    broken.services[r.ui].depends_on = { [r.server]: { condition: 'service_healthy' }, ghost: { condition: 'service_started' } };
+    const problems = startOrderProblems(broken);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        `${r.ui} depends on unknown ghost`,
+        expect.stringContaining(`${r.worker} must wait for ${r.namespaceJob} with service_completed_successfully, has service_started`),
+        expect.stringContaining(`${r.ui} must wait for ${r.namespaceJob}`),
+        expect.stringContaining(`${r.namespaceJob} is a one-shot job but restarts "unless-stopped"`),
+      ]),
+    );
+  });
+
+  it('the start-order check finds a cycle', () => {
+    const broken = loadCompose();
+    broken.services[r.database].depends_on = { [r.worker]: { condition: 'service_started' } };
+    expect(startOrderProblems(broken)).toEqual(expect.arrayContaining([expect.stringMatching(/^dependency cycle: /)]));
+  });
+
+  it('holds no secret: passwords come from required variables, the Pulse token from a Docker secret', () => {
+    expect(secretProblems(compose)).toEqual([]);
+    // The database password is required wherever it is used, and has no fallback value.
+    expect(envOf(compose.services[r.database]).POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
+    expect(envOf(compose.services[r.server]).POSTGRES_PWD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
+    expect(envOf(compose.services[r.schemaJob]).SQL_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
+    expect(composeText).not.toMatch(/\$\{[A-Z_]*(PASSWORD|TOKEN|SECRET)[A-Z_]*:?-/);
+    expect(compose.secrets?.pulse_token?.file).toMatch(/^\$\{PULSE_TOKEN_FILE:\?/);
+  });
+
+  it('the secret check fails on a literal or defaulted password and on literal secret content', () => {
+    const broken = loadCompose();
+    (broken.services[r.database].environment as Record<string, string>).POSTGRES_PASSWORD = 'temporal';
+    (broken.services[r.server].environment as Record<string, string>).POSTGRES_PWD = '${POSTGRES_PASSWORD:-temporal}';
+    broken.services[r.worker].environment = ['PULSE_TOKEN=abc123'];
+    broken.secrets = { pulse_token: { content: 'abc123' } };
+    expect(secretProblems(broken)).toEqual([
+      expect.stringContaining(`${r.database}: POSTGRES_PASSWORD`),
+      expect.stringContaining(`${r.server}: POSTGRES_PWD`),
+      expect.stringContaining(`${r.worker}: PULSE_TOKEN`),
+      'secret pulse_token: literal content',
+    ]);
+  });
+
+  it('interpolates like compose: without POSTGRES_PASSWORD or PULSE_TOKEN_FILE the file is refused with a message', () => {
+    const db = envOf(compose.services[r.database]);
+    expect(() => interpolate(db.POSTGRES_PASSWORD, {})).toThrow(/required variable POSTGRES_PASSWORD: set POSTGRES_PASSWORD/);
+    expect(interpolate(db.POSTGRES_PASSWORD, { POSTGRES_PASSWORD: 's3cret' })).toBe('s3cret');
+    expect(() => interpolate(compose.secrets!.pulse_token.file!, {})).toThrow(/required variable PULSE_TOKEN_FILE/);
+    expect(interpolate(db.POSTGRES_USER, {})).toBe('temporal');
+  });
+
+  it('the namespace job registers exactly SEARCH_ATTRIBUTES of src/temporal/search-attributes.ts', () => {
+    const words = envOf(compose.services[r.namespaceJob]).PULSE_RUNBOOKS_SEARCH_ATTRIBUTES.trim().split(/\s+/);
+    const registered = words.map((w) => {
+      const [name, type] = w.split('=');
+      return { name, type };
+    });
+    expect(registered).toEqual(SEARCH_ATTRIBUTES.map((a) => ({ name: a.name, type: a.type })));
+    // SQL visibility pre-allocates 10 Keyword columns per namespace: more could never be registered.
+    expect(registered.filter((a) => a.type === 'Keyword').length).toBeLessThanOrEqual(10);
+  });
+
+  it('the worker, the UI and the namespace job reach the server service on its gRPC port', () => {
+    const server = compose.services[r.server];
+    expect(envOf(server).BIND_ON_IP).toBe('0.0.0.0');
+    const containerPorts = (server.ports ?? []).map((p) => (typeof p === 'string' ? p.split(':').pop() : String(p.target)));
+    expect(containerPorts).toContain('7233');
+    for (const client of [r.worker, r.ui, r.namespaceJob]) {
+      expect(envOf(compose.services[client]).TEMPORAL_ADDRESS).toBe(`${r.server}:7233`);
+    }
+    // The worker's environment, read by the project's own settings code, as `pulse-runbook worker` will.
+    const settings = resolveTemporalSettings({}, envOf(compose.services[r.worker]));
+    expect(settings).toEqual({ address: `${r.server}:7233`, namespace: 'default', taskQueue: 'pulse-runbooks' });
+    expect(envOf(compose.services[r.namespaceJob]).TEMPORAL_NAMESPACE).toBe(settings.namespace);
+  });
+
+  it('runs `pulse-runbook worker` and hands the Pulse token over as /run/secrets/pulse_token', () => {
+    const worker = compose.services[r.worker];
+    expect(argvOf(worker.command)).toEqual(['worker']);
+    expect(worker.secrets).toContain('pulse_token');
+    const env = envOf(worker);
+    expect(env.PULSE_TOKEN_FILE).toBe('/run/secrets/pulse_token');
+    // The CLI run inside the container resolves the token reference to that file, never to a value.
+    const target = resolvePulseTarget({}, { ...env, PULSE_URL: 'http://pulse:7655' });
+    expect(target?.token).toEqual({ file: '/run/secrets/pulse_token' });
+  });
+
+  it('publishes ports on the loopback interface only (Temporal and the UI have no authentication here)', () => {
+    const published = Object.values(compose.services).flatMap((s) => s.ports ?? []);
+    expect(published.length).toBeGreaterThan(0);
+    for (const p of published) expect(typeof p === 'string' ? p : `${p.host_ip}:`).toMatch(/^127\.0\.0\.1:/);
+  });
+
+  it('keeps the UI read-only and leaves the codec endpoint unset rather than empty', () => {
+    const env = envOf(compose.services[r.ui]);
+    expect(env.TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
+    if ('TEMPORAL_CODEC_ENDPOINT' in env) expect(env.TEMPORAL_CODEC_ENDPOINT).toMatch(/^https?:\/\//);
+  });
+
+  it('mounts files that exist: the job scripts and the dynamic config the server is told to read', () => {
+    for (const job of [r.schemaJob, r.namespaceJob]) {
+      const service = compose.services[job];
+      const script = argvOf(service.entrypoint).find((a) => a.endsWith('.sh'))!;
+      const host = hostPathOf(service, script);
+      expect({ job, script, onHost: host !== undefined && existsSync(host) }).toEqual({ job, script, onHost: true });
+    }
+    const server = compose.services[r.server];
+    // Relative to the server image's working directory, /etc/temporal.
+    const configPath = path.posix.join('/etc/temporal', envOf(server).DYNAMIC_CONFIG_FILE_PATH);
+    const host = hostPathOf(server, configPath);
+    expect(host).toBeDefined();
+    const config = loadYaml<Record<string, unknown>>(readFileSync(host!, 'utf8'), configPath);
+    expect(Object.keys(config).length).toBeGreaterThan(0);
+    for (const [key, values] of Object.entries(config)) {
+      expect({ key, ok: Array.isArray(values) && values.every((v) => v && typeof v === 'object' && 'value' in v) }).toEqual({ key, ok: true });
+    }
+  });
+
+  const composeCli = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
+  const itWithComposeCli = composeCli.status === 0 ? it : it.skip;
+  itWithComposeCli('is accepted by `docker compose config` (only where the compose plugin is installed)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'compose-config-'));
+    try {
+      const token = path.join(dir, 'token');
+      await writeFile(token, 'not-a-real-token\n', { mode: 0o600 });
+      const base = ['compose', '--project-directory', root, '-f', path.join(root, 'docker-compose.yml'), 'config', '--quiet'];
+      const ok = await execa('docker', base, { reject: false, env: { POSTGRES_PASSWORD: 'x', PULSE_TOKEN_FILE: token } });
+      expect(ok.stderr).toBe('');
+      expect(ok.exitCode).toBe(0);
+      const missing = await execa('docker', base, { reject: false, env: { PULSE_TOKEN_FILE: token, POSTGRES_PASSWORD: '' } });
+      expect(missing.exitCode).not.toBe(0);
+      expect(missing.stderr).toMatch(/POSTGRES_PASSWORD/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const { stages } = parseDockerfile(read('Dockerfile'));
+  const compose = loadCompose();
+  const worker = compose.services[roles(compose).worker];
+  const build = worker.build as { context: string; dockerfile: string; target: string };
+  const chain = stageChain(stages, build.target);
+
+  it('is the file compose builds, and has the stage compose asks for', () => {
+    expect(path.resolve(root, build.context, build.dockerfile)).toBe(path.join(root, 'Dockerfile'));
+    expect(chain.map((s) => s.name)).toContain(build.target);
+  });
+
+  it('builds on pinned glibc images (node:20-bookworm), never Alpine', () => {
+    expect(baseImageProblems(stages)).toEqual([]);
+    const base = chain[chain.length - 1].from;
+    expect(base).toMatch(/^node:20(\.\d+)*-bookworm/);
+    // Every stage of the target, including the go toolchain it copies from.
+    for (const s of stages) expect(s.from).not.toMatch(/alpine/);
+  });
+
+  it('the base image check fails on Alpine, latest and an untagged image', () => {
+    const problems = baseImageProblems([
+      { from: 'node:20-alpine', instructions: [] },
+      { from: 'node:latest', instructions: [] },
+      { from: 'debian', instructions: [] },
+    ]);
+    expect(problems).toEqual([
+      expect.stringContaining('musl-based'),
+      expect.stringContaining('uses latest'),
+      expect.stringContaining('does not name a glibc distribution'),
+      expect.stringContaining('has no tag'),
+    ]);
+  });
+
+  it('installs production dependencies only, and tsx and the SDK are among them', () => {
+    const runs = stages.flatMap((s) => s.instructions.filter((i) => i.op === 'RUN').map((i) => i.args));
+    expect(runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r))).toBe(true);
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; bin: Record<string, string> };
+    // bin/pulse-runbook.js runs the sources through tsx, and the bundle is built with @temporalio/worker.
+    expect(Object.keys(pkg.dependencies)).toEqual(expect.arrayContaining(['tsx', '@temporalio/worker']));
+    expect(read(pkg.bin['pulse-runbook'])).toMatch(/from 'tsx\/esm\/api'/);
+  });
+
+  it('points PULSE_RUNBOOKS_WORKFLOW_BUNDLE at the bundle the bundle stage builds', () => {
+    const env = envFrom(chain);
+    const bundlePath = env.PULSE_RUNBOOKS_WORKFLOW_BUNDLE;
+    expect(bundlePath).toMatch(/^\//);
+    const copy = chain
+      .flatMap((s) => s.instructions)
+      .find((i) => i.op === 'COPY' && /--from=\S+/.test(i.args) && i.args.trim().split(/\s+/).pop() === './dist/workflow-bundle.js');
+    expect(copy).toBeDefined();
+    const [, fromStage, source] = /--from=(\S+)\s+(\S+)/.exec(copy!.args)!;
+    const workdir = effective(chain, 'WORKDIR')!;
+    expect(path.posix.join(workdir, 'dist/workflow-bundle.js')).toBe(bundlePath);
+    // The bundle stage writes exactly the file that is copied.
+    const bundleStage = stageChain(stages, fromStage);
+    const run = bundleStage[0].instructions.find((i) => i.op === 'RUN' && i.args.includes('build-workflow-bundle.ts'));
+    const out = /--out\s+(\S+)/.exec(run?.args ?? '')?.[1];
+    expect(out).toBeDefined();
+    expect(path.posix.resolve(effective(bundleStage, 'WORKDIR')!, out!)).toBe(source);
+  });
+
+  it('runs as an unprivileged user, with `pulse-runbook` as the entrypoint', () => {
+    expect(effective(chain, 'USER')).toMatch(/^(?!root$|0$)\w+$/);
+    expect(JSON.parse(effective(chain, 'ENTRYPOINT')!)).toEqual(['pulse-runbook']);
+    const runs = chain.flatMap((s) => s.instructions).filter((i) => i.op === 'RUN').map((i) => i.args).join('\n');
+    expect(runs).toMatch(/ln -s \/app\/bin\/pulse-runbook\.js \/usr\/local\/bin\/pulse-runbook/);
+    expect(runs).toMatch(/apt-get install[^\n]*\bgit\b/);
+  });
+
+  it('.dockerignore lets in everything the Dockerfile copies and nothing secret', () => {
+    const patterns = read('.dockerignore')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    const sources = stages
+      .flatMap((s) => s.instructions)
+      .filter((i) => i.op === 'COPY' && !i.args.includes('--from='))
+      .flatMap((i) => i.args.trim().split(/\s+/).slice(0, -1));
+    expect(sources.length).toBeGreaterThan(5);
+    for (const src of sources) {
+      expect({ src, exists: existsSync(path.join(root, src)), included: dockerignoreIncludes(patterns, src) }).toEqual({ src, exists: true, included: true });
+      if (statSync(path.join(root, src)).isDirectory()) expect(dockerignoreIncludes(patterns, `${src}/x/y.ts`)).toBe(true);
+    }
+    for (const secret of ['.env', 'deploy/worker.env', 'deploy/secrets/pulse_token', '.data/temporal.sqlite', 'node_modules/a/b.js', '.git/config', 'test/unit/a.test.ts', 'src/x.test.ts']) {
+      expect({ secret, included: dockerignoreIncludes(patterns, secret) }).toEqual({ secret, included: false });
+    }
+  });
+});
