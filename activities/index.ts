@@ -5,3 +5,7 @@ export * from './restart.js';
 export * from './logs.js';
 export * from './git.js';
 export * from './data-files.js';
+export * from './pulse-enable.js';
+export * from './prometheus.js';
+export * from './notify.js';
+export * from './incident-notify.js';

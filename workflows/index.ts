@@ -4,3 +4,5 @@ export { enable } from './enable.js';
 export { disable } from './disable.js';
 export { codeRollback } from './code-rollback.js';
 export { dataCleanup } from './data-cleanup.js';
+export { incident } from './incident.js';
+export { alertMonitor } from './alert-monitor.js';

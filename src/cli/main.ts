@@ -1,7 +1,9 @@
 /** The `pulse-runbook` program: one sub-command per procedure or service. */
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
+import { alertsCommand } from './alerts.js';
 import { cleanupCommand } from './cleanup.js';
+import { incidentCommand } from './incident.js';
 import { disableCommand } from './disable.js';
 import { emulatorCommand } from './emulator.js';
 import { enableCommand } from './enable.js';
@@ -20,7 +22,9 @@ export function buildProgram(): Command {
     .addCommand(enableCommand())
     .addCommand(disableCommand())
     .addCommand(rollbackCommand())
-    .addCommand(cleanupCommand());
+    .addCommand(cleanupCommand())
+    .addCommand(incidentCommand())
+    .addCommand(alertsCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {
