@@ -205,8 +205,9 @@ export class PulseClient {
   async testConnectionById(id: string, overrides?: unknown): Promise<ConnectionTestResult> {
     const path = connectionTestPath(assertConnectionId(id, 'POST', `${PULSE_PATHS.connections}/${String(id)}/test`));
     const prepared = prepareOverrides(overrides, 'POST', path);
-    // `{}` rather than no body: it decodes to "no overrides" whatever way the handler reads the body.
-    const answer = await this.http.sendOk('POST', path, prepared.body ?? {}, prepared.secrets);
+    // No body when there are no overrides: Pulse's handler reads any non-empty body as a full replacement of the
+    // stored connection, so `{}` would test an empty host ("truenas host is required").
+    const answer = await this.http.sendOk('POST', path, prepared.body, prepared.secrets);
     const body = this.parse(answer, SuccessSchema, '{"success":true}', prepared.secrets);
     return { success: body.success, status: answer.status, notes: prepared.notes };
   }

@@ -400,6 +400,8 @@ describe('PulseClient: connections against a Feb-like Pulse', () => {
     await expect(v6Client.testConnectionById(connection.id, { api_key: MASK })).resolves.toMatchObject({ success: true });
     const sent = v6.requests.at(-1);
     expect(sent?.body).toEqual({ apiKey: MASK });
+    await expect(v6Client.testConnectionById(connection.id)).resolves.toMatchObject({ success: true });
+    expect(v6.requests.at(-1)?.body).toBeUndefined();
     const missing = await caught(v6Client.testConnectionById('nope'));
     expect(missing).toBeInstanceOf(PulseNotFoundError);
     expect(missing.code).toBe('truenas_not_found');
