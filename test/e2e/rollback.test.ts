@@ -304,8 +304,9 @@ describe('code rollback survives a killed worker', () => {
 
       const attempts = await activityAttempts(handle);
       expect(attempts.revertRange).toEqual([1]);
-      // The build lost with the first worker was retried on the second.
-      expect(attempts.buildRepository).toEqual([2]);
+      // The build was cut off by the kill, so it ran again: one started event, on a later attempt (2 or more).
+      expect(attempts.buildRepository).toHaveLength(1);
+      expect(attempts.buildRepository[0]).toBeGreaterThanOrEqual(2);
     } finally {
       await first.kill();
       await second?.kill();
