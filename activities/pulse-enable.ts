@@ -11,8 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ConnectionSpec, SecretRef } from '../src/config/enable.js';
 import { connectionWarnings, ENABLE_FAILURES } from '../src/config/enable.js';
 import type { PulseTarget } from '../src/config/pulse-target.js';
-import { PulseClient } from '../src/pulse/client.js';
-import { PulseDisabledError, PulseError, PulseMethodNotAllowed, PulseNotFoundError, PulseValidationError } from '../src/pulse/errors.js';
+import { PulseDisabledError, PulseMethodNotAllowed, PulseNotFoundError, PulseValidationError } from '../src/pulse/errors.js';
 import { PULSE_PATHS } from '../src/pulse/paths.js';
 import {
   describeAddConnection,
@@ -24,10 +23,9 @@ import {
 import { summariseTrueNASResources, truenasSourceAgeSeconds, truenasSourceState } from '../src/pulse/staleness.js';
 import type { TrueNASConnection } from '../src/pulse/types.js';
 import type { Action, Evidence, StepOutcome } from '../src/runbook/evidence.js';
-import { FAILURE_TYPES } from '../src/runbook/failure-types.js';
 import { MASK, redact, scrub } from '../src/runbook/redact.js';
 import type { StepId } from '../src/runbook/steps.js';
-import { toFailure } from './pulse.js';
+import { withClient } from './support/with-pulse-client.js';
 
 export interface PulseTargetStep {
   pulse: PulseTarget;
@@ -59,23 +57,6 @@ function summarise(c: TrueNASConnection): ConnectionSummary {
     out.poll = redact({ lastAttemptAt, lastSuccessAt, consecutiveFailures, lastError });
   }
   return out;
-}
-
-async function withClient<T>(pulse: PulseTarget, fn: (client: PulseClient) => Promise<T>): Promise<T> {
-  let client: PulseClient;
-  try {
-    client = await PulseClient.create(pulse);
-  } catch (err) {
-    if (err instanceof PulseError) throw toFailure(err);
-    throw ApplicationFailure.create({ message: (err as Error).message, type: FAILURE_TYPES.tokenUnavailable, nonRetryable: true });
-  }
-  try {
-    return await fn(client);
-  } catch (err) {
-    throw toFailure(err);
-  } finally {
-    await client.close();
-  }
 }
 
 // --- secrets and bodies ----------------------------------------------------------------------------------------

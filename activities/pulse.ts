@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PulseTarget } from '../src/config/pulse-target.js';
 import type { Action, Evidence, StepOutcome } from '../src/runbook/evidence.js';
 import type { StepId } from '../src/runbook/steps.js';
-import { PulseClient } from '../src/pulse/client.js';
+import { withClient } from './support/with-pulse-client.js';
 import { PulseDisabledError, PulseError, PulseMethodNotAllowed, PulseNotFoundError } from '../src/pulse/errors.js';
 import { summariseTrueNASResources } from '../src/pulse/staleness.js';
 import { describeDeleteConnection, describeListConnections, describeListTrueNASResources, planPulseRequest } from '../src/pulse/plan.js';
@@ -21,31 +21,6 @@ export interface PulseStepInput {
 
 function evidence(step: StepId, verdict: Evidence['verdict'], summary: string, actions: Action[], details?: Record<string, unknown>): Evidence {
   return { step, at: new Date().toISOString(), verdict, summary, actions, details };
-}
-
-/** Maps the client's typed errors onto Temporal failures whose type the workflow can decide on. */
-export function toFailure(err: unknown): unknown {
-  if (err instanceof PulseError) {
-    return ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: !err.retryable, cause: undefined });
-  }
-  return err;
-}
-
-async function withClient<T>(pulse: PulseTarget, fn: (client: PulseClient) => Promise<T>): Promise<T> {
-  let client: PulseClient;
-  try {
-    client = await PulseClient.create(pulse);
-  } catch (err) {
-    if (err instanceof PulseError) throw toFailure(err);
-    throw ApplicationFailure.create({ message: (err as Error).message, type: FAILURE_TYPES.tokenUnavailable, nonRetryable: true });
-  }
-  try {
-    return await fn(client);
-  } catch (err) {
-    throw toFailure(err);
-  } finally {
-    await client.close?.();
-  }
 }
 
 /** kill-switch.1: the ids of the configured TrueNAS connections (read-only, also in plan mode). */
