@@ -6,3 +6,4 @@ export { codeRollback } from './code-rollback.js';
 export { dataCleanup } from './data-cleanup.js';
 export { incident } from './incident.js';
 export { alertMonitor } from './alert-monitor.js';
+export { canaryRollout } from './canary-rollout.js';

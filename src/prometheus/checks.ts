@@ -33,6 +33,8 @@ export const GATE_CHECK_IDS = [
   'staleness-last-success',
   'auth-gate',
   'abort-failure-rate',
+  'resource-memory',
+  'resource-cpu',
 ] as const;
 
 export const CHECK_IDS = [...ALERT_CHECK_IDS, ...GATE_CHECK_IDS] as const;
@@ -358,6 +360,40 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
       const w = promDuration(windowSeconds);
       return `min_over_time(((sum(rate(${POLL_ERRORS}[${w}])) or vector(0)) / sum(rate(${POLLS}[${w}])))[${w}:${subqueryStep(windowSeconds)}])`;
     },
+  },
+  // Phase 1's "memory and CPU baseline" and abort criterion 3: measurements, not pass/fail rules. They never
+  // fail by themselves (the threshold cannot be crossed); the rollout compares them with its baseline.
+  'resource-memory': {
+    id: 'resource-memory',
+    kind: 'gate',
+    source: { section: 'Canary Rollout Strategy', step: 'canary.phase1.3' },
+    metric: 'process_resident_memory_bytes',
+    condition: 'memory baseline captured; abort on > 20 % regression',
+    severity: 'warning',
+    action: 'Compare with the baseline; a regression above 20 % attributable to the poller aborts within 1 hour',
+    comparison: '<',
+    threshold: 0,
+    defaultWindowSeconds: 3600,
+    onEmpty: 'inconclusive',
+    onNaN: 'inconclusive',
+    note: "Averaged over the window so one garbage-collection peak is not a regression; Pulse's own process metrics on its metrics listener.",
+    query: ({ windowSeconds, job }) => `avg_over_time(process_resident_memory_bytes{job=${JSON.stringify(job)}}[${promDuration(windowSeconds)}])`,
+  },
+  'resource-cpu': {
+    id: 'resource-cpu',
+    kind: 'gate',
+    source: { section: 'Canary Rollout Strategy', step: 'canary.phase1.3' },
+    metric: 'process_cpu_seconds_total',
+    condition: 'CPU baseline captured; abort on > 20 % regression',
+    severity: 'warning',
+    action: 'Compare with the baseline; a regression above 20 % attributable to the poller aborts within 1 hour',
+    comparison: '<',
+    threshold: 0,
+    defaultWindowSeconds: 3600,
+    onEmpty: 'inconclusive',
+    onNaN: 'inconclusive',
+    note: 'CPU cores used on average over the window.',
+    query: ({ windowSeconds, job }) => `rate(process_cpu_seconds_total{job=${JSON.stringify(job)}}[${promDuration(windowSeconds)}])`,
   },
 };
 

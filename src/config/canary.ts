@@ -1,0 +1,249 @@
+/**
+ * The canary rollout (runbook "Canary Rollout Strategy") as data: the workflow's input with every duration and
+ * threshold at the runbook's default, and the zod schema of every update a person sends. The CLI parses its flags
+ * with these schemas and the workflow's validators parse the payloads again with the same ones, so an error names
+ * the same field everywhere.
+ *
+ * Imported by workflow code: zod only, no Node built-ins.
+ */
+import { z } from 'zod';
+import { CHECK_IDS, type CheckId, type CheckVerdict } from '../prometheus/checks.js';
+import { PrometheusTargetSchema } from '../prometheus/target.js';
+import { CodeRollbackInputSchema } from './code-rollback-input.js';
+import { DisableInputSchema } from './disable.js';
+import { EnableInputSchema } from './enable.js';
+import { ActorSchema } from './incident.js';
+import { RetrySettingsSchema } from './retry.js';
+
+export const PHASES = [1, 2, 3] as const;
+export type Phase = (typeof PHASES)[number];
+export const PHASE_KEYS = ['phase1', 'phase2', 'phase3'] as const;
+export type PhaseKey = (typeof PHASE_KEYS)[number];
+export const phaseKey = (phase: Phase): PhaseKey => PHASE_KEYS[phase - 1];
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+/** The runbook's defaults, in seconds, named once so the CLI help, the schema and the tests agree. */
+export const CANARY_DEFAULTS = {
+  phase1MinSeconds: 48 * HOUR,
+  phase1GreenSeconds: 24 * HOUR,
+  phase2MinSeconds: 7 * DAY,
+  phase2QuietSeconds: 5 * DAY,
+  triageSeconds: 24 * HOUR,
+  checkEverySeconds: 60,
+  regressionPercent: 20,
+  /** Abort criterion 3 says "within 1 hour": a regression is confirmed over this long, then the abort runs at once. */
+  regressionConfirmSeconds: 30 * 60,
+  authPersistSeconds: 10 * 60,
+  criticalBugsMax: 3,
+  criticalBugWindowSeconds: 24 * HOUR,
+} as const;
+
+/** The Phase 1 monitoring checkpoints: all must pass for the green clock to run (promql.md "The checks"). */
+export const GREEN_CHECKS = ['error-rate', 'staleness-gauge-max', 'staleness-never-succeeded', 'staleness-last-success', 'auth-gate'] as const satisfies readonly CheckId[];
+/** Abort criteria 1 and 4 read these; criterion 3 reads the resource checks. */
+export const ABORT_CHECKS = ['abort-failure-rate', 'auth-errors'] as const satisfies readonly CheckId[];
+export const RESOURCE_CHECKS = ['resource-memory', 'resource-cpu'] as const satisfies readonly CheckId[];
+
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const NAME_HELP = 'must be 1-64 letters, digits, dot, dash or underscore';
+const seconds = (field: string, max: number) =>
+  z.number({ error: `${field} must be a number of seconds` }).positive(`${field} must be positive`).max(max, `${field} must be at most ${max} s`);
+
+/**
+ * An instance the rollout acts on. Phase 1 instances are enabled by the rollout (`enable`, run as a child Enable
+ * workflow); an opt-in instance enables itself and is only registered. `disable` is what the phase's rollback runs
+ * (a child Disable workflow); without it the rollback of that instance is a recorded human step.
+ */
+export const CanaryInstanceSchema = z
+  .object({
+    name: z.string().regex(NAME, NAME_HELP),
+    /** Where its Pulse answers (shown in the status; the children carry their own target). */
+    pulseUrl: z.string().url('must be a URL such as http://pulse:7655').optional(),
+    enable: EnableInputSchema.optional(),
+    disable: DisableInputSchema.optional(),
+    /** Who to ask when the rollback of this instance is a human step (the opt-in user). */
+    contact: z.string().max(200).optional(),
+  })
+  .strict();
+export type CanaryInstance = z.infer<typeof CanaryInstanceSchema>;
+export type CanaryInstanceInput = z.input<typeof CanaryInstanceSchema>;
+
+const VerdictSchema = z.enum(['pass', 'fail', 'inconclusive']);
+
+const ApproversSchema = z
+  .array(ActorSchema, { error: 'approvers must be a list of names' })
+  .min(1, 'name at least one approver for every phase');
+
+export const CanaryInputSchema = z
+  .object({
+    /** A name for the rollout, in ids and notifications (e.g. "truenas-2026-12"). */
+    rollout: z.string().regex(NAME, NAME_HELP).default('truenas'),
+    /** Who started the rollout; may not approve their own phases unless allowSelfApproval. */
+    startedBy: ActorSchema,
+    prometheus: PrometheusTargetSchema,
+    /** The Prometheus job that scrapes Pulse's metrics listener (process metrics and `up`). */
+    pulseJob: z.string().min(1).default('pulse'),
+    /** Window per check in seconds, overriding the runbook's (short gates in rehearsals). */
+    windows: z.partialRecord(z.enum(CHECK_IDS), seconds('windows.<check>', 7 * DAY)).default({}),
+    /** The verdict of an empty or NaN answer per check, overriding the catalogue's (never a silent pass by default). */
+    verdicts: z.partialRecord(z.enum(CHECK_IDS), z.object({ onEmpty: VerdictSchema.optional(), onNaN: VerdictSchema.optional() }).strict()).default({}),
+    /** Durable timer between metric checkpoints. */
+    checkEverySeconds: seconds('checkEverySeconds', DAY).default(CANARY_DEFAULTS.checkEverySeconds),
+    phase1: z
+      .object({
+        /** The internal/dev instances the rollout enables (phase1.1). */
+        instances: z.array(CanaryInstanceSchema).default([]),
+        minSeconds: seconds('phase1.minSeconds', 365 * DAY).default(CANARY_DEFAULTS.phase1MinSeconds),
+        /** The exit gate: every checkpoint green for this many continuous seconds. */
+        greenSeconds: seconds('phase1.greenSeconds', 365 * DAY).default(CANARY_DEFAULTS.phase1GreenSeconds),
+      })
+      .strict()
+      .prefault({}),
+    phase2: z
+      .object({
+        /** Opt-in instances known at the start; more are registered while the phase runs. */
+        instances: z.array(CanaryInstanceSchema).default([]),
+        minSeconds: seconds('phase2.minSeconds', 365 * DAY).default(CANARY_DEFAULTS.phase2MinSeconds),
+        /** The exit gate: zero critical issues for this many continuous seconds. */
+        quietSeconds: seconds('phase2.quietSeconds', 365 * DAY).default(CANARY_DEFAULTS.phase2QuietSeconds),
+        /** User reports must be triaged within this long. */
+        triageSeconds: seconds('phase2.triageSeconds', 30 * DAY).default(CANARY_DEFAULTS.triageSeconds),
+      })
+      .strict()
+      .prefault({}),
+    phase3: z
+      .object({
+        /** Alert Thresholds rows watched in phase 3 besides the Phase 2 checks (the staleness alerts). */
+        alertChecks: z.array(z.enum(CHECK_IDS)).default(['staleness-warning', 'staleness-critical']),
+      })
+      .strict()
+      .prefault({}),
+    aborts: z
+      .object({
+        regressionPercent: z.number().positive().max(1000).default(CANARY_DEFAULTS.regressionPercent),
+        regressionConfirmSeconds: seconds('aborts.regressionConfirmSeconds', HOUR).default(CANARY_DEFAULTS.regressionConfirmSeconds),
+        authPersistSeconds: seconds('aborts.authPersistSeconds', DAY).default(CANARY_DEFAULTS.authPersistSeconds),
+        criticalBugsMax: z.number().int().min(0).max(1000).default(CANARY_DEFAULTS.criticalBugsMax),
+        criticalBugWindowSeconds: seconds('aborts.criticalBugWindowSeconds', 30 * DAY).default(CANARY_DEFAULTS.criticalBugWindowSeconds),
+      })
+      .strict()
+      .prefault({}),
+    /** Who may sign off each phase's move (phase3: who may complete the rollout). */
+    approvers: z.object({ phase1: ApproversSchema, phase2: ApproversSchema, phase3: ApproversSchema }).strict(),
+    /** Distinct approvers needed per phase. */
+    quorum: z
+      .object({ phase1: z.number().int().min(1).max(20).default(1), phase2: z.number().int().min(1).max(20).default(1), phase3: z.number().int().min(1).max(20).default(1) })
+      .strict()
+      .prefault({}),
+    /** The person who started the rollout may approve its phases (off: the runbook's "stakeholder" is someone else). */
+    allowSelfApproval: z.boolean().default(false),
+    /** A memory/CPU baseline measured before the rollout; otherwise phase 1 captures it (phase1.3). */
+    baseline: z.object({ memoryBytes: z.number().positive().optional(), cpuCoresUsed: z.number().positive().optional() }).strict().optional(),
+    /** Monitoring cycles after which the run continues as new (also when Temporal suggests it), carrying the state. */
+    cyclesPerRun: z.number().int().min(1).max(5000).default(500),
+    /** Plan mode: one evaluation, and the phases, gates and children it would run; nothing is started or changed. */
+    plan: z.boolean().default(false),
+    retry: RetrySettingsSchema.default({ maximumAttempts: 3, initialIntervalSeconds: 1, maximumIntervalSeconds: 10 }),
+    /** The state carried across continue-as-new; not set by people. */
+    state: z.custom<import('../canary/state.js').CanaryState>((v) => typeof v === 'object' && v !== null && 'phase' in v, 'must be a canary state').optional(),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    for (const key of PHASE_KEYS) {
+      const needed = input.quorum[key];
+      const eligible = input.approvers[key].filter((a) => input.allowSelfApproval || a !== input.startedBy);
+      if (new Set(eligible).size < needed) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approvers', key],
+          message: `${key} needs ${needed} approver(s) other than ${input.startedBy} (who started the rollout); list more approvers or lower quorum.${key}`,
+        });
+      }
+    }
+    const names = new Set<string>();
+    [...input.phase1.instances, ...input.phase2.instances].forEach((instance, i) => {
+      if (names.has(instance.name)) ctx.addIssue({ code: 'custom', path: ['instances', i, 'name'], message: `duplicate instance name "${instance.name}"` });
+      names.add(instance.name);
+    });
+  });
+
+export type CanaryInput = z.infer<typeof CanaryInputSchema>;
+export type CanaryInputRaw = z.input<typeof CanaryInputSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Updates a person sends. Every payload carries `actor`.
+
+const text = (what: string, max = 2000) => z.string({ error: `${what} is required` }).trim().min(1, `${what} must not be empty`).max(max);
+
+export const SignOffSchema = z.object({ actor: ActorSchema, comment: text('a comment').optional() }).strict();
+export const AbortSchema = z.object({ actor: ActorSchema, reason: text('the reason (--reason)') }).strict();
+export const ISSUE_SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+export type IssueSeverity = (typeof ISSUE_SEVERITIES)[number];
+export const ReportIssueSchema = z
+  .object({
+    actor: ActorSchema,
+    severity: z.enum(ISSUE_SEVERITIES, { error: `severity must be one of ${ISSUE_SEVERITIES.join(', ')}` }),
+    title: text('a title (--title)', 300),
+    instance: z.string().regex(NAME, NAME_HELP).optional(),
+    /** A user report is a bug a user saw; it must be triaged within phase2.triageSeconds. */
+    source: z.enum(['user', 'internal']).default('user'),
+  })
+  .strict();
+export const IssueRefSchema = z.object({ actor: ActorSchema, issue: z.string().regex(/^issue-\d+$/, 'must be an issue id such as issue-3'), note: text('a note (--note)') }).strict();
+export const DataCorruptionSchema = z.object({ actor: ActorSchema, description: text('what was seen (--description)'), instance: z.string().regex(NAME, NAME_HELP).optional() }).strict();
+export const StagingRollbackSchema = z
+  .object({
+    actor: ActorSchema,
+    /** What proves it: a run id of the Disable/Code Rollback workflow in staging, a ticket, a log link. */
+    evidence: text('the evidence (--evidence: a staging run id, ticket or log link)'),
+    workflowId: z.string().max(300).optional(),
+  })
+  .strict();
+export const RegisterInstanceSchema = z.object({ actor: ActorSchema, instance: CanaryInstanceSchema }).strict();
+export const DefaultOnReleaseSchema = z
+  .object({
+    actor: ActorSchema,
+    version: text('the release version (--version)', 100),
+    commit: z.string().regex(/^[0-9a-f]{7,40}$/, 'must be the hex SHA of the commit that flips the default (7-40 characters)'),
+    /** How to revert it if phase 3 aborts (runbook: "Revert the default-on commit and release a patch"). */
+    rollback: CodeRollbackInputSchema.optional(),
+  })
+  .strict();
+export const PauseSchema = z.object({ actor: ActorSchema, reason: text('the reason (--reason)') }).strict();
+export const ResumeSchema = z.object({ actor: ActorSchema, note: text('a note').optional() }).strict();
+export const CompleteSchema = z.object({ actor: ActorSchema, comment: text('a comment').optional() }).strict();
+
+export type SignOffRequest = z.infer<typeof SignOffSchema>;
+export type AbortRequest = z.infer<typeof AbortSchema>;
+export type ReportIssueRequest = z.infer<typeof ReportIssueSchema>;
+export type IssueRefRequest = z.infer<typeof IssueRefSchema>;
+export type DataCorruptionRequest = z.infer<typeof DataCorruptionSchema>;
+export type StagingRollbackRequest = z.infer<typeof StagingRollbackSchema>;
+export type RegisterInstanceRequest = z.infer<typeof RegisterInstanceSchema>;
+export type DefaultOnReleaseRequest = z.infer<typeof DefaultOnReleaseSchema>;
+
+export const CANARY_UPDATES = {
+  signOff: 'signOff',
+  abort: 'abort',
+  reportIssue: 'reportIssue',
+  triageIssue: 'triageIssue',
+  resolveIssue: 'resolveIssue',
+  reportDataCorruption: 'reportDataCorruption',
+  confirmStagingRollback: 'confirmStagingRollback',
+  registerInstance: 'registerInstance',
+  recordDefaultOnRelease: 'recordDefaultOnRelease',
+  pauseMonitoring: 'pauseMonitoring',
+  resumeMonitoring: 'resumeMonitoring',
+  complete: 'complete',
+} as const;
+
+/** The check verdict an empty/NaN answer gets for this rollout (its override, else the catalogue's). */
+export type VerdictOverrides = Partial<Record<CheckId, { onEmpty?: CheckVerdict; onNaN?: CheckVerdict }>>;
+
+export const CANARY_FAILURES = {
+  invalidInput: 'InvalidCanaryInput',
+  refused: 'CanaryUpdateRefused',
+  aborted: 'CanaryAborted',
+} as const;

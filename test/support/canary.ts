@@ -1,0 +1,119 @@
+/**
+ * Helpers for canary tests: the bundle with scripted children, a scripted `evaluateMetricChecks` activity whose
+ * answers depend on the (skipped) time since the rollout started, judged by the real verdict code, and small
+ * wrappers for the status query and updates.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Context } from '@temporalio/activity';
+import type { WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { CanaryInputRaw } from '../../src/config/canary.js';
+import type { Evaluation } from '../../src/prometheus/alert-state.js';
+import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
+import { judge } from '../../src/prometheus/verdict.js';
+import type { EvaluateMetricChecksInput } from '../../activities/prometheus.js';
+import type { CanaryStatus } from '../../workflows/canary-rollout.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const HOUR = 3600_000;
+export const DAY = 24 * HOUR;
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+export function canaryBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: path.join(here, 'canary-workflows.ts'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
+  });
+  return bundle;
+}
+
+/** A healthy Pulse: values that pass every check (and a steady resource use). */
+export const HEALTHY: Partial<Record<CheckId, string>> = {
+  'error-rate': '0.01',
+  'staleness-gauge-max': '62',
+  'staleness-never-succeeded': '3',
+  'staleness-last-success': '61',
+  'auth-gate': '0',
+  'abort-failure-rate': '0.01',
+  'auth-errors': '0',
+  'resource-memory': '100000000',
+  'resource-cpu': '0.05',
+  'staleness-warning': '30',
+  'staleness-critical': '30',
+};
+
+/** What Prometheus answers at `hours` since the rollout started: a value per check, null for an empty result. */
+export type MetricScript = (hours: number) => Partial<Record<CheckId, string | null>> | 'unreachable';
+
+/**
+ * The scripted activity. The time comes from the activity's scheduled timestamp, which is the test server's
+ * (skipped) clock, so a script can say "error rate 20 % at hour 40". `calls` counts evaluations.
+ */
+export function scriptedMetrics(script: MetricScript, startedAt: () => number) {
+  const calls = { count: 0 };
+  async function evaluateMetricChecks(input: EvaluateMetricChecksInput): Promise<Evaluation> {
+    calls.count += 1;
+    const nowMs = Context.current().info.currentAttemptScheduledTimestampMs;
+    const at = new Date(nowMs).toISOString();
+    const hours = (nowMs - startedAt()) / HOUR;
+    const answer = script(hours);
+    if (answer === 'unreachable') {
+      const { unanswered } = await import('../../src/prometheus/verdict.js');
+      return {
+        at,
+        prometheusUrl: input.prometheus.url,
+        reachable: false,
+        results: input.checks.map((id) => unanswered(id, checkQuery(id).query, at, { kind: 'unavailable', message: 'connect ECONNREFUSED' }, checkQuery(id).windowSeconds)),
+      };
+    }
+    const values = { ...HEALTHY, ...answer };
+    return {
+      at,
+      prometheusUrl: input.prometheus.url,
+      reachable: true,
+      results: input.checks.map((id) => {
+        const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job });
+        const value = values[id];
+        const samples = value === null || value === undefined ? [] : [{ labels: { instance: 'pulse-1:9091', job: 'pulse' }, time: nowMs / 1000, value }];
+        return judge(id, query, { resultType: 'vector', samples }, at, windowSeconds);
+      }),
+    };
+  }
+  return { activities: { evaluateMetricChecks }, calls };
+}
+
+export function canaryInput(overrides: Partial<CanaryInputRaw> = {}): CanaryInputRaw {
+  return {
+    startedBy: 'rita',
+    prometheus: { url: 'http://prometheus.example:9090' },
+    approvers: { phase1: ['sam', 'olga'], phase2: ['sam', 'olga', 'rita'], phase3: ['sam'] },
+    phase1: {
+      instances: [
+        { name: 'dev-1', enable: { pulse: { url: 'http://dev-1:7655', token: { env: 'PULSE_TOKEN' } }, restart: { kind: 'command', argv: ['true'] } }, disable: { pulse: { url: 'http://dev-1:7655', token: { env: 'PULSE_TOKEN' } }, restart: { kind: 'command', argv: ['true'] } } },
+        { name: 'dev-2', contact: 'ops@example.com' },
+      ],
+    },
+    ...overrides,
+  } as CanaryInputRaw;
+}
+
+export async function statusWhen(handle: WorkflowHandle, until: (s: CanaryStatus) => boolean = () => true, timeoutMs = 20_000): Promise<CanaryStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: CanaryStatus | undefined;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      last = await handle.query<CanaryStatus>('status');
+      if (until(last)) return last;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`the canary status did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last ? { phase: last.phase, status: last.status, missing: last.missing, waitingFor: last.waitingFor } : String(lastError))}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function canaryUpdate<T = unknown>(handle: WorkflowHandle, name: string, payload: Record<string, unknown>): Promise<T> {
+  return handle.executeUpdate<T, [unknown]>(name, { args: [payload] });
+}
