@@ -108,6 +108,15 @@ export async function statusWhen(handle: WorkflowHandle, until: (s: CanaryStatus
       if (until(last)) return last;
     } catch (err) {
       lastError = err;
+      // A run that failed (e.g. refused its input) never answers: say why at once instead of timing out.
+      const description = await handle.describe().catch(() => undefined);
+      if (description && description.status.name !== 'RUNNING') {
+        const outcome = await handle.result().then(
+          () => 'completed',
+          (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e),
+        );
+        throw new Error(`the canary run is ${description.status.name}: ${outcome}`);
+      }
     }
     if (Date.now() > deadline) throw new Error(`the canary status did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last ? { phase: last.phase, status: last.status, missing: last.missing, waitingFor: last.waitingFor } : String(lastError))}`);
     await new Promise((r) => setTimeout(r, 50));

@@ -37,6 +37,8 @@ export interface PulseServiceOptions {
   envFile?: string;
   tickSeconds?: number;
   staleSeconds?: number;
+  /** A fixed metrics listener port (stable across restarts, for a Prometheus to scrape); default none (0). */
+  metricsPort?: number;
 }
 
 export interface PulseService {
@@ -83,7 +85,7 @@ export async function startPulseService(opts: PulseServiceOptions = {}): Promise
     environment: {
       PULSE_DATA_DIR: paths.dataDir,
       FRONTEND_PORT: String(port),
-      PULSE_METRICS_PORT: '0',
+      PULSE_METRICS_PORT: String(opts.metricsPort ?? 0),
       BIND_ADDRESS: '127.0.0.1',
       PULSE_EMULATOR_PROFILE: opts.profile ?? 'feb',
       PULSE_EMULATOR_TICK_SECONDS: String(opts.tickSeconds ?? 1),
