@@ -29,6 +29,7 @@ import {
   defineUpdate,
   executeChild,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -154,14 +155,19 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
   let pendingAbort: { criterion: AbortCriterion; reason: string; actor?: string } | undefined;
   const noticedOverdue = new Set(state.evidence.filter((e) => e.step === 'canary.phase2.3' && e.details?.overdue).map((e) => String(e.details?.overdue)));
 
-  const prometheus = proxyActivities<typeof prometheusActivities>({
-    startToCloseTimeout: `${Math.ceil((2 * input.prometheus.timeoutMs) / 1000) + 10} seconds`,
-    retry: { maximumAttempts: input.retry.maximumAttempts, initialInterval: `${input.retry.initialIntervalSeconds} seconds`, maximumInterval: `${input.retry.maximumIntervalSeconds} seconds` },
-  });
+  /** The Prometheus activity, its summary in the UI naming the runbook step of the current phase. */
+  const prometheus = () =>
+    proxyActivities<typeof prometheusActivities>({
+      startToCloseTimeout: `${Math.ceil((2 * input.prometheus.timeoutMs) / 1000) + 10} seconds`,
+      retry: { maximumAttempts: input.retry.maximumAttempts, initialInterval: `${input.retry.initialIntervalSeconds} seconds`, maximumInterval: `${input.retry.maximumIntervalSeconds} seconds` },
+      summary: `${stepOfPhase(state.phase)}: phase ${state.phase} metric checkpoint`,
+    });
 
   // --- search attributes: findable by procedure, status and phase in the Web UI ----------------------------------
   let published = '';
   const publish = () => {
+    // The UI's "current details": what the run waits for now, in the runbook's words.
+    setCurrentDetails(`Phase ${state.phase}, ${state.status}. Waiting for: ${waitingFor(state, input, Date.now())}`);
     const word = input.plan ? 'planning' : state.status;
     const key = `${word}/${state.phase}`;
     if (key === published) return;
@@ -315,7 +321,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     wake = false;
     const waitMs = Math.max(0, nextCheckAt - Date.now());
     if (state.pause) await condition(() => wake || !!pendingAbort);
-    else await condition(() => wake || !!pendingAbort, waitMs);
+    else await condition(() => wake || !!pendingAbort, waitMs, { summary: `${stepOfPhase(state.phase)}: next checkpoint in ${input.checkEverySeconds} s` });
   }
 
   // --- the steps, as closures over the run's state ----------------------------------------------------------------
@@ -323,7 +329,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
   async function evaluate(): Promise<Evaluation> {
     const checks = checksFor(input, state.phase);
     try {
-      return await prometheus.evaluateMetricChecks({ prometheus: input.prometheus, checks, windows: input.windows, job: input.pulseJob, maxPassingSeries: PASSING_SERIES_KEPT });
+      return await prometheus().evaluateMetricChecks({ prometheus: input.prometheus, checks, windows: input.windows, job: input.pulseJob, maxPassingSeries: PASSING_SERIES_KEPT });
     } catch (err) {
       // Not Prometheus (the activity reports that itself): the worker could not look. Inconclusive, gate closed.
       const at = iso();
