@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { alertsCommand } from './alerts.js';
+import { canaryCommand } from './canary.js';
 import { cleanupCommand } from './cleanup.js';
 import { incidentCommand } from './incident.js';
 import { disableCommand } from './disable.js';
@@ -24,7 +25,8 @@ export function buildProgram(): Command {
     .addCommand(rollbackCommand())
     .addCommand(cleanupCommand())
     .addCommand(incidentCommand())
-    .addCommand(alertsCommand());
+    .addCommand(alertsCommand())
+    .addCommand(canaryCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {
