@@ -1,16 +1,21 @@
 /**
- * Delivers one incident notification (page, notify, assign, escalation) to one webhook as a generic JSON POST.
- * Temporal retries the activity: a network error, a timeout, 408, 429 or a 5xx is retryable; any other 4xx is
- * not (the receiver refused the message, and sending it again cannot help).
+ * Delivers one incident notification (page, notify, assign, escalation) to one webhook as a generic JSON POST,
+ * through the project's one webhook sender (src/prometheus/webhook.ts postWebhook, shared with the alert
+ * monitor's sendAlertNotification). Temporal retries the activity: no answer, a timeout, 408, 429 or a 5xx is
+ * retryable; any other 4xx is not (the receiver refused the message, and sending it again cannot help). Every
+ * attempt carries the same Idempotency-Key.
  *
  * The webhook URL may carry a secret (Slack and Teams put one in the path), so it can be read from an env var on
- * the worker's host, and it never appears in a message, a result or the record: only the target's name does.
- * The body carries the incident's public facts only.
+ * the worker's host, it is treated as a secret either way, and it never appears in a message, a result, the
+ * body or the record: only the target's name does. The body carries the incident's public facts only.
+ *
+ * The activity name and its failure types are kept as they were: running incidents have them in their history.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { request } from 'undici';
 import type { NotificationTarget } from '../src/config/incident.js';
-import { excerpt, scrub } from '../src/runbook/redact.js';
+import { postWebhook, WebhookError } from '../src/prometheus/webhook.js';
+import { readSecretRef } from '../src/prometheus/secret-ref.js';
+import { redact } from '../src/runbook/redact.js';
 
 export const NOTIFY_FAILURE_TYPES = {
   targetUnavailable: 'NotificationTargetUnavailable',
@@ -41,71 +46,54 @@ export interface IncidentWebhookResult {
   httpStatus: number;
 }
 
-function resolveUrl(target: NotificationTarget): string {
-  if (target.url) return target.url;
-  const value = target.urlEnv ? process.env[target.urlEnv] : undefined;
-  if (!value) {
-    throw ApplicationFailure.create({
-      message: `webhook ${target.name}: the environment variable ${target.urlEnv} is not set on the worker's host`,
-      type: NOTIFY_FAILURE_TYPES.targetUnavailable,
-      nonRetryable: true,
-    });
-  }
-  return value;
-}
-
 /** The body most chat webhooks accept (`text`) plus the structured facts for anything else. */
 export function webhookBody(message: IncidentMessage): Record<string, unknown> {
   const verb = { page: 'PAGE', notify: 'NOTIFY', assign: 'ASSIGNED', escalation: 'ESCALATION' }[message.kind];
-  return {
+  return redact({
     text: `[${message.severity}] ${verb} ${message.to}: ${message.title} (${message.incidentId}); ${message.reason}`,
     incident: message,
-  };
+  });
 }
 
-/** Every part of a webhook URL that could be its secret, for scrubbing echoes of it out of messages. */
-function urlSecrets(url: string): string[] {
+/** One notification is one (incident, kind, recipient, time): its retries share the key. */
+export function incidentIdempotencyKey(message: IncidentMessage): string {
+  return `${message.incidentId}/${message.kind}/${message.to}/${message.at}`;
+}
+
+async function resolveUrl(target: NotificationTarget): Promise<string> {
+  if (target.url) return target.url;
   try {
-    const u = new URL(url);
-    const parts = [url, u.pathname + u.search, u.pathname, u.search.slice(1), u.username, u.password];
-    for (const segment of [...u.pathname.split('/'), ...u.search.slice(1).split('&').flatMap((kv) => kv.split('='))]) {
-      if (segment.length >= 8) parts.push(segment);
-    }
-    return parts.filter((p) => p.length > 1).sort((a, b) => b.length - a.length);
-  } catch {
-    return [url];
+    return await readSecretRef({ env: target.urlEnv }, `webhook ${target.name} URL`);
+  } catch (err) {
+    throw ApplicationFailure.create({ message: (err as Error).message, type: NOTIFY_FAILURE_TYPES.targetUnavailable, nonRetryable: true });
   }
 }
 
 export async function notifyIncidentWebhook(input: IncidentWebhookInput): Promise<IncidentWebhookResult> {
-  const url = resolveUrl(input.target);
   const name = input.target.name;
-  const secrets = urlSecrets(url);
-  let status: number;
-  let text: string;
+  const url = await resolveUrl(input.target);
   try {
-    const res = await request(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'pulse-runbooks/incident' },
-      body: JSON.stringify(webhookBody(input.message)),
-      signal: AbortSignal.timeout(input.timeoutMs),
+    const answer = await postWebhook({
+      name,
+      url,
+      secretUrl: true,
+      body: webhookBody(input.message),
+      idempotencyKey: incidentIdempotencyKey(input.message),
+      timeoutMs: input.timeoutMs,
+      userAgent: 'pulse-runbooks/incident',
     });
-    status = res.statusCode;
-    text = await res.body.text();
+    return { target: name, httpStatus: answer.status };
   } catch (err) {
-    // The message of a transport error can contain the URL; only the target's name is reported.
-    const reason = scrub((err as Error).message ?? String(err), secrets);
+    if (!(err instanceof WebhookError)) throw err;
+    if (err.kind === 'config') {
+      throw ApplicationFailure.create({ message: err.message, type: NOTIFY_FAILURE_TYPES.targetUnavailable, nonRetryable: true });
+    }
+    const answered = err.status !== undefined;
     throw ApplicationFailure.create({
-      message: `webhook ${name}: no answer (${excerpt(reason, 200)})`,
-      type: NOTIFY_FAILURE_TYPES.unavailable,
+      message: answered ? `webhook ${name}: answered HTTP ${err.detail.replace(/^answered /, '')}` : `webhook ${name}: no answer (${err.detail})`,
+      type: err.kind === 'rejected' ? NOTIFY_FAILURE_TYPES.rejected : NOTIFY_FAILURE_TYPES.unavailable,
+      nonRetryable: !err.retryable,
+      ...(answered ? { details: [{ httpStatus: err.status }] } : {}),
     });
   }
-  if (status >= 200 && status < 300) return { target: name, httpStatus: status };
-  const retryable = status === 408 || status === 429 || status >= 500;
-  throw ApplicationFailure.create({
-    message: `webhook ${name}: answered HTTP ${status}: ${excerpt(scrub(text, secrets), 200)}`,
-    type: retryable ? NOTIFY_FAILURE_TYPES.unavailable : NOTIFY_FAILURE_TYPES.rejected,
-    nonRetryable: !retryable,
-    details: [{ httpStatus: status }],
-  });
 }

@@ -1,7 +1,9 @@
 /**
- * Notification side effects: one POST of one alert notification to one webhook. Temporal retries the activity
- * while the webhook may recover (no answer, 408, 429, 5xx); a rejection (other 4xx) or a broken destination
- * setting is not retried. Every attempt carries the same Idempotency-Key.
+ * Notification side effects: one POST of one alert notification to one webhook, through the project's one
+ * webhook sender (src/prometheus/webhook.ts, shared with the incident's notifyIncidentWebhook). Temporal retries
+ * the activity while the webhook may recover (no answer, 408, 429, 5xx); a rejection (other 4xx) or a broken
+ * destination setting is not retried. Every attempt carries the same Idempotency-Key. The activity name stays:
+ * running alert monitors have it in their history.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Webhook } from '../src/config/alerts.js';

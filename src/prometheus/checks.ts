@@ -114,7 +114,8 @@ function incrementsOf(counter: string, w: string): string {
   return `(increase(${counter}[${w}]) > 0) or (${counter} unless ${counter} offset ${w}) or increase(${counter}[${w}])`;
 }
 
-const ALERT_ROW = (row: number) => ({ section: 'Alert Thresholds' as const, row, step: 'canary.phase3.4' as const });
+/** Where a row of the Alert Thresholds table comes from: its row number and its own step id (alerts.<row>). */
+const ALERT_ROW = (row: 1 | 2 | 3 | 4 | 5 | 6 | 7) => ({ section: 'Alert Thresholds' as const, row, step: `alerts.${row}` as const });
 
 export const CHECKS: Record<CheckId, MetricCheck> = {
   'consecutive-errors': {
@@ -241,7 +242,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
   'pulse-scrape': {
     id: 'pulse-scrape',
     kind: 'alert',
-    source: { section: 'shared/notes/promql.md', step: 'canary.phase3.4' },
+    source: { section: 'shared/notes/promql.md', step: 'alerts.scrape' },
     metric: 'up{job="<pulse job>"}',
     condition: 'Pulse metrics listener not scraped',
     severity: 'warning',

@@ -109,6 +109,17 @@ export const RUNBOOK_STEPS = {
   'escalation.2': { title: 'Route ownership by severity, with escalation timers', kind: 'auto' },
   'escalation.3': { title: 'Open an incident record after a kill-switch or rollback', kind: 'auto' },
 
+  // Alert Thresholds: one id per row of the table (metric + condition), so alert evidence names its own row;
+  // alerts.scrape is the guard every row depends on (no scrape, no series, no alert; shared/notes/promql.md).
+  'alerts.1': { title: 'pulse_monitor_poll_total{instance_type="truenas",result="error"} > 3 consecutive errors', kind: 'auto' },
+  'alerts.2': { title: 'pulse_monitor_poll_staleness_seconds{instance_type="truenas"} > 300s', kind: 'auto' },
+  'alerts.3': { title: 'pulse_monitor_poll_staleness_seconds{instance_type="truenas"} > 600s', kind: 'auto' },
+  'alerts.4': { title: 'pulse_monitor_poll_errors_total{instance_type="truenas",error_type="auth"} any increment', kind: 'auto' },
+  'alerts.5': { title: 'pulse_monitor_poll_errors_total{instance_type="truenas",error_type="timeout"} > 5 in 10 minutes', kind: 'auto' },
+  'alerts.6': { title: 'pulse_monitor_poll_errors_total{instance_type="truenas",error_type="connection"} any increment', kind: 'auto' },
+  'alerts.7': { title: 'pulse_monitor_poll_duration_seconds{instance_type="truenas"} p95 > 10s', kind: 'auto' },
+  'alerts.scrape': { title: "Pulse's metrics listener is scraped (up == 1), so the alert rows see data", kind: 'auto' },
+
   // Canary rollout
   'canary.phase1.1': { title: 'Phase 1: enable TrueNAS on internal/dev instances', kind: 'auto' },
   'canary.phase1.2': { title: 'Phase 1: run at least 48 hours', kind: 'auto' },

@@ -111,7 +111,7 @@ describe('alert monitor loop (time skipping, 60 s default interval)', () => {
     expect(result.resolved.map((r) => [r.key, r.value])).toEqual([[KEY_A, '3']]);
     const [firedAt, resolvedAt] = [result.resolved[0].since, result.resolved[0].resolvedAt].map((t) => Date.parse(t));
     expect((resolvedAt - firedAt) / 1000).toBeGreaterThanOrEqual(5 * 60);
-    expect(result.evidence).toEqual([expect.objectContaining({ step: 'canary.phase3.4', verdict: 'ok', details: expect.objectContaining({ check: 'auth-errors' }) })]);
+    expect(result.evidence).toEqual([expect.objectContaining({ step: 'alerts.4', verdict: 'ok', details: expect.objectContaining({ check: 'auth-errors' }) })]);
     expect(status).toMatchObject({ phase: 'stopped', cycles: 9, runCycles: 3, open: [], delivered: 2, outbox: [], stop: { reason: 'script finished' } });
     expect(status.deliveries.map((d) => [d.status, d.outcome])).toEqual([
       ['firing', 'sent'],
