@@ -1,44 +1,259 @@
 /**
- * Records workflow histories for the replay tests (test/histories/*.json). Run it before changing a workflow's
- * code, commit the files, and the replay test then proves the new code still replays the old runs (or that
- * a `patched()` branch is needed). Uses the real time-skipping server with scripted activities.
- *   npx tsx scripts/record-histories.ts
+ * Records workflow histories for the replay tests (test/histories/*.json): one completed run per scenario, with
+ * the workflow code as it is NOW, on the real time-skipping server, with scripted activities that answer the way
+ * the real ones do on a good run (same shapes, realistic evidence).
+ *
+ *   npx tsx scripts/record-histories.ts                 records every scenario whose file does not exist yet
+ *   npx tsx scripts/record-histories.ts enable disable  records only these (still never over an existing file)
+ *   npx tsx scripts/record-histories.ts --overwrite kill-switch-with-incident   re-records on purpose
+ *
+ * An existing file is kept unless --overwrite names it: a history is the evidence of what OLDER code did, and
+ * the replay test proves today's code still replays it. Record before changing a workflow (so the file holds
+ * the old behaviour), change the code behind `patched()`, then add a scenario for the new behaviour.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import protoUtils from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type * as dataFileActivities from '../activities/data-files.js';
+import type * as enableActivities from '../activities/pulse-enable.js';
+import type * as flagActivities from '../activities/feature-flag.js';
+import type * as logActivities from '../activities/logs.js';
+import type * as pulseActivities from '../activities/pulse.js';
+import type * as restartActivities from '../activities/restart.js';
+import { notifyIncidentWebhook } from '../activities/incident-notify.js';
 import { startTimeSkipping, workflowBundle } from '../test/support/time-skipping.js';
+import { scriptedCodeRollback, scriptedEvidence, scriptedKillSwitch, activityTime, type ScriptedActivities } from '../test/support/incident-link-procedures.js';
 import { KillSwitchInputSchema } from '../src/config/kill-switch.js';
+import type { CodeRollbackInputRaw } from '../src/config/code-rollback-input.js';
+import type { DataCleanupInputRaw } from '../src/config/data-cleanup-input.js';
+import type { DisableInputRaw } from '../src/config/disable.js';
+import type { EnableInputRaw } from '../src/config/enable.js';
+import { describeAddConnection, describeListConnections, describeListTrueNASResources, describeTestConnectionById } from '../src/pulse/plan.js';
 
-const out = path.resolve('test/histories');
-const env = await startTimeSkipping();
-const ev = (step: string) => ({ step, at: new Date(0).toISOString(), verdict: 'ok', summary: 'recorded' });
-let checks = 0;
-const worker = await Worker.create({
-  connection: env.nativeConnection,
-  taskQueue: 'record',
-  workflowBundle: await workflowBundle(),
-  activities: {
-    listConnections: async () => ({ value: { ids: ['c1', 'c2'], disabled: false }, evidence: ev('kill-switch.1') }),
-    deleteConnection: async () => ({ value: { outcome: 'deleted' }, evidence: ev('kill-switch.2') }),
-    verifyNoConnections: async () => ({ value: { remaining: [] }, evidence: ev('kill-switch.4') }),
-    checkTrueNASResources: async () => {
-      const gone = ++checks >= 3;
-      return { value: { total: gone ? 0 : 2, online: gone ? 0 : 2, stale: 0, endpoint: '/api/v2/resources' }, evidence: ev('kill-switch.5') };
+type Scripted = ScriptedActivities &
+  Partial<typeof enableActivities & typeof flagActivities & typeof logActivities & typeof dataFileActivities & typeof pulseActivities & typeof restartActivities>;
+
+interface Scenario {
+  /** The file name (without .json) and the workflow id suffix. */
+  name: string;
+  workflowType: string;
+  input: unknown;
+  activities: () => Scripted;
+}
+
+const PULSE = { url: 'http://pulse.example:7655', token: { env: 'PULSE_TOKEN' } };
+const restartOk = (pulseUrl: string): Scripted['restartPulse'] => async ({ step }) => {
+  const argv = ['systemctl', 'restart', 'pulse'];
+  return {
+    value: {
+      commands: [{ argv, exitCode: 0, durationMs: 1_650, stdoutExcerpt: '', stderrExcerpt: '' }],
+      health: { url: `${pulseUrl}/api/health`, status: 200, attempts: 2, elapsedMs: 1_900, bodyExcerpt: '{"status":"healthy"}' },
     },
+    evidence: scriptedEvidence(step, `Restarted Pulse (${argv.join(' ')}); ${pulseUrl}/api/health answered 200 after 2 attempt(s).`, [{ kind: 'command', argv }]),
+  };
+};
+const markOk: Scripted['markLogPosition'] = async ({ step }) => ({
+  value: { at: new Date(activityTime()).toISOString() },
+  evidence: scriptedEvidence(step, 'Marked the journal position of unit pulse.', [{ kind: 'command', argv: ['journalctl', '-u', 'pulse', '--show-cursor', '-n', '0'] }]),
+});
+
+/** Enable: the flag was off, one restart, the connection is added and tested, the poller shows on the 2nd look. */
+function enableScript(): Scripted {
+  let enabled = false;
+  let pollerLooks = 0;
+  const id = '9f0c2d4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
+  return {
+    async verifyConnectionsEndpoint({ pulse, step, expect }) {
+      const state = enabled ? 'enabled' : 'disabled';
+      return {
+        value: { state, connections: [] },
+        evidence: scriptedEvidence(step, `GET /api/truenas/connections answered ${enabled ? '200 with an array of 0 connection(s)' : '404 truenas_disabled'}.`, [describeListConnections(pulse.url)], {
+          status: enabled ? 200 : 404,
+          expected: expect,
+        }),
+      };
+    },
+    markLogPosition: markOk,
+    async setFeatureFlag({ step, value }) {
+      enabled = value === 'true';
+      const path = '/etc/pulse/.env';
+      return {
+        value: { kind: 'env-file', path, changed: true, created: false, valueBefore: null, valueAfter: value, needsDaemonReload: false, needsRecreate: false },
+        evidence: scriptedEvidence(step ?? 'enable.1', `${path}: no assignment → line 3: PULSE_ENABLE_TRUENAS=${value}.`, [{ kind: 'file', op: 'write', path, change: `PULSE_ENABLE_TRUENAS=${value}` }]),
+      };
+    },
+    restartPulse: restartOk(PULSE.url),
+    async addConnection({ pulse }) {
+      const stored = { name: 'nas-a', host: 'https://nas-a.lan' };
+      return {
+        value: { id, outcome: 'added', ...stored, warnings: [] },
+        evidence: scriptedEvidence('enable.5', `Added connection ${id} (${stored.name}).`, [describeAddConnection(pulse.url, { ...stored, apiKey: '********', enabled: true })], { status: 201 }),
+      };
+    },
+    async testConnection({ pulse }) {
+      return { value: { method: 'per-id' }, evidence: scriptedEvidence('enable.6', `POST /api/truenas/connections/${id}/test answered 200.`, [describeTestConnectionById(pulse.url, id)], { status: 200 }) };
+    },
+    async verifyPollerRuns({ pulse }) {
+      const observed = ++pollerLooks >= 2;
+      return {
+        value: observed ? { observed, signal: 'poll-state', lastAttemptAt: new Date(activityTime()).toISOString(), resources: 4 } : { observed, signal: 'none', resources: 0 },
+        evidence: { ...scriptedEvidence('enable.4', observed ? `Connection ${id} was polled (v6 poll state).` : 'No poll yet.', [describeListConnections(pulse.url)]), verdict: observed ? 'ok' : 'inconclusive' },
+      };
+    },
+    async inspectTrueNASResources({ pulse, step }) {
+      const endpoint = '/api/resources';
+      return {
+        value: { total: 4, online: 4, stale: 0, offline: 0, missing: 0, endpoint, resources: [] },
+        evidence: scriptedEvidence(step, '4 TrueNAS resource(s) listed: 4 online.', [describeListTrueNASResources(pulse.url, endpoint)], { endpoint }),
+      };
+    },
+  };
+}
+
+/** Disable: the flag was on, one restart, 404 truenas_disabled, the 120 s window, a silent log, resources gone. */
+function disableScript(): Scripted {
+  let enabled = true;
+  return {
+    async verifyConnectionsEndpoint({ pulse, step, expect }) {
+      const state = enabled ? 'enabled' : 'disabled';
+      return {
+        value: { state, connections: enabled ? [{ id: 'nas-a', name: 'nas-a', host: 'https://nas-a.lan', enabled: true }] : [] },
+        evidence: scriptedEvidence(step, `GET /api/truenas/connections answered ${enabled ? '200 with an array of 1 connection(s)' : '404 truenas_disabled'}.`, [describeListConnections(pulse.url)], {
+          status: enabled ? 200 : 404,
+          expected: expect,
+        }),
+      };
+    },
+    async inspectTrueNASResources({ pulse, step }) {
+      const endpoint = '/api/v2/resources';
+      const online = enabled ? 4 : 0;
+      return {
+        value: { total: enabled ? 4 : 0, online, stale: 0, offline: 0, missing: 0, endpoint, resources: [] },
+        evidence: scriptedEvidence(step, enabled ? '4 TrueNAS resource(s) listed: 4 online.' : 'No TrueNAS resources are listed (they vanished: §8.4).', [describeListTrueNASResources(pulse.url, endpoint)], { endpoint }),
+      };
+    },
+    async setFeatureFlag({ step, value }) {
+      enabled = value === 'true';
+      const path = '/etc/pulse/.env';
+      return {
+        value: { kind: 'env-file', path, changed: true, created: false, valueBefore: 'true', valueAfter: value, needsDaemonReload: false, needsRecreate: false },
+        evidence: scriptedEvidence(step ?? 'disable.1', `${path}: line 3: PULSE_ENABLE_TRUENAS=true → line 3: PULSE_ENABLE_TRUENAS=${value}.`, [{ kind: 'file', op: 'write', path, change: `PULSE_ENABLE_TRUENAS=${value}` }]),
+      };
+    },
+    restartPulse: restartOk(PULSE.url),
+    markLogPosition: markOk,
+    async checkPulseLogs({ step, mark }) {
+      return {
+        value: { source: 'journald', since: mark?.at ?? new Date(activityTime()).toISOString(), excerpt: [], linesRead: 42, feb: 0, v6: 0, errors: 0, shutdown: 0, total: 0 },
+        evidence: scriptedEvidence(step, 'No TrueNAS poller line in 42 journal line(s) since the restart.', [{ kind: 'command', argv: ['journalctl', '-u', 'pulse', '--no-pager'] }]),
+      };
+    },
+  };
+}
+
+/** Data Cleanup: truenas.enc exists and is removed once; the connections list is []; the key is untouched. */
+function cleanupScript(): Scripted {
+  const dataDir = '/etc/pulse';
+  const facts = { path: `${dataDir}/truenas.enc`, size: 412, mode: '0600', dev: '2049', ino: '131077', nlink: 1, mtime: '2026-03-02T09:14:00.000Z', sha256: 'a3f1'.repeat(16) };
+  const key = { path: `${dataDir}/.encryption.key`, exists: true, kind: 'file' as const, dev: '2049', ino: '131072', size: 44, mode: '0600', sha256: '7c0e'.repeat(16) };
+  return {
+    async resolveDataDir() {
+      return {
+        value: { path: dataDir, source: 'default', realPath: dataDir, dev: '2049', ino: '131071', mode: '0700' },
+        evidence: scriptedEvidence('cleanup.1', `The data directory is ${dataDir} (PULSE_DATA_DIR is not set on the worker's host).`, [{ kind: 'file', op: 'stat', path: dataDir }]),
+      };
+    },
+    async inspectTrueNASFile() {
+      return { value: { exists: true, facts }, evidence: scriptedEvidence('cleanup.3', `${facts.path} is a regular file of ${facts.size} bytes.`, [{ kind: 'file', op: 'stat', path: facts.path }], { sha256: facts.sha256 }) };
+    },
+    async fingerprintEncryptionKey({ step }) {
+      return { value: key, evidence: scriptedEvidence(step ?? 'cleanup.7', `${key.path}: inode ${key.ino}, ${key.size} bytes.`, [{ kind: 'file', op: 'read', path: key.path }], { sha256: key.sha256 }) };
+    },
+    async removeTrueNASFile() {
+      return { value: { outcome: 'removed', path: facts.path, facts }, evidence: scriptedEvidence('cleanup.4', `Removed ${facts.path} (sha256 ${facts.sha256.slice(0, 12)}…).`, [{ kind: 'file', op: 'delete', path: facts.path }]) };
+    },
+    async verifyNoConnections({ pulse, step }) {
+      return { value: { remaining: [] }, evidence: scriptedEvidence(step ?? 'cleanup.5', 'GET /api/truenas/connections answered [].', [describeListConnections(pulse.url)], { status: 200, body: '[]' }) };
+    },
+    async verifyEncryptionKeyIntact() {
+      return { value: { intact: true }, evidence: scriptedEvidence('cleanup.6', `${key.path} is the same file with the same content (inode, size, sha256).`) };
+    },
+  };
+}
+
+const rollbackInput: CodeRollbackInputRaw = {
+  repoPath: '/srv/pulse',
+  pulse: PULSE,
+  restart: { kind: 'systemd' },
+};
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'kill-switch',
+    workflowType: 'killSwitch',
+    input: KillSwitchInputSchema.parse({ pulse: PULSE }),
+    activities: () => scriptedKillSwitch({ ids: ['c1', 'c2'], goneAtCheck: 3 }).activities,
   },
-});
-await worker.runUntil(async () => {
-  const workflowId = 'recorded-kill-switch';
-  const handle = await env.client.workflow.start('killSwitch', {
-    taskQueue: 'record',
-    workflowId,
-    args: [KillSwitchInputSchema.parse({ pulse: { url: 'http://pulse.example:7655', token: { env: 'PULSE_TOKEN' } } })],
+  {
+    // Recorded with the incident link (patched 'open-incident-record'): the run opens incident-for-<id>.
+    name: 'kill-switch-with-incident',
+    workflowType: 'killSwitch',
+    input: KillSwitchInputSchema.parse({ pulse: PULSE }),
+    activities: () => scriptedKillSwitch({ ids: ['c1', 'c2'], goneAtCheck: 3 }).activities,
+  },
+  { name: 'code-rollback', workflowType: 'codeRollback', input: rollbackInput, activities: () => scriptedCodeRollback().activities },
+  { name: 'code-rollback-with-incident', workflowType: 'codeRollback', input: rollbackInput, activities: () => scriptedCodeRollback().activities },
+  {
+    name: 'enable',
+    workflowType: 'enable',
+    input: { pulse: PULSE, connection: { name: 'nas-a', host: 'https://nas-a.lan', apiKey: { env: 'TRUENAS_API_KEY' } } } satisfies EnableInputRaw,
+    activities: enableScript,
+  },
+  { name: 'disable', workflowType: 'disable', input: { pulse: PULSE } satisfies DisableInputRaw, activities: disableScript },
+  { name: 'data-cleanup', workflowType: 'dataCleanup', input: { pulse: PULSE } satisfies DataCleanupInputRaw, activities: cleanupScript },
+];
+
+async function record(env: TestWorkflowEnvironment, scenario: Scenario, file: string): Promise<void> {
+  const taskQueue = `record-${scenario.name}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    // The incident a procedure opens runs as a child on the same task queue; it notifies webhooks only when
+    // some are configured (none here), but its activity is registered like on a real worker.
+    activities: { ...scenario.activities(), notifyIncidentWebhook },
   });
-  await handle.result();
-  const history = await handle.fetchHistory();
-  writeFileSync(path.join(out, 'kill-switch.json'), protoUtils.historyToJSON(history));
-  console.log(`kill-switch: ${history.events?.length} events -> test/histories/kill-switch.json`);
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(scenario.workflowType, { taskQueue, workflowId: `recorded-${scenario.name}`, args: [scenario.input] });
+    await handle.result();
+    const history = await handle.fetchHistory();
+    writeFileSync(file, protoUtils.historyToJSON(history));
+    console.log(`${scenario.name}: ${history.events?.length} events -> ${path.relative(process.cwd(), file)}`);
+  });
+}
+
+const args = process.argv.slice(2);
+const overwrite = args.includes('--overwrite');
+const names = args.filter((a) => !a.startsWith('--'));
+const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
+if (unknown.length > 0) {
+  console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
+const out = path.resolve('test/histories');
+const chosen = SCENARIOS.filter((s) => names.length === 0 || names.includes(s.name));
+const todo = chosen.filter((s) => {
+  const keep = existsSync(path.join(out, `${s.name}.json`)) && !(overwrite && names.includes(s.name));
+  if (keep) console.log(`${s.name}: kept (test/histories/${s.name}.json exists; --overwrite ${s.name} to re-record it)`);
+  return !keep;
 });
-await env.teardown();
+if (todo.length > 0) {
+  const env = await startTimeSkipping();
+  try {
+    for (const scenario of todo) await record(env, scenario, path.join(out, `${scenario.name}.json`));
+  } finally {
+    await env.teardown();
+  }
+}

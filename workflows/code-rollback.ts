@@ -10,6 +10,10 @@
  * that result from history; a revert attempt whose completion was lost is retried, and revertRange recognises
  * its own earlier commits ('already-reverted') instead of reverting twice. The build and the restart are safe to
  * repeat and are repeated only when their completion was never recorded.
+ *
+ * Escalation step 3: a rollback started on its own (not a plan) opens its incident record once rollback.1 has
+ * shown the range can be reverted and before the revert (workflows/support/incident-link.ts). A rollback refused
+ * at rollback.1 changed nothing and opens none: it was not executed.
  */
 import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type * as gitActivities from '../activities/git.js';
@@ -21,6 +25,7 @@ import type { Evidence } from '../src/runbook/evidence.js';
 import type { StepId } from '../src/runbook/steps.js';
 import { activityOptions } from './support/activity-options.js';
 import { EvidenceLog } from './support/evidence-log.js';
+import { linkIncidentRecord } from './support/incident-link.js';
 import { parseWorkflowInput } from './support/parse-input.js';
 import { pulseActivitySeconds } from './support/pulse-activity-timeout.js';
 import { recordFailure } from './support/record-failure.js';
@@ -42,6 +47,8 @@ export interface CodeRollbackResult {
   routes?: { answer: pulseActivities.RoutesAbsentAnswer; status: number };
   /** Steps left to a person, with what they must check. */
   humanSteps: Array<{ step: StepId; instruction: string }>;
+  /** The incident record of this run (escalation.3). */
+  incidentId?: string;
   evidence: Evidence[];
 }
 
@@ -88,16 +95,20 @@ export async function codeRollback(raw: CodeRollbackInputRaw): Promise<CodeRollb
   };
 
   try {
-    // TODO(issue 5): escalation.3 (runbook §4 and escalation step 3) — a rollback that is not a plan opens an
-    // incident record here, before the first change: `openIncidentForProcedure('code-rollback', …)` from
-    // workflows/support/incident-link.ts (owner Engineering), behind patched('open-incident-record') so running
-    // histories replay, with its evidence added to this log and the incident id returned in the result.
-
     // Step 1: the right repository, a clean tree, and the range in HEAD's history (read-only, also in plan mode).
     log.begin('rollback.1');
     const validated = await git.validateRollbackRange(range);
     log.add(validated.evidence);
     result.range = { from: validated.value.from, to: validated.value.to, commits: validated.value.commits };
+
+    // Escalation step 3, before the first change (behind a patch, so runs recorded before it replay).
+    const incidentId = await linkIncidentRecord(log, 'code-rollback', {
+      plan: input.plan,
+      summary:
+        `Code Rollback started on its own: reverting ${validated.value.commits.length} TrueNAS commit(s) ` +
+        `${validated.value.from.slice(0, 12)}^..${validated.value.to.slice(0, 12)} in ${input.repoPath}, then rebuilding and restarting Pulse at ${input.pulse.url} (runbook §4).`,
+    });
+    if (incidentId) result.incidentId = incidentId;
 
     // Step 2: `git revert --no-edit <from>^..<to>`; a range an earlier attempt already reverted gives no new commit.
     log.begin('rollback.2', `git revert of ${validated.value.commits.length} commit(s)`);

@@ -4,6 +4,10 @@
  * verifies the list is empty, then watches the resources until the TrueNAS source is stale or gone.
  * Follows Pulse where the runbook is wrong (pulse-api.md §8): a 404 truenas_not_found on delete means the
  * connection is already gone; in Feb Pulse the resources vanish instead of turning stale.
+ *
+ * Started on its own (not as an incident's containment) and not as a plan, it first opens the run's incident
+ * record (runbook escalation step 3, workflows/support/incident-link.ts), so the record exists even when a
+ * later step fails.
  */
 import { ApplicationFailure, proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type * as pulseActivities from '../activities/pulse.js';
@@ -12,6 +16,7 @@ import type { Evidence } from '../src/runbook/evidence.js';
 import { FAILURE_TYPES } from '../src/runbook/failure-types.js';
 import { activityOptions } from './support/activity-options.js';
 import { EvidenceLog } from './support/evidence-log.js';
+import { linkIncidentRecord } from './support/incident-link.js';
 import { untilObserved } from './support/until-observed.js';
 
 export interface KillSwitchResult {
@@ -24,6 +29,8 @@ export interface KillSwitchResult {
   alreadyGone: string[];
   /** What the last resource check saw: TrueNAS resources that were still online, stale ones, and the total. */
   finalResources?: { total: number; online: number; stale: number };
+  /** The incident record of this run: opened by it (escalation.3), or the incident that started it. */
+  incidentId?: string;
   evidence: Evidence[];
 }
 
@@ -46,6 +53,14 @@ export async function killSwitch(input: KillSwitchInput): Promise<KillSwitchResu
   };
 
   try {
+    // Escalation step 3, before anything changes: a kill-switch is itself an incident (behind a patch, so runs
+    // recorded before it replay).
+    const incidentId = await linkIncidentRecord(log, 'kill-switch', {
+      plan: input.plan,
+      summary: `Kill-Switch started on its own against ${input.pulse.url}: every TrueNAS connection is deleted without a restart (runbook §3), so TrueNAS monitoring stops until connections are added again.`,
+    });
+    if (incidentId) result.incidentId = incidentId;
+
     // Step 1: list the connection ids.
     log.begin('kill-switch.1');
     const listed = await pulse.listConnections(target);

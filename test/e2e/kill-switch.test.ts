@@ -60,6 +60,7 @@ describe.each(['feb', 'v6'] as const)('kill-switch on the %s profile', (profile)
     expect(await fx.pulse.listConnections()).toEqual([]);
     expect(r.finalResources?.online).toBe(0);
     expect(r.evidence.map((e) => e.step)).toEqual([
+      'escalation.3', // the run's incident record, opened before the first delete
       'kill-switch.1',
       'kill-switch.2',
       'kill-switch.2',

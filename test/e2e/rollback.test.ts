@@ -130,14 +130,15 @@ describe('code rollback on a real Go repository', () => {
     expect(await fx.status('/api/health')).toBe(200);
 
     // Evidence per step; step 5 is a person's and says so.
-    expect(r.evidence.map((e) => e.step)).toEqual(['rollback.1', 'rollback.2', 'rollback.3', 'rollback.4', 'rollback.4', 'rollback.5']);
-    expect(r.evidence.slice(0, 5).every((e) => e.verdict === 'ok')).toBe(true);
+    // escalation.3: the run's incident record, opened once rollback.1 proved the range and before the revert.
+    expect(r.evidence.map((e) => e.step)).toEqual(['rollback.1', 'escalation.3', 'rollback.2', 'rollback.3', 'rollback.4', 'rollback.4', 'rollback.5']);
+    expect(r.evidence.slice(0, 6).every((e) => e.verdict === 'ok')).toBe(true);
     expect(r.evidence[0].deviation).toMatch(/not in public main history/);
-    expect(r.evidence[1].actions).toEqual([{ kind: 'command', argv: ['git', 'revert', '--no-edit', `${fx.commits.tn00}^..${fx.commits.trr00}`], cwd: fx.repo }]);
-    expect(r.evidence[2].details).toMatchObject({ exitCode: 0 });
-    expect(r.evidence[3].actions).toContainEqual(expect.objectContaining({ kind: 'command', argv: fx.restartArgv }));
-    expect(r.evidence[4].summary).toMatch(/answered 404: the route is not registered/);
-    expect(r.evidence[5]).toMatchObject({ verdict: 'human', actions: [{ kind: 'human', instruction: expect.stringMatching(/badges and filters/) }] });
+    expect(r.evidence[2].actions).toEqual([{ kind: 'command', argv: ['git', 'revert', '--no-edit', `${fx.commits.tn00}^..${fx.commits.trr00}`], cwd: fx.repo }]);
+    expect(r.evidence[3].details).toMatchObject({ exitCode: 0 });
+    expect(r.evidence[4].actions).toContainEqual(expect.objectContaining({ kind: 'command', argv: fx.restartArgv }));
+    expect(r.evidence[5].summary).toMatch(/answered 404: the route is not registered/);
+    expect(r.evidence[6]).toMatchObject({ verdict: 'human', actions: [{ kind: 'human', instruction: expect.stringMatching(/badges and filters/) }] });
     expect(r.humanSteps.map((h) => h.step)).toEqual(['rollback.5']);
 
     // A second run finds its own revert commits and makes none.
@@ -166,6 +167,7 @@ describe('code rollback on a real Go repository', () => {
 
     expect(r.evidence.map((e) => [e.step, e.verdict])).toEqual([
       ['rollback.1', 'ok'],
+      ['escalation.3', 'planned'],
       ['rollback.2', 'planned'],
       ['rollback.3', 'planned'],
       ['rollback.4', 'planned'],

@@ -1,37 +1,48 @@
 /**
  * Runbook escalation step 3: "If kill-switch or rollback is executed, open an incident record". A Kill-Switch or
- * Code Rollback started on its own calls `openIncidentForProcedure` near its start; it starts the incident
+ * Code Rollback started on its own calls `linkIncidentRecord` before its first change; it starts the incident
  * workflow as a child that outlives the procedure (ParentClosePolicy ABANDON) and returns its id.
  *
  * Deterministic and idempotent:
  * - the incident id is derived from the procedure's workflow id (`incident-for-<workflowId>`), so a replay, a
- *   retry of the run or a second call never opens a second incident (an already started child is reused);
+ *   retry of the run or a second call never opens a second incident (an already started child is reused, and
+ *   REJECT_DUPLICATE keeps a resolved record from being opened again by a late retry);
  * - a procedure that an incident started as its containment (memo INCIDENT_MEMO_KEY) already belongs to that
  *   incident: nothing is opened and the existing id is returned.
  *
- * Callers add it behind `patched()` so histories recorded before it replay unchanged, e.g.:
- *   if (patched('open-incident-record')) log.add((await openIncidentForProcedure('kill-switch', summary)).evidence);
+ * `linkIncidentRecord` does the call behind `patched(INCIDENT_LINK_PATCH)`, so histories recorded before the
+ * link existed (test/histories/kill-switch.json, code-rollback.json) replay unchanged.
  */
 import {
   ChildWorkflowCancellationType,
   ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  isCancellation,
+  patched,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { INCIDENT_ID_PREFIX, INCIDENT_MEMO_KEY, type IncidentInputRaw, type LinkedProcedure } from '../../src/config/incident.js';
+import { INCIDENT_ID_PREFIX, INCIDENT_MEMO_KEY, type Impact, type IncidentInputRaw, type LinkedProcedure } from '../../src/config/incident.js';
+import { classifySeverity, routeIncident } from '../../src/incident/rules.js';
 import type { Evidence } from '../../src/runbook/evidence.js';
+import type { EvidenceLog } from './evidence-log.js';
+
+/** The patch id of the incident link in Kill-Switch and Code Rollback (never rename: running histories carry it). */
+export const INCIDENT_LINK_PATCH = 'open-incident-record';
 
 export interface IncidentLink {
   incidentId: string;
   /** false when the incident already existed or the run belongs to an incident already. */
   opened: boolean;
+  /** true when an incident started this run as its containment (memo): that incident records the run. */
+  containment?: boolean;
   /** escalation.3 evidence for the caller's EvidenceLog. */
   evidence: Evidence;
 }
 
 /** Defaults per procedure: the ownership table's row, and the runbook impact the procedure itself causes. */
-const DEFAULTS: Record<LinkedProcedure, Pick<IncidentInputRaw, 'scope' | 'impacts'>> = {
+const DEFAULTS: Record<LinkedProcedure, { scope: NonNullable<IncidentInputRaw['scope']>; impacts: Impact[] }> = {
   // Deleting every connection stops TrueNAS monitoring: a single-feature outage (P2) until a person says more.
   'kill-switch': { scope: 'switch-operations', impacts: ['single-feature-outage'] },
   // Reverting the TrueNAS range removes the feature: a single-feature outage, coordinated by Engineering.
@@ -58,6 +69,7 @@ export async function openIncidentForProcedure(
     return {
       incidentId: owning,
       opened: false,
+      containment: true,
       evidence: { step: 'escalation.3', at, verdict: 'ok', summary: `This ${procedure} run was started by incident ${owning}, which records it.`, details: { incidentId: owning } },
     };
   }
@@ -79,6 +91,8 @@ export async function openIncidentForProcedure(
       parentClosePolicy: ParentClosePolicy.ABANDON,
       cancellationType: ChildWorkflowCancellationType.ABANDON,
       staticSummary: `Incident record for ${procedure} run ${info.workflowId}`,
+      // A retry of the procedure after the incident was resolved finds the record, it does not open a new one.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -95,4 +109,60 @@ export async function openIncidentForProcedure(
       details: { incidentId, opened },
     },
   };
+}
+
+/** What the incident of a run would be: its id, and the severity and owners the defaults give it. */
+export function plannedIncident(procedure: LinkedProcedure, workflowId: string): { incidentId: string; severity: string; owner: string; escalationOwner: string } {
+  const { scope, impacts } = DEFAULTS[procedure];
+  const { severity } = classifySeverity(impacts);
+  const { owner, escalationOwner } = routeIncident(scope, severity);
+  return { incidentId: incidentIdFor(workflowId), severity, owner, escalationOwner };
+}
+
+/**
+ * escalation.3 in a procedure, called before the procedure's first change: opens (or finds) the run's incident
+ * record and records it in `log`. Returns the incident id, or undefined when there is none (a plan, a history
+ * from before the link, or an incident that could not be opened).
+ *
+ * - Plan mode opens nothing and records, as 'planned' evidence, the incident the run would open.
+ * - A run that an incident started as its containment adds no evidence: that incident records the run.
+ * - If the record cannot be opened the procedure goes on (a Kill-Switch must never wait on bookkeeping): the
+ *   step is recorded 'failed' with the command that opens the same record by hand.
+ */
+export async function linkIncidentRecord(log: EvidenceLog, procedure: LinkedProcedure, opts: { plan: boolean; summary: string }): Promise<string | undefined> {
+  if (!patched(INCIDENT_LINK_PATCH)) return undefined;
+  const info = workflowInfo();
+  log.begin('escalation.3');
+  if (opts.plan) {
+    const owning = info.memo?.[INCIDENT_MEMO_KEY];
+    if (typeof owning === 'string' && owning) {
+      log.note('escalation.3', 'planned', `Would open no incident record: this run belongs to incident ${owning}.`, { incidentId: owning });
+      return undefined;
+    }
+    const planned = plannedIncident(procedure, info.workflowId);
+    log.note(
+      'escalation.3',
+      'planned',
+      `Would open incident record ${planned.incidentId} (${planned.severity}, owner ${planned.owner}, escalation ${planned.escalationOwner}) when run for real; a plan opens none.`,
+      { ...planned },
+    );
+    return undefined;
+  }
+  try {
+    const link = await openIncidentForProcedure(procedure, opts.summary);
+    if (!link.containment) log.add(link.evidence);
+    return link.incidentId;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const { incidentId } = plannedIncident(procedure, info.workflowId);
+    const reason = err instanceof Error ? err.message : String(err);
+    log.note(
+      'escalation.3',
+      'failed',
+      `Could not open incident record ${incidentId} (${reason}); the ${procedure} goes on. Open it by hand: ` +
+        `pulse-runbook incident open --id ${incidentId.slice(INCIDENT_ID_PREFIX.length)} --scope ${DEFAULTS[procedure].scope} --impact ${DEFAULTS[procedure].impacts.join(' --impact ')} --title "${procedure} executed: ${info.workflowId}"`,
+      { incidentId },
+    );
+    return undefined;
+  }
 }
