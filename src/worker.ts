@@ -1,11 +1,15 @@
 /**
  * Builds the worker: the workflow bundle (from source under tsx, from dist when compiled, or a prebuilt bundle)
- * and every activity. One task queue serves all procedures.
+ * and every activity. One task queue serves all procedures. With a payload codec (issue 6) the worker encrypts
+ * everything it writes to history, through the same data converter as the client.
  */
+import { readFileSync } from 'node:fs';
+import type { PayloadCodec } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../activities/index.js';
 import type { TemporalSettings } from './config/temporal.js';
 import { workflowsPath } from './temporal/workflows-path.js';
+import { bundleHasEncryptedFailureConverter, encryptedDataConverter } from './temporal/data-converter.js';
 
 export interface WorkerHandle {
   worker: Worker;
@@ -25,20 +29,47 @@ function installRuntime(): void {
   }
 }
 
+export interface WorkerCodecOptions {
+  /** Encrypts payloads (src/temporal/codec.ts); omitted means history is written in plain text, as before. */
+  codec?: PayloadCodec;
+  /** Where a warning goes (a prebuilt bundle that cannot encrypt failures); defaults to stderr. */
+  warn?: (line: string) => void;
+}
+
 export async function createWorker(
   settings: TemporalSettings & { address: string },
   extra: Partial<WorkerOptions> = {},
+  opts: WorkerCodecOptions = {},
 ): Promise<WorkerHandle> {
   installRuntime();
   const connection = await NativeConnection.connect({ address: settings.address });
-  const bundlePath = process.env.PULSE_RUNBOOKS_WORKFLOW_BUNDLE;
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: workflowsPath() }),
+    ...workflowCode(opts),
+    ...(opts.codec ? { dataConverter: encryptedDataConverter(opts.codec) } : {}),
     activities,
     ...extra,
   });
   return { worker, connection };
+}
+
+/**
+ * The prebuilt bundle (PULSE_RUNBOOKS_WORKFLOW_BUNDLE) when it fits, else the sources. With a codec the bundle must
+ * hold the encrypted failure converter: the workflow sandbox writes the workflow's own failures, and a bundle
+ * without it would put their messages in history in plain text. Bundling from source (a few seconds at start)
+ * gets it in, because Worker.create passes the data converter's failureConverterPath to the bundler.
+ */
+function workflowCode(opts: WorkerCodecOptions): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const bundlePath = process.env.PULSE_RUNBOOKS_WORKFLOW_BUNDLE;
+  if (!bundlePath) return { workflowsPath: workflowsPath() };
+  if (opts.codec && !bundleHasEncryptedFailureConverter(readFileSync(bundlePath, 'utf8'))) {
+    (opts.warn ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+      `warning: the workflow bundle ${bundlePath} (PULSE_RUNBOOKS_WORKFLOW_BUNDLE) was built without the encrypted failure converter; ` +
+        'bundling the workflows from source instead so failure messages are encrypted too (rebuild the bundle with failureConverterPath to skip this)',
+    );
+    return { workflowsPath: workflowsPath() };
+  }
+  return { workflowBundle: { codePath: bundlePath } };
 }

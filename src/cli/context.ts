@@ -1,6 +1,9 @@
 /** What every CLI command shares: settings from flags + env + config file, and the Temporal client. */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { connectClient } from '../client.js';
+import { CODEC_KEYS_FILE_ENV, EMBEDDED_KEYS_FILE_NAME, resolveCodecKeysFile } from '../config/codec.js';
+import { loadCodec, type LoadedCodec } from '../temporal/data-converter.js';
 import { loadConfigFile, resolvePulseTarget, resolveTemporalSettings, ConfigError, type ConfigFile } from '../config/load.js';
 import type { PulseTarget } from '../config/pulse-target.js';
 import type { TemporalSettings } from '../config/temporal.js';
@@ -9,12 +12,15 @@ import type { Client } from '@temporalio/client';
 /** The embedded dev server's address, used when TEMPORAL_ADDRESS is not set. */
 export const EMBEDDED_ADDRESS = '127.0.0.1:7233';
 export const EMBEDDED_UI = 'http://127.0.0.1:8233';
+/** The key file `npm start` generates in its default data dir; commands against the embedded server reuse it. */
+export const EMBEDDED_KEYS_FILE = path.join('.data', EMBEDDED_KEYS_FILE_NAME);
 
 export interface GlobalFlags {
   config?: string;
   temporalAddress?: string;
   namespace?: string;
   taskQueue?: string;
+  codecKeysFile?: string;
 }
 
 export function addGlobalFlags(cmd: Command): Command {
@@ -22,7 +28,8 @@ export function addGlobalFlags(cmd: Command): Command {
     .option('--config <file>', 'JSON config file (or PULSE_RUNBOOKS_CONFIG)')
     .option('--temporal-address <host:port>', 'Temporal frontend (or TEMPORAL_ADDRESS); default: the embedded dev server')
     .option('--namespace <name>', 'Temporal namespace (or TEMPORAL_NAMESPACE)')
-    .option('--task-queue <name>', 'task queue (or TEMPORAL_TASK_QUEUE)');
+    .option('--task-queue <name>', 'task queue (or TEMPORAL_TASK_QUEUE)')
+    .option('--codec-keys-file <path>', `payload encryption key file (or ${CODEC_KEYS_FILE_ENV}); default against the embedded server: ${EMBEDDED_KEYS_FILE} when it exists`);
 }
 
 export function addPulseFlags(cmd: Command): Command {
@@ -35,11 +42,24 @@ export function addPulseFlags(cmd: Command): Command {
 export interface Settings {
   file?: ConfigFile;
   temporal: TemporalSettings;
+  /** The payload encryption key file; undefined means history is not encrypted. */
+  codecKeysFile?: string;
 }
 
 export function loadSettings(flags: GlobalFlags, env = process.env): Settings {
   const file = loadConfigFile(flags.config, env);
-  return { file, temporal: resolveTemporalSettings(flags, env, file) };
+  const temporal = resolveTemporalSettings(flags, env, file);
+  // Only the embedded dev server falls back to `npm start`'s generated key: a real cluster's key is never guessed.
+  const codecKeysFile = resolveCodecKeysFile(flags, env, temporal.address ? undefined : EMBEDDED_KEYS_FILE);
+  return { file, temporal, ...(codecKeysFile ? { codecKeysFile } : {}) };
+}
+
+/** The codec of the configured key file, or undefined; warnings (a loose file mode) go to stderr. */
+export function loadSettingsCodec(settings: Settings, warn = (line: string) => process.stderr.write(`${line}\n`)): LoadedCodec | undefined {
+  if (!settings.codecKeysFile) return undefined;
+  const loaded = loadCodec(settings.codecKeysFile);
+  for (const w of loaded.warnings) warn(`warning: ${w}`);
+  return loaded;
 }
 
 export function requirePulseTarget(flags: { pulseUrl?: string; tokenEnv?: string; tokenFile?: string }, settings: Settings, env = process.env): PulseTarget {
@@ -50,8 +70,9 @@ export function requirePulseTarget(flags: { pulseUrl?: string; tokenEnv?: string
 
 export async function connect(settings: Settings): Promise<{ client: Client; address: string; uiUrl?: string }> {
   const address = settings.temporal.address ?? EMBEDDED_ADDRESS;
+  const codec = loadSettingsCodec(settings);
   try {
-    const client = await connectClient(address, settings.temporal.namespace);
+    const client = await connectClient(address, settings.temporal.namespace, { dataConverter: codec?.dataConverter });
     await client.connection.workflowService.getSystemInfo({});
     return { client, address, uiUrl: settings.temporal.address ? process.env.TEMPORAL_UI_URL : EMBEDDED_UI };
   } catch (err) {

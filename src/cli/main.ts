@@ -12,6 +12,7 @@ import { rollbackCommand } from './rollback.js';
 import { killSwitchCommand } from './kill-switch.js';
 import { startCommand } from './start.js';
 import { workerCommand } from './worker.js';
+import { codecCommand, codecServerCommand } from './codec.js';
 
 export function buildProgram(): Command {
   return new Command('pulse-runbook')
@@ -26,7 +27,8 @@ export function buildProgram(): Command {
     .addCommand(cleanupCommand())
     .addCommand(incidentCommand())
     .addCommand(alertsCommand())
-    .addCommand(canaryCommand());
+    .addCommand(canaryCommand())
+    .addCommand(codecCommand()).addCommand(codecServerCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {

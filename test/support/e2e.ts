@@ -4,13 +4,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import type { DataConverter, PayloadCodec } from '@temporalio/common';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import * as activities from '../../activities/index.js';
 import { spawnEmulator, type EmulatorProcess, type SpawnOptions } from '../../src/emulator/process.js';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
 import { PulseClient } from '../../src/pulse/client.js';
 import { uniqueId, workflowBundle } from './time-skipping.js';
 import { quietRuntime } from './quiet-runtime.js';
+import { encryptedDataConverter, ENCRYPTED_FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter.js';
+import { workflowsPath } from '../../src/temporal/workflows-path.js';
 
 export { uniqueId };
 
@@ -22,25 +25,45 @@ export function temporalAddress(): string {
 
 export interface TemporalHarness {
   client: Client;
+  /** The data converter the client and the worker share: the encrypted one when a codec was given. */
+  dataConverter?: DataConverter;
   taskQueue: string;
   /** Runs fn with a worker polling taskQueue; the worker stops afterwards. */
   withWorker<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
-export async function temporalHarness(): Promise<TemporalHarness> {
+let encryptedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The workflows bundled with the encrypted failure converter, as a codec worker bundles them (once per file). */
+function encryptedWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  encryptedBundle ??= bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH,
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
+  });
+  return encryptedBundle;
+}
+
+export interface TemporalHarnessOptions {
+  /** Encrypt history: the client and the worker use the encrypted data converter with this codec. */
+  codec?: PayloadCodec;
+}
+
+export async function temporalHarness(opts: TemporalHarnessOptions = {}): Promise<TemporalHarness> {
   quietRuntime();
   const address = temporalAddress();
+  const dataConverter = opts.codec ? encryptedDataConverter(opts.codec) : undefined;
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, ...(dataConverter ? { dataConverter } : {}) });
   const native = await NativeConnection.connect({ address });
   const taskQueue = uniqueId('e2e');
-  const bundle = await workflowBundle();
+  const bundle = await (opts.codec ? encryptedWorkflowBundle() : workflowBundle());
   return {
     client,
+    dataConverter,
     taskQueue,
     async withWorker(fn) {
-      const worker = await Worker.create({ connection: native, taskQueue, workflowBundle: bundle, activities });
+      const worker = await Worker.create({ connection: native, taskQueue, workflowBundle: bundle, activities, ...(dataConverter ? { dataConverter } : {}) });
       return worker.runUntil(fn);
     },
     async close() {
