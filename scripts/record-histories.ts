@@ -16,6 +16,9 @@ import path from 'node:path';
 import protoUtils from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { CanaryInputRaw } from '../src/config/canary.js';
+import { scriptedMetrics } from '../test/support/canary.js';
 import type * as dataFileActivities from '../activities/data-files.js';
 import type * as enableActivities from '../activities/pulse-enable.js';
 import type * as flagActivities from '../activities/feature-flag.js';
@@ -41,6 +44,10 @@ interface Scenario {
   workflowType: string;
   input: unknown;
   activities: () => Scripted;
+  /** What people do while the run is open (updates, time passing); default: nothing, just wait for the result. */
+  drive?: (env: TestWorkflowEnvironment, handle: WorkflowHandle) => Promise<void>;
+  /** The run continues as new: every run of the chain is saved, as <name>.run<N>.json. */
+  chain?: boolean;
 }
 
 const PULSE = { url: 'http://pulse.example:7655', token: { env: 'PULSE_TOKEN' } };
@@ -213,6 +220,32 @@ const SCENARIOS: Scenario[] = [
   },
   { name: 'disable', workflowType: 'disable', input: { pulse: PULSE } satisfies DisableInputRaw, activities: disableScript },
   { name: 'data-cleanup', workflowType: 'dataCleanup', input: { pulse: PULSE } satisfies DataCleanupInputRaw, activities: cleanupScript },
+  {
+    // Phase 1 with a check every 10 min and 5 checks per run (so the chain continues as new), a staging test, a
+    // sign-off, phase 2 with an issue and an opt-in instance, then a manual abort that runs a Disable child.
+    name: 'canary-rollout',
+    workflowType: 'canaryRollout',
+    chain: true,
+    input: {
+      startedBy: 'rita',
+      prometheus: { url: 'http://prometheus.example:9090' },
+      checkEverySeconds: 600,
+      cyclesPerRun: 5,
+      phase1: { minSeconds: 3600, greenSeconds: 1800, instances: [{ name: 'dev-1', disable: { pulse: PULSE } }] },
+      approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
+    } satisfies CanaryInputRaw,
+    activities: () => ({ ...disableScript(), ...scriptedMetrics(() => ({}), () => 0).activities }) as Scripted,
+    async drive(env, handle) {
+      const update = (name: string, payload: Record<string, unknown>) => handle.executeUpdate(name, { args: [payload] });
+      await update('confirmStagingRollback', { actor: 'olga', evidence: 'staging run 12' });
+      await env.sleep(70 * 60_000);
+      await update('signOff', { actor: 'sam', comment: 'phase 1 green' });
+      await update('reportIssue', { actor: 'olga', severity: 'low', title: 'typo in the TrueNAS tab' });
+      await update('registerInstance', { actor: 'olga', instance: { name: 'adopter-1', contact: 'adopter@example.com' } });
+      await env.sleep(20 * 60_000);
+      await update('abort', { actor: 'sam', reason: 'recorded history' });
+    },
+  },
 ];
 
 async function record(env: TestWorkflowEnvironment, scenario: Scenario, file: string): Promise<void> {
@@ -226,11 +259,25 @@ async function record(env: TestWorkflowEnvironment, scenario: Scenario, file: st
     activities: { ...scenario.activities(), notifyIncidentWebhook },
   });
   await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(scenario.workflowType, { taskQueue, workflowId: `recorded-${scenario.name}`, args: [scenario.input] });
+    const workflowId = `recorded-${scenario.name}`;
+    const handle = await env.client.workflow.start(scenario.workflowType, { taskQueue, workflowId, args: [scenario.input] });
+    await scenario.drive?.(env, handle);
     await handle.result();
-    const history = await handle.fetchHistory();
-    writeFileSync(file, protoUtils.historyToJSON(history));
-    console.log(`${scenario.name}: ${history.events?.length} events -> ${path.relative(process.cwd(), file)}`);
+    if (!scenario.chain) {
+      const history = await handle.fetchHistory();
+      writeFileSync(file, protoUtils.historyToJSON(history));
+      console.log(`${scenario.name}: ${history.events?.length} events -> ${path.relative(process.cwd(), file)}`);
+      return;
+    }
+    // Every run of the continue-as-new chain, from the first: <name>.run1.json, <name>.run2.json, ...
+    let runId: string | undefined = handle.firstExecutionRunId;
+    for (let n = 1; runId; n++) {
+      const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+      const runFile = file.replace(/\.json$/, `.run${n}.json`);
+      writeFileSync(runFile, protoUtils.historyToJSON(history));
+      console.log(`${scenario.name} run ${n}: ${history.events?.length} events -> ${path.relative(process.cwd(), runFile)}`);
+      runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    }
   });
 }
 
@@ -245,7 +292,7 @@ if (unknown.length > 0) {
 const out = path.resolve('test/histories');
 const chosen = SCENARIOS.filter((s) => names.length === 0 || names.includes(s.name));
 const todo = chosen.filter((s) => {
-  const keep = existsSync(path.join(out, `${s.name}.json`)) && !(overwrite && names.includes(s.name));
+  const keep = existsSync(path.join(out, `${s.name}${s.chain ? '.run1' : ''}.json`)) && !(overwrite && names.includes(s.name));
   if (keep) console.log(`${s.name}: kept (test/histories/${s.name}.json exists; --overwrite ${s.name} to re-record it)`);
   return !keep;
 });
