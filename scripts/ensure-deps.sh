@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a machine that has never seen it: npm packages (when node_modules is
-# missing or older than package-lock.json) and the Temporal binaries (cached per machine, see
-# install-temporal.sh). Idempotent and quiet when everything is already there.
+# missing or older than package-lock.json), the Temporal binaries (cached per machine, see install-temporal.sh),
+# Prometheus and Chromium (Debian packages, for the metric-gate and Web UI browser tests). Idempotent and quiet
+# when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,3 +16,4 @@ fi
 
 bash scripts/install-temporal.sh all
 bash scripts/install-prometheus.sh
+bash scripts/install-chromium.sh >/dev/null
