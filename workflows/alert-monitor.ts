@@ -12,6 +12,9 @@
  * - `status` query: open and resolved alerts, the last evaluation, the outbox. `stop` signal: ends after the
  *   current cycle (open alerts are reported, not resolved: stopping is not recovery).
  * - Plan mode: one evaluation, and the notifications that would be sent, as HTTP actions; nothing is sent.
+ * - The Web UI trail: current details say what the monitor does or waits for and which alerts are open; the
+ *   evaluation, each notification and the wait between cycles carry summaries named after the runbook rows
+ *   (alerts.1-7, alerts.scrape).
  */
 import {
   ActivityFailure,
@@ -22,6 +25,7 @@ import {
   defineQuery,
   defineSignal,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -43,7 +47,7 @@ import {
   type MonitorState,
   type ResolvedAlert,
 } from '../src/prometheus/alert-state.js';
-import { checkQuery, type CheckId } from '../src/prometheus/checks.js';
+import { CHECKS, checkQuery, type CheckId } from '../src/prometheus/checks.js';
 import { payloadFor } from '../src/prometheus/notification.js';
 import { checkEvidence, unanswered } from '../src/prometheus/verdict.js';
 import type { Action, Evidence } from '../src/runbook/evidence.js';
@@ -114,13 +118,26 @@ export async function alertMonitor(raw: AlertMonitorInputRaw): Promise<AlertMoni
   let nextEvaluationAt: string | undefined;
   let lastEvaluation: Evaluation | undefined;
 
+  const rows = rowsOf(input.checks);
   const prometheus = proxyActivities<typeof prometheusActivities>({
     // All queries run in parallel, each bounded by the client's timeout.
     startToCloseTimeout: `${Math.ceil((2 * input.prometheus.timeoutMs) / 1000) + 10} seconds`,
     retry: { maximumAttempts: 3, initialInterval: '1 second', maximumInterval: '10 seconds' },
+    summary: `${rows}: evaluate ${input.checks.length} Alert Thresholds check(s) at one instant`,
   });
   const maxWebhookTimeoutMs = Math.max(10_000, ...input.webhooks.map((w) => w.timeoutMs));
-  const notify = proxyActivities<typeof notifyActivities>(activityOptions(input.retry, Math.ceil((2 * maxWebhookTimeoutMs) / 1000) + 5));
+  const notifyOptions = activityOptions(input.retry, Math.ceil((2 * maxWebhookTimeoutMs) / 1000) + 5);
+  /** The SDK fixes a summary per proxy: one per notification, named after the alert's runbook row. */
+  const notify = (webhook: string, n: AlertNotification) =>
+    proxyActivities<typeof notifyActivities>({ ...notifyOptions, summary: `${rowOf(n.alert.check)}: notify ${webhook} that ${n.alert.check} is ${n.status}${n.repeat ? ' (reminder)' : ''}` });
+
+  /** The run's current details in the Web UI: what the monitor does now and which alerts are open. */
+  const details = (doing: string) => {
+    const open = state.open.length
+      ? `${state.open.length} open alert(s): ${state.open.slice(0, 5).map((a) => `${rowOf(a.check)} ${a.check} (${a.severity}) since ${a.since}`).join('; ')}${state.open.length > 5 ? '; …' : ''}`
+      : 'No open alert.';
+    setCurrentDetails(`Alert monitor ${input.monitor}${input.plan ? ' (plan: nothing is sent)' : ''}: ${doing}\n\n${open}`);
+  };
 
   setHandler(alertMonitorStatusQuery, () => ({
     monitor: input.monitor,
@@ -156,6 +173,7 @@ export async function alertMonitor(raw: AlertMonitorInputRaw): Promise<AlertMoni
 
   /** One evaluation; a failed activity (not Prometheus: it returns inconclusive itself) counts as "could not look". */
   const evaluate = async (): Promise<Evaluation> => {
+    details(`evaluating ${rows} (cycle ${state.cycles + 1}).`);
     try {
       return await prometheus.evaluateMetricChecks({ prometheus: input.prometheus, checks: input.checks, windows: input.windows, job: input.pulseJob, maxPassingSeries: PASSING_SERIES_KEPT });
     } catch (err) {
@@ -202,6 +220,7 @@ export async function alertMonitor(raw: AlertMonitorInputRaw): Promise<AlertMoni
     const notifications = applyEvaluation(state, lastEvaluation, applyOptions(new Date().toISOString()));
     const planned = notifications.flatMap((n) => input.webhooks.map((w) => ({ webhook: w.name, notification: n, action: plannedPost(w, n) })));
     phase = 'stopped';
+    details(`planned: ${planned.length} notification(s) would be sent; nothing was sent.`);
     return result(planned);
   }
 
@@ -217,7 +236,7 @@ export async function alertMonitor(raw: AlertMonitorInputRaw): Promise<AlertMoni
             continue;
           }
           try {
-            await notify.sendAlertNotification({ webhook, notification: entry.notification });
+            await notify(name, entry.notification).sendAlertNotification({ webhook, notification: entry.notification });
             markDelivered(state, entry, new Date().toISOString());
           } catch (err) {
             markFailed(state, entry, new Date().toISOString(), failureMessage(err), input.deliveryCycles);
@@ -237,7 +256,8 @@ export async function alertMonitor(raw: AlertMonitorInputRaw): Promise<AlertMoni
     publishStatus(state.open.length ? 'firing' : 'running');
     if (stop) break;
     nextEvaluationAt = new Date(Date.now() + input.intervalSeconds * 1000).toISOString();
-    await condition(() => stop !== undefined, input.intervalSeconds * 1000);
+    details(`waiting for the next evaluation at ${nextEvaluationAt} (every ${input.intervalSeconds} s) or a stop signal.`);
+    await condition(() => stop !== undefined, input.intervalSeconds * 1000, { summary: `${rows}: next evaluation in ${input.intervalSeconds} s` });
     nextEvaluationAt = undefined;
     if (stop) break;
     // After the wait, so the next run starts with its evaluation exactly one interval after this run's last.
@@ -251,8 +271,22 @@ export async function alertMonitor(raw: AlertMonitorInputRaw): Promise<AlertMoni
 
   phase = 'stopped';
   publishStatus('stopped');
+  details(`stopped (${stop?.reason ?? 'stop signal'}) after ${state.cycles} cycle(s); open alerts are reported, not resolved.`);
   await condition(allHandlersFinished);
   return result();
+}
+
+/**
+ * The runbook row (step id) of a check, e.g. alerts.2. The monitor's own gap alert (Prometheus unreachable) has no
+ * row: it is filed under alerts.scrape, the guard every row depends on.
+ */
+function rowOf(check: CheckId | string): string {
+  return (CHECKS as Record<string, { source: { step: string } } | undefined>)[check]?.source.step ?? 'alerts.scrape';
+}
+
+/** The runbook rows a set of checks covers, in order and once each: "alerts.1, alerts.2, alerts.scrape". */
+function rowsOf(checks: readonly CheckId[]): string {
+  return [...new Set(checks.map(rowOf))].join(', ');
 }
 
 function failureMessage(err: unknown): string {

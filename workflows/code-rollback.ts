@@ -15,7 +15,7 @@
  * shown the range can be reverted and before the revert (workflows/support/incident-link.ts). A rollback refused
  * at rollback.1 changed nothing and opens none: it was not executed.
  */
-import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { upsertSearchAttributes } from '@temporalio/workflow';
 import type * as gitActivities from '../activities/git.js';
 import type * as pulseActivities from '../activities/pulse.js';
 import type * as restartActivities from '../activities/restart.js';
@@ -57,18 +57,19 @@ export const FRONTEND_CHECK =
   'Open the Pulse web UI (hard-refresh to drop cached assets) and check that TrueNAS-specific badges and filters no longer render; ' +
   'record what you saw in the incident record.';
 
-function activitiesFor(input: CodeRollbackInput) {
-  const git = proxyActivities<typeof gitActivities>(activityOptions(input.retry, input.gitTimeoutSeconds));
-  const build = proxyActivities<typeof gitActivities>({
+/** The activities, each call's summary in the Web UI named after the runbook step it belongs to (`log`). */
+function activitiesFor(input: CodeRollbackInput, log: EvidenceLog) {
+  const git = log.activities<typeof gitActivities>(activityOptions(input.retry, input.gitTimeoutSeconds));
+  const build = log.activities<typeof gitActivities>({
     // The build has its own timeout (killed when it passes); the activity gets a minute more to report it.
     ...activityOptions(input.retry, Math.ceil(input.buildTimeoutMs / 1000) + 60),
     // A lost worker is noticed by the missing heartbeat (every 10 s), not after the whole build timeout.
     heartbeatTimeout: `${input.buildHeartbeatTimeoutSeconds} seconds`,
   });
-  const restart = proxyActivities<typeof restartActivities>(
+  const restart = log.activities<typeof restartActivities>(
     activityOptions(input.retry, Math.ceil((input.restart.commandTimeoutMs + input.restart.healthTimeoutMs) / 1000) + 30),
   );
-  const pulse = proxyActivities<typeof pulseActivities>(activityOptions(input.retry, pulseActivitySeconds(input.pulse.timeoutMs)));
+  const pulse = log.activities<typeof pulseActivities>(activityOptions(input.retry, pulseActivitySeconds(input.pulse.timeoutMs)));
   return { git, build, restart, pulse };
 }
 
@@ -76,7 +77,7 @@ export async function codeRollback(raw: CodeRollbackInputRaw): Promise<CodeRollb
   const input = parseWorkflowInput(CodeRollbackInputSchema, raw, 'code rollback', ROLLBACK_FAILURES.invalidInput);
   const log = new EvidenceLog('code-rollback', input.plan);
   const startedAt = new Date().toISOString();
-  const { git, build, restart, pulse } = activitiesFor(input);
+  const { git, build, restart, pulse } = activitiesFor(input, log);
   const range = { plan: input.plan, repoPath: input.repoPath, from: input.from, to: input.to };
   upsertSearchAttributes({ RunbookProcedure: ['code-rollback'], RunbookStatus: ['running'], PulseTarget: [input.pulse.url] });
 

@@ -10,7 +10,7 @@
  * replays its result from history; an attempt whose completion was lost is retried and finds the file gone with a
  * recorded hash, which is 'already-removed', not a failure and not a second removal.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import type * as dataFileActivities from '../activities/data-files.js';
 import type * as pulseActivities from '../activities/pulse.js';
 import { CLEANUP_FAILURES, ENCRYPTION_KEY_FILE, TRUENAS_FILE } from '../src/config/cleanup.js';
@@ -56,8 +56,9 @@ export async function dataCleanup(raw: DataCleanupInputRaw): Promise<DataCleanup
   const input = parseWorkflowInput(DataCleanupInputSchema, raw, 'data cleanup', CLEANUP_FAILURES.invalidInput);
   const log = new EvidenceLog('data-cleanup', input.plan);
   const startedAt = new Date().toISOString();
-  const files = proxyActivities<typeof dataFileActivities>(activityOptions(input.retry, input.fileTimeoutSeconds));
-  const pulse = proxyActivities<typeof pulseActivities>(activityOptions(input.retry, pulseActivitySeconds(input.pulse.timeoutMs)));
+  // Each call's summary in the Web UI names the runbook step it belongs to.
+  const files = log.activities<typeof dataFileActivities>(activityOptions(input.retry, input.fileTimeoutSeconds));
+  const pulse = log.activities<typeof pulseActivities>(activityOptions(input.retry, pulseActivitySeconds(input.pulse.timeoutMs)));
   const plan = input.plan;
   upsertSearchAttributes({ RunbookProcedure: ['data-cleanup'], RunbookStatus: ['running'], PulseTarget: [input.pulse.url] });
 

@@ -14,7 +14,7 @@
  * The window is measured from the moment the restarted Pulse answered healthy, and the resources are read as
  * soon as it ends: the run waits exactly the staleness window after the restart and no longer.
  */
-import { ApplicationFailure, proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type * as enableActivities from '../activities/pulse-enable.js';
 import type { ResourceView } from '../activities/pulse-enable.js';
 import { DisableInputSchema, DISABLE_FAILURES, type DisableInput } from '../src/config/disable.js';
@@ -49,8 +49,9 @@ export async function disable(raw: DisableInput): Promise<DisableResult> {
   const log = new EvidenceLog('disable', input.plan);
   const startedAt = new Date().toISOString();
   // Several requests per activity (pages, list + POST): room for a few slow answers at the configured timeout.
-  const pulse = proxyActivities<typeof enableActivities>(activityOptions(input.retry, Math.max(60, Math.ceil((4 * input.pulse.timeoutMs) / 1000))));
-  const logs = logActivitiesFor(input.retry);
+  // Each call's summary in the Web UI names the runbook step it belongs to.
+  const pulse = log.activities<typeof enableActivities>(activityOptions(input.retry, Math.max(60, Math.ceil((4 * input.pulse.timeoutMs) / 1000))));
+  const logs = logActivitiesFor(log, input.retry);
   const target = { pulse: input.pulse, plan: input.plan };
   const stale = input.staleThresholdSeconds;
   upsertSearchAttributes({ RunbookProcedure: ['disable'], RunbookStatus: ['running'], PulseTarget: [input.pulse.url] });
@@ -115,12 +116,12 @@ export async function disable(raw: DisableInput): Promise<DisableResult> {
       if (alreadyDone) {
         log.note('disable.4', 'skipped', 'Pulse was already disabled before this run and no TrueNAS resource reports fresh data: there is no window left to wait.');
       } else {
-        await sleep(stale * 1000);
+        await sleep(stale * 1000, log.timer());
         log.note('disable.4', 'ok', `Pulse was already disabled, but resources still looked fresh: waited the full ${stale} s.`, undefined, [waitAction]);
       }
     } else {
       const remainingMs = stale * 1000 - (Date.now() - applied.restartedAt);
-      if (remainingMs > 0) await sleep(remainingMs);
+      if (remainingMs > 0) await sleep(remainingMs, log.timer());
       log.note('disable.4', 'ok', `Waited until ${stale} s after the restarted Pulse answered (${result.restartedAt}).`, { restartedAt: result.restartedAt, windowSeconds: stale }, [waitAction]);
     }
 
@@ -140,6 +141,7 @@ export async function disable(raw: DisableInput): Promise<DisableResult> {
         done: (o) => o.value.online === 0,
         everySeconds: input.verifyEverySeconds,
         withinSeconds: alreadyDone ? 0 : input.graceSeconds,
+        timer: log.pollTimer(input.verifyEverySeconds),
       });
       log.add(watched.last.evidence);
       const { total, online, stale: staleCount, offline, resources } = watched.last.value;

@@ -12,7 +12,7 @@
  * The new connection's id is chosen here (uuid4 is replay-safe) and sent in the POST, so a retried add finds its
  * own connection instead of adding a duplicate (Pulse has no uniqueness check). The API key stays a reference.
  */
-import { ApplicationFailure, proxyActivities, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
+import { ApplicationFailure, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
 import type * as enableActivities from '../activities/pulse-enable.js';
 import type { LogMark } from '../activities/logs.js';
 import { EnableInputSchema, ENABLE_FAILURES, type EnableInput } from '../src/config/enable.js';
@@ -47,8 +47,9 @@ export async function enable(raw: EnableInput): Promise<EnableResult> {
   const log = new EvidenceLog('enable', input.plan);
   const startedAt = new Date().toISOString();
   // Several requests per activity (pages, list + POST): room for a few slow answers at the configured timeout.
-  const pulse = proxyActivities<typeof enableActivities>(activityOptions(input.retry, Math.max(60, Math.ceil((4 * input.pulse.timeoutMs) / 1000))));
-  const logs = logActivitiesFor(input.retry);
+  // Each call's summary in the Web UI names the runbook step it belongs to.
+  const pulse = log.activities<typeof enableActivities>(activityOptions(input.retry, Math.max(60, Math.ceil((4 * input.pulse.timeoutMs) / 1000))));
+  const logs = logActivitiesFor(log, input.retry);
   const target = { pulse: input.pulse, plan: input.plan };
   upsertSearchAttributes({ RunbookProcedure: ['enable'], RunbookStatus: ['running'], PulseTarget: [input.pulse.url] });
 
@@ -136,6 +137,7 @@ export async function enable(raw: EnableInput): Promise<EnableResult> {
         done: (o) => o.value.observed,
         everySeconds: input.verifyEverySeconds,
         withinSeconds: input.appearWithinSeconds,
+        timer: log.pollTimer(input.verifyEverySeconds),
       });
       log.add(watched.last.evidence);
       if (watched.observed) {
@@ -167,6 +169,7 @@ export async function enable(raw: EnableInput): Promise<EnableResult> {
         done: (o) => o.value.total > 0,
         everySeconds: input.verifyEverySeconds,
         withinSeconds: input.appearWithinSeconds,
+        timer: log.pollTimer(input.verifyEverySeconds),
       });
       log.add(watched.last.evidence);
       const { total, online, stale, offline } = watched.last.value;

@@ -9,7 +9,7 @@
  * record (runbook escalation step 3, workflows/support/incident-link.ts), so the record exists even when a
  * later step fails.
  */
-import { ApplicationFailure, proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type * as pulseActivities from '../activities/pulse.js';
 import type { KillSwitchInput } from '../src/config/kill-switch.js';
 import type { Evidence } from '../src/runbook/evidence.js';
@@ -37,7 +37,8 @@ export interface KillSwitchResult {
 export async function killSwitch(input: KillSwitchInput): Promise<KillSwitchResult> {
   const log = new EvidenceLog('kill-switch', input.plan);
   const startedAt = new Date().toISOString();
-  const pulse = proxyActivities<typeof pulseActivities>(activityOptions(input.retry));
+  // Each call's summary in the Web UI names the runbook step it belongs to.
+  const pulse = log.activities<typeof pulseActivities>(activityOptions(input.retry));
   const target = { pulse: input.pulse, plan: input.plan };
   upsertSearchAttributes({ RunbookProcedure: ['kill-switch'], RunbookStatus: ['running'], PulseTarget: [input.pulse.url] });
 
@@ -88,7 +89,7 @@ export async function killSwitch(input: KillSwitchInput): Promise<KillSwitchResu
     if (input.plan || disabled) {
       log.note('kill-switch.3', input.plan ? 'planned' : 'skipped', disabled ? 'The poller does not run while the integration is disabled.' : `Would wait ${input.tickSeconds} s for the poller tick.`, undefined, [tickAction]);
     } else {
-      await sleep(input.tickSeconds * 1000);
+      await sleep(input.tickSeconds * 1000, log.timer());
       log.note('kill-switch.3', 'ok', `Waited ${input.tickSeconds} s for the poller tick.`, undefined, [tickAction]);
     }
 
@@ -114,6 +115,7 @@ export async function killSwitch(input: KillSwitchInput): Promise<KillSwitchResu
         done: (o) => o.value.online === 0,
         everySeconds: input.verifyEverySeconds,
         withinSeconds: input.staleThresholdSeconds,
+        timer: log.pollTimer(input.verifyEverySeconds),
       });
       log.add(watched.last.evidence);
       result.finalResources = { total: watched.last.value.total, online: watched.last.value.online, stale: watched.last.value.stale };

@@ -12,7 +12,7 @@
  *   When Pulse was restarted but never came back (PulseNotHealthy) the new value is what it started with, so
  *   the file is left as it is and the failure says so.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, type ActivityInterfaceFor } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type * as flagActivities from '../../activities/feature-flag.js';
 import type * as restartActivities from '../../activities/restart.js';
 import type { FeatureFlagResult, FlagValue } from '../../activities/feature-flag.js';
@@ -72,8 +72,8 @@ function restoreValue(before: string | null): FlagValue | undefined {
 
 export async function setFlagAndRestart(log: EvidenceLog, input: FlagRestartInput, steps: FlagRestartSteps): Promise<FlagRestartOutcome> {
   const daemonReload = input.flag.kind === 'systemd-dropin';
-  const flagActs = proxyActivities<typeof flagActivities>(activityOptions(input.retry));
-  const restartActs = proxyActivities<typeof restartActivities>(activityOptions(input.retry, restartTimeoutSeconds(input.restart, daemonReload)));
+  const flagActs = log.activities<typeof flagActivities>(activityOptions(input.retry));
+  const restartActs = log.activities<typeof restartActivities>(activityOptions(input.retry, restartTimeoutSeconds(input.restart, daemonReload)));
 
   log.begin(steps.flagStep);
   const written = await flagActs.setFeatureFlag({ plan: input.plan, target: input.flag, value: steps.value, step: steps.flagStep });

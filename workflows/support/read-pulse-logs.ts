@@ -3,7 +3,7 @@
  * "poller started" line, §8.3). So a log source that cannot be read (no journal access, a missing file) is
  * recorded as 'inconclusive' with the reason, and the run goes on to decide on the API's answers.
  */
-import { ActivityFailure, proxyActivities, type ActivityInterfaceFor } from '@temporalio/workflow';
+import { ActivityFailure, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type * as logActivities from '../../activities/logs.js';
 import type { CheckPulseLogsInput, LogCheck } from '../../activities/logs.js';
 import type { RetrySettings } from '../../src/config/retry.js';
@@ -12,13 +12,14 @@ import { activityOptions } from './activity-options.js';
 import type { EvidenceLog } from './evidence-log.js';
 import { failureMessage, failureType } from './flag-restart.js';
 
-export function logActivitiesFor(retry: RetrySettings): ActivityInterfaceFor<typeof logActivities> {
-  return proxyActivities<typeof logActivities>(activityOptions(retry));
+/** The log activities, each call's UI summary named after the step it reads the logs for. */
+export function logActivitiesFor(log: EvidenceLog, retry: RetrySettings): ActivityInterfaceFor<typeof logActivities> {
+  return log.activities<typeof logActivities>(activityOptions(retry));
 }
 
 export async function readPulseLogs(log: EvidenceLog, retry: RetrySettings, args: CheckPulseLogsInput): Promise<StepOutcome<LogCheck> | undefined> {
   try {
-    const checked = await logActivitiesFor(retry).checkPulseLogs(args);
+    const checked = await logActivitiesFor(log, retry).checkPulseLogs(args);
     log.add(checked.evidence);
     return checked;
   } catch (err) {
