@@ -13,6 +13,7 @@ import type { AlertMonitorResult, AlertMonitorStatus } from '../../workflows/ale
 import { addGlobalFlags, connect, loadSettings, type Settings } from './context.js';
 import { describeFailure, uiLink } from './follow.js';
 import { renderAction } from './render.js';
+import { osActor, procedureSummary } from './run-procedure.js';
 
 export const DEFAULT_MONITOR_ID = 'pulse-alert-monitor';
 
@@ -144,7 +145,13 @@ function startCommand(): Command {
         const workflowId = input.plan ? `${flags.id}-plan-${new Date().toISOString().replace(/[:.]/g, '-')}` : flags.id;
         let handle;
         try {
-          handle = await client.workflow.start('alertMonitor', { taskQueue: settings.temporal.taskQueue, workflowId, args: [input] });
+          handle = await client.workflow.start('alertMonitor', {
+            taskQueue: settings.temporal.taskQueue,
+            workflowId,
+            args: [input],
+            // The Web UI's one line for the run; the monitor's current details say what it does and which alerts are open.
+            staticSummary: procedureSummary(`alert-monitor ${input.monitor}`, input.plan, input.prometheus.url, osActor()),
+          });
         } catch (err) {
           if (err instanceof WorkflowExecutionAlreadyStartedError) {
             throw new ConfigError(`--id ${workflowId}: a monitor with this id is already running; see \`pulse-runbook alerts status --id ${workflowId}\`, stop it first, or choose another --id`);

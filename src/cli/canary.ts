@@ -6,11 +6,11 @@
  * Flags are checked with the same zod schemas the workflow's update validators use (src/config/canary.ts), so a
  * mistake is named by its flag before Temporal is contacted; what the rollout's state does not allow (a sign-off
  * before the gate, a non-approver) is refused by the workflow, printed with its failure type, and exits 1. Who
- * acts is the OS user or `--actor`. Free text is sanitized before it is sent, so a pasted token never reaches
+ * acts comes from src/identity (a verified token's subject, else the OS user; `--actor` is recorded as claimed,
+ * and refused under a token policy when it names someone else). Free text is sanitized before it is sent, so a pasted token never reaches
  * history; rollout, Disable and Code Rollback files carry secrets only by reference (an env var name or a path).
  */
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ApplicationFailure, SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
@@ -36,30 +36,24 @@ import { renderCanaryList, renderCanaryResult, renderCanaryStatus, type CanaryLi
 import type { CanaryIssue, ChecklistItem, SignOff } from '../canary/state.js';
 import { sanitizeText } from '../incident/sanitize.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
-import { EMBEDDED_UI, addGlobalFlags, connect, loadSettings, type GlobalFlags, type Settings } from './context.js';
+import type { Identity } from '../identity/resolve.js';
+import { EMBEDDED_UI, addActorFlag, addGlobalFlags, connect, loadSettings, type GlobalFlags, type Settings } from './context.js';
 import { describeFailure, uiLink } from './follow.js';
 
 export const CANARY_ID_PREFIX = 'canary-';
 const PROCEDURE = 'canary-rollout';
 
-function defaultActor(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.USERNAME ?? '';
-  }
-}
-
 interface CommonFlags extends GlobalFlags {
+  /** Resolved before the action runs (addActorFlag): the verified or claimed actor. */
   actor: string;
+  identity?: Identity;
   json?: boolean;
   uiUrl?: string;
 }
 
-/** Global flags plus `--actor`, `--json` and `--ui-url`, on every canary sub-command. */
+/** Global flags plus `--actor` (resolved before the action), `--json` and `--ui-url`, on every canary sub-command. */
 function base(name: string, description: string): Command {
-  return addGlobalFlags(new Command(name).description(description))
-    .option('--actor <name>', 'who acts (recorded with every change; default: the OS user)', defaultActor())
+  return addActorFlag(addGlobalFlags(new Command(name).description(description)))
     .option('--json', 'print JSON')
     .option('--ui-url <url>', `Temporal Web UI base for links (or TEMPORAL_UI_URL; default ${EMBEDDED_UI})`);
 }
@@ -75,9 +69,9 @@ export function canaryWorkflowId(idOrRollout: string): string {
   return idOrRollout.startsWith(CANARY_ID_PREFIX) ? idOrRollout : `${CANARY_ID_PREFIX}${idOrRollout}`;
 }
 
-async function withClient<T>(flags: GlobalFlags, fn: (client: Client, settings: Settings) => Promise<T>): Promise<T> {
+async function withClient<T>(flags: GlobalFlags & { identity?: Identity }, fn: (client: Client, settings: Settings) => Promise<T>): Promise<T> {
   const settings = loadSettings(flags);
-  const { client } = await connect(settings);
+  const { client } = await connect(settings, { identity: flags.identity });
   try {
     return await fn(client, settings);
   } finally {

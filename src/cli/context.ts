@@ -1,13 +1,14 @@
 /** What every CLI command shares: settings from flags + env + config file, and the Temporal client. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { connectClient } from '../client.js';
+import { Client, Connection } from '@temporalio/client';
 import { CODEC_KEYS_FILE_ENV, EMBEDDED_KEYS_FILE_NAME, resolveCodecKeysFile } from '../config/codec.js';
 import { loadCodec, type LoadedCodec } from '../temporal/data-converter.js';
 import { loadConfigFile, resolvePulseTarget, resolveTemporalSettings, ConfigError, type ConfigFile } from '../config/load.js';
 import type { PulseTarget } from '../config/pulse-target.js';
 import type { TemporalSettings } from '../config/temporal.js';
-import type { Client } from '@temporalio/client';
+import { actorHeaderInterceptor } from '../identity/header.js';
+import { IDENTITY_ENV, clientIdentity, identitySettingsFrom, resolveIdentity, type Identity, type IdentitySettings } from '../identity/resolve.js';
 
 /** The embedded dev server's address, used when TEMPORAL_ADDRESS is not set. */
 export const EMBEDDED_ADDRESS = '127.0.0.1:7233';
@@ -21,6 +22,7 @@ export interface GlobalFlags {
   namespace?: string;
   taskQueue?: string;
   codecKeysFile?: string;
+  identityTokenFile?: string;
 }
 
 export function addGlobalFlags(cmd: Command): Command {
@@ -29,7 +31,8 @@ export function addGlobalFlags(cmd: Command): Command {
     .option('--temporal-address <host:port>', 'Temporal frontend (or TEMPORAL_ADDRESS); default: the embedded dev server')
     .option('--namespace <name>', 'Temporal namespace (or TEMPORAL_NAMESPACE)')
     .option('--task-queue <name>', 'task queue (or TEMPORAL_TASK_QUEUE)')
-    .option('--codec-keys-file <path>', `payload encryption key file (or ${CODEC_KEYS_FILE_ENV}); default against the embedded server: ${EMBEDDED_KEYS_FILE} when it exists`);
+    .option('--codec-keys-file <path>', `payload encryption key file (or ${CODEC_KEYS_FILE_ENV}); default against the embedded server: ${EMBEDDED_KEYS_FILE} when it exists`)
+    .option('--identity-token-file <path>', `file with your signed identity token (or ${IDENTITY_ENV.token} / ${IDENTITY_ENV.tokenFile}); required when ${IDENTITY_ENV.keyFile} is set`);
 }
 
 export function addPulseFlags(cmd: Command): Command {
@@ -44,6 +47,8 @@ export interface Settings {
   temporal: TemporalSettings;
   /** The payload encryption key file; undefined means history is not encrypted. */
   codecKeysFile?: string;
+  /** Where the actor comes from (src/identity/resolve.ts): the token policy's key and the token's file. */
+  identity: IdentitySettings;
 }
 
 export function loadSettings(flags: GlobalFlags, env = process.env): Settings {
@@ -51,7 +56,33 @@ export function loadSettings(flags: GlobalFlags, env = process.env): Settings {
   const temporal = resolveTemporalSettings(flags, env, file);
   // Only the embedded dev server falls back to `npm start`'s generated key: a real cluster's key is never guessed.
   const codecKeysFile = resolveCodecKeysFile(flags, env, temporal.address ? undefined : EMBEDDED_KEYS_FILE);
-  return { file, temporal, ...(codecKeysFile ? { codecKeysFile } : {}) };
+  return { file, temporal, ...(codecKeysFile ? { codecKeysFile } : {}), identity: identitySettingsFrom(flags, env) };
+}
+
+/**
+ * Who acts: the verified token's subject, else the OS user, or `--actor` (refused under a token policy when it
+ * names someone else; recorded as claimed without one). Local only: nothing is sent, so bad flags still fail fast.
+ */
+export async function resolveActor(settings: Settings, claimedActor?: string, warn = (line: string) => process.stderr.write(`${line}\n`)): Promise<Identity> {
+  const identity = await resolveIdentity(settings.identity, { claimedActor });
+  for (const w of identity.warnings) warn(`warning: ${w}`);
+  return identity;
+}
+
+/**
+ * `--actor` and the resolution of who acts, before the command's action runs: the action then finds the resolved
+ * actor in `flags.actor` and the whole identity in `flags.identity`, so every payload it builds names the same
+ * person the Temporal client identity and the actor header name.
+ */
+export function addActorFlag(cmd: Command): Command {
+  return cmd
+    .option('--actor <name>', `who acts (default: the OS user, or the subject of your identity token); without a token policy it is recorded as claimed, with one (${IDENTITY_ENV.keyFile}) it must match the token`)
+    .hook('preAction', async (_self, action) => {
+      const flags = action.opts() as GlobalFlags & { actor?: string };
+      const identity = await resolveActor(loadSettings(flags), flags.actor);
+      action.setOptionValue('actor', identity.actor);
+      action.setOptionValue('identity', identity);
+    });
 }
 
 /** The codec of the configured key file, or undefined; warnings (a loose file mode) go to stderr. */
@@ -68,13 +99,27 @@ export function requirePulseTarget(flags: { pulseUrl?: string; tokenEnv?: string
   return target;
 }
 
-export async function connect(settings: Settings): Promise<{ client: Client; address: string; uiUrl?: string }> {
+/**
+ * The Temporal client, acting as `identity` (resolved here when not given): its Temporal identity is
+ * `pulse-runbook:<actor>@<host>`, which the server writes into every history event the client causes, and every
+ * start, update and signal carries the actor header (src/identity/header.ts) that `pulse-runbook audit` reads.
+ */
+export async function connect(settings: Settings, opts: { identity?: Identity } = {}): Promise<{ client: Client; address: string; uiUrl?: string; identity: Identity }> {
   const address = settings.temporal.address ?? EMBEDDED_ADDRESS;
   const codec = loadSettingsCodec(settings);
+  const identity = opts.identity ?? (await resolveActor(settings));
   try {
-    const client = await connectClient(address, settings.temporal.namespace, { dataConverter: codec?.dataConverter });
+    // A short connect timeout: a person waiting on a wrong address should hear about it quickly.
+    const connection = await Connection.connect({ address, connectTimeout: '4s' });
+    const client = new Client({
+      connection,
+      namespace: settings.temporal.namespace,
+      identity: clientIdentity(identity),
+      interceptors: { workflow: [actorHeaderInterceptor(identity)] },
+      ...(codec ? { dataConverter: codec.dataConverter } : {}),
+    });
     await client.connection.workflowService.getSystemInfo({});
-    return { client, address, uiUrl: settings.temporal.address ? process.env.TEMPORAL_UI_URL : EMBEDDED_UI };
+    return { client, address, uiUrl: settings.temporal.address ? process.env.TEMPORAL_UI_URL : EMBEDDED_UI, identity };
   } catch (err) {
     throw new ConfigError(
       `Temporal at ${address} is not reachable (${(err as Error).message.split('\n')[0]}). ` +

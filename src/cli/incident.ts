@@ -4,11 +4,12 @@
  *
  * Every command checks its flags with the same zod schema the workflow's update validator uses, so a mistake is
  * named by its flag before anything is sent; the workflow still refuses what its state does not allow (resolved
- * already, handing off to the current owner). Who acts is the OS user (`os.userInfo().username`) or `--actor`;
- * issue 6 will authenticate it. Text is sanitized before it is sent, so a pasted token never reaches history.
+ * already, handing off to the current owner, an actor outside the incident's roles). Who acts comes from
+ * src/identity (a verified token's subject, else the OS user; `--actor` is recorded as claimed, and refused under
+ * a token policy when it names someone else); every update carries the actor and how it was determined
+ * (`actorSource`). Text is sanitized before it is sent, so a pasted token never reaches history.
  */
 import { writeFileSync, readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
@@ -27,29 +28,20 @@ import { renderIncidentJson, renderIncidentMarkdown } from '../incident/report.j
 import { sanitizeValue } from '../incident/sanitize.js';
 import type { IncidentRecord } from '../incident/types.js';
 import type { IncidentResult, UpdateReceipt } from '../../workflows/incident.js';
-import { addGlobalFlags, addPulseFlags, connect, loadSettings, type GlobalFlags, type Settings } from './context.js';
+import type { Identity } from '../identity/resolve.js';
+import { addActorFlag, addGlobalFlags, addPulseFlags, connect, loadSettings, type GlobalFlags, type Settings } from './context.js';
 import { describeFailure, uiLink } from './follow.js';
-
-function defaultActor(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.USERNAME ?? '';
-  }
-}
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-/** Global flags plus `--actor` and `--json`, on every incident sub-command. */
+/** Global flags plus `--actor` (resolved to `flags.actor` / `flags.identity` before the action) and `--json`. */
 function base(name: string, description: string): Command {
-  return addGlobalFlags(new Command(name).description(description))
-    .option('--actor <name>', 'who acts (recorded with every change; default: the OS user)', defaultActor())
-    .option('--json', 'print JSON');
+  return addActorFlag(addGlobalFlags(new Command(name).description(description))).option('--json', 'print JSON');
 }
 
-async function withClient<T>(flags: GlobalFlags, fn: (client: Client, settings: Settings, uiUrl?: string) => Promise<T>): Promise<T> {
+async function withClient<T>(flags: GlobalFlags & { identity?: Identity }, fn: (client: Client, settings: Settings, uiUrl?: string) => Promise<T>): Promise<T> {
   const settings = loadSettings(flags);
-  const { client, uiUrl } = await connect(settings);
+  const { client, uiUrl } = await connect(settings, { identity: flags.identity });
   try {
     return await fn(client, settings, uiUrl);
   } finally {
@@ -99,7 +91,25 @@ const OPEN_FIELDS: Record<string, string> = {
   'timers.p1ContainmentMinutes': '--p1-minutes',
   'timers.p2MitigationMinutes': '--p2-minutes',
   'notify.webhooks': '--webhook / --webhook-env',
+  roles: '--roles-file / --role',
 };
+
+/** The env var naming a default roles file, so a team configures its roles once for every `incident open`. */
+export const ROLES_FILE_ENV = 'PULSE_RUNBOOKS_INCIDENT_ROLES_FILE';
+
+/**
+ * The roles of a new incident: the file's, plus `--role role=name,name` (the names are added to the role). Checked
+ * by IncidentRolesSchema with the rest of the input; undefined when neither is given (anyone may act).
+ */
+export function rolesFromFlags(file: string | undefined, role: string[] | undefined): Record<string, unknown> | undefined {
+  if (!file && !role?.length) return undefined;
+  const roles: Record<string, unknown> = file ? readJsonFile(file, '--roles-file') : {};
+  for (const [name, members] of pairs(role, '--role')) {
+    const previous = Array.isArray(roles[name]) ? (roles[name] as unknown[]) : [];
+    roles[name] = [...previous, ...members.split(',').map((m) => m.trim()).filter(Boolean)];
+  }
+  return roles;
+}
 
 function openCommand(): Command {
   return base('open', 'open an incident: classify its severity, route its owner, start the escalation timer')
@@ -118,6 +128,8 @@ function openCommand(): Command {
     .option('--p2-minutes <n>', 'P2: minutes until mitigation must be active (default 60)', Number)
     .addOption(new Option('--webhook <name=url>', 'notification webhook (repeatable)').argParser(collect))
     .addOption(new Option('--webhook-env <name=ENV_VAR>', 'notification webhook whose URL is in an env var on the worker (repeatable)').argParser(collect))
+    .option('--roles-file <path>', `JSON of role -> names: who may act on this incident (or ${ROLES_FILE_ENV}); default: anyone may`)
+    .addOption(new Option('--role <role=name,name>', 'members of one role, e.g. ops=olga,omar or ic=ian (repeatable; added to --roles-file)').argParser(collect))
     .option('--id <id>', `incident id (default: a timestamp); "${INCIDENT_ID_PREFIX}" is prefixed`)
     .option('--plan', 'classify, route and compute the deadline only; notify nobody')
     .action(async (flags) => {
@@ -137,6 +149,7 @@ function openCommand(): Command {
       const timers = Object.fromEntries(
         Object.entries({ p1ContainmentMinutes: flags.p1Minutes, p2MitigationMinutes: flags.p2Minutes }).filter(([, v]) => v !== undefined),
       );
+      const roles = rolesFromFlags(flags.rolesFile ?? (process.env[ROLES_FILE_ENV] || undefined), flags.role);
       const webhooks = [
         ...pairs(flags.webhook, '--webhook').map(([name, url]) => ({ name, url })),
         ...pairs(flags.webhookEnv, '--webhook-env').map(([name, urlEnv]) => ({ name, urlEnv })),
@@ -151,6 +164,8 @@ function openCommand(): Command {
           ...(flags.reason !== undefined && { severityReason: flags.reason }),
           ...(flags.scope !== undefined && { scope: flags.scope }),
           openedBy: flags.actor,
+          ...(flags.identity && { openedBySource: (flags.identity as Identity).source }),
+          ...(roles && { roles }),
           calendar,
           timers,
           notify: { webhooks },
@@ -221,11 +236,11 @@ const UPDATE_FIELDS: Record<string, string> = {
 };
 
 /** Sends one update: checked here with the validator's schema, refused or applied by the workflow. */
-async function sendUpdate(name: IncidentUpdateName, verb: string, id: string, flags: GlobalFlags & { json?: boolean }, payload: Record<string, unknown>): Promise<void> {
+async function sendUpdate(name: IncidentUpdateName, verb: string, id: string, flags: GlobalFlags & { json?: boolean; identity?: Identity }, payload: Record<string, unknown>): Promise<void> {
   // Text and evidence are sanitized; a procedure's input is not: its schema only takes secrets by reference
   // (a token's env var name or file path), and masking its `token` field would break the reference.
   const { procedure, ...rest } = payload;
-  const clean = { ...sanitizeValue(rest), ...(procedure !== undefined && { procedure }) };
+  const clean = { ...sanitizeValue(rest), ...(flags.identity && { actorSource: flags.identity.source }), ...(procedure !== undefined && { procedure }) };
   parseOrExplain(UPDATE_SCHEMAS[name], clean, `incident ${verb}`, UPDATE_FIELDS);
   await withClient(flags, async (client) => {
     const handle = client.workflow.getHandle(incidentId(id));

@@ -13,6 +13,8 @@ import { killSwitchCommand } from './kill-switch.js';
 import { startCommand } from './start.js';
 import { workerCommand } from './worker.js';
 import { codecCommand, codecServerCommand } from './codec.js';
+import { auditCommand } from './audit.js';
+import { identityCommand } from '../identity/command.js';
 
 export function buildProgram(): Command {
   return new Command('pulse-runbook')
@@ -28,7 +30,8 @@ export function buildProgram(): Command {
     .addCommand(incidentCommand())
     .addCommand(alertsCommand())
     .addCommand(canaryCommand())
-    .addCommand(codecCommand()).addCommand(codecServerCommand());
+    .addCommand(codecCommand()).addCommand(codecServerCommand())
+    .addCommand(identityCommand()).addCommand(auditCommand());
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -8,6 +8,7 @@
  * Imported by workflow code: no Node built-ins here (zod and Intl only).
  */
 import { z } from 'zod';
+import { ACTOR_SOURCES } from '../identity/sources.js';
 import { DisableInputSchema } from './disable.js';
 import { KillSwitchInputSchema } from './kill-switch.js';
 import { RetrySettingsSchema } from './retry.js';
@@ -150,19 +151,77 @@ export const OwnerSchema = z.preprocess(
 );
 
 export const ImpactSchema = z.enum(IMPACTS, { error: () => `must be one of ${IMPACTS.join(', ')}` });
+
 export const ScopeSchema = z.enum(SCOPES, { error: () => `must be one of ${SCOPES.join(', ')}` });
 
 /**
- * Who acts. For now the caller says who they are: the CLI fills it from the OS user (`os.userInfo().username`)
- * or `--actor`, and it is recorded as given. Issue 6 will authenticate it (the identity will come from the
- * authenticated caller, not the payload); until then the record is an honest log of claimed identities.
+ * Who acts. The CLI fills it from src/identity: a verified token's subject, else the OS user, or `--actor`
+ * (refused under a token policy when it differs from the token). The workflow records it as sent: what the name
+ * proves depends on how it was determined (`actorSource`) and on who may reach the Temporal frontend at all
+ * (docs/identity.md).
  */
 export const ActorSchema = z
-  .string(required('who acts (the CLI fills it from the OS user or --actor)'))
+  .string(required('who acts (the CLI fills it from the OS user, the identity token or --actor)'))
   .trim()
-  .min(1, 'must not be empty: say who acts (the CLI fills it from the OS user or --actor)')
+  .min(1, 'must not be empty: say who acts (the CLI fills it from the OS user, the identity token or --actor)')
   .max(100, 'must be at most 100 characters')
   .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+
+/** How the CLI determined the actor: `token`, `os-user`, or `claimed` (src/identity/sources.ts). */
+export const ActorSourceSchema = z.enum(ACTOR_SOURCES, { error: () => `must be one of ${ACTOR_SOURCES.join(', ')}` });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Incident roles: who may act on an incident (src/incident/roles.ts has the policy)
+
+/** Not an owner of the ownership table: a person who coordinates any incident and may hand it off. */
+export const INCIDENT_COMMANDER = 'incident-commander';
+export const INCIDENT_ROLES = [...OWNERS, INCIDENT_COMMANDER] as const;
+export type IncidentRole = (typeof INCIDENT_ROLES)[number];
+
+const ROLE_ALIASES: Record<string, IncidentRole> = {
+  ...OWNER_ALIASES,
+  'incident-commander': INCIDENT_COMMANDER,
+  'incident commander': INCIDENT_COMMANDER,
+  commander: INCIDENT_COMMANDER,
+  ic: INCIDENT_COMMANDER,
+};
+const ROLE_NAMES = 'Pulse Operations (ops), Engineering (eng), Security Response Owner (security), incident-commander (ic)';
+
+const RoleMembersSchema = z
+  .array(ActorSchema, { error: () => 'must be a list of names, e.g. ["olga", "omar"]' })
+  .max(200, 'must list at most 200 names');
+
+/**
+ * Members per role, e.g. {"Pulse Operations": ["olga"], "Engineering": ["eli"], "incident-commander": ["ian"]}.
+ * Absent (the default) means today's behaviour: anyone may act. Role names take the owner aliases (ops, eng,
+ * security) and ic; a name may be in several roles.
+ */
+export const IncidentRolesSchema = z.preprocess(
+  (v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, m]) => [ROLE_ALIASES[k.trim().toLowerCase()] ?? k, m]))
+      : v,
+  z
+    .strictObject(
+      {
+        'Pulse Operations': RoleMembersSchema.optional(),
+        Engineering: RoleMembersSchema.optional(),
+        'Security Response Owner': RoleMembersSchema.optional(),
+        [INCIDENT_COMMANDER]: RoleMembersSchema.optional(),
+      },
+      {
+        error: (issue) =>
+          issue.code === 'unrecognized_keys'
+            ? `unknown role ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; roles are ${ROLE_NAMES}`
+            : issue.code === 'invalid_type'
+              ? `must be an object of role -> names, e.g. {"Pulse Operations": ["olga"], "incident-commander": ["ian"]}`
+              : undefined,
+      },
+    )
+    .refine((roles) => Object.values(roles).some((members) => (members?.length ?? 0) > 0), 'must name at least one person in one role (or leave roles out: anyone may act)'),
+);
+
+export type IncidentRoles = z.infer<typeof IncidentRolesSchema>;
 
 /** Free text a person writes into the record: bounded, so one update cannot bloat the history. */
 const text = (what: string, max = 2000) =>
@@ -305,6 +364,10 @@ export const IncidentInputSchema = z
     /** Which row of the ownership table applies; default: security for a security breach, else poller health. */
     scope: ScopeSchema.optional(),
     openedBy: ActorSchema,
+    /** How the CLI determined `openedBy` (absent when not sent by the CLI, e.g. opened by a procedure). */
+    openedBySource: ActorSourceSchema.optional(),
+    /** Who may act (src/incident/roles.ts); absent: anyone may. */
+    roles: IncidentRolesSchema.optional(),
     /** Set when a procedure opened this record (runbook escalation step 3). */
     source: IncidentSourceSchema.optional(),
     calendar: BusinessCalendarSchema.default(BusinessCalendarSchema.parse({})),
@@ -331,7 +394,7 @@ export type IncidentInput = z.infer<typeof IncidentInputSchema>;
 export type IncidentInputRaw = z.input<typeof IncidentInputSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Updates a person sends. Every payload carries `actor` (see ActorSchema).
+// Updates a person sends. Every payload carries `actor` (see ActorSchema) and, from the CLI, `actorSource`.
 
 export const INCIDENT_UPDATES = {
   acknowledge: 'acknowledge',
@@ -345,7 +408,7 @@ export type IncidentUpdateName = keyof typeof INCIDENT_UPDATES;
 
 export const INCIDENT_RECORD_QUERY = 'record';
 
-export const AcknowledgeSchema = z.object({ actor: ActorSchema, note: text('a note').optional() }).strict();
+export const AcknowledgeSchema = z.object({ actor: ActorSchema, actorSource: ActorSourceSchema.optional(), note: text('a note').optional() }).strict();
 
 /** Evidence a person attaches to an action: links, a workflow run, small facts. Secrets are masked on entry. */
 export const ActionEvidenceSchema = z
@@ -361,6 +424,7 @@ export type ActionEvidence = z.infer<typeof ActionEvidenceSchema>;
 export const StartResponseSchema = z
   .object({
     actor: ActorSchema,
+    actorSource: ActorSourceSchema.optional(),
     /** Containment stops the damage (P1, within 15 min); mitigation reduces it (P2, within 1 h). */
     phase: z.enum(['containment', 'mitigation'], { error: () => 'must be containment or mitigation' }),
     summary: text('what is being done'),
@@ -389,6 +453,7 @@ export const StartResponseSchema = z
 export const ClassifySchema = z
   .object({
     actor: ActorSchema,
+    actorSource: ActorSourceSchema.optional(),
     severity: SeveritySchema,
     reason: text('why this severity'),
     impacts: z.array(ImpactSchema).max(IMPACTS.length).optional(),
@@ -398,6 +463,7 @@ export const ClassifySchema = z
 export const HandoffSchema = z
   .object({
     actor: ActorSchema,
+    actorSource: ActorSourceSchema.optional(),
     to: OwnerSchema,
     reason: text('why the owner changes').optional(),
   })
@@ -406,6 +472,7 @@ export const HandoffSchema = z
 export const RecordActionSchema = z
   .object({
     actor: ActorSchema,
+    actorSource: ActorSourceSchema.optional(),
     summary: text('what was done'),
     evidence: ActionEvidenceSchema.optional(),
   })
@@ -414,6 +481,7 @@ export const RecordActionSchema = z
 export const ResolveSchema = z
   .object({
     actor: ActorSchema,
+    actorSource: ActorSourceSchema.optional(),
     /** The runbook asks for the final resolution owner in the record: resolving without one is refused. */
     finalOwner: OwnerSchema,
     summary: text('how it was resolved'),
@@ -441,6 +509,8 @@ export const INCIDENT_FAILURE_TYPES = {
   invalidInput: 'InvalidIncidentInput',
   invalidUpdate: 'InvalidIncidentUpdate',
   refusedUpdate: 'IncidentUpdateRefused',
+  /** The actor is not in the incident's roles, or their role may not do this (src/incident/roles.ts). */
+  actorNotAllowed: 'IncidentActorNotAllowed',
 } as const;
 
 /** Prefix of every incident workflow id, so the CLI and the UI can tell incidents apart. */

@@ -22,6 +22,8 @@ import {
   type Severity,
   type StartResponseInput,
 } from '../config/incident.js';
+import type { ActorSource } from '../identity/sources.js';
+import { roleRefusal } from './roles.js';
 import { classifySeverity, defaultScope, escalationPlan, routeIncident, severityRule } from './rules.js';
 import { sanitizeText, sanitizeValue } from './sanitize.js';
 import type { EscalationTimer, IncidentAction, IncidentNotification, IncidentRecord } from './types.js';
@@ -37,6 +39,8 @@ export type UpdateInputs = {
 };
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** `actorSource` for an update entry, only when the sender said how it determined the actor. */
+const source = (actorSource: ActorSource | undefined) => (actorSource ? { actorSource } : {});
 
 /** The record as it is when the incident opens: classified, routed, the first owner assigned. */
 export function openRecord(id: string, input: IncidentInput, nowMs: number): IncidentRecord {
@@ -69,8 +73,9 @@ export function openRecord(id: string, input: IncidentInput, nowMs: number): Inc
     actions: [],
     notifications: routing.notifications.map((n) => ({ ...n, at, deliveries: [] })),
     timers: [],
-    updates: [{ at, by, update: 'open', summary: `opened as ${severity} (${scope}), owner ${routing.owner}` }],
+    updates: [{ at, by, ...source(input.openedBySource), update: 'open', summary: `opened as ${severity} (${scope}), owner ${routing.owner}` }],
     calendar: input.calendar,
+    ...(input.roles && { roles: input.roles }),
   };
   return record;
 }
@@ -150,6 +155,9 @@ export function checkUpdate<N extends IncidentUpdateName>(record: IncidentRecord
     throw refuse(name, problems.join('; '), INCIDENT_FAILURE_TYPES.invalidUpdate, problems);
   }
   const input = parsed.data;
+  // Who may act comes first: someone outside the incident's roles learns nothing about its state.
+  const notAllowed = roleRefusal(record, name, input as { actor: string; finalOwner?: string });
+  if (notAllowed) throw refuse(name, notAllowed, INCIDENT_FAILURE_TYPES.actorNotAllowed);
   if (record.plan) throw refuse(name, 'this incident is a plan (opened with plan: true) and takes no updates', INCIDENT_FAILURE_TYPES.refusedUpdate);
   if (record.resolution) {
     throw refuse(name, `the incident was resolved by ${record.resolution.by} at ${record.resolution.at}; open a new incident instead`, INCIDENT_FAILURE_TYPES.refusedUpdate);
@@ -163,16 +171,16 @@ export function checkUpdate<N extends IncidentUpdateName>(record: IncidentRecord
   return input;
 }
 
-function acknowledgeIfNeeded(record: IncidentRecord, by: string, at: string, how: string): void {
+function acknowledgeIfNeeded(record: IncidentRecord, by: string, at: string, how: string, actorSource: ActorSource | undefined): void {
   if (record.acknowledged) return;
   record.acknowledged = { at, by };
   if (record.status === 'open') record.status = 'acknowledged';
-  record.updates.push({ at, by, update: 'acknowledge', summary: how });
+  record.updates.push({ at, by, ...source(actorSource), update: 'acknowledge', summary: how });
 }
 
 export function applyAcknowledge(record: IncidentRecord, input: AcknowledgeInput, nowMs: number): void {
   const by = sanitizeText(input.actor);
-  acknowledgeIfNeeded(record, by, iso(nowMs), input.note ? `acknowledged: ${sanitizeText(input.note)}` : 'acknowledged');
+  acknowledgeIfNeeded(record, by, iso(nowMs), input.note ? `acknowledged: ${sanitizeText(input.note)}` : 'acknowledged', input.actorSource);
 }
 
 function pushAction(record: IncidentRecord, action: Omit<IncidentAction, 'index'>): IncidentAction {
@@ -185,7 +193,7 @@ function pushAction(record: IncidentRecord, action: Omit<IncidentAction, 'index'
 export function applyStartResponse(record: IncidentRecord, input: StartResponseInput, nowMs: number): IncidentAction {
   const at = iso(nowMs);
   const by = sanitizeText(input.actor);
-  acknowledgeIfNeeded(record, by, at, `acknowledged implicitly by starting ${input.phase}`);
+  acknowledgeIfNeeded(record, by, at, `acknowledged implicitly by starting ${input.phase}`, input.actorSource);
   if (input.phase === 'containment') {
     record.containmentStartedAt ??= at;
     record.status = 'containing';
@@ -194,7 +202,7 @@ export function applyStartResponse(record: IncidentRecord, input: StartResponseI
     if (record.status !== 'containing') record.status = 'mitigating';
   }
   const summary = sanitizeText(input.summary);
-  record.updates.push({ at, by, update: 'startResponse', summary: `${input.phase} started: ${summary}${input.procedure ? ` (runs ${input.procedure.name})` : ''}` });
+  record.updates.push({ at, by, ...source(input.actorSource), update: 'startResponse', summary: `${input.phase} started: ${summary}${input.procedure ? ` (runs ${input.procedure.name})` : ''}` });
   return pushAction(record, { at, by, kind: input.phase, summary, ...(input.evidence && { evidence: sanitizeValue(input.evidence) }) });
 }
 
@@ -205,7 +213,7 @@ export function applyClassify(record: IncidentRecord, input: ClassifyInput, nowM
   const previous: Severity = record.severity;
   const severity = input.severity;
   record.severityHistory.push({ at, by, severity, source: 'person', reason: sanitizeText(input.reason), impacts: input.impacts ?? record.severityHistory.at(-1)!.impacts });
-  record.updates.push({ at, by, update: 'classify', summary: `${previous} → ${severity}: ${sanitizeText(input.reason)}` });
+  record.updates.push({ at, by, ...source(input.actorSource), update: 'classify', summary: `${previous} → ${severity}: ${sanitizeText(input.reason)}` });
   if (severity === previous) return { changed: false, notifications: [] };
   record.severity = severity;
   record.responseTarget = severityRule(severity).response;
@@ -219,7 +227,7 @@ export function applyHandoff(record: IncidentRecord, input: HandoffInput, nowMs:
   const by = sanitizeText(input.actor);
   const reason = input.reason ? sanitizeText(input.reason) : `handed off by ${by}`;
   record.handoffs.push({ at, by, from: record.owner, to: input.to as Owner, kind: 'handoff', reason });
-  record.updates.push({ at, by, update: 'handoff', summary: `${record.owner} → ${input.to}: ${reason}` });
+  record.updates.push({ at, by, ...source(input.actorSource), update: 'handoff', summary: `${record.owner} → ${input.to}: ${reason}` });
   record.owner = input.to as Owner;
 }
 
@@ -227,7 +235,7 @@ export function applyRecordAction(record: IncidentRecord, input: RecordActionInp
   const at = iso(nowMs);
   const by = sanitizeText(input.actor);
   const summary = sanitizeText(input.summary);
-  record.updates.push({ at, by, update: 'recordAction', summary });
+  record.updates.push({ at, by, ...source(input.actorSource), update: 'recordAction', summary });
   return pushAction(record, { at, by, kind: 'action', summary, ...(input.evidence && { evidence: sanitizeValue(input.evidence) }) });
 }
 
@@ -237,7 +245,7 @@ export function applyResolve(record: IncidentRecord, input: ResolveInput, nowMs:
   const summary = sanitizeText(input.summary);
   record.resolution = { at, by, finalOwner: input.finalOwner as Owner, summary };
   record.status = 'resolved';
-  record.updates.push({ at, by, update: 'resolve', summary: `resolved, final resolution owner ${input.finalOwner}: ${summary}` });
+  record.updates.push({ at, by, ...source(input.actorSource), update: 'resolve', summary: `resolved, final resolution owner ${input.finalOwner}: ${summary}` });
 }
 
 /** The action a procedure-opened incident starts with: the procedure itself is the containment or mitigation. */

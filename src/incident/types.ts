@@ -4,7 +4,8 @@
  * Plain JSON: it lives in workflow state, answers the `record` query, is the workflow's result and is exported
  * by `pulse-runbook incident report`. Every time is ISO-8601 workflow time; every `by` is the actor as given.
  */
-import type { ActionEvidence, BusinessCalendar, Impact, IncidentSource, Owner, Scope, Severity } from '../config/incident.js';
+import type { ActionEvidence, BusinessCalendar, Impact, IncidentRoles, IncidentSource, Owner, Scope, Severity } from '../config/incident.js';
+import type { ActorSource } from '../identity/sources.js';
 
 export type IncidentStatus = 'open' | 'acknowledged' | 'containing' | 'mitigating' | 'resolved';
 
@@ -89,6 +90,8 @@ export interface EscalationTimer {
 export interface UpdateEntry {
   at: string;
   by: string;
+  /** How the CLI determined `by` (token, os-user, claimed); absent when the sender did not say (docs/identity.md). */
+  actorSource?: ActorSource;
   update: string;
   summary: string;
 }
@@ -126,4 +129,6 @@ export interface IncidentRecord {
   updates: UpdateEntry[];
   resolution?: Resolution;
   calendar: BusinessCalendar;
+  /** Who may act (src/incident/roles.ts); absent: anyone may. */
+  roles?: IncidentRoles;
 }
