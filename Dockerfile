@@ -20,7 +20,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
 
 # 2. The workflow bundle, built once here instead of by webpack at every worker start
-#    (the worker loads it through PULSE_RUNBOOKS_WORKFLOW_BUNDLE, see src/worker.ts).
+#    (the worker loads it through PULSE_RUNBOOKS_WORKFLOW_BUNDLE, see src/worker.ts). It carries the encrypted
+#    failure converter (src/temporal/encrypted-failure-converter.cjs, in src/), so a worker with a payload key file
+#    (the compose setup) uses it as it is instead of bundling the workflows from source at every start.
 FROM deps AS bundle
 COPY tsconfig.json ./
 COPY src ./src

@@ -6,15 +6,21 @@
  *   npx tsx scripts/build-workflow-bundle.ts                 # writes dist/workflow-bundle.js
  *   npx tsx scripts/build-workflow-bundle.ts --out /tmp/b.js
  *
- * The bundle must be built with the same options the worker would use when bundling itself: today only
- * workflowsPath. When a payload converter or workflow interceptors are added (a codec, issue 6), add them to
- * bundleOptions() here too, or the bundled workflows would decode payloads differently from the worker.
+ * The bundle must be built with the same options the worker would use when bundling itself: workflowsPath and
+ * the failure converter of the encrypted data converter (src/temporal/data-converter.ts). The workflow sandbox
+ * writes the workflow's own failures with the converter bundled into it, so a bundle without it would put their
+ * messages in history in plain text; a worker with a key file refuses such a bundle and bundles from source at
+ * every start instead (src/worker.ts workflowCode()). A worker without a key file runs this bundle as well: its
+ * workflow failures then carry the message in `encodedAttributes` (a plain JSON payload, "Encoded failure" in the
+ * message field), which every SDK client and the Web UI decode. Payload codecs are not part of the bundle: they
+ * run in the worker, outside the sandbox.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
+import { ENCRYPTED_FAILURE_CONVERTER_PATH } from '../src/temporal/data-converter.js';
 import { workflowsPath } from '../src/temporal/workflows-path.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,6 +38,9 @@ export interface BuiltBundle {
 export function bundleOptions(): BundleOptions {
   return {
     workflowsPath: workflowsPath(),
+    // What Worker.create passes to the bundler when it has the encrypted data converter: the same file, so a
+    // prebuilt bundle serves an encrypting worker.
+    failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH,
     // webpack's progress lines are noise in a docker build log; errors still surface as a thrown error.
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never,
   };

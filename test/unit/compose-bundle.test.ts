@@ -2,7 +2,8 @@
  * scripts/build-workflow-bundle.ts, run the way the Dockerfile runs it (tsx, `--out`), produces a bundle that a
  * worker loads from a file path (`workflowBundle: { codePath }`, what PULSE_RUNBOOKS_WORKFLOW_BUNDLE selects in
  * src/worker.ts): the saved kill-switch history replays against it, and a history the code would not produce
- * does not.
+ * does not. It carries the encrypted failure converter, so a worker with a key file (the compose setup) uses it
+ * instead of bundling from source at every start.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -11,7 +12,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import protoUtils from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
-import { DEFAULT_BUNDLE_PATH } from '../../scripts/build-workflow-bundle.js';
+import { bundleOptions, DEFAULT_BUNDLE_PATH } from '../../scripts/build-workflow-bundle.js';
+import { bundleHasEncryptedFailureConverter, ENCRYPTED_FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter.js';
 import { quietRuntime } from '../support/quiet-runtime.js';
 
 const root = path.resolve('.');
@@ -43,6 +45,13 @@ describe('scripts/build-workflow-bundle.ts', () => {
 
   it('defaults to dist/workflow-bundle.js, where the Dockerfile and PULSE_RUNBOOKS_WORKFLOW_BUNDLE expect it', () => {
     expect(path.relative(root, DEFAULT_BUNDLE_PATH)).toBe(path.join('dist', 'workflow-bundle.js'));
+  });
+
+  it('is built with the encrypted failure converter, so an encrypting worker takes it as it is', () => {
+    expect(bundleOptions().failureConverterPath).toBe(ENCRYPTED_FAILURE_CONVERTER_PATH);
+    expect(existsSync(ENCRYPTED_FAILURE_CONVERTER_PATH)).toBe(true);
+    // What src/worker.ts checks before using a prebuilt bundle with a codec.
+    expect(bundleHasEncryptedFailureConverter(readFileSync(codePath, 'utf8'))).toBe(true);
   });
 
   it('replays the saved kill-switch history from the bundle file', async () => {

@@ -2,9 +2,11 @@
  * docker-compose.yml, the Dockerfile and .dockerignore, checked as far as a machine without a Docker engine can:
  * the compose file is parsed with `yaml` and checked for pinned images, the start order, secrets, the search
  * attributes the namespace job registers, the addresses the worker uses (through the project's own settings
- * code), the files it mounts, and the image the worker is built from. Each checker is also shown to fail on a
- * broken copy, so a check that cannot fail is caught here too.
- * The deploy/ scripts' behaviour is tested in compose-scripts.test.ts.
+ * code), the payload key file the worker and the codec server share, the codec endpoint the UI is given, the
+ * files it mounts, and the image the worker is built from. Each checker is also shown to fail on a broken copy,
+ * so a check that cannot fail is caught here too.
+ * The deploy/ scripts' behaviour is tested in compose-scripts.test.ts; the codec server run with the compose
+ * file's command line in compose-codec.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -13,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parseDocument } from 'yaml';
+import { CODEC_KEYS_FILE_ENV, resolveCodecKeysFile } from '../../src/config/codec.js';
 import { resolvePulseTarget, resolveTemporalSettings } from '../../src/config/load.js';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
 
@@ -27,6 +30,7 @@ interface DependsOn {
 }
 interface Service {
   image?: string;
+  pull_policy?: string;
   build?: { context?: string; dockerfile?: string; target?: string } | string;
   command?: string[] | string;
   entrypoint?: string[] | string;
@@ -85,6 +89,7 @@ function roles(compose: ComposeFile) {
     namespaceJob: serviceWith(compose, 'namespace job', isAdminJob('create-namespace.sh')),
     ui: serviceWith(compose, 'Temporal UI', (s) => (s.image ?? '').startsWith('temporalio/ui:')),
     worker: serviceWith(compose, 'worker', (s) => s.build !== undefined),
+    codecServer: serviceWith(compose, 'codec server', (s) => argvOf(s.command)[0] === 'codec-server'),
   };
 }
 
@@ -121,7 +126,7 @@ function imageProblems(compose: ComposeFile): string[] {
 }
 
 const REQUIRED_VAR = /^\$\{[A-Za-z_][A-Za-z0-9_]*:?\?[^}]*\}$/;
-const SECRET_NAME = /(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|CREDENTIALS?)(_FILE)?$/i;
+const SECRET_NAME = /(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|CODEC_KEYS?|CREDENTIALS?)(_FILE)?$/i;
 
 function secretProblems(compose: ComposeFile): string[] {
   const problems: string[] = [];
@@ -202,6 +207,57 @@ function hostPathOf(service: Service, containerPath: string): string | undefined
     }
   }
   return undefined;
+}
+
+/** The value after a flag in an argv, and every value of a variadic flag (up to the next --flag). */
+function flagValues(argv: string[], flag: string): string[] {
+  const at = argv.indexOf(flag);
+  if (at < 0) return [];
+  const values: string[] = [];
+  for (const a of argv.slice(at + 1)) {
+    if (a.startsWith('--')) break;
+    values.push(a);
+  }
+  return values;
+}
+
+/** The host address ("127.0.0.1:8080") a service publishes a container port on. */
+function publishedAt(service: Service, containerPort: string): string | undefined {
+  for (const p of service.ports ?? []) {
+    if (typeof p !== 'string') continue;
+    const parts = p.split(':');
+    if (parts.length === 3 && parts[2] === containerPort) return `${parts[0]}:${parts[1]}`;
+  }
+  return undefined;
+}
+
+/**
+ * The Web UI's browser calls TEMPORAL_CODEC_ENDPOINT itself: it must be where the codec server is published, the
+ * codec server must listen beyond its container's loopback, and it must allow the origin the UI is opened at.
+ */
+function codecEndpointProblems(compose: ComposeFile): string[] {
+  let r: ReturnType<typeof roles>;
+  try {
+    r = roles(compose);
+  } catch (err) {
+    return [(err as Error).message];
+  }
+  const problems: string[] = [];
+  const argv = argvOf(compose.services[r.codecServer].command);
+  const host = flagValues(argv, '--host')[0];
+  if (host !== '0.0.0.0') problems.push(`${r.codecServer} listens on ${host ?? '127.0.0.1 (the default)'} inside its container: other containers and the published port cannot reach it; give --host 0.0.0.0`);
+  const port = flagValues(argv, '--port')[0] ?? '8888';
+  const published = publishedAt(compose.services[r.codecServer], port);
+  const endpoint = envOf(compose.services[r.ui]).TEMPORAL_CODEC_ENDPOINT;
+  if (!published) problems.push(`${r.codecServer} does not publish its port ${port}`);
+  if (endpoint === undefined || endpoint === '') problems.push(`${r.ui}: TEMPORAL_CODEC_ENDPOINT is not set: the UI would show ciphertext`);
+  else if (published && endpoint.replace(/\/+$/, '') !== `http://${published}`) {
+    problems.push(`${r.ui}: TEMPORAL_CODEC_ENDPOINT ${endpoint} is not the codec server's published address http://${published}`);
+  }
+  const ui = publishedAt(compose.services[r.ui], '8080');
+  const origins = flagValues(argv, '--allow-origin');
+  if (ui && !origins.includes(`http://${ui}`)) problems.push(`${r.codecServer} does not allow the UI's origin http://${ui} (--allow-origin ${origins.join(' ') || '(none)'})`);
+  return problems;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -322,7 +378,7 @@ describe('docker-compose.yml', () => {
 
   it('parses as YAML without duplicate keys and has the expected services', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      [r.database, r.schemaJob, r.server, r.namespaceJob, r.ui, r.worker].sort(),
+      [r.database, r.schemaJob, r.server, r.namespaceJob, r.ui, r.worker, r.codecServer].sort(),
     );
   });
 
@@ -369,7 +425,7 @@ describe('docker-compose.yml', () => {
     expect(startOrderProblems(broken)).toEqual(expect.arrayContaining([expect.stringMatching(/^dependency cycle: /)]));
   });
 
-  it('holds no secret: passwords come from required variables, the Pulse token from a Docker secret', () => {
+  it('holds no secret: passwords come from required variables, the Pulse token and the payload keys from Docker secrets', () => {
     expect(secretProblems(compose)).toEqual([]);
     // The database password is required wherever it is used, and has no fallback value.
     expect(envOf(compose.services[r.database]).POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
@@ -377,6 +433,17 @@ describe('docker-compose.yml', () => {
     expect(envOf(compose.services[r.schemaJob]).SQL_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
     expect(composeText).not.toMatch(/\$\{[A-Z_]*(PASSWORD|TOKEN|SECRET)[A-Z_]*:?-/);
     expect(compose.secrets?.pulse_token?.file).toMatch(/^\$\{PULSE_TOKEN_FILE:\?/);
+    expect(compose.secrets?.codec_keys?.file).toMatch(/^\$\{PULSE_RUNBOOKS_CODEC_KEYS_FILE:\?/);
+  });
+
+  it('the secret check fails on a payload key file given as a path of its own or with a default', () => {
+    const broken = loadCompose();
+    (broken.services[r.worker].environment as Record<string, string>)[CODEC_KEYS_FILE_ENV] = '/etc/pulse-runbooks/codec-keys.json';
+    broken.secrets!.codec_keys = { file: '${PULSE_RUNBOOKS_CODEC_KEYS_FILE:-./codec-keys.json}' };
+    expect(secretProblems(broken)).toEqual([
+      expect.stringContaining(`${r.worker}: ${CODEC_KEYS_FILE_ENV} must come from a required variable`),
+      expect.stringContaining('secret codec_keys: file ${PULSE_RUNBOOKS_CODEC_KEYS_FILE:-./codec-keys.json} must be a required variable'),
+    ]);
   });
 
   it('the secret check fails on a literal or defaulted password and on literal secret content', () => {
@@ -393,11 +460,13 @@ describe('docker-compose.yml', () => {
     ]);
   });
 
-  it('interpolates like compose: without POSTGRES_PASSWORD or PULSE_TOKEN_FILE the file is refused with a message', () => {
+  it('interpolates like compose: without POSTGRES_PASSWORD, PULSE_TOKEN_FILE or PULSE_RUNBOOKS_CODEC_KEYS_FILE the file is refused with a message', () => {
     const db = envOf(compose.services[r.database]);
     expect(() => interpolate(db.POSTGRES_PASSWORD, {})).toThrow(/required variable POSTGRES_PASSWORD: set POSTGRES_PASSWORD/);
     expect(interpolate(db.POSTGRES_PASSWORD, { POSTGRES_PASSWORD: 's3cret' })).toBe('s3cret');
     expect(() => interpolate(compose.secrets!.pulse_token.file!, {})).toThrow(/required variable PULSE_TOKEN_FILE/);
+    expect(() => interpolate(compose.secrets!.codec_keys.file!, {})).toThrow(/required variable PULSE_RUNBOOKS_CODEC_KEYS_FILE: .*codec keygen/);
+    expect(interpolate(compose.secrets!.codec_keys.file!, { PULSE_RUNBOOKS_CODEC_KEYS_FILE: '/etc/pulse-runbooks/codec-keys.json' })).toBe('/etc/pulse-runbooks/codec-keys.json');
     expect(interpolate(db.POSTGRES_USER, {})).toBe('temporal');
   });
 
@@ -443,10 +512,46 @@ describe('docker-compose.yml', () => {
     for (const p of published) expect(typeof p === 'string' ? p : `${p.host_ip}:`).toMatch(/^127\.0\.0\.1:/);
   });
 
-  it('keeps the UI read-only and leaves the codec endpoint unset rather than empty', () => {
-    const env = envOf(compose.services[r.ui]);
-    expect(env.TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
-    if ('TEMPORAL_CODEC_ENDPOINT' in env) expect(env.TEMPORAL_CODEC_ENDPOINT).toMatch(/^https?:\/\//);
+  it('keeps the UI read-only', () => {
+    expect(envOf(compose.services[r.ui]).TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
+  });
+
+  it('the worker and the codec server read the payload keys from the codec_keys secret, by reference', () => {
+    for (const name of [r.worker, r.codecServer]) {
+      const service = compose.services[name];
+      expect({ name, secrets: service.secrets }).toEqual({ name, secrets: expect.arrayContaining(['codec_keys']) });
+      // Read by the project's own code, as `pulse-runbook worker` / `codec-server` will in the container.
+      expect({ name, file: resolveCodecKeysFile({}, envOf(service)) }).toEqual({ name, file: '/run/secrets/codec_keys' });
+    }
+    expect(Object.keys(compose.secrets ?? {})).toContain('codec_keys');
+  });
+
+  it('runs the codec server on the worker\'s image, built by the worker service and never pulled', () => {
+    const codec = compose.services[r.codecServer];
+    expect(codec.build).toBeUndefined();
+    expect(codec.image).toBe(compose.services[r.worker].image);
+    // A pull of a local tag fails; compose builds it through the worker service before creating containers.
+    expect(codec.pull_policy).toBe('never');
+  });
+
+  it('gives the UI the codec endpoint the browser reaches, and the codec server allows the UI\'s origin', () => {
+    expect(codecEndpointProblems(compose)).toEqual([]);
+    expect(envOf(compose.services[r.ui]).TEMPORAL_CODEC_ENDPOINT).toBe('http://127.0.0.1:8888');
+  });
+
+  it('the codec endpoint check fails on an endpoint nobody publishes, an unlisted UI origin and a loopback-only listener', () => {
+    const broken = loadCompose();
+    (broken.services[r.ui].environment as Record<string, string>).TEMPORAL_CODEC_ENDPOINT = 'http://127.0.0.1:9999';
+    broken.services[r.ui].ports = ['127.0.0.1:8081:8080'];
+    broken.services[r.codecServer].command = ['codec-server', '--host', '127.0.0.1', '--port', '8888', '--allow-origin', 'http://127.0.0.1:8080'];
+    expect(codecEndpointProblems(broken)).toEqual([
+      expect.stringContaining('listens on 127.0.0.1 inside its container'),
+      expect.stringContaining('TEMPORAL_CODEC_ENDPOINT http://127.0.0.1:9999 is not the codec server\'s published address http://127.0.0.1:8888'),
+      expect.stringContaining('does not allow the UI\'s origin http://127.0.0.1:8081'),
+    ]);
+    const unset = loadCompose();
+    delete (unset.services[r.ui].environment as Record<string, string>).TEMPORAL_CODEC_ENDPOINT;
+    expect(codecEndpointProblems(unset)).toEqual([expect.stringContaining('TEMPORAL_CODEC_ENDPOINT is not set')]);
   });
 
   it('mounts files that exist: the job scripts and the dynamic config the server is told to read', () => {
@@ -476,10 +581,12 @@ describe('docker-compose.yml', () => {
       const token = path.join(dir, 'token');
       await writeFile(token, 'not-a-real-token\n', { mode: 0o600 });
       const base = ['compose', '--project-directory', root, '-f', path.join(root, 'docker-compose.yml'), 'config', '--quiet'];
-      const ok = await execa('docker', base, { reject: false, env: { POSTGRES_PASSWORD: 'x', PULSE_TOKEN_FILE: token } });
+      const keys = path.join(dir, 'codec-keys.json');
+      await writeFile(keys, '{}\n', { mode: 0o600 });
+      const ok = await execa('docker', base, { reject: false, env: { POSTGRES_PASSWORD: 'x', PULSE_TOKEN_FILE: token, PULSE_RUNBOOKS_CODEC_KEYS_FILE: keys } });
       expect(ok.stderr).toBe('');
       expect(ok.exitCode).toBe(0);
-      const missing = await execa('docker', base, { reject: false, env: { PULSE_TOKEN_FILE: token, POSTGRES_PASSWORD: '' } });
+      const missing = await execa('docker', base, { reject: false, env: { PULSE_TOKEN_FILE: token, PULSE_RUNBOOKS_CODEC_KEYS_FILE: keys, POSTGRES_PASSWORD: '' } });
       expect(missing.exitCode).not.toBe(0);
       expect(missing.stderr).toMatch(/POSTGRES_PASSWORD/);
     } finally {
