@@ -13,7 +13,7 @@ import type { AlertMonitorResult, AlertMonitorStatus } from '../../workflows/ale
 import { addGlobalFlags, connect, loadSettings, type Settings } from './context.js';
 import { describeFailure, uiLink } from './follow.js';
 import { renderAction } from './render.js';
-import { osActor, procedureSummary } from './run-procedure.js';
+import { actorOf, procedureSummary } from './run-procedure.js';
 
 export const DEFAULT_MONITOR_ID = 'pulse-alert-monitor';
 
@@ -140,7 +140,8 @@ function startCommand(): Command {
     .action(async (flags) => {
       const settings = loadSettings(flags);
       const input = alertInputFromFlags(flags);
-      await withClient(settings, async ({ client, uiUrl }) => {
+      await withClient(settings, async (connected) => {
+        const { client, uiUrl } = connected;
         const out = process.stdout;
         const workflowId = input.plan ? `${flags.id}-plan-${new Date().toISOString().replace(/[:.]/g, '-')}` : flags.id;
         let handle;
@@ -150,7 +151,7 @@ function startCommand(): Command {
             workflowId,
             args: [input],
             // The Web UI's one line for the run; the monitor's current details say what it does and which alerts are open.
-            staticSummary: procedureSummary(`alert-monitor ${input.monitor}`, input.plan, input.prometheus.url, osActor()),
+            staticSummary: procedureSummary(`alert-monitor ${input.monitor}`, input.plan, input.prometheus.url, actorOf(connected)),
           });
         } catch (err) {
           if (err instanceof WorkflowExecutionAlreadyStartedError) {

@@ -24,6 +24,8 @@ export const PulseTargetSchema = z
       .string()
       .url('must be a URL such as http://pulse.example:7655')
       .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://, e.g. http://pulse.example:7655')
+      // The URL lands in the PulseTarget search attribute, which no codec encrypts: credentials must not ride in it.
+      .refine((u) => !/^https?:\/\/[^/]*@/.test(u), 'must not contain a user or password (user:pass@host); give the API token by reference (token.env or token.file)')
       .transform((u) => u.replace(/\/+$/, '')),
     token: TokenRefSchema.optional(),
     /** Per-request timeout. */

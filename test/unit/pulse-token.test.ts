@@ -83,3 +83,15 @@ describe('readPulseToken', () => {
     expect((await failure(readPulseToken({ file }))).message).toContain('several lines');
   });
 });
+
+describe('the Pulse URL carries no credentials', () => {
+  it('refuses user:password@ (the URL is stored in a search attribute no codec encrypts), naming the field and the fix', async () => {
+    const { PulseTargetSchema } = await import('../../src/config/pulse-target.js');
+    const bad = PulseTargetSchema.safeParse({ url: 'http://admin:s3cret@pulse.example:7655' });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'url: must not contain a user or password (user:pass@host); give the API token by reference (token.env or token.file)',
+    ]);
+    expect(PulseTargetSchema.parse({ url: 'http://pulse.example:7655/' }).url).toBe('http://pulse.example:7655');
+  });
+});
