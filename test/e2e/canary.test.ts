@@ -15,7 +15,7 @@ import type { CanaryResult } from '../../workflows/canary-rollout.js';
 import { canaryUpdate, statusWhen } from '../support/canary.js';
 import { uniqueId } from '../support/e2e.js';
 import { startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
-import { enableDisableTemporal, flagLines, startPulseService, type EnableDisableTemporal, type PulseService } from '../support/pulse-service.js';
+import { type EnableDisableTemporal, enableDisableTemporal, flagLines, hostSteps, type PulseService, startPulseService } from '../support/pulse-service.js';
 
 let temporal: EnableDisableTemporal;
 let svc: PulseService;
@@ -39,16 +39,6 @@ afterAll(async () => {
   await fake?.close();
   delete process.env[keyEnv];
 });
-
-function hostSteps(s: PulseService) {
-  return {
-    pulse: { url: s.url, token: { env: s.tokenEnv }, timeoutMs: 3000 },
-    flag: { kind: 'env-file' as const, path: s.envFile },
-    restart: { kind: 'command' as const, argv: s.argv('restart'), healthTimeoutMs: 20_000, healthIntervalMs: 100 },
-    logs: { kind: 'file' as const, path: s.logFile },
-    retry: { maximumAttempts: 3, initialIntervalSeconds: 0.2, maximumIntervalSeconds: 1 },
-  };
-}
 
 it('reaches phase 2 on real metrics, then aborts on > 50 % poll failures and runs the real Disable', async () => {
   const input: CanaryInputRaw = {

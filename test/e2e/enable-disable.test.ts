@@ -15,7 +15,7 @@ import { PulseDisabledError } from '../../src/pulse/errors.js';
 import type { EnableResult } from '../../workflows/enable.js';
 import type { DisableResult } from '../../workflows/disable.js';
 import type { Progress } from '../../workflows/support/evidence-log.js';
-import { answerLosingProxy, enableDisableTemporal, flagLines, startPulseService, type EnableDisableTemporal, type PulseService } from '../support/pulse-service.js';
+import { answerLosingProxy, type EnableDisableTemporal, enableDisableTemporal, flagLines, hostSteps, type PulseService, startPulseService } from '../support/pulse-service.js';
 import { uniqueId } from '../support/e2e.js';
 
 let temporal: EnableDisableTemporal;
@@ -42,16 +42,6 @@ afterEach(async () => {
   svc = undefined;
   delete process.env[keyEnv];
 });
-
-function hostSteps(s: PulseService) {
-  return {
-    pulse: { url: s.url, token: { env: s.tokenEnv }, timeoutMs: 3000 },
-    flag: { kind: 'env-file' as const, path: s.envFile },
-    restart: { kind: 'command' as const, argv: s.argv('restart'), healthTimeoutMs: 20_000, healthIntervalMs: 100 },
-    logs: { kind: 'file' as const, path: s.logFile },
-    retry: { maximumAttempts: 3, initialIntervalSeconds: 0.2, maximumIntervalSeconds: 1 },
-  };
-}
 
 function enableInput(s: PulseService, extra: Partial<EnableInputRaw> = {}) {
   return EnableInputSchema.parse({ ...hostSteps(s), appearWithinSeconds: 15, verifyEverySeconds: 0.25, ...extra });

@@ -13,7 +13,7 @@ import protoUtils from '@temporalio/common/lib/proto-utils.js';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
 import { createGoPulseRepo, GO_BUILD, GO_ENV, removeGoPulseTemplate, type GoPulseRepo } from '../support/go-pulse-repo.js';
-import { enableDisableTemporal, startPulseService, type EnableDisableTemporal, type PulseService } from '../support/pulse-service.js';
+import { type EnableDisableTemporal, enableDisableTemporal, hostSteps, type PulseService, startPulseService } from '../support/pulse-service.js';
 import { uniqueId } from '../support/e2e.js';
 
 let temporal: EnableDisableTemporal;
@@ -45,16 +45,6 @@ afterAll(async () => {
   await removeGoPulseTemplate();
   for (const name of Object.values(refs)) delete process.env[name];
 });
-
-function hostSteps(s: PulseService) {
-  return {
-    pulse: { url: s.url, token: { env: s.tokenEnv }, timeoutMs: 3000 },
-    flag: { kind: 'env-file' as const, path: s.envFile },
-    restart: { kind: 'command' as const, argv: s.argv('restart'), healthTimeoutMs: 20_000, healthIntervalMs: 100 },
-    logs: { kind: 'file' as const, path: s.logFile },
-    retry: { maximumAttempts: 3, initialIntervalSeconds: 0.2, maximumIntervalSeconds: 1 },
-  };
-}
 
 /** Every string in the history JSON, plus every base64 `data` field decoded (payloads are base64 JSON). */
 function searchable(json: string): string {

@@ -139,6 +139,17 @@ export async function startPulseService(opts: PulseServiceOptions = {}): Promise
   return service;
 }
 
+/** The host settings Enable and Disable need for this service: its env file, restart command, log file and token. */
+export function hostSteps(s: PulseService) {
+  return {
+    pulse: { url: s.url, token: { env: s.tokenEnv }, timeoutMs: 3000 },
+    flag: { kind: 'env-file' as const, path: s.envFile },
+    restart: { kind: 'command' as const, argv: s.argv('restart'), healthTimeoutMs: 20_000, healthIntervalMs: 100 },
+    logs: { kind: 'file' as const, path: s.logFile },
+    retry: { maximumAttempts: 3, initialIntervalSeconds: 0.2, maximumIntervalSeconds: 1 },
+  };
+}
+
 /** Pulse's view of the env file's flag line(s), for assertions. */
 export async function flagLines(service: PulseService): Promise<string[]> {
   const text = await fs.readFile(service.envFile, 'utf8').catch(() => '');
