@@ -159,17 +159,19 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
       if (!parsed.success) refuse(`invalid request: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}`);
       return (parsed as { data: z.infer<S> }).data;
     };
+    // Every payload names its actor; unknown actors are refused before the update's own rule.
+    const check = (req: z.infer<S>) => people.refuseUnknownActor(input, (req as { actor: string }).actor) ?? rule(req);
     setHandler(
       update as never,
       ((payload: unknown) => {
         const req = parse(payload);
-        refuse(rule(req));
+        refuse(check(req));
         const out = apply(req);
         wake = true;
         publish();
         return out;
       }) as never,
-      { validator: ((payload: unknown) => refuse(rule(parse(payload)))) as never } as never,
+      { validator: ((payload: unknown) => refuse(check(parse(payload)))) as never } as never,
     );
   };
 

@@ -27,6 +27,14 @@ function refuseWhenEnded(state: CanaryState): string | undefined {
   return undefined;
 }
 
+/** With `operators` configured, only they, the approvers and the starter may act on the rollout at all. */
+export function refuseUnknownActor(input: CanaryInput, actor: string): string | undefined {
+  if (!input.operators) return undefined;
+  const known = new Set([input.startedBy, ...input.operators, ...input.approvers.phase1, ...input.approvers.phase2, ...input.approvers.phase3]);
+  if (known.has(actor)) return undefined;
+  return `${actor} is not part of this rollout: only its operators (${input.operators.join(', ') || 'none'}), approvers and ${input.startedBy} (who started it) may act`;
+}
+
 /** Who may approve `phase`: a configured approver, not the starter unless self-approval is allowed. */
 export function refuseApprover(state: CanaryState, input: CanaryInput, actor: string, what: string): string | undefined {
   const key = phaseKey(state.phase);

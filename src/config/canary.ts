@@ -137,6 +137,12 @@ export const CanaryInputSchema = z
       .object({ phase1: z.number().int().min(1).max(20).default(1), phase2: z.number().int().min(1).max(20).default(1), phase3: z.number().int().min(1).max(20).default(1) })
       .strict()
       .prefault({}),
+    /**
+     * Who else may act on the rollout (report, triage, confirm the staging test, register, pause, abort). When set,
+     * anyone not listed here, not an approver and not the starter is refused; when absent anyone may report or abort
+     * (stopping a rollout should never wait for a list).
+     */
+    operators: z.array(ActorSchema).max(200).optional(),
     /** The person who started the rollout may approve its phases (off: the runbook's "stakeholder" is someone else). */
     allowSelfApproval: z.boolean().default(false),
     /** A memory/CPU baseline measured before the rollout; otherwise phase 1 captures it (phase1.3). */

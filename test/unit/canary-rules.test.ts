@@ -5,7 +5,7 @@
 import { CanaryInputSchema, type CanaryInput, type CanaryInputRaw } from '../../src/config/canary.js';
 import { applyCheckpoint, regressionOf, withVerdictOverrides } from '../../src/canary/checkpoints.js';
 import { checklist, gateStatus } from '../../src/canary/checklist.js';
-import { applyReportIssue, applySignOff, applyStagingRollback, criticalBurst, refuseSignOff } from '../../src/canary/people.js';
+import { applyReportIssue, applySignOff, applyStagingRollback, criticalBurst, refuseSignOff, refuseUnknownActor } from '../../src/canary/people.js';
 import { initialState, type CanaryState } from '../../src/canary/state.js';
 import type { Evaluation } from '../../src/prometheus/alert-state.js';
 import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
@@ -181,5 +181,16 @@ describe('input', () => {
     expect(bad.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toContain('phase1.minSeconds: phase1.minSeconds must be positive');
     const tooLong = CanaryInputSchema.safeParse({ startedBy: 'rita', prometheus: { url: 'http://p:9090' }, approvers: { phase1: ['s'], phase2: ['s'], phase3: ['s'] }, aborts: { regressionConfirmSeconds: 7200 } });
     expect(tooLong.error!.issues[0].path.join('.')).toBe('aborts.regressionConfirmSeconds');
+  });
+});
+
+describe('who may act', () => {
+  it('without operators anyone may report or abort; with them, unknown actors are refused by name', () => {
+    expect(refuseUnknownActor(input(), 'mallory')).toBeUndefined();
+    const inp = input({ operators: ['olga'] });
+    expect(refuseUnknownActor(inp, 'olga')).toBeUndefined();
+    expect(refuseUnknownActor(inp, 'sam')).toBeUndefined();
+    expect(refuseUnknownActor(inp, 'rita')).toBeUndefined();
+    expect(refuseUnknownActor(inp, 'mallory')).toBe('mallory is not part of this rollout: only its operators (olga), approvers and rita (who started it) may act');
   });
 });

@@ -240,6 +240,17 @@ describe('sign-off policy', () => {
     await h.result();
   });
 
+  it('with operators configured, refuses any update from an actor who is not part of the rollout', async () => {
+    const h = await start(healthy, { operators: ['olga'] });
+    await statusWhen(h, (s) => s.cycles >= 1);
+    expect(await refusal(canaryUpdate(h, 'reportIssue', { actor: 'mallory', severity: 'critical', title: 'x' }))).toMatch(/^mallory is not part of this rollout/);
+    expect(await refusal(canaryUpdate(h, 'abort', { actor: 'mallory', reason: 'x' }))).toMatch(/^mallory is not part of this rollout/);
+    await canaryUpdate(h, 'reportIssue', { actor: 'olga', severity: 'low', title: 'typo' });
+    expect((await statusWhen(h)).issues.map((i) => i.reportedBy)).toEqual(['olga']);
+    await canaryUpdate(h, 'abort', { actor: 'olga', reason: 'end of test' });
+    await h.result();
+  });
+
   it('refuses a rollout whose approvers cannot reach the quorum without the starter', async () => {
     const h = await start(healthy, { approvers: { phase1: ['rita'], phase2: ['sam'], phase3: ['sam'] } });
     await expect(h.result()).rejects.toThrow();
