@@ -3,6 +3,7 @@
  * through the client (whose data converter decodes encrypted payloads), and keeps the events that pass the filters.
  */
 import type { Client } from '@temporalio/client';
+import { listRuns } from '../temporal/list-runs.js';
 import { auditEventsFromHistory, decoderFor, type AuditEvent } from './events.js';
 
 /** Procedure names (as in RunbookProcedure and the CLI) → workflow types (workflows/index.ts). */
@@ -74,7 +75,8 @@ export async function collectAuditEvents(client: Client, filters: AuditFilters =
   const maxRuns = filters.maxRuns ?? 500;
   const runs: Array<{ workflowId: string; runId: string; workflowType: string }> = [];
   let truncated = false;
-  for await (const w of client.workflow.list({ query: visibilityQuery(filters) })) {
+  // listRuns: a run whose memo this key file cannot decode is still audited (its events say what is unreadable).
+  for await (const w of listRuns(client, visibilityQuery(filters))) {
     if (runs.length >= maxRuns) {
       truncated = true;
       break;

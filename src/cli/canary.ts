@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { ApplicationFailure, SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
 import {
   AbortSchema,
@@ -32,6 +32,7 @@ import {
   StagingRollbackSchema,
 } from '../config/canary.js';
 import { ConfigError, describeZodError } from '../config/load.js';
+import { listRuns } from '../temporal/list-runs.js';
 import { renderCanaryList, renderCanaryResult, renderCanaryStatus, type CanaryListRow } from '../canary/render.js';
 import type { CanaryIssue, ChecklistItem, SignOff } from '../canary/state.js';
 import { sanitizeText } from '../incident/sanitize.js';
@@ -542,12 +543,6 @@ function completeCommand(): Command {
 // ---------------------------------------------------------------------------------------------------------------
 // list
 
-const KEYS = {
-  procedure: defineSearchAttributeKey('RunbookProcedure', SearchAttributeType.KEYWORD),
-  status: defineSearchAttributeKey('RunbookStatus', SearchAttributeType.KEYWORD),
-  phase: defineSearchAttributeKey('CanaryPhase', SearchAttributeType.KEYWORD),
-};
-
 function listCommand(): Command {
   return base('list', 'List running and recent canary rollouts (id, phase, status, start)')
     .option('--running', 'only running rollouts')
@@ -559,15 +554,15 @@ function listCommand(): Command {
       await withClient(flags, async (client) => {
         const rows: CanaryListRow[] = [];
         const seen = new Set<string>();
-        for await (const w of client.workflow.list({ query: clauses.join(' AND ') })) {
+        for await (const w of listRuns(client, clauses.join(' AND '))) {
           // Continue-as-new leaves one closed execution per run: the newest (listed first) speaks for the rollout.
           if (seen.has(w.workflowId)) continue;
           seen.add(w.workflowId);
           rows.push({
             id: w.workflowId,
-            phase: w.typedSearchAttributes.get(KEYS.phase) ?? '',
-            status: w.typedSearchAttributes.get(KEYS.status) ?? '',
-            execution: w.status.name,
+            phase: w.searchAttributes.CanaryPhase ?? '',
+            status: w.searchAttributes.RunbookStatus ?? '',
+            execution: w.status,
             started: w.startTime.toISOString(),
           });
           if (rows.length >= flags.limit) break;

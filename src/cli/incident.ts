@@ -12,7 +12,6 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import {
   IMPACTS,
   INCIDENT_ID_PREFIX,
@@ -23,6 +22,7 @@ import {
   UPDATE_SCHEMAS,
   type IncidentUpdateName,
 } from '../config/incident.js';
+import { listRuns } from '../temporal/list-runs.js';
 import { ConfigError, parseOrExplain, resolvePulseTarget } from '../config/load.js';
 import { renderIncidentJson, renderIncidentMarkdown } from '../incident/report.js';
 import { sanitizeValue } from '../incident/sanitize.js';
@@ -350,12 +350,6 @@ function resolveCommand(): Command {
 // ---------------------------------------------------------------------------------------------------------------
 // list and report
 
-const KEYS = {
-  severity: defineSearchAttributeKey('IncidentSeverity', SearchAttributeType.KEYWORD),
-  owner: defineSearchAttributeKey('IncidentOwner', SearchAttributeType.KEYWORD),
-  status: defineSearchAttributeKey('RunbookStatus', SearchAttributeType.KEYWORD),
-};
-
 const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 function listCommand(): Command {
@@ -373,16 +367,17 @@ function listCommand(): Command {
       if (flags.status) clauses.push(`RunbookStatus = ${quote(flags.status)}`);
       await withClient(flags, async (client) => {
         const rows: Array<Record<string, string>> = [];
-        for await (const w of client.workflow.list({ query: clauses.join(' AND ') })) {
-          const memo = (w.memo?.incident ?? {}) as { title?: string };
+        // listRuns, not client.workflow.list: one incident encrypted with a key this machine lacks must not hide the rest.
+        for await (const w of listRuns(client, clauses.join(' AND '))) {
+          const memo = (w.memo.incident ?? {}) as { title?: string };
           rows.push({
             id: w.workflowId,
-            severity: w.typedSearchAttributes.get(KEYS.severity) ?? '',
-            status: w.typedSearchAttributes.get(KEYS.status) ?? '',
-            owner: w.typedSearchAttributes.get(KEYS.owner) ?? '',
+            severity: w.searchAttributes.IncidentSeverity ?? '',
+            status: w.searchAttributes.RunbookStatus ?? '',
+            owner: w.searchAttributes.IncidentOwner ?? '',
             opened: w.startTime.toISOString(),
-            execution: w.status.name,
-            title: memo.title ?? '',
+            execution: w.status,
+            title: memo.title ?? (w.memoError ? '(title unreadable: encrypted with a key this machine does not have)' : ''),
           });
           if (rows.length >= flags.limit) break;
         }
