@@ -17,9 +17,7 @@
  *   (alerts.1-7, alerts.scrape).
  */
 import {
-  ActivityFailure,
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   continueAsNew,
   defineQuery,
@@ -47,11 +45,12 @@ import {
   type MonitorState,
   type ResolvedAlert,
 } from '../src/prometheus/alert-state.js';
-import { CHECKS, checkQuery, type CheckId } from '../src/prometheus/checks.js';
+import { CHECKS, type CheckId } from '../src/prometheus/checks.js';
 import { payloadFor } from '../src/prometheus/notification.js';
-import { checkEvidence, unanswered } from '../src/prometheus/verdict.js';
+import { checkEvidence } from '../src/prometheus/verdict.js';
 import type { Action, Evidence } from '../src/runbook/evidence.js';
 import { activityOptions } from './support/activity-options.js';
+import { evaluateOrInconclusive, failureMessage } from './support/evaluate-checks.js';
 import { parseWorkflowInput } from './support/parse-input.js';
 
 export interface AlertMonitorStatus {
@@ -174,21 +173,7 @@ export async function alertMonitor(raw: AlertMonitorInputRaw): Promise<AlertMoni
   /** One evaluation; a failed activity (not Prometheus: it returns inconclusive itself) counts as "could not look". */
   const evaluate = async (): Promise<Evaluation> => {
     details(`evaluating ${rows} (cycle ${state.cycles + 1}).`);
-    try {
-      return await prometheus.evaluateMetricChecks({ prometheus: input.prometheus, checks: input.checks, windows: input.windows, job: input.pulseJob, maxPassingSeries: PASSING_SERIES_KEPT });
-    } catch (err) {
-      const at = new Date().toISOString();
-      const message = failureMessage(err);
-      return {
-        at,
-        prometheusUrl: input.prometheus.url,
-        reachable: false,
-        results: input.checks.map((id) => {
-          const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows[id], job: input.pulseJob });
-          return unanswered(id, query, at, { kind: 'internal', message }, windowSeconds);
-        }),
-      };
-    }
+    return evaluateOrInconclusive(prometheus, { prometheus: input.prometheus, checks: input.checks, windows: input.windows, job: input.pulseJob, maxPassingSeries: PASSING_SERIES_KEPT });
   };
 
   const applyOptions = (at: string) => ({
@@ -287,12 +272,6 @@ function rowOf(check: CheckId | string): string {
 /** The runbook rows a set of checks covers, in order and once each: "alerts.1, alerts.2, alerts.scrape". */
 function rowsOf(checks: readonly CheckId[]): string {
   return [...new Set(checks.map(rowOf))].join(', ');
-}
-
-function failureMessage(err: unknown): string {
-  const inner = err instanceof ActivityFailure && err.cause ? err.cause : err;
-  if (inner instanceof ApplicationFailure) return `${inner.type ? `${inner.type}: ` : ''}${inner.message}`;
-  return inner instanceof Error ? inner.message : String(inner);
 }
 
 function refText(ref: { env?: string; file?: string }): string {

@@ -70,10 +70,9 @@ import {
   type SignOff,
 } from '../src/canary/state.js';
 import type { Evaluation } from '../src/prometheus/alert-state.js';
-import { checkQuery } from '../src/prometheus/checks.js';
-import { unanswered } from '../src/prometheus/verdict.js';
 import type { Evidence } from '../src/runbook/evidence.js';
 import type { z } from 'zod';
+import { evaluateOrInconclusive } from './support/evaluate-checks.js';
 import { parseWorkflowInput } from './support/parse-input.js';
 
 export type { CanaryStatus };
@@ -296,23 +295,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
   // --- the steps, as closures over the run's state ----------------------------------------------------------------
 
   async function evaluate(): Promise<Evaluation> {
-    const checks = checksFor(input, state.phase);
-    try {
-      return await prometheus().evaluateMetricChecks({ prometheus: input.prometheus, checks, windows: input.windows, job: input.pulseJob, maxPassingSeries: PASSING_SERIES_KEPT });
-    } catch (err) {
-      // Not Prometheus (the activity reports that itself): the worker could not look. Inconclusive, gate closed.
-      const at = iso();
-      const message = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
-      return {
-        at,
-        prometheusUrl: input.prometheus.url,
-        reachable: false,
-        results: checks.map((id) => {
-          const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows[id], job: input.pulseJob });
-          return unanswered(id, query, at, { kind: 'internal', message }, windowSeconds);
-        }),
-      };
-    }
+    return evaluateOrInconclusive(prometheus(), { prometheus: input.prometheus, checks: checksFor(input, state.phase), windows: input.windows, job: input.pulseJob, maxPassingSeries: PASSING_SERIES_KEPT });
   }
 
   function noteOverdueTriage(): void {

@@ -1,0 +1,37 @@
+/**
+ * One evaluation of catalogue checks through the Prometheus activity, for the alert monitor and the canary. The
+ * activity reports an unreachable Prometheus itself ('inconclusive' per check); when the activity itself fails
+ * (worker lost, retries exhausted) the run could not look either, so every check is 'inconclusive' with the reason,
+ * never a pass and never a failed run. Deterministic: times come from the workflow clock.
+ */
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import type * as prometheusActivities from '../../activities/prometheus.js';
+import type { EvaluateMetricChecksInput } from '../../activities/prometheus.js';
+import type { Evaluation } from '../../src/prometheus/alert-state.js';
+import { checkQuery } from '../../src/prometheus/checks.js';
+import { unanswered } from '../../src/prometheus/verdict.js';
+
+export async function evaluateOrInconclusive(prometheus: Pick<typeof prometheusActivities, 'evaluateMetricChecks'>, args: EvaluateMetricChecksInput): Promise<Evaluation> {
+  try {
+    return await prometheus.evaluateMetricChecks(args);
+  } catch (err) {
+    const at = new Date().toISOString();
+    const message = failureMessage(err);
+    return {
+      at,
+      prometheusUrl: args.prometheus.url,
+      reachable: false,
+      results: args.checks.map((id) => {
+        const { query, windowSeconds } = checkQuery(id, { windowSeconds: args.windows?.[id], job: args.job });
+        return unanswered(id, query, at, { kind: 'internal', message }, windowSeconds);
+      }),
+    };
+  }
+}
+
+/** "Type: message" of the innermost failure. */
+export function failureMessage(err: unknown): string {
+  const inner = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  if (inner instanceof ApplicationFailure) return `${inner.type ? `${inner.type}: ` : ''}${inner.message}`;
+  return inner instanceof Error ? inner.message : String(inner);
+}
