@@ -1,6 +1,7 @@
 /**
  * Benchmarks (`npm run bench`): prints figures, asserts nothing. Measures what the tests and operators wait on:
- * starting the Temporal servers, bundling the workflows, and a Kill-Switch against the emulator.
+ * starting the Temporal servers, bundling the workflows, a Kill-Switch against the emulator, and the history size and
+ * replay time of a simulated 3-week canary rollout (bench/canary-three-weeks.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
@@ -15,6 +16,7 @@ import { startFakeTrueNAS } from '../src/emulator/fake-truenas.js';
 import { PulseClient } from '../src/pulse/client.js';
 import { KillSwitchInputSchema } from '../src/config/kill-switch.js';
 import { quietRuntime } from '../test/support/quiet-runtime.js';
+import { canaryThreeWeeks } from './canary-three-weeks.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ms = (t: number) => `${Math.round(performance.now() - t)} ms`;
@@ -88,3 +90,5 @@ async function killSwitchRuns() {
 await timeSkippingStart();
 await devServerStart();
 await killSwitchRuns();
+// The long one (about 20 min on two cores): a simulated 3-week canary at the runbook's defaults. BENCH_CANARY=0 skips it.
+if (process.env.BENCH_CANARY !== '0') await canaryThreeWeeks();
