@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a machine that has never seen it: npm packages (when node_modules is
-# missing or older than package-lock.json), the Temporal binaries (cached per machine, see install-temporal.sh),
-# Prometheus and Chromium (Debian packages, for the metric-gate and Web UI browser tests). Idempotent and quiet
+# missing or older than package-lock.json) and the Temporal binaries (cached per machine, see install-temporal.sh).
+# With --tests, also Prometheus and Chromium (Debian packages, for the metric-gate and Web UI browser tests): the
+# main job needs neither, and a user who cannot run apt-get must still be able to start it. Idempotent and quiet
 # when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+case "${1:-}" in
+  '') with_test_servers=0 ;;
+  --tests) with_test_servers=1 ;;
+  *) echo "[ensure-deps] ERROR: unknown argument '$1'; use no argument (main job) or --tests (also the test servers)" >&2; exit 2 ;;
+esac
 
 stamp=node_modules/.pulse-runbooks-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
@@ -15,5 +22,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 bash scripts/install-temporal.sh all
-bash scripts/install-prometheus.sh
-bash scripts/install-chromium.sh >/dev/null
+if [ "$with_test_servers" = 1 ]; then
+  bash scripts/install-prometheus.sh
+  bash scripts/install-chromium.sh >/dev/null
+fi

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
-bash scripts/ensure-deps.sh
+bash scripts/ensure-deps.sh --tests
 
 echo "[test] type-checking (tsc --noEmit)" >&2
 npx tsc --noEmit -p tsconfig.json
