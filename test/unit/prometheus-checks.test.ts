@@ -7,13 +7,12 @@
  * so fleet-wide sums never see another scenario's series. Also checks that the catalogue matches the
  * runbook's Alert Thresholds table row by row.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { ALERT_CHECK_IDS, CHECK_IDS, CHECKS, checkQuery, promDuration, type CheckId } from '../../src/prometheus/checks.js';
 import { PrometheusClient } from '../../src/prometheus/client.js';
 import { evaluateCheck } from '../../src/prometheus/evaluate.js';
 import { evaluateMetricChecks } from '../../activities/prometheus.js';
 import type { CheckResult } from '../../src/prometheus/verdict.js';
+import { readRunbook } from '../support/runbook.js';
 import { backfill, seriesLines, startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
 
 const BASE = 1735689600; // 2025-01-01T00:00:00Z
@@ -252,9 +251,7 @@ describe('the catalogue itself', () => {
   });
 
   it('matches the runbook Alert Thresholds table row by row (metric, condition, severity, action)', () => {
-    const runbook = path.resolve(process.cwd(), '..', 'shared', 'runbook', 'truenas-runbook.md');
-    if (!existsSync(runbook)) throw new Error(`runbook not found at ${runbook}`);
-    const text = readFileSync(runbook, 'utf8');
+    const text = readRunbook();
     const table = text.slice(text.indexOf('\n## Alert Thresholds\n'), text.indexOf('\n## Incident Severity'));
     const rows = table
       .split('\n')

@@ -1,12 +1,9 @@
 /**
  * Every numbered step of the runbook has a step id, and every id names a real step: a reader goes from the
- * runbook to the code in one hop. The runbook is read from shared/ (beside the clone), as CI lays it out.
+ * runbook to the code in one hop. The runbook is read by test/support/runbook.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { RUNBOOK_STEPS } from '../../src/runbook/steps.js';
-
-const runbookPath = path.resolve(process.cwd(), '..', 'shared', 'runbook', 'truenas-runbook.md');
+import { readRunbook } from '../support/runbook.js';
 
 /** Section heading → step id prefix. */
 const SECTIONS: Record<string, string> = {
@@ -39,10 +36,8 @@ function numberedSteps(markdown: string): Map<string, number> {
   return counts;
 }
 
-const describeIfRunbook = existsSync(runbookPath) ? describe : describe.skip;
-
-describeIfRunbook('runbook step ids', () => {
-  const counts = numberedSteps(readFileSync(runbookPath, 'utf8'));
+describe('runbook step ids', () => {
+  const counts = numberedSteps(readRunbook());
 
   it('finds every section of the runbook', () => {
     expect([...counts.keys()].sort()).toEqual(Object.values(SECTIONS).sort());
