@@ -7,6 +7,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { deleteConnection } from '../../activities/pulse.js';
 import { KillSwitchInputSchema, type KillSwitchInputRaw } from '../../src/config/kill-switch.js';
 import type { KillSwitchResult } from '../../workflows/kill-switch.js';
+import { update } from '../support/incident.js';
 import { pulseWithConnections, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
 
 let temporal: TemporalHarness;
@@ -161,5 +162,42 @@ describe('kill-switch failure paths (feb profile)', () => {
     }
     expect(planned).toContainEqual(expect.objectContaining({ kind: 'wait', seconds: 1 }));
     expect(run.result.deleted).toEqual([]);
+  });
+});
+
+describe('kill-switch incident record (escalation.3) on the dev server', () => {
+  let fx: PulseFixture | undefined;
+  afterEach(async () => {
+    await fx?.stop();
+  });
+
+  it('a re-run under the same workflow id after its incident was resolved finds that record and opens no second one', async () => {
+    fx = await pulseWithConnections(1);
+    const workflowId = uniqueId('ks-rerun');
+    const incidentId = `incident-for-${workflowId}`;
+    const escalation = (r: KillSwitchResult) => r.evidence.find((e) => e.step === 'escalation.3');
+
+    const { first, second, incidentRuns } = await temporal.withWorker(async () => {
+      const start = () => temporal.client.workflow.start('killSwitch', { taskQueue: temporal.taskQueue, workflowId, args: [input(fx!)] });
+      const first = (await (await start()).result()) as KillSwitchResult;
+      const incident = temporal.client.workflow.getHandle(incidentId);
+      await update(incident, 'resolve', { actor: 'olga', finalOwner: 'Pulse Operations', summary: 'connections deleted, TrueNAS off' });
+      const closed = await incident.describe();
+      await incident.result();
+      // The operator runs the same Kill-Switch again (same id): Pulse has no connection left, the record exists.
+      const second = (await (await start()).result()) as KillSwitchResult;
+      const incidentRuns: string[] = [];
+      for await (const run of temporal.client.workflow.list({ query: `WorkflowId = '${incidentId}'` })) incidentRuns.push(run.runId);
+      return { first, second, incidentRuns: { list: incidentRuns, closedRunId: closed.runId } };
+    });
+
+    expect(first.incidentId).toBe(incidentId);
+    expect(escalation(first)?.details).toEqual({ incidentId, opened: true });
+    expect(second.incidentId).toBe(incidentId);
+    expect(escalation(second)?.details).toEqual({ incidentId, opened: false });
+    expect(escalation(second)?.summary).toMatch(/already exists/);
+    // Exactly one incident run ever existed under that id: the resolved one.
+    expect(incidentRuns.list).toEqual([incidentRuns.closedRunId]);
+    expect((await temporal.client.workflow.getHandle(incidentId).describe()).status.name).toBe('COMPLETED');
   });
 });
