@@ -24,15 +24,22 @@ export class ConfigError extends Error {
   }
 }
 
-/** Turns a zod error into one line per problem: "<source> <field>: <message>". */
+/**
+ * Turns a zod error into one line per problem: "<source> <field>: <message>". `fieldNames` maps a path to the flag
+ * that set it; a deeper path is named after its nearest mapped parent ("--roles-file (at Engineering.0)").
+ */
 export function describeZodError(err: z.ZodError, source: string, fieldNames: Record<string, string> = {}): string {
   return err.issues
-    .map((issue) => {
-      const key = issue.path.join('.');
-      const field = fieldNames[key] ?? (key || '(value)');
-      return `${source} ${field}: ${issue.message}`;
-    })
+    .map((issue) => `${source} ${fieldName(issue.path.map(String), fieldNames)}: ${issue.message}`)
     .join('\n');
+}
+
+function fieldName(path: string[], fieldNames: Record<string, string>): string {
+  for (let n = path.length; n > 0; n--) {
+    const flag = fieldNames[path.slice(0, n).join('.')];
+    if (flag) return n === path.length ? flag : `${flag} (at ${path.slice(n).join('.')})`;
+  }
+  return path.join('.') || '(value)';
 }
 
 /** Parses a value with a schema, or throws a ConfigError that names the field and its source. */
