@@ -105,6 +105,7 @@ export async function codeRollback(raw: CodeRollbackInputRaw): Promise<CodeRollb
     // Escalation step 3, before the first change (behind a patch, so runs recorded before it replay).
     const incidentId = await linkIncidentRecord(log, 'code-rollback', {
       plan: input.plan,
+      incident: input.incident,
       summary:
         `Code Rollback started on its own: reverting ${validated.value.commits.length} TrueNAS commit(s) ` +
         `${validated.value.from.slice(0, 12)}^..${validated.value.to.slice(0, 12)} in ${input.repoPath}, then rebuilding and restarting Pulse at ${input.pulse.url} (runbook §4).`,

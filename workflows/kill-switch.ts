@@ -58,6 +58,7 @@ export async function killSwitch(input: KillSwitchInput): Promise<KillSwitchResu
     // recorded before it replay).
     const incidentId = await linkIncidentRecord(log, 'kill-switch', {
       plan: input.plan,
+      incident: input.incident,
       summary: `Kill-Switch started on its own against ${input.pulse.url}: every TrueNAS connection is deleted without a restart (runbook §3), so TrueNAS monitoring stops until connections are added again.`,
     });
     if (incidentId) result.incidentId = incidentId;

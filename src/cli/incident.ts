@@ -67,7 +67,7 @@ function readJsonFile(path: string, flag: string): Record<string, unknown> {
     if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
     return value as Record<string, unknown>;
   } catch (err) {
-    throw new ConfigError(`incident ${flag} ${path}: ${(err as Error).message}; give a file with a JSON object`);
+    throw new ConfigError(`${flag} ${path}: ${(err as Error).message}; give a file with a JSON object`);
   }
 }
 
@@ -101,9 +101,9 @@ export const ROLES_FILE_ENV = 'PULSE_RUNBOOKS_INCIDENT_ROLES_FILE';
  * The roles of a new incident: the file's, plus `--role role=name,name` (the names are added to the role). Checked
  * by IncidentRolesSchema with the rest of the input; undefined when neither is given (anyone may act).
  */
-export function rolesFromFlags(file: string | undefined, role: string[] | undefined): Record<string, unknown> | undefined {
+export function rolesFromFlags(file: string | undefined, role: string[] | undefined, fileFlag = '--roles-file'): Record<string, unknown> | undefined {
   if (!file && !role?.length) return undefined;
-  const roles: Record<string, unknown> = file ? readJsonFile(file, '--roles-file') : {};
+  const roles: Record<string, unknown> = file ? readJsonFile(file, fileFlag) : {};
   for (const [name, members] of pairs(role, '--role')) {
     const previous = Array.isArray(roles[name]) ? (roles[name] as unknown[]) : [];
     roles[name] = [...previous, ...members.split(',').map((m) => m.trim()).filter(Boolean)];

@@ -4,11 +4,12 @@ import { KillSwitchInputSchema } from '../config/kill-switch.js';
 import { parseOrExplain } from '../config/load.js';
 import type { KillSwitchResult } from '../../workflows/kill-switch.js';
 import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
+import { addIncidentRolesFlag, incidentLinkFromFlags, INCIDENT_ROLES_FLAG } from './incident-roles-flag.js';
 import { runProcedure } from './run-procedure.js';
 
 export function killSwitchCommand(): Command {
   const cmd = new Command('kill-switch').description('Immediately deactivate TrueNAS by deleting every connection (runbook §3; no restart)');
-  addPulseFlags(addGlobalFlags(cmd))
+  addIncidentRolesFlag(addPulseFlags(addGlobalFlags(cmd)))
     .option('--plan', 'print the exact steps and HTTP calls without changing anything (only read-only GETs are made)')
     .option('--tick-seconds <n>', "Pulse's poller interval", Number)
     .option('--stale-seconds <n>', "Pulse's TrueNAS staleness threshold", Number)
@@ -18,6 +19,7 @@ export function killSwitchCommand(): Command {
     .action(async (flags) => {
       const settings = loadSettings(flags);
       const pulse = requirePulseTarget(flags, settings);
+      const incident = incidentLinkFromFlags(flags);
       const input = parseOrExplain(
         KillSwitchInputSchema,
         {
@@ -27,9 +29,16 @@ export function killSwitchCommand(): Command {
           ...(flags.staleSeconds !== undefined && { staleThresholdSeconds: flags.staleSeconds }),
           ...(flags.verifyEverySeconds !== undefined && { verifyEverySeconds: flags.verifyEverySeconds }),
           ...(flags.maxAttempts !== undefined && { retry: { maximumAttempts: flags.maxAttempts } }),
+          ...(incident && { incident }),
         },
         'kill-switch',
-        { tickSeconds: '--tick-seconds', staleThresholdSeconds: '--stale-seconds', verifyEverySeconds: '--verify-every-seconds', 'retry.maximumAttempts': '--max-attempts' },
+        {
+          tickSeconds: '--tick-seconds',
+          staleThresholdSeconds: '--stale-seconds',
+          verifyEverySeconds: '--verify-every-seconds',
+          'retry.maximumAttempts': '--max-attempts',
+          'incident.roles': INCIDENT_ROLES_FLAG,
+        },
       );
       await runProcedure<KillSwitchResult>({
         workflowType: 'killSwitch',

@@ -9,6 +9,7 @@ import { ConfigError, parseOrExplain } from '../config/load.js';
 import { RUNBOOK_ROLLBACK_RANGE } from '../config/rollback.js';
 import type { CodeRollbackResult } from '../../workflows/code-rollback.js';
 import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
+import { addIncidentRolesFlag, incidentLinkFromFlags, INCIDENT_ROLES_FLAG } from './incident-roles-flag.js';
 import { runProcedure } from './run-procedure.js';
 
 const FIELD_NAMES: Record<string, string> = {
@@ -28,6 +29,7 @@ const FIELD_NAMES: Record<string, string> = {
   'restart.healthTimeoutMs': '--health-timeout-ms',
   prefix: '--prefix',
   'retry.maximumAttempts': '--max-attempts',
+  'incident.roles': INCIDENT_ROLES_FLAG,
 };
 
 /**
@@ -73,7 +75,7 @@ function restartFrom(flags: Record<string, string | number | undefined>): Record
 
 export function rollbackCommand(): Command {
   const cmd = new Command('rollback').description('Revert the TrueNAS commit range, build, restart Pulse and verify the TrueNAS routes are gone (runbook §4)');
-  addPulseFlags(addGlobalFlags(cmd))
+  addIncidentRolesFlag(addPulseFlags(addGlobalFlags(cmd)))
     .option('--repo <path>', 'top-level folder of the Pulse checkout, on the worker\'s host (required)')
     .option('--from <sha>', `oldest commit of the TrueNAS range (default: the runbook's ${RUNBOOK_ROLLBACK_RANGE.from})`)
     .option('--to <sha>', `newest commit of the TrueNAS range (default: the runbook's ${RUNBOOK_ROLLBACK_RANGE.to})`)
@@ -97,6 +99,7 @@ export function rollbackCommand(): Command {
       const restart = restartFrom(flags);
       const buildCommand = parseArgvFlag(flags.buildCommand, '--build-command');
       const prefix = parseArgvFlag(flags.prefix, '--prefix');
+      const incident = incidentLinkFromFlags(flags);
       const input = parseOrExplain(
         CodeRollbackInputSchema,
         {
@@ -114,6 +117,7 @@ export function rollbackCommand(): Command {
           ...(restart && { restart }),
           ...(prefix && { prefix }),
           ...(flags.maxAttempts !== undefined && { retry: { maximumAttempts: flags.maxAttempts } }),
+          ...(incident && { incident }),
         },
         'rollback',
         FIELD_NAMES,

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { CommandPrefixSchema, RestartSchema } from './host.js';
+import { IncidentLinkSettingsSchema } from './incident-people.js';
 import { PulseTargetSchema } from './pulse-target.js';
 import { RetrySettingsSchema } from './retry.js';
 import { RollbackInputSchema } from './rollback.js';
@@ -45,6 +46,8 @@ export const CodeRollbackInputSchema = RollbackInputSchema.extend({
     .max(3600, 'buildHeartbeatTimeoutSeconds must be at most 3600')
     .default(60),
   retry: RetrySettingsSchema.default({ maximumAttempts: 5, initialIntervalSeconds: 1, maximumIntervalSeconds: 30 }),
+  /** The incident record this run opens (escalation.3): who may act on it. */
+  incident: IncidentLinkSettingsSchema.optional(),
 }).strict();
 
 export type CodeRollbackInput = z.infer<typeof CodeRollbackInputSchema>;

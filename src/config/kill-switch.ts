@@ -1,5 +1,6 @@
 /** Input of the Kill-Switch procedure (runbook §3). Every wait is a parameter with the runbook's default. */
 import { z } from 'zod';
+import { IncidentLinkSettingsSchema } from './incident-people.js';
 import { PulseTargetSchema } from './pulse-target.js';
 import { RetrySettingsSchema } from './retry.js';
 
@@ -15,6 +16,8 @@ export const KillSwitchInputSchema = z
     /** How often the resources are read while waiting for them to go stale or vanish. */
     verifyEverySeconds: z.number().positive().max(600).default(10),
     retry: RetrySettingsSchema.default({ maximumAttempts: 10, initialIntervalSeconds: 1, maximumIntervalSeconds: 30 }),
+    /** The incident record this run opens (escalation.3): who may act on it. */
+    incident: IncidentLinkSettingsSchema.optional(),
   })
   .strict();
 

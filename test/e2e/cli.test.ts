@@ -1,6 +1,6 @@
 /** The `pulse-runbook` program as a person runs it: a real process, real output, real exit codes. */
 import path from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import { freePort } from '../../src/temporal/dev-server.js';
@@ -34,6 +34,25 @@ describe('pulse-runbook kill-switch', () => {
     const r = await cli(['kill-switch', '--pulse-url', fx.emulator.url, '--tick-seconds', '-5'], { TEMPORAL_ADDRESS: temporalAddress() });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/kill-switch --tick-seconds: /);
+  });
+
+  it('refuses a bad incident roles file (flag or env var) before Temporal is contacted, naming the flag and the role', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'roles-'));
+    const notAList = path.join(dir, 'not-a-list.json');
+    const unknownRole = path.join(dir, 'unknown-role.json');
+    writeFileSync(notAList, JSON.stringify({ ops: 'olga' }));
+    writeFileSync(unknownRole, JSON.stringify({ sales: ['sam'] }));
+    const nobody = `127.0.0.1:${await freePort()}`;
+    const byFlag = await cli(['kill-switch', '--pulse-url', fx.emulator.url, '--incident-roles-file', notAList], { TEMPORAL_ADDRESS: nobody });
+    expect(byFlag.exitCode).toBe(2);
+    expect(byFlag.stderr).toContain('kill-switch --incident-roles-file (at Pulse Operations): must be a list of names');
+    const byEnv = await cli(['kill-switch', '--pulse-url', fx.emulator.url], { TEMPORAL_ADDRESS: nobody, PULSE_RUNBOOKS_INCIDENT_ROLES_FILE: unknownRole });
+    expect(byEnv.exitCode).toBe(2);
+    expect(byEnv.stderr).toContain('kill-switch --incident-roles-file: unknown role "sales"');
+    const missing = await cli(['rollback', '--repo', dir, '--pulse-url', fx.emulator.url, '--incident-roles-file', path.join(dir, 'nope.json')], { TEMPORAL_ADDRESS: nobody });
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toMatch(/--incident-roles-file .*nope\.json: ENOENT/);
+    expect((await fx.pulse.listConnections()).length).toBe(2);
   });
 
   it('--plan prints every step and the exact DELETE calls, and changes nothing', async () => {

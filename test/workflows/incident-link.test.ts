@@ -12,7 +12,7 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { Client, WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { notifyIncidentWebhook } from '../../activities/incident-notify.js';
 import { KillSwitchInputSchema, type KillSwitchInputRaw } from '../../src/config/kill-switch.js';
@@ -182,11 +182,34 @@ describe('a Kill-Switch started on its own', () => {
     expect(r.evidence[0]).toMatchObject({
       step: 'escalation.3',
       verdict: 'planned',
-      summary: expect.stringMatching(new RegExp(`^Would open incident record ${incidentId} \\(P2, owner Pulse Operations, escalation Engineering\\)`)),
+      summary: expect.stringMatching(new RegExp(`^Would open incident record ${incidentId} \\(P2, owner Pulse Operations, escalation Engineering, anyone may act\\)`)),
       details: { incidentId, severity: 'P2', owner: 'Pulse Operations' },
     });
     expect(await historyLines(plain.workflow.getHandle(workflowId))).not.toContainEqual(expect.stringMatching(/child/));
     await expectNoWorkflow(incidentId);
+  });
+
+  it('carries the roles of its input into the record it opens: from the first minute an unknown actor is refused', async () => {
+    const script = scriptedKillSwitch();
+    const taskQueue = await workerFor(script.activities);
+    const workflowId = uniqueId('ks-roles');
+    const roles = { ops: ['olga'], ic: ['ian'] };
+    const plan: KillSwitchResult = await (await plain.workflow.start('killSwitch', { taskQueue, workflowId: `${workflowId}-plan`, args: [killSwitchInput({ plan: true, incident: { roles } })] })).result();
+    expect(plan.evidence[0].summary).toContain('roles Pulse Operations: olga; incident-commander: ian');
+    expect(plan.evidence[0].details).toMatchObject({ roles: { 'Pulse Operations': ['olga'], 'incident-commander': ['ian'] } });
+
+    const handle = await plain.workflow.start('killSwitch', { taskQueue, workflowId, args: [killSwitchInput({ incident: { roles } })] });
+    await env.sleep(70_000);
+    await handle.result();
+    const incident = plain.workflow.getHandle(`incident-for-${workflowId}`);
+    expect((await recordWhen(incident)).roles).toEqual({ 'Pulse Operations': ['olga'], 'incident-commander': ['ian'] });
+    const stranger = await update(incident, 'acknowledge', { actor: 'mallory' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(stranger).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(((stranger as WorkflowUpdateFailedError).cause as { type?: string }).type).toBe('IncidentActorNotAllowed');
+    await expect(update(incident, 'acknowledge', { actor: 'olga' })).resolves.toBeDefined();
   });
 });
 

@@ -25,6 +25,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { INCIDENT_ID_PREFIX, INCIDENT_MEMO_KEY, type Impact, type IncidentInputRaw, type LinkedProcedure } from '../../src/config/incident.js';
 import { classifySeverity, routeIncident } from '../../src/incident/rules.js';
+import type { IncidentLinkSettings } from '../../src/config/incident-people.js';
 import type { Evidence } from '../../src/runbook/evidence.js';
 import type { EvidenceLog } from './evidence-log.js';
 
@@ -129,7 +130,11 @@ export function plannedIncident(procedure: LinkedProcedure, workflowId: string):
  * - If the record cannot be opened the procedure goes on (a Kill-Switch must never wait on bookkeeping): the
  *   step is recorded 'failed' with the command that opens the same record by hand.
  */
-export async function linkIncidentRecord(log: EvidenceLog, procedure: LinkedProcedure, opts: { plan: boolean; summary: string }): Promise<string | undefined> {
+export async function linkIncidentRecord(
+  log: EvidenceLog,
+  procedure: LinkedProcedure,
+  opts: { plan: boolean; summary: string; incident?: IncidentLinkSettings },
+): Promise<string | undefined> {
   if (!patched(INCIDENT_LINK_PATCH)) return undefined;
   const info = workflowInfo();
   log.begin('escalation.3');
@@ -140,16 +145,19 @@ export async function linkIncidentRecord(log: EvidenceLog, procedure: LinkedProc
       return undefined;
     }
     const planned = plannedIncident(procedure, info.workflowId);
+    const roles = opts.incident?.roles;
+    const who = roles ? `, roles ${Object.entries(roles).map(([role, names]) => `${role}: ${names?.join(', ')}`).join('; ')}` : ', anyone may act';
     log.note(
       'escalation.3',
       'planned',
-      `Would open incident record ${planned.incidentId} (${planned.severity}, owner ${planned.owner}, escalation ${planned.escalationOwner}) when run for real; a plan opens none.`,
-      { ...planned },
+      `Would open incident record ${planned.incidentId} (${planned.severity}, owner ${planned.owner}, escalation ${planned.escalationOwner}${who}) when run for real; a plan opens none.`,
+      { ...planned, ...(roles && { roles }) },
     );
     return undefined;
   }
   try {
-    const link = await openIncidentForProcedure(procedure, opts.summary);
+    const roles = opts.incident?.roles;
+    const link = await openIncidentForProcedure(procedure, opts.summary, roles ? { roles } : {});
     if (!link.containment) log.add(link.evidence);
     return link.incidentId;
   } catch (err) {
