@@ -7,6 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import protoUtils from '@temporalio/common/lib/proto-utils.js';
+import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import { canaryBundle, canaryInput, canaryUpdate, DAY, HOUR, scriptedMetrics } from '../test/support/canary.js';
 import { startTimeSkipping } from '../test/support/time-skipping.js';
@@ -15,30 +16,47 @@ export async function canaryThreeWeeks(days = Number(process.env.CANARY_BENCH_DA
   const wall = performance.now();
   const env = await startTimeSkipping();
   const startedAt = Number(await env.currentTimeMs());
-  const { activities, calls } = scriptedMetrics(() => ({}), () => startedAt);
+  const { activities: scripted, calls } = scriptedMetrics(() => ({}), () => startedAt);
+  // The workflow time of the last check: the simulated span, whatever the server clock does after the run ends.
+  let lastCheckMs = startedAt;
+  const activities = {
+    async evaluateMetricChecks(input: Parameters<typeof scripted.evaluateMetricChecks>[0]) {
+      lastCheckMs = Context.current().info.currentAttemptScheduledTimestampMs;
+      return scripted.evaluateMetricChecks(input);
+    },
+  };
+  /** Advances workflow time in steps of at most a day, so progress shows and a stuck clock is visible early. */
+  async function advance(ms: number): Promise<void> {
+    for (let left = ms; left > 0; left -= DAY) {
+      await env.sleep(Math.min(DAY, left));
+      process.stderr.write(`[bench] day ${((Number(await env.currentTimeMs()) - startedAt) / DAY).toFixed(1)}: ${calls.count} checks\n`);
+    }
+  }
   const bundle = await canaryBundle();
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'bench-canary', workflowBundle: bundle, activities });
   const workflowId = `bench-canary-${Date.now()}`;
   let firstRunId = '';
   let simulatedDays = 0;
+  let outcome = '';
 
   await worker.runUntil(async () => {
     const h = await env.client.workflow.start('canaryRollout', { taskQueue: 'bench-canary', workflowId, args: [canaryInput({ phase1: { instances: [] } })] });
     firstRunId = h.firstExecutionRunId;
     await canaryUpdate(h, 'confirmStagingRollback', { actor: 'olga', evidence: 'bench' });
-    await env.sleep(48 * HOUR + 5 * 60_000);
+    await advance(48 * HOUR + 5 * 60_000);
     await canaryUpdate(h, 'signOff', { actor: 'sam' });
     await env.sleep(60_000);
     await canaryUpdate(h, 'confirmStagingRollback', { actor: 'olga', evidence: 'bench' });
-    await env.sleep(7 * DAY + 5 * 60_000);
+    await advance(7 * DAY + 5 * 60_000);
     await canaryUpdate(h, 'signOff', { actor: 'olga' });
     await env.sleep(60_000);
     await canaryUpdate(h, 'recordDefaultOnRelease', { actor: 'sam', version: 'v6.1.0', commit: 'abc1234def' });
     const elapsed = Number(await env.currentTimeMs()) - startedAt;
-    await env.sleep(Math.max(60_000, days * DAY - elapsed));
+    await advance(Math.max(60_000, days * DAY - elapsed));
     await canaryUpdate(h, 'complete', { actor: 'sam' });
-    await h.result();
-    simulatedDays = (Number(await env.currentTimeMs()) - startedAt) / DAY;
+    const result = await h.result();
+    outcome = `${(await h.describe()).status.name}, outcome ${String((result as { outcome?: unknown }).outcome)}`;
+    simulatedDays = (lastCheckMs - startedAt) / DAY;
   });
   const simulated = performance.now() - wall;
 
@@ -60,7 +78,7 @@ export async function canaryThreeWeeks(days = Number(process.env.CANARY_BENCH_DA
   const events = runs.map((r) => r.events).sort((a, b) => a - b);
   const replay = runs.map((r) => r.replayMs);
   console.log(
-    `canary rollout, ${simulatedDays.toFixed(1)} simulated days, a check every 60 s: ${calls.count} checks in ${runs.length} runs; ` +
+    `canary rollout, ${simulatedDays.toFixed(1)} simulated days (first to last check), a check every 60 s, ended ${outcome}: ${calls.count} checks in ${runs.length} runs; ` +
       `events per run median ${events[Math.floor(events.length / 2)]}, max ${events.at(-1)} (Temporal warns at 10,240 and stops at 51,200); ` +
       `largest history ${(Math.max(...runs.map((r) => r.bytes)) / 1024).toFixed(0)} KiB JSON; ` +
       `replay per run median ${Math.round(replay.sort((a, b) => a - b)[Math.floor(replay.length / 2)])} ms, max ${Math.round(Math.max(...replay))} ms, all runs ${Math.round(replay.reduce((a, b) => a + b, 0))} ms; ` +
