@@ -8,9 +8,7 @@
  * token, no identity token, no codec or identity key). Without the codec key the same trail still names the
  * actors (header and identity are not encrypted) but shows none of what they wrote.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -19,6 +17,8 @@ import { loadCodec } from '../../src/temporal/data-converter.js';
 import { generateIdentityKey, readIdentityKey } from '../../src/identity/key.js';
 import { issueIdentityToken } from '../../src/identity/token.js';
 import type { AuditEvent } from '../../src/audit/events.js';
+import { freePort } from '../../src/temporal/dev-server.js';
+import { writeShortRolloutFile } from '../support/canary.js';
 import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
 
 const bin = path.resolve('bin/pulse-runbook.js');
@@ -31,14 +31,6 @@ let identityPub: string;
 let identityPriv: string;
 const tokens: Record<string, string> = {};
 let closedPort: number;
-
-async function freeClosedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** The CLI as `who` runs it: under the token policy with their own token, or (who = undefined) without a policy. */
 function cli(args: string[], who?: string, env: Record<string, string> = {}) {
@@ -76,28 +68,13 @@ beforeAll(async () => {
   identityPub = made.publicPath!;
   const key = readIdentityKey(identityPriv);
   for (const who of ['olga', 'ian', 'eli', 'sam']) tokens[who] = (await issueIdentityToken(key, { subject: who, ttlSeconds: 3600 })).token;
-  closedPort = await freeClosedPort();
+  closedPort = await freePort();
   temporal = await temporalHarness({ codec: loadCodec(keysFile).codec });
 });
 afterAll(async () => {
   await temporal?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function rolloutFile(): string {
-  const file = path.join(dir, 'rollout.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      prometheus: { url: `http://127.0.0.1:${closedPort}`, timeoutMs: 2000 },
-      approvers: { phase1: ['sam', 'olga'], phase2: ['sam'], phase3: ['sam'] },
-      phase1: { instances: [], minSeconds: 5, greenSeconds: 2 },
-      phase2: { minSeconds: 10, quietSeconds: 5 },
-      retry: { maximumAttempts: 1, initialIntervalSeconds: 1, maximumIntervalSeconds: 1 },
-    }),
-  );
-  return file;
-}
 
 it('lists who did what and when across an incident and a canary, decoded, with no secret in it', async () => {
   const started = new Date();
@@ -124,7 +101,7 @@ it('lists who did what and when across an incident and a canary, decoded, with n
     await ok(cli(['incident', 'resolve', id, '--final-owner', 'eng', '--summary', 'poller fixed in v6.1.1'], 'eli'));
 
     // --- the canary: started, staging rollback confirmed, aborted
-    await ok(cli(['canary', 'start', '--rollout-file', rolloutFile(), '--rollout', rollout, '--check-every', '1s'], 'olga'));
+    await ok(cli(['canary', 'start', '--rollout-file', writeShortRolloutFile(dir, closedPort), '--rollout', rollout, '--check-every', '1s'], 'olga'));
     await ok(cli(['canary', 'confirm-staging-rollback', canaryId, '--evidence', 'staging disable run staging-disable-42 completed'], 'olga'));
     await ok(cli(['canary', 'abort', canaryId, '--reason', 'error rate spike on dev-1'], 'sam'));
     await temporal.client.workflow.getHandle(canaryId).result();

@@ -8,15 +8,15 @@
  * sign-off is refused (not ready; not an approver) with the workflow's message and exit 1; the rollout is listed;
  * abort with a reason ends it and status shows it aborted.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import * as activities from '../../activities/index.js';
 import type { CanaryStatus } from '../../workflows/canary-rollout.js';
+import { freePort } from '../../src/temporal/dev-server.js';
+import { writeShortRolloutFile } from '../support/canary.js';
 import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
 import { workflowBundle } from '../support/time-skipping.js';
 
@@ -48,14 +48,6 @@ function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 /** A port nothing listens on: bound, then released. */
-async function freeClosedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -68,7 +60,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'canary-cli-'));
-  closedPort = await freeClosedPort();
+  closedPort = await freePort();
   temporal = await temporalHarness();
   native = await NativeConnection.connect({ address: temporalAddress() });
   worker = await Worker.create({ connection: native, taskQueue: temporal.taskQueue, workflowBundle: await workflowBundle(), activities });
@@ -82,24 +74,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function rolloutFile(): string {
-  const file = path.join(dir, `rollout-${Math.random().toString(36).slice(2, 8)}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      prometheus: { url: `http://127.0.0.1:${closedPort}`, timeoutMs: 2000 },
-      approvers: { phase1: ['sam', 'olga'], phase2: ['sam'], phase3: ['sam'] },
-      phase1: { instances: [], minSeconds: 5, greenSeconds: 2 },
-      phase2: { minSeconds: 10, quietSeconds: 5 },
-      retry: { maximumAttempts: 1, initialIntervalSeconds: 1, maximumIntervalSeconds: 1 },
-    }),
-  );
-  return file;
-}
-
 it('refuses bad flags, naming them, before contacting Temporal', async () => {
   const offline = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
-  const file = rolloutFile();
+  const file = writeShortRolloutFile(dir, closedPort);
   // Independent processes: run them together, the CLI's start-up is most of each one's time.
   const [noFile, every, url, severity, reason] = await Promise.all([
     cli(['start'], offline),
@@ -121,7 +98,7 @@ it('refuses bad flags, naming them, before contacting Temporal', async () => {
 
 it('plans without starting anything', async () => {
   const rollout = uniqueId('plan');
-  const plan = await cli(['start', '--rollout-file', rolloutFile(), '--rollout', rollout, '--plan', '--actor', 'rita']);
+  const plan = await cli(['start', '--rollout-file', writeShortRolloutFile(dir, closedPort), '--rollout', rollout, '--plan', '--actor', 'rita']);
   expect(plan.stderr).toBe('');
   expect(plan.exitCode).toBe(0);
   expect(plan.stdout).toContain(`PLAN (nothing was changed): Canary rollout ${rollout}: planned in phase 1`);
@@ -133,7 +110,7 @@ it('plans without starting anything', async () => {
 it('starts a rollout, shows its status, records people, refuses an early sign-off, lists it and aborts it', async () => {
   const rollout = uniqueId('cli');
   const id = `canary-${rollout}`;
-  const file = rolloutFile();
+  const file = writeShortRolloutFile(dir, closedPort);
 
   const start = await cli(['start', '--rollout-file', file, '--rollout', rollout, '--check-every', '1s', '--actor', 'rita', '--ui-url', 'http://other-ui:8080/']);
   expect(start.stderr).toBe('');

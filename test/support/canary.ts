@@ -3,6 +3,7 @@
  * answers depend on the (skipped) time since the rollout started, judged by the real verdict code, and small
  * wrappers for the status query and updates.
  */
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
@@ -125,4 +126,23 @@ export async function statusWhen(handle: WorkflowHandle, until: (s: CanaryStatus
 
 export function canaryUpdate<T = unknown>(handle: WorkflowHandle, name: string, payload: Record<string, unknown>): Promise<T> {
   return handle.executeUpdate<T, [unknown]>(name, { args: [payload] });
+}
+
+/**
+ * A rollout file for the CLI tests: short gates, one retry, and a Prometheus URL nobody answers (the checks are
+ * inconclusive, so the run stays in phase 1 while people act on it). A fresh name each call.
+ */
+export function writeShortRolloutFile(dir: string, prometheusPort: number): string {
+  const file = path.join(dir, `rollout-${Math.random().toString(36).slice(2, 8)}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      prometheus: { url: `http://127.0.0.1:${prometheusPort}`, timeoutMs: 2000 },
+      approvers: { phase1: ['sam', 'olga'], phase2: ['sam'], phase3: ['sam'] },
+      phase1: { instances: [], minSeconds: 5, greenSeconds: 2 },
+      phase2: { minSeconds: 10, quietSeconds: 5 },
+      retry: { maximumAttempts: 1, initialIntervalSeconds: 1, maximumIntervalSeconds: 1 },
+    }),
+  );
+  return file;
 }

@@ -2,9 +2,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { IncidentRecord } from '../../src/incident/types.js';
 import type { UpdateReceipt } from '../../workflows/incident.js';
+import { startTimeSkipping, uniqueId } from './time-skipping.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -16,6 +18,34 @@ export function incidentBundle(): Promise<WorkflowBundleWithSourceMap> {
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
   });
   return bundle;
+}
+
+/**
+ * One time-skipping server and one worker on the incident bundle for the whole test file (registered as
+ * beforeAll/afterAll). `env` is usable inside tests and hooks, once beforeAll has run.
+ */
+export function incidentServerForFile(name: string): { readonly env: TestWorkflowEnvironment; readonly taskQueue: string } {
+  const taskQueue = uniqueId(name);
+  let env: TestWorkflowEnvironment | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  beforeAll(async () => {
+    env = await startTimeSkipping();
+    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await incidentBundle() });
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+  });
+  return {
+    taskQueue,
+    get env() {
+      if (!env) throw new Error('the time-skipping server is not started yet: use server.env inside tests and hooks');
+      return env;
+    },
+  };
 }
 
 /** Queries the record until `until` holds (the worker may not have processed the latest event yet). */

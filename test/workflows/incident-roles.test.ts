@@ -7,11 +7,9 @@
  * with the actor and how the CLI determined it; an escalation moves the right to hand off to the new owner's team.
  * The schema of `roles` and the pure policy are checked first.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
-import { MINUTE, incidentBundle, recordWhen, update } from '../support/incident.js';
+import { uniqueId } from '../support/time-skipping.js';
+import { MINUTE, incidentServerForFile, recordWhen, update } from '../support/incident.js';
 import { IncidentInputSchema, IncidentRolesSchema, type IncidentInputRaw } from '../../src/config/incident.js';
 import { openRecord } from '../../src/incident/record.js';
 import { allowedRoles, roleRefusal, rolesOf } from '../../src/incident/roles.js';
@@ -55,24 +53,11 @@ describe('the roles schema and the policy (pure)', () => {
   });
 });
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = uniqueId('incident-roles');
-
-beforeAll(async () => {
-  env = await startTimeSkipping();
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await incidentBundle() });
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+const server = incidentServerForFile('incident-roles');
+const { taskQueue } = server;
 
 async function open(input: Partial<IncidentInputRaw>): Promise<WorkflowHandle> {
-  const handle = await env.client.workflow.start('incident', {
+  const handle = await server.env.client.workflow.start('incident', {
     taskQueue,
     workflowId: uniqueId('incident'),
     args: [{ title: 'TrueNAS data stale', openedBy: 'olga', openedBySource: 'token', ...input }],
@@ -176,7 +161,7 @@ describe('with roles', () => {
     await update(h, 'acknowledge', { actor: 'sara' });
     expect((await refused(update(h, 'handoff', { actor: 'eli', to: 'Security Response Owner' }))).type).toBe('IncidentActorNotAllowed');
 
-    await env.sleep(15 * MINUTE + 1000);
+    await server.env.sleep(15 * MINUTE + 1000);
     const escalated = await recordWhen(h, (r) => r.owner === 'Engineering');
     expect(escalated.handoffs.at(-1)).toMatchObject({ by: 'escalation-timer', kind: 'escalation', to: 'Engineering' });
 

@@ -4,33 +4,19 @@
  * 1 h, a P3 opened Friday evening on Monday at the opening time (not Saturday); a handoff chain is recorded in
  * order with its timestamps; resolving without a final owner is refused, naming the field.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
-import { MINUTE, incidentBundle, recordWhen, update } from '../support/incident.js';
+import { uniqueId } from '../support/time-skipping.js';
+import { MINUTE, incidentBundle, incidentServerForFile, recordWhen, update } from '../support/incident.js';
 import { zonedDateTime, zonedTimeToInstant } from '../../src/incident/business-calendar.js';
 import type { IncidentInputRaw } from '../../src/config/incident.js';
 import type { IncidentRecord, IncidentResult } from '../../workflows/incident.js';
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = uniqueId('incident-timers');
-
-beforeAll(async () => {
-  env = await startTimeSkipping();
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await incidentBundle() });
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+const server = incidentServerForFile('incident-timers');
+const { taskQueue } = server;
 
 async function open(input: Partial<IncidentInputRaw>): Promise<WorkflowHandle> {
-  return env.client.workflow.start('incident', {
+  return server.env.client.workflow.start('incident', {
     taskQueue,
     workflowId: uniqueId('incident'),
     args: [{ title: 'TrueNAS data stale', openedBy: 'alice', ...input }],
@@ -61,12 +47,12 @@ describe('escalation timers with the runbook defaults', () => {
     ]);
     expect(opened.timers[0].deadline).toBe(new Date(ms(opened.openedAt) + 15 * MINUTE).toISOString());
 
-    await env.sleep(15 * MINUTE - 1000);
+    await server.env.sleep(15 * MINUTE - 1000);
     const before = await recordWhen(h);
     expect(escalations(before)).toHaveLength(0);
     expect(before.owner).toBe('Pulse Operations');
 
-    await env.sleep(2000);
+    await server.env.sleep(2000);
     const after = await recordWhen(h, (r) => escalations(r).length === 1);
     const escalatedAfter = ms(escalations(after)[0].at) - ms(after.openedAt);
     expect(escalatedAfter).toBeGreaterThanOrEqual(15 * MINUTE);
@@ -93,10 +79,10 @@ describe('escalation timers with the runbook defaults', () => {
     const h = await open({ impacts: ['security-breach'] });
     const opened = await recordWhen(h);
     expect(opened.owner).toBe('Security Response Owner');
-    await env.sleep(10 * MINUTE);
+    await server.env.sleep(10 * MINUTE);
     const receipt = await update(h, 'startResponse', { actor: 'sam', phase: 'containment', summary: 'revoked the API keys' });
     expect(receipt).toMatchObject({ status: 'containing', actionIndex: 0 });
-    await env.sleep(10 * MINUTE);
+    await server.env.sleep(10 * MINUTE);
     const r = await recordWhen(h, (x) => x.timers[0].outcome !== 'pending');
     expect(escalations(r)).toHaveLength(0);
     expect(r.timers[0]).toMatchObject({ outcome: 'met', settledAt: r.containmentStartedAt });
@@ -111,9 +97,9 @@ describe('escalation timers with the runbook defaults', () => {
     const opened = await recordWhen(h);
     expect(opened.notifications.map((n) => `${n.kind} ${n.to}`)).toEqual(['assign Pulse Operations']);
     await update(h, 'acknowledge', { actor: 'alice' });
-    await env.sleep(60 * MINUTE - 1000);
+    await server.env.sleep(60 * MINUTE - 1000);
     expect(escalations(await recordWhen(h))).toHaveLength(0);
-    await env.sleep(2000);
+    await server.env.sleep(2000);
     const r = await recordWhen(h, (x) => escalations(x).length === 1);
     const after = ms(escalations(r)[0].at) - ms(r.openedAt);
     expect(after).toBeGreaterThanOrEqual(60 * MINUTE);
@@ -127,9 +113,9 @@ describe('escalation timers with the runbook defaults', () => {
   it('P2: mitigation at 59 min is in time', async () => {
     const h = await open({ impacts: ['degraded-functionality'] });
     await recordWhen(h);
-    await env.sleep(59 * MINUTE);
+    await server.env.sleep(59 * MINUTE);
     await update(h, 'startResponse', { actor: 'bob', phase: 'mitigation', summary: 'raised the poll timeout' });
-    await env.sleep(5 * MINUTE);
+    await server.env.sleep(5 * MINUTE);
     const r = await recordWhen(h, (x) => x.timers[0].outcome !== 'pending');
     expect([r.timers[0].outcome, escalations(r).length, r.owner, r.status]).toEqual(['met', 0, 'Pulse Operations', 'mitigating']);
     await update(h, 'resolve', { actor: 'bob', finalOwner: 'ops', summary: 'ok' });
@@ -139,12 +125,12 @@ describe('escalation timers with the runbook defaults', () => {
   it('P3 opened Friday evening escalates at the start of Monday (Europe/Berlin), not on Saturday; a Monday holiday moves it to Tuesday', async () => {
     const zone = 'Europe/Berlin';
     // Skip the test server's clock to the next Friday 19:00 in Berlin.
-    const now = await env.currentTimeMs();
+    const now = await server.env.currentTimeMs();
     const today = zonedDateTime(now, zone);
     const daysToFriday = (5 - ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(today.weekday) - 1 + 7) % 7 || 7;
     const friday = zonedDateTime(now + daysToFriday * 24 * 3_600_000, zone);
     const fridayEvening = zonedTimeToInstant(friday, '19:00', zone);
-    await env.sleep(fridayEvening - now);
+    await server.env.sleep(fridayEvening - now);
 
     const calendar = { timeZone: zone };
     const mondayDate = zonedDateTime(fridayEvening + 3 * 24 * 3_600_000, zone);
@@ -157,12 +143,12 @@ describe('escalation timers with the runbook defaults', () => {
 
     // Saturday 10:00 in Berlin: nothing yet.
     const saturday = zonedTimeToInstant(zonedDateTime(fridayEvening + 24 * 3_600_000, zone), '10:00', zone);
-    await env.sleep(saturday - (await env.currentTimeMs()));
+    await server.env.sleep(saturday - (await server.env.currentTimeMs()));
     expect(escalations(await recordWhen(p3))).toHaveLength(0);
 
     // Monday 09:00:01: the P3 has escalated at 09:00 sharp, the P4 (Monday is a holiday) has not.
     const monday = zonedTimeToInstant(mondayDate, '09:00', zone);
-    await env.sleep(monday + 1000 - (await env.currentTimeMs()));
+    await server.env.sleep(monday + 1000 - (await server.env.currentTimeMs()));
     const r = await recordWhen(p3, (x) => escalations(x).length === 1);
     const escalatedAt = ms(escalations(r)[0].at);
     expect(escalatedAt - monday).toBeGreaterThanOrEqual(0);
@@ -173,7 +159,7 @@ describe('escalation timers with the runbook defaults', () => {
 
     // Tuesday 09:00 for the P4.
     const tuesday = zonedTimeToInstant(zonedDateTime(monday + 24 * 3_600_000, zone), '09:00', zone);
-    await env.sleep(tuesday + 1000 - (await env.currentTimeMs()));
+    await server.env.sleep(tuesday + 1000 - (await server.env.currentTimeMs()));
     const r4 = await recordWhen(p4, (x) => escalations(x).length === 1);
     expect(zonedDateTime(ms(escalations(r4)[0].at), zone)).toMatchObject({ weekday: 'Tue', hour: 9, minute: 0 });
 
@@ -188,7 +174,7 @@ describe('escalation timers with the runbook defaults', () => {
   it('a person raises a P3 to P1: pages go out and a new 15 min containment timer starts from the change', async () => {
     const h = await open({ impacts: ['monitoring-gap'] });
     await recordWhen(h);
-    await env.sleep(30 * MINUTE);
+    await server.env.sleep(30 * MINUTE);
     const receipt = await update(h, 'classify', { actor: 'carol', severity: 'P1', reason: 'data loss confirmed on two pools' });
     expect(receipt.severity).toBe('P1');
     const raised = await recordWhen(h, (r) => r.timers.length === 2);
@@ -199,7 +185,7 @@ describe('escalation timers with the runbook defaults', () => {
       'notify Security Response Owner',
       'notify Engineering',
     ]);
-    await env.sleep(15 * MINUTE + 1000);
+    await server.env.sleep(15 * MINUTE + 1000);
     const r = await recordWhen(h, (x) => escalations(x).length === 1);
     expect(ms(escalations(r)[0].at) - changedAt).toBeGreaterThanOrEqual(15 * MINUTE);
     expect(ms(escalations(r)[0].at) - changedAt).toBeLessThan(15 * MINUTE + 1000);
@@ -220,8 +206,8 @@ describe('people act through updates', () => {
     ];
     const expected: Array<{ by: string; to: string; atMs: number }> = [];
     for (const [afterMinutes, actor, to] of chain) {
-      await env.sleep(afterMinutes * MINUTE);
-      const before = await env.currentTimeMs();
+      await server.env.sleep(afterMinutes * MINUTE);
+      const before = await server.env.currentTimeMs();
       const receipt = await update(h, 'handoff', { actor, to, reason: `shift change to ${to}` });
       expect(receipt.owner).toBe(to);
       expected.push({ by: actor, to, atMs: before });
@@ -265,7 +251,7 @@ describe('people act through updates', () => {
   });
 
   it('a bad incident input fails the run at once, naming the field', async () => {
-    const h = await env.client.workflow.start('incident', { taskQueue, workflowId: uniqueId('incident'), args: [{ title: 'x', openedBy: 'a', impacts: ['meh'] }] });
+    const h = await server.env.client.workflow.start('incident', { taskQueue, workflowId: uniqueId('incident'), args: [{ title: 'x', openedBy: 'a', impacts: ['meh'] }] });
     const err = await h.result().then(
       () => undefined,
       (e: unknown) => e,
