@@ -15,23 +15,13 @@ import type { Evaluation } from '../../src/prometheus/alert-state.js';
 import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
 import { judge, unanswered } from '../../src/prometheus/verdict.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
+import { HEALTHY } from '../support/canary.js';
 
 const HOUR = 3600_000;
 const T0 = Date.parse('2026-03-02T08:00:00.000Z');
 const at = (hours: number) => T0 + hours * HOUR;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-const HEALTHY: Partial<Record<CheckId, string>> = {
-  'error-rate': '0.01',
-  'staleness-gauge-max': '62',
-  'staleness-never-succeeded': '3',
-  'staleness-last-success': '61',
-  'auth-gate': '0',
-  'abort-failure-rate': '0.01',
-  'auth-errors': '0',
-  'resource-memory': '100000000',
-  'resource-cpu': '0.05',
-};
 
 function input(): CanaryInput {
   return CanaryInputSchema.parse({
