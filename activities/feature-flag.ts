@@ -11,7 +11,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Action, StepOutcome, Verdict } from '../src/runbook/evidence.js';
-import { RUNBOOK_STEPS } from '../src/runbook/steps.js';
+import { RUNBOOK_STEPS, type RunbookStep } from '../src/runbook/steps.js';
 import { FLAG_NAME, FlagTargetSchema, parseHostInput, type FlagTarget, type FlagTargetInput } from '../src/config/host.js';
 import {
   planDropInEdit,
@@ -30,7 +30,7 @@ export interface SetFeatureFlagInput {
   /** 'true' to enable, 'false' to disable (works on every Pulse line), null to remove the line. */
   value: FlagValue;
   /** Defaults to enable.1 for 'true' and disable.1 otherwise. */
-  step?: 'enable.1' | 'disable.1';
+  step?: 'enable.1' | 'disable.1' | 'undo.enable';
 }
 
 export interface FeatureFlagResult {
@@ -155,7 +155,7 @@ export async function setFeatureFlag(input: SetFeatureFlagInput): Promise<StepOu
         summary: `Would set ${FLAG_NAME}=${value ?? '(unset)'} in ${target.path} (${target.kind}): ${action.change}`,
         actions: [action],
         details: { target: target.kind, path: target.path, before: shown.before, after: shown.after, notes },
-        deviation: RUNBOOK_STEPS[step].deviation,
+        deviation: (RUNBOOK_STEPS[step] as RunbookStep).deviation,
       },
     };
   }
@@ -194,7 +194,7 @@ export async function setFeatureFlag(input: SetFeatureFlagInput): Promise<StepOu
         owner: `${change.uid}:${change.gid}`,
         notes,
       },
-      deviation: RUNBOOK_STEPS[step].deviation,
+      deviation: (RUNBOOK_STEPS[step] as RunbookStep).deviation,
     },
   };
 }

@@ -17,10 +17,13 @@ import {
   describeAddConnection,
   describeListConnections,
   describeListTrueNASResources,
+  describeRefreshState,
   describeTestConnection,
   describeTestConnectionById,
 } from '../src/pulse/plan.js';
-import { summariseTrueNASResources, truenasSourceAgeSeconds, truenasSourceState } from '../src/pulse/staleness.js';
+import { explainTrueNASFailure } from '../src/pulse/truenas-failure.js';
+import { describeLine, lineFromConnections } from '../src/pulse/line.js';
+import { describeResources, readTrueNASResources, resourceDetails, vanishedText, type ResourceView } from './support/truenas-resources.js';
 import type { TrueNASConnection } from '../src/pulse/types.js';
 import type { Action, Evidence, StepOutcome } from '../src/runbook/evidence.js';
 import { MASK, redact, scrub } from '../src/runbook/redact.js';
@@ -396,51 +399,71 @@ function testFailed(message: string): ApplicationFailure {
 
 function connectionFailed(err: PulseValidationError, secrets: string[]): ApplicationFailure {
   const reason = typeof err.details?.error === 'string' ? err.details.error : '';
-  const hint =
-    /status=40[13]/.test(reason)
-      ? 'the NAS refused the API key: check it, and on TrueNAS 25.10 use a Full Admin key (a Readonly Admin key gets 403, Pulse issue #1589)'
-      : /tls|x509|certificate|https/i.test(reason)
-        ? 'a TLS problem: Pulse dials HTTPS unless the port field is set; give the port for a plain-HTTP NAS, or set insecureSkipVerify/fingerprint'
-        : 'check the host, the port and that the NAS is reachable from the Pulse host';
+  const why = explainTrueNASFailure(reason || err.message);
   return ApplicationFailure.create({
     type: ENABLE_FAILURES.connectionTestFailed,
-    message: scrub(`The connection test failed: ${err.message}; ${hint}`, secrets),
+    message: scrub(`The connection test failed: ${err.message}${reason ? ` (Pulse: "${reason}")` : ''}. This means ${why.meaning}; ${why.fix}`, secrets),
     nonRetryable: true,
-    details: [{ status: err.status ?? null, code: err.code ?? null, reason: scrub(reason, secrets) }],
+    details: [{ status: err.status ?? null, code: err.code ?? null, reason: scrub(reason, secrets), cause: why.cause }],
   });
 }
 
 // --- enable.4 --------------------------------------------------------------------------------------------------
 
 export interface PollerCheck {
+  /** The poller has been seen at work on the connection (an attempt, or resources it put there). */
   observed: boolean;
-  /** What showed the poller at work: v6's poll state of the connection, or TrueNAS resources (both lines). */
+  /** What showed it: the connection's poll record (v6), or TrueNAS resources (both lines). */
   signal: 'poll-state' | 'resources' | 'none' | 'planned';
   lastAttemptAt?: string;
   lastSuccessAt?: string;
   consecutiveFailures?: number;
+  /** The newest attempt failed: Pulse's own category and message, and what they mean. */
+  failure?: { category: string; message: string; at?: string; cause: string; meaning: string; fix: string };
+  /** The Pulse line the answer told, when it did. */
+  line?: string;
   resources: number;
+}
+
+interface PollErrorRecord {
+  at?: unknown;
+  message?: unknown;
+  category?: unknown;
+}
+
+/** The newest attempt failed when there is no success at or after it (Pulse sets both times to the same instant). */
+function failedAttempt(poll: NonNullable<TrueNASConnection['poll']>, secrets: string[]): PollerCheck['failure'] | undefined {
+  const attempt = Date.parse(poll.lastAttemptAt ?? '');
+  const success = Date.parse(poll.lastSuccessAt ?? '');
+  if (!Number.isNaN(success) && success >= attempt) return undefined;
+  if ((poll.consecutiveFailures ?? 0) === 0 && poll.lastError === undefined) return undefined;
+  const e = (poll.lastError ?? {}) as PollErrorRecord;
+  const message = scrub(typeof e.message === 'string' ? e.message : 'no message', secrets);
+  const category = typeof e.category === 'string' ? e.category : 'unknown';
+  const why = explainTrueNASFailure(message, category);
+  return { category, message, ...(typeof e.at === 'string' && { at: e.at }), cause: why.cause, meaning: why.meaning, fix: why.fix };
 }
 
 /**
  * enable.4, one look. Pulse logs no "poller started" line and nothing on a successful poll (§8.3), so the poller
  * is verified by what its work changes, read through the API:
- *  - v6 (2026-03-30+): the connection's `poll.lastAttemptAt` in the GET list. The poll state lives in memory,
- *    so any attempt time seen after the restart was made by the new process;
- *  - both lines: TrueNAS resources listed at all, since the resource cache is filled only by polls of this
- *    process (it starts empty at every restart).
+ *  - v6: the connection's own poll record in the GET list (`poll.lastAttemptAt`, `lastSuccessAt`,
+ *    `consecutiveFailures`, `lastError {message, category}`). It lives in memory, so any attempt seen after the
+ *    restart was made by the new process; a failed attempt is reported at once with Pulse's own words;
+ *  - the Feb line (no poll record): TrueNAS resources listed at all, after a state refresh, since only a poll by
+ *    this process can put them there (the cache starts empty at every restart).
  * Log lines are the workflow's last resort (checkPulseLogs): they show a poller that runs but fails.
  */
 export async function verifyPollerRuns(input: PulseTargetStep & { id: string }): Promise<StepOutcome<PollerCheck>> {
   const step: StepId = 'enable.4';
-  const actions: Action[] = [describeListConnections(input.pulse.url), describeListTrueNASResources(input.pulse.url)];
+  const actions: Action[] = [describeListConnections(input.pulse.url), describeRefreshState(input.pulse.url), describeListTrueNASResources(input.pulse.url)];
   if (input.plan) {
     return {
       value: { observed: false, signal: 'planned', resources: 0 },
       evidence: evidence(
         step,
         'planned',
-        `Would watch for the poller's work on connection ${input.id}: its poll.lastAttemptAt in the list (v6), or TrueNAS resources appearing (Pulse logs no "poller started" line and nothing on success).`,
+        `Would watch connection ${input.id}'s poll record in the list (v6: lastAttemptAt, lastSuccessAt, lastError), failing at once with Pulse's own words if a poll fails; on a line without poll records, TrueNAS resources appearing after a state refresh (Pulse logs no "poller started" line and nothing on success).`,
         actions,
       ),
     };
@@ -449,33 +472,58 @@ export async function verifyPollerRuns(input: PulseTargetStep & { id: string }):
     const list = await client.listConnections();
     const mine = list.find((c) => c.id === input.id);
     const poll = mine?.poll;
+    const line = lineFromConnections(list);
     if (poll?.lastAttemptAt) {
-      const failing = (poll.consecutiveFailures ?? 0) > 0;
+      const failure = failedAttempt(poll, []);
+      const base = { observed: true, signal: 'poll-state' as const, lastAttemptAt: poll.lastAttemptAt, lastSuccessAt: poll.lastSuccessAt, consecutiveFailures: poll.consecutiveFailures ?? 0, resources: 0, ...(line && { line: line.line }) };
+      const where = line ? ` Pulse is ${describeLine(line)}.` : '';
+      if (failure) {
+        return {
+          value: { ...base, failure },
+          evidence: evidence(
+            step,
+            'failed',
+            `The poller runs but its poll of connection ${input.id} failed at ${failure.at ?? poll.lastAttemptAt} (${poll.consecutiveFailures ?? 1} in a row): Pulse says category "${failure.category}": ${failure.message}. This means ${failure.meaning}; ${failure.fix}.${where}`,
+            [actions[0]],
+            { signal: 'poll-state', poll: summarise(mine as TrueNASConnection).poll, cause: failure.cause, line: line?.line },
+          ),
+        };
+      }
       return {
-        value: { observed: true, signal: 'poll-state', lastAttemptAt: poll.lastAttemptAt, lastSuccessAt: poll.lastSuccessAt, consecutiveFailures: poll.consecutiveFailures ?? 0, resources: 0 },
+        value: base,
         evidence: evidence(
           step,
           'ok',
-          `The poller runs: connection ${input.id} shows poll.lastAttemptAt ${poll.lastAttemptAt}${poll.lastSuccessAt ? `, lastSuccessAt ${poll.lastSuccessAt}` : ''}${failing ? `, but ${poll.consecutiveFailures} failure(s) in a row` : ''}. (Pulse logs no "poller started" line; its poll state is the direct sign.)`,
+          `The poller runs and succeeds: connection ${input.id} shows poll.lastAttemptAt ${poll.lastAttemptAt}, lastSuccessAt ${poll.lastSuccessAt}. (Pulse logs no "poller started" line; its poll record is the direct sign.)${where}`,
           [actions[0]],
-          { signal: 'poll-state', poll: summarise(mine as TrueNASConnection).poll },
+          { signal: 'poll-state', poll: summarise(mine as TrueNASConnection).poll, line: line?.line, ...(mine?.observed && { observed: mine.observed }) },
         ),
       };
     }
-    const listed = await client.listTrueNASResources();
-    const total = listed.resources.length;
+    if (poll) {
+      // v6 lists the record before the first attempt ({intervalSeconds} only): the poller has not reached it yet.
+      return {
+        value: { observed: false, signal: 'none', resources: 0, ...(line && { line: line.line }) },
+        evidence: evidence(step, 'inconclusive', `Connection ${input.id} has not been polled yet (its poll record has no lastAttemptAt; Pulse polls every ${String(poll.intervalSeconds ?? 60)} s).`, [actions[0]], {
+          signal: 'none',
+          poll: summarise(mine as TrueNASConnection).poll,
+        }),
+      };
+    }
+    const read = await readTrueNASResources(client, input.pulse.url, 120);
+    const total = read.summary.total;
     const observed = total > 0;
-    const noPollState = mine ? 'the list has no poll state for it (the Feb line has none)' : `connection ${input.id} is not in the list`;
+    const noPollState = mine ? 'the list has no poll record for it' : `connection ${input.id} is not in the list`;
     return {
-      value: { observed, signal: observed ? 'resources' : 'none', resources: total },
+      value: { observed, signal: observed ? 'resources' : 'none', resources: total, line: read.line.line },
       evidence: evidence(
         step,
         observed ? 'ok' : 'inconclusive',
-        observed
+        (observed
           ? `The poller runs: ${total} TrueNAS resource(s) are listed, and only a poll by this process can put them there (the cache starts empty at every restart); ${noPollState}.`
-          : `No sign of the poller yet: ${noPollState}, and no TrueNAS resource is listed.`,
-        actions,
-        { signal: observed ? 'resources' : 'none', resources: total, endpoint: listed.endpoint, pages: listed.pages, notes: listed.notes },
+          : `No sign of the poller yet: ${noPollState}, and no TrueNAS resource is listed.`) + ` ${read.how}`,
+        [actions[0], ...read.actions],
+        { signal: observed ? 'resources' : 'none', ...resourceDetails(read, 120) },
       ),
     };
   });
@@ -485,18 +533,7 @@ export async function verifyPollerRuns(input: PulseTargetStep & { id: string }):
 
 export type ResourceExpectation = 'present' | 'stale-or-gone' | 'report';
 
-export interface ResourceView {
-  id: string;
-  name: string;
-  type: string;
-  /** The resource's own status (online | offline | warning | unknown). */
-  resourceStatus: string;
-  /** sourceStatus.truenas.status as Pulse reports it, or "missing". */
-  truenasSourceStatus: string;
-  /** Client-side state with Pulse's rule (stale when lastSeen is older than the threshold). */
-  state: 'online' | 'stale' | 'offline' | 'missing';
-  ageSeconds?: number;
-}
+export type { ResourceView } from './support/truenas-resources.js';
 
 export interface ResourceInspection {
   total: number;
@@ -505,51 +542,34 @@ export interface ResourceInspection {
   offline: number;
   missing: number;
   endpoint: string;
+  /** The Pulse line the resources route told (feb | v6). */
+  line?: string;
   /** Up to 25 resources, for evidence (the counts cover all of them). */
   resources: ResourceView[];
 }
 
-const SHOWN_RESOURCES = 25;
-
 /**
- * Every TrueNAS resource, all pages (`?source=truenas&limit=100`, following meta.totalPages; /api/v2/resources on
- * Feb, /api/resources on v6), with the resource status and the TrueNAS source status the runbook's jq prints.
- * Staleness is also computed client-side from lastSeen, because Feb never marks the source stale (§3.1).
+ * Every TrueNAS resource, all pages, read after a state refresh (activities/support/truenas-resources.ts), with
+ * the resource status and the TrueNAS source status the runbook's jq prints, judged as the Pulse line allows.
  * Read-only; runs in plan mode too.
  */
 export async function inspectTrueNASResources(
   input: PulseTargetStep & { step: StepId; staleThresholdSeconds: number; expect: ResourceExpectation },
 ): Promise<StepOutcome<ResourceInspection>> {
   return withClient(input.pulse, async (client) => {
-    const listed = await client.listTrueNASResources();
-    const now = new Date();
-    const summary = summariseTrueNASResources(listed.resources, now, input.staleThresholdSeconds);
-    const views: ResourceView[] = listed.resources.slice(0, SHOWN_RESOURCES).map((r) => {
-      const age = truenasSourceAgeSeconds(r, now);
-      return {
-        id: r.id,
-        name: r.name,
-        type: r.type,
-        resourceStatus: r.status,
-        truenasSourceStatus: r.sourceStatus?.truenas?.status ?? 'missing',
-        state: truenasSourceState(r, now, input.staleThresholdSeconds),
-        ...(age !== undefined ? { ageSeconds: Math.floor(age) } : {}),
-      };
-    });
+    const read = await readTrueNASResources(client, input.pulse.url, input.staleThresholdSeconds);
+    const { summary } = read;
     const value: ResourceInspection = {
       total: summary.total,
       online: summary.online,
       stale: summary.stale,
       offline: summary.offline,
       missing: summary.missing,
-      endpoint: listed.endpoint,
-      resources: views,
+      endpoint: read.listing.endpoint,
+      line: read.line.line,
+      resources: read.views,
     };
-    const statuses = countBy(views.map((v) => `${v.resourceStatus}/${v.truenasSourceStatus}`));
-    const seen =
-      summary.total === 0
-        ? `no TrueNAS resources are listed on ${listed.endpoint}`
-        : `${summary.total} TrueNAS resource(s) on ${listed.endpoint}: ${summary.online} online, ${summary.stale} stale, ${summary.offline} offline (resource/source status: ${Object.entries(statuses).map(([k, n]) => `${n}× ${k}`).join(', ')})`;
+    const seen = describeResources(read);
     let verdict: Evidence['verdict'] = 'ok';
     let meaning = '';
     if (input.expect === 'present') {
@@ -559,29 +579,15 @@ export async function inspectTrueNASResources(
       verdict = summary.online === 0 ? 'ok' : 'inconclusive';
       meaning =
         summary.total === 0
-          ? ': they vanished, the usual end state (§8.4)'
+          ? `: ${vanishedText(read)}`
           : summary.online === 0
             ? ': none reports fresh TrueNAS data any more'
             : `: ${summary.online} still report fresh TrueNAS data`;
     }
-    const text = `${seen.charAt(0).toUpperCase()}${seen.slice(1)}${meaning}.`;
+    const text = `${seen.charAt(0).toUpperCase()}${seen.slice(1)}${meaning}. ${read.how}`;
     return {
       value,
-      evidence: evidence(input.step, input.plan ? 'planned' : verdict, input.plan ? `Now: ${text}` : text, [describeListTrueNASResources(input.pulse.url, listed.endpoint)], {
-        endpoint: listed.endpoint,
-        shape: listed.shape,
-        pages: listed.pages,
-        notes: listed.notes,
-        thresholdSeconds: input.staleThresholdSeconds,
-        maxAgeSeconds: summary.maxAgeSeconds,
-        resources: views,
-      }),
+      evidence: evidence(input.step, input.plan ? 'planned' : verdict, input.plan ? `Now: ${text}` : text, read.actions, resourceDetails(read, input.staleThresholdSeconds)),
     };
   });
-}
-
-function countBy(keys: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const k of keys) out[k] = (out[k] ?? 0) + 1;
-  return out;
 }

@@ -8,8 +8,8 @@ import type { Action, Evidence, StepOutcome } from '../src/runbook/evidence.js';
 import type { StepId } from '../src/runbook/steps.js';
 import { withClient } from './support/with-pulse-client.js';
 import { PulseDisabledError, PulseError, PulseMethodNotAllowed, PulseNotFoundError } from '../src/pulse/errors.js';
-import { summariseTrueNASResources } from '../src/pulse/staleness.js';
-import { describeDeleteConnection, describeListConnections, describeListTrueNASResources, planPulseRequest } from '../src/pulse/plan.js';
+import { describeDeleteConnection, describeListConnections, planPulseRequest } from '../src/pulse/plan.js';
+import { readTrueNASResources, resourceDetails, vanishedText } from './support/truenas-resources.js';
 import { PULSE_PATHS } from '../src/pulse/paths.js';
 import { TRUENAS_ROUTES_PRESENT } from '../src/config/code-rollback-input.js';
 import { FAILURE_TYPES } from '../src/runbook/failure-types.js';
@@ -52,22 +52,26 @@ export async function listConnections(input: PulseStepInput): Promise<StepOutcom
   });
 }
 
-/** kill-switch.2: deletes one connection; 404 truenas_not_found means it is already gone (a retry never fails). */
-export async function deleteConnection(input: PulseStepInput & { id: string }): Promise<StepOutcome<{ outcome: 'deleted' | 'already-gone' | 'planned' | 'integration-disabled' }>> {
+/**
+ * kill-switch.2 (or `step`, e.g. undo.enable): deletes one connection; 404 truenas_not_found means it is already
+ * gone (a retry never fails).
+ */
+export async function deleteConnection(input: PulseStepInput & { id: string; step?: StepId }): Promise<StepOutcome<{ outcome: 'deleted' | 'already-gone' | 'planned' | 'integration-disabled' }>> {
+  const step = input.step ?? 'kill-switch.2';
   const action = describeDeleteConnection(input.pulse.url, input.id);
   if (input.plan) {
-    return { value: { outcome: 'planned' }, evidence: evidence('kill-switch.2', 'planned', `Would delete connection ${input.id}.`, [action]) };
+    return { value: { outcome: 'planned' }, evidence: evidence(step, 'planned', `Would delete connection ${input.id}.`, [action]) };
   }
   return withClient(input.pulse, async (client) => {
     try {
       const res = await client.deleteConnection(input.id);
       const summary = res.outcome === 'deleted' ? `Deleted connection ${input.id}.` : `Connection ${input.id} was already gone (404 truenas_not_found).`;
-      return { value: { outcome: res.outcome }, evidence: evidence('kill-switch.2', 'ok', summary, [action], { status: res.status, outcome: res.outcome }) };
+      return { value: { outcome: res.outcome }, evidence: evidence(step, 'ok', summary, [action], { status: res.status, outcome: res.outcome }) };
     } catch (err) {
       if (err instanceof PulseDisabledError) {
         return {
           value: { outcome: 'integration-disabled' },
-          evidence: evidence('kill-switch.2', 'ok', `The integration was disabled before ${input.id} could be deleted (404 truenas_disabled).`, [action], { status: 404 }),
+          evidence: evidence(step, 'ok', `The integration was disabled before ${input.id} could be deleted (404 truenas_disabled).`, [action], { status: 404 }),
         };
       }
       throw err;
@@ -147,33 +151,25 @@ export async function verifyTrueNASRoutesAbsent(input: PulseStepInput & { step?:
 }
 
 /**
- * kill-switch.5 / disable.5: reads the TrueNAS resources (following pagination) and computes staleness
- * client-side from lastSeen, since Feb Pulse never marks the source stale (§3.1).
+ * kill-switch.5 (`step`): refreshes the state as the web UI does, reads the TrueNAS resources (every page) and
+ * judges them the way the Pulse line allows: Pulse's own source status on v6, lastSeen arithmetic only on the
+ * Feb line, which never marks the source stale (activities/support/truenas-resources.ts).
  */
 export async function checkTrueNASResources(
   input: PulseStepInput & { staleThresholdSeconds: number; step?: StepId },
-): Promise<StepOutcome<{ total: number; online: number; stale: number; endpoint: string }>> {
+): Promise<StepOutcome<{ total: number; online: number; stale: number; endpoint: string; line?: string }>> {
   const step = input.step ?? 'kill-switch.5';
   return withClient(input.pulse, async (client) => {
-    const listed = await client.listTrueNASResources();
-    const summary = summariseTrueNASResources(listed.resources, new Date(), input.staleThresholdSeconds);
-    const actions: Action[] = [describeListTrueNASResources(input.pulse.url, listed.endpoint)];
+    const read = await readTrueNASResources(client, input.pulse.url, input.staleThresholdSeconds);
+    const { summary } = read;
     const verdict = input.plan ? 'planned' : summary.online === 0 ? 'ok' : 'inconclusive';
     const text =
       summary.total === 0
-        ? 'No TrueNAS resources are listed (they vanished: the expected end state in Feb Pulse, §8.4).'
-        : `${summary.total} TrueNAS resource(s): ${summary.stale} stale, ${summary.online} still online.`;
+        ? `No TrueNAS resources are listed on ${read.listing.endpoint}: ${vanishedText(read)}.`
+        : `${summary.total} TrueNAS resource(s): ${summary.stale} stale, ${summary.offline} offline, ${summary.online} still online.`;
     return {
-      value: { total: summary.total, online: summary.online, stale: summary.stale, endpoint: listed.endpoint },
-      evidence: evidence(step, verdict, input.plan ? `Now: ${text} Would watch until none is online.` : text, actions, {
-        endpoint: listed.endpoint,
-        shape: listed.shape,
-        pages: listed.pages,
-        notes: listed.notes,
-        staleIds: summary.staleIds,
-        onlineIds: summary.onlineIds,
-        maxAgeSeconds: summary.maxAgeSeconds,
-      }),
+      value: { total: summary.total, online: summary.online, stale: summary.stale, endpoint: read.listing.endpoint, line: read.line.line },
+      evidence: evidence(step, verdict, `${input.plan ? `Now: ${text} Would watch until none is online.` : text} ${read.how}`, read.actions, resourceDetails(read, input.staleThresholdSeconds)),
     };
   });
 }

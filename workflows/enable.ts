@@ -12,17 +12,18 @@
  * The new connection's id is chosen here (uuid4 is replay-safe) and sent in the POST, so a retried add finds its
  * own connection instead of adding a duplicate (Pulse has no uniqueness check). The API key stays a reference.
  */
-import { ApplicationFailure, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
 import type * as enableActivities from '../activities/pulse-enable.js';
 import type { LogMark } from '../activities/logs.js';
 import { EnableInputSchema, ENABLE_FAILURES, type EnableInput } from '../src/config/enable.js';
 import type { Evidence } from '../src/runbook/evidence.js';
 import { activityOptions } from './support/activity-options.js';
 import { EvidenceLog } from './support/evidence-log.js';
-import { setFlagAndRestart } from './support/flag-restart.js';
+import { failureType, setFlagAndRestart } from './support/flag-restart.js';
 import { parseWorkflowInput } from './support/parse-input.js';
 import { logActivitiesFor, readPulseLogs } from './support/read-pulse-logs.js';
-import { recordFailure } from './support/record-failure.js';
+import { describeStepFailure, noteStepFailure } from './support/record-failure.js';
+import { undoEnable, undoText, type EnableChanges } from './support/undo-enable.js';
 import { untilObserved } from './support/until-observed.js';
 
 export interface EnableResult {
@@ -40,6 +41,13 @@ export interface EnableResult {
   resources?: { total: number; online: number; stale: number; offline: number };
   warnings: string[];
   evidence: Evidence[];
+}
+
+/** What the failure of an Enable run carries besides its message: what was undone and what is left. */
+export interface EnableFailureDetails {
+  failedStep?: string;
+  undone: string[];
+  left: string[];
 }
 
 export async function enable(raw: EnableInput): Promise<EnableResult> {
@@ -63,6 +71,7 @@ export async function enable(raw: EnableInput): Promise<EnableResult> {
     warnings: [],
     evidence: log.progress.evidence,
   };
+  const changes: EnableChanges = { restarted: false };
 
   try {
     // Prerequisite 1: Pulse answers, and how: whether TrueNAS is on decides if a restart is needed at all.
@@ -80,7 +89,15 @@ export async function enable(raw: EnableInput): Promise<EnableResult> {
       value: 'true',
       desired: 'enabled',
       current: before.value.state,
+      onWritten: (flag) => {
+        if (!input.plan) changes.flag = flag;
+      },
+    }).catch((err: unknown) => {
+      // A failed restart command already put the file back (or says why it could not): nothing left to undo there.
+      if (failureType(err) === 'RestartFailed') changes.flag = undefined;
+      throw err;
     });
+    changes.restarted = applied.restarted;
     const { kind, path, changed, valueBefore, valueAfter } = applied.flag;
     result.flag = { kind, path, changed, valueBefore, valueAfter };
     result.restarted = applied.restarted;
@@ -106,6 +123,9 @@ export async function enable(raw: EnableInput): Promise<EnableResult> {
       result.warnings.push(...added.value.warnings);
       result.connection = { id: added.value.id, outcome: added.value.outcome };
       watchId = added.value.id;
+      if (added.value.outcome === 'added' || added.value.outcome === 'already-added') {
+        changes.addedConnection = { id: added.value.id, host: added.value.host };
+      }
 
       log.begin('enable.6', `Pulse to test connection ${watchId}`);
       const tested = await pulse.testConnection({ ...target, id: watchId, connection: input.connection });
@@ -140,6 +160,14 @@ export async function enable(raw: EnableInput): Promise<EnableResult> {
         timer: log.pollTimer(input.verifyEverySeconds),
       });
       log.add(watched.last.evidence);
+      const failure = watched.last.value.failure;
+      if (watched.observed && failure) {
+        // Pulse polled it and the poll failed: say so now, in Pulse's words, not as a missing resource later.
+        throw ApplicationFailure.nonRetryable(
+          `Pulse polled connection ${id} and the poll failed (category "${failure.category}"): ${failure.message}. This means ${failure.meaning}; ${failure.fix}.`,
+          ENABLE_FAILURES.pollFailed,
+        );
+      }
       if (watched.observed) {
         result.poller = { signal: watched.last.value.signal };
       } else {
@@ -188,8 +216,16 @@ export async function enable(raw: EnableInput): Promise<EnableResult> {
     result.finishedAt = new Date().toISOString();
     return result;
   } catch (err) {
-    recordFailure(log, err);
+    const failedStep = noteStepFailure(log, err);
+    // Even a cancelled run undoes its changes: the point is a known state.
+    const undo = await CancellationScope.nonCancellable(() => undoEnable(log, input, changes));
+    log.finish('failed', failedStep);
     upsertSearchAttributes({ RunbookStatus: ['failed'] });
-    throw err;
+    if (!undo) throw err;
+    // The failure names the step that failed and what the undo did, so the caller knows the state left behind.
+    const { type, message } = describeStepFailure(err);
+    const details: EnableFailureDetails = { ...(failedStep && { failedStep }), undone: undo.undone, left: undo.left };
+    const undone = undoText(undo);
+    throw ApplicationFailure.create({ type, message: undone ? `${message.replace(/[.\s]+$/, '')}. ${undone}` : message, nonRetryable: true, details: [details] });
   }
 }

@@ -27,6 +27,8 @@ export const ENABLE_FAILURES = {
   pollerNotObserved: 'PollerNotObserved',
   /** No TrueNAS resource appeared within the window. */
   resourcesMissing: 'TrueNASResourcesMissing',
+  /** The poller polled the connection and the poll failed: Pulse's own category and message say why. */
+  pollFailed: 'TrueNASPollFailed',
 } as const;
 
 /** Failures of the shared flag-and-restart steps (enable.1/2, disable.1/2). */
@@ -165,6 +167,11 @@ export const EnableInputSchema = z
     /** How often Pulse is read while waiting. */
     verifyEverySeconds: z.number().positive().max(600).default(5),
     retry: RetrySettingsSchema.default({ maximumAttempts: 10, initialIntervalSeconds: 1, maximumIntervalSeconds: 30 }),
+    /**
+     * A failed run undoes what it changed (the connection it added, the flag it set, with one restart) unless
+     * this is true; then it leaves everything as it is and lists exactly what is left. A re-run converges either way.
+     */
+    keepOnFailure: z.boolean().default(false),
   })
   .strict();
 

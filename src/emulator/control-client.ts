@@ -9,6 +9,8 @@ export interface EmulatorState {
   profile: 'feb' | 'v6';
   flag: { raw: string | null; enabled: boolean };
   poller: { running: boolean; tick: number; tickSeconds: number; staleSeconds: number };
+  /** How many frontend-state builds refreshed the resource store (v6 only refreshes then). */
+  resourceStore: { builds: number; refreshOnStateBuild: boolean };
   providers: Array<{
     id: string;
     lastAttemptAt: string | null;

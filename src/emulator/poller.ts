@@ -6,8 +6,9 @@
  *   every tick, and produces no metrics.
  * - pollAll(): sequentially refresh each provider; record metrics; a failure logs and keeps the previous
  *   snapshot (and so the previous records, with their old lastSeen).
- * v6 additionally keeps every ingested record in a unified store that outlives the provider, so
- * resources go stale instead of vanishing, and tracks per-connection poll summaries for GET list.
+ * v6 additionally tracks per-connection poll summaries for GET list. On both lines the resources come from the
+ * per-connection cache: a failed poll keeps the last snapshot (it ages, and v6 marks it stale), a removed
+ * connection's records are dropped on the next tick (real v6.0.0 lists them no more after its store is rebuilt).
  */
 import { goTime } from './go-json.js';
 import type { TrueNASInstance } from './instance.js';
@@ -44,7 +45,6 @@ export interface PollerOptions {
 export class TrueNASPoller {
   private readonly providers = new Map<string, Provider>();
   private readonly cachedRecords = new Map<string, IngestRecord[]>();
-  private readonly unifiedStore = new Map<string, IngestRecord>();
   private readonly runtime = new Map<string, ConnectionRuntime>();
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
@@ -133,7 +133,6 @@ export class TrueNASPoller {
         if (!this.providers.has(id)) continue; // dropped while in flight
         const records = recordsFromSnapshot(snapshot);
         this.cachedRecords.set(id, records);
-        for (const rec of records) this.unifiedStore.set(rec.sourceId, rec);
       } catch (err) {
         const end = new Date();
         const e = err instanceof TrueNASError ? err : new TrueNASError((err as Error).message, 'api');
@@ -145,9 +144,8 @@ export class TrueNASPoller {
     }
   }
 
-  /** What the resource APIs see: Feb the poller cache (per connection), v6 the unified store. */
+  /** The records the resource store is built from: the poller cache, per connection. */
   currentRecords(): IngestRecord[] {
-    if (this.opts.profile.marksStale) return [...this.unifiedStore.values()];
     return [...this.cachedRecords.keys()].sort().flatMap((id) => this.cachedRecords.get(id) ?? []);
   }
 

@@ -24,8 +24,13 @@ export interface Profile {
   v2ResourcesRoute: boolean;
   /** Resource type of the TrueNAS system: Feb "host", v6 renamed it "agent". */
   systemResourceType: 'host' | 'agent';
-  /** v6 marks sources stale on read; Feb ingests TrueNAS as supplemental records that never go stale. */
+  /** v6 marks sources stale when its store is built; Feb ingests TrueNAS as supplemental records that never go stale. */
   marksStale: boolean;
+  /**
+   * v6 rebuilds its unified resource store only when the frontend state is built (GET /api/state, websocket
+   * clients); Feb builds the resource list on every read (pulse-api.md §10, measured on v6.0.0 and 6.3.0).
+   */
+  resourcesRefreshOnStateBuild: boolean;
   /** Feb logs with Go's stdlib `log.Printf`; v6 logs zerolog JSON. */
   logFormat: 'stdlib' | 'zerolog';
 }
@@ -48,6 +53,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     v2ResourcesRoute: true,
     systemResourceType: 'host',
     marksStale: false,
+    resourcesRefreshOnStateBuild: false,
     logFormat: 'stdlib',
   },
   v6: {
@@ -62,6 +68,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     v2ResourcesRoute: false,
     systemResourceType: 'agent',
     marksStale: true,
+    resourcesRefreshOnStateBuild: true,
     logFormat: 'zerolog',
   },
 };

@@ -3,23 +3,25 @@
  * - Feb: `GET /api/v2/resources` (+ `/stats`, `/{id}`) with the data/meta/aggregations envelope, and the
  *   legacy `GET /api/resources` `{resources,count,stats}` that is filled only from the (empty) monitor
  *   snapshot, so it never contains TrueNAS.
- * - v6: no `/api/v2/resources` (404); `/api/resources` is the unified API with stale marking.
+ * - v6: no `/api/v2/resources` (404); `/api/resources` is the unified API with stale marking, serving the store
+ *   as the last frontend-state build left it (resource-store.ts).
+ * - both: `GET /api/state`, the frontend state the web UI loads; building it refreshes v6's store.
  * The emulator has no Proxmox, agents or Docker, so TrueNAS records are the only resources.
  */
 import type { IncomingMessage } from 'node:http';
 import { AuthState } from './auth.js';
-import type { TrueNASPoller } from './poller.js';
 import type { Profile } from './profiles.js';
-import { jsonReply, methodNotAllowed, textError, type Reply } from './reply.js';
-import { buildResources, listResources, parseListQuery, resourceToWire, stats } from './resources.js';
+import { apiError, jsonReply, methodNotAllowed, textError, type Reply } from './reply.js';
+import type { ResourceStore } from './resource-store.js';
+import { listResources, parseListQuery, resourceToWire, stats } from './resources.js';
 
 export interface ResourceContext {
   profile: Profile;
-  poller: TrueNASPoller;
-  staleSeconds: number;
+  store: ResourceStore;
 }
 
-function matches(path: string, profile: Profile): 'unified-list' | 'unified-stats' | 'unified-item' | 'legacy' | undefined {
+function matches(path: string, profile: Profile): 'state' | 'unified-list' | 'unified-stats' | 'unified-item' | 'legacy' | undefined {
+  if (path === '/api/state') return 'state';
   const unifiedBase = profile.v2ResourcesRoute ? '/api/v2/resources' : '/api/resources';
   if (path === unifiedBase) return 'unified-list';
   if (path === `${unifiedBase}/stats`) return 'unified-stats';
@@ -35,12 +37,17 @@ export function routeResources(req: IncomingMessage, path: string, query: URLSea
   if (!result.ok) return AuthState.unauthorized(result);
   const denied = AuthState.requireScope(result, 'monitoring:read');
   if (denied) return denied;
-  if (req.method !== 'GET') return methodNotAllowed();
+  if (req.method !== 'GET') return kind === 'state' ? apiError(ctx.profile, 405, 'method_not_allowed', 'Only GET method is allowed') : methodNotAllowed();
 
+  if (kind === 'state') {
+    // The real frontend state has nodes, guests, storage… of which the emulator has none; only its resources.
+    const built = ctx.store.buildFrontendState();
+    return jsonReply(200, { nodes: [], vms: [], containers: [], storage: [], resources: built.map((r) => resourceToWire(r, ctx.profile)), lastUpdate: new Date().toISOString() });
+  }
   if (kind === 'legacy') {
     return jsonReply(200, { resources: [], count: 0, stats: { total: 0, byType: {}, byPlatform: {}, byStatus: {} } });
   }
-  const all = buildResources(ctx.poller.currentRecords(), ctx.profile, ctx.staleSeconds);
+  const all = ctx.store.current();
   if (kind === 'unified-stats') return jsonReply(200, stats(all));
   if (kind === 'unified-item') {
     const base = ctx.profile.v2ResourcesRoute ? '/api/v2/resources/' : '/api/resources/';

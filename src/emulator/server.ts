@@ -21,6 +21,7 @@ import { PROFILES } from './profiles.js';
 import { createMetricsServer, PulseMetrics } from './pulse-metrics.js';
 import { notFound, type Reply } from './reply.js';
 import { routeResources } from './resource-routes.js';
+import { ResourceStore } from './resource-store.js';
 import { health, quickSetup, securityStatus } from './security-routes.js';
 import { TrueNASStore } from './store.js';
 import { routeTrueNAS } from './truenas-routes.js';
@@ -53,6 +54,7 @@ export async function startEmulator(config: EmulatorConfig, options: StartOption
   const logger = new PulseLogger(profile, options.logSink);
   const metrics = new PulseMetrics();
   const poller = new TrueNASPoller({ profile, enabled: flagEnabled, tickSeconds: config.tickSeconds, timeoutMs: config.pollTimeoutMs, store, metrics, logger });
+  const resourceStore = new ResourceStore(profile, poller, config.staleSeconds);
   const faults = new FaultInjector();
   const requestLog = new RequestLog();
   const startedAt = Date.now();
@@ -66,6 +68,7 @@ export async function startEmulator(config: EmulatorConfig, options: StartOption
     profile: profile.name,
     flag: { raw: config.enableTrueNAS ?? null, enabled: flagEnabled },
     poller: { running: poller.running, tick: poller.ticks, tickSeconds: config.tickSeconds, staleSeconds: config.staleSeconds },
+    resourceStore: { builds: resourceStore.builds, refreshOnStateBuild: profile.resourcesRefreshOnStateBuild },
     providers: poller.providerIds().map((id) => {
       const rt = poller.runtimeFor(id);
       return {
@@ -86,7 +89,7 @@ export async function startEmulator(config: EmulatorConfig, options: StartOption
     if (path === '/api/security/quick-setup') return quickSetup(req, auth);
     const truenas = await routeTrueNAS(req, path, { profile, flagEnabled, store, poller, testTimeoutMs: config.testTimeoutMs }, auth);
     if (truenas) return truenas;
-    const resources = routeResources(req, path, query, { profile, poller, staleSeconds: config.staleSeconds }, auth);
+    const resources = routeResources(req, path, query, { profile, store: resourceStore }, auth);
     return resources ?? notFound();
   }
 

@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { PulseTargetSchema, type PulseTarget } from '../config/pulse-target.js';
 import type { Action } from '../runbook/evidence.js';
 import { redact } from '../runbook/redact.js';
+import { lineFromResources, type LineEvidence } from './line.js';
 import { interpretCapabilities, perIdTestFrom, resourcesShapeFrom, type CapabilityProbes } from './capabilities.js';
 import { PulseValidationError, protocolError, type TokenSourceHint } from './errors.js';
 import { prepareNewConnection, prepareOverrides } from './input.js';
@@ -64,9 +65,20 @@ export interface ConnectionTestResult {
   notes: string[];
 }
 
+export interface StateRefresh {
+  /** Whether GET /api/state answered 2xx (the frontend state was built, so v6's resource store is current). */
+  refreshed: boolean;
+  status: number;
+  note: string;
+}
+
 export interface TrueNASResourceListing {
   /** The route that answered. */
   endpoint: ResourcesPath;
+  /** The Pulse line that route tells, and how. */
+  line: LineEvidence;
+  /** The state refresh made before reading, when asked for. */
+  refresh?: StateRefresh;
   /** 'legacy' means Feb's `/api/resources` {resources} shape, which never holds TrueNAS records (§3.2, §8.5). */
   shape: 'unified' | 'legacy';
   resources: UnifiedResource[];
@@ -215,14 +227,39 @@ export class PulseClient {
   // --- resources -------------------------------------------------------------------------------------------------
 
   /**
+   * GET /api/state, as the web UI does when it loads, body discarded. On the v6 line the unified resource store
+   * is refreshed only when something builds the frontend state (this route, or a websocket client), so on a
+   * headless Pulse `/api/resources` stays as it was at the last build, empty since the start (pulse-api.md §10).
+   * Only what a browser would ask: read-only, scope monitoring:read. A missing route or an error answer is
+   * reported, not thrown: the resources are then read as they are, and the note says so.
+   */
+  async refreshState(): Promise<StateRefresh> {
+    const answer = await this.http.send('GET', PULSE_PATHS.state);
+    const status = answer.status;
+    if (status >= 200 && status < 300) {
+      return { refreshed: true, status, note: 'refreshed the frontend state first (GET /api/state, as the web UI does), so the resource store is current' };
+    }
+    if (status === 401 || status === 403) throw this.http.errorFor(answer);
+    return { refreshed: false, status, note: `GET /api/state answered ${status}: the resources are read without a refresh and may lag behind the poller` };
+  }
+
+  /**
    * Every unified resource with a TrueNAS source, all pages. Tries `/api/v2/resources` (Feb) and falls back
    * to `/api/resources` when v2 is absent (v6). If `/api/resources` has Feb's legacy shape there are no
    * TrueNAS records to find (§3.2): the result is empty with shape 'legacy'. Pass `resourcesPath` from
-   * detectCapabilities to skip the v2 attempt.
+   * detectCapabilities to skip the v2 attempt. The frontend state is refreshed first (refreshState) unless
+   * `refresh: false`: without it a headless v6 Pulse lists what it built at its last refresh, not what it polled.
    */
-  async listTrueNASResources(opts: { resourcesPath?: ResourcesPath } = {}): Promise<TrueNASResourceListing> {
+  async listTrueNASResources(opts: { resourcesPath?: ResourcesPath; refresh?: boolean } = {}): Promise<TrueNASResourceListing> {
+    const refresh = opts.refresh === false ? undefined : await this.refreshState();
+    const listing = await this.readTrueNASResources(opts.resourcesPath);
+    if (!refresh) return listing;
+    return { ...listing, refresh, notes: [refresh.note, ...listing.notes] };
+  }
+
+  private async readTrueNASResources(resourcesPath?: ResourcesPath): Promise<TrueNASResourceListing> {
     const bases: ResourcesPath[] =
-      opts.resourcesPath === PULSE_PATHS.resources
+      resourcesPath === PULSE_PATHS.resources
         ? [PULSE_PATHS.resources]
         : [PULSE_PATHS.resourcesV2, PULSE_PATHS.resources];
     const notes: string[] = [];
@@ -240,7 +277,7 @@ export class PulseClient {
       const shape = resourcesShapeFrom(first);
       if (shape === 'legacy') {
         notes.push(`${base} has the legacy {resources} shape, which never lists TrueNAS records (pulse-api.md §3.2, §8.5)`);
-        return { endpoint: base, shape: 'legacy', resources: [], pages: 1, notes };
+        return { endpoint: base, line: lineFromResources(base, 'legacy'), shape: 'legacy', resources: [], pages: 1, notes };
       }
       if (shape !== 'unified') {
         throw protocolError(first.method, first.path, first.status, `expected {data, meta}, got ${shapeOf(first)}`, this.http.secrets());
@@ -270,7 +307,7 @@ export class PulseClient {
     if (resources.length !== all.length) {
       notes.push(`${all.length - resources.length} resource(s) without a truenas source were left out`);
     }
-    return { endpoint: base, shape: 'unified', resources, pages: page, notes };
+    return { endpoint: base, line: lineFromResources(base, 'unified'), shape: 'unified', resources, pages: page, notes };
   }
 
   // --- capabilities ----------------------------------------------------------------------------------------------

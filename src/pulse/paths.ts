@@ -11,6 +11,8 @@ export const PULSE_PATHS = {
   testConnection: '/api/truenas/connections/test',
   resourcesV2: '/api/v2/resources',
   resources: '/api/resources',
+  /** What the web UI loads: building it is what refreshes v6's resource store (pulse-api.md §10). */
+  state: '/api/state',
 } as const;
 
 /** Pulse caps `limit` at 100 (§3.1); asking for the maximum keeps the number of pages low. */

@@ -83,6 +83,11 @@ export function describeTestConnectionById(baseUrl: string, id: string, override
   );
 }
 
+/** GET /api/state: what the web UI loads; it makes a headless v6 Pulse refresh its resource store (§10). */
+export function describeRefreshState(baseUrl: string): HttpAction {
+  return planPulseRequest(baseUrl, 'GET', PULSE_PATHS.state, undefined, '200 (body discarded): the frontend state is built, which refreshes the resource store');
+}
+
 export function describeListTrueNASResources(
   baseUrl: string,
   resourcesPath: ResourcesPath = PULSE_PATHS.resourcesV2,

@@ -46,8 +46,11 @@ export const RUNBOOK_STEPS = {
   'enable.7': {
     title: 'Verify TrueNAS resources appear',
     kind: 'auto',
-    deviation: '/api/v2/resources is paginated and gone in v6; the legacy view never lists TrueNAS in Feb (§8.5, §8.9).',
+    deviation:
+      '/api/v2/resources is paginated and gone in v6; the legacy view never lists TrueNAS in Feb (§8.5, §8.9); v6 refreshes its resource store only when the frontend state is built, so GET /api/state is read first (§10).',
   },
+  // Not numbered in the runbook: what a failed Enable does so that it leaves a known state.
+  'undo.enable': { title: 'Undo what the failed enable changed (the connection it added, the flag it set, with one restart)', kind: 'auto' },
 
   // 2) Disable Path
   'disable.1': {

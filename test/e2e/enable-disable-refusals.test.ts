@@ -104,17 +104,71 @@ describe('enable refuses, and leaves things as they were', () => {
     expect(await posts(svc)).toEqual([]);
     expect(f.progress.evidence.map((e) => `${e.step} ${e.verdict}`)).toEqual(['prereq.1 ok', 'enable.1 ok', 'enable.1 ok', 'enable.2 failed']);
     expect(f.progress.evidence[2].summary).toMatch(/^Put back after the failed restart/);
+    expect(f.message).not.toContain('Undone:'); // the put-back was the undo; nothing else was changed
   });
 
-  it('a Pulse that never comes back fails after the health timeout, and no later step runs', async () => {
+  it('a Pulse that never comes back fails after the health timeout; the undo puts the flag back and restarts once more', async () => {
     svc = await startPulseService({ profile: 'feb', envFile: '' });
     const f = await runExpectingFailure(enableInput(svc, { restart: { kind: 'command', argv: svc.argv('restart-broken'), healthTimeoutMs: 2000, healthIntervalMs: 100 } }));
     expect(f.type).toBe('PulseNotHealthy');
     expect(f.message).toContain(`Pulse did not answer 200 on ${svc.url}/api/health within 2000 ms`);
+    expect(f.message).toContain(`Undone: put PULSE_ENABLE_TRUENAS in ${svc.envFile} back to (unset)`);
+    expect(f.message).toMatch(/Left as it is: Pulse's state after the failed restarts is unknown .*restart it by hand/);
+    expect(svc.invocations('restart-broken')).toBe(2); // enable.2, then the undo's one restart
+    expect(f.progress.evidence.map((e) => `${e.step} ${e.verdict}`)).toEqual(['prereq.1 ok', 'enable.1 ok', 'enable.2 failed', 'undo.enable ok', 'undo.enable failed']);
+    expect(await flagLines(svc)).toEqual([]);
+  });
+
+  it('with keepOnFailure nothing is undone, and the failure lists exactly what is left', async () => {
+    svc = await startPulseService({ profile: 'feb', envFile: '' });
+    const f = await runExpectingFailure(enableInput(svc, { keepOnFailure: true, restart: { kind: 'command', argv: svc.argv('restart-broken'), healthTimeoutMs: 2000, healthIntervalMs: 100 } }));
+    expect(f.type).toBe('PulseNotHealthy');
+    expect(f.message).toContain(`Left as it is: ${svc.envFile} says PULSE_ENABLE_TRUENAS=true (it said (unset)), not yet read by Pulse (no successful restart)`);
+    expect(f.message).not.toContain('Undone:');
     expect(svc.invocations('restart-broken')).toBe(1);
-    expect(f.progress.evidence.map((e) => `${e.step} ${e.verdict}`)).toEqual(['prereq.1 ok', 'enable.1 ok', 'enable.2 failed']);
-    // Pulse was restarted with the new value, so the file keeps it (the failure says to look at the service).
+    expect(f.progress.evidence.at(-1)).toMatchObject({ step: 'undo.enable', verdict: 'skipped' });
     expect(await flagLines(svc)).toEqual(['PULSE_ENABLE_TRUENAS=true']);
+  });
+});
+
+describe('a failed enable leaves a known state', () => {
+  it('a NAS that refuses the key fails at the connection test in Pulse\'s words; the connection and the flag are undone, with one restart', async () => {
+    svc = await startPulseService({ profile: 'v6', envFile: 'PULSE_ENABLE_TRUENAS=false\n', tickSeconds: 1 });
+    process.env[`${keyEnv}_WRONG`] = 'not-the-key-0000';
+    try {
+      const f = await runExpectingFailure(enableInput(svc, { connection: { name: 'nas-1', host: 'http://127.0.0.1', port: fake.port, apiKey: { env: `${keyEnv}_WRONG` } } }));
+      expect(f.type).toBe('ConnectionTestFailed');
+      expect(f.message).toContain('status=401');
+      expect(f.message).toContain('This means the NAS refused the API key');
+      expect(f.message).toMatch(/Undone: deleted connection \S+ \(http:\/\/127\.0\.0\.1\) that this run added \(deleted\); put PULSE_ENABLE_TRUENAS in .* back to false; restarted Pulse once/);
+      expect(f.message).not.toContain('not-the-key-0000');
+      expect(await flagLines(svc)).toEqual(['PULSE_ENABLE_TRUENAS=false']);
+      expect(svc.invocations('restart')).toBe(2); // enable.2 and the undo's
+      await expect(svc.pulse.listConnections()).rejects.toBeInstanceOf(PulseDisabledError); // flag off again
+      expect((await svc.control.state()).providers).toEqual([]); // nothing is left polling
+      expect(f.progress.evidence.map((e) => e.step)).toEqual(expect.arrayContaining(['enable.6', 'undo.enable']));
+    } finally {
+      delete process.env[`${keyEnv}_WRONG`];
+    }
+  });
+
+  it('a poll that fails after a good test fails enable.4 at once with Pulse\'s category and message, not a missing resource later', async () => {
+    svc = await startPulseService({ profile: 'v6', envFile: 'PULSE_ENABLE_TRUENAS=true\n', tickSeconds: 1 });
+    await fake.setFault({ status: 500, paths: ['/api/v2.0/pool'] }); // the test reads only /system/info
+    try {
+      const f = await runExpectingFailure(enableInput(svc));
+      expect(f.type).toBe('TrueNASPollFailed');
+      expect(f.message).toMatch(/the poll failed \(category "api"\): .*status=500/);
+      expect(f.message).toContain('This means the NAS answered with an error');
+      expect(f.message).toMatch(/Undone: deleted connection/);
+      expect(f.message).not.toContain('put PULSE_ENABLE_TRUENAS'); // the flag was already true: not this run's change
+      expect(svc.invocations('restart')).toBe(0);
+      expect(await svc.pulse.listConnections()).toEqual([]);
+      const failed = f.progress.evidence.find((e) => e.step === 'enable.4' && e.verdict === 'failed');
+      expect(failed?.summary).toContain('Pulse says category "api"');
+    } finally {
+      await fake.setFault(null);
+    }
   });
 });
 

@@ -168,23 +168,57 @@ describe('emulator kill-switch (tick 1 s, stale 2 s)', () => {
     }
   });
 
-  it('v6: the provider is dropped but resources stay and go stale (online → warning) after the threshold', async () => {
+  it('v6: resources are listed only after a frontend-state build (GET /api/state), as on a headless real Pulse', async () => {
+    const emu = await startTestEmulator({ profile: 'v6', enableTrueNAS: undefined, tickSeconds: 1, staleSeconds: 60 });
+    try {
+      await call(emu.url, C, { method: 'POST', body: fake.connection({ id: 'h1' }) });
+      await waitFor(async () => Boolean((await call(emu.url, C)).json()[0].poll.lastSuccessAt));
+      await new Promise((r) => setTimeout(r, 1500)); // more polls: still nothing listed without a build
+      expect((await call(emu.url, '/api/resources?source=truenas')).json().meta.total).toBe(0);
+      expect((await call(emu.url, '/api/state')).status).toBe(200);
+      expect((await call(emu.url, '/api/resources?source=truenas')).json().meta.total).toBe(4);
+      expect((await emu.control.state()).resourceStore).toMatchObject({ builds: 1, refreshOnStateBuild: true });
+    } finally {
+      await emu.dispose();
+    }
+  });
+
+  it('v6: a failing poll keeps the cached records, which a build marks stale (online → warning) after the threshold', async () => {
+    const own = await startFakeTrueNAS({ apiKey: 'fake-key-123456' });
+    const emu = await startTestEmulator({ profile: 'v6', enableTrueNAS: undefined, tickSeconds: 1, staleSeconds: 2 });
+    try {
+      await call(emu.url, C, { method: 'POST', body: own.connection({ id: 'k3' }) });
+      await waitFor(async () => (await call(emu.url, '/api/state')).json().resources.length === 4);
+      await own.setFault({ status: 500 });
+      const stale = await waitFor(async () => {
+        await call(emu.url, '/api/state');
+        const data = (await call(emu.url, '/api/resources')).json().data;
+        return data.length === 4 && data.every((r: { sourceStatus: { truenas: { status: string } } }) => r.sourceStatus.truenas.status === 'stale') && data;
+      }, 5000);
+      expect(stale.every((r: { status: string }) => r.status === 'warning')).toBe(true);
+    } finally {
+      await emu.dispose();
+      await own.close();
+    }
+  });
+
+  it('v6: after a kill-switch the resources stay listed until a build after the next tick, then are gone (not stale)', async () => {
     const emu = await startTestEmulator({ profile: 'v6', enableTrueNAS: undefined, tickSeconds: 1, staleSeconds: 2 });
     try {
       await call(emu.url, C, { method: 'POST', body: fake.connection({ id: 'k2' }) });
-      await waitFor(async () => (await call(emu.url, '/api/resources')).json().meta.total === 4);
+      await waitFor(async () => (await call(emu.url, '/api/state')).json().resources.length === 4);
       expect((await call(emu.url, '/api/v2/resources')).status).toBe(404);
       const agent = (await call(emu.url, '/api/resources?type=host')).json().data[0];
       expect(agent.type).toBe('agent');
       rmSync(join(emu.dataDir, 'truenas.enc')); // kill-switch by deleting the store, as the runbook allows
       expect((await call(emu.url, C)).text).toBe('[]\n');
       await waitFor(async () => (await emu.control.state()).providers.length === 0, 3000);
-      const stale = await waitFor(async () => {
-        const data = (await call(emu.url, '/api/resources')).json().data;
-        return data.every((r: { sourceStatus: { truenas: { status: string } } }) => r.sourceStatus.truenas.status === 'stale') && data;
-      }, 4000);
-      expect(stale).toHaveLength(4);
-      expect(stale.every((r: { status: string }) => r.status === 'warning')).toBe(true);
+      // No build since: the old list is still served, all online, as real Pulse does with no browser open.
+      const unrefreshed = (await call(emu.url, '/api/resources')).json().data;
+      expect(unrefreshed).toHaveLength(4);
+      expect(unrefreshed.every((r: { sourceStatus: { truenas: { status: string } } }) => r.sourceStatus.truenas.status === 'online')).toBe(true);
+      await call(emu.url, '/api/state');
+      expect((await call(emu.url, '/api/resources')).json().meta.total).toBe(0);
     } finally {
       await emu.dispose();
     }

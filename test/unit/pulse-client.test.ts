@@ -567,7 +567,8 @@ describe('PulseClient: TrueNAS resources', () => {
     expect(listing.resources).toHaveLength(250);
     expect(new Set(listing.resources.map((r) => r.id)).size).toBe(250);
     const asked = pulse.requests.map((r) => `${r.path} ${r.query.get('source')} ${r.query.get('limit')} ${r.query.get('page')}`);
-    expect(asked).toEqual(['/api/v2/resources truenas 100 1', '/api/v2/resources truenas 100 2', '/api/v2/resources truenas 100 3']);
+    expect(asked).toEqual(['/api/state null null null', '/api/v2/resources truenas 100 1', '/api/v2/resources truenas 100 2', '/api/v2/resources truenas 100 3']);
+    expect(listing.line).toEqual({ line: 'feb', seenFrom: expect.stringContaining('/api/v2/resources') });
   });
 
   it('falls back to /api/resources when /api/v2/resources is 404 (v6)', async () => {
@@ -577,14 +578,33 @@ describe('PulseClient: TrueNAS resources', () => {
     expect(listing).toMatchObject({ endpoint: '/api/resources', shape: 'unified', pages: 2 });
     expect(listing.resources).toHaveLength(120);
     expect(listing.notes.join(' ')).toContain('/api/v2/resources is absent (404)');
-    expect(pulse.requests.map((r) => r.path)).toEqual(['/api/v2/resources', '/api/resources', '/api/resources']);
+    expect(pulse.requests.map((r) => r.path)).toEqual(['/api/state', '/api/v2/resources', '/api/resources', '/api/resources']);
+    expect(listing.line.line).toBe('v6');
   });
 
   it('skips the v2 attempt when told the resources path', async () => {
     const pulse = await startFakePulse({ line: 'v6' });
     const client = await clientFor(pulse.url);
-    await client.listTrueNASResources({ resourcesPath: '/api/resources' });
+    await client.listTrueNASResources({ resourcesPath: '/api/resources', refresh: false });
     expect(pulse.requests.map((r) => r.path)).toEqual(['/api/resources']);
+  });
+
+  it('refreshes the frontend state first (GET /api/state, as the web UI does) and says how it went', async () => {
+    let stateStatus = 200;
+    const stub = await startStub((r) =>
+      r.path === '/api/state' ? { status: stateStatus, json: { nodes: [] } } : r.path === '/api/v2/resources' ? { status: 404, text: '404 page not found\n' } : paginate(makeResources(1), r.query),
+    );
+    const client = await clientFor(stub.url);
+    const listing = await client.listTrueNASResources();
+    expect(stub.requests.map((r) => `${r.method} ${r.path}`).slice(0, 2)).toEqual(['GET /api/state', 'GET /api/v2/resources']);
+    expect(listing.refresh).toMatchObject({ refreshed: true, status: 200 });
+    expect(listing.notes[0]).toContain('GET /api/state');
+    stateStatus = 500;
+    const unrefreshed = await client.listTrueNASResources();
+    expect(unrefreshed.refresh).toMatchObject({ refreshed: false, status: 500 });
+    expect(unrefreshed.notes[0]).toContain('may lag behind the poller');
+    stateStatus = 403;
+    expect(await caught(client.listTrueNASResources())).toBeInstanceOf(PulseForbiddenError);
   });
 
   it('returns [] with shape legacy when /api/resources has the Feb legacy shape', async () => {
@@ -597,10 +617,12 @@ describe('PulseClient: TrueNAS resources', () => {
     const listing = await client.listTrueNASResources();
     expect(listing).toEqual({
       endpoint: '/api/resources',
+      line: { line: 'feb', seenFrom: expect.stringContaining('legacy {resources} shape') },
       shape: 'legacy',
       resources: [],
       pages: 1,
-      notes: [expect.stringContaining('404'), expect.stringContaining('legacy {resources} shape')],
+      refresh: { refreshed: true, status: 200, note: expect.stringContaining('GET /api/state') },
+      notes: [expect.stringContaining('GET /api/state'), expect.stringContaining('404'), expect.stringContaining('legacy {resources} shape')],
     });
   });
 

@@ -1,4 +1,5 @@
 import {
+  judgeForLine,
   summariseTrueNASResources,
   truenasSourceAgeSeconds,
   truenasSourceState,
@@ -85,7 +86,23 @@ describe('summariseTrueNASResources', () => {
       noTrueNASResources: false,
       noFreshTrueNASData: false,
       thresholdSeconds: 120,
+      judge: 'last-seen',
     });
+  });
+
+  it("judged by Pulse's own status (the v6 line): an old lastSeen that Pulse still lists online is online, not stale", () => {
+    const resources = [
+      res('host-1', { status: 'online', lastSeen: ago(300) }),
+      res('pool-1', { status: 'stale', lastSeen: ago(300) }),
+      res('ds-1', { status: 'offline', lastSeen: ago(5) }),
+    ];
+    const byPulse = summariseTrueNASResources(resources, NOW, 120, 'pulse');
+    expect(byPulse).toMatchObject({ online: 1, stale: 1, offline: 1, onlineIds: ['host-1'], judge: 'pulse' });
+    // The same answer judged by lastSeen arithmetic (the Feb fallback) calls the first one stale.
+    expect(summariseTrueNASResources(resources, NOW, 120, 'last-seen')).toMatchObject({ online: 0, stale: 2 });
+    expect(judgeForLine('v6')).toBe('pulse');
+    expect(judgeForLine('unknown')).toBe('pulse');
+    expect(judgeForLine('feb')).toBe('last-seen');
   });
 
   it('reports "no TrueNAS resources" (the expected end of a disable or kill-switch) as no fresh data', () => {

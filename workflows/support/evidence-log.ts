@@ -72,8 +72,9 @@ export class EvidenceLog {
     return this.add({ step, at: new Date().toISOString(), verdict, summary, details, actions });
   }
 
-  finish(status: 'completed' | 'failed'): void {
-    this.failedAt = status === 'failed' ? this.progress.current?.step : undefined;
+  /** Ends the run's trail; a failed run names the step it stopped at (by default the step under way). */
+  finish(status: 'completed' | 'failed', failedAt?: StepId): void {
+    this.failedAt = status === 'failed' ? (failedAt ?? this.progress.current?.step) : undefined;
     this.progress.status = status;
     this.progress.current = undefined;
     this.publishDetails();

@@ -39,6 +39,8 @@ export interface FlagRestartSteps {
   desired: 'enabled' | 'disabled';
   /** What it answered before this run changed anything. */
   current: 'enabled' | 'disabled';
+  /** Called as soon as the flag is written, before the restart: a caller that must undo it knows it changed. */
+  onWritten?: (flag: FeatureFlagResult) => void;
 }
 
 export interface FlagRestartOutcome {
@@ -65,7 +67,7 @@ export function failureMessage(err: unknown): string {
 }
 
 /** The value to write to restore what the file said before, or undefined when it cannot be written exactly. */
-function restoreValue(before: string | null): FlagValue | undefined {
+export function restoreValue(before: string | null): FlagValue | undefined {
   if (before === null) return null;
   return before === 'true' || before === 'false' ? before : undefined;
 }
@@ -79,6 +81,7 @@ export async function setFlagAndRestart(log: EvidenceLog, input: FlagRestartInpu
   const written = await flagActs.setFeatureFlag({ plan: input.plan, target: input.flag, value: steps.value, step: steps.flagStep });
   log.add(written.evidence);
   const flag = written.value;
+  steps.onWritten?.(flag);
 
   log.begin(steps.restartStep, `Pulse to restart and answer 200 on its health URL (up to ${Math.round(input.restart.healthTimeoutMs / 1000)} s)`);
   if (!flag.changed && steps.current === steps.desired) {

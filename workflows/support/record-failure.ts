@@ -3,6 +3,7 @@
  * result then show which runbook step stopped and why, next to what earlier steps observed.
  */
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import type { StepId } from '../../src/runbook/steps.js';
 import type { EvidenceLog } from './evidence-log.js';
 
 /** The failure's type and message, taken from the activity's own ApplicationFailure when there is one. */
@@ -12,12 +13,18 @@ export function describeStepFailure(err: unknown): { type?: string; message: str
   return { message: inner instanceof Error ? inner.message : String(inner) };
 }
 
-/** Records a 'failed' observation for the step under way (if any) and marks the run failed. */
-export function recordFailure(log: EvidenceLog, err: unknown): void {
+/** Records a 'failed' observation for the step under way (if any); returns that step. */
+export function noteStepFailure(log: EvidenceLog, err: unknown): StepId | undefined {
   const step = log.progress.current?.step;
   if (step) {
     const { type, message } = describeStepFailure(err);
     log.note(step, 'failed', `${type ? `${type}: ` : ''}${message}`, type ? { failureType: type } : undefined);
   }
+  return step;
+}
+
+/** Records a 'failed' observation for the step under way (if any) and marks the run failed. */
+export function recordFailure(log: EvidenceLog, err: unknown): void {
+  noteStepFailure(log, err);
   log.finish('failed');
 }
