@@ -33,7 +33,8 @@ import type { CodeRollbackInputRaw } from '../src/config/code-rollback-input.js'
 import type { DataCleanupInputRaw } from '../src/config/data-cleanup-input.js';
 import type { DisableInputRaw } from '../src/config/disable.js';
 import type { EnableInputRaw } from '../src/config/enable.js';
-import { describeAddConnection, describeListConnections, describeListTrueNASResources, describeTestConnectionById } from '../src/pulse/plan.js';
+import { describeAddConnection, describeDeleteConnection, describeListConnections, describeListTrueNASResources, describeTestConnectionById } from '../src/pulse/plan.js';
+import { ApplicationFailure } from '@temporalio/common';
 
 type Scripted = ScriptedActivities &
   Partial<typeof enableActivities & typeof flagActivities & typeof logActivities & typeof dataFileActivities & typeof pulseActivities & typeof restartActivities>;
@@ -48,6 +49,8 @@ interface Scenario {
   drive?: (env: TestWorkflowEnvironment, handle: WorkflowHandle) => Promise<void>;
   /** The run continues as new: every run of the chain is saved, as <name>.run<N>.json. */
   chain?: boolean;
+  /** The run is meant to fail (a failure path under patched()): its failure is the expected end. */
+  fails?: boolean;
 }
 
 const PULSE = { url: 'http://pulse.example:7655', token: { env: 'PULSE_TOKEN' } };
@@ -115,6 +118,24 @@ function enableScript(): Scripted {
         value: { total: 4, online: 4, stale: 0, offline: 0, missing: 0, endpoint, resources: [] },
         evidence: scriptedEvidence(step, '4 TrueNAS resource(s) listed: 4 online.', [describeListTrueNASResources(pulse.url, endpoint)], { endpoint }),
       };
+    },
+  };
+}
+
+/** Enable whose connection test fails (the NAS refuses the key): the undo deletes the connection, puts the flag back, restarts. */
+function failingEnableScript(): Scripted {
+  const base = enableScript();
+  return {
+    ...base,
+    async testConnection() {
+      throw ApplicationFailure.create({
+        type: 'ConnectionTestFailed',
+        message: 'The connection test failed: Pulse could not reach the NAS (Pulse: "truenas connection test failed: … status=401"). This means the NAS refused the API key; check the key',
+        nonRetryable: true,
+      });
+    },
+    async deleteConnection({ pulse, id, step }) {
+      return { value: { outcome: 'deleted' }, evidence: scriptedEvidence(step ?? 'kill-switch.2', `Deleted connection ${id}.`, [describeDeleteConnection(pulse.url, id)], { status: 200 }) };
     },
   };
 }
@@ -213,6 +234,28 @@ const SCENARIOS: Scenario[] = [
   { name: 'code-rollback', workflowType: 'codeRollback', input: rollbackInput, activities: () => scriptedCodeRollback().activities },
   { name: 'code-rollback-with-incident', workflowType: 'codeRollback', input: rollbackInput, activities: () => scriptedCodeRollback().activities },
   {
+    // With the outcome report (patched 'report-outcome-to-incident'): the run signals its record how it ended.
+    name: 'kill-switch-with-outcome',
+    workflowType: 'killSwitch',
+    input: KillSwitchInputSchema.parse({ pulse: PULSE }),
+    activities: () => scriptedKillSwitch({ ids: ['c1', 'c2'], goneAtCheck: 3 }).activities,
+  },
+  {
+    name: 'code-rollback-failed-with-outcome',
+    workflowType: 'codeRollback',
+    input: rollbackInput,
+    fails: true,
+    activities: () => scriptedCodeRollback({ failBuild: 'go build ./... exited 1: undefined: truenas.Client' }).activities,
+  },
+  {
+    // The undo of a failed Enable (patched 'enable-undo-on-failure'): delete the added connection, flag back, restart.
+    name: 'enable-failed-undone',
+    workflowType: 'enable',
+    input: { pulse: PULSE, connection: { name: 'nas-a', host: 'https://nas-a.lan', apiKey: { env: 'TRUENAS_API_KEY' } } } satisfies EnableInputRaw,
+    fails: true,
+    activities: failingEnableScript,
+  },
+  {
     name: 'enable',
     workflowType: 'enable',
     input: { pulse: PULSE, connection: { name: 'nas-a', host: 'https://nas-a.lan', apiKey: { env: 'TRUENAS_API_KEY' } } } satisfies EnableInputRaw,
@@ -262,7 +305,11 @@ async function record(env: TestWorkflowEnvironment, scenario: Scenario, file: st
     const workflowId = `recorded-${scenario.name}`;
     const handle = await env.client.workflow.start(scenario.workflowType, { taskQueue, workflowId, args: [scenario.input] });
     await scenario.drive?.(env, handle);
-    await handle.result();
+    const failed = await handle.result().then(
+      () => false,
+      () => true,
+    );
+    if (failed !== Boolean(scenario.fails)) throw new Error(`${scenario.name}: the run ${failed ? 'failed' : 'completed'}, which the scenario does not expect`);
     if (!scenario.chain) {
       const history = await handle.fetchHistory();
       writeFileSync(file, protoUtils.historyToJSON(history));

@@ -15,7 +15,7 @@
  * shown the range can be reverted and before the revert (workflows/support/incident-link.ts). A rollback refused
  * at rollback.1 changed nothing and opens none: it was not executed.
  */
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { CancellationScope, upsertSearchAttributes } from '@temporalio/workflow';
 import type * as gitActivities from '../activities/git.js';
 import type * as pulseActivities from '../activities/pulse.js';
 import type * as restartActivities from '../activities/restart.js';
@@ -25,10 +25,10 @@ import type { Evidence } from '../src/runbook/evidence.js';
 import type { StepId } from '../src/runbook/steps.js';
 import { activityOptions } from './support/activity-options.js';
 import { EvidenceLog } from './support/evidence-log.js';
-import { linkIncidentRecord } from './support/incident-link.js';
+import { linkIncidentRecord, reportOutcomeToIncident, stepsLeft } from './support/incident-link.js';
 import { parseWorkflowInput } from './support/parse-input.js';
 import { pulseActivitySeconds } from './support/pulse-activity-timeout.js';
-import { recordFailure } from './support/record-failure.js';
+import { describeStepFailure, noteStepFailure } from './support/record-failure.js';
 
 export interface CodeRollbackResult {
   procedure: 'code-rollback';
@@ -151,12 +151,27 @@ export async function codeRollback(raw: CodeRollbackInputRaw): Promise<CodeRollb
     log.note('rollback.5', 'human', `For a person: ${FRONTEND_CHECK}`, undefined, [{ kind: 'human', instruction: FRONTEND_CHECK }]);
     result.humanSteps.push({ step: 'rollback.5', instruction: FRONTEND_CHECK });
 
+    await reportOutcomeToIncident(log, result.incidentId, {
+      status: 'completed',
+      message: `reverted ${result.revert.revertCommits.length} commit(s) (${result.revert.outcome}), built, restarted Pulse; the TrueNAS routes answer ${result.routes?.status ?? '?'}`,
+      leftToDo: stepsLeft('rollback', log.progress.evidence),
+    });
     log.finish('completed');
     upsertSearchAttributes({ RunbookStatus: [input.plan ? 'planned' : 'completed'] });
     result.finishedAt = new Date().toISOString();
     return result;
   } catch (err) {
-    recordFailure(log, err);
+    const failedStep = noteStepFailure(log, err);
+    const { type, message } = describeStepFailure(err);
+    await CancellationScope.nonCancellable(() =>
+      reportOutcomeToIncident(log, result.incidentId, {
+        status: 'failed',
+        message: `${type ? `${type}: ` : ''}${message}`,
+        ...(failedStep && { failedStep }),
+        leftToDo: stepsLeft('rollback', log.progress.evidence),
+      }),
+    );
+    log.finish('failed', failedStep);
     upsertSearchAttributes({ RunbookStatus: ['failed'] });
     throw err;
   }

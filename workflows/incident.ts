@@ -21,6 +21,7 @@ import {
   allHandlersFinished,
   condition,
   defineQuery,
+  defineSignal,
   defineUpdate,
   proxyActivities,
   setCurrentDetails,
@@ -38,6 +39,8 @@ import {
   INCIDENT_RECORD_QUERY,
   INCIDENT_UPDATES,
   IncidentInputSchema,
+  PROCEDURE_OUTCOME_SIGNAL,
+  ProcedureOutcomeSchema,
   type IncidentInput,
   type IncidentInputRaw,
   type IncidentUpdateName,
@@ -47,6 +50,7 @@ import {
   applyClassify,
   applyEscalation,
   applyHandoff,
+  applyProcedureOutcome,
   applyRecordAction,
   applyResolve,
   applySourceProcedure,
@@ -98,6 +102,8 @@ export const classifyUpdate = defineUpdate<UpdateReceipt, [unknown]>(INCIDENT_UP
 export const handoffUpdate = defineUpdate<UpdateReceipt, [unknown]>(INCIDENT_UPDATES.handoff);
 export const recordActionUpdate = defineUpdate<UpdateReceipt, [unknown]>(INCIDENT_UPDATES.recordAction);
 export const resolveUpdate = defineUpdate<UpdateReceipt, [unknown]>(INCIDENT_UPDATES.resolve);
+/** Sent by the Kill-Switch or Code Rollback that opened this record, when it ends (workflows/support/incident-link.ts). */
+export const procedureOutcomeSignal = defineSignal<[unknown]>(PROCEDURE_OUTCOME_SIGNAL);
 
 export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResult> {
   const input: IncidentInput = parseWorkflowInput(IncidentInputSchema, rawInput, 'incident', INCIDENT_FAILURE_TYPES.invalidInput);
@@ -212,6 +218,20 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
     }),
     { validator: validator('resolve') },
   );
+  setHandler(procedureOutcomeSignal, (raw: unknown) => {
+    const parsed = ProcedureOutcomeSchema.safeParse(raw);
+    if (!parsed.success) return; // only the procedure's own workflow sends it; a malformed one changes nothing
+    const action = applyProcedureOutcome(record, parsed.data, Date.now());
+    if (!action?.child) return;
+    const { status, failedStep, outcome, leftToDo } = action.child;
+    log.note(
+      'escalation.3',
+      status === 'failed' ? 'failed' : 'ok',
+      `The ${action.child.procedure} run ${action.child.workflowId} that opened this record ${status}${failedStep ? ` at ${failedStep}` : ''}: ${outcome}${leftToDo?.length ? `. Left to do: ${leftToDo.join('; ')}` : ''}.`,
+      { workflowId: action.child.workflowId, status },
+    );
+    publish();
+  });
   setHandler(
     startResponseUpdate,
     async (raw: unknown): Promise<UpdateReceipt> => {

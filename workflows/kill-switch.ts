@@ -9,14 +9,15 @@
  * record (runbook escalation step 3, workflows/support/incident-link.ts), so the record exists even when a
  * later step fails.
  */
-import { ApplicationFailure, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type * as pulseActivities from '../activities/pulse.js';
 import type { KillSwitchInput } from '../src/config/kill-switch.js';
 import type { Evidence } from '../src/runbook/evidence.js';
 import { FAILURE_TYPES } from '../src/runbook/failure-types.js';
 import { activityOptions } from './support/activity-options.js';
 import { EvidenceLog } from './support/evidence-log.js';
-import { linkIncidentRecord } from './support/incident-link.js';
+import { linkIncidentRecord, reportOutcomeToIncident, stepsLeft } from './support/incident-link.js';
+import { describeStepFailure, noteStepFailure } from './support/record-failure.js';
 import { untilObserved } from './support/until-observed.js';
 
 export interface KillSwitchResult {
@@ -140,12 +141,29 @@ export async function killSwitch(input: KillSwitchInput): Promise<KillSwitchResu
         : `Unexpected host actions: ${hostActions.length}`,
     );
 
+    await reportOutcomeToIncident(log, result.incidentId, {
+      status: 'completed',
+      message: `deleted ${result.deleted.length} connection(s) (${result.alreadyGone.length} already gone); ${result.finalResources ? `${result.finalResources.online} TrueNAS resource(s) still online` : 'no resource check'}`,
+      leftToDo: stepsLeft('kill-switch', log.progress.evidence),
+    });
     log.finish('completed');
     upsertSearchAttributes({ RunbookStatus: [input.plan ? 'planned' : 'completed'] });
     result.finishedAt = new Date().toISOString();
     return result;
   } catch (err) {
-    log.finish('failed');
+    const failedStep = noteStepFailure(log, err);
+    if (failedStep) {
+      const { type, message } = describeStepFailure(err);
+      await CancellationScope.nonCancellable(() =>
+        reportOutcomeToIncident(log, result.incidentId, {
+          status: 'failed',
+          message: `${type ? `${type}: ` : ''}${message}`,
+          failedStep,
+          leftToDo: stepsLeft('kill-switch', log.progress.evidence),
+        }),
+      );
+    }
+    log.finish('failed', failedStep);
     upsertSearchAttributes({ RunbookStatus: ['failed'] });
     throw err;
   }

@@ -4,7 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { listRuns } from '../temporal/list-runs.js';
-import { auditEventsFromHistory, decoderFor, type AuditEvent } from './events.js';
+import { auditEventsFromHistory, decoderFor, resultOutcome, type AuditEvent, type RunOutcome } from './events.js';
 
 /** Procedure names (as in RunbookProcedure and the CLI) → workflow types (workflows/index.ts). */
 export const AUDITED_WORKFLOWS: Readonly<Record<string, string>> = {
@@ -90,12 +90,38 @@ export async function collectAuditEvents(client: Client, filters: AuditFilters =
     while (next < runs.length) {
       const run = runs[next++];
       const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
-      events.push(...(await auditEventsFromHistory(history.events ?? [], run, decode)).filter((e) => matchesFilters(e, filters)));
+      const found = await auditEventsFromHistory(history.events ?? [], run, decode);
+      for (const start of found.filter((e) => e.action === 'start' && e.outcome === 'continued-as-new')) {
+        start.outcome = await chainOutcome(client, run.workflowId);
+      }
+      events.push(...found.filter((e) => matchesFilters(e, filters)));
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, runs.length) }, worker));
   events.sort((a, b) => a.at.localeCompare(b.at) || a.workflowId.localeCompare(b.workflowId) || a.eventId - b.eventId);
   return { events, runs: runs.length, truncated };
+}
+
+/** A run that continued as new: the outcome of the newest run of its chain. */
+async function chainOutcome(client: Client, workflowId: string): Promise<RunOutcome> {
+  const handle = client.workflow.getHandle(workflowId);
+  const status = (await handle.describe()).status.name;
+  switch (status) {
+    case 'RUNNING':
+      return 'running';
+    case 'COMPLETED':
+      return resultOutcome(await handle.result()).outcome;
+    case 'FAILED':
+      return 'failed';
+    case 'CANCELLED':
+      return 'canceled';
+    case 'TERMINATED':
+      return 'terminated';
+    case 'TIMED_OUT':
+      return 'timed-out';
+    default:
+      return 'continued-as-new';
+  }
 }
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -38,8 +38,11 @@ export interface AuditEvent {
   identity: string;
   /** Set when the payload names a different person from the one the sending CLI resolved: worth a look. */
   actorMismatch?: { payload: string; sender: string };
-  /** An update: accepted (still running), completed or failed; everything else: recorded. */
-  outcome: 'recorded' | 'accepted' | 'completed' | 'failed';
+  /**
+   * A start: how the run ended (RunOutcome). An update: accepted (still running), completed or failed.
+   * Everything else: recorded.
+   */
+  outcome: 'recorded' | 'accepted' | RunOutcome;
   /** When an update completed or failed. */
   completedAt?: string;
   /** One line: what the person wrote and what the workflow answered. */
@@ -51,6 +54,12 @@ export interface AuditEvent {
   /** The id of the identity token the actor used, when there was one (never the token). */
   tokenId?: string;
 }
+
+/**
+ * How a run ended, as an auditor reads it: a completed run whose result says `plan: true` is "planned", one whose
+ * result says `outcome: "aborted"` (a canary) is "aborted".
+ */
+export type RunOutcome = 'running' | 'completed' | 'failed' | 'aborted' | 'planned' | 'canceled' | 'terminated' | 'timed-out' | 'continued-as-new';
 
 export interface RunRef {
   workflowId: string;
@@ -294,7 +303,43 @@ export async function auditEventsFromHistory(events: readonly HistoryEvent[], ru
       out.push({ ...base(event), action: 'terminate', ...who(undefined, undefined, identity), identity, outcome: 'recorded', evidence: evidenceLine(facts), facts });
     }
   }
+  const start = out.find((e) => e.action === 'start');
+  if (start) {
+    const ended = await runOutcomeFromHistory(events, decode);
+    start.outcome = ended.outcome;
+    if (ended.detail) start.evidence = start.evidence ? `${start.evidence} → ${ended.outcome}: ${ended.detail}` : `${ended.outcome}: ${ended.detail}`;
+  }
   return out;
+}
+
+/** How the run whose history this is ended, with the failure's message or the abort's reason. */
+export async function runOutcomeFromHistory(events: readonly HistoryEvent[], decode: PayloadDecoder): Promise<{ outcome: RunOutcome; detail?: string }> {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i];
+    const completed = e.workflowExecutionCompletedEventAttributes;
+    if (completed) {
+      const [result] = await decodeAll(decode, completed.result?.payloads as Payload[]);
+      return resultOutcome(result);
+    }
+    const failed = e.workflowExecutionFailedEventAttributes;
+    if (failed) return { outcome: 'failed', ...(failed.failure && { detail: await failureMessage(failed.failure, decode) }) };
+    if (e.workflowExecutionCanceledEventAttributes) return { outcome: 'canceled' };
+    if (e.workflowExecutionTerminatedEventAttributes) return { outcome: 'terminated', ...(e.workflowExecutionTerminatedEventAttributes.reason && { detail: clip(e.workflowExecutionTerminatedEventAttributes.reason) }) };
+    if (e.workflowExecutionTimedOutEventAttributes) return { outcome: 'timed-out' };
+    if (e.workflowExecutionContinuedAsNewEventAttributes) return { outcome: 'continued-as-new' };
+  }
+  return { outcome: 'running' };
+}
+
+/** A completed run's result: planned, aborted (with its reason) or completed. */
+export function resultOutcome(result: unknown): { outcome: RunOutcome; detail?: string } {
+  const r = (result ?? {}) as { plan?: unknown; outcome?: unknown; abort?: { reason?: unknown; criterion?: unknown } };
+  if (r.plan === true) return { outcome: 'planned' };
+  if (r.outcome === 'aborted') {
+    const reason = typeof r.abort?.reason === 'string' ? r.abort.reason : undefined;
+    return { outcome: 'aborted', ...(reason && { detail: clip(sanitizeText(reason)) }) };
+  }
+  return { outcome: 'completed' };
 }
 
 /** A failure's message: from its encoded attributes when the failure converter encrypted it. */

@@ -146,6 +146,7 @@ export function enableCommand(): Command {
     .option('--appear-within-seconds <n>', 'how long the poller and the resources may take to show up (default 120: two ticks)', Number)
     .option('--verify-every-seconds <n>', 'how often Pulse is read while waiting', Number)
     .option('--max-attempts <n>', 'attempts per step while Pulse or the host is unavailable', Number)
+    .option('--keep-on-failure', 'if a step fails, leave the connection and the flag this run set (and list them) instead of undoing them')
     .option('--json', 'print the result as JSON')
     .action(async (flags) => {
       const settings = loadSettings(flags);
@@ -161,6 +162,7 @@ export function enableCommand(): Command {
           ...(flags.appearWithinSeconds !== undefined && { appearWithinSeconds: flags.appearWithinSeconds }),
           ...(flags.verifyEverySeconds !== undefined && { verifyEverySeconds: flags.verifyEverySeconds }),
           ...(flags.maxAttempts !== undefined && { retry: { maximumAttempts: flags.maxAttempts } }),
+          ...(flags.keepOnFailure && { keepOnFailure: true }),
         },
         'enable',
         {

@@ -286,6 +286,24 @@ export const IncidentSourceSchema = z
 
 export type IncidentSource = z.infer<typeof IncidentSourceSchema>;
 
+/** The signal a procedure sends to the record it opened when it ends, so the record tells its outcome. */
+export const PROCEDURE_OUTCOME_SIGNAL = 'procedureOutcome';
+
+export const ProcedureOutcomeSchema = z
+  .object({
+    workflowId: z.string().min(1),
+    status: z.enum(['completed', 'failed']),
+    /** One line: what the procedure reported, or why it failed (already redacted by the procedure). */
+    message: z.string().max(4000),
+    /** The step it failed at, when it failed. */
+    failedStep: z.string().optional(),
+    /** What a person still has to do: the steps that did not complete, and anything left changed. */
+    leftToDo: z.array(z.string().max(1000)).max(50).default([]),
+  })
+  .strict();
+
+export type ProcedureOutcome = z.infer<typeof ProcedureOutcomeSchema>;
+
 export const IncidentInputSchema = z
   .object({
     title: text('a one-line title of what is wrong', 200),

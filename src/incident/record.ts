@@ -23,6 +23,7 @@ import {
   type StartResponseInput,
 } from '../config/incident.js';
 import type { ActorSource } from '../identity/sources.js';
+import type { ProcedureOutcome } from '../config/incident.js';
 import { roleRefusal } from './roles.js';
 import { classifySeverity, defaultScope, escalationPlan, routeIncident, severityRule } from './rules.js';
 import { sanitizeText, sanitizeValue } from './sanitize.js';
@@ -264,6 +265,39 @@ export function applySourceProcedure(record: IncidentRecord, nowMs: number): Inc
     summary: `${source.procedure} run ${source.workflowId} was started on its own; this record was opened for it (runbook escalation step 3)`,
     evidence: { workflowId: source.workflowId },
   });
+}
+
+/**
+ * The outcome a procedure that opened this record reports when it ends: recorded on the record's own procedure
+ * action (as its child run) and in the update trail, so a failed procedure is never hidden behind "mitigating".
+ * Returns undefined when the record was not opened for that run.
+ */
+export function applyProcedureOutcome(record: IncidentRecord, outcome: ProcedureOutcome, nowMs: number): IncidentAction | undefined {
+  const source = record.source;
+  if (!source || source.workflowId !== outcome.workflowId) return undefined;
+  const action = record.actions.find((a) => a.kind === 'procedure' && a.evidence?.workflowId === source.workflowId);
+  if (!action) return undefined;
+  const at = iso(nowMs);
+  const leftToDo = outcome.leftToDo.map((t) => sanitizeText(t));
+  action.child = {
+    procedure: source.procedure,
+    workflowType: source.procedure === 'kill-switch' ? 'killSwitch' : 'codeRollback',
+    workflowId: source.workflowId,
+    ...(source.runId && { runId: source.runId }),
+    status: outcome.status,
+    finishedAt: at,
+    outcome: sanitizeText(outcome.message),
+    ...(outcome.failedStep && { failedStep: outcome.failedStep }),
+    ...(leftToDo.length > 0 && { leftToDo }),
+  };
+  const left = leftToDo.length ? `; left to do: ${leftToDo.join('; ')}` : '';
+  record.updates.push({
+    at,
+    by: `workflow:${action.child.workflowType}`,
+    update: 'procedureOutcome',
+    summary: `${source.procedure} ${outcome.status}${outcome.failedStep ? ` at ${outcome.failedStep}` : ''}: ${sanitizeText(outcome.message)}${left}`,
+  });
+  return action;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -37,7 +37,8 @@ function evidenceText(a: IncidentAction): string {
   for (const link of a.evidence?.links ?? []) parts.push(link);
   for (const [k, v] of Object.entries(a.evidence?.details ?? {})) parts.push(`${k}=${String(v)}`);
   if (a.child) {
-    parts.push(`child ${a.child.workflowType} ${a.child.workflowId}: ${a.child.status}${a.child.finishedAt ? ` at ${a.child.finishedAt}` : ''}${a.child.outcome ? ` (${a.child.outcome})` : ''}`);
+    parts.push(`child ${a.child.workflowType} ${a.child.workflowId}: ${a.child.status}${a.child.finishedAt ? ` at ${a.child.finishedAt}` : ''}${a.child.failedStep ? ` at step ${a.child.failedStep}` : ''}${a.child.outcome ? ` (${a.child.outcome})` : ''}`);
+    if (a.child.leftToDo?.length) parts.push(`left to do: ${a.child.leftToDo.join('; ')}`);
   }
   return parts.join('; ');
 }
@@ -120,6 +121,11 @@ export function renderIncidentDetails(r: IncidentRecord): string {
     `- Actions: ${r.actions.length}; notifications: ${r.notifications.length}`,
   ];
   if (pending) lines.push(`- Next escalation: ${pending.deadline} to ${pending.escalateTo} (${pending.rule})`);
+  const failed = r.actions.filter((a) => a.child?.status === 'failed');
+  for (const a of failed) {
+    const c = a.child!;
+    lines.push(`- **${c.procedure} ${c.workflowId} failed**${c.failedStep ? ` at ${c.failedStep}` : ''}: ${c.outcome ?? ''}${c.leftToDo?.length ? `; left to do: ${c.leftToDo.join('; ')}` : ''}`);
+  }
   if (r.resolution) lines.push(`- Resolved ${r.resolution.at} by ${r.resolution.by}; final owner ${r.resolution.finalOwner}`);
   return lines.join('\n');
 }

@@ -40,6 +40,10 @@ export interface ChildRun {
   finishedAt?: string;
   /** One line: what the procedure reported, or why it failed. */
   outcome?: string;
+  /** The step a failed procedure stopped at. */
+  failedStep?: string;
+  /** What a person still has to do after the procedure ended (from a failed procedure). */
+  leftToDo?: string[];
   /** A compact, redacted copy of the procedure's result (step verdicts and summaries, counts). */
   result?: Record<string, unknown>;
 }

@@ -112,12 +112,12 @@ it('lists who did what and when across an incident and a canary, decoded, with n
   const all = jsonl.trimEnd().split('\n').map((l) => JSON.parse(l) as AuditEvent);
   const mine = all.filter((e) => e.workflowId === `incident-${incidentId}` || e.workflowId === canaryId);
   expect(mine.map((e) => `${e.workflowType} ${e.action} ${e.actor} (${e.actorSource}) ${e.outcome}`)).toEqual([
-    'incident start olga (token) recorded',
+    'incident start olga (token) completed',
     'incident update:acknowledge olga (token) completed',
     'incident update:recordAction rita (claimed) completed',
     'incident update:handoff ian (token) completed',
     'incident update:resolve eli (token) completed',
-    'canaryRollout start olga (token) recorded',
+    'canaryRollout start olga (token) aborted',
     'canaryRollout update:confirmStagingRollback olga (token) completed',
     'canaryRollout update:abort sam (token) completed',
   ]);

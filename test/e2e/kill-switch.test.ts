@@ -52,6 +52,7 @@ describe.each(['feb', 'v6'] as const)('kill-switch on the %s profile', (profile)
     const before = await fx.pulse.listTrueNASResources();
     expect(before.resources.length).toBeGreaterThan(0);
     const pidBefore = fx.emulator.pid;
+    const startedBefore = (await fx.emulator.control.state()).startedAt;
 
     const run = await runKillSwitch(input(fx));
     if (!run.ok) throw run.error;
@@ -69,10 +70,17 @@ describe.each(['feb', 'v6'] as const)('kill-switch on the %s profile', (profile)
       'kill-switch.4',
       'kill-switch.5',
       'kill-switch.6',
+      'escalation.3', // the record told how the run ended
     ]);
     expect(r.evidence.every((e) => e.verdict === 'ok')).toBe(true);
+    // kill-switch.5 names the Pulse line it saw and judges it the way that line allows, after a state refresh.
+    const check = r.evidence.find((e) => e.step === 'kill-switch.5')!;
+    expect(check.summary).toContain(profile === 'v6' ? 'the v6 line (v6.0.0 and later)' : 'the Feb 2026 development line');
+    expect(check.summary).toContain(profile === 'v6' ? "judged by Pulse's own sourceStatus.truenas.status" : 'judged by the age of sourceStatus.truenas.lastSeen');
+    expect(check.summary).toContain('read after GET /api/state refreshed the resource store');
+    expect(check.summary).not.toContain(profile === 'v6' ? 'Feb' : 'v6 line');
     // Same process before and after: the kill-switch never restarted Pulse.
-    expect((await fx.emulator.control.state()).startedAt).toBeDefined();
+    expect((await fx.emulator.control.state()).startedAt).toBe(startedBefore);
     expect(fx.emulator.pid).toBe(pidBefore);
     const deletes = (await fx.emulator.control.requests()).filter((q) => q.method === 'DELETE');
     expect(deletes.map((d) => d.status)).toEqual([200, 200]);

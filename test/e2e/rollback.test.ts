@@ -131,7 +131,8 @@ describe('code rollback on a real Go repository', () => {
 
     // Evidence per step; step 5 is a person's and says so.
     // escalation.3: the run's incident record, opened once rollback.1 proved the range and before the revert.
-    expect(r.evidence.map((e) => e.step)).toEqual(['rollback.1', 'escalation.3', 'rollback.2', 'rollback.3', 'rollback.4', 'rollback.4', 'rollback.5']);
+    // The last escalation.3: the run told its record how it ended (and that rollback.5 is left to a person).
+    expect(r.evidence.map((e) => e.step)).toEqual(['rollback.1', 'escalation.3', 'rollback.2', 'rollback.3', 'rollback.4', 'rollback.4', 'rollback.5', 'escalation.3']);
     expect(r.evidence.slice(0, 6).every((e) => e.verdict === 'ok')).toBe(true);
     expect(r.evidence[0].deviation).toMatch(/not in public main history/);
     expect(r.evidence[2].actions).toEqual([{ kind: 'command', argv: ['git', 'revert', '--no-edit', `${fx.commits.tn00}^..${fx.commits.trr00}`], cwd: fx.repo }]);
@@ -193,7 +194,8 @@ describe('code rollback on a real Go repository', () => {
     const failure = failureOf(run);
     expect(failure.type).toBe('TrueNASRoutesPresent');
     expect(failure.message).toMatch(/still answers 200.*rebuilt binary/);
-    expect(run.progress?.evidence.at(-1)).toMatchObject({ step: 'rollback.4', verdict: 'failed' });
+    expect(run.progress?.evidence.at(-2)).toMatchObject({ step: 'rollback.4', verdict: 'failed' });
+    expect(run.progress?.evidence.at(-1)).toMatchObject({ step: 'escalation.3', verdict: 'ok', summary: expect.stringMatching(/that this run failed; left to do: rollback\.4: .*rollback\.5: /) });
   });
 });
 

@@ -106,7 +106,7 @@ const SHA = {
  * A repository where the range reverts cleanly, builds, and a restarted Pulse no longer serves the routes; or,
  * with `refuse`, one whose rollback.1 refuses the range (as validateRollbackRange does: non-retryable).
  */
-export function scriptedCodeRollback(opts: { refuse?: { type: string; message: string } } = {}): CodeRollbackScript {
+export function scriptedCodeRollback(opts: { refuse?: { type: string; message: string }; failBuild?: string } = {}): CodeRollbackScript {
   const calls: string[] = [];
   const commits = [
     { sha: SHA.to, subject: 'TRR-00: rollout readiness plan' },
@@ -140,6 +140,7 @@ export function scriptedCodeRollback(opts: { refuse?: { type: string; message: s
     },
     async buildRepository({ repoPath, buildCommand }) {
       calls.push('build');
+      if (opts.failBuild) throw ApplicationFailure.create({ type: 'BuildFailed', message: opts.failBuild, nonRetryable: true });
       const argv = buildCommand ?? ['go', 'build', './...'];
       return {
         value: { outcome: 'built', exitCode: 0, durationMs: 41_250 },

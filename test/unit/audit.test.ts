@@ -122,7 +122,7 @@ describe('events from one run', () => {
 
   it('lists the human actions in order, decoded through the codec', () => {
     expect(trail.map((e) => `${e.at} ${e.action} ${e.actor} (${e.actorSource}) ${e.outcome}`)).toEqual([
-      '2026-11-26T08:00:00.000Z start olga (token) recorded',
+      '2026-11-26T08:00:00.000Z start olga (token) terminated',
       '2026-11-26T08:01:00.000Z update:recordAction olga (token) completed',
       '2026-11-26T08:02:00.000Z update:handoff olga (unknown) failed',
       '2026-11-26T08:03:00.000Z update:resolve eli (claimed) accepted',
@@ -177,6 +177,37 @@ describe('events from one run', () => {
     expect(e.actor).toBe('olga'); // from the identity, as the payload is unreadable
     expect(e.outcome).toBe('accepted');
     expect(e.facts.undecodable).toMatch(/key id "[^"]+", which is not in /);
+  });
+});
+
+describe('how each run ended (the OUTCOME of its start)', () => {
+  const started = async (input: unknown) => ({
+    eventId: 1,
+    eventTime: at('2026-11-26T09:00:00Z'),
+    workflowExecutionStartedEventAttributes: { identity: 'pulse-runbook:sam@h', header: header('sam', 'os-user'), input: { payloads: [await encode(input)] } },
+  });
+  const outcomeOf = async (close: Record<string, unknown> | undefined, input: unknown = { plan: false }) => {
+    const history = events([await started(input), ...(close ? [{ eventId: 9, eventTime: at('2026-11-26T09:05:00Z'), ...close }] : [])]);
+    const [start] = await auditEventsFromHistory(history, { workflowId: 'w', runId: 'r', workflowType: 'enable' }, decode);
+    return start;
+  };
+
+  it('completed, planned, aborted (with its reason), failed (with its message), running, terminated, continued-as-new', async () => {
+    const completed = async (result: unknown) => ({ workflowExecutionCompletedEventAttributes: { result: { payloads: [await encode(result)] } } });
+    expect((await outcomeOf(await completed({ procedure: 'enable', plan: false }))).outcome).toBe('completed');
+    expect((await outcomeOf(await completed({ procedure: 'enable', plan: true }))).outcome).toBe('planned');
+    const aborted = await outcomeOf(await completed({ procedure: 'canary-rollout', plan: false, outcome: 'aborted', abort: { criterion: 'abort.1', reason: 'failure ratio 0.8 > 0.5' } }));
+    expect(aborted.outcome).toBe('aborted');
+    expect(aborted.evidence).toContain('aborted: failure ratio 0.8 > 0.5');
+    const failed = await outcomeOf({
+      workflowExecutionFailedEventAttributes: { failure: { message: 'The connection test failed: status=401', applicationFailureInfo: { type: 'ConnectionTestFailed' } } },
+    });
+    expect(failed.outcome).toBe('failed');
+    expect(failed.evidence).toContain('failed: ConnectionTestFailed: The connection test failed: status=401');
+    expect((await outcomeOf(undefined)).outcome).toBe('running');
+    expect((await outcomeOf({ workflowExecutionTerminatedEventAttributes: { identity: 'x', reason: 'drill' } })).outcome).toBe('terminated');
+    expect((await outcomeOf({ workflowExecutionContinuedAsNewEventAttributes: {} })).outcome).toBe('continued-as-new');
+    expect(renderAuditTable([failed])).toMatch(/\n\S+\s+sam \(os-user\)\s+start\s+w \(enable\)\s+failed\s+/);
   });
 });
 
@@ -247,7 +278,7 @@ describe('rendering', () => {
     const lines = table.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^TIME\s+ACTOR \(SOURCE\)\s+ACTION\s+WORKFLOW\s+OUTCOME\s+EVIDENCE$/);
     expect(lines).toHaveLength(trail.length + 1);
-    expect(lines[1]).toMatch(/^2026-11-26T08:00:00Z\s+olga \(token\)\s+start\s+incident-42 \(incident\)\s+title: TrueNAS data stale; impacts: deg…$/);
+    expect(lines[1]).toMatch(/^2026-11-26T08:00:00Z\s+olga \(token\)\s+start\s+incident-42 \(incident\)\s+terminated\s+title: TrueNAS data stale; impacts: deg…$/);
     expect(lines[1].split(/ {2,}/).at(-1)).toHaveLength(40);
     expect(lines[3]).toContain('olga (unknown) [sent by mallory]');
     expect(lines[3]).toContain('failed');

@@ -104,8 +104,10 @@ describe('a Kill-Switch started on its own', () => {
       'kill-switch.4 ok',
       'kill-switch.5 ok',
       'kill-switch.6 ok',
+      'escalation.3 ok',
     ]);
     expect(r.evidence[0]).toMatchObject({ summary: `Opened incident record ${incidentId} for this kill-switch run.`, details: { incidentId, opened: true } });
+    expect(r.evidence.at(-1)?.summary).toBe(`Told incident record ${incidentId} that this run completed.`);
     // One child start, abandoned when the Kill-Switch closes, before the first Pulse call.
     expect(await historyLines(handle)).toEqual([
       `start child incident ${incidentId}`,
@@ -125,7 +127,7 @@ describe('a Kill-Switch started on its own', () => {
     expect(described.type).toBe('incident');
     expect(described.parentExecution?.workflowId).toBe(workflowId);
     expect((await handle.describe()).status.name).toBe('COMPLETED');
-    const record = await recordWhen(incident);
+    const record = await recordWhen(incident, (x) => x.actions[0]?.child !== undefined);
     expect(record).toMatchObject({
       id: incidentId,
       severity: 'P2',
@@ -138,8 +140,8 @@ describe('a Kill-Switch started on its own', () => {
     });
     expect(record.title).toBe(`kill-switch executed: ${workflowId}`);
     expect(record.summary).toContain(PULSE_URL);
-    expect(record.actions).toEqual([expect.objectContaining({ kind: 'procedure', evidence: { workflowId } })]);
-    expect((await incident.query<Progress>('progress')).evidence.map((e) => e.step)).toEqual(['escalation.1', 'escalation.3', 'escalation.2']);
+    expect(record.actions).toEqual([expect.objectContaining({ kind: 'procedure', evidence: { workflowId }, child: expect.objectContaining({ status: 'completed' }) })]);
+    expect((await incident.query<Progress>('progress')).evidence.map((e) => e.step)).toEqual(['escalation.1', 'escalation.3', 'escalation.2', 'escalation.3']);
     expect(script.calls).toEqual(['list', 'delete nas-a', 'delete nas-b', 'verify', 'resources']);
   });
 
@@ -231,6 +233,7 @@ describe('a Code Rollback started on its own', () => {
       'rollback.4 ok',
       'rollback.4 ok',
       'rollback.5 human',
+      'escalation.3 ok',
     ]);
     expect(await historyLines(handle)).toEqual([
       'activity validateRollbackRange',
@@ -243,7 +246,7 @@ describe('a Code Rollback started on its own', () => {
     ]);
     const incident = plain.workflow.getHandle(incidentId);
     expect((await incident.describe()).status.name).toBe('RUNNING');
-    const record = await recordWhen(incident);
+    const record = await recordWhen(incident, (x) => x.actions[0]?.child !== undefined);
     expect(record).toMatchObject({
       severity: 'P2',
       scope: 'code-rollback',
@@ -254,6 +257,29 @@ describe('a Code Rollback started on its own', () => {
       source: { procedure: 'code-rollback', workflowId },
     });
     expect(record.summary).toMatch(/reverting 3 TrueNAS commit\(s\) f9680ef8c7d6\^\.\.687ecd79a1b2 in \/srv\/pulse/);
+    // The run told its record how it ended, and what a person still has to do (the frontend check).
+    expect(record.actions[0].child).toMatchObject({ status: 'completed', workflowId, leftToDo: [expect.stringMatching(/^rollback\.5: /)] });
+  });
+
+  it('a rollback that fails tells its record: the record shows the failure, the step and what is left to do', async () => {
+    const script = scriptedCodeRollback({ failBuild: 'go build ./... exited 1: undefined: truenas.Client' });
+    const taskQueue = await workerFor(script.activities);
+    const workflowId = uniqueId('rollback-fails');
+    const handle = await plain.workflow.start('codeRollback', { taskQueue, workflowId, args: [rollbackInput()] });
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    const incident = plain.workflow.getHandle(`incident-for-${workflowId}`);
+    const record = await recordWhen(incident, (r) => r.actions[0]?.child?.status === 'failed');
+    expect(record.status).toBe('mitigating'); // a person resolves it; the record no longer hides the failure
+    expect(record.actions[0].child).toMatchObject({
+      status: 'failed',
+      failedStep: 'rollback.3',
+      outcome: 'BuildFailed: go build ./... exited 1: undefined: truenas.Client',
+      leftToDo: [expect.stringMatching(/^rollback\.3: /), expect.stringMatching(/^rollback\.4: /), expect.stringMatching(/^rollback\.5: /)],
+    });
+    expect(record.updates.at(-1)).toMatchObject({ update: 'procedureOutcome', by: 'workflow:codeRollback' });
+    expect(record.updates.at(-1)?.summary).toMatch(/^code-rollback failed at rollback\.3: BuildFailed: .*left to do: rollback\.3: /);
+    const progress = await incident.query<Progress>('progress');
+    expect(progress.evidence.at(-1)).toMatchObject({ step: 'escalation.3', verdict: 'failed' });
   });
 
   it('a rollback refused at rollback.1 changed nothing and opens none', async () => {

@@ -40,6 +40,21 @@ describe('replay of saved histories', () => {
     expect(JSON.parse(Buffer.from(patchId, 'base64').toString())).toMatchObject({ id: 'open-incident-record' });
   });
 
+  it.each([
+    ['kill-switch-with-outcome', 'report-outcome-to-incident'],
+    ['code-rollback-failed-with-outcome', 'report-outcome-to-incident'],
+    ['enable-failed-undone', 'enable-undo-on-failure'],
+  ])('%s carries the %s patch, so the patched path is proven to replay (the older histories prove the other)', (name, patchId) => {
+    const events: Array<{ markerRecordedEventAttributes?: { details?: Record<string, { payloads: Array<{ data: string }> }> } }> = JSON.parse(
+      readFileSync(path.join(dir, `${name}.json`), 'utf8'),
+    ).events;
+    const patches = events.flatMap((e) => {
+      const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads[0]?.data;
+      return data ? [JSON.parse(Buffer.from(data, 'base64').toString()).id as string] : [];
+    });
+    expect(patches).toContain(patchId);
+  });
+
   it('detects a workflow that no longer matches its history', async () => {
     // The kill-switch history replayed as if its code skipped the deletes: the replay must fail.
     const raw = JSON.parse(readFileSync(path.join(dir, 'kill-switch.json'), 'utf8'));

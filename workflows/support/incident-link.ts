@@ -17,20 +17,25 @@ import {
   ChildWorkflowCancellationType,
   ParentClosePolicy,
   WorkflowIdReusePolicy,
+  getExternalWorkflowHandle,
   isCancellation,
   patched,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { INCIDENT_ID_PREFIX, INCIDENT_MEMO_KEY, type Impact, type IncidentInputRaw, type LinkedProcedure } from '../../src/config/incident.js';
+import { INCIDENT_ID_PREFIX, INCIDENT_MEMO_KEY, type Impact, type IncidentInputRaw, type LinkedProcedure, type ProcedureOutcome } from '../../src/config/incident.js';
 import { classifySeverity, routeIncident } from '../../src/incident/rules.js';
 import type { IncidentLinkSettings } from '../../src/config/incident-people.js';
 import type { Evidence } from '../../src/runbook/evidence.js';
+import { RUNBOOK_STEPS, type RunbookStep, type StepId } from '../../src/runbook/steps.js';
+import { procedureOutcomeSignal } from '../incident.js';
 import type { EvidenceLog } from './evidence-log.js';
 
 /** The patch id of the incident link in Kill-Switch and Code Rollback (never rename: running histories carry it). */
 export const INCIDENT_LINK_PATCH = 'open-incident-record';
+/** The patch id of the outcome a procedure reports to the record it opened (never rename). */
+export const INCIDENT_OUTCOME_PATCH = 'report-outcome-to-incident';
 
 export interface IncidentLink {
   incidentId: string;
@@ -172,5 +177,38 @@ export async function linkIncidentRecord(
       { incidentId },
     );
     return undefined;
+  }
+}
+
+/**
+ * The runbook steps of a procedure (`prefix`, e.g. "rollback") that a person still has to do: every step after
+ * the last one that completed, that no evidence shows done, and every human step. "rollback.5: Verify …".
+ */
+export function stepsLeft(prefix: string, evidence: readonly Evidence[]): string[] {
+  const ids = (Object.keys(RUNBOOK_STEPS) as StepId[]).filter((id) => id.slice(0, id.lastIndexOf('.')) === prefix);
+  const done = new Set(evidence.filter((e) => e.verdict === 'ok' || e.verdict === 'skipped').map((e) => e.step));
+  const failed = new Set(evidence.filter((e) => e.verdict === 'failed' || e.verdict === 'inconclusive').map((e) => e.step));
+  return ids
+    .filter((id) => (RUNBOOK_STEPS[id] as RunbookStep).kind === 'human' || failed.has(id) || !done.has(id))
+    .map((id) => `${id}: ${RUNBOOK_STEPS[id].title}`);
+}
+
+/**
+ * Tells the incident record this run opened how the run ended (`procedureOutcome` signal), so the record never
+ * hides a failure behind "mitigating". Nothing is sent for a plan, a run an incident started as its containment
+ * (that incident records its child's result itself) or a run without a record. A record that is already closed
+ * cannot take the signal: that is noted, and the procedure's own result stands.
+ */
+export async function reportOutcomeToIncident(log: EvidenceLog, incidentId: string | undefined, outcome: Omit<ProcedureOutcome, 'workflowId'>): Promise<void> {
+  if (!incidentId || !patched(INCIDENT_OUTCOME_PATCH)) return;
+  const info = workflowInfo();
+  const owning = info.memo?.[INCIDENT_MEMO_KEY];
+  if (typeof owning === 'string' && owning.length > 0) return;
+  try {
+    await getExternalWorkflowHandle(incidentId).signal(procedureOutcomeSignal, { ...outcome, workflowId: info.workflowId });
+    log.note('escalation.3', 'ok', `Told incident record ${incidentId} that this run ${outcome.status}${outcome.leftToDo.length ? `; left to do: ${outcome.leftToDo.join('; ')}` : ''}.`, { incidentId });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.note('escalation.3', 'failed', `Could not tell incident record ${incidentId} how this run ended (${err instanceof Error ? err.message : String(err)}); record it there by hand.`, { incidentId });
   }
 }
