@@ -10,22 +10,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { createInventory, type FakeDataset, type FakePool } from './fake-truenas-inventory.js';
 
-export interface FakePool {
-  id?: number;
-  name: string;
-  status?: string;
-  size?: number;
-  allocated?: number;
-}
-export interface FakeDataset {
-  name: string;
-  pool?: string;
-  used?: number;
-  available?: number;
-  readonly?: boolean;
-  mounted?: boolean;
-}
+export type { FakeDataset, FakePool } from './fake-truenas-inventory.js';
 
 export interface FakeTrueNASOptions {
   apiKey: string;
@@ -62,55 +49,18 @@ export interface FakeTrueNAS {
   close(): Promise<void>;
 }
 
-const GIB = 1024 ** 3;
-
 export async function startFakeTrueNAS(opts: FakeTrueNASOptions): Promise<FakeTrueNAS> {
-  let hostname = opts.hostname ?? 'truenas-fake';
-  let pools: FakePool[] = opts.pools ?? [{ id: 1, name: 'tank', status: 'ONLINE', size: 4000 * GIB, allocated: 1000 * GIB }];
-  let datasets: FakeDataset[] = opts.datasets ?? [
-    { name: 'tank', used: 1000 * GIB, available: 3000 * GIB },
-    { name: 'tank/apps', used: 200 * GIB, available: 3000 * GIB },
-  ];
+  const inventory = createInventory(opts);
   let fault: FakeFault | null = null;
   const log: Array<{ method: string; path: string; status: number }> = [];
   const sockets = new Set<Socket>();
 
   const bodies: Record<string, () => unknown> = {
-    '/api/v2.0/system/info': () => ({
-      hostname,
-      version: opts.version ?? 'TrueNAS-SCALE-24.10.2',
-      buildtime: '2025-01-01T00:00:00Z', // Pulse's Feb client decodes buildtime as a string
-      uptime_seconds: Math.floor(process.uptime()) + 86_400,
-      system_serial: opts.serial ?? 'FAKE-SERIAL-0001',
-    }),
-    '/api/v2.0/pool': () =>
-      pools.map((p, i) => ({
-        id: p.id ?? i + 1,
-        name: p.name,
-        status: p.status ?? 'ONLINE',
-        size: p.size ?? 1000 * GIB,
-        allocated: p.allocated ?? 100 * GIB,
-        free: (p.size ?? 1000 * GIB) - (p.allocated ?? 100 * GIB),
-      })),
-    '/api/v2.0/pool/dataset': () =>
-      datasets.map((d) => ({
-        id: d.name,
-        name: d.name,
-        pool: d.pool ?? d.name.split('/')[0],
-        used: { rawvalue: String(d.used ?? 0), parsed: d.used ?? 0 },
-        available: { rawvalue: String(d.available ?? 0), parsed: d.available ?? 0 },
-        readonly: { rawvalue: d.readonly ? 'on' : 'off', parsed: d.readonly ?? false },
-        mounted: d.mounted ?? true,
-        mountpoint: `/mnt/${d.name}`,
-      })),
-    '/api/v2.0/disk': () =>
-      pools.map((p, i) => ({
-        identifier: `{serial}FAKEDISK${i}`, name: `sd${String.fromCharCode(97 + i)}`, serial: `FAKEDISK${i}`,
-        size: p.size ?? 1000 * GIB, model: 'FAKE HDD', type: 'HDD', pool: p.name, bus: 'SATA', status: 'ONLINE', rotationrate: 7200,
-      })),
-    '/api/v2.0/alert/list': () => [
-      { id: 'fake-alert-1', level: 'INFO', formatted: 'Fake TrueNAS is running', source: 'Fake', dismissed: false, datetime: { $date: Date.now() } },
-    ],
+    '/api/v2.0/system/info': inventory.systemInfo,
+    '/api/v2.0/pool': inventory.pools,
+    '/api/v2.0/pool/dataset': inventory.datasets,
+    '/api/v2.0/disk': inventory.disks,
+    '/api/v2.0/alert/list': inventory.alerts,
   };
 
   const authorized = (req: IncomingMessage): boolean => {
@@ -171,18 +121,14 @@ export async function startFakeTrueNAS(opts: FakeTrueNASOptions): Promise<FakeTr
   return {
     url,
     port,
-    connection: (extra = {}) => ({ name: hostname, host: 'http://127.0.0.1', port, apiKey: opts.apiKey, enabled: true, ...extra }),
+    connection: (extra = {}) => ({ name: inventory.hostname(), host: 'http://127.0.0.1', port, apiKey: opts.apiKey, enabled: true, ...extra }),
     async setFault(next) {
       const wasDown = fault?.down === true;
       fault = next;
       if (next?.down && !wasDown) await closeListener();
       if (!next?.down && wasDown) await listen(port);
     },
-    setInventory(update) {
-      if (update.pools) pools = update.pools;
-      if (update.datasets) datasets = update.datasets;
-      if (update.hostname) hostname = update.hostname;
-    },
+    setInventory: inventory.update,
     requests: () => [...log],
     close: closeListener,
   };
