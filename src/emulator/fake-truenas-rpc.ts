@@ -45,6 +45,9 @@ export function afterFaultDelay(fault: FakeFault | null, run: () => void): void 
 export function serveJsonRpc(server: Server | HttpsServer, host: RpcHost): void {
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node drops its own error listener from an upgraded socket: a client that resets while a delayMs fault
+    // holds its handshake would otherwise crash the process.
+    socket.on('error', () => socket.destroy());
     const path = (req.url ?? '/').split('?')[0];
     if (path !== RPC_PATH) return refuseHandshake(host, socket, path, 404, JSON.stringify({ message: 'Not found' }));
     const fault = host.faultFor([RPC_PATH]);

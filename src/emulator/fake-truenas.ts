@@ -22,7 +22,7 @@ import { X509Certificate } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import { createInventory, type FakeDataset, type FakePool } from './fake-truenas-inventory.js';
+import { createInventory, type InventoryOptions, type InventoryUpdate } from './fake-truenas-inventory.js';
 import { trueNASMethods } from './fake-truenas-methods.js';
 import { afterFaultDelay, RPC_PATH, serveJsonRpc } from './fake-truenas-rpc.js';
 
@@ -30,17 +30,13 @@ export type { FakeDataset, FakePool } from './fake-truenas-inventory.js';
 
 export type FakeTransport = 'rest' | 'jsonrpc';
 
-export interface FakeTrueNASOptions {
+/** The inventory options (hostname, version, serial, pools, datasets) and how the fake is reached. */
+export interface FakeTrueNASOptions extends InventoryOptions {
   apiKey: string;
   /** Owner of the API key: `auth.login_ex` with API_KEY_PLAIN must name it (default "root"). */
   apiKeyUser?: string;
   username?: string;
   password?: string;
-  hostname?: string;
-  version?: string;
-  serial?: string;
-  pools?: FakePool[];
-  datasets?: FakeDataset[];
   port?: number;
   /** Default both; ['rest'] is a NAS without /api/current, ['jsonrpc'] one without REST (TrueNAS 26). */
   transports?: FakeTransport[];
@@ -81,7 +77,7 @@ export interface FakeTrueNAS {
   connection(extra?: Record<string, unknown>): Record<string, unknown>;
   setFault(fault: FakeFault | null): Promise<void>;
   /** Replace the served inventory (e.g. mark a pool DEGRADED). */
-  setInventory(update: { pools?: FakePool[]; datasets?: FakeDataset[]; hostname?: string }): void;
+  setInventory(update: InventoryUpdate): void;
   /** Requests and JSON-RPC calls received so far, no header values, params or secrets. */
   requests(): FakeRequest[];
   close(): Promise<void>;

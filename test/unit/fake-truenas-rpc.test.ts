@@ -3,6 +3,7 @@
  * Pulse's main line sends (internal/truenas/client.go) and the answers it decodes, a refused key, the REST
  * transport beside it, the REST-only fake, and the faults.
  */
+import { connect as connectTcp } from 'node:net';
 import { connect } from 'node:tls';
 import { WebSocket } from 'ws';
 import { startFakeTrueNAS, type FakeTrueNAS, type FakeTrueNASOptions } from '../../src/emulator/fake-truenas.js';
@@ -280,6 +281,20 @@ describe('faults on the JSON-RPC transport', () => {
     const t1 = Date.now();
     await open();
     expect(Date.now() - t1).toBeGreaterThanOrEqual(290);
+  });
+
+  test('a client that resets while delayMs holds its handshake leaves the fake serving', async () => {
+    await start();
+    await fake!.setFault({ delayMs: 200 });
+    const socket = connectTcp(fake!.port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write(`GET /api/current HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.resetAndDestroy();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await fake!.setFault(null);
+    await (await open()).loggedIn();
   });
 
   test('reset drops the connection on a call, and new handshakes', async () => {
