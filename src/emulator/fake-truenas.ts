@@ -1,42 +1,47 @@
 /**
- * A fake TrueNAS REST API (the five `/api/v2.0` endpoints Pulse's Feb client calls), for the emulator
- * to poll for real over HTTP. Requests need `Authorization: Bearer <apiKey>` (or basic auth when
- * username/password are given), else 401. Faults: `{status}` answers every endpoint with that status,
- * `{delayMs}` answers late, `{down:true}` closes the listener (connection refused until cleared),
- * `{reset:true}` accepts and drops connections; `paths` limits a status/delay/reset fault to some endpoints.
+ * A fake TrueNAS for the emulator, the tests and real Pulse binaries to poll for real, over either of the
+ * two transports TrueNAS SCALE 25.x serves (option `transports`, default both):
+ * - REST: the five `/api/v2.0` endpoints Pulse's Feb client and v6.0.0 call. Requests need
+ *   `Authorization: Bearer <apiKey>` (or basic auth when username/password are given), else 401.
+ * - JSON-RPC 2.0 over a websocket at `/api/current` (fake-truenas-rpc.ts), which Pulse's main line (6.1+)
+ *   dials first. Without it, `/api/current` answers 404, as on TrueNAS up to 24.10: Pulse main then probes
+ *   `/api/v2.0/system/info` and falls back to REST only for a CORE or pre-25.04 SCALE `version`.
+ *
+ * Pulse main sends JSON-RPC credentials over TLS only ("truenas JSON-RPC credentials require TLS"), so for it
+ * give the fake a certificate (`tls`); `connection()` then registers it over https, pinned by fingerprint.
+ *
+ * Faults: `{status}` answers every REST endpoint with that status, `{delayMs}` answers late, `{down:true}`
+ * closes the listener (connection refused until cleared), `{reset:true}` accepts and drops connections;
+ * `paths` limits a status/delay/reset fault to some endpoints. fake-truenas-rpc.ts says what each does to
+ * the websocket.
  *
  * Remember Pulse's endpoint rule: without an explicit `port`, "http://127.0.0.1:P" is dialled over HTTPS.
  * Register the fake as {"host": "http://127.0.0.1", "port": P} (or `fake.connection()` below).
  */
+import { X509Certificate } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { createInventory, type InventoryOptions, type InventoryUpdate } from './fake-truenas-inventory.js';
+import { trueNASMethods } from './fake-truenas-methods.js';
+import { afterFaultDelay, RPC_PATH, serveJsonRpc } from './fake-truenas-rpc.js';
 
-export interface FakePool {
-  id?: number;
-  name: string;
-  status?: string;
-  size?: number;
-  allocated?: number;
-}
-export interface FakeDataset {
-  name: string;
-  pool?: string;
-  used?: number;
-  available?: number;
-  readonly?: boolean;
-  mounted?: boolean;
-}
+export type { FakeDataset, FakePool } from './fake-truenas-inventory.js';
 
-export interface FakeTrueNASOptions {
+export type FakeTransport = 'rest' | 'jsonrpc';
+
+/** The inventory options (hostname, version, serial, pools, datasets) and how the fake is reached. */
+export interface FakeTrueNASOptions extends InventoryOptions {
   apiKey: string;
+  /** Owner of the API key: `auth.login_ex` with API_KEY_PLAIN must name it (default "root"). */
+  apiKeyUser?: string;
   username?: string;
   password?: string;
-  hostname?: string;
-  version?: string;
-  serial?: string;
-  pools?: FakePool[];
-  datasets?: FakeDataset[];
   port?: number;
+  /** Default both; ['rest'] is a NAS without /api/current, ['jsonrpc'] one without REST (TrueNAS 26). */
+  transports?: FakeTransport[];
+  /** Serve HTTPS/WSS with this certificate (PEM) instead of plain HTTP/WS. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface FakeFault {
@@ -45,72 +50,54 @@ export interface FakeFault {
   delayMs?: number;
   down?: boolean;
   reset?: boolean;
-  /** Endpoint paths (e.g. "/api/v2.0/disk") the fault applies to; default all. */
+  /**
+   * What the fault applies to; default all. REST paths (e.g. "/api/v2.0/disk"), "/api/current" (the whole
+   * websocket: handshakes and calls) or JSON-RPC method names (e.g. "disk.query": those calls only).
+   */
   paths?: string[];
+}
+
+export interface FakeRequest {
+  /** HTTP method, or "RPC" for a JSON-RPC call. */
+  method: string;
+  /** URL path, or the JSON-RPC method name. */
+  path: string;
+  /** HTTP status (101: websocket opened); for a call 200, 401 (login refused) or the JSON-RPC error code. */
+  status: number;
 }
 
 export interface FakeTrueNAS {
   url: string;
   port: number;
-  /** Body for POST /api/truenas/connections pointing at this fake over plain HTTP. */
+  /** ws:// or wss:// URL of the JSON-RPC endpoint. */
+  rpcUrl: string;
+  /** SHA-256 fingerprint (hex) of the TLS certificate, when there is one. */
+  fingerprint?: string;
+  /** Body for POST /api/truenas/connections pointing at this fake (plain HTTP, or HTTPS pinned when `tls`). */
   connection(extra?: Record<string, unknown>): Record<string, unknown>;
   setFault(fault: FakeFault | null): Promise<void>;
   /** Replace the served inventory (e.g. mark a pool DEGRADED). */
-  setInventory(update: { pools?: FakePool[]; datasets?: FakeDataset[]; hostname?: string }): void;
-  /** Requests received so far (method, path, status), no header values. */
-  requests(): Array<{ method: string; path: string; status: number }>;
+  setInventory(update: InventoryUpdate): void;
+  /** Requests and JSON-RPC calls received so far, no header values, params or secrets. */
+  requests(): FakeRequest[];
   close(): Promise<void>;
 }
 
-const GIB = 1024 ** 3;
-
 export async function startFakeTrueNAS(opts: FakeTrueNASOptions): Promise<FakeTrueNAS> {
-  let hostname = opts.hostname ?? 'truenas-fake';
-  let pools: FakePool[] = opts.pools ?? [{ id: 1, name: 'tank', status: 'ONLINE', size: 4000 * GIB, allocated: 1000 * GIB }];
-  let datasets: FakeDataset[] = opts.datasets ?? [
-    { name: 'tank', used: 1000 * GIB, available: 3000 * GIB },
-    { name: 'tank/apps', used: 200 * GIB, available: 3000 * GIB },
-  ];
+  const transports = new Set(opts.transports ?? ['rest', 'jsonrpc']);
+  const inventory = createInventory(opts);
   let fault: FakeFault | null = null;
-  const log: Array<{ method: string; path: string; status: number }> = [];
+  const log: FakeRequest[] = [];
   const sockets = new Set<Socket>();
+  const faultFor = (targets: string[]) =>
+    fault && (!fault.paths || targets.some((t) => fault!.paths!.includes(t))) ? fault : null;
 
   const bodies: Record<string, () => unknown> = {
-    '/api/v2.0/system/info': () => ({
-      hostname,
-      version: opts.version ?? 'TrueNAS-SCALE-24.10.2',
-      buildtime: '2025-01-01T00:00:00Z', // Pulse's Feb client decodes buildtime as a string
-      uptime_seconds: Math.floor(process.uptime()) + 86_400,
-      system_serial: opts.serial ?? 'FAKE-SERIAL-0001',
-    }),
-    '/api/v2.0/pool': () =>
-      pools.map((p, i) => ({
-        id: p.id ?? i + 1,
-        name: p.name,
-        status: p.status ?? 'ONLINE',
-        size: p.size ?? 1000 * GIB,
-        allocated: p.allocated ?? 100 * GIB,
-        free: (p.size ?? 1000 * GIB) - (p.allocated ?? 100 * GIB),
-      })),
-    '/api/v2.0/pool/dataset': () =>
-      datasets.map((d) => ({
-        id: d.name,
-        name: d.name,
-        pool: d.pool ?? d.name.split('/')[0],
-        used: { rawvalue: String(d.used ?? 0), parsed: d.used ?? 0 },
-        available: { rawvalue: String(d.available ?? 0), parsed: d.available ?? 0 },
-        readonly: { rawvalue: d.readonly ? 'on' : 'off', parsed: d.readonly ?? false },
-        mounted: d.mounted ?? true,
-        mountpoint: `/mnt/${d.name}`,
-      })),
-    '/api/v2.0/disk': () =>
-      pools.map((p, i) => ({
-        identifier: `{serial}FAKEDISK${i}`, name: `sd${String.fromCharCode(97 + i)}`, serial: `FAKEDISK${i}`,
-        size: p.size ?? 1000 * GIB, model: 'FAKE HDD', type: 'HDD', pool: p.name, bus: 'SATA', status: 'ONLINE', rotationrate: 7200,
-      })),
-    '/api/v2.0/alert/list': () => [
-      { id: 'fake-alert-1', level: 'INFO', formatted: 'Fake TrueNAS is running', source: 'Fake', dismissed: false, datetime: { $date: Date.now() } },
-    ],
+    '/api/v2.0/system/info': inventory.systemInfo,
+    '/api/v2.0/pool': inventory.pools,
+    '/api/v2.0/pool/dataset': inventory.datasets,
+    '/api/v2.0/disk': inventory.disks,
+    '/api/v2.0/alert/list': inventory.alerts,
   };
 
   const authorized = (req: IncomingMessage): boolean => {
@@ -128,10 +115,14 @@ export async function startFakeTrueNAS(opts: FakeTrueNASOptions): Promise<FakeTr
     res.end(body);
   };
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
-    const active = fault && (!fault.paths || fault.paths.includes(path)) ? fault : null;
-    const answer = () => {
+    // A transport the NAS does not have is a route it does not have, whoever asks.
+    if ((path === RPC_PATH && !transports.has('jsonrpc')) || (path.startsWith('/api/v2.0/') && !transports.has('rest'))) {
+      return send(req, res, 404, JSON.stringify({ message: 'Not found' }));
+    }
+    const active = faultFor([path]);
+    afterFaultDelay(active, () => {
       if (active?.reset) {
         req.socket.destroy();
         return;
@@ -141,14 +132,22 @@ export async function startFakeTrueNAS(opts: FakeTrueNASOptions): Promise<FakeTr
       const body = bodies[path];
       if (!body || req.method !== 'GET') return send(req, res, 404, JSON.stringify({ message: 'Not found' }));
       return send(req, res, 200, JSON.stringify(body()));
-    };
-    if (active?.delayMs) setTimeout(answer, active.delayMs);
-    else answer();
-  });
-  server.on('connection', (socket) => {
+    });
+  };
+  const server = opts.tls ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, onRequest) : createServer(onRequest);
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
+  if (transports.has('jsonrpc')) {
+    const methods = trueNASMethods(inventory, {
+      apiKey: opts.apiKey,
+      apiKeyUser: opts.apiKeyUser ?? 'root',
+      username: opts.username,
+      password: opts.password,
+    });
+    serveJsonRpc(server, { methods, faultFor, log: (entry) => log.push(entry) });
+  }
 
   const listen = (port: number) =>
     new Promise<number>((resolve, reject) => {
@@ -166,23 +165,27 @@ export async function startFakeTrueNAS(opts: FakeTrueNASOptions): Promise<FakeTr
     });
 
   const port = await listen(opts.port ?? 0);
-  const url = `http://127.0.0.1:${port}`;
+  const scheme = opts.tls ? 'https' : 'http';
+  const fingerprint = opts.tls ? new X509Certificate(opts.tls.cert).fingerprint256.replace(/:/g, '').toLowerCase() : undefined;
+  // Pulse checks a pinned fingerprint only on top of chain verification, which a self-signed certificate
+  // fails; skip-verify plus the pin is how it accepts one certificate and nothing else.
+  const tlsFields = fingerprint ? { insecureSkipVerify: true, fingerprint } : {};
 
   return {
-    url,
+    url: `${scheme}://127.0.0.1:${port}`,
     port,
-    connection: (extra = {}) => ({ name: hostname, host: 'http://127.0.0.1', port, apiKey: opts.apiKey, enabled: true, ...extra }),
+    rpcUrl: `${opts.tls ? 'wss' : 'ws'}://127.0.0.1:${port}${RPC_PATH}`,
+    fingerprint,
+    connection: (extra = {}) => ({
+      name: inventory.hostname(), host: `${scheme}://127.0.0.1`, port, apiKey: opts.apiKey, enabled: true, ...tlsFields, ...extra,
+    }),
     async setFault(next) {
       const wasDown = fault?.down === true;
       fault = next;
       if (next?.down && !wasDown) await closeListener();
       if (!next?.down && wasDown) await listen(port);
     },
-    setInventory(update) {
-      if (update.pools) pools = update.pools;
-      if (update.datasets) datasets = update.datasets;
-      if (update.hostname) hostname = update.hostname;
-    },
+    setInventory: inventory.update,
     requests: () => [...log],
     close: closeListener,
   };
