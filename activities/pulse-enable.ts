@@ -402,7 +402,7 @@ function connectionFailed(err: PulseValidationError, secrets: string[]): Applica
   const why = explainTrueNASFailure(reason || err.message);
   return ApplicationFailure.create({
     type: ENABLE_FAILURES.connectionTestFailed,
-    message: scrub(`The connection test failed: ${err.message}${reason ? ` (Pulse: "${reason}")` : ''}. This means ${why.meaning}; ${why.fix}`, secrets),
+    message: scrub(`The connection test failed: ${err.message}${reason && !err.message.includes(reason) ? ` (Pulse: "${reason}")` : ''}. This means ${why.meaning}; ${why.fix}`, secrets),
     nonRetryable: true,
     details: [{ status: err.status ?? null, code: err.code ?? null, reason: scrub(reason, secrets), cause: why.cause }],
   });

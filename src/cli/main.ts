@@ -8,6 +8,7 @@ import { incidentCommand } from './incident.js';
 import { disableCommand } from './disable.js';
 import { emulatorCommand } from './emulator.js';
 import { enableCommand } from './enable.js';
+import { rehearseCommand } from './rehearse.js';
 import { rollbackCommand } from './rollback.js';
 import { killSwitchCommand } from './kill-switch.js';
 import { startCommand } from './start.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .addCommand(incidentCommand())
     .addCommand(alertsCommand())
     .addCommand(canaryCommand())
+    .addCommand(rehearseCommand())
     .addCommand(codecCommand()).addCommand(codecServerCommand())
     .addCommand(identityCommand()).addCommand(auditCommand());
 }

@@ -25,6 +25,8 @@ export interface EmulatorConfig {
   /** Start an in-process fake TrueNAS for demos. */
   demoTrueNAS: boolean;
   demoTrueNASKey?: string;
+  /** Append every request (control API included) as a JSON line here, so a test can prove what a client asked. */
+  requestLogFile?: string;
 }
 
 const port = (name: string) =>
@@ -65,6 +67,7 @@ const EnvSchema = z.object({
   PULSE_EMULATOR_TRUENAS_TIMEOUT_MS: z.coerce.number({ message: 'PULSE_EMULATOR_TRUENAS_TIMEOUT_MS must be milliseconds' }).int().positive().optional(),
   PULSE_EMULATOR_DEMO_TRUENAS: z.string().optional(),
   PULSE_EMULATOR_DEMO_TRUENAS_KEY: z.string().optional(),
+  PULSE_EMULATOR_REQUEST_LOG: z.string().optional(),
 });
 
 export function configFromEnv(env: Record<string, string | undefined>): EmulatorConfig {
@@ -104,5 +107,6 @@ export function configFromEnv(env: Record<string, string | undefined>): Emulator
     testTimeoutMs: timeout ?? 10_000,
     demoTrueNAS: e.PULSE_EMULATOR_DEMO_TRUENAS === '1' || e.PULSE_EMULATOR_DEMO_TRUENAS === 'true',
     demoTrueNASKey: e.PULSE_EMULATOR_DEMO_TRUENAS_KEY || undefined,
+    requestLogFile: e.PULSE_EMULATOR_REQUEST_LOG || undefined,
   };
 }

@@ -3,7 +3,7 @@
  * listener, the TrueNAS poller and, on request, a demo fake TrueNAS. `startEmulator` is used by main.ts
  * and directly by fast unit tests; `spawnEmulator` (process.ts) runs main.ts as a real child process.
  */
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -98,6 +98,7 @@ export async function startEmulator(config: EmulatorConfig, options: StartOption
     const path = url.pathname;
     if (path.startsWith(CONTROL_PREFIX)) {
       const reply = await handleControl(req, path, url.searchParams, { log: requestLog, faults, tick: () => poller.tick(), state });
+      appendRequest(req.method ?? 'GET', path, reply.status, true);
       return write(res, reply);
     }
     const began = process.hrtime.bigint();
@@ -117,7 +118,14 @@ export async function startEmulator(config: EmulatorConfig, options: StartOption
       fault: decision !== undefined,
     });
     if (!reply.reset) metrics.recordHttp(method, path, reply.status, seconds);
+    appendRequest(method, path, reply.reset ? 0 : reply.status, false);
     write(res, reply);
+  }
+
+  /** PULSE_EMULATOR_REQUEST_LOG: one JSON line per request, the control API's included (never headers). */
+  function appendRequest(method: string, path: string, status: number, control: boolean): void {
+    if (!config.requestLogFile) return;
+    appendFileSync(config.requestLogFile, `${JSON.stringify({ time: goTime(Date.now()), method, path, status, ...(control && { control: true }) })}\n`);
   }
 
   const server = createServer((req, res) => {

@@ -68,7 +68,7 @@ export const RUNBOOK_STEPS = {
   'disable.5': {
     title: 'Verify the TrueNAS source is stale or its resources are gone',
     kind: 'auto',
-    deviation: 'In Feb Pulse, TrueNAS resources vanish rather than turn stale (§8.4).',
+    deviation: 'TrueNAS resources vanish rather than turn stale (§8.4); on v6 they are read after GET /api/state, which refreshes the store (§10).',
   },
 
   // 3) Kill-Switch
@@ -83,7 +83,8 @@ export const RUNBOOK_STEPS = {
   'kill-switch.5': {
     title: 'Verify the TrueNAS source is stale or its resources are gone (within 120 s)',
     kind: 'auto',
-    deviation: 'In Feb Pulse, TrueNAS resources vanish rather than turn stale; staleness is computed from lastSeen (§8.4).',
+    deviation:
+      'TrueNAS resources vanish rather than turn stale (§8.4); v6 shows it only after the frontend state is built, so GET /api/state is read first and Pulse\'s own status is used; only the Feb line needs staleness computed from lastSeen (§10).',
   },
   'kill-switch.6': { title: 'Confirm no restart or env change was made', kind: 'auto' },
 

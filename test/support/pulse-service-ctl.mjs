@@ -15,7 +15,8 @@
  * Every invocation appends one line to the invocations file, so tests can count restarts.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseEnvironmentFile, stopPidFile } from '../../src/rehearse/service-lib.mjs';
 
 const [command, configPath] = process.argv.slice(2);
 if (!command || !configPath) {
@@ -25,53 +26,8 @@ if (!command || !configPath) {
 const service = JSON.parse(readFileSync(configPath, 'utf8'));
 appendFileSync(service.invocationsFile, `${command} ${new Date().toISOString()}\n`);
 
-/** systemd's EnvironmentFile= parsing: KEY=VALUE lines, # and ; comments, optional matching quotes. */
-function parseEnvironmentFile(text) {
-  const env = {};
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/\r$/, '').trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    const eq = line.indexOf('=');
-    if (eq <= 0) continue; // systemd ignores (and logs) lines without an assignment
-    const key = line.slice(0, eq).trim();
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) continue; // e.g. "export NAME=…" is not an assignment to systemd
-    let value = line.slice(eq + 1).trim();
-    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0])) value = value.slice(1, -1);
-    env[key] = value;
-  }
-  return env;
-}
-
-function processState(pid) {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return 'gone';
-  }
-  // A child whose parent has exited may linger as a zombie if nobody reaps it: that is stopped too.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return 'gone';
-  } catch {
-    /* no /proc: trust kill(0) */
-  }
-  return 'running';
-}
-
 async function stop() {
-  if (!existsSync(service.pidFile)) return;
-  const pid = Number(readFileSync(service.pidFile, 'utf8').trim());
-  rmSync(service.pidFile, { force: true });
-  if (!Number.isInteger(pid) || pid <= 0 || processState(pid) === 'gone') return;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 5000;
-  while (processState(pid) === 'running') {
-    if (Date.now() > deadline) {
-      process.kill(pid, 'SIGKILL');
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await stopPidFile(service.pidFile, 5000);
 }
 
 function start(overrides = {}) {

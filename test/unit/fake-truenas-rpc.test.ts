@@ -7,7 +7,7 @@ import { connect as connectTcp } from 'node:net';
 import { connect } from 'node:tls';
 import { WebSocket } from 'ws';
 import { startFakeTrueNAS, type FakeTrueNAS, type FakeTrueNASOptions } from '../../src/emulator/fake-truenas.js';
-import { selfSignedCert } from '../support/self-signed-cert.js';
+import { selfSignedCert } from '../../src/emulator/self-signed-cert.js';
 
 const KEY = 'fake-key-123456';
 
