@@ -22,7 +22,7 @@ import {
   describeTestConnectionById,
 } from '../src/pulse/plan.js';
 import { explainTrueNASFailure } from '../src/pulse/truenas-failure.js';
-import { describeLine, lineFromConnections } from '../src/pulse/line.js';
+import { describeLine, lineFromConnections, type LineEvidence } from '../src/pulse/line.js';
 import { describeResources, readTrueNASResources, resourceDetails, vanishedText, type ResourceView } from './support/truenas-resources.js';
 import type { TrueNASConnection } from '../src/pulse/types.js';
 import type { Action, Evidence, StepOutcome } from '../src/runbook/evidence.js';
@@ -33,6 +33,8 @@ import { withClient } from './support/with-pulse-client.js';
 export interface PulseTargetStep {
   pulse: PulseTarget;
   plan: boolean;
+  /** The Pulse line an earlier step told (StepOutcome.line); without it the step tells it itself. */
+  line?: LineEvidence;
 }
 
 /** A stored connection as evidence shows it: no secret fields at all. */
@@ -192,7 +194,7 @@ export async function verifyConnectionsEndpoint(
         expected: input.expect,
       }),
     };
-  });
+  }, input.line);
 }
 
 // --- enable.5 --------------------------------------------------------------------------------------------------
@@ -294,7 +296,7 @@ export async function addConnection(input: PulseTargetStep & { connection: Conne
         { ...detailsBase, status: added.status, outcome: 'added', connection: summarise(stored), notes },
       ),
     };
-  });
+  }, input.line);
 }
 
 function invalidBody(err: unknown, secrets: string[]): unknown {
@@ -380,7 +382,7 @@ export async function testConnection(input: PulseTargetStep & { id: string; conn
       if (err instanceof PulseValidationError) throw connectionFailed(err, secrets);
       throw err;
     }
-  });
+  }, input.line);
 }
 
 /** The connection fields of a stored (or planned) connection, secrets masked: the per-id test's body. */
@@ -526,7 +528,7 @@ export async function verifyPollerRuns(input: PulseTargetStep & { id: string }):
         { signal: observed ? 'resources' : 'none', ...resourceDetails(read, 120) },
       ),
     };
-  });
+  }, input.line);
 }
 
 // --- enable.7 / disable.5 / prereq.1 ---------------------------------------------------------------------------
@@ -589,5 +591,5 @@ export async function inspectTrueNASResources(
       value,
       evidence: evidence(input.step, input.plan ? 'planned' : verdict, input.plan ? `Now: ${text}` : text, read.actions, resourceDetails(read, input.staleThresholdSeconds)),
     };
-  });
+  }, input.line);
 }

@@ -4,6 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { PulseTarget } from '../src/config/pulse-target.js';
+import type { LineEvidence } from '../src/pulse/line.js';
 import type { Action, Evidence, StepOutcome } from '../src/runbook/evidence.js';
 import type { StepId } from '../src/runbook/steps.js';
 import { withClient } from './support/with-pulse-client.js';
@@ -17,6 +18,8 @@ import { FAILURE_TYPES } from '../src/runbook/failure-types.js';
 export interface PulseStepInput {
   pulse: PulseTarget;
   plan: boolean;
+  /** The Pulse line an earlier step told (StepOutcome.line); without it the step tells it itself. */
+  line?: LineEvidence;
 }
 
 function evidence(step: StepId, verdict: Evidence['verdict'], summary: string, actions: Action[], details?: Record<string, unknown>): Evidence {
@@ -49,7 +52,7 @@ export async function listConnections(input: PulseStepInput): Promise<StepOutcom
       }
       throw err;
     }
-  });
+  }, input.line);
 }
 
 /**
@@ -76,7 +79,7 @@ export async function deleteConnection(input: PulseStepInput & { id: string; ste
       }
       throw err;
     }
-  });
+  }, input.line);
 }
 
 /** kill-switch.4 / cleanup.5 (`step`, default kill-switch.4): the list must be an empty array. */
@@ -97,7 +100,7 @@ export async function verifyNoConnections(input: PulseStepInput & { step?: StepI
       });
     }
     return { value: { remaining }, evidence: evidence(step, 'ok', 'GET /api/truenas/connections answered [].', [action], { status: 200, body: '[]' }) };
-  });
+  }, input.line);
 }
 
 /** How Pulse answered once its TrueNAS routes were gone. */
@@ -147,7 +150,7 @@ export async function verifyTrueNASRoutesAbsent(input: PulseStepInput & { step?:
       nonRetryable: true,
       details: [{ status: 200, connections: listed }],
     });
-  });
+  }, input.line);
 }
 
 /**
@@ -171,5 +174,5 @@ export async function checkTrueNASResources(
       value: { total: summary.total, online: summary.online, stale: summary.stale, endpoint: read.listing.endpoint, line: read.line.line },
       evidence: evidence(step, verdict, `${input.plan ? `Now: ${text} Would watch until none is online.` : text} ${read.how}`, read.actions, resourceDetails(read, input.staleThresholdSeconds)),
     };
-  });
+  }, input.line);
 }

@@ -18,6 +18,7 @@ import { ApplicationFailure, sleep, upsertSearchAttributes } from '@temporalio/w
 import type * as enableActivities from '../activities/pulse-enable.js';
 import type { ResourceView } from '../activities/pulse-enable.js';
 import { DisableInputSchema, DISABLE_FAILURES, type DisableInput } from '../src/config/disable.js';
+import type { LineEvidence } from '../src/pulse/line.js';
 import type { Evidence } from '../src/runbook/evidence.js';
 import { activityOptions } from './support/activity-options.js';
 import { EvidenceLog } from './support/evidence-log.js';
@@ -52,7 +53,8 @@ export async function disable(raw: DisableInput): Promise<DisableResult> {
   // Each call's summary in the Web UI names the runbook step it belongs to.
   const pulse = log.activities<typeof enableActivities>(activityOptions(input.retry, Math.max(60, Math.ceil((4 * input.pulse.timeoutMs) / 1000))));
   const logs = logActivitiesFor(log, input.retry);
-  const target = { pulse: input.pulse, plan: input.plan };
+  // The Pulse line the first step tells is passed on, so every later step names it without asking again.
+  const target: { pulse: typeof input.pulse; plan: boolean; line?: LineEvidence } = { pulse: input.pulse, plan: input.plan };
   const stale = input.staleThresholdSeconds;
   upsertSearchAttributes({ RunbookProcedure: ['disable'], RunbookStatus: ['running'], PulseTarget: [input.pulse.url] });
 
@@ -72,6 +74,7 @@ export async function disable(raw: DisableInput): Promise<DisableResult> {
     // Prerequisite 1: Pulse answers; how it answers now, and what TrueNAS resources it lists before the change.
     log.begin('prereq.1');
     const before = await pulse.verifyConnectionsEndpoint({ ...target, step: 'prereq.1', expect: 'report' });
+    if (before.line) target.line = before.line;
     log.add(before.evidence);
     const baseline = await inspect('prereq.1', 'report');
     log.add(baseline.evidence);

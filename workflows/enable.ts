@@ -16,6 +16,7 @@ import { ApplicationFailure, CancellationScope, upsertSearchAttributes, uuid4 } 
 import type * as enableActivities from '../activities/pulse-enable.js';
 import type { LogMark } from '../activities/logs.js';
 import { EnableInputSchema, ENABLE_FAILURES, type EnableInput } from '../src/config/enable.js';
+import type { LineEvidence } from '../src/pulse/line.js';
 import type { Evidence } from '../src/runbook/evidence.js';
 import { activityOptions } from './support/activity-options.js';
 import { EvidenceLog } from './support/evidence-log.js';
@@ -58,7 +59,8 @@ export async function enable(raw: EnableInput): Promise<EnableResult> {
   // Each call's summary in the Web UI names the runbook step it belongs to.
   const pulse = log.activities<typeof enableActivities>(activityOptions(input.retry, Math.max(60, Math.ceil((4 * input.pulse.timeoutMs) / 1000))));
   const logs = logActivitiesFor(log, input.retry);
-  const target = { pulse: input.pulse, plan: input.plan };
+  // The Pulse line the first step tells is passed on, so every later step names it without asking again.
+  const target: { pulse: typeof input.pulse; plan: boolean; line?: LineEvidence } = { pulse: input.pulse, plan: input.plan };
   upsertSearchAttributes({ RunbookProcedure: ['enable'], RunbookStatus: ['running'], PulseTarget: [input.pulse.url] });
 
   const result: EnableResult = {
@@ -77,6 +79,7 @@ export async function enable(raw: EnableInput): Promise<EnableResult> {
     // Prerequisite 1: Pulse answers, and how: whether TrueNAS is on decides if a restart is needed at all.
     log.begin('prereq.1');
     const before = await pulse.verifyConnectionsEndpoint({ ...target, step: 'prereq.1', expect: 'report' });
+    if (before.line) target.line = before.line;
     log.add(before.evidence);
 
     // Where "since the change" begins for the poller's log lines (enable.4).

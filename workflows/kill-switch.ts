@@ -12,6 +12,7 @@
 import { ApplicationFailure, CancellationScope, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type * as pulseActivities from '../activities/pulse.js';
 import type { KillSwitchInput } from '../src/config/kill-switch.js';
+import type { LineEvidence } from '../src/pulse/line.js';
 import type { Evidence } from '../src/runbook/evidence.js';
 import { FAILURE_TYPES } from '../src/runbook/failure-types.js';
 import { activityOptions } from './support/activity-options.js';
@@ -40,7 +41,8 @@ export async function killSwitch(input: KillSwitchInput): Promise<KillSwitchResu
   const startedAt = new Date().toISOString();
   // Each call's summary in the Web UI names the runbook step it belongs to.
   const pulse = log.activities<typeof pulseActivities>(activityOptions(input.retry));
-  const target = { pulse: input.pulse, plan: input.plan };
+  // The Pulse line the first step tells is passed on, so every later step names it without asking again.
+  const target: { pulse: typeof input.pulse; plan: boolean; line?: LineEvidence } = { pulse: input.pulse, plan: input.plan };
   upsertSearchAttributes({ RunbookProcedure: ['kill-switch'], RunbookStatus: ['running'], PulseTarget: [input.pulse.url] });
 
   const result: KillSwitchResult = {
@@ -67,6 +69,7 @@ export async function killSwitch(input: KillSwitchInput): Promise<KillSwitchResu
     // Step 1: list the connection ids.
     log.begin('kill-switch.1');
     const listed = await pulse.listConnections(target);
+    if (listed.line) target.line = listed.line;
     log.add(listed.evidence);
     const { ids, disabled } = listed.value;
 

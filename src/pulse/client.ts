@@ -313,6 +313,18 @@ export class PulseClient {
   // --- capabilities ----------------------------------------------------------------------------------------------
 
   /**
+   * Which Pulse line answers, from at most two read-only GETs (src/pulse/line.ts): `/api/v2/resources` serving the
+   * unified envelope is the Feb line; otherwise `/api/resources` tells v6 (unified) from Feb (legacy shape).
+   */
+  async detectLine(): Promise<LineEvidence> {
+    const v2 = await this.probeResources(`${PULSE_PATHS.resourcesV2}?source=truenas&limit=1`);
+    if (resourcesShapeFrom(v2) === 'unified') return lineFromResources(PULSE_PATHS.resourcesV2, 'unified');
+    const shape = resourcesShapeFrom(await this.probeResources(`${PULSE_PATHS.resources}?source=truenas&limit=1`));
+    if (shape === 'absent') return { line: 'unknown', seenFrom: 'neither /api/v2/resources nor /api/resources serving resources' };
+    return lineFromResources(PULSE_PATHS.resources, shape);
+  }
+
+  /**
    * Asks the server what it offers, without side effects:
    *  1. GET /api/security/status (public): is auth configured?
    *  2. GET /api/truenas/connections: array → flag on; 404 truenas_disabled → flag off. 401/403 throw, since

@@ -37,4 +37,6 @@ export interface Evidence {
 export interface StepOutcome<T = undefined> {
   evidence: Evidence;
   value: T;
+  /** The Pulse line that answered, and how it was told (Pulse activities only): workflows pass it on. */
+  line?: { line: 'feb' | 'v6' | 'unknown'; seenFrom: string };
 }
