@@ -149,7 +149,8 @@ function streakQuery(windowSeconds: number): string {
   const r = promDuration(streakStep(windowSeconds));
   const newErrors = incrementsOf(POLL_ERRORS, r);
   const lastSuccess = `last_over_time(${LAST_SUCCESS}[1h] @ end())`;
-  const sinceLastSuccess = `((${newErrors}) and ignoring (result) (${lastSuccess} < time())) or ((${newErrors}) unless ignoring (result) ${lastSuccess})`;
+  // A step counts unless the connection's last success is at or after it (no last success: every step counts).
+  const sinceLastSuccess = `(${newErrors}) unless ignoring (result) (${lastSuccess} >= time())`;
   return `sum_over_time((${sinceLastSuccess})[${promDuration(windowSeconds)}:${r}]) or (${POLL_ERRORS} * 0)`;
 }
 
