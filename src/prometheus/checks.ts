@@ -130,7 +130,7 @@ export function incrementsOf(counter: string, w: string): string {
 
 /**
  * The subquery step of the streak count (seconds): a new error counts at the first step after its scrape, so the
- * step bounds the delay (5 s with the runbook's 15 min); it must stay well below the 60 s poll interval so an error
+ * step bounds the delay (5 s with the default 15 min window); it must stay well below the 60 s poll interval so an error
  * before the last success never lands after it.
  */
 export function streakStep(windowSeconds: number): number {
