@@ -18,7 +18,7 @@ import { pollsEvery, pulseScrapes } from '../support/pulse-shaped.js';
 const BASE = 1738368000; // 2025-02-01T00:00:00Z
 const SLOT_SECONDS = 4 * 3600;
 /** Each scenario in its own slot, so fleet-wide sums never see another scenario's series. */
-const SLOTS = { rate1in5: 0, rate2in6: 1, rate1h: 2, streak: 3, streakBroken: 4, neverValid: 5, timeouts: 6, abort: 7, restart: 8 } as const;
+const SLOTS = { rate1in5: 0, rate2in6: 1, rate1h: 2, streak: 3, streakBroken: 4, neverValid: 5, timeouts: 6, abort: 7, restart: 8, restartStale: 9 } as const;
 const slot = (n: number) => BASE + n * SLOT_SECONDS;
 /** End of the i-th poll of a scenario: every 60 s from 10 min into the slot, 0.4 s off the 5 s scrape grid. */
 const P = (n: number, i: number) => slot(n) + 600.4 + i * 60;
@@ -72,12 +72,19 @@ function restartScenario(): string {
   return pulseScrapes({ from: slot(n) + 1, to: slot(n) + 3 * 3600, polls: { rs: polls }, restarts: [P(n, 23) + 20] });
 }
 
+/** Healthy, then Pulse restarts and every poll fails from then on: the new process has no last-success series. */
+function restartStaleScenario(): string {
+  const n = SLOTS.restartStale;
+  const polls = pollsEvery(P(n, 0), `${'S'.repeat(10)}${'E'.repeat(15)}`);
+  return pulseScrapes({ from: slot(n) + 1, to: slot(n) + 3 * 3600, polls: { rr: polls }, restarts: [P(n, 9) + 30] });
+}
+
 let prometheus: PrometheusProcess;
 let removeData: () => void;
 let client: PrometheusClient;
 
 beforeAll(async () => {
-  const data = await backfill(`${scenarios()}${restartScenario()}# EOF\n`);
+  const data = await backfill(`${scenarios()}${restartScenario()}${restartStaleScenario()}# EOF\n`);
   removeData = data.remove;
   prometheus = await startPrometheus({ storagePath: data.dir });
   client = new PrometheusClient({ baseUrl: prometheus.url, timeoutMs: 10_000 });
@@ -182,6 +189,14 @@ describe('staleness rows see a connection that never succeeded', () => {
     expect(rounded(await check('staleness-critical', first + 590))).toEqual({ hl: [30, 'pass'], 'nv/never': [585, 'pass'] });
     expect(rounded(await check('staleness-critical', first + 615))).toEqual({ hl: [55, 'pass'], 'nv/never': [610, 'fail'] });
     expect((await old('staleness-critical', OLD.staleness(), first + 615)).verdict).toBe('pass');
+  });
+
+  it('a Pulse restart does not hide the last success: the age still counts from it, not from the first -1 after the restart', async () => {
+    const lastSuccess = P(SLOTS.restartStale, 9);
+    const t = lastSuccess + 700;
+    expect(rounded(await check('staleness-critical', t))).toEqual({ rr: [700, 'fail'] });
+    // The old query: the last-success series went away with the old process.
+    expect((await old('staleness-critical', OLD.staleness(), t)).series).toEqual([]);
   });
 
   it('auth errors fire at its first failed poll, with the whole value of the new series', async () => {
