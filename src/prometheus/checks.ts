@@ -99,19 +99,73 @@ export function subqueryStep(windowSeconds: number): string {
 const TN = 'instance_type="truenas"';
 const POLLS = `pulse_monitor_poll_total{${TN}}`;
 const POLL_ERRORS = `pulse_monitor_poll_total{${TN},result="error"}`;
-const POLL_SUCCESSES = `pulse_monitor_poll_total{${TN},result="success"}`;
 const errorsOf = (type: string) => `pulse_monitor_poll_errors_total{${TN},error_type="${type}"}`;
 const STALENESS = `pulse_monitor_poll_staleness_seconds{${TN}}`;
 const LAST_SUCCESS = `pulse_monitor_poll_last_success_timestamp{${TN}}`;
 const DURATION_BUCKETS = `pulse_monitor_poll_duration_seconds_bucket{${TN}}`;
 
 /**
- * Increments of a lazily created counter within W, per series: the positive increase, else the whole value of
- * a series born within W (Pulse creates the series at 1 on the first error, which increase() cannot see:
- * pitfall 2), else the increase (0), so passing series still report a value.
+ * How far back the sample before a window is looked for. A range selector skips the staleness markers Prometheus
+ * writes after one failed scrape, so a scrape gap at the window's start is not mistaken for a counter's birth.
  */
-function incrementsOf(counter: string, w: string): string {
-  return `(increase(${counter}[${w}]) > 0) or (${counter} unless ${counter} offset ${w}) or increase(${counter}[${w}])`;
+const BEFORE_LOOKBACK = '10m';
+
+/**
+ * The exact number of increments of a Pulse counter within W, per series, as Pulse makes its counters
+ * (shared/notes/promql.md pitfall 2 and "Measured on real Pulse v6.0.0"):
+ * - a series that existed before the window: its value now minus its last value before the window. No
+ *   extrapolation: increase() turns 5 timeouts into 5.04 or 4.9, and an error series' first error into nothing;
+ * - a series born within the window (Pulse creates it at 1 on the first increment): its whole value;
+ * - a series reset within the window (Pulse restarted, its counters start again at 1): increase(), which adds up
+ *   the increments on both sides of the reset (extrapolated, so not a whole number); when the restart falls just
+ *   before the window's first sample, the value since the restart. (A series both born and reset within one window
+ *   loses its first increment: increase() does not see a birth.)
+ * The result carries no metric name, so the arms match in `or`.
+ */
+export function incrementsOf(counter: string, w: string): string {
+  const before = `last_over_time(${counter}[${BEFORE_LOOKBACK}] offset ${w})`;
+  const reset = `(resets(${counter}[${w}]) > 0)`;
+  return `(((${counter} - ${before}) >= 0) unless ${reset}) or (increase(${counter}[${w}]) and ${reset}) or (${counter} * 1)`;
+}
+
+/**
+ * The subquery step of the streak count (seconds): a new error counts at the first step after its scrape, so the
+ * step bounds the delay (5 s with the default 15 min window); it must stay well below the 60 s poll interval so an error
+ * before the last success never lands after it.
+ */
+export function streakStep(windowSeconds: number): number {
+  return Math.max(1, Math.min(5, Math.round(windowSeconds / 180)));
+}
+
+/**
+ * Failed polls since each connection's last success, counted over at most W (the streak itself, not an
+ * extrapolated increase over a window of exactly N polls). Each subquery step counts the error increments since
+ * the previous step (exact, births included); a step counts when it is later than the last success timestamp
+ * Pulse exported (evaluated at the query's end: `@ end()`), or always for a connection with no success in the last
+ * hour (its first-ever streak: no last-success series exists). An error series without a streak reads 0; the labels
+ * are those of the error series, as before, so the alerts of a running monitor keep their identity.
+ */
+function streakQuery(windowSeconds: number): string {
+  const r = promDuration(streakStep(windowSeconds));
+  const newErrors = incrementsOf(POLL_ERRORS, r);
+  const lastSuccess = `last_over_time(${LAST_SUCCESS}[1h] @ end())`;
+  // A step counts unless the connection's last success is at or after it (no last success: every step counts).
+  const sinceLastSuccess = `(${newErrors}) unless ignoring (result) (${lastSuccess} >= time())`;
+  return `sum_over_time((${sinceLastSuccess})[${promDuration(windowSeconds)}:${r}]) or (${POLL_ERRORS} * 0)`;
+}
+
+/**
+ * Seconds without a successful poll, per connection: since the last success Pulse exported (last hour, so a Pulse
+ * restart that drops the series does not hide it), or, for a connection with no success at all, since the staleness
+ * gauge first read -1 (its first failed poll, to the 5 s step; looked for over the last hour, so at most about 3600),
+ * marked with the label `since="first failed poll, never succeeded"` (the other series keep their labels, so the
+ * alerts of a running monitor keep their identity). Pulse's gauge itself freezes between polls and after a
+ * kill-switch (pitfall 4), so it is not read for the age.
+ */
+function stalenessAgeQuery(): string {
+  const lastSuccess = `last_over_time(${LAST_SUCCESS}[1h])`;
+  const neverSince = `min_over_time(timestamp(${STALENESS} < 0)[1h:5s])`;
+  return `(time() - ${lastSuccess}) or label_replace((time() - ${neverSince}) unless ${lastSuccess}, "since", "first failed poll, never succeeded", "", "")`;
 }
 
 /** Where a row of the Alert Thresholds table comes from: its row number and its own step id (alerts.<row>). */
@@ -128,16 +182,14 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     action: 'Check TrueNAS connection, verify API key',
     comparison: '>=',
     threshold: 4,
-    defaultWindowSeconds: 240,
+    // How far back the streak is counted: 15 polls at 60 s, well beyond the 4th error.
+    defaultWindowSeconds: 900,
     onEmpty: 'pass',
     onNaN: 'inconclusive',
     note:
-      'Pulse exports no streak metric: the value is the errors counted in the window when the window holds no success. ' +
-      'Keep the window at 4 poll intervals (4 × 60 s), so 4 errors and no success means more than 3 in a row.',
-    query: ({ windowSeconds }) => {
-      const w = promDuration(windowSeconds);
-      return `increase(${POLL_ERRORS}[${w}]) unless ignoring (result) (increase(${POLL_SUCCESSES}[${w}]) > 0)`;
-    },
+      'Pulse exports no streak metric: the value is the failed polls since the connection\'s last success (its last-success ' +
+      'timestamp), counted exactly over at most the window, a first-ever streak included; 4 means more than 3 in a row.',
+    query: ({ windowSeconds }) => streakQuery(windowSeconds),
   },
   'staleness-warning': {
     id: 'staleness-warning',
@@ -151,8 +203,10 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     threshold: 300,
     onEmpty: 'pass',
     onNaN: 'inconclusive',
-    note: 'The staleness gauge freezes when polling stops (kill-switch, disable), so the age of the last success is measured instead (pitfall 4).',
-    query: () => `time() - ${LAST_SUCCESS}`,
+    note:
+      'The staleness gauge freezes when polling stops (kill-switch, disable), so the age of the last success is measured instead ' +
+      '(pitfall 4); a connection that never succeeded has no last success and counts from its first failed poll (gauge -1).',
+    query: () => stalenessAgeQuery(),
   },
   'staleness-critical': {
     id: 'staleness-critical',
@@ -166,8 +220,10 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     threshold: 600,
     onEmpty: 'pass',
     onNaN: 'inconclusive',
-    note: 'The staleness gauge freezes when polling stops (kill-switch, disable), so the age of the last success is measured instead (pitfall 4).',
-    query: () => `time() - ${LAST_SUCCESS}`,
+    note:
+      'The staleness gauge freezes when polling stops (kill-switch, disable), so the age of the last success is measured instead ' +
+      '(pitfall 4); a connection that never succeeded has no last success and counts from its first failed poll (gauge -1).',
+    query: () => stalenessAgeQuery(),
   },
   'auth-errors': {
     id: 'auth-errors',
@@ -182,7 +238,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     defaultWindowSeconds: 300,
     onEmpty: 'pass',
     onNaN: 'inconclusive',
-    note: 'A series born within the window counts with its whole value: increase() misses the first error (pitfall 2).',
+    note: 'Auth errors counted exactly in the window; a series born within it counts with its whole value (increase() misses the first error, pitfall 2).',
     query: ({ windowSeconds }) => incrementsOf(errorsOf('auth'), promDuration(windowSeconds)),
   },
   timeouts: {
@@ -198,12 +254,8 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     defaultWindowSeconds: 600,
     onEmpty: 'pass',
     onNaN: 'inconclusive',
-    note: 'A series born within the window counts with its whole value: increase() misses the first timeout (pitfall 2).',
-    query: ({ windowSeconds }) => {
-      const w = promDuration(windowSeconds);
-      const t = errorsOf('timeout');
-      return `sum by (instance) ((${t} unless ${t} offset ${w}) or increase(${t}[${w}]))`;
-    },
+    note: 'Timeouts counted exactly in the window (increase() extrapolates 5 into 5.04); a series born within it counts with its whole value (pitfall 2).',
+    query: ({ windowSeconds }) => `sum by (instance) (${incrementsOf(errorsOf('timeout'), promDuration(windowSeconds))})`,
   },
   'connection-errors': {
     id: 'connection-errors',
@@ -218,7 +270,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     defaultWindowSeconds: 300,
     onEmpty: 'pass',
     onNaN: 'inconclusive',
-    note: 'A series born within the window counts with its whole value: increase() misses the first error (pitfall 2).',
+    note: 'Connection errors counted exactly in the window; a series born within it counts with its whole value (increase() misses the first error, pitfall 2).',
     query: ({ windowSeconds }) => incrementsOf(errorsOf('connection'), promDuration(windowSeconds)),
   },
   'latency-p95': {
@@ -270,10 +322,12 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     defaultWindowSeconds: 3600,
     onEmpty: 'inconclusive',
     onNaN: 'inconclusive',
-    note: 'No error series counts as zero errors (or vector(0)); no poll at all gives no value, which proves nothing.',
+    note:
+      'Failed polls over all polls in the window, each counted exactly: the first error of a new error series counts (Pulse creates ' +
+      'it at 1, increase() does not see it). No error series counts as zero errors (or vector(0)); no poll at all gives no value, which proves nothing.',
     query: ({ windowSeconds }) => {
       const w = promDuration(windowSeconds);
-      return `(sum(increase(${POLL_ERRORS}[${w}])) or vector(0)) / sum(increase(${POLLS}[${w}]))`;
+      return `(sum(${incrementsOf(POLL_ERRORS, w)}) or vector(0)) / sum(${incrementsOf(POLLS, w)})`;
     },
   },
   'staleness-gauge-max': {
@@ -337,11 +391,8 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     defaultWindowSeconds: 3600,
     onEmpty: 'inconclusive',
     onNaN: 'inconclusive',
-    query: ({ windowSeconds }) => {
-      const w = promDuration(windowSeconds);
-      const a = errorsOf('auth');
-      return `(sum(increase(${a}[${w}])) or vector(0)) + (count(${a} unless ${a} offset ${w}) or vector(0))`;
-    },
+    note: 'Auth errors counted exactly in the window, a series born within it included; no auth series at all is 0.',
+    query: ({ windowSeconds }) => `sum(${incrementsOf(errorsOf('auth'), promDuration(windowSeconds))}) or vector(0)`,
   },
   'abort-failure-rate': {
     id: 'abort-failure-rate',
@@ -356,10 +407,12 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     defaultWindowSeconds: 300,
     onEmpty: 'inconclusive',
     onNaN: 'inconclusive',
-    note: 'The lowest failure ratio over the window: it is above 50 % only if it stayed there the whole time; exactly 50 % does not abort.',
+    note:
+      'The lowest failure ratio (failed over all polls in the window, counted exactly, new error series included) over the window: ' +
+      'it is above 50 % only if it stayed there the whole time; exactly 50 % does not abort.',
     query: ({ windowSeconds }) => {
       const w = promDuration(windowSeconds);
-      return `min_over_time(((sum(rate(${POLL_ERRORS}[${w}])) or vector(0)) / sum(rate(${POLLS}[${w}])))[${w}:${subqueryStep(windowSeconds)}])`;
+      return `min_over_time(((sum(${incrementsOf(POLL_ERRORS, w)}) or vector(0)) / sum(${incrementsOf(POLLS, w)}))[${w}:${subqueryStep(windowSeconds)}])`;
     },
   },
   // Phase 1's "memory and CPU baseline" and abort criterion 3: measurements, not pass/fail rules. They never

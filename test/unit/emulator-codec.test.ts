@@ -85,6 +85,41 @@ describe('emulator codec: Prometheus exposition', () => {
     expect(text).toContain('pulse_monitor_poll_duration_seconds_bucket{instance="c1",instance_type="truenas",le="30"} 1');
   });
 
+  it("follows Pulse's RecordResult over a connection's life: no success series or last success until one, -1 until then, gauges frozen between polls", () => {
+    const m = new PulseMetrics();
+    const t0 = Date.UTC(2026, 0, 1, 12, 0, 0) / 1000;
+    const poll = (instance: string, at: number, ok: boolean, errorType?: 'auth' | 'api') =>
+      m.recordPoll({ instanceType: 'truenas', instance, success: ok, errorType, start: new Date((at - 0.05) * 1000), end: new Date(at * 1000) });
+    const lines = (id: string) => m.registry.expose().split('\n').filter((l) => l.startsWith('pulse_monitor_poll_') && l.includes(`instance="${id}"`) && !l.includes('_duration_'));
+
+    poll('c1', t0, false, 'auth');
+    poll('c1', t0 + 60, false, 'auth');
+    expect(lines('c1')).toEqual([
+      'pulse_monitor_poll_errors_total{error_type="auth",instance="c1",instance_type="truenas"} 2',
+      'pulse_monitor_poll_staleness_seconds{instance="c1",instance_type="truenas"} -1',
+      'pulse_monitor_poll_total{instance="c1",instance_type="truenas",result="error"} 2',
+    ]);
+    // Another connection's polls, and time passing, change nothing of c1: its gauges move only when it is polled.
+    const frozen = lines('c1');
+    poll('c2', t0 + 90, true);
+    expect(lines('c1')).toEqual(frozen);
+
+    poll('c1', t0 + 120.7, true);
+    expect(lines('c1')).toEqual([
+      'pulse_monitor_poll_errors_total{error_type="auth",instance="c1",instance_type="truenas"} 2',
+      `pulse_monitor_poll_last_success_timestamp{instance="c1",instance_type="truenas"} ${goFloat(Math.floor(t0 + 120.7))}`,
+      'pulse_monitor_poll_staleness_seconds{instance="c1",instance_type="truenas"} 0',
+      'pulse_monitor_poll_total{instance="c1",instance_type="truenas",result="error"} 2',
+      'pulse_monitor_poll_total{instance="c1",instance_type="truenas",result="success"} 1',
+    ]);
+    // A failure after a success: seconds since that success's end, not -1; the last success stays as it was.
+    poll('c1', t0 + 181.2, false, 'api');
+    const after = lines('c1');
+    expect(after).toContain('pulse_monitor_poll_staleness_seconds{instance="c1",instance_type="truenas"} 60.5');
+    expect(after).toContain('pulse_monitor_poll_errors_total{error_type="api",instance="c1",instance_type="truenas"} 1');
+    expect(after).toContain(`pulse_monitor_poll_last_success_timestamp{instance="c1",instance_type="truenas"} ${goFloat(Math.floor(t0 + 120.7))}`);
+  });
+
   it('sorts families and label names bytewise and renders histogram buckets cumulatively', () => {
     const r = new MetricsRegistry();
     r.define('b_hist', 'histogram', 'h', [1, 2]);

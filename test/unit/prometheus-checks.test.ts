@@ -7,6 +7,7 @@
  * so fleet-wide sums never see another scenario's series. Also checks that the catalogue matches the
  * runbook's Alert Thresholds table row by row.
  */
+import { readFileSync } from 'node:fs';
 import { ALERT_CHECK_IDS, CHECK_IDS, CHECKS, checkQuery, promDuration, type CheckId } from '../../src/prometheus/checks.js';
 import { PrometheusClient } from '../../src/prometheus/client.js';
 import { evaluateCheck } from '../../src/prometheus/evaluate.js';
@@ -248,6 +249,11 @@ describe('the catalogue itself', () => {
     expect(checkQuery('staleness-warning').windowSeconds).toBeUndefined();
     expect(promDuration(1.5)).toBe('1500ms');
     expect(() => promDuration(0)).toThrow(/positive/);
+  });
+
+  it('docs/metric-checks.md shows every query as the catalogue builds it with the runbook windows', () => {
+    const doc = readFileSync(new URL('../../docs/metric-checks.md', import.meta.url), 'utf8');
+    for (const id of CHECK_IDS) expect({ id, inDoc: doc.includes(`\`\`\`promql\n${checkQuery(id).query}\n\`\`\``) }).toEqual({ id, inDoc: true });
   });
 
   it('matches the runbook Alert Thresholds table row by row (metric, condition, severity, action)', () => {
