@@ -178,7 +178,7 @@ const SERVER_IMAGE_WORKDIR = '/etc/temporal';
 /** The admin-tools image's schema directory, setup-postgres.sh's default SCHEMA_ROOT. */
 const ADMIN_TOOLS_SCHEMA_ROOT = '/etc/temporal/schema/postgresql/v12';
 /** The Dockerfile's environment for the worker image. */
-const WORKER_IMAGE_ENV = { NODE_ENV: 'production', PULSE_RUNBOOKS_WORKFLOW_BUNDLE: '/app/dist/workflow-bundle.js' };
+export const WORKER_IMAGE_ENV = { NODE_ENV: 'production', PULSE_RUNBOOKS_WORKFLOW_BUNDLE: '/app/dist/workflow-bundle.js' };
 
 const REASONS = {
   address: 'containers reach each other by service name; the rehearsal runs every service on 127.0.0.1',
@@ -276,7 +276,7 @@ export function rehearsalPlan(compose: ComposeFile, inputs: PlanInputs): Rehears
     LOG_LEVEL: ['warn', 'logs'],
   });
   const temporal = Object.fromEntries(
-    TEMPORAL_SERVICES.map((s) => [s, { name: `temporal-${s}`, command: path.join(inputs.serverBin, 'temporal-server'), args: ['start', '--service', s], env: serverEnv }]),
+    TEMPORAL_SERVICES.map((s) => [s, { name: `temporal-${s}`, command: path.join(inputs.serverBin, 'temporal-server'), args: ['start', '--service', s], env: { ...serverEnv } }]),
   ) as Record<TemporalService, ProcessSpec>;
   changes.push({ service: roles.server, setting: 'command', compose: 'temporal-server start (every service in one process)', rehearsal: TEMPORAL_SERVICES.map((s) => `temporal-server start --service ${s}`).join('; '), reason: 'the issue asks for frontend, history, matching and worker as separate processes' });
 
