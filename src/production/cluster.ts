@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle.js';
@@ -103,6 +103,25 @@ export async function pickPorts(): Promise<ClusterPorts> {
   throw new Error(`no block of ${PORT_NAMES.length} free ports in ${PORT_RANGE.first}-${PORT_RANGE.last}`);
 }
 
+/** The membership (ringpop) port: every service listens there once it has joined (the worker service has no gRPC server). */
+const MEMBERSHIP_PORT: Record<TemporalService, (p: ClusterPorts) => number> = {
+  history: (p) => p.historyMembership,
+  matching: (p) => p.matchingMembership,
+  frontend: (p) => p.frontendMembership,
+  worker: (p) => p.workerMembership,
+};
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 async function runJob(spec: ProcessSpec, logFile: string, timeoutMs: number): Promise<void> {
   const job = new ManagedProcess(spec, logFile);
   job.expectExit();
@@ -182,9 +201,12 @@ export async function startProductionCluster(opts: ClusterOptions = {}): Promise
 
     const temporal = Object.fromEntries(TEMPORAL_SERVICES.map((s) => [s, new ManagedProcess(plan.temporal[s], logOf(plan.temporal[s].name))])) as Record<TemporalService, ManagedProcess>;
     await timed(`Temporal ${plan.versions.server}: ${TEMPORAL_SERVICES.join(', ')} (frontend ${address})`, async () => {
+      // One after the other: every service process writes the cluster metadata record when it starts on an empty
+      // database, and two doing it at once makes one of them exit on the duplicate key (as a pod would crash-loop).
       for (const s of TEMPORAL_SERVICES) {
         temporal[s].start();
         started.push(temporal[s]);
+        await waitUntil(`temporal ${s} listening on ${MEMBERSHIP_PORT[s](ports)}`, () => listening(MEMBERSHIP_PORT[s](ports)), 120_000, temporal[s]);
       }
       await waitForTemporal(address, 120_000);
     });
@@ -251,6 +273,7 @@ export async function startProductionCluster(opts: ClusterOptions = {}): Promise
       },
       async restartService(service) {
         await temporal[service].restart(15_000);
+        await waitUntil(`temporal ${service} listening again`, () => listening(MEMBERSHIP_PORT[service](ports)), 120_000, temporal[service]);
       },
       async waitHealthy(timeoutMs = 120_000) {
         await waitForTemporal(address, timeoutMs);
