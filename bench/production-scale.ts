@@ -10,8 +10,9 @@
  *   - schedule-to-start p99 of the check activities and of the workflow tasks, from history;
  *   - the worker's peak RSS (/proc, sampled every 2 s);
  *   - PostgreSQL growth per rollout-day: both databases' size growth over the rollout-days run.
- * Figures only, no asserts. BENCH_PRODUCTION_N="50,200,500" picks the N values; raising stops once an N bends (a late
- * check, or RSS over 1 GiB) unless BENCH_PRODUCTION_ALL=1.
+ * Figures only, no asserts. BENCH_PRODUCTION_N="50,200,500" picks the N values; raising stops once checks run late or
+ * not at all (unless BENCH_PRODUCTION_ALL=1); RSS over 1 GiB is reported as a bend but does not stop it.
+ * BENCH_PRODUCTION_MAX_CACHED sets the worker's PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS.
  */
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
@@ -39,6 +40,7 @@ export interface ScaleRow {
   workflowTaskScheduleToStartP99Ms: number;
   workerRssMiB: number;
   pgBytesPerRolloutDay: number;
+  historyBytesPerRolloutDay: number;
   bends: string[];
 }
 
@@ -79,8 +81,15 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function pgBytes(cluster: ProductionCluster): Promise<number> {
-  return (await cluster.postgres.databaseSize('temporal')) + (await cluster.postgres.databaseSize('temporal_visibility'));
+/**
+ * Both databases on disk, and the append-only event history in them (history_node, history_tree): the database size
+ * also counts the dead rows of the constantly updated execution and timer tables, which vacuum reuses but never
+ * returns, so a short run overstates the long-run growth; the history tables are what retention keeps.
+ */
+async function pgBytes(cluster: ProductionCluster): Promise<{ total: number; history: number }> {
+  const total = (await cluster.postgres.databaseSize('temporal')) + (await cluster.postgres.databaseSize('temporal_visibility'));
+  const [history] = await cluster.postgres.query("SELECT pg_total_relation_size('history_node') + pg_total_relation_size('history_tree')", 'temporal');
+  return { total, history: Number(history) };
 }
 
 async function runN(cluster: ProductionCluster, client: Client, prometheusUrl: string, n: number, minutes: number): Promise<ScaleRow> {
@@ -143,7 +152,8 @@ async function runN(cluster: ProductionCluster, client: Client, prometheusUrl: s
     activityScheduleToStartP99Ms: p99(activityS2S),
     workflowTaskScheduleToStartP99Ms: p99(taskS2S),
     workerRssMiB: peakRss,
-    pgBytesPerRolloutDay: (sizeAfter - sizeBefore) / rolloutDays,
+    pgBytesPerRolloutDay: (sizeAfter.total - sizeBefore.total) / rolloutDays,
+    historyBytesPerRolloutDay: (sizeAfter.history - sizeBefore.history) / rolloutDays,
     bends: [],
   };
   // Each rollout checks at its start and every 60 s after; far fewer completed checks means checks did not run at all.
@@ -155,9 +165,9 @@ async function runN(cluster: ProductionCluster, client: Client, prometheusUrl: s
 }
 
 export function scaleTable(rows: ScaleRow[]): string {
-  const head = '| N rollouts | checks run | checks > 5 s late (max) | check activity schedule-to-start p99 | workflow task schedule-to-start p99 | worker RSS peak | PostgreSQL per rollout-day |';
+  const head = '| N rollouts | checks run | checks > 5 s late (max) | check activity schedule-to-start p99 | workflow task schedule-to-start p99 | worker RSS peak | PostgreSQL per rollout-day (of it event history) |';
   const lines = rows.map((r) =>
-    `| ${r.n} | ${r.checks} | ${r.lateChecks} (${r.maxLateSeconds.toFixed(1)} s) | ${r.activityScheduleToStartP99Ms} ms | ${r.workflowTaskScheduleToStartP99Ms} ms | ${r.workerRssMiB.toFixed(0)} MiB | ${(r.pgBytesPerRolloutDay / 1048576).toFixed(1)} MiB |` +
+    `| ${r.n} | ${r.checks} | ${r.lateChecks} (${r.maxLateSeconds.toFixed(1)} s) | ${r.activityScheduleToStartP99Ms} ms | ${r.workflowTaskScheduleToStartP99Ms} ms | ${r.workerRssMiB.toFixed(0)} MiB | ${(r.pgBytesPerRolloutDay / 1048576).toFixed(1)} MiB (${(r.historyBytesPerRolloutDay / 1048576).toFixed(1)} MiB) |` +
       (r.bends.length ? ` bends: ${r.bends.join('; ')}` : ''),
   );
   return [head, '|---|---|---|---|---|---|---|', ...lines].join('\n');
@@ -167,7 +177,9 @@ export async function productionScale(): Promise<ScaleRow[]> {
   const ns = (process.env.BENCH_PRODUCTION_N ?? '50,200,500').split(',').map((s) => Number(s.trim())).filter((x) => x > 0);
   const minutes = Number(process.env.BENCH_PRODUCTION_MINUTES ?? 3);
   await execa('bash', [`${REPO_ROOT}/scripts/install-prometheus.sh`], { stderr: 'inherit' });
-  const cluster = await startProductionCluster({ workers: 1 });
+  // The worker's cache of runs (PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS): the SDK's default unless BENCH_PRODUCTION_MAX_CACHED.
+  const maxCached = process.env.BENCH_PRODUCTION_MAX_CACHED;
+  const cluster = await startProductionCluster({ workers: 1, workerEnv: maxCached ? { PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS: maxCached } : {} });
   const client = await productionClient(cluster);
   const fixture = await pulseForCluster(cluster, { scrapeInterval: 15 });
   await fixture.addConnections(1);
@@ -177,7 +189,8 @@ export async function productionScale(): Promise<ScaleRow[]> {
       const row = await runN(cluster, client, fixture.prometheus.url, n, minutes);
       rows.push(row);
       process.stderr.write(`[bench] ${scaleTable([row]).split('\n').at(-1)}\n`);
-      if (row.bends.length && process.env.BENCH_PRODUCTION_ALL !== '1') break;
+      // Memory over the goal is reported, but only checks that run late or not at all stop the raising.
+      if (row.bends.some((b) => !b.includes('RSS')) && process.env.BENCH_PRODUCTION_ALL !== '1') break;
     }
   } finally {
     await client.connection.close();
@@ -185,7 +198,7 @@ export async function productionScale(): Promise<ScaleRow[]> {
     await cluster.stop();
   }
   console.log(
-    `production cluster scale: canary rollouts at a check every 60 s, one worker process, the whole cluster on this ${(await import('node:os')).cpus().length}-core host, ${minutes} min per N:\n${scaleTable(rows)}`,
+    `production cluster scale: canary rollouts at a check every 60 s, one worker process (cache of runs: ${maxCached ?? 'the SDK default'}), the whole cluster on this ${(await import('node:os')).cpus().length}-core host, ${minutes} min per N:\n${scaleTable(rows)}`,
   );
   const bent = rows.find((r) => r.bends.length);
   console.log(bent ? `bends at N=${bent.n}: ${bent.bends.join('; ')}` : `no bend up to N=${rows.at(-1)?.n}`);

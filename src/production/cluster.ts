@@ -41,6 +41,8 @@ export interface ClusterOptions {
   workers?: number;
   /** Progress lines; default stderr. */
   log?: (line: string) => void;
+  /** Extra environment for the workers (settings of deploy/worker.env, e.g. PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS). */
+  workerEnv?: Record<string, string>;
 }
 
 export interface ProductionCluster {
@@ -124,7 +126,6 @@ function listening(port: number): Promise<boolean> {
 
 async function runJob(spec: ProcessSpec, logFile: string, timeoutMs: number): Promise<void> {
   const job = new ManagedProcess(spec, logFile);
-  job.expectExit();
   job.start();
   job.expectExit();
   const timer = setTimeout(() => void job.kill(), timeoutMs);
@@ -230,7 +231,7 @@ export async function startProductionCluster(opts: ClusterOptions = {}): Promise
     await bundling;
     const workers: ManagedProcess[] = [];
     const startWorker = async (i: number, bundle = workflowBundle): Promise<ManagedProcess> => {
-      const spec = { ...plan.worker, name: `worker-${i + 1}`, env: { ...plan.worker.env, PULSE_RUNBOOKS_WORKFLOW_BUNDLE: bundle } };
+      const spec = { ...plan.worker, name: `worker-${i + 1}`, env: { ...plan.worker.env, ...opts.workerEnv, PULSE_RUNBOOKS_WORKFLOW_BUNDLE: bundle } };
       const w = workers[i] ?? new ManagedProcess(spec, logOf(spec.name));
       w.spec = spec;
       const before = w.log().length;
