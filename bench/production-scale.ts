@@ -12,7 +12,8 @@
  *   - PostgreSQL growth per rollout-day: both databases' size growth over the rollout-days run.
  * Figures only, no asserts. BENCH_PRODUCTION_N="50,200,500" picks the N values; raising stops once checks run late or
  * not at all (unless BENCH_PRODUCTION_ALL=1); RSS over 1 GiB is reported as a bend but does not stop it.
- * BENCH_PRODUCTION_MAX_CACHED sets the worker's PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS.
+ * BENCH_PRODUCTION_MAX_CACHED sets the worker's PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS, BENCH_PRODUCTION_MAX_HEAP_MB its
+ * NODE_OPTIONS=--max-old-space-size.
  */
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
@@ -178,8 +179,14 @@ export async function productionScale(): Promise<ScaleRow[]> {
   const minutes = Number(process.env.BENCH_PRODUCTION_MINUTES ?? 3);
   await execa('bash', [`${REPO_ROOT}/scripts/install-prometheus.sh`], { stderr: 'inherit' });
   // The worker's cache of runs (PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS): the SDK's default unless BENCH_PRODUCTION_MAX_CACHED.
+  // BENCH_PRODUCTION_MAX_HEAP_MB caps the worker's V8 heap (NODE_OPTIONS=--max-old-space-size), so garbage is collected
+  // before RSS grows past it; with the SDK's default cache (sized for lighter workflows) it needs a cache cap too.
   const maxCached = process.env.BENCH_PRODUCTION_MAX_CACHED;
-  const cluster = await startProductionCluster({ workers: 1, workerEnv: maxCached ? { PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS: maxCached } : {} });
+  const maxHeap = process.env.BENCH_PRODUCTION_MAX_HEAP_MB;
+  const workerEnv: Record<string, string> = {};
+  if (maxCached) workerEnv.PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS = maxCached;
+  if (maxHeap) workerEnv.NODE_OPTIONS = `--max-old-space-size=${maxHeap}`;
+  const cluster = await startProductionCluster({ workers: 1, workerEnv });
   const client = await productionClient(cluster);
   const fixture = await pulseForCluster(cluster, { scrapeInterval: 15 });
   await fixture.addConnections(1);
@@ -198,7 +205,7 @@ export async function productionScale(): Promise<ScaleRow[]> {
     await cluster.stop();
   }
   console.log(
-    `production cluster scale: canary rollouts at a check every 60 s, one worker process (cache of runs: ${maxCached ?? 'the SDK default'}), the whole cluster on this ${(await import('node:os')).cpus().length}-core host, ${minutes} min per N:\n${scaleTable(rows)}`,
+    `production cluster scale: canary rollouts at a check every 60 s, one worker process (cache of runs: ${maxCached ?? 'the SDK default'}${maxHeap ? `, V8 heap ${maxHeap} MB` : ''}), the whole cluster on this ${(await import('node:os')).cpus().length}-core host, ${minutes} min per N:\n${scaleTable(rows)}`,
   );
   const bent = rows.find((r) => r.bends.length);
   console.log(bent ? `bends at N=${bent.n}: ${bent.bends.join('; ')}` : `no bend up to N=${rows.at(-1)?.n}`);

@@ -182,7 +182,7 @@ export const WORKER_IMAGE_ENV = { NODE_ENV: 'production', PULSE_RUNBOOKS_WORKFLO
 
 const REASONS = {
   address: 'containers reach each other by service name; the rehearsal runs every service on 127.0.0.1',
-  port: 'free ports on this host instead of each container\'s own port',
+  port: 'free ports on this host instead of the ports compose uses or publishes',
   bind: 'a container binds every interface of its own network and compose publishes on 127.0.0.1 only; a process on the host binds 127.0.0.1 itself',
   mount: 'the file compose bind-mounts there, read from the repository',
   secret: 'the file compose mounts as this secret',
@@ -205,6 +205,8 @@ export function rehearsalPlan(compose: ComposeFile, inputs: PlanInputs): Rehears
     [/^http:\/\/(127\.0\.0\.1|localhost):8080$/, `http://$1:${p.ui}`],
     [/^http:\/\/127\.0\.0\.1:8888$/, `http://127.0.0.1:${p.codec}`],
   ];
+  /** A published port on the Docker host's loopback (only the port changes), rather than a service name. */
+  const isLoopback = (v: string) => /^(https?:\/\/)?(127\.0\.0\.1|localhost):\d+$/.test(v);
   const translateAddress = (v: string) => addressMap.reduce((acc, [re, to]) => acc.replace(re, to), v);
 
   /** compose env -> rehearsal env, recording each change. */
@@ -212,7 +214,7 @@ export function rehearsalPlan(compose: ComposeFile, inputs: PlanInputs): Rehears
     const env = { ...base, ...composeEnv(svc(service), inputs.variables) };
     for (const [k, v] of Object.entries(env)) {
       let next = translateAddress(v);
-      let reason: ChangeReason = 'address';
+      let reason: ChangeReason = isLoopback(v) ? 'port' : 'address';
       if (next === v && v.startsWith('/run/secrets/')) {
         next = inputs.secretFiles[v.slice('/run/secrets/'.length)] ?? v;
         reason = 'secret';
@@ -301,7 +303,7 @@ export function rehearsalPlan(compose: ComposeFile, inputs: PlanInputs): Rehears
     let next = translateAddress(a);
     if (flag === '--host') next = '127.0.0.1';
     if (flag === '--port') next = String(p.codec);
-    if (next !== a) changes.push({ service: roles.codecServer, setting: `${flag?.startsWith('--') ? flag : 'argument'} ${a}`, compose: a, rehearsal: next, reason: REASONS[flag === '--host' ? 'bind' : flag === '--port' ? 'port' : 'address'] });
+    if (next !== a) changes.push({ service: roles.codecServer, setting: `${flag?.startsWith('--') ? flag : 'argument'} ${a}`, compose: a, rehearsal: next, reason: REASONS[flag === '--host' ? 'bind' : flag === '--port' || isLoopback(a) ? 'port' : 'address'] });
     return next;
   });
   const codecServer: ProcessSpec = { name: roles.codecServer, command: node, args: [cli, ...codecArgs], env: envFor(roles.codecServer, {}) };
