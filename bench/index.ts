@@ -1,7 +1,8 @@
 /**
  * Benchmarks (`npm run bench`): prints figures, asserts nothing. Measures what the tests and operators wait on:
  * starting the Temporal servers, bundling the workflows, a Kill-Switch against the emulator, and the history size and
- * replay time of a simulated 3-week canary rollout (bench/canary-three-weeks.ts).
+ * replay time of a simulated 3-week canary rollout (bench/canary-three-weeks.ts), and concurrent canary rollouts on the
+ * production rehearsal's cluster (bench/production-scale.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
@@ -17,6 +18,7 @@ import { PulseClient } from '../src/pulse/client.js';
 import { KillSwitchInputSchema } from '../src/config/kill-switch.js';
 import { quietRuntime } from '../test/support/quiet-runtime.js';
 import { canaryThreeWeeks } from './canary-three-weeks.js';
+import { productionScale } from './production-scale.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ms = (t: number) => `${Math.round(performance.now() - t)} ms`;
@@ -92,3 +94,6 @@ await devServerStart();
 await killSwitchRuns();
 // The long one (about 20 min on two cores): a simulated 3-week canary at the runbook's defaults. BENCH_CANARY=0 skips it.
 if (process.env.BENCH_CANARY !== '0') await canaryThreeWeeks();
+// Concurrent canary rollouts on the production rehearsal's cluster (about 15 min with the default N of 50, 200, 500;
+// BENCH_PRODUCTION_N and BENCH_PRODUCTION_MINUTES to change, BENCH_PRODUCTION=0 skips it): bench/production-scale.ts.
+if (process.env.BENCH_PRODUCTION !== '0') await productionScale();

@@ -50,9 +50,26 @@ export async function createWorker(
     ...workflowCode(opts),
     ...(opts.codec ? { dataConverter: encryptedDataConverter(opts.codec) } : {}),
     activities,
+    ...cacheSettings(),
     ...extra,
   });
   return { worker, connection };
+}
+
+/**
+ * PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS: how many runs the worker keeps in memory between their tasks. The SDK's
+ * default grows with the heap limit (thousands on a large host), and a cached canary rollout costs several MiB, so a
+ * worker with hundreds of long-running rollouts can outgrow its memory; a smaller cache trades memory for replaying
+ * an evicted run's history at its next task (npm run bench measures both, deploy/README.md has the figures).
+ */
+export function cacheSettings(env: NodeJS.ProcessEnv = process.env): Pick<WorkerOptions, 'maxCachedWorkflows'> {
+  const raw = env.PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS;
+  if (raw === undefined || raw.trim() === '') return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new Error(`PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS must be a whole number of workflow runs (0 turns the cache off), got "${raw}"`);
+  }
+  return { maxCachedWorkflows: n };
 }
 
 /**
