@@ -8,6 +8,7 @@ import type { PulseTarget } from '../../src/config/pulse-target.js';
 import { PulseClient } from '../../src/pulse/client.js';
 import { PulseError } from '../../src/pulse/errors.js';
 import { FAILURE_TYPES } from '../../src/runbook/failure-types.js';
+import { keptAlive } from './heartbeat.js';
 
 export function toFailure(err: unknown): unknown {
   if (err instanceof PulseError) {
@@ -16,7 +17,12 @@ export function toFailure(err: unknown): unknown {
   return err;
 }
 
+/** Runs `fn` with a client, heartbeating meanwhile (a lost worker is noticed by the heartbeat timeout). */
 export async function withClient<T>(pulse: PulseTarget, fn: (client: PulseClient) => Promise<T>): Promise<T> {
+  return keptAlive(() => withClientNow(pulse, fn));
+}
+
+async function withClientNow<T>(pulse: PulseTarget, fn: (client: PulseClient) => Promise<T>): Promise<T> {
   let client: PulseClient;
   try {
     client = await PulseClient.create(pulse);
