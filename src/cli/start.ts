@@ -66,7 +66,7 @@ export function startCommand(): Command {
         uiUrl = server.uiUrl;
         log(`Temporal ${address} ready; Web UI ${uiUrl}`);
       }
-      const { worker, connection } = await createWorker({ ...settings.temporal, address }, {}, { codec: codec?.codec, warn: log });
+      const { worker, connection } = await createWorker({ ...settings.temporal, address }, {}, { codec: codec?.codec, ring: codec?.ring, warn: log });
       log(`Worker on task queue "${settings.temporal.taskQueue}" (namespace ${settings.temporal.namespace})`);
       const running = worker.run();
 
@@ -147,7 +147,11 @@ async function runDemo(
     const link = uiLink(temporal.uiUrl, temporal.namespace, workflowId);
     if (link) log(`    ${link}`);
     const handle = await client.workflow.start('killSwitch', { taskQueue: temporal.taskQueue, workflowId, args: [input] });
-    const outcome = await followRun(handle, { json: false, out: process.stdout, pollMs: 500 });
+    const outcome = await followRun(
+      { client, address: temporal.address, reconnect: () => connectClient(temporal.address, temporal.namespace, { dataConverter: temporal.dataConverter }) },
+      { workflowId: handle.workflowId, runId: handle.firstExecutionRunId },
+      { json: false, out: process.stdout, pollMs: 500 },
+    );
     if (!outcome.ok) {
       log(`DEMO Kill-Switch failed: ${outcome.error}`);
       ok = false;
