@@ -129,13 +129,13 @@ export function rollbackCommand(): Command {
         settings,
         target: `${input.repoPath} (range ${input.from}^..${input.to}; Pulse ${pulse.url})`,
         json: Boolean(flags.json),
-        summarize: (r) => summarize(r),
+        summarize: summarizeRollback,
       });
     });
   return cmd;
 }
 
-function summarize(r: CodeRollbackResult): string {
+export function summarizeRollback(r: CodeRollbackResult): string {
   const people = r.humanSteps.map((h) => `[${h.step}] ${h.instruction}`).join('\n  ');
   const todo = people ? `\nStill for a person:\n  ${people}` : '';
   if (r.plan) {
