@@ -117,7 +117,8 @@ export function requirePulseTarget(flags: { pulseUrl?: string; tokenEnv?: string
  * The Temporal client, acting as `identity` (resolved here when not given): its Temporal identity is
  * `pulse-runbook:<actor>@<host>`, which the server writes into every history event the client causes, and every
  * start, update and signal carries the actor header (src/identity/header.ts) that `pulse-runbook audit` reads.
- * `reconnect` makes the same client over a new connection (followRun uses it through a Temporal outage).
+ * `reconnect` makes the same client over a new connection without the SDK's call retries: followRun follows with
+ * such clients and makes a new one through a Temporal outage.
  */
 export async function connect(
   settings: Settings,
@@ -126,9 +127,11 @@ export async function connect(
   const address = settings.temporal.address ?? EMBEDDED_ADDRESS;
   const codec = loadSettingsCodec(settings);
   const identity = opts.identity ?? (await resolveActor(settings));
-  const reconnect = async () => {
-    // A short connect timeout: a person waiting on a wrong address should hear about it quickly.
-    const connection = await Connection.connect({ address, connectTimeout: '4s' });
+  const makeClient = async (retries: boolean) => {
+    // A short connect timeout: a person waiting on a wrong address should hear about it quickly. A follower's
+    // connection has no retry interceptor: followRun is its retry loop, and the SDK's retries of a call still
+    // running when a connection is closed would throw from a timer ("Channel has been shut down").
+    const connection = await Connection.connect({ address, connectTimeout: '4s', ...(retries ? {} : { interceptors: [] }) });
     return new Client({
       connection,
       namespace: settings.temporal.namespace,
@@ -137,8 +140,9 @@ export async function connect(
       ...(codec ? { dataConverter: codec.dataConverter } : {}),
     });
   };
+  const reconnect = () => makeClient(false);
   try {
-    const client = await reconnect();
+    const client = await makeClient(true);
     await client.connection.workflowService.getSystemInfo({});
     return { client, address, uiUrl: settings.temporal.address ? process.env.TEMPORAL_UI_URL : EMBEDDED_UI, identity, ...(codec && { codec }), reconnect };
   } catch (err) {

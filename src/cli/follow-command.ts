@@ -51,7 +51,7 @@ export function followCommand(): Command {
         if (link) process.stdout.write(`Temporal UI: ${link}\n`);
       }
       const outcome = await followRun<{ plan?: boolean }>(
-        { client: connected.client, address: connected.address, reconnect: connected.reconnect },
+        { client: await connected.reconnect(), address: connected.address, reconnect: connected.reconnect },
         { workflowId, runId: described.runId },
         { json: Boolean(flags.json), out: process.stdout, reconnectForSeconds: settings.reconnectForSeconds },
       );

@@ -77,42 +77,71 @@ export async function followRun<R>(conn: FollowConnection, target: { workflowId:
   };
 
   let client = conn.client;
-  for (;;) {
-    const handle = client.workflow.getHandle(target.workflowId, target.runId);
-    try {
-      const result = await waitWithProgress<R>(handle, client, opts.pollMs ?? 1000, print, lost, regained, (p) => (progress = p));
-      regained();
-      const evidence = (result as { evidence?: Progress['evidence'] }).evidence;
-      if (evidence && !opts.json) for (const e of evidence.slice(shown)) opts.out.write(`${renderEvidence(e)}\n`);
-      return { kind: 'completed', ok: true, result };
-    } catch (err) {
-      if (err instanceof WorkflowFailedError) {
-        regained();
-        const last = await lastProgress(handle);
-        if (last) print(last);
-        return { kind: 'failed', ok: false, error: describeFailure(err), failureType: failureTypeOf(err), progress: last ?? progress };
-      }
-      if (isUndecodable(err)) {
-        regained();
-        return unreadable(client, target, err);
-      }
-      if (!isContactLoss(err)) throw err;
-      lost(err);
-      const lostFor = Date.now() - (contact.lostAt as number);
-      if (lostFor >= reconnectMs) {
-        return { kind: 'lost-contact', ok: false, error: reasonOf(err), lostForSeconds: Math.round(lostFor / 1000), progress };
-      }
-      await sleep(Math.min(2000, reconnectMs - lostFor));
+  try {
+    return await followLoop();
+  } finally {
+    // followRun owns the clients it follows with (the caller's first one included): none is left open.
+    await client.connection.close().catch(() => undefined);
+  }
+
+  async function followLoop(): Promise<FollowOutcome<R>> {
+    for (;;) {
+      const handle = client.workflow.getHandle(target.workflowId, target.runId);
       try {
-        const next = await conn.reconnect();
-        await next.connection.workflowService.getSystemInfo({});
-        const old = client;
-        client = next;
-        void old.connection.close().catch(() => undefined);
-      } catch {
-        // Still down: the next round tries again until the window ends.
+        const giveUp = () => contact.lostAt !== undefined && Date.now() - contact.lostAt >= reconnectMs;
+        const result = await waitWithProgress<R>(handle, client, opts.pollMs ?? 1000, { print, lost, regained, keep: (p) => (progress = p), giveUp });
+        regained();
+        const evidence = (result as { evidence?: Progress['evidence'] }).evidence;
+        if (evidence && !opts.json) for (const e of evidence.slice(shown)) opts.out.write(`${renderEvidence(e)}\n`);
+        return { kind: 'completed', ok: true, result };
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) {
+          regained();
+          const last = await lastProgress(handle);
+          if (last) print(last);
+          return { kind: 'failed', ok: false, error: describeFailure(err), failureType: failureTypeOf(err), progress: last ?? progress };
+        }
+        if (isUndecodable(err)) {
+          regained();
+          return unreadable(client, target, err);
+        }
+        if (!isContactLoss(err)) throw err;
+        lost(err);
+        const lostFor = Date.now() - (contact.lostAt as number);
+        if (lostFor >= reconnectMs) {
+          return { kind: 'lost-contact', ok: false, error: reasonOf(err), lostForSeconds: Math.round(lostFor / 1000), progress };
+        }
+        await sleep(Math.min(2000, reconnectMs - lostFor));
+        let next: Client | undefined;
+        try {
+          next = await conn.reconnect();
+          await next.connection.workflowService.getSystemInfo({});
+          const old = client;
+          client = next;
+          void old.connection.close().catch(() => undefined);
+        } catch {
+          // Still down: the next round tries again until the window ends.
+          if (next && next !== client) void next.connection.close().catch(() => undefined);
+        }
       }
     }
+  }
+}
+
+interface ProgressHooks {
+  print: (p: Progress) => void;
+  lost: (err: unknown) => void;
+  regained: () => void;
+  keep: (p: Progress) => void;
+  /** True once contact has been lost for the whole reconnect window: stop waiting (the SDK would retry on). */
+  giveUp: () => boolean;
+}
+
+/** Thrown when the reconnect window ends while the result is still being waited for. */
+class ContactWindowEnded extends Error {
+  constructor(readonly last: unknown) {
+    super(`no answer from Temporal: ${reasonOf(last)}`);
+    this.name = 'TransportError';
   }
 }
 
@@ -120,15 +149,9 @@ export async function followRun<R>(conn: FollowConnection, target: { workflowId:
  * The result, while the progress query is polled beside it. A query that fails is followed by a cheap ping: only
  * when that fails too is contact lost (a query can also fail because no worker is polling right now).
  */
-async function waitWithProgress<R>(
-  handle: WorkflowHandle,
-  client: Client,
-  pollMs: number,
-  print: (p: Progress) => void,
-  lost: (err: unknown) => void,
-  regained: () => void,
-  keep: (p: Progress) => void,
-): Promise<R> {
+async function waitWithProgress<R>(handle: WorkflowHandle, client: Client, pollMs: number, hooks: ProgressHooks): Promise<R> {
+  const { print, lost, regained, keep, giveUp } = hooks;
+  let lastLoss: unknown;
   let settled = false;
   const done = handle.result().finally(() => {
     settled = true;
@@ -136,17 +159,21 @@ async function waitWithProgress<R>(
   done.catch(() => undefined);
   while (!settled) {
     try {
-      const p = await withTimeout(handle.query<Progress>('progress'), Math.max(pollMs * 5, 5000));
+      const p = await withTimeout(handle.query<Progress>('progress'), Math.max(pollMs * 3, 3000));
       regained();
       keep(p);
       print(p);
     } catch {
       try {
-        await withTimeout(client.connection.workflowService.getSystemInfo({}), 5000);
+        await withTimeout(client.connection.workflowService.getSystemInfo({}), 3000);
       } catch (err) {
-        if (isContactLoss(err) || (err as Error).message === 'timeout') lost(err);
+        if (isContactLoss(err) || (err as Error).message.startsWith('timeout')) {
+          lastLoss = err;
+          lost(err);
+        }
       }
     }
+    if (!settled && giveUp()) throw new ContactWindowEnded(lastLoss);
     await Promise.race([done.catch(() => undefined), sleep(pollMs)]);
   }
   return done;
@@ -156,7 +183,7 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   p.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]);
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timeout: no answer within ${ms / 1000} s`)), ms)))]);
   } finally {
     clearTimeout(timer);
   }

@@ -134,7 +134,7 @@ export async function runProcedure<R extends { evidence: unknown[] }>(opts: RunP
       if (link) out.write(`Temporal UI: ${link}\n`);
     }
     const outcome = await followRun<R>(
-      { client, address: connected.address, reconnect: connected.reconnect },
+      { client: await connected.reconnect(), address: connected.address, reconnect: connected.reconnect },
       { workflowId, runId },
       { json: opts.json, out, reconnectForSeconds: opts.reconnectForSeconds ?? opts.settings.reconnectForSeconds },
     );
