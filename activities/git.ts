@@ -4,8 +4,7 @@
  * changes the repository or builds it is done.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { Context } from '@temporalio/activity';
-import { activityJournal, keptAlive } from './support/heartbeat.js';
+import { activityJournal, activitySignal, keptAlive } from './support/heartbeat.js';
 import { z } from 'zod';
 import {
   BuildInputSchema,
@@ -46,15 +45,6 @@ async function translated<T>(fn: () => Promise<T>): Promise<T> {
     return await keptAlive(fn);
   } catch (err) {
     throw toFailure(err);
-  }
-}
-
-/** The activity context when running in a worker; undefined in plain calls (unit tests, scripts). */
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
   }
 }
 
@@ -196,14 +186,13 @@ export async function buildRepository(input: BuildInputRaw): Promise<StepOutcome
         evidence: evidence('rollback.3', 'planned', `Would run ${parsed.buildCommand.join(' ')} in ${parsed.repoPath} and require exit code 0.`, [action]),
       };
     }
-    const ctx = activityContext();
     // translated() heartbeats while the build runs, so a worker crash is noticed by the heartbeat timeout.
     const build = await runBuild({
       repoPath: parsed.repoPath,
       argv: parsed.buildCommand,
       env: parsed.buildEnv,
       timeoutMs: parsed.buildTimeoutMs,
-      signal: ctx?.cancellationSignal,
+      signal: activitySignal(),
     });
     const wroteFiles = build.statusAfter.length > 0;
     return {

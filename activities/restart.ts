@@ -16,7 +16,6 @@
  * "the flag changed": an attempt whose completion was lost may have written the drop-in already, so a
  * re-run of the flag step reports "unchanged" although systemd has not re-read the file yet.
  */
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Action, StepOutcome } from '../src/runbook/evidence.js';
 import type { StepId } from '../src/runbook/steps.js';
@@ -29,7 +28,7 @@ import {
 } from '../src/config/host.js';
 import { describeCommand, runCommand, type CommandOptions } from '../src/host/command.js';
 import { safeUrl, waitForHealthy, type HealthResult } from '../src/host/health.js';
-import { activityJournal, keptAlive } from './support/heartbeat.js';
+import { activityJournal, activitySignal, keptAlive } from './support/heartbeat.js';
 
 export interface RestartPulseInput {
   plan: boolean;
@@ -55,15 +54,6 @@ export interface RestartCommandRecord {
 export interface RestartResult {
   commands: RestartCommandRecord[];
   health: HealthResult | null;
-}
-
-/** The activity context when running in a worker; undefined in plain calls (CLI, tests). */
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
 }
 
 /** The commands of one restart, in order. */
@@ -146,7 +136,6 @@ async function restartNow(
   notes: string[],
   at: string,
 ): Promise<StepOutcome<RestartResult>> {
-  const ctx = activityContext();
   const journal = activityJournal<RestartJournal>();
   const ranBefore = new Set(journal.previous.flatMap((e) => (e.ran ? [JSON.stringify(e.ran)] : [])));
   const records: RestartCommandRecord[] = [];
@@ -158,7 +147,7 @@ async function restartNow(
     // Outside the command's try: a journal that cannot be written is retryable, not a failed restart command.
     await journal.record({ starting: argv }, { durable: true });
     try {
-      const r = await runCommand(argv, { ...commandOptions, signal: ctx?.cancellationSignal });
+      const r = await runCommand(argv, { ...commandOptions, signal: activitySignal() });
       records.push({ argv: r.argv, exitCode: r.exitCode, durationMs: r.durationMs, stdoutExcerpt: r.stdoutExcerpt, stderrExcerpt: r.stderrExcerpt });
     } catch (err) {
       throw asRestartFailed(err, records);
@@ -168,7 +157,7 @@ async function restartNow(
   const reused = records.filter((r) => r.ranInEarlierAttempt).length;
   if (reused) notes.push(`${reused} command(s) ran in an earlier attempt of this step, whose completion was lost with its worker: not run again.`);
 
-  const health = await waitForHealthy(healthUrl, restart.healthTimeoutMs, restart.healthIntervalMs, { signal: ctx?.cancellationSignal });
+  const health = await waitForHealthy(healthUrl, restart.healthTimeoutMs, restart.healthIntervalMs, { signal: activitySignal() });
 
   return {
     value: { commands: records, health },

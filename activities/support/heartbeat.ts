@@ -2,29 +2,39 @@
  * Heartbeats and the activity journal: how a crashed worker is noticed in seconds, and how a retried step knows
  * what the attempt before it already did.
  *
- * - `heartbeating(fn)` wraps an activity: while it runs it heartbeats every third of its heartbeat timeout (the
- *   workflows set one on every activity, workflows/support/activity-options.ts), so when its worker dies Temporal
- *   sees the missing heartbeat after that timeout and retries the activity on another worker, instead of waiting
- *   out the whole start-to-close timeout (60 s for a Pulse call, several minutes for a restart).
+ * - `keptAlive(fn)` runs an activity body while heartbeating every third of its heartbeat timeout (the workflows
+ *   set one on every activity, workflows/support/activity-options.ts), so when its worker dies Temporal sees the
+ *   missing heartbeat after that timeout and retries the activity on another worker, instead of waiting out the
+ *   whole start-to-close timeout (60 s for a Pulse call, several minutes for a restart).
  * - `activityJournal()` is what the attempts of one activity tell each other. Temporal keeps the details of the
  *   last heartbeat and hands them to the next attempt, so a step records "about to send the DELETE" before it does
  *   and "Pulse answered 200" after; a retry then reports what this run did (deleted, not "already gone") and does
- *   not restart Pulse twice. `record()` with `durable` waits until Temporal has stored the entry (a direct
- *   RecordActivityTaskHeartbeat through the worker's client), so it is there even if the worker dies a moment
- *   later; an ordinary heartbeat is sent in the background and could be lost with the process.
+ *   not restart Pulse twice. `record(…, { durable })` returns once Temporal has stored the entry.
  *
  * Every heartbeat carries the whole journal, earlier attempts' entries included: a heartbeat replaces the stored
- * details, so one without them would erase what an earlier attempt recorded. Outside a worker (plain calls in unit
- * tests) all of this does nothing.
+ * details. For the same reason the heartbeats are sent one after another, in order, through the worker's client
+ * (RecordActivityTaskHeartbeat), not through the SDK's background heartbeats: those are sent later, throttled, and
+ * one carrying older details could land after a newer entry and erase it (seen in the fault matrix). A heartbeat
+ * answered "cancel requested" or "no such attempt" (this attempt timed out, another runs) stops the body: its
+ * `activitySignal()` aborts and keptAlive rejects. Outside a worker (plain calls in unit tests) nothing is sent; in
+ * a mock environment without a client the SDK's own heartbeat is used.
  */
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 
 export type JournalEntry = Record<string, unknown>;
 
 interface JournalState {
   previous: JournalEntry[];
   mine: JournalEntry[];
+  /** The worker's client; null in a mock environment (no client), undefined until first looked up. */
+  client?: Client | null;
+  /** The heartbeat sent last, so the next one goes out after it. */
+  chain: Promise<void>;
+  /** Aborted when Temporal answers a heartbeat with "cancel" or "no such attempt". */
+  stop: AbortController;
+  stopReason?: string;
 }
 
 const states = new WeakMap<Context, JournalState>();
@@ -42,7 +52,7 @@ function stateOf(ctx: Context): JournalState {
   if (!state) {
     const details = ctx.info.heartbeatDetails as { journal?: unknown } | undefined;
     const previous = Array.isArray(details?.journal) ? (details.journal as JournalEntry[]) : [];
-    state = { previous, mine: [] };
+    state = { previous, mine: [], chain: Promise.resolve(), stop: new AbortController() };
     states.set(ctx, state);
   }
   return state;
@@ -52,9 +62,48 @@ function detailsOf(state: JournalState): { journal: JournalEntry[] } {
   return { journal: [...state.previous, ...state.mine] };
 }
 
+function clientOf(ctx: Context, state: JournalState): Client | null {
+  if (state.client === undefined) {
+    try {
+      state.client = ctx.client;
+    } catch {
+      state.client = null;
+    }
+  }
+  return state.client;
+}
+
+/** Sends the journal as it is now, after the heartbeat before it; resolves once Temporal stored it. */
+function beat(ctx: Context, state: JournalState): Promise<void> {
+  const details = detailsOf(state);
+  const client = clientOf(ctx, state);
+  if (!client) {
+    ctx.heartbeat(details);
+    return Promise.resolve();
+  }
+  const sent = state.chain.then(() => client.activity.heartbeat(ctx.info.taskToken, details));
+  state.chain = sent.catch((err: Error) => {
+    if (['ActivityCancelledError', 'ActivityNotFoundError', 'ActivityPausedError', 'ActivityResetError'].includes(err.name)) {
+      state.stopReason ??= err.name === 'ActivityNotFoundError' ? 'this attempt is no longer current (it timed out and was retried)' : `Temporal asked it to stop (${err.name})`;
+      state.stop.abort();
+    }
+  });
+  return sent;
+}
+
 /** How often to heartbeat: a third of the heartbeat timeout (at least 200 ms), or every 10 s without one. */
 export function heartbeatEveryMs(heartbeatTimeoutMs: number | undefined): number {
   return heartbeatTimeoutMs ? Math.max(200, Math.floor(heartbeatTimeoutMs / 3)) : 10_000;
+}
+
+/**
+ * Aborts when the activity is cancelled, or when Temporal says this attempt is no longer current: pass it to
+ * commands and requests that should stop then.
+ */
+export function activitySignal(): AbortSignal | undefined {
+  const ctx = currentContext();
+  if (!ctx) return undefined;
+  return AbortSignal.any([ctx.cancellationSignal, stateOf(ctx).stop.signal]);
 }
 
 /** Runs `fn` inside the current activity, heartbeating while it runs (with the journal, so nothing is erased). */
@@ -62,19 +111,20 @@ export async function keptAlive<T>(fn: () => Promise<T>): Promise<T> {
   const ctx = currentContext();
   if (!ctx) return fn();
   const state = stateOf(ctx);
-  const beat = () => {
-    try {
-      ctx.heartbeat(detailsOf(state));
-    } catch {
-      // A heartbeat that cannot be sent (the activity is finishing) is not the activity's failure.
-    }
-  };
-  beat();
-  const timer = setInterval(beat, heartbeatEveryMs(ctx.info.heartbeatTimeoutMs));
+  const tick = () => void beat(ctx, state).catch(() => undefined);
+  tick();
+  const timer = setInterval(tick, heartbeatEveryMs(ctx.info.heartbeatTimeoutMs));
+  let onStop: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    onStop = () => reject(new CancelledFailure(`stopped: ${state.stopReason ?? 'cancelled'}`));
+    state.stop.signal.addEventListener('abort', onStop, { once: true });
+  });
+  stopped.catch(() => undefined);
   try {
-    return await fn();
+    return await Promise.race([fn(), stopped]);
   } finally {
     clearInterval(timer);
+    if (onStop) state.stop.signal.removeEventListener('abort', onStop);
   }
 }
 
@@ -89,9 +139,9 @@ export interface ActivityJournal<E extends JournalEntry> {
   /** This attempt's number (1 for the first). */
   readonly attempt: number;
   /**
-   * Adds an entry. `durable` waits until Temporal stored it, so it survives this worker dying right after; a
-   * durable record that Temporal refuses (this attempt timed out and another took over) throws, so the caller
-   * does not act on a step that is no longer its own.
+   * Adds an entry. `durable` returns once Temporal stored it, so it survives this worker dying right after; a
+   * durable record Temporal does not take (this attempt timed out and another took over, or Temporal cannot be
+   * reached) throws, so the caller does not act on a step that is no longer its own or could not be recorded.
    */
   record(entry: E, opts?: { durable?: boolean }): Promise<void>;
 }
@@ -105,21 +155,13 @@ export function activityJournal<E extends JournalEntry>(): ActivityJournal<E> {
     attempt: ctx.info.attempt,
     async record(entry, opts = {}) {
       state.mine.push(entry);
-      const details = detailsOf(state);
-      try {
-        ctx.heartbeat(details);
-      } catch {
-        // See heartbeating().
-      }
-      if (!opts.durable) return;
-      let client;
-      try {
-        client = ctx.client;
-      } catch {
-        return; // No client (a mock environment): the background heartbeat is all there is.
+      const sent = beat(ctx, state);
+      if (!opts.durable) {
+        sent.catch(() => undefined);
+        return;
       }
       try {
-        await client.activity.heartbeat(ctx.info.taskToken, details);
+        await sent;
       } catch (err) {
         throw ApplicationFailure.create({
           type: 'ActivityJournalUnavailable',
