@@ -75,6 +75,7 @@ export function alertInputFromFlags(flags: AlertStartFlags, env: NodeJS.ProcessE
     checks: '--checks',
     intervalSeconds: '--interval-seconds',
     repeatIntervalSeconds: '--repeat-seconds',
+    webhooks: '--webhook / --webhook-bearer-env / --slack-webhook-env / --pagerduty-routing-key-env',
     ...Object.fromEntries(CHECK_IDS.map((c) => [`windows.${c}`, `--window ${c}=…`])),
   });
 }

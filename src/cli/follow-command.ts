@@ -20,8 +20,8 @@ const PROCEDURES: Record<string, { procedure: string; summarize: (r: never) => s
   killSwitch: { procedure: 'kill-switch', summarize: summarizeKillSwitch },
   enable: { procedure: 'enable', summarize: summarizeEnable },
   disable: { procedure: 'disable', summarize: (r) => summarizeDisable(r) },
-  codeRollback: { procedure: 'rollback', summarize: summarizeRollback },
-  dataCleanup: { procedure: 'cleanup', summarize: summarizeCleanup },
+  codeRollback: { procedure: 'code-rollback', summarize: summarizeRollback },
+  dataCleanup: { procedure: 'data-cleanup', summarize: summarizeCleanup },
 };
 
 export function followCommand(): Command {

@@ -14,13 +14,13 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { listRuns } from '../temporal/list-runs.js';
 
-/** The CLI's procedure names and their workflow types: every one of them acts on one Pulse. */
+/** The procedure names runProcedure uses (workflow ids, messages) and their workflow types: each acts on one Pulse. */
 export const PROCEDURE_TYPES: Record<string, string> = {
   'kill-switch': 'killSwitch',
   enable: 'enable',
   disable: 'disable',
-  rollback: 'codeRollback',
-  cleanup: 'dataCleanup',
+  'code-rollback': 'codeRollback',
+  'data-cleanup': 'dataCleanup',
 };
 
 /** `kill-switch@pulse.example:7655`: the one id a procedure's runs on one Pulse share. */

@@ -8,12 +8,20 @@
 import { z } from 'zod';
 import { ALERT_CHECK_IDS, CHECK_IDS, DEFAULT_JOB } from '../prometheus/checks.js';
 import { PrometheusTargetSchema } from '../prometheus/target.js';
-import { TokenRefSchema } from './pulse-target.js';
+import { envNameSchema } from './env-name.js';
 import { RetrySettingsSchema } from './retry.js';
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
-const SecretRefSchema = TokenRefSchema.refine((r) => Boolean(r.env || r.file), { message: 'give env (a variable name) or file (a path)' });
+/** A webhook secret (a Slack URL, a bearer token, a routing key) by reference: an env var's name or a file. */
+const SecretRefSchema = z
+  .object({
+    env: envNameSchema('ALERT_WEBHOOK_SECRET', 'the secret').optional(),
+    file: z.string().min(1, 'must be a file path').optional(),
+  })
+  .strict()
+  .refine((r) => !(r.env && r.file), { message: 'give either env or file, not both' })
+  .refine((r) => Boolean(r.env || r.file), { message: 'give env (a variable name) or file (a path)' });
 
 const httpUrl = (example: string) =>
   z
