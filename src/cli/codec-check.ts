@@ -12,6 +12,7 @@ import proto from '@temporalio/proto';
 import { ConfigError } from '../config/load.js';
 import { advertOf, codecMismatch, parseAdvert } from '../temporal/codec-advert.js';
 import type { LoadedCodec } from '../temporal/data-converter.js';
+import { loadSettingsCodec, type Settings } from './context.js';
 
 /** A poller seen longer ago than this is taken for a stopped worker (a live one polls at least every ~70 s). */
 const RECENT_MS = 2 * 60_000;
@@ -61,4 +62,11 @@ export async function assertWorkersCanRead(client: Client, namespace: string, ta
     `payload encryption does not match the worker on task queue "${taskQueue}" (${first.identity.split(' ')[0]}): ${first.problem}. Nothing was started.` +
       (bad.length > 1 ? ` (${bad.length} workers disagree.)` : ''),
   );
+}
+
+/** The same check for a command that only has its settings at hand (incident open, canary start, alerts start). */
+export async function assertWorkersCanReadFor(client: Client, settings: Settings): Promise<void> {
+  // The key file was read (and any warning printed) when the client was made; read it again quietly.
+  const codec = loadSettingsCodec(settings, () => true);
+  await assertWorkersCanRead(client, settings.temporal.namespace, settings.temporal.taskQueue, codec);
 }

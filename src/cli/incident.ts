@@ -10,6 +10,7 @@
  * (`actorSource`). Text is sanitized before it is sent, so a pasted token never reaches history.
  */
 import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { assertWorkersCanReadFor } from './codec-check.js';
 import { Command, Option } from 'commander';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import {
@@ -178,6 +179,7 @@ function openCommand(): Command {
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
       const workflowId = incidentId(flags.id ?? `${input.plan ? 'plan-' : ''}${stamp}-${Math.random().toString(36).slice(2, 6)}`);
       await withClient(flags, async (client, settings, uiUrl) => {
+        await assertWorkersCanReadFor(client, settings);
         const handle = await client.workflow.start('incident', {
           taskQueue: settings.temporal.taskQueue,
           workflowId,
