@@ -106,8 +106,9 @@ export async function runProcedure<R extends { evidence: unknown[] }>(opts: RunP
           // A second start of the same procedure on the same Pulse cannot start a second run (src/cli/target-lock.ts).
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          // This run's own incident record: the workflow id is shared by every run of it on this Pulse.
-          memo: { [OPENS_INCIDENT_MEMO_KEY]: `${INCIDENT_ID_PREFIX}for-${opts.procedure}-${stamp}` },
+          // This run's own incident record: the workflow id is shared by every run of it on this Pulse. (A plan has
+          // an id of its own and opens no record: no memo, so a client without the key can still describe it.)
+          ...(!plan && { memo: { [OPENS_INCIDENT_MEMO_KEY]: `${INCIDENT_ID_PREFIX}for-${opts.procedure}-${stamp}` } }),
           // What the Web UI lists for the run, before a worker has picked it up (the workflow's current details follow).
           staticSummary: procedureSummary(opts.procedure, plan, pulseUrl ?? opts.target, actor),
           staticDetails: `Target: ${withoutUrlCredentials(opts.target)}\n\nStarted with \`pulse-runbook ${opts.procedure}\` by ${actor}${plan ? ' as a plan: nothing is changed' : ''}.`,

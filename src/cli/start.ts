@@ -147,8 +147,10 @@ async function runDemo(
     const link = uiLink(temporal.uiUrl, temporal.namespace, workflowId);
     if (link) log(`    ${link}`);
     const handle = await client.workflow.start('killSwitch', { taskQueue: temporal.taskQueue, workflowId, args: [input] });
+    // followRun closes the client it follows with: it gets one of its own, the demo's client starts the next run.
+    const reconnect = () => connectClient(temporal.address, temporal.namespace, { dataConverter: temporal.dataConverter });
     const outcome = await followRun(
-      { client, address: temporal.address, reconnect: () => connectClient(temporal.address, temporal.namespace, { dataConverter: temporal.dataConverter }) },
+      { client: await reconnect(), address: temporal.address, reconnect },
       { workflowId: handle.workflowId, runId: handle.firstExecutionRunId },
       { json: false, out: process.stdout, pollMs: 500 },
     );

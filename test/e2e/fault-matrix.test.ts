@@ -28,9 +28,14 @@ import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type 
 import { hostSteps, startPulseService, type PulseService } from '../support/pulse-service.js';
 import { createGoPulseRepo, GO_BUILD, GO_ENV, removeGoPulseTemplate, revertCommitsIn, type GoPulseRepo } from '../support/go-pulse-repo.js';
 
-/** Short, so a dead worker is noticed in about this long (the default is 10 s). */
-const HEARTBEAT_SECONDS = 2;
-const RETRY = { maximumAttempts: 6, initialIntervalSeconds: 0.2, maximumIntervalSeconds: 1, heartbeatTimeoutSeconds: HEARTBEAT_SECONDS };
+/** Each procedure's matrix takes one to two minutes (longer while the others run beside it). */
+const MATRIX_TIMEOUT_MS = 360_000;
+/**
+ * Short, so a dead worker is noticed in about this long (the default is 10 s), with room for a heartbeat delayed by
+ * a loaded machine (five procedures, their worker processes and go builds share two cores here).
+ */
+const HEARTBEAT_SECONDS = 3;
+const RETRY = { maximumAttempts: 10, initialIntervalSeconds: 0.2, maximumIntervalSeconds: 1, heartbeatTimeoutSeconds: HEARTBEAT_SECONDS };
 
 let temporal: TemporalHarness;
 beforeAll(async () => {
@@ -90,7 +95,7 @@ describe('fault matrix: the worker is SIGKILLed at every activity boundary', () 
     } finally {
       await fx.stop();
     }
-  });
+  }, MATRIX_TIMEOUT_MS);
 
   /** A Pulse service (env file, restart command, log file) and a fake TrueNAS, for one test. */
   async function withService<T>(opts: Parameters<typeof startPulseService>[0], fn: (svc: PulseService, fake: FakeTrueNAS, keyEnv: string, key: string) => Promise<T>): Promise<T> {
@@ -128,6 +133,7 @@ describe('fault matrix: the worker is SIGKILLed at every activity boundary', () 
       expect(posts).toHaveLength(1);
       expect(await svc.pulse.listConnections()).toHaveLength(1);
     }),
+    MATRIX_TIMEOUT_MS,
   );
 
   it.concurrent('disable: the flag written once, Pulse restarted once, the window waited', () =>
@@ -142,6 +148,7 @@ describe('fault matrix: the worker is SIGKILLed at every activity boundary', () 
       expect(await fs.readFile(svc.envFile, 'utf8')).toBe('PULSE_ENABLE_TRUENAS=false\n');
       expect(svc.invocations('restart')).toBe(1);
     }),
+    MATRIX_TIMEOUT_MS,
   );
 
   it.concurrent('data cleanup: truenas.enc removed (counted as removed by this run), .encryption.key untouched', () =>
@@ -158,6 +165,7 @@ describe('fault matrix: the worker is SIGKILLed at every activity boundary', () 
       await expect(fs.stat(path.join(svc.dataDir, 'truenas.enc'))).rejects.toMatchObject({ code: 'ENOENT' });
       expect(await fs.readFile(keyFile)).toEqual(keyBefore);
     }),
+    MATRIX_TIMEOUT_MS,
   );
 
   it.concurrent('code rollback: the range reverted once (counted as this run\'s revert), built, Pulse restarted once', async () => {
@@ -188,5 +196,5 @@ describe('fault matrix: the worker is SIGKILLed at every activity boundary', () 
     } finally {
       await fx.destroy();
     }
-  });
+  }, MATRIX_TIMEOUT_MS);
 });

@@ -80,4 +80,4 @@ it('the CLI follows a Kill-Switch through a Temporal outage and reports its real
   expect(later.stdout).toContain('Kill-Switch complete: 2 deleted, 0 already gone');
   const deletes = (await fx.emulator.control.requests()).filter((q) => q.method === 'DELETE');
   expect(deletes.map((d) => d.status)).toEqual([200, 200]);
-});
+}, 240_000);
