@@ -216,6 +216,7 @@ export function corpusCases(s: CorpusSandbox, files: Record<string, string>): Co
     c('alerts start --checks unknown', al('--checks', 'nope'), '--checks', /nope|Invalid|one of|expected/i),
     c('alerts start --interval-seconds 0', al('--interval-seconds', '0'), '--interval-seconds', /Too small|>|positive/i),
     c('alerts start --webhook not a URL', al('--webhook', 'hooks'), '--webhook', /must be a URL such as/),
+    c('alerts start --webhook with credentials', al('--webhook', `https://bot:${token}@hooks.example/alerts`), '--webhook', /--slack-webhook-env/, { secret: token }),
     c('alerts start --slack-webhook-env secret', al('--slack-webhook-env', token), '--slack-webhook-env', /NAME/, { secret: token }),
     c('alerts start --prometheus-token-env bad name', al('--prometheus-token-env', 'prom-token'), '--prometheus-token-env', /environment variable name/),
     c('alerts start --window unknown check', al('--window', 'nope=60'), '--window', /nope|unknown|check/i),
