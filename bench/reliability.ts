@@ -17,7 +17,7 @@ import { spawnEmulator } from '../src/emulator/process.js';
 import { startFakeTrueNAS } from '../src/emulator/fake-truenas.js';
 import { PulseClient } from '../src/pulse/client.js';
 import { freePort, startDevServer } from '../src/temporal/dev-server.js';
-import { withKillingWorkers } from '../test/support/fault-matrix.js';
+import { removeFaultBundle, withKillingWorkers } from '../test/support/fault-matrix.js';
 import { spawnLong } from '../test/support/long-process.js';
 import { corpusCases, judge, writeSandboxFiles } from '../test/support/bad-input-corpus.js';
 import { runCliCases } from '../test/support/cli-in-process.js';
@@ -63,6 +63,7 @@ export async function killToRetry(): Promise<void> {
     await client.connection.close();
     await fx.stop();
     await server.stop();
+    await removeFaultBundle();
   }
 }
 

@@ -23,7 +23,7 @@ import type { EnableResult } from '../../workflows/enable.js';
 import type { DisableResult } from '../../workflows/disable.js';
 import type { CodeRollbackResult } from '../../workflows/code-rollback.js';
 import type { DataCleanupResult } from '../../workflows/data-cleanup.js';
-import { heartbeatTimeouts, scheduledActivities, withKillingWorkers, type MatrixOutcome } from '../support/fault-matrix.js';
+import { heartbeatTimeouts, removeFaultBundle, scheduledActivities, withKillingWorkers, type MatrixOutcome } from '../support/fault-matrix.js';
 import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
 import { hostSteps, startPulseService, type PulseService } from '../support/pulse-service.js';
 import { createGoPulseRepo, GO_BUILD, GO_ENV, removeGoPulseTemplate, revertCommitsIn, type GoPulseRepo } from '../support/go-pulse-repo.js';
@@ -44,6 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await temporal?.close();
   await removeGoPulseTemplate();
+  await removeFaultBundle();
 });
 
 /** Runs `workflowType` under killing workers and checks what every procedure must show. */

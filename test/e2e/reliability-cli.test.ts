@@ -5,7 +5,7 @@
  * real Temporal dev server, worker and emulator for the rest.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -14,6 +14,17 @@ import { runCliCases } from '../support/cli-in-process.js';
 import { pulseWithConnections, temporalAddress, temporalHarness, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
 
 const bin = path.resolve('bin/pulse-runbook.js');
+
+/** Temporary directories of this file, removed at the end. */
+const made: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 function realCli(args: string[], env: Record<string, string> = {}) {
   return execa(process.execPath, [bin, ...args], { reject: false, env: { PULSE_URL: '', PULSE_TOKEN: '', ...env }, timeout: 120_000 });
@@ -25,7 +36,7 @@ async function deadTemporal(): Promise<string> {
 
 describe('defect 1: the env file flag is one Node never takes', () => {
   it('Node 20 intercepts --env-file even after the script name: exit 9 before the CLI runs (why the flag was renamed)', async () => {
-    const script = path.join(mkdtempSync(path.join(tmpdir(), 'node-env-file-')), 'any.mjs');
+    const script = path.join(tempDir('node-env-file-'), 'any.mjs');
     writeFileSync(script, 'console.log("ran")');
     const after = await execa(process.execPath, [script, '--env-file', '/nonexistent/pulse/.env'], { reject: false });
     // On Node versions that no longer intercept it the script runs; on 20.x it exits 9 with Node's own message.
@@ -35,13 +46,13 @@ describe('defect 1: the env file flag is one Node never takes', () => {
 
   it('--flag-env-file reaches the CLI even for a file that does not exist yet; the old spelling gets the new name', async () => {
     const temporal = await deadTemporal();
-    const missing = path.join(mkdtempSync(path.join(tmpdir(), 'flag-env-')), 'not-yet', '.env');
+    const missing = path.join(tempDir('flag-env-'), 'not-yet', '.env');
     const renamed = await realCli(['disable', '--pulse-url', 'http://127.0.0.1:9', '--flag-env-file', missing, '--plan'], { TEMPORAL_ADDRESS: temporal });
     expect(renamed.exitCode).toBe(2);
     expect(renamed.stderr).toContain(`Temporal at ${temporal} is not reachable`);
     expect(renamed.stderr).not.toContain('not found');
 
-    const existing = path.join(mkdtempSync(path.join(tmpdir(), 'flag-env-')), 'pulse.env');
+    const existing = path.join(tempDir('flag-env-'), 'pulse.env');
     writeFileSync(existing, 'PULSE_ENABLE_TRUENAS=true\n');
     const old = await realCli(['disable', '--pulse-url', 'http://127.0.0.1:9', '--env-file', existing, '--plan'], { TEMPORAL_ADDRESS: temporal });
     if (old.exitCode !== 9) {
@@ -136,7 +147,7 @@ describe('with a worker: one procedure per Pulse, the report file mode', () => {
 
   it('defect 7: two kill-switches started at once on one Pulse make one run and one incident record; another procedure is refused with its id', async () => {
     const flags = ['--pulse-url', fx.emulator.url, '--token-env', fx.tokenEnv, '--tick-seconds', '4', '--stale-seconds', '10', '--verify-every-seconds', '0.5'];
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'busy-cleanup-'));
+    const dataDir = tempDir('busy-cleanup-');
     const [a, b, refused] = await temporal.withWorker(async () => {
       const first = realCli(['kill-switch', ...flags], env());
       const second = realCli(['kill-switch', ...flags], env());
@@ -166,7 +177,7 @@ describe('with a worker: one procedure per Pulse, the report file mode', () => {
   });
 
   it('defect 8: incident report --out writes the report owner-only (0600)', async () => {
-    const out = path.join(mkdtempSync(path.join(tmpdir(), 'report-')), 'incident.md');
+    const out = path.join(tempDir('report-'), 'incident.md');
     writeFileSync(out, 'an older report', { mode: 0o644 });
     const id = `report-mode-${Date.now()}`;
     const [opened, report] = await temporal.withWorker(async () => {

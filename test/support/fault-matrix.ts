@@ -43,6 +43,14 @@ function prebuiltBundle(): Promise<string> {
   return bundleFile;
 }
 
+/** Removes the bundle file written for the fault workers (call once the last matrix of the process has run). */
+export async function removeFaultBundle(): Promise<void> {
+  if (!bundleFile) return;
+  const file = await bundleFile;
+  bundleFile = undefined;
+  rmSync(path.dirname(file), { recursive: true, force: true });
+}
+
 export async function withKillingWorkers<T>(
   opts: { address: string; taskQueue: string; workflowId: string; env?: Record<string, string> },
   fn: () => Promise<T>,
