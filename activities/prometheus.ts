@@ -11,6 +11,7 @@ import { PrometheusClient } from '../src/prometheus/client.js';
 import { evaluateChecks } from '../src/prometheus/evaluate.js';
 import type { PrometheusTarget } from '../src/prometheus/target.js';
 import { unanswered, type CheckResult } from '../src/prometheus/verdict.js';
+import { keptAlive } from './support/heartbeat.js';
 
 export interface EvaluateMetricChecksInput {
   prometheus: PrometheusTarget;
@@ -29,6 +30,11 @@ export interface EvaluateMetricChecksInput {
 }
 
 export async function evaluateMetricChecks(input: EvaluateMetricChecksInput): Promise<Evaluation> {
+  // Heartbeats while it runs: a lost worker is noticed by the heartbeat timeout (activities/support/heartbeat.ts).
+  return keptAlive(() => evaluateMetricChecksNow(input));
+}
+
+async function evaluateMetricChecksNow(input: EvaluateMetricChecksInput): Promise<Evaluation> {
   let client: PrometheusClient;
   try {
     client = await PrometheusClient.create(input.prometheus);

@@ -1,8 +1,9 @@
 /**
  * Benchmarks (`npm run bench`): prints figures, asserts nothing. Measures what the tests and operators wait on:
- * starting the Temporal servers, bundling the workflows, a Kill-Switch against the emulator, and the history size and
- * replay time of a simulated 3-week canary rollout (bench/canary-three-weeks.ts), and concurrent canary rollouts on the
- * production rehearsal's cluster (bench/production-scale.ts).
+ * starting the Temporal servers, bundling the workflows, a Kill-Switch against the emulator, the reliability figures
+ * (bench/reliability.ts: worker kill to retry, the longest Temporal outage a followed run survives, the bad-input
+ * corpus), the history size and replay time of a simulated 3-week canary rollout (bench/canary-three-weeks.ts), and
+ * concurrent canary rollouts on the production rehearsal's cluster (bench/production-scale.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
@@ -19,6 +20,7 @@ import { KillSwitchInputSchema } from '../src/config/kill-switch.js';
 import { quietRuntime } from '../test/support/quiet-runtime.js';
 import { canaryThreeWeeks } from './canary-three-weeks.js';
 import { productionScale } from './production-scale.js';
+import { badInputCorpus, killToRetry, longestOutage } from './reliability.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ms = (t: number) => `${Math.round(performance.now() - t)} ms`;
@@ -92,6 +94,12 @@ async function killSwitchRuns() {
 await timeSkippingStart();
 await devServerStart();
 await killSwitchRuns();
+// Reliability (issue 13, docs/reliability.md): a few minutes. BENCH_RELIABILITY=0 skips it.
+if (process.env.BENCH_RELIABILITY !== '0') {
+  await badInputCorpus();
+  await killToRetry();
+  await longestOutage();
+}
 // The long one (about 20 min on two cores): a simulated 3-week canary at the runbook's defaults. BENCH_CANARY=0 skips it.
 if (process.env.BENCH_CANARY !== '0') await canaryThreeWeeks();
 // Concurrent canary rollouts on the production rehearsal's cluster (about 15 min with the default N of 50, 200, 500;

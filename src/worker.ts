@@ -10,6 +10,9 @@ import * as activities from '../activities/index.js';
 import type { TemporalSettings } from './config/temporal.js';
 import { workflowsPath } from './temporal/workflows-path.js';
 import { bundleHasEncryptedFailureConverter, encryptedDataConverter } from './temporal/data-converter.js';
+import type { CodecKeyRing } from './config/codec.js';
+import { workerIdentity } from './temporal/codec-advert.js';
+import { DecodeGuardCodec } from './temporal/decode-guard.js';
 
 export interface WorkerHandle {
   worker: Worker;
@@ -32,6 +35,8 @@ function installRuntime(): void {
 export interface WorkerCodecOptions {
   /** Encrypts payloads (src/temporal/codec.ts); omitted means history is written in plain text, as before. */
   codec?: PayloadCodec;
+  /** The codec's keys: advertised (check values only) in the worker's identity so a CLI can check them first. */
+  ring?: CodecKeyRing;
   /** Where a warning goes (a prebuilt bundle that cannot encrypt failures); defaults to stderr. */
   warn?: (line: string) => void;
 }
@@ -48,7 +53,9 @@ export async function createWorker(
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     ...workflowCode(opts),
-    ...(opts.codec ? { dataConverter: encryptedDataConverter(opts.codec) } : {}),
+    // A payload this worker cannot decrypt fails its run with PayloadUndecodable instead of a task retried forever.
+    dataConverter: opts.codec ? encryptedDataConverter(new DecodeGuardCodec(opts.codec)) : { payloadCodecs: [new DecodeGuardCodec(undefined)] },
+    identity: workerIdentity(opts.ring),
     activities,
     ...cacheSettings(),
     ...extra,
