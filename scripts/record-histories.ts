@@ -241,6 +241,14 @@ const SCENARIOS: Scenario[] = [
     activities: () => scriptedKillSwitch({ ids: ['c1', 'c2'], goneAtCheck: 3 }).activities,
   },
   {
+    // With the lifecycle's input check (patched 'kill-switch-parses-input'): started raw, as a client that does not
+    // parse would start it; the run fills the defaults itself (60 s tick).
+    name: 'kill-switch-parsed-input',
+    workflowType: 'killSwitch',
+    input: { pulse: PULSE },
+    activities: () => scriptedKillSwitch({ ids: ['c1', 'c2'], goneAtCheck: 3 }).activities,
+  },
+  {
     name: 'code-rollback-failed-with-outcome',
     workflowType: 'codeRollback',
     input: rollbackInput,

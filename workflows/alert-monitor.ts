@@ -53,6 +53,7 @@ import { activityOptions } from './support/activity-options.js';
 import { evaluateOrInconclusive, failureMessage } from './support/evaluate-checks.js';
 import { parseWorkflowInput } from './support/parse-input.js';
 import { DEFAULT_HEARTBEAT_TIMEOUT_SECONDS } from '../src/config/retry.js';
+import { keywordAttributes } from '../src/temporal/search-attributes.js';
 
 export interface AlertMonitorStatus {
   monitor: string;
@@ -169,7 +170,7 @@ export async function alertMonitor(raw: AlertMonitorInputRaw): Promise<AlertMoni
   const publishStatus = (word: string) => {
     if (word === searchStatus) return;
     searchStatus = word;
-    upsertSearchAttributes({ RunbookProcedure: ['alert-monitor'], RunbookStatus: [word] });
+    upsertSearchAttributes(keywordAttributes({ RunbookProcedure: 'alert-monitor', RunbookStatus: word }));
   };
   publishStatus(input.plan ? 'planning' : state.open.length ? 'firing' : 'running');
 

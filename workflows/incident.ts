@@ -67,6 +67,7 @@ import { renderIncidentDetails } from '../src/incident/report.js';
 import { sanitizeText } from '../src/incident/sanitize.js';
 import type { IncidentAction, IncidentNotification, IncidentRecord } from '../src/incident/types.js';
 import type { Evidence } from '../src/runbook/evidence.js';
+import { keywordAttributes } from '../src/temporal/search-attributes.js';
 import { activityOptions } from './support/activity-options.js';
 import { EvidenceLog } from './support/evidence-log.js';
 import { parseWorkflowInput } from './support/parse-input.js';
@@ -118,11 +119,11 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
   // --- visibility: search attributes (only when they change: each upsert is a history event), memo, details
   let published = '';
   const publish = () => {
-    const attributes = { RunbookProcedure: ['incident'], RunbookStatus: [input.plan ? 'planned' : record.status], IncidentSeverity: [record.severity], IncidentOwner: [record.owner] };
+    const attributes = { RunbookProcedure: 'incident', RunbookStatus: input.plan ? 'planned' : record.status, IncidentSeverity: record.severity, IncidentOwner: record.owner };
     const key = JSON.stringify(attributes);
     if (key !== published) {
       published = key;
-      upsertSearchAttributes(attributes);
+      upsertSearchAttributes(keywordAttributes(attributes));
       upsertMemo({ incident: { title: record.title, severity: record.severity, owner: record.owner, status: record.status } });
     }
     setCurrentDetails(renderIncidentDetails(record));

@@ -14,6 +14,8 @@ export const FAILURE_TYPES = {
   connectionsRemain: 'ConnectionsRemain',
   truenasStillOnline: 'TrueNASStillOnline',
   tokenUnavailable: 'PulseTokenUnavailable',
+  /** A Kill-Switch started with input its schema refuses (the other procedures name theirs in src/config). */
+  invalidKillSwitchInput: 'InvalidKillSwitchInput',
 } as const;
 
 export const NON_RETRYABLE_TYPES: readonly string[] = [

@@ -57,7 +57,8 @@ function scriptedPulse(goneAfterSeconds: number | null) {
 // proves it waited as long as the runbook says and no longer.
 const SLACK_SECONDS = 5;
 
-async function run(goneAfterSeconds: number | null) {
+/** `input`: what the run is started with, by default the schema's parse of a bare Pulse URL (as the CLI sends it). */
+async function run(goneAfterSeconds: number | null, input: unknown = KillSwitchInputSchema.parse({ pulse: { url: 'http://pulse.invalid:7655' } })) {
   const { activities, calls } = scriptedPulse(goneAfterSeconds);
   const taskQueue = uniqueId('ks-timing');
   const worker = await Worker.create({
@@ -66,7 +67,6 @@ async function run(goneAfterSeconds: number | null) {
     workflowBundle: await workflowBundle(),
     activities,
   });
-  const input = KillSwitchInputSchema.parse({ pulse: { url: 'http://pulse.invalid:7655' } });
   const workflowId = uniqueId('ks');
   const outcome = await worker.runUntil(async () => {
     // Started as an incident's containment (memo), so it opens no incident record of its own: on this test server
@@ -74,7 +74,7 @@ async function run(goneAfterSeconds: number | null) {
     // ends) leaks the time-skipping lock, and every later wait would run in real time. The link has its own
     // tests (incident-link.test.ts); the timing is the same either way.
     const memo = { [INCIDENT_MEMO_KEY]: 'incident-timing-test' };
-    const handle = await env.client.workflow.start<typeof killSwitch>('killSwitch', { taskQueue, workflowId, args: [input], memo });
+    const handle = await env.client.workflow.start<typeof killSwitch>('killSwitch', { taskQueue, workflowId, args: [input as never], memo });
     const result = await handle.result().then((r) => ({ ok: true as const, r }), (e: unknown) => ({ ok: false as const, e }));
     const desc = await handle.describe();
     const seconds = (desc.closeTime!.getTime() - desc.startTime.getTime()) / 1000;
@@ -115,5 +115,27 @@ describe('kill-switch timing with the runbook defaults (60 s tick, 120 s stalene
     expect(outcome.seconds).toBeGreaterThanOrEqual(180);
     expect(outcome.seconds).toBeLessThan(180 + SLACK_SECONDS);
     expect(calls.at(-1)).toBe('resources@180');
+  });
+});
+
+describe('kill-switch started by a client that did not parse its input (issue 14)', () => {
+  it('fills the defaults itself: a raw start without tickSeconds waits the runbook\'s 60 s tick, not NaN', async () => {
+    const { outcome, calls } = await run(0, { pulse: { url: 'http://pulse.invalid:7655' } });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.seconds).toBeGreaterThanOrEqual(60);
+    expect(outcome.seconds).toBeLessThan(60 + SLACK_SECONDS);
+    expect(calls).toEqual(['list', 'delete c1', 'delete c2', 'verify-empty@60', 'resources@60']);
+    const result = (outcome as { r: Awaited<ReturnType<typeof killSwitch>> }).r;
+    expect(result.evidence.find((e) => e.step === 'kill-switch.3')?.summary).toBe('Waited 60 s for the poller tick.');
+  });
+
+  it('refuses input its schema refuses before any step acts, naming the field', async () => {
+    const { outcome, calls } = await run(0, { pulse: { url: 'http://pulse.invalid:7655' }, tickSeconds: 'soon' });
+    expect(outcome.ok).toBe(false);
+    const err = (outcome as { e: unknown }).e as WorkflowFailedError;
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err.cause as { type?: string }).type).toBe('InvalidKillSwitchInput');
+    expect(err.cause?.message).toMatch(/^invalid kill-switch input: tickSeconds: /);
+    expect(calls).toEqual([]);
   });
 });

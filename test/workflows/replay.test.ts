@@ -44,6 +44,7 @@ describe('replay of saved histories', () => {
     ['kill-switch-with-outcome', 'report-outcome-to-incident'],
     ['code-rollback-failed-with-outcome', 'report-outcome-to-incident'],
     ['enable-failed-undone', 'enable-undo-on-failure'],
+    ['kill-switch-parsed-input', 'kill-switch-parses-input'],
   ])('%s carries the %s patch, so the patched path is proven to replay (the older histories prove the other)', (name, patchId) => {
     const events: Array<{ markerRecordedEventAttributes?: { details?: Record<string, { payloads: Array<{ data: string }> }> } }> = JSON.parse(
       readFileSync(path.join(dir, `${name}.json`), 'utf8'),
