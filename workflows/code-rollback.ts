@@ -16,7 +16,7 @@
  * at rollback.1 changed nothing and opens none: it was not executed.
  */
 import type * as gitActivities from '../activities/git.js';
-import type * as pulseActivities from '../activities/pulse.js';
+import type * as pulseActivities from '../activities/pulse-api.js';
 import type * as restartActivities from '../activities/restart.js';
 import { CodeRollbackInputSchema, type CodeRollbackInput, type CodeRollbackInputRaw } from '../src/config/code-rollback-input.js';
 import { ROLLBACK_FAILURES } from '../src/config/rollback.js';
@@ -83,7 +83,7 @@ export async function codeRollback(raw: CodeRollbackInputRaw): Promise<CodeRollb
     const steps = async () => {
       // Step 1: the right repository, a clean tree, and the range in HEAD's history (read-only, also in plan mode).
       log.begin('rollback.1');
-      const validated = await git.validateRollbackRange(range);
+      const validated = await git.validateRollbackRange({ ...range, step: 'rollback.1' });
       log.add(validated.evidence);
       result.range = { from: validated.value.from, to: validated.value.to, commits: validated.value.commits };
 
@@ -99,7 +99,7 @@ export async function codeRollback(raw: CodeRollbackInputRaw): Promise<CodeRollb
 
       // Step 2: `git revert --no-edit <from>^..<to>`; a range an earlier attempt already reverted gives no new commit.
       log.begin('rollback.2', `git revert of ${validated.value.commits.length} commit(s)`);
-      const reverted = await git.revertRange(range);
+      const reverted = await git.revertRange({ ...range, step: 'rollback.2' });
       log.add(reverted.evidence);
       const { outcome, headBefore, headAfter, revertCommits } = reverted.value;
       result.revert = { outcome, headBefore, headAfter, revertCommits };
@@ -107,6 +107,7 @@ export async function codeRollback(raw: CodeRollbackInputRaw): Promise<CodeRollb
       // Step 3: a conflict already aborted the revert above (RevertConflict, tree restored); here the tree must build.
       log.begin('rollback.3', `${input.buildCommand.join(' ')} (up to ${Math.round(input.buildTimeoutMs / 1000)} s)`);
       const built = await build.buildRepository({
+        step: 'rollback.3',
         plan: input.plan,
         repoPath: input.repoPath,
         buildCommand: input.buildCommand,

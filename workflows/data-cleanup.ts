@@ -12,7 +12,7 @@
  */
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type * as dataFileActivities from '../activities/data-files.js';
-import type * as pulseActivities from '../activities/pulse.js';
+import type * as pulseActivities from '../activities/pulse-api.js';
 import { CLEANUP_FAILURES, ENCRYPTION_KEY_FILE, TRUENAS_FILE } from '../src/config/cleanup.js';
 import { DataCleanupInputSchema, type DataCleanupInputRaw } from '../src/config/data-cleanup-input.js';
 import { FAILURE_TYPES } from '../src/runbook/failure-types.js';
@@ -61,7 +61,7 @@ export async function dataCleanup(raw: DataCleanupInputRaw): Promise<DataCleanup
     const steps = async () => {
       // Step 1: `${PULSE_DATA_DIR:-/etc/pulse}`, resolved where the files are: on the worker's host.
       log.begin('cleanup.1');
-      const resolved = await files.resolveDataDir({ plan, ...(input.dataDir ? { dataDir: input.dataDir } : {}) });
+      const resolved = await files.resolveDataDir({ step: 'cleanup.1', plan, ...(input.dataDir ? { dataDir: input.dataDir } : {}) });
       log.add({
         ...resolved.evidence,
         summary: `${resolved.evidence.summary} The worker reads and removes files on its own host: this must be the data directory of the Pulse service running there.`,
@@ -79,7 +79,7 @@ export async function dataCleanup(raw: DataCleanupInputRaw): Promise<DataCleanup
 
       // Step 3: it must exist and be a regular file (a symlink is refused, not followed); its hash is recorded.
       log.begin('cleanup.3');
-      const inspected = await files.inspectTrueNASFile({ plan, dataDir, allowMissing: input.allowMissing });
+      const inspected = await files.inspectTrueNASFile({ step: 'cleanup.3', plan, dataDir, allowMissing: input.allowMissing });
       log.add(inspected.evidence);
       const facts = inspected.value.facts;
       if (facts) result.truenasFile = { ...result.truenasFile, size: facts.size, sha256: facts.sha256 };
@@ -90,6 +90,7 @@ export async function dataCleanup(raw: DataCleanupInputRaw): Promise<DataCleanup
       // Step 4: one unlink of that one file, told the hash it must still have.
       log.begin('cleanup.4');
       const removed = await files.removeTrueNASFile({
+        step: 'cleanup.4',
         plan,
         dataDir,
         allowMissing: input.allowMissing,
@@ -134,7 +135,7 @@ export async function dataCleanup(raw: DataCleanupInputRaw): Promise<DataCleanup
       log.add(keyBefore.evidence);
       const keyAfter = await files.fingerprintEncryptionKey({ plan, dataDir, step: 'cleanup.6' });
       log.add(keyAfter.evidence);
-      const intact = await files.verifyEncryptionKeyIntact({ plan, before: keyBefore.value, after: keyAfter.value });
+      const intact = await files.verifyEncryptionKeyIntact({ step: 'cleanup.6', plan, before: keyBefore.value, after: keyAfter.value });
       log.add(intact.evidence);
       result.encryptionKey = {
         path: keyAfter.value.path,

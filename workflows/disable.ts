@@ -15,8 +15,8 @@
  * soon as it ends: the run waits exactly the staleness window after the restart and no longer.
  */
 import { ApplicationFailure, sleep } from '@temporalio/workflow';
-import type * as enableActivities from '../activities/pulse-enable.js';
-import type { ResourceView } from '../activities/pulse-enable.js';
+import type * as pulseActivities from '../activities/pulse-api.js';
+import type { ResourceView } from '../activities/pulse-resources.js';
 import { DisableInputSchema, DISABLE_FAILURES, type DisableInputRaw } from '../src/config/disable.js';
 import { activityOptions } from './support/activity-options.js';
 import { setFlagAndRestart } from './support/flag-restart.js';
@@ -42,7 +42,7 @@ export async function disable(raw: DisableInputRaw): Promise<DisableResult> {
   return runProcedure(disableDefinition, raw, ({ input, log, base, target }) => {
     // Several requests per activity (pages, list + POST): room for a few slow answers at the configured timeout.
     // Each call's summary in the Web UI names the runbook step it belongs to.
-    const pulse = log.activities<typeof enableActivities>(activityOptions(input.retry, pulseReadActivitySeconds(input.pulse.timeoutMs)));
+    const pulse = log.activities<typeof pulseActivities>(activityOptions(input.retry, pulseReadActivitySeconds(input.pulse.timeoutMs)));
     const logs = logActivitiesFor(log, input.retry);
     const stale = input.staleThresholdSeconds;
     const result: DisableResult = {

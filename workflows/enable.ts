@@ -13,7 +13,7 @@
  * own connection instead of adding a duplicate (Pulse has no uniqueness check). The API key stays a reference.
  */
 import { ApplicationFailure, CancellationScope, uuid4 } from '@temporalio/workflow';
-import type * as enableActivities from '../activities/pulse-enable.js';
+import type * as pulseActivities from '../activities/pulse-api.js';
 import type { LogMark } from '../activities/logs.js';
 import { EnableInputSchema, ENABLE_FAILURES, type EnableInputRaw } from '../src/config/enable.js';
 import type { StepId } from '../src/runbook/steps.js';
@@ -50,7 +50,7 @@ export async function enable(raw: EnableInputRaw): Promise<EnableResult> {
   return runProcedure(enableDefinition, raw, ({ input, log, base, target }) => {
     // Several requests per activity (pages, list + POST): room for a few slow answers at the configured timeout.
     // Each call's summary in the Web UI names the runbook step it belongs to.
-    const pulse = log.activities<typeof enableActivities>(activityOptions(input.retry, pulseReadActivitySeconds(input.pulse.timeoutMs)));
+    const pulse = log.activities<typeof pulseActivities>(activityOptions(input.retry, pulseReadActivitySeconds(input.pulse.timeoutMs)));
     const logs = logActivitiesFor(log, input.retry);
     const result: EnableResult = {
       ...base,
@@ -105,7 +105,7 @@ export async function enable(raw: EnableInputRaw): Promise<EnableResult> {
       let watchId: string | undefined;
       if (input.connection) {
         log.begin('enable.5');
-        const added = await pulse.addConnection({ ...target, connection: input.connection, id: uuid4() });
+        const added = await pulse.addConnection({ ...target, step: 'enable.5', connection: input.connection, id: uuid4() });
         log.add(added.evidence);
         result.warnings.push(...added.value.warnings);
         result.connection = { id: added.value.id, outcome: added.value.outcome };
@@ -115,7 +115,7 @@ export async function enable(raw: EnableInputRaw): Promise<EnableResult> {
         }
 
         log.begin('enable.6', `Pulse to test connection ${watchId}`);
-        const tested = await pulse.testConnection({ ...target, id: watchId, connection: input.connection });
+        const tested = await pulse.testConnection({ ...target, step: 'enable.6', id: watchId, connection: input.connection });
         log.add(tested.evidence);
         result.connection.testedWith = tested.value.method;
       } else {
@@ -135,12 +135,12 @@ export async function enable(raw: EnableInputRaw): Promise<EnableResult> {
           'No enabled connection is configured: an idle poller logs nothing and reports nothing, so it cannot be verified until a connection is added.',
         );
       } else if (input.plan) {
-        log.add((await pulse.verifyPollerRuns({ ...target, id: watchId })).evidence);
+        log.add((await pulse.verifyPollerRuns({ ...target, step: 'enable.4', id: watchId })).evidence);
         await readPulseLogs(log, input.retry, pollerLogs);
       } else {
         const id = watchId;
         const watched = await untilObserved({
-          check: () => pulse.verifyPollerRuns({ ...target, id }),
+          check: () => pulse.verifyPollerRuns({ ...target, step: 'enable.4', id }),
           done: (o) => o.value.observed,
           everySeconds: input.verifyEverySeconds,
           withinSeconds: input.appearWithinSeconds,

@@ -10,7 +10,7 @@
  * later step fails.
  */
 import { ApplicationFailure, patched, sleep } from '@temporalio/workflow';
-import type * as pulseActivities from '../activities/pulse.js';
+import type * as pulseActivities from '../activities/pulse-api.js';
 import { KillSwitchInputSchema, type KillSwitchInput, type KillSwitchInputRaw } from '../src/config/kill-switch.js';
 import type { StepId } from '../src/runbook/steps.js';
 import { FAILURE_TYPES } from '../src/runbook/failure-types.js';
@@ -71,7 +71,7 @@ export async function killSwitch(raw: KillSwitchInputRaw): Promise<KillSwitchRes
 
       // Step 1: list the connection ids.
       log.begin('kill-switch.1');
-      const listed = await pulse.listConnections(target);
+      const listed = await pulse.listConnections({ ...target, step: 'kill-switch.1' });
       if (listed.line) target.line = listed.line;
       log.add(listed.evidence);
       const { ids, disabled } = listed.value;
@@ -84,7 +84,7 @@ export async function killSwitch(raw: KillSwitchInputRaw): Promise<KillSwitchRes
         log.note('kill-switch.2', 'ok', 'No TrueNAS connections are configured: nothing to delete.');
       }
       for (const id of disabled ? [] : ids) {
-        const outcome = await pulse.deleteConnection({ ...target, id });
+        const outcome = await pulse.deleteConnection({ ...target, id, step: 'kill-switch.2' });
         log.add(outcome.evidence);
         if (outcome.value.outcome === 'deleted') result.deleted.push(id);
         if (outcome.value.outcome === 'already-gone') result.alreadyGone.push(id);
@@ -106,14 +106,14 @@ export async function killSwitch(raw: KillSwitchInputRaw): Promise<KillSwitchRes
       if (disabled) {
         log.note('kill-switch.4', 'skipped', 'The connections endpoint answers 404 truenas_disabled while the integration is off.');
       } else {
-        const remaining = await pulse.verifyNoConnections(target);
+        const remaining = await pulse.verifyNoConnections({ ...target, step: 'kill-switch.4' });
         log.add(remaining.evidence);
       }
 
       // Step 5: watch the resources until every TrueNAS resource is stale or gone, reading them every
       // verifyEverySeconds, for at most the staleness window; finish as soon as it is observed.
       log.begin('kill-switch.5', `TrueNAS resources to turn stale or vanish (up to ${input.staleThresholdSeconds} s)`);
-      const check = () => pulse.checkTrueNASResources({ ...target, staleThresholdSeconds: input.staleThresholdSeconds });
+      const check = () => pulse.checkTrueNASResources({ ...target, step: 'kill-switch.5', staleThresholdSeconds: input.staleThresholdSeconds, expect: 'stale-or-gone' });
       if (input.plan) {
         const planned = await check();
         log.add(planned.evidence);

@@ -4,7 +4,7 @@
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { deleteConnection } from '../../activities/pulse.js';
+import { deleteConnection } from '../../activities/pulse-connections.js';
 import { KillSwitchInputSchema, type KillSwitchInputRaw } from '../../src/config/kill-switch.js';
 import type { KillSwitchResult } from '../../workflows/kill-switch.js';
 import { update } from '../support/incident.js';

@@ -10,7 +10,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { startTimeSkipping, workflowBundle, uniqueId } from '../support/time-skipping.js';
 import { DisableInputSchema, type DisableInputRaw } from '../../src/config/disable.js';
 import type { disable, DisableResult } from '../../workflows/disable.js';
-import type * as enableActs from '../../activities/pulse-enable.js';
+import type * as enableActs from '../../activities/index.js';
 import type * as flagActs from '../../activities/feature-flag.js';
 import type * as restartActs from '../../activities/restart.js';
 import type * as logActs from '../../activities/logs.js';

@@ -13,7 +13,7 @@ import { Client, type WorkflowHandle } from '@temporalio/client';
 import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
 import { MINUTE, incidentBundle, recordWhen, update } from '../support/incident.js';
 import { notifyIncidentWebhook } from '../../activities/incident-notify.js';
-import type * as real from '../../activities/pulse.js';
+import type * as real from '../../activities/index.js';
 import type { IncidentInputRaw } from '../../src/config/incident.js';
 import { renderIncidentJson, renderIncidentMarkdown } from '../../src/incident/report.js';
 import type { Progress } from '../../workflows/support/evidence-log.js';

@@ -11,7 +11,7 @@ import { startTimeSkipping, workflowBundle, uniqueId } from '../support/time-ski
 import { INCIDENT_MEMO_KEY } from '../../src/config/incident.js';
 import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
 import type { killSwitch } from '../../workflows/kill-switch.js';
-import type * as real from '../../activities/pulse.js';
+import type * as real from '../../activities/index.js';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -46,7 +46,7 @@ function scriptedPulse(goneAfterSeconds: number | null) {
       const s = elapsed();
       calls.push(`resources@${s}`);
       const gone = goneAfterSeconds !== null && s >= goneAfterSeconds;
-      return { value: { total: gone ? 0 : 3, online: gone ? 0 : 3, stale: 0, endpoint: '/api/v2/resources' }, evidence: ev('kill-switch.5') };
+      return { value: { total: gone ? 0 : 3, online: gone ? 0 : 3, stale: 0, offline: 0, missing: 0, endpoint: '/api/v2/resources', resources: [] }, evidence: ev('kill-switch.5') };
     },
   };
   return { activities, calls };
