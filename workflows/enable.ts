@@ -25,6 +25,7 @@ import { logActivitiesFor, readPulseLogs } from './support/read-pulse-logs.js';
 import { describeStepFailure } from './support/record-failure.js';
 import { undoEnable, undoText, type EnableChanges } from './support/undo-enable.js';
 import { untilObserved } from './support/until-observed.js';
+import { FAILURE_TYPES } from '../src/runbook/failure-types.js';
 
 export interface EnableResult extends ProcedureResultBase<'enable'> {
   flag?: { kind: string; path: string; changed: boolean; valueBefore: string | null; valueAfter: string | null };
@@ -81,7 +82,7 @@ export async function enable(raw: EnableInputRaw): Promise<EnableResult> {
         },
       }).catch((err: unknown) => {
         // A failed restart command already put the file back (or says why it could not): nothing left to undo there.
-        if (failureType(err) === 'RestartFailed') changes.flag = undefined;
+        if (failureType(err) === FAILURE_TYPES.restartFailed) changes.flag = undefined;
         throw err;
       });
       changes.restarted = applied.restarted;

@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { parseOrExplain } from '../config/load.js';
 import { RehearseOptionsSchema } from '../config/rehearse.js';
 import { rehearse } from '../rehearse/rehearsal.js';
-import { addGlobalFlags, loadSettings, loadSettingsCodec } from './context.js';
+import { addGlobalFlags, loadSettings, loadSettingsCodec, resolveActor } from './context.js';
 
 export function rehearseCommand(): Command {
   const cmd = new Command('rehearse').description(
@@ -42,6 +42,7 @@ export function rehearseCommand(): Command {
       const codec = settings.temporal.address ? loadSettingsCodec(settings)?.codec : undefined;
       const log = options.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => process.stdout.write(`${line}\n`);
       const report = await rehearse({
+        identity: await resolveActor(settings),
         ...(options.pulseSource && { pulseSource: options.pulseSource }),
         ...(options.pulseBinary && { pulseBinary: options.pulseBinary }),
         ...(options.emulatorProfile && { emulatorProfile: options.emulatorProfile }),

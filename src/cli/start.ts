@@ -14,7 +14,8 @@ import { resolvePulseTarget } from '../config/load.js';
 import { KillSwitchInputSchema } from '../config/kill-switch.js';
 import { spawnEmulator, type EmulatorProcess } from '../emulator/process.js';
 import { PulseClient } from '../pulse/client.js';
-import { addGlobalFlags, addPulseFlags, EMBEDDED_ADDRESS, EMBEDDED_UI, EMBEDDED_KEYS_FILE, loadSettings } from './context.js';
+import { addGlobalFlags, addPulseFlags, EMBEDDED_ADDRESS, EMBEDDED_UI, EMBEDDED_KEYS_FILE, loadSettings, resolveActor } from './context.js';
+import type { Identity } from '../identity/resolve.js';
 import { connectClient } from '../client.js';
 import type { DataConverter } from '@temporalio/common';
 import { CODEC_KEYS_FILE_ENV, EMBEDDED_KEYS_FILE_NAME, ensureKeyFile, resolveCodecKeysFile } from '../config/codec.js';
@@ -95,7 +96,7 @@ export function startCommand(): Command {
         const ok = await runDemo(
           emulator,
           demoKey,
-          { address, namespace: settings.temporal.namespace, taskQueue: settings.temporal.taskQueue, uiUrl, dataConverter: codec?.dataConverter },
+          { address, namespace: settings.temporal.namespace, taskQueue: settings.temporal.taskQueue, uiUrl, dataConverter: codec?.dataConverter, identity: await resolveActor(settings) },
           log,
         );
         if (flags.once) {
@@ -115,7 +116,7 @@ export function startCommand(): Command {
 async function runDemo(
   emulator: EmulatorProcess,
   demoKey: string,
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl?: string; dataConverter?: DataConverter },
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl?: string; dataConverter?: DataConverter; identity: Identity },
   log: (line: string) => void,
 ): Promise<boolean> {
   log('\n==================== DEMO (no Pulse given) ====================');
@@ -132,7 +133,7 @@ async function runDemo(
   } finally {
     await pulse.close();
   }
-  const client = await connectClient(temporal.address, temporal.namespace, { dataConverter: temporal.dataConverter });
+  const client = await connectClient(temporal);
   let ok = true;
   for (const plan of [true, false]) {
     const input = KillSwitchInputSchema.parse({
@@ -148,7 +149,7 @@ async function runDemo(
     if (link) log(`    ${link}`);
     const handle = await client.workflow.start('killSwitch', { taskQueue: temporal.taskQueue, workflowId, args: [input] });
     // followRun closes the client it follows with: it gets one of its own, the demo's client starts the next run.
-    const reconnect = () => connectClient(temporal.address, temporal.namespace, { dataConverter: temporal.dataConverter });
+    const reconnect = () => connectClient(temporal);
     const outcome = await followRun(
       { client: await reconnect(), address: temporal.address, reconnect },
       { workflowId: handle.workflowId, runId: handle.firstExecutionRunId },

@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { connectClient } from '../client.js';
+import type { Identity } from '../identity/resolve.js';
 import { DataCleanupInputSchema } from '../config/data-cleanup-input.js';
 import { DisableInputSchema } from '../config/disable.js';
 import { EnableInputSchema, type ConnectionSpecInput } from '../config/enable.js';
@@ -46,6 +47,8 @@ export interface RehearsalOptions {
   /** An external Temporal; without it an in-memory dev server is started for the rehearsal. */
   temporal: TemporalSettings;
   codec?: PayloadCodec;
+  /** Who runs the rehearsal: its runs carry this actor like any other (src/client.ts). */
+  identity: Identity;
   log: (line: string) => void;
 }
 
@@ -197,7 +200,8 @@ async function temporalFor(opts: RehearsalOptions, log: (line: string) => void):
   process.env.PULSE_RUNBOOKS_LOG_LEVEL ??= 'ERROR';
   const { worker, connection } = await createWorker({ ...opts.temporal, address }, {}, { codec: opts.codec });
   const running = worker.run();
-  const connect = () => connectClient(address, opts.temporal.namespace, opts.codec ? { dataConverter: encryptedDataConverter(opts.codec) } : {});
+  const connect = () =>
+    connectClient({ address, namespace: opts.temporal.namespace, identity: opts.identity, ...(opts.codec && { dataConverter: encryptedDataConverter(opts.codec) }) });
   const client = await connect();
   return {
     client,
