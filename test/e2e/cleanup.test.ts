@@ -6,7 +6,6 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { execa } from 'execa';
 import type { DataCleanupInputRaw } from '../../src/config/data-cleanup-input.js';
 import type { DataCleanupResult } from '../../workflows/data-cleanup.js';
@@ -14,6 +13,7 @@ import type { Progress } from '../../workflows/support/evidence-log.js';
 import { snapshotDir, without } from '../support/cleanup-snapshot.js';
 import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
 import { removeWorkerBundle, startWorkerProcess } from '../support/go-pulse-repo-worker.js';
+import { failureOf, startAndSettle, type Settled } from '../support/settle.js';
 
 let temporal: TemporalHarness;
 beforeAll(async () => {
@@ -34,29 +34,9 @@ function input(fx: PulseFixture, extra: Partial<DataCleanupInputRaw> = {}): Data
   };
 }
 
-type Run = { handle: WorkflowHandle; progress?: Progress } & ({ ok: true; result: DataCleanupResult } | { ok: false; error: unknown });
+type Run = Settled<DataCleanupResult>;
 
-async function runCleanup(args: DataCleanupInputRaw): Promise<Run> {
-  const handle = await temporal.client.workflow.start('dataCleanup', { taskQueue: temporal.taskQueue, workflowId: uniqueId('cleanup'), args: [args] });
-  return temporal.withWorker(async () => {
-    const settled = await handle.result().then(
-      (result: DataCleanupResult) => ({ ok: true as const, result }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    const progress = await handle.query<Progress>('progress').catch(() => undefined);
-    return { ...settled, handle, progress };
-  });
-}
-
-function failureOf(run: Run): ApplicationFailure {
-  expect(run.ok).toBe(false);
-  const err = (run as { error: unknown }).error;
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  let cause = (err as WorkflowFailedError).cause;
-  if (cause instanceof ActivityFailure) cause = cause.cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-}
+const runCleanup = (args: DataCleanupInputRaw): Promise<Run> => startAndSettle(temporal, 'dataCleanup', args, { idPrefix: 'cleanup' });
 
 describe('data cleanup against the emulator data directory', () => {
   let fx: PulseFixture;

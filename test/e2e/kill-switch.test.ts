@@ -9,6 +9,7 @@ import { KillSwitchInputSchema, type KillSwitchInputRaw } from '../../src/config
 import type { KillSwitchResult } from '../../workflows/kill-switch.js';
 import { update } from '../support/incident.js';
 import { pulseWithConnections, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
+import { runError, startAndSettle } from '../support/settle.js';
 
 let temporal: TemporalHarness;
 beforeAll(async () => {
@@ -29,15 +30,7 @@ function input(fx: PulseFixture, extra: Partial<KillSwitchInputRaw> = {}) {
   });
 }
 
-async function runKillSwitch(args: ReturnType<typeof input>) {
-  const handle = await temporal.client.workflow.start('killSwitch', { taskQueue: temporal.taskQueue, workflowId: uniqueId('ks'), args: [args] });
-  return temporal.withWorker(() =>
-    handle.result().then(
-      (r) => ({ ok: true as const, result: r as KillSwitchResult, handle }),
-      (e: unknown) => ({ ok: false as const, error: e as WorkflowFailedError, handle }),
-    ),
-  );
-}
+const runKillSwitch = (args: ReturnType<typeof input>) => startAndSettle<KillSwitchResult>(temporal, 'killSwitch', args, { idPrefix: 'ks' });
 
 describe.each(['feb', 'v6'] as const)('kill-switch on the %s profile', (profile) => {
   let fx: PulseFixture;
@@ -127,7 +120,7 @@ describe('kill-switch failure paths (feb profile)', () => {
     await fx.emulator.stop();
     const run = await runKillSwitch(args);
     expect(run.ok).toBe(false);
-    const failure = (run as { error: WorkflowFailedError }).error;
+    const failure = runError(run);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     const cause = failure.cause?.cause as { type?: string; message?: string };
     expect(cause.type).toBe('PulseUnavailableError');
@@ -142,7 +135,7 @@ describe('kill-switch failure paths (feb profile)', () => {
     try {
       const run = await runKillSwitch(input(fx, { pulse: { url: fx.emulator.url, token: { env: wrongEnv }, timeoutMs: 3000 } }));
       expect(run.ok).toBe(false);
-      const cause = (run as { error: WorkflowFailedError }).error.cause?.cause as { type?: string; message?: string };
+      const cause = runError(run).cause?.cause as { type?: string; message?: string };
       expect(cause.type).toBe('PulseAuthError');
       expect(cause.message).not.toContain('not-the-token-0123456789');
       const lists = (await fx.emulator.control.requests()).filter((q) => q.method === 'GET' && q.path === '/api/truenas/connections');

@@ -7,7 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { execa } from 'execa';
 import type { CodeRollbackInputRaw } from '../../src/config/code-rollback-input.js';
 import type { CodeRollbackResult } from '../../workflows/code-rollback.js';
@@ -15,6 +15,7 @@ import type { Progress } from '../../workflows/support/evidence-log.js';
 import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
 import { createGoPulseRepo, git, GO_BUILD, GO_ENV, removeGoPulseTemplate, revertCommitsIn, type GoPulseRepo } from '../support/go-pulse-repo.js';
 import { removeWorkerBundle, startWorkerProcess } from '../support/go-pulse-repo-worker.js';
+import { failureOf, startAndSettle, type Settled } from '../support/settle.js';
 
 let temporal: TemporalHarness;
 beforeAll(async () => {
@@ -41,30 +42,9 @@ function input(fx: GoPulseRepo, extra: Partial<CodeRollbackInputRaw> = {}): Code
   };
 }
 
-type Run = { handle: WorkflowHandle; progress?: Progress } & ({ ok: true; result: CodeRollbackResult } | { ok: false; error: unknown });
+type Run = Settled<CodeRollbackResult>;
 
-async function runRollback(args: CodeRollbackInputRaw): Promise<Run> {
-  const handle = await temporal.client.workflow.start('codeRollback', { taskQueue: temporal.taskQueue, workflowId: uniqueId('rollback'), args: [args] });
-  return temporal.withWorker(async () => {
-    const settled = await handle.result().then(
-      (result: CodeRollbackResult) => ({ ok: true as const, result }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    const progress = await handle.query<Progress>('progress').catch(() => undefined);
-    return { ...settled, handle, progress };
-  });
-}
-
-/** The ApplicationFailure that failed the run: thrown by the workflow itself or by one of its activities. */
-function failureOf(run: Run): { type?: string | null; message: string } {
-  expect(run.ok).toBe(false);
-  const err = (run as { error: unknown }).error;
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  let cause = (err as WorkflowFailedError).cause;
-  if (cause instanceof ActivityFailure) cause = cause.cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-}
+const runRollback = (args: CodeRollbackInputRaw): Promise<Run> => startAndSettle(temporal, 'codeRollback', args, { idPrefix: 'rollback' });
 
 async function repoState(repo: string) {
   return { head: await git(repo, 'rev-parse', 'HEAD'), status: await git(repo, 'status', '--porcelain=v1', '--untracked-files=all') };
