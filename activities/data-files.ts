@@ -30,7 +30,7 @@ import {
   type FileFingerprint,
   type RegularFileFacts,
 } from '../src/host/safe-files.js';
-import { evidence, type Action, type Evidence, type StepOutcome } from '../src/runbook/evidence.js';
+import { evidence, type Action, type StepOutcome } from '../src/runbook/evidence.js';
 import { redact } from '../src/runbook/redact.js';
 import { stepOf, withoutStep, type StepInput } from './support/step.js';
 

@@ -14,7 +14,7 @@ import {
   type RollbackRangeInputRaw,
 } from '../src/config/rollback.js';
 import { RollbackError, checkWorkTree, inspectRollback, rangeText, revertRange as revertRangeOnHost, runBuild, type RollbackInspection } from '../src/host/git.js';
-import { evidence, type Action, type Evidence, type StepOutcome } from '../src/runbook/evidence.js';
+import { evidence, type Action, type StepOutcome } from '../src/runbook/evidence.js';
 import { redact } from '../src/runbook/redact.js';
 import { stepOf, withoutStep, type StepInput } from './support/step.js';
 

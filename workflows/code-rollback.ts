@@ -20,7 +20,6 @@ import type * as pulseActivities from '../activities/pulse-api.js';
 import type * as restartActivities from '../activities/restart.js';
 import { CodeRollbackInputSchema, type CodeRollbackInput, type CodeRollbackInputRaw } from '../src/config/code-rollback-input.js';
 import { ROLLBACK_FAILURES } from '../src/config/rollback.js';
-import type { Evidence } from '../src/runbook/evidence.js';
 import type { StepId } from '../src/runbook/steps.js';
 import { activityOptions } from './support/activity-options.js';
 import { EvidenceLog } from './support/evidence-log.js';
