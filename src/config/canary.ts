@@ -8,11 +8,11 @@
  */
 import { z } from 'zod';
 import { CHECK_IDS, type CheckId, type CheckVerdict } from '../prometheus/checks.js';
-import { PrometheusTargetSchema } from '../prometheus/target.js';
+import { PrometheusTargetSchema } from './prometheus-target.js';
+import { ActorSchema } from '../identity/actor.js';
 import { CodeRollbackInputSchema } from './code-rollback-input.js';
 import { DisableInputSchema } from './disable.js';
 import { EnableInputSchema } from './enable.js';
-import { ActorSchema } from './incident.js';
 import { RetrySettingsSchema } from './retry.js';
 
 export const PHASES = [1, 2, 3] as const;

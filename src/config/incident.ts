@@ -10,9 +10,8 @@
 import { z } from 'zod';
 import { DisableInputSchema } from './disable.js';
 import { envNameSchema } from './env-name.js';
+import { ActorSchema, ActorSourceSchema } from '../identity/actor.js';
 import {
-  ActorSchema,
-  ActorSourceSchema,
   IncidentRolesSchema,
   OWNER_ALIASES,
   OWNERS,
@@ -85,8 +84,6 @@ export const SEVERITY_RULES: readonly SeverityRule[] = [
 // Ownership table (runbook "Owner routing"); the owners themselves are in incident-people.ts
 
 export {
-  ActorSchema,
-  ActorSourceSchema,
   INCIDENT_COMMANDER,
   INCIDENT_ROLES,
   IncidentRolesSchema,

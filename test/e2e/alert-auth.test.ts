@@ -14,7 +14,7 @@ import { sendAlertNotification } from '../../activities/notify.js';
 import { evaluateMetricChecks } from '../../activities/prometheus.js';
 import { ALERT_CHECK_IDS } from '../../src/prometheus/checks.js';
 import { PrometheusClient } from '../../src/prometheus/client.js';
-import { PrometheusTargetSchema } from '../../src/prometheus/target.js';
+import { PrometheusTargetSchema } from '../../src/config/prometheus-target.js';
 import type { AlertMonitorResult, AlertMonitorStatus } from '../../workflows/alert-monitor.js';
 import { pulseWithConnections, temporalAddress, uniqueId, type PulseFixture } from '../support/e2e.js';
 import { startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
