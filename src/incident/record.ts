@@ -8,8 +8,6 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import {
-  INCIDENT_FAILURE_TYPES,
-  OWNERSHIP_TABLE,
   UPDATE_SCHEMAS,
   type AcknowledgeInput,
   type ClassifyInput,
@@ -24,9 +22,11 @@ import {
 } from '../config/incident.js';
 import type { ActorSource } from '../identity/sources.js';
 import type { ProcedureOutcome } from '../config/incident.js';
+import { INCIDENT_FAILURE_TYPES } from './failure-types.js';
 import { roleRefusal } from './roles.js';
 import { classifySeverity, defaultScope, escalationPlan, routeIncident, severityRule } from './rules.js';
 import { sanitizeText, sanitizeValue } from './sanitize.js';
+import { OWNERSHIP_TABLE } from './tables.js';
 import type { EscalationTimer, IncidentAction, IncidentNotification, IncidentRecord } from './types.js';
 import type { z } from 'zod';
 

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import { INCIDENT_MEMO_KEY } from '../../src/config/incident.js';
+import { INCIDENT_MEMO_KEY } from '../../workflows/incident.messages.js';
 import { DisableInputSchema } from '../../src/config/disable.js';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
 import { renderIncidentMarkdown } from '../../src/incident/report.js';

@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startTimeSkipping, workflowBundle, uniqueId } from '../support/time-skipping.js';
-import { INCIDENT_MEMO_KEY } from '../../src/config/incident.js';
+import { INCIDENT_MEMO_KEY } from '../../workflows/incident.messages.js';
 import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
 import type { killSwitch } from '../../workflows/kill-switch.js';
 import type * as real from '../../activities/pulse.js';

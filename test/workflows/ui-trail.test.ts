@@ -15,7 +15,7 @@ import type * as prometheusActivities from '../../activities/prometheus.js';
 import type { AlertNotification } from '../../src/prometheus/alert-state.js';
 import { checkQuery } from '../../src/prometheus/checks.js';
 import { judge } from '../../src/prometheus/verdict.js';
-import { INCIDENT_MEMO_KEY } from '../../src/config/incident.js';
+import { INCIDENT_MEMO_KEY } from '../../workflows/incident.messages.js';
 import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
 import { RUNBOOK_STEPS } from '../../src/runbook/steps.js';
 import type { killSwitch } from '../../workflows/kill-switch.js';
