@@ -12,13 +12,7 @@ import { z } from 'zod';
 import { DisableInputSchema } from './disable.js';
 import { envNameSchema } from './env-name.js';
 import { ActorSchema, ActorSourceSchema } from '../identity/actor.js';
-import {
-  IncidentRolesSchema,
-  OWNER_ALIASES,
-  OWNERS,
-  required,
-  type Owner,
-} from './incident-people.js';
+import { IncidentRolesSchema, OWNER_ALIASES, OWNERS, required } from './incident-people.js';
 import { KillSwitchInputSchema } from './kill-switch.js';
 import { RetrySettingsSchema } from './retry.js';
 

@@ -29,7 +29,11 @@ import { createWorker } from '../worker.js';
 import { followRun } from '../cli/follow.js';
 import { PulseClient } from '../pulse/client.js';
 import { PulseDisabledError } from '../pulse/errors.js';
-import type { Progress } from '../../workflows/support/evidence-log.js';
+import { DATA_CLEANUP_WORKFLOW } from '../../workflows/data-cleanup.messages.js';
+import { DISABLE_WORKFLOW } from '../../workflows/disable.messages.js';
+import { ENABLE_WORKFLOW } from '../../workflows/enable.messages.js';
+import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
+import { progressQuery, type WorkflowName } from '../../workflows/procedure.messages.js';
 import { buildPulseFromSource, givenPulseBinary, type PulseBinary } from './pulse-binary.js';
 import { startRehearsalPulse, type PulseProgram, type RehearsalPulse } from './pulse-service.js';
 import { lineFromEvidence, renderReportMarkdown, stepReports, type ProcedureReport, type RehearsalReport } from './report.js';
@@ -216,7 +220,7 @@ async function temporalFor(opts: RehearsalOptions, log: (line: string) => void):
 
 interface PlannedProcedure {
   procedure: string;
-  workflowType: string;
+  workflowType: WorkflowName;
   input: unknown;
   /**
    * A negative case: the run must fail, and `check` says what else must hold afterwards (problems, or none).
@@ -246,20 +250,20 @@ function sequence(pulse: RehearsalPulse, connection: ConnectionSpecInput, refuse
     verifyEverySeconds: t.verifyEverySeconds,
   });
   return [
-    { procedure: 'enable (refused key)', workflowType: 'enable', input: refused, mustFail: { check: (failure) => leftNothingBehind(pulse, failure) } },
-    { procedure: 'enable', workflowType: 'enable', input: enable() },
+    { procedure: 'enable (refused key)', workflowType: ENABLE_WORKFLOW, input: refused, mustFail: { check: (failure) => leftNothingBehind(pulse, failure) } },
+    { procedure: 'enable', workflowType: ENABLE_WORKFLOW, input: enable() },
     {
       procedure: 'kill-switch',
-      workflowType: 'killSwitch',
+      workflowType: KILL_SWITCH_WORKFLOW,
       input: KillSwitchInputSchema.parse({ pulse: target, tickSeconds: t.tickSeconds, staleThresholdSeconds: t.staleSeconds, verifyEverySeconds: t.verifyEverySeconds }),
     },
-    { procedure: 'enable (again)', workflowType: 'enable', input: enable() },
+    { procedure: 'enable (again)', workflowType: ENABLE_WORKFLOW, input: enable() },
     {
       procedure: 'disable',
-      workflowType: 'disable',
+      workflowType: DISABLE_WORKFLOW,
       input: DisableInputSchema.parse({ pulse: target, ...host, staleThresholdSeconds: t.staleSeconds, verifyEverySeconds: t.verifyEverySeconds, graceSeconds: t.tickSeconds / 2 }),
     },
-    { procedure: 'data-cleanup', workflowType: 'dataCleanup', input: DataCleanupInputSchema.parse({ pulse: target, dataDir: pulse.dataDir }) },
+    { procedure: 'data-cleanup', workflowType: DATA_CLEANUP_WORKFLOW, input: DataCleanupInputSchema.parse({ pulse: target, dataDir: pulse.dataDir }) },
   ];
 }
 
@@ -282,7 +286,7 @@ async function runOne(temporal: RehearsalTemporal, taskQueue: string, n: string,
   );
   const seconds = (Date.now() - started.getTime()) / 1000;
   const fallback = 'progress' in outcome ? outcome.progress : undefined;
-  const evidence = outcome.ok ? outcome.result.evidence : ((await handle.query<Progress>('progress').catch(() => fallback))?.evidence ?? []);
+  const evidence = outcome.ok ? outcome.result.evidence : ((await handle.query(progressQuery).catch(() => fallback))?.evidence ?? []);
   const base = { procedure: p.procedure, workflowType: p.workflowType, workflowId, startedAt: started.toISOString(), seconds, steps: stepReports(evidence, started.toISOString()) };
   if (p.mustFail) {
     if (outcome.ok) {

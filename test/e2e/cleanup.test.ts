@@ -14,6 +14,8 @@ import type { Progress } from '../../workflows/support/evidence-log.js';
 import { snapshotDir, without } from '../support/cleanup-snapshot.js';
 import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
 import { removeWorkerBundle, startWorkerProcess } from '../support/go-pulse-repo-worker.js';
+import { DATA_CLEANUP_WORKFLOW, type DataCleanupWorkflow } from '../../workflows/data-cleanup.messages.js';
+import { progressQuery } from '../../workflows/procedure.messages.js';
 
 let temporal: TemporalHarness;
 beforeAll(async () => {
@@ -37,13 +39,13 @@ function input(fx: PulseFixture, extra: Partial<DataCleanupInputRaw> = {}): Data
 type Run = { handle: WorkflowHandle; progress?: Progress } & ({ ok: true; result: DataCleanupResult } | { ok: false; error: unknown });
 
 async function runCleanup(args: DataCleanupInputRaw): Promise<Run> {
-  const handle = await temporal.client.workflow.start('dataCleanup', { taskQueue: temporal.taskQueue, workflowId: uniqueId('cleanup'), args: [args] });
+  const handle = await temporal.client.workflow.start<DataCleanupWorkflow>(DATA_CLEANUP_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId: uniqueId('cleanup'), args: [args] });
   return temporal.withWorker(async () => {
     const settled = await handle.result().then(
       (result: DataCleanupResult) => ({ ok: true as const, result }),
       (error: unknown) => ({ ok: false as const, error }),
     );
-    const progress = await handle.query<Progress>('progress').catch(() => undefined);
+    const progress = await handle.query(progressQuery).catch(() => undefined);
     return { ...settled, handle, progress };
   });
 }
@@ -236,14 +238,14 @@ describe('data cleanup survives a killed worker', () => {
     // The list call of step 5 hangs once, so the run is still in flight when the worker dies.
     await fx.emulator.control.addFaults({ method: 'GET', path: '/api/truenas/connections', delayMs: 4000, times: 1 });
     const taskQueue = uniqueId('cleanup-kill');
-    const handle = await temporal.client.workflow.start('dataCleanup', { taskQueue, workflowId: uniqueId('cleanup-kill'), args: [input(fx)] });
+    const handle = await temporal.client.workflow.start<DataCleanupWorkflow>(DATA_CLEANUP_WORKFLOW, { taskQueue, workflowId: uniqueId('cleanup-kill'), args: [input(fx)] });
 
     const first = await startWorkerProcess(temporalAddress(), taskQueue);
     let second: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
     try {
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const progress = await handle.query<Progress>('progress').catch(() => undefined);
+        const progress = await handle.query(progressQuery).catch(() => undefined);
         if (progress?.evidence.some((e) => e.step === 'cleanup.4')) break;
         if (Date.now() > deadline) throw new Error(`the run never recorded cleanup.4:\n${first.output()}`);
         await new Promise((r) => setTimeout(r, 50));

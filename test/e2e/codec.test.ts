@@ -18,6 +18,7 @@ import { createWorker } from '../../src/worker.js';
 import { workflowBundle } from '../support/time-skipping.js';
 import type { KillSwitchResult } from '../../workflows/kill-switch.js';
 import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 
 type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 
@@ -98,7 +99,7 @@ function killSwitchInput(fx: PulseFixture, retry = { maximumAttempts: 5, initial
 }
 
 async function run(harness: TemporalHarness, args: ReturnType<typeof killSwitchInput>, memo: Record<string, unknown>) {
-  const handle = await harness.client.workflow.start('killSwitch', { taskQueue: harness.taskQueue, workflowId: uniqueId('codec-ks'), args: [args], memo });
+  const handle = await harness.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue: harness.taskQueue, workflowId: uniqueId('codec-ks'), args: [args], memo });
   const outcome = await harness.withWorker(() =>
     handle.result().then(
       (r) => ({ ok: true as const, result: r as KillSwitchResult }),

@@ -9,6 +9,7 @@ import { KillSwitchInputSchema, type KillSwitchInputRaw } from '../../src/config
 import type { KillSwitchResult } from '../../workflows/kill-switch.js';
 import { update } from '../support/incident.js';
 import { pulseWithConnections, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 
 let temporal: TemporalHarness;
 beforeAll(async () => {
@@ -30,7 +31,7 @@ function input(fx: PulseFixture, extra: Partial<KillSwitchInputRaw> = {}) {
 }
 
 async function runKillSwitch(args: ReturnType<typeof input>) {
-  const handle = await temporal.client.workflow.start('killSwitch', { taskQueue: temporal.taskQueue, workflowId: uniqueId('ks'), args: [args] });
+  const handle = await temporal.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId: uniqueId('ks'), args: [args] });
   return temporal.withWorker(() =>
     handle.result().then(
       (r) => ({ ok: true as const, result: r as KillSwitchResult, handle }),
@@ -186,7 +187,7 @@ describe('kill-switch incident record (escalation.3) on the dev server', () => {
     const escalation = (r: KillSwitchResult) => r.evidence.find((e) => e.step === 'escalation.3');
 
     const { first, second, incidentRuns } = await temporal.withWorker(async () => {
-      const start = () => temporal.client.workflow.start('killSwitch', { taskQueue: temporal.taskQueue, workflowId, args: [input(fx!)] });
+      const start = () => temporal.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId, args: [input(fx!)] });
       const first = (await (await start()).result()) as KillSwitchResult;
       const incident = temporal.client.workflow.getHandle(incidentId);
       await update(incident, 'resolve', { actor: 'olga', finalOwner: 'Pulse Operations', summary: 'connections deleted, TrueNAS off' });

@@ -15,6 +15,8 @@ import type { Progress } from '../../workflows/support/evidence-log.js';
 import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
 import { createGoPulseRepo, git, GO_BUILD, GO_ENV, removeGoPulseTemplate, revertCommitsIn, type GoPulseRepo } from '../support/go-pulse-repo.js';
 import { removeWorkerBundle, startWorkerProcess } from '../support/go-pulse-repo-worker.js';
+import { CODE_ROLLBACK_WORKFLOW, type CodeRollbackWorkflow } from '../../workflows/code-rollback.messages.js';
+import { progressQuery } from '../../workflows/procedure.messages.js';
 
 let temporal: TemporalHarness;
 beforeAll(async () => {
@@ -44,13 +46,13 @@ function input(fx: GoPulseRepo, extra: Partial<CodeRollbackInputRaw> = {}): Code
 type Run = { handle: WorkflowHandle; progress?: Progress } & ({ ok: true; result: CodeRollbackResult } | { ok: false; error: unknown });
 
 async function runRollback(args: CodeRollbackInputRaw): Promise<Run> {
-  const handle = await temporal.client.workflow.start('codeRollback', { taskQueue: temporal.taskQueue, workflowId: uniqueId('rollback'), args: [args] });
+  const handle = await temporal.client.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId: uniqueId('rollback'), args: [args] });
   return temporal.withWorker(async () => {
     const settled = await handle.result().then(
       (result: CodeRollbackResult) => ({ ok: true as const, result }),
       (error: unknown) => ({ ok: false as const, error }),
     );
-    const progress = await handle.query<Progress>('progress').catch(() => undefined);
+    const progress = await handle.query(progressQuery).catch(() => undefined);
     return { ...settled, handle, progress };
   });
 }
@@ -279,7 +281,7 @@ describe('code rollback survives a killed worker', () => {
     const taskQueue = uniqueId('rollback-kill');
     // A slow build keeps the run inside rollback.3 long enough to kill the worker there.
     const args = input(fx, { buildCommand: ['sh', '-c', 'sleep 3 && exec go build -o bin/ ./...'], buildHeartbeatTimeoutSeconds: 15 });
-    const handle = await temporal.client.workflow.start('codeRollback', { taskQueue, workflowId: uniqueId('rollback-kill'), args: [args] });
+    const handle = await temporal.client.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { taskQueue, workflowId: uniqueId('rollback-kill'), args: [args] });
 
     const first = await startWorkerProcess(temporalAddress(), taskQueue);
     let second: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
@@ -287,7 +289,7 @@ describe('code rollback survives a killed worker', () => {
       // Wait until the revert's completion is recorded and the build has started, then kill the worker.
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const progress = await handle.query<Progress>('progress').catch(() => undefined);
+        const progress = await handle.query(progressQuery).catch(() => undefined);
         if (progress?.current?.step === 'rollback.3') break;
         if (Date.now() > deadline) throw new Error(`the run never reached rollback.3:\n${first.output()}`);
         await new Promise((r) => setTimeout(r, 50));

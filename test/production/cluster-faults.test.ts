@@ -22,6 +22,7 @@ import type { CanaryResult } from '../../workflows/canary-rollout.js';
 import { buildUpgradedBundle, UPGRADE_NOTE, UPGRADE_PATCH_ID } from '../support/production-upgrade.js';
 import { checkTimeline, durableUpdate, historyEvents, productionClient, pulseForCluster, shortCanaryInput, statusUntil, type PulseFixture } from '../support/production.js';
 import { quietRuntime } from '../support/quiet-runtime.js';
+import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
 
 const workDir = path.resolve('test-artifacts', 'production', new Date().toISOString().replace(/[:.]/g, '-'));
 let cluster: ProductionCluster;
@@ -54,7 +55,7 @@ function killSwitchInput(overrides: Partial<KillSwitchInputRaw> = {}): KillSwitc
 }
 
 function startKillSwitch(id: string, input = killSwitchInput()) {
-  return client.workflow.start('killSwitch', { taskQueue: cluster.taskQueue, workflowId: id, args: [input] });
+  return client.workflow.start(KILL_SWITCH_WORKFLOW, { taskQueue: cluster.taskQueue, workflowId: id, args: [input] });
 }
 
 async function startCanary(id: string): Promise<WorkflowHandle> {

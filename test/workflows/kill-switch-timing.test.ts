@@ -10,8 +10,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { startTimeSkipping, workflowBundle, uniqueId } from '../support/time-skipping.js';
 import { INCIDENT_MEMO_KEY } from '../../workflows/incident.messages.js';
 import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
-import type { killSwitch } from '../../workflows/kill-switch.js';
 import type * as real from '../../activities/pulse.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -74,7 +74,7 @@ async function run(goneAfterSeconds: number | null) {
     // ends) leaks the time-skipping lock, and every later wait would run in real time. The link has its own
     // tests (incident-link.test.ts); the timing is the same either way.
     const memo = { [INCIDENT_MEMO_KEY]: 'incident-timing-test' };
-    const handle = await env.client.workflow.start<typeof killSwitch>('killSwitch', { taskQueue, workflowId, args: [input], memo });
+    const handle = await env.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [input], memo });
     const result = await handle.result().then((r) => ({ ok: true as const, r }), (e: unknown) => ({ ok: false as const, e }));
     const desc = await handle.describe();
     const seconds = (desc.closeTime!.getTime() - desc.startTime.getTime()) / 1000;
