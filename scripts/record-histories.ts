@@ -35,7 +35,7 @@ import type { DisableInputRaw } from '../src/config/disable.js';
 import type { EnableInputRaw } from '../src/config/enable.js';
 import { describeAddConnection, describeDeleteConnection, describeListConnections, describeListTrueNASResources, describeTestConnectionById } from '../src/pulse/plan.js';
 import { ApplicationFailure } from '@temporalio/common';
-import { CANARY_ROLLOUT_WORKFLOW } from '../workflows/canary-rollout.messages.js';
+import { CANARY_ROLLOUT_WORKFLOW, CANARY_UPDATES, type CanaryUpdateName } from '../workflows/canary-rollout.messages.js';
 import { CODE_ROLLBACK_WORKFLOW } from '../workflows/code-rollback.messages.js';
 import { DATA_CLEANUP_WORKFLOW } from '../workflows/data-cleanup.messages.js';
 import { DISABLE_WORKFLOW } from '../workflows/disable.messages.js';
@@ -286,7 +286,7 @@ const SCENARIOS: Scenario[] = [
     } satisfies CanaryInputRaw,
     activities: () => ({ ...disableScript(), ...scriptedMetrics(() => ({}), () => 0).activities }) as Scripted,
     async drive(env, handle) {
-      const update = (name: string, payload: Record<string, unknown>) => handle.executeUpdate(name, { args: [payload] });
+      const update = (name: CanaryUpdateName, payload: Record<string, unknown>) => handle.executeUpdate<unknown, [unknown]>(CANARY_UPDATES[name], { args: [payload] });
       await update('confirmStagingRollback', { actor: 'olga', evidence: 'staging run 12' });
       await env.sleep(70 * 60_000);
       await update('signOff', { actor: 'sam', comment: 'phase 1 green' });

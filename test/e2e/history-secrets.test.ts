@@ -23,6 +23,7 @@ import { DISABLE_WORKFLOW } from '../../workflows/disable.messages.js';
 import { ENABLE_WORKFLOW } from '../../workflows/enable.messages.js';
 import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
 import type { WorkflowName } from '../../workflows/procedure.messages.js';
+import { CANARY_ROLLOUT_WORKFLOW } from '../../workflows/canary-rollout.messages.js';
 
 let temporal: EnableDisableTemporal;
 let svc: PulseService;
@@ -100,7 +101,7 @@ it('no secret value appears in the history of any workflow type', async () => {
       })
     ).result();
     await (
-      await start('canaryRollout', {
+      await start(CANARY_ROLLOUT_WORKFLOW, {
         startedBy: 'rita',
         prometheus: { url: 'http://127.0.0.1:9', token: { env: refs.promBearer }, timeoutMs: 1000 },
         approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
