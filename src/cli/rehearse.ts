@@ -9,7 +9,9 @@ import { Command } from 'commander';
 import { parseOrExplain } from '../config/load.js';
 import { RehearseOptionsSchema } from '../config/rehearse.js';
 import { rehearse } from '../rehearse/rehearsal.js';
+import type { Evidence } from '../runbook/evidence.js';
 import { addGlobalFlags, loadSettings, loadSettingsCodec } from './context.js';
+import { followRun } from './follow.js';
 
 export function rehearseCommand(): Command {
   const cmd = new Command('rehearse').description(
@@ -51,6 +53,7 @@ export function rehearseCommand(): Command {
         temporal: settings.temporal,
         ...(codec && { codec }),
         log,
+        follow: (conn, target, opts) => followRun<{ evidence: Evidence[] }>(conn, target, opts),
       });
       if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(`\nRehearsal ${report.passed ? 'PASSED' : 'FAILED'}: ${report.procedures.map((p) => `${p.procedure} ${p.outcome}`).join(', ')} (${Math.round(report.seconds)} s)\n`);

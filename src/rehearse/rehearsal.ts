@@ -26,7 +26,6 @@ import type { Evidence } from '../runbook/evidence.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { encryptedDataConverter } from '../temporal/data-converter.js';
 import { createWorker } from '../worker.js';
-import { followRun } from '../cli/follow.js';
 import { PulseClient } from '../pulse/client.js';
 import { PulseDisabledError } from '../pulse/errors.js';
 import { DATA_CLEANUP_WORKFLOW } from '../../workflows/data-cleanup.messages.js';
@@ -51,7 +50,19 @@ export interface RehearsalOptions {
   temporal: TemporalSettings;
   codec?: PayloadCodec;
   log: (line: string) => void;
+  /** Follows one run to its end, printing its progress: the CLI's follower, given by the CLI (src/rehearse is below it). */
+  follow: FollowRun;
 }
+
+/** What a followed run came to: its result, or why it did not complete and the progress it had made. */
+export type FollowedRun = { ok: true; result: { evidence: Evidence[] } } | { ok: false; error: string; progress?: { evidence: Evidence[] } };
+
+/** src/cli/follow.ts's followRun, as the rehearsal calls it. */
+export type FollowRun = (
+  conn: { client: Client; address: string; reconnect: () => Promise<Client> },
+  target: { workflowId: string; runId?: string },
+  opts: { json: boolean; out: NodeJS.WritableStream; err: NodeJS.WritableStream; pollMs: number },
+) => Promise<FollowedRun>;
 
 interface Timings {
   tickSeconds: number;
@@ -112,7 +123,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
         reports.push({ procedure: p.procedure, workflowType: p.workflowType, outcome: 'not-run', steps: [] });
         continue;
       }
-      const ran = await runOne(temporal, opts.temporal.taskQueue, `${i + 1}`, p, log);
+      const ran = await runOne(temporal, opts.temporal.taskQueue, `${i + 1}`, p, log, opts.follow);
       reports.push(ran.report);
       evidence.push(...ran.evidence);
       failed = ran.report.outcome !== 'completed' && ran.report.outcome !== 'failed-as-expected';
@@ -267,7 +278,7 @@ function sequence(pulse: RehearsalPulse, connection: ConnectionSpecInput, refuse
   ];
 }
 
-async function runOne(temporal: RehearsalTemporal, taskQueue: string, n: string, p: PlannedProcedure, log: (line: string) => void): Promise<{ report: ProcedureReport; evidence: Evidence[] }> {
+async function runOne(temporal: RehearsalTemporal, taskQueue: string, n: string, p: PlannedProcedure, log: (line: string) => void, followRun: FollowRun): Promise<{ report: ProcedureReport; evidence: Evidence[] }> {
   const client = temporal.client;
   const workflowId = `rehearsal-${p.procedure.replace(/\W+/g, '-')}-${n}-${Date.now()}`;
   log(`\n=== ${p.procedure} (workflow ${workflowId})`);
@@ -279,7 +290,7 @@ async function runOne(temporal: RehearsalTemporal, taskQueue: string, n: string,
     staticSummary: `rehearsal: ${p.procedure}`,
   });
   const out = { write: (chunk: string) => (log(chunk.replace(/\n$/, '')), true) } as unknown as NodeJS.WritableStream;
-  const outcome = await followRun<{ evidence: Evidence[] }>(
+  const outcome = await followRun(
     { client: await temporal.connect(), address: temporal.address, reconnect: temporal.connect },
     { workflowId, runId: handle.firstExecutionRunId },
     { json: false, out, err: out, pollMs: 500 },
