@@ -8,8 +8,9 @@
  */
 import type { UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { IncidentUpdateName } from '../src/config/incident.js';
+import type { IncidentUpdateName, LinkedProcedure } from '../src/config/incident.js';
 import type { IncidentRecord } from '../src/incident/types.js';
+import { CODE_ROLLBACK_WORKFLOW } from './code-rollback.messages.js';
 import { DISABLE_WORKFLOW } from './disable.messages.js';
 import type * as bundle from './index.js';
 import type { UpdateReceipt } from './incident.js';
@@ -47,6 +48,12 @@ export const CONTAINMENT_PROCEDURES = {
   disable: { workflowType: DISABLE_WORKFLOW, runbookSection: '## 2) Disable Path' },
 } as const;
 export type ContainmentProcedure = keyof typeof CONTAINMENT_PROCEDURES;
+
+/** The workflow of each procedure that opens a record of its own when started alone (runbook escalation step 3). */
+export const LINKED_PROCEDURE_WORKFLOWS = {
+  'kill-switch': KILL_SWITCH_WORKFLOW,
+  'code-rollback': CODE_ROLLBACK_WORKFLOW,
+} as const satisfies Record<LinkedProcedure, string>;
 
 /** Prefix of every incident workflow id, so the CLI and the UI can tell incidents apart. */
 export const INCIDENT_ID_PREFIX = 'incident-';

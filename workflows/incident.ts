@@ -64,6 +64,7 @@ import { EvidenceLog } from './support/evidence-log.js';
 import {
   CONTAINMENT_PROCEDURES,
   INCIDENT_MEMO_KEY,
+  LINKED_PROCEDURE_WORKFLOWS,
   acknowledgeUpdate,
   classifyUpdate,
   handoffUpdate,
@@ -214,7 +215,7 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
   setHandler(procedureOutcomeSignal, (raw: unknown) => {
     const parsed = ProcedureOutcomeSchema.safeParse(raw);
     if (!parsed.success) return; // only the procedure's own workflow sends it; a malformed one changes nothing
-    const action = applyProcedureOutcome(record, parsed.data, Date.now());
+    const action = applyProcedureOutcome(record, parsed.data, Date.now(), LINKED_PROCEDURE_WORKFLOWS);
     if (!action?.child) return;
     const { status, failedStep, outcome, leftToDo } = action.child;
     log.note(
