@@ -9,7 +9,7 @@ import type { CheckId } from '../src/prometheus/checks.js';
 import { checkQuery } from '../src/prometheus/checks.js';
 import { PrometheusClient } from '../src/prometheus/client.js';
 import { evaluateChecks } from '../src/prometheus/evaluate.js';
-import type { PrometheusTarget } from '../src/prometheus/target.js';
+import type { PrometheusTarget } from '../src/config/prometheus-target.js';
 import { unanswered, type CheckResult } from '../src/prometheus/verdict.js';
 import { keptAlive } from './support/heartbeat.js';
 

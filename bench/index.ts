@@ -21,6 +21,7 @@ import { quietRuntime } from '../test/support/quiet-runtime.js';
 import { canaryThreeWeeks } from './canary-three-weeks.js';
 import { productionScale } from './production-scale.js';
 import { badInputCorpus, killToRetry, longestOutage } from './reliability.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../workflows/kill-switch.messages.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ms = (t: number) => `${Math.round(performance.now() - t)} ms`;
@@ -73,7 +74,7 @@ async function killSwitchRuns() {
       for (let c = 0; c < 10; c++) await pulse.addConnection(truenas.connection({ name: `nas-${c}` }));
       await emu.control.tick();
       const t = performance.now();
-      await client.workflow.execute('killSwitch', {
+      await client.workflow.execute<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
         taskQueue: 'bench',
         workflowId: `bench-ks-${i}-${Date.now()}`,
         args: [KillSwitchInputSchema.parse({ pulse: { url: emu.url }, tickSeconds: 1, staleThresholdSeconds: 10, verifyEverySeconds: 0.5 })],

@@ -35,6 +35,13 @@ import type { DisableInputRaw } from '../src/config/disable.js';
 import type { EnableInputRaw } from '../src/config/enable.js';
 import { describeAddConnection, describeDeleteConnection, describeListConnections, describeListTrueNASResources, describeTestConnectionById } from '../src/pulse/plan.js';
 import { ApplicationFailure } from '@temporalio/common';
+import { CANARY_ROLLOUT_WORKFLOW, CANARY_UPDATES, type CanaryUpdateName } from '../workflows/canary-rollout.messages.js';
+import { CODE_ROLLBACK_WORKFLOW } from '../workflows/code-rollback.messages.js';
+import { DATA_CLEANUP_WORKFLOW } from '../workflows/data-cleanup.messages.js';
+import { DISABLE_WORKFLOW } from '../workflows/disable.messages.js';
+import { ENABLE_WORKFLOW } from '../workflows/enable.messages.js';
+import { KILL_SWITCH_WORKFLOW } from '../workflows/kill-switch.messages.js';
+import type { WorkflowName } from '../workflows/procedure.messages.js';
 
 type Scripted = ScriptedActivities &
   Partial<typeof enableActivities & typeof flagActivities & typeof logActivities & typeof dataFileActivities & typeof pulseActivities & typeof restartActivities>;
@@ -42,7 +49,7 @@ type Scripted = ScriptedActivities &
 interface Scenario {
   /** The file name (without .json) and the workflow id suffix. */
   name: string;
-  workflowType: string;
+  workflowType: WorkflowName;
   input: unknown;
   activities: () => Scripted;
   /** What people do while the run is open (updates, time passing); default: nothing, just wait for the result. */
@@ -220,23 +227,23 @@ const rollbackInput: CodeRollbackInputRaw = {
 const SCENARIOS: Scenario[] = [
   {
     name: 'kill-switch',
-    workflowType: 'killSwitch',
+    workflowType: KILL_SWITCH_WORKFLOW,
     input: KillSwitchInputSchema.parse({ pulse: PULSE }),
     activities: () => scriptedKillSwitch({ ids: ['c1', 'c2'], goneAtCheck: 3 }).activities,
   },
   {
     // Recorded with the incident link (patched 'open-incident-record'): the run opens incident-for-<id>.
     name: 'kill-switch-with-incident',
-    workflowType: 'killSwitch',
+    workflowType: KILL_SWITCH_WORKFLOW,
     input: KillSwitchInputSchema.parse({ pulse: PULSE }),
     activities: () => scriptedKillSwitch({ ids: ['c1', 'c2'], goneAtCheck: 3 }).activities,
   },
-  { name: 'code-rollback', workflowType: 'codeRollback', input: rollbackInput, activities: () => scriptedCodeRollback().activities },
-  { name: 'code-rollback-with-incident', workflowType: 'codeRollback', input: rollbackInput, activities: () => scriptedCodeRollback().activities },
+  { name: 'code-rollback', workflowType: CODE_ROLLBACK_WORKFLOW, input: rollbackInput, activities: () => scriptedCodeRollback().activities },
+  { name: 'code-rollback-with-incident', workflowType: CODE_ROLLBACK_WORKFLOW, input: rollbackInput, activities: () => scriptedCodeRollback().activities },
   {
     // With the outcome report (patched 'report-outcome-to-incident'): the run signals its record how it ended.
     name: 'kill-switch-with-outcome',
-    workflowType: 'killSwitch',
+    workflowType: KILL_SWITCH_WORKFLOW,
     input: KillSwitchInputSchema.parse({ pulse: PULSE }),
     activities: () => scriptedKillSwitch({ ids: ['c1', 'c2'], goneAtCheck: 3 }).activities,
   },
@@ -250,7 +257,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'code-rollback-failed-with-outcome',
-    workflowType: 'codeRollback',
+    workflowType: CODE_ROLLBACK_WORKFLOW,
     input: rollbackInput,
     fails: true,
     activities: () => scriptedCodeRollback({ failBuild: 'go build ./... exited 1: undefined: truenas.Client' }).activities,
@@ -258,24 +265,24 @@ const SCENARIOS: Scenario[] = [
   {
     // The undo of a failed Enable (patched 'enable-undo-on-failure'): delete the added connection, flag back, restart.
     name: 'enable-failed-undone',
-    workflowType: 'enable',
+    workflowType: ENABLE_WORKFLOW,
     input: { pulse: PULSE, connection: { name: 'nas-a', host: 'https://nas-a.lan', apiKey: { env: 'TRUENAS_API_KEY' } } } satisfies EnableInputRaw,
     fails: true,
     activities: failingEnableScript,
   },
   {
     name: 'enable',
-    workflowType: 'enable',
+    workflowType: ENABLE_WORKFLOW,
     input: { pulse: PULSE, connection: { name: 'nas-a', host: 'https://nas-a.lan', apiKey: { env: 'TRUENAS_API_KEY' } } } satisfies EnableInputRaw,
     activities: enableScript,
   },
-  { name: 'disable', workflowType: 'disable', input: { pulse: PULSE } satisfies DisableInputRaw, activities: disableScript },
-  { name: 'data-cleanup', workflowType: 'dataCleanup', input: { pulse: PULSE } satisfies DataCleanupInputRaw, activities: cleanupScript },
+  { name: 'disable', workflowType: DISABLE_WORKFLOW, input: { pulse: PULSE } satisfies DisableInputRaw, activities: disableScript },
+  { name: 'data-cleanup', workflowType: DATA_CLEANUP_WORKFLOW, input: { pulse: PULSE } satisfies DataCleanupInputRaw, activities: cleanupScript },
   {
     // Phase 1 with a check every 10 min and 5 checks per run (so the chain continues as new), a staging test, a
     // sign-off, phase 2 with an issue and an opt-in instance, then a manual abort that runs a Disable child.
     name: 'canary-rollout',
-    workflowType: 'canaryRollout',
+    workflowType: CANARY_ROLLOUT_WORKFLOW,
     chain: true,
     input: {
       startedBy: 'rita',
@@ -287,7 +294,7 @@ const SCENARIOS: Scenario[] = [
     } satisfies CanaryInputRaw,
     activities: () => ({ ...disableScript(), ...scriptedMetrics(() => ({}), () => 0).activities }) as Scripted,
     async drive(env, handle) {
-      const update = (name: string, payload: Record<string, unknown>) => handle.executeUpdate(name, { args: [payload] });
+      const update = (name: CanaryUpdateName, payload: Record<string, unknown>) => handle.executeUpdate<unknown, [unknown]>(CANARY_UPDATES[name], { args: [payload] });
       await update('confirmStagingRollback', { actor: 'olga', evidence: 'staging run 12' });
       await env.sleep(70 * 60_000);
       await update('signOff', { actor: 'sam', comment: 'phase 1 green' });

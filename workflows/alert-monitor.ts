@@ -20,8 +20,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -49,6 +47,7 @@ import { CHECKS, type CheckId } from '../src/prometheus/checks.js';
 import { payloadFor } from '../src/prometheus/notification.js';
 import { checkEvidence } from '../src/prometheus/verdict.js';
 import type { Action, Evidence } from '../src/runbook/evidence.js';
+import { alertMonitorStatusQuery, stopAlertMonitorSignal } from './alert-monitor.messages.js';
 import { activityOptions } from './support/activity-options.js';
 import { evaluateOrInconclusive, failureMessage } from './support/evaluate-checks.js';
 import { parseWorkflowInput } from './support/parse-input.js';
@@ -101,9 +100,6 @@ export interface AlertMonitorResult {
   /** Plan mode: what would be sent. */
   planned?: PlannedNotification[];
 }
-
-export const alertMonitorStatusQuery = defineQuery<AlertMonitorStatus>('status');
-export const stopAlertMonitorSignal = defineSignal<[{ reason?: string }?]>('stop');
 
 const INVALID_INPUT = 'InvalidAlertMonitorInput';
 /** Healthy series carried per check and cycle: enough to show values in `status`, small for a large fleet. */

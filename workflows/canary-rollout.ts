@@ -25,8 +25,6 @@ import {
   ChildWorkflowFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineUpdate,
   executeChild,
   proxyActivities,
   setCurrentDetails,
@@ -37,8 +35,6 @@ import {
 import type * as prometheusActivities from '../activities/prometheus.js';
 import {
   AbortSchema,
-  CANARY_FAILURES,
-  CANARY_UPDATES,
   CanaryInputSchema,
   CompleteSchema,
   DataCorruptionSchema,
@@ -55,7 +51,9 @@ import {
   type Phase,
 } from '../src/config/canary.js';
 import { applyCheckpoint, checksFor, inputBaseline } from '../src/canary/checkpoints.js';
-import { checklist, gateStatus, missingItems, type GateStatus } from '../src/canary/checklist.js';
+import { checklist, gateStatus, missingItems } from '../src/canary/checklist.js';
+import { CANARY_FAILURES } from '../src/canary/failure-types.js';
+import type { CanaryResult } from '../src/canary/result.js';
 import { statusOf, waitingFor, type CanaryStatus } from '../src/canary/status.js';
 import * as people from '../src/canary/people.js';
 import {
@@ -63,50 +61,36 @@ import {
   initialState,
   type AbortCriterion,
   type AbortRecord,
-  type CanaryIssue,
   type CanaryState,
   type ChecklistItem,
   type RollbackRecord,
-  type SignOff,
 } from '../src/canary/state.js';
 import type { Evaluation } from '../src/prometheus/alert-state.js';
 import type { Evidence } from '../src/runbook/evidence.js';
 import type { z } from 'zod';
+import {
+  abortUpdate,
+  canaryStatusQuery,
+  completeUpdate,
+  confirmStagingRollbackUpdate,
+  pauseMonitoringUpdate,
+  recordDefaultOnReleaseUpdate,
+  registerInstanceUpdate,
+  reportDataCorruptionUpdate,
+  reportIssueUpdate,
+  resolveIssueUpdate,
+  resumeMonitoringUpdate,
+  signOffUpdate,
+  triageIssueUpdate,
+} from './canary-rollout.messages.js';
+import { CODE_ROLLBACK_WORKFLOW, type CodeRollbackWorkflow } from './code-rollback.messages.js';
+import { DISABLE_WORKFLOW, type DisableWorkflow } from './disable.messages.js';
+import { ENABLE_WORKFLOW, type EnableWorkflow } from './enable.messages.js';
 import { evaluateOrInconclusive } from './support/evaluate-checks.js';
 import { parseWorkflowInput } from './support/parse-input.js';
 import { DEFAULT_HEARTBEAT_TIMEOUT_SECONDS } from '../src/config/retry.js';
 
-export type { CanaryStatus };
-
-export interface CanaryResult {
-  procedure: 'canary-rollout';
-  plan: boolean;
-  rollout: string;
-  outcome: 'completed' | 'aborted' | 'planned';
-  startedAt: string;
-  finishedAt: string;
-  phase: Phase;
-  abort?: AbortRecord;
-  completed?: CanaryState['completed'];
-  /** Plan mode: the Enable plans, the gates and what the first checkpoint saw. */
-  planned?: { enable: Array<{ instance: string; workflowId: string; outcome: string }>; checklist: ChecklistItem[]; gates: GateStatus };
-  evidence: Evidence[];
-}
-
-export const canaryStatusQuery = defineQuery<CanaryStatus>('status');
-// Payloads are `unknown` on purpose: the validators parse them with the zod schemas in src/config/canary.ts.
-export const signOffUpdate = defineUpdate<SignOff, [unknown]>(CANARY_UPDATES.signOff);
-export const abortUpdate = defineUpdate<{ accepted: true; at: string }, [unknown]>(CANARY_UPDATES.abort);
-export const reportIssueUpdate = defineUpdate<CanaryIssue, [unknown]>(CANARY_UPDATES.reportIssue);
-export const triageIssueUpdate = defineUpdate<CanaryIssue, [unknown]>(CANARY_UPDATES.triageIssue);
-export const resolveIssueUpdate = defineUpdate<CanaryIssue, [unknown]>(CANARY_UPDATES.resolveIssue);
-export const reportDataCorruptionUpdate = defineUpdate<{ accepted: true; at: string }, [unknown]>(CANARY_UPDATES.reportDataCorruption);
-export const confirmStagingRollbackUpdate = defineUpdate<ChecklistItem[], [unknown]>(CANARY_UPDATES.confirmStagingRollback);
-export const registerInstanceUpdate = defineUpdate<{ instances: string[] }, [unknown]>(CANARY_UPDATES.registerInstance);
-export const recordDefaultOnReleaseUpdate = defineUpdate<{ version: string; commit: string }, [unknown]>(CANARY_UPDATES.recordDefaultOnRelease);
-export const pauseMonitoringUpdate = defineUpdate<{ paused: true; at: string }, [unknown]>(CANARY_UPDATES.pauseMonitoring);
-export const resumeMonitoringUpdate = defineUpdate<{ paused: false; at: string }, [unknown]>(CANARY_UPDATES.resumeMonitoring);
-export const completeUpdate = defineUpdate<{ completed: true; at: string }, [unknown]>(CANARY_UPDATES.complete);
+export type { CanaryResult, CanaryStatus };
 
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
 const PASSING_SERIES_KEPT = 20;
@@ -114,7 +98,7 @@ const PASSING_SERIES_KEPT = 20;
 export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> {
   const input: CanaryInput = parseWorkflowInput(CanaryInputSchema, raw, 'canary rollout', CANARY_FAILURES.invalidInput);
   const info = workflowInfo();
-  const state: CanaryState = input.state ?? initialState(iso());
+  const state: CanaryState = (input.state as CanaryState | undefined) ?? initialState(iso());
   if (input.state) state.runs += 1;
   let runCycles = 0;
   let wake = false;
@@ -284,7 +268,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
       // Updates in flight finish in this run; the state they changed goes to the next run.
       await condition(allHandlersFinished);
       if (!pendingAbort && !state.completed) {
-        await continueAsNew<typeof canaryRollout>({ ...(raw as object), state } as CanaryInputRaw);
+        await continueAsNew<typeof canaryRollout>({ ...raw, state });
       }
       continue;
     }
@@ -366,7 +350,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
           addEvidence(s, { step: 'canary.phase1.1', at: iso(), verdict: 'human', summary: `${instance.name}: no Enable settings given; set PULSE_ENABLE_TRUENAS=true there yourself.` });
         } else {
           try {
-            await executeChild('enable', { workflowId, args: [{ ...instance.enable, plan }], staticSummary: `Canary phase 1: enable TrueNAS on ${instance.name}` });
+            await executeChild<EnableWorkflow>(ENABLE_WORKFLOW, { workflowId, args: [{ ...instance.enable, plan }], staticSummary: `Canary phase 1: enable TrueNAS on ${instance.name}` });
             addEvidence(s, { step: 'canary.phase1.1', at: iso(), verdict: plan ? 'planned' : 'ok', summary: `${instance.name}: the Enable workflow ${plan ? 'planned the change' : 'completed'} (${workflowId}).`, details: { workflowId } });
           } catch (err) {
             const message = childMessage(err);
@@ -415,12 +399,12 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
         }
         const workflowId = `${info.workflowId}-rollback-disable-${instance.name}`;
         try {
-          await executeChild('disable', { workflowId, args: [instance.disable], staticSummary: `Canary rollback: disable TrueNAS on ${instance.name}` });
-          rollback.children.push({ instance: instance.name, workflowType: 'disable', workflowId, outcome: 'completed' });
+          await executeChild<DisableWorkflow>(DISABLE_WORKFLOW, { workflowId, args: [instance.disable], staticSummary: `Canary rollback: disable TrueNAS on ${instance.name}` });
+          rollback.children.push({ instance: instance.name, workflowType: DISABLE_WORKFLOW, workflowId, outcome: 'completed' });
           addEvidence(state, { step, at: iso(), verdict: 'ok', summary: `${instance.name}: the Disable workflow completed (${workflowId}).`, details: { workflowId } });
         } catch (err) {
           const message = childMessage(err);
-          rollback.children.push({ instance: instance.name, workflowType: 'disable', workflowId, outcome: 'failed', message });
+          rollback.children.push({ instance: instance.name, workflowType: DISABLE_WORKFLOW, workflowId, outcome: 'failed', message });
           addEvidence(state, { step, at: iso(), verdict: 'failed', summary: `${instance.name}: the Disable workflow failed: ${message}; disable it by hand.`, details: { workflowId } });
         }
       }),
@@ -442,12 +426,12 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     }
     const workflowId = `${info.workflowId}-rollback-revert-${release.commit.slice(0, 12)}`;
     try {
-      await executeChild('codeRollback', { workflowId, args: [release.rollback], staticSummary: `Canary rollback: revert the default-on commit ${release.commit}` });
-      rollback.children.push({ workflowType: 'codeRollback', workflowId, outcome: 'completed' });
+      await executeChild<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { workflowId, args: [release.rollback], staticSummary: `Canary rollback: revert the default-on commit ${release.commit}` });
+      rollback.children.push({ workflowType: CODE_ROLLBACK_WORKFLOW, workflowId, outcome: 'completed' });
       addEvidence(state, { step, at: iso(), verdict: 'ok', summary: `The Code Rollback of ${release.commit} completed (${workflowId}).`, details: { workflowId } });
     } catch (err) {
       const message = childMessage(err);
-      rollback.children.push({ workflowType: 'codeRollback', workflowId, outcome: 'failed', message });
+      rollback.children.push({ workflowType: CODE_ROLLBACK_WORKFLOW, workflowId, outcome: 'failed', message });
       addEvidence(state, { step, at: iso(), verdict: 'failed', summary: `The Code Rollback of ${release.commit} failed: ${message}`, details: { workflowId } });
     }
     rollback.humanSteps.push(`release a patch with the revert of ${release.commit}`);

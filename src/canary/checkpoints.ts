@@ -8,8 +8,8 @@
  *   observed is not claimed.
  * - Each evaluation is kept with its queries, values, time and verdicts (the last KEEP.evaluations of them).
  */
-import type { CanaryInput, VerdictOverrides } from '../config/canary.js';
-import { ABORT_CHECKS, GREEN_CHECKS, RESOURCE_CHECKS } from '../config/canary.js';
+import type { CanaryInput } from '../config/canary.js';
+import { ABORT_CHECKS, GREEN_CHECKS, RESOURCE_CHECKS, type VerdictOverrides } from './checks.js';
 import type { Evaluation } from '../prometheus/alert-state.js';
 import { parseValue, type CheckId } from '../prometheus/checks.js';
 import type { CheckResult } from '../prometheus/verdict.js';

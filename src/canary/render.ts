@@ -4,7 +4,8 @@
  * sign-offs, the last metric verdicts, and how it ended. Pure: the status query's answer in, text out, so the
  * CLI prints what the workflow computed and the unit test reads the same text.
  */
-import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
+import type { CanaryResult } from './result.js';
+import type { CanaryStatus } from './status.js';
 import type { CanaryIssue, ChecklistItem, EvaluationRecord } from './state.js';
 
 /**

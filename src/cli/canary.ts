@@ -14,11 +14,10 @@ import { readFileSync } from 'node:fs';
 import { assertWorkersCanReadFor } from './codec-check.js';
 import { Command, Option } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { z } from 'zod';
 import {
   AbortSchema,
-  CANARY_UPDATES,
   CanaryInputSchema,
   CompleteSchema,
   DataCorruptionSchema,
@@ -38,6 +37,7 @@ import { renderCanaryList, renderCanaryResult, renderCanaryStatus, type CanaryLi
 import type { CanaryIssue, ChecklistItem, SignOff } from '../canary/state.js';
 import { sanitizeText } from '../incident/sanitize.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
+import { CANARY_ROLLOUT_WORKFLOW, CANARY_UPDATES, canaryStatusQuery } from '../../workflows/canary-rollout.messages.js';
 import type { Identity } from '../identity/resolve.js';
 import { EMBEDDED_UI, addActorFlag, addGlobalFlags, connect, loadSettings, type GlobalFlags, type Settings } from './context.js';
 import { describeFailure, uiLink } from './follow.js';
@@ -197,7 +197,7 @@ function startCommand(): Command {
         let handle: WorkflowHandleWithFirstExecutionRunId;
         try {
           await assertWorkersCanReadFor(client, settings);
-          handle = await client.workflow.start('canaryRollout', { taskQueue: settings.temporal.taskQueue, workflowId, args: [raw], staticSummary: summary,
+          handle = await client.workflow.start(CANARY_ROLLOUT_WORKFLOW, { taskQueue: settings.temporal.taskQueue, workflowId, args: [raw], staticSummary: summary,
             // Set at start as well as by the workflow, so the run is listed before a worker has picked it up.
             searchAttributes: { RunbookProcedure: ['canary-rollout'], RunbookStatus: [plan ? 'planning' : 'activating'], CanaryPhase: ['phase-1'] },
           });
@@ -238,7 +238,7 @@ async function queryStatus(handle: WorkflowHandle, timeoutMs: number): Promise<C
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return await handle.query<CanaryStatus>('status');
+      return await handle.query(canaryStatusQuery);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 200));
@@ -323,7 +323,7 @@ export function updateFailureMessage(err: unknown, workflowId: string): string {
 
 interface UpdateSpec<S extends z.ZodType, R> {
   verb: string;
-  update: string;
+  update: UpdateDefinition<R, [unknown]>;
   schema: S;
   payload: Record<string, unknown>;
   files?: FieldNames['files'];
@@ -341,7 +341,7 @@ async function sendUpdate<S extends z.ZodType, R>(idArg: string, flags: CommonFl
   await withClient(flags, async (client) => {
     const handle = client.workflow.getHandle(id);
     try {
-      const result = await handle.executeUpdate<R, [unknown]>(spec.update, { args: [payload] });
+      const result = await handle.executeUpdate(spec.update, { args: [payload] });
       process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${spec.describe(result, id)}\n`);
     } catch (err) {
       process.stderr.write(`pulse-runbook: canary ${spec.verb} ${id}: ${updateFailureMessage(err, id)}\n`);

@@ -7,6 +7,7 @@ import { DEFAULT_DATA_DIR } from '../config/cleanup.js';
 import { DataCleanupInputSchema } from '../config/data-cleanup-input.js';
 import { parseOrExplain } from '../config/load.js';
 import type { DataCleanupResult } from '../../workflows/data-cleanup.js';
+import { DATA_CLEANUP_WORKFLOW } from '../../workflows/data-cleanup.messages.js';
 import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
 import { runProcedure } from './run-procedure.js';
 
@@ -36,7 +37,7 @@ export function cleanupCommand(): Command {
         { dataDir: '--data-dir', fileTimeoutSeconds: '--file-timeout-seconds', 'retry.maximumAttempts': '--max-attempts' },
       );
       await runProcedure<DataCleanupResult>({
-        workflowType: 'dataCleanup',
+        workflowType: DATA_CLEANUP_WORKFLOW,
         procedure: 'data-cleanup',
         input,
         settings,

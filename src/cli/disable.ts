@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { DisableInputSchema } from '../config/disable.js';
 import { parseOrExplain } from '../config/load.js';
 import type { DisableResult } from '../../workflows/disable.js';
+import { DISABLE_WORKFLOW } from '../../workflows/disable.messages.js';
 import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
 import { addHostFlags, HOST_FIELD_NAMES, hostInputFromFlags } from './enable.js';
 import { runProcedure } from './run-procedure.js';
@@ -42,7 +43,7 @@ export function disableCommand(): Command {
         },
       );
       await runProcedure<DisableResult>({
-        workflowType: 'disable',
+        workflowType: DISABLE_WORKFLOW,
         procedure: 'disable',
         input,
         settings,

@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { EnableInputSchema } from '../config/enable.js';
 import { ConfigError, parseOrExplain } from '../config/load.js';
 import type { EnableResult } from '../../workflows/enable.js';
+import { ENABLE_WORKFLOW } from '../../workflows/enable.messages.js';
 import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
 import { runProcedure } from './run-procedure.js';
 
@@ -197,7 +198,7 @@ export function enableCommand(): Command {
         },
       );
       await runProcedure<EnableResult>({
-        workflowType: 'enable',
+        workflowType: ENABLE_WORKFLOW,
         procedure: 'enable',
         input,
         settings,

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { KillSwitchInputSchema } from '../config/kill-switch.js';
 import { parseOrExplain } from '../config/load.js';
 import type { KillSwitchResult } from '../../workflows/kill-switch.js';
+import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
 import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
 import { addIncidentRolesFlag, incidentLinkFromFlags, INCIDENT_ROLES_FLAG } from './incident-roles-flag.js';
 import { runProcedure } from './run-procedure.js';
@@ -41,7 +42,7 @@ export function killSwitchCommand(): Command {
         },
       );
       await runProcedure<KillSwitchResult>({
-        workflowType: 'killSwitch',
+        workflowType: KILL_SWITCH_WORKFLOW,
         procedure: 'kill-switch',
         input,
         settings,

@@ -18,7 +18,7 @@ import { startCommand } from './start.js';
 import { workerCommand } from './worker.js';
 import { codecCommand, codecServerCommand } from './codec.js';
 import { auditCommand } from './audit.js';
-import { identityCommand } from '../identity/command.js';
+import { identityCommand } from './identity.js';
 
 export function buildProgram(): Command {
   return new Command('pulse-runbook')

@@ -10,6 +10,8 @@ import { parseOrExplain } from '../config/load.js';
 import { RehearseOptionsSchema } from '../config/rehearse.js';
 import { rehearse } from '../rehearse/rehearsal.js';
 import { addGlobalFlags, loadSettings, loadSettingsCodec, resolveActor } from './context.js';
+import { followRun } from './follow.js';
+import type { Evidence } from '../runbook/evidence.js';
 
 export function rehearseCommand(): Command {
   const cmd = new Command('rehearse').description(
@@ -52,6 +54,7 @@ export function rehearseCommand(): Command {
         temporal: settings.temporal,
         ...(codec && { codec }),
         log,
+        follow: (conn, target, opts) => followRun<{ evidence: Evidence[] }>(conn, target, opts),
       });
       if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(`\nRehearsal ${report.passed ? 'PASSED' : 'FAILED'}: ${report.procedures.map((p) => `${p.procedure} ${p.outcome}`).join(', ')} (${Math.round(report.seconds)} s)\n`);

@@ -8,6 +8,7 @@ import { CodeRollbackInputSchema } from '../config/code-rollback-input.js';
 import { ConfigError, parseOrExplain } from '../config/load.js';
 import { RUNBOOK_ROLLBACK_RANGE } from '../config/rollback.js';
 import type { CodeRollbackResult } from '../../workflows/code-rollback.js';
+import { CODE_ROLLBACK_WORKFLOW } from '../../workflows/code-rollback.messages.js';
 import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
 import { addIncidentRolesFlag, incidentLinkFromFlags, INCIDENT_ROLES_FLAG } from './incident-roles-flag.js';
 import { runProcedure } from './run-procedure.js';
@@ -123,7 +124,7 @@ export function rollbackCommand(): Command {
         FIELD_NAMES,
       );
       await runProcedure<CodeRollbackResult>({
-        workflowType: 'codeRollback',
+        workflowType: CODE_ROLLBACK_WORKFLOW,
         procedure: 'code-rollback',
         input,
         settings,

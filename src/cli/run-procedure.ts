@@ -7,7 +7,8 @@
  */
 import { userInfo } from 'node:os';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { INCIDENT_ID_PREFIX, OPENS_INCIDENT_MEMO_KEY } from '../config/incident.js';
+import { INCIDENT_ID_PREFIX, OPENS_INCIDENT_MEMO_KEY } from '../../workflows/incident.messages.js';
+import type { WorkflowName } from '../../workflows/procedure.messages.js';
 import type { Settings } from './context.js';
 import { connect } from './context.js';
 import { assertWorkersCanRead } from './codec-check.js';
@@ -16,8 +17,8 @@ import { followRun, uiLink, type FollowOutcome } from './follow.js';
 import { describeRunning, procedureWorkflowId, runningOnTarget, type RunningRun } from './target-lock.js';
 
 export interface RunProcedureOptions<R> {
-  /** Workflow type name, as exported by workflows/index.ts. */
-  workflowType: string;
+  /** Workflow type name, from the procedure's contract (workflows/<name>.messages.ts). */
+  workflowType: WorkflowName;
   /** Short name used in the workflow id and messages, e.g. "kill-switch". */
   procedure: string;
   input: { plan: boolean; pulse?: { url: string } };

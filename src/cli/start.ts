@@ -12,6 +12,7 @@ import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { createWorker } from '../worker.js';
 import { resolvePulseTarget } from '../config/load.js';
 import { KillSwitchInputSchema } from '../config/kill-switch.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 import { spawnEmulator, type EmulatorProcess } from '../emulator/process.js';
 import { PulseClient } from '../pulse/client.js';
 import { addGlobalFlags, addPulseFlags, EMBEDDED_ADDRESS, EMBEDDED_UI, EMBEDDED_KEYS_FILE, loadSettings, resolveActor } from './context.js';
@@ -147,7 +148,7 @@ async function runDemo(
     log(`\n--- DEMO: Kill-Switch${plan ? ' PLAN (changes nothing)' : ''} — workflow ${workflowId}`);
     const link = uiLink(temporal.uiUrl, temporal.namespace, workflowId);
     if (link) log(`    ${link}`);
-    const handle = await client.workflow.start('killSwitch', { taskQueue: temporal.taskQueue, workflowId, args: [input] });
+    const handle = await client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId, args: [input] });
     // followRun closes the client it follows with: it gets one of its own, the demo's client starts the next run.
     const reconnect = () => connectClient(temporal);
     const outcome = await followRun(

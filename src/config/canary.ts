@@ -1,18 +1,19 @@
 /**
- * The canary rollout (runbook "Canary Rollout Strategy") as data: the workflow's input with every duration and
- * threshold at the runbook's default, and the zod schema of every update a person sends. The CLI parses its flags
+ * The input schemas of the canary rollout (runbook "Canary Rollout Strategy"): the workflow's input with every
+ * duration and threshold at the runbook's default, and the zod schema of every update a person sends (their
+ * definitions are in workflows/canary-rollout.messages.ts; the checks it reads and its failure types in src/canary). The CLI parses its flags
  * with these schemas and the workflow's validators parse the payloads again with the same ones, so an error names
  * the same field everywhere.
  *
  * Imported by workflow code: zod only, no Node built-ins.
  */
 import { z } from 'zod';
-import { CHECK_IDS, type CheckId, type CheckVerdict } from '../prometheus/checks.js';
-import { PrometheusTargetSchema } from '../prometheus/target.js';
+import { CHECK_IDS } from '../prometheus/checks.js';
+import { PrometheusTargetSchema } from './prometheus-target.js';
+import { ActorSchema } from '../identity/actor.js';
 import { CodeRollbackInputSchema } from './code-rollback-input.js';
 import { DisableInputSchema } from './disable.js';
 import { EnableInputSchema } from './enable.js';
-import { ActorSchema } from './incident.js';
 import { RetrySettingsSchema } from './retry.js';
 
 export const PHASES = [1, 2, 3] as const;
@@ -39,12 +40,6 @@ export const CANARY_DEFAULTS = {
   criticalBugsMax: 3,
   criticalBugWindowSeconds: 24 * HOUR,
 } as const;
-
-/** The Phase 1 monitoring checkpoints: all must pass for the green clock to run (promql.md "The checks"). */
-export const GREEN_CHECKS = ['error-rate', 'staleness-gauge-max', 'staleness-never-succeeded', 'staleness-last-success', 'auth-gate'] as const satisfies readonly CheckId[];
-/** Abort criteria 1 and 4 read these; criterion 3 reads the resource checks. */
-export const ABORT_CHECKS = ['abort-failure-rate', 'auth-errors'] as const satisfies readonly CheckId[];
-export const RESOURCE_CHECKS = ['resource-memory', 'resource-cpu'] as const satisfies readonly CheckId[];
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const NAME_HELP = 'must be 1-64 letters, digits, dot, dash or underscore';
@@ -152,8 +147,11 @@ export const CanaryInputSchema = z
     /** Plan mode: one evaluation, and the phases, gates and children it would run; nothing is started or changed. */
     plan: z.boolean().default(false),
     retry: RetrySettingsSchema.default({ maximumAttempts: 3, initialIntervalSeconds: 1, maximumIntervalSeconds: 10 }),
-    /** The state carried across continue-as-new; not set by people. */
-    state: z.custom<import('../canary/state.js').CanaryState>((v) => typeof v === 'object' && v !== null && 'phase' in v, 'must be a canary state').optional(),
+    /**
+     * The state carried across continue-as-new; not set by people. Its shape is src/canary/state.ts's CanaryState,
+     * written by the workflow itself: an input schema names no domain type (src/canary builds on src/config).
+     */
+    state: z.custom<{ phase: unknown }>((v) => typeof v === 'object' && v !== null && 'phase' in v, 'must be a canary state').optional(),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -229,27 +227,3 @@ export type DataCorruptionRequest = z.infer<typeof DataCorruptionSchema>;
 export type StagingRollbackRequest = z.infer<typeof StagingRollbackSchema>;
 export type RegisterInstanceRequest = z.infer<typeof RegisterInstanceSchema>;
 export type DefaultOnReleaseRequest = z.infer<typeof DefaultOnReleaseSchema>;
-
-export const CANARY_UPDATES = {
-  signOff: 'signOff',
-  abort: 'abort',
-  reportIssue: 'reportIssue',
-  triageIssue: 'triageIssue',
-  resolveIssue: 'resolveIssue',
-  reportDataCorruption: 'reportDataCorruption',
-  confirmStagingRollback: 'confirmStagingRollback',
-  registerInstance: 'registerInstance',
-  recordDefaultOnRelease: 'recordDefaultOnRelease',
-  pauseMonitoring: 'pauseMonitoring',
-  resumeMonitoring: 'resumeMonitoring',
-  complete: 'complete',
-} as const;
-
-/** The check verdict an empty/NaN answer gets for this rollout (its override, else the catalogue's). */
-export type VerdictOverrides = Partial<Record<CheckId, { onEmpty?: CheckVerdict; onNaN?: CheckVerdict }>>;
-
-export const CANARY_FAILURES = {
-  invalidInput: 'InvalidCanaryInput',
-  refused: 'CanaryUpdateRefused',
-  aborted: 'CanaryAborted',
-} as const;

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { TokenRef } from '../config/pulse-target.js';
 import { PulseTokenError } from './errors.js';
-import { looksLikeSecret } from '../config/env-name.js';
+import { looksLikeSecret } from '../runbook/redact.js';
 
 /**
  * Returns the token, or undefined when no reference is given (Pulse with no auth configured is open

@@ -15,7 +15,7 @@ import { temporalAddress, uniqueId } from '../support/e2e.js';
 import { startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
 import { quietRuntime } from '../support/quiet-runtime.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
-import type { AlertMonitorStatus } from '../../workflows/alert-monitor.js';
+import { alertMonitorStatusQuery } from '../../workflows/alert-monitor.messages.js';
 
 const runner = path.resolve('test/support/alerts-cli.ts');
 let prometheus: PrometheusProcess;
@@ -80,7 +80,7 @@ it('plans, starts, reports status, refuses a second start and stops', async () =
     expect(fired.json).toMatchObject({ status: 'firing', alert: { check: 'pulse-scrape', value: '(no series)' } });
     // The receiver answers before the workflow records the delivery: wait for the record.
     const handle = new Client({ connection }).workflow.getHandle(id);
-    for (let i = 0; (await handle.query<AlertMonitorStatus>('status')).delivered < 1; i++) {
+    for (let i = 0; (await handle.query(alertMonitorStatusQuery)).delivered < 1; i++) {
       if (i > 100) throw new Error('the delivery was never recorded');
       await new Promise((r) => setTimeout(r, 100));
     }

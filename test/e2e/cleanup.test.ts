@@ -14,6 +14,8 @@ import { snapshotDir, without } from '../support/cleanup-snapshot.js';
 import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
 import { removeWorkerBundle, startWorkerProcess } from '../support/go-pulse-repo-worker.js';
 import { failureOf, startAndSettle, type Settled } from '../support/settle.js';
+import { progressQuery } from '../../workflows/procedure.messages.js';
+import { DATA_CLEANUP_WORKFLOW, type DataCleanupWorkflow } from '../../workflows/data-cleanup.messages.js';
 
 let temporal: TemporalHarness;
 beforeAll(async () => {
@@ -36,7 +38,7 @@ function input(fx: PulseFixture, extra: Partial<DataCleanupInputRaw> = {}): Data
 
 type Run = Settled<DataCleanupResult>;
 
-const runCleanup = (args: DataCleanupInputRaw): Promise<Run> => startAndSettle(temporal, 'dataCleanup', args, { idPrefix: 'cleanup' });
+const runCleanup = (args: DataCleanupInputRaw): Promise<Run> => startAndSettle<DataCleanupWorkflow>(temporal, DATA_CLEANUP_WORKFLOW, args, { idPrefix: 'cleanup' });
 
 describe('data cleanup against the emulator data directory', () => {
   let fx: PulseFixture;
@@ -216,14 +218,14 @@ describe('data cleanup survives a killed worker', () => {
     // The list call of step 5 hangs once, so the run is still in flight when the worker dies.
     await fx.emulator.control.addFaults({ method: 'GET', path: '/api/truenas/connections', delayMs: 4000, times: 1 });
     const taskQueue = uniqueId('cleanup-kill');
-    const handle = await temporal.client.workflow.start('dataCleanup', { taskQueue, workflowId: uniqueId('cleanup-kill'), args: [input(fx)] });
+    const handle = await temporal.client.workflow.start<DataCleanupWorkflow>(DATA_CLEANUP_WORKFLOW, { taskQueue, workflowId: uniqueId('cleanup-kill'), args: [input(fx)] });
 
     const first = await startWorkerProcess(temporalAddress(), taskQueue);
     let second: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
     try {
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const progress = await handle.query<Progress>('progress').catch(() => undefined);
+        const progress = await handle.query(progressQuery).catch(() => undefined);
         if (progress?.evidence.some((e) => e.step === 'cleanup.4')) break;
         if (Date.now() > deadline) throw new Error(`the run never recorded cleanup.4:\n${first.output()}`);
         await new Promise((r) => setTimeout(r, 50));

@@ -19,6 +19,7 @@ import { createWorker } from '../../src/worker.js';
 import { readCloseEvent } from '../../src/cli/close-event.js';
 import { pulseWithConnections, temporalAddress, uniqueId, type PulseFixture } from '../support/e2e.js';
 import { spawnLong, type LongProcess } from '../support/long-process.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 
 const bin = path.resolve('bin/pulse-runbook.js');
 let dir: string;
@@ -89,7 +90,7 @@ describe('a run the worker cannot decrypt (started by a client that skipped the 
     const workflowId = uniqueId('undecodable');
     const input = KillSwitchInputSchema.parse({ pulse: { url: fx.emulator.url, token: { env: fx.tokenEnv } }, plan: true, tickSeconds: 1 });
     const started = Date.now();
-    const handle = await client.workflow.start('killSwitch', { taskQueue, workflowId, args: [input] });
+    const handle = await client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [input] });
     let status = 'RUNNING';
     while (status === 'RUNNING' && Date.now() - started < 30_000) {
       status = (await handle.describe()).status.name;
@@ -120,7 +121,7 @@ describe('a run the worker cannot decrypt (started by a client that skipped the 
     try {
       const workflowId = uniqueId('undecodable-nokey');
       const input = KillSwitchInputSchema.parse({ pulse: { url: fx.emulator.url }, plan: true, tickSeconds: 1 });
-      const handle = await client.workflow.start('killSwitch', { taskQueue: queue, workflowId, args: [input] });
+      const handle = await client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue: queue, workflowId, args: [input] });
       await plainWorker.runUntil(async () => {
         await expect(handle.result()).rejects.toThrow();
       });

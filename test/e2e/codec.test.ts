@@ -19,6 +19,7 @@ import { workflowBundle } from '../support/time-skipping.js';
 import type { KillSwitchResult } from '../../workflows/kill-switch.js';
 import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
 import { runError, startAndSettle } from '../support/settle.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 
 type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 
@@ -99,7 +100,7 @@ function killSwitchInput(fx: PulseFixture, retry = { maximumAttempts: 5, initial
 }
 
 async function run(harness: TemporalHarness, args: ReturnType<typeof killSwitchInput>, memo: Record<string, unknown>) {
-  const outcome = await startAndSettle<KillSwitchResult>(harness, 'killSwitch', args, { idPrefix: 'codec-ks', memo });
+  const outcome = await startAndSettle<KillSwitchWorkflow>(harness, KILL_SWITCH_WORKFLOW, args, { idPrefix: 'codec-ks', memo });
   return { handle: outcome.handle, outcome };
 }
 

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import { INCIDENT_MEMO_KEY } from '../../src/config/incident.js';
+import { INCIDENT_MEMO_KEY, INCIDENT_WORKFLOW, type IncidentWorkflow } from '../../workflows/incident.messages.js';
 import { DisableInputSchema } from '../../src/config/disable.js';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
 import { renderIncidentMarkdown } from '../../src/incident/report.js';
@@ -67,7 +67,7 @@ describe('incident containment with the real Disable procedure', () => {
     expect(DisableInputSchema.safeParse(disableInput).success).toBe(true);
 
     const incidentId = uniqueId('incident-containment');
-    const h: WorkflowHandle = await temporal.client.workflow.start('incident', {
+    const h: WorkflowHandle = await temporal.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
       taskQueue: temporal.taskQueue,
       workflowId: incidentId,
       args: [{ title: 'TrueNAS poller hammers the NAS', impacts: ['broad-outage'], openedBy: 'alice' }],

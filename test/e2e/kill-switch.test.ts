@@ -10,6 +10,7 @@ import type { KillSwitchResult } from '../../workflows/kill-switch.js';
 import { update } from '../support/incident.js';
 import { pulseWithConnections, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
 import { runError, startAndSettle } from '../support/settle.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 
 let temporal: TemporalHarness;
 beforeAll(async () => {
@@ -30,7 +31,7 @@ function input(fx: PulseFixture, extra: Partial<KillSwitchInputRaw> = {}) {
   });
 }
 
-const runKillSwitch = (args: ReturnType<typeof input>) => startAndSettle<KillSwitchResult>(temporal, 'killSwitch', args, { idPrefix: 'ks' });
+const runKillSwitch = (args: ReturnType<typeof input>) => startAndSettle<KillSwitchWorkflow>(temporal, KILL_SWITCH_WORKFLOW, args, { idPrefix: 'ks' });
 
 describe.each(['feb', 'v6'] as const)('kill-switch on the %s profile', (profile) => {
   let fx: PulseFixture;
@@ -179,7 +180,7 @@ describe('kill-switch incident record (escalation.3) on the dev server', () => {
     const escalation = (r: KillSwitchResult) => r.evidence.find((e) => e.step === 'escalation.3');
 
     const { first, second, incidentRuns } = await temporal.withWorker(async () => {
-      const start = () => temporal.client.workflow.start('killSwitch', { taskQueue: temporal.taskQueue, workflowId, args: [input(fx!)] });
+      const start = () => temporal.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId, args: [input(fx!)] });
       const first = (await (await start()).result()) as KillSwitchResult;
       const incident = temporal.client.workflow.getHandle(incidentId);
       await update(incident, 'resolve', { actor: 'olga', finalOwner: 'Pulse Operations', summary: 'connections deleted, TrueNAS off' });

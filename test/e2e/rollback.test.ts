@@ -16,6 +16,8 @@ import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from
 import { createGoPulseRepo, git, GO_BUILD, GO_ENV, removeGoPulseTemplate, revertCommitsIn, type GoPulseRepo } from '../support/go-pulse-repo.js';
 import { removeWorkerBundle, startWorkerProcess } from '../support/go-pulse-repo-worker.js';
 import { failureOf, startAndSettle, type Settled } from '../support/settle.js';
+import { progressQuery } from '../../workflows/procedure.messages.js';
+import { CODE_ROLLBACK_WORKFLOW, type CodeRollbackWorkflow } from '../../workflows/code-rollback.messages.js';
 
 let temporal: TemporalHarness;
 beforeAll(async () => {
@@ -44,7 +46,7 @@ function input(fx: GoPulseRepo, extra: Partial<CodeRollbackInputRaw> = {}): Code
 
 type Run = Settled<CodeRollbackResult>;
 
-const runRollback = (args: CodeRollbackInputRaw): Promise<Run> => startAndSettle(temporal, 'codeRollback', args, { idPrefix: 'rollback' });
+const runRollback = (args: CodeRollbackInputRaw): Promise<Run> => startAndSettle<CodeRollbackWorkflow>(temporal, CODE_ROLLBACK_WORKFLOW, args, { idPrefix: 'rollback' });
 
 async function repoState(repo: string) {
   return { head: await git(repo, 'rev-parse', 'HEAD'), status: await git(repo, 'status', '--porcelain=v1', '--untracked-files=all') };
@@ -259,7 +261,7 @@ describe('code rollback survives a killed worker', () => {
     const taskQueue = uniqueId('rollback-kill');
     // A slow build keeps the run inside rollback.3 long enough to kill the worker there.
     const args = input(fx, { buildCommand: ['sh', '-c', 'sleep 3 && exec go build -o bin/ ./...'], buildHeartbeatTimeoutSeconds: 15 });
-    const handle = await temporal.client.workflow.start('codeRollback', { taskQueue, workflowId: uniqueId('rollback-kill'), args: [args] });
+    const handle = await temporal.client.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { taskQueue, workflowId: uniqueId('rollback-kill'), args: [args] });
 
     const first = await startWorkerProcess(temporalAddress(), taskQueue);
     let second: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
@@ -267,7 +269,7 @@ describe('code rollback survives a killed worker', () => {
       // Wait until the revert's completion is recorded and the build has started, then kill the worker.
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const progress = await handle.query<Progress>('progress').catch(() => undefined);
+        const progress = await handle.query(progressQuery).catch(() => undefined);
         if (progress?.current?.step === 'rollback.3') break;
         if (Date.now() > deadline) throw new Error(`the run never reached rollback.3:\n${first.output()}`);
         await new Promise((r) => setTimeout(r, 50));

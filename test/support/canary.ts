@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { Evaluation } from '../../src/prometheus/alert-state.js';
@@ -15,6 +16,7 @@ import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
 import { judge } from '../../src/prometheus/verdict.js';
 import type { EvaluateMetricChecksInput } from '../../activities/prometheus.js';
 import type { CanaryStatus } from '../../workflows/canary-rollout.js';
+import { CANARY_UPDATES, canaryStatusQuery, type CanaryUpdateName, type CanaryUpdateResult } from '../../workflows/canary-rollout.messages.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const HOUR = 3600_000;
@@ -105,7 +107,7 @@ export async function statusWhen(handle: WorkflowHandle, until: (s: CanaryStatus
   let lastError: unknown;
   for (;;) {
     try {
-      last = await handle.query<CanaryStatus>('status');
+      last = await handle.query(canaryStatusQuery);
       if (until(last)) return last;
     } catch (err) {
       lastError = err;
@@ -124,8 +126,10 @@ export async function statusWhen(handle: WorkflowHandle, until: (s: CanaryStatus
   }
 }
 
-export function canaryUpdate<T = unknown>(handle: WorkflowHandle, name: string, payload: Record<string, unknown>): Promise<T> {
-  return handle.executeUpdate<T, [unknown]>(name, { args: [payload] });
+/** Sends one update by its name in the contract (workflows/canary-rollout.messages.ts); answers what it answers. */
+export function canaryUpdate<N extends CanaryUpdateName>(handle: WorkflowHandle, name: N, payload: Record<string, unknown>): Promise<CanaryUpdateResult<N>> {
+  const update = CANARY_UPDATES[name] as UpdateDefinition<CanaryUpdateResult<N>, [unknown]>;
+  return handle.executeUpdate(update, { args: [payload] });
 }
 
 /**

@@ -2,33 +2,38 @@
  * Starting a procedure and waiting until it settles, either way, is the same in every e2e file; so is finding the
  * ApplicationFailure that failed it, and, in unit tests, checking that a call fails with a given failure type.
  */
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, type Workflow, type WorkflowResultType } from '@temporalio/common';
 import type { Progress } from '../../workflows/support/evidence-log.js';
+import { progressQuery } from '../../workflows/procedure.messages.js';
 import { uniqueId, type TemporalHarness } from './e2e.js';
 
 /** A run's end, with its handle and (when the run still answers) its progress. */
 export type Settled<R> = { handle: WorkflowHandle; progress?: Progress } & ({ ok: true; result: R } | { ok: false; error: unknown });
 
-/** Starts `workflowType` with `args` on the harness's queue and waits, with a worker polling, until it settles. */
-export async function startAndSettle<R>(
+/**
+ * Starts `workflowType` (a contract's name, e.g. KILL_SWITCH_WORKFLOW with `<KillSwitchWorkflow>`) with `args` on the
+ * harness's queue and waits, with a worker polling, until it settles. (The start options are cast: the SDK's
+ * conditional args type cannot be checked against a generic W; callers are checked by `args: Parameters<W>[0]`.)
+ */
+export async function startAndSettle<W extends Workflow>(
   harness: TemporalHarness,
   workflowType: string,
-  args: unknown,
+  args: Parameters<W>[0],
   opts: { idPrefix: string; memo?: Record<string, unknown> },
-): Promise<Settled<R>> {
-  const handle = await harness.client.workflow.start(workflowType, {
+): Promise<Settled<WorkflowResultType<W>>> {
+  const handle = await harness.client.workflow.start<W>(workflowType, {
     taskQueue: harness.taskQueue,
     workflowId: uniqueId(opts.idPrefix),
     args: [args],
     ...(opts.memo && { memo: opts.memo }),
-  });
+  } as unknown as WorkflowStartOptions<W>);
   return harness.withWorker(async () => {
     const settled = await handle.result().then(
-      (result: R) => ({ ok: true as const, result }),
+      (result: WorkflowResultType<W>) => ({ ok: true as const, result }),
       (error: unknown) => ({ ok: false as const, error }),
     );
-    const progress = await handle.query<Progress>('progress').catch(() => undefined);
+    const progress = await handle.query(progressQuery).catch(() => undefined);
     return { ...settled, handle, ...(progress && { progress }) };
   });
 }

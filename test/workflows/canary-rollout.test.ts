@@ -11,6 +11,7 @@ import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
 import { canaryBundle, canaryInput, canaryUpdate, DAY, HOUR, scriptedMetrics, statusWhen, type MetricScript } from '../support/canary.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
+import { CANARY_ROLLOUT_WORKFLOW, canaryStatusQuery, type CanaryRolloutWorkflow } from '../../workflows/canary-rollout.messages.js';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -52,7 +53,7 @@ async function start(script: MetricScript, overrides: Partial<CanaryInputRaw> = 
   const workflowId = uniqueId('canary');
   const startedAt = (await env.currentTimeMs()) as unknown as number;
   scripts.set(workflowId, { script, startedAt: Number(startedAt) });
-  return env.client.workflow.start('canaryRollout', { taskQueue, workflowId, args: [canaryInput({ checkEverySeconds: EVERY, ...overrides })] });
+  return env.client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, { taskQueue, workflowId, args: [canaryInput({ checkEverySeconds: EVERY, ...overrides })] });
 }
 
 const healthy: MetricScript = () => ({});
@@ -207,7 +208,7 @@ describe('the phase transition checklist', () => {
     const h = await start(healthy, { quorum: { phase1: 2 } });
     await statusWhen(h, (s) => s.cycles >= 1);
     await confirmStaging(h);
-    const issue = await canaryUpdate<{ id: string }>(h, 'reportIssue', { actor: 'olga', severity: 'high', title: 'dashboard shows TrueNAS pools twice', source: 'internal' });
+    const issue = await canaryUpdate(h, 'reportIssue', { actor: 'olga', severity: 'high', title: 'dashboard shows TrueNAS pools twice', source: 'internal' });
     await env.sleep(49 * HOUR);
     let s = await statusWhen(h);
     expect(s.missing).toEqual(['canary.checklist.2', 'canary.checklist.5']);
@@ -333,7 +334,7 @@ describe('abort criteria', () => {
     const r = (await h.result()) as CanaryResult;
     expect(r.abort?.criterion).toBe('canary.abort.5');
     expect(r.abort?.reason).toMatch(/4 critical bugs reported within [0-9.]+ h \(more than 3 in 24 h\)/);
-    s = await h.query<CanaryStatus>('status');
+    s = await h.query(canaryStatusQuery);
     expect(s.issues).toHaveLength(5);
     expect(s.overdueTriage.length).toBeGreaterThan(0);
   });

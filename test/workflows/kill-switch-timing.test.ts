@@ -8,10 +8,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startTimeSkipping, workflowBundle, uniqueId } from '../support/time-skipping.js';
-import { INCIDENT_MEMO_KEY } from '../../src/config/incident.js';
+import { INCIDENT_MEMO_KEY } from '../../workflows/incident.messages.js';
 import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
-import type { killSwitch } from '../../workflows/kill-switch.js';
 import type * as real from '../../activities/index.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -74,7 +74,7 @@ async function run(goneAfterSeconds: number | null, input: unknown = KillSwitchI
     // ends) leaks the time-skipping lock, and every later wait would run in real time. The link has its own
     // tests (incident-link.test.ts); the timing is the same either way.
     const memo = { [INCIDENT_MEMO_KEY]: 'incident-timing-test' };
-    const handle = await env.client.workflow.start<typeof killSwitch>('killSwitch', { taskQueue, workflowId, args: [input as never], memo });
+    const handle = await env.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [input as never], memo });
     const result = await handle.result().then((r) => ({ ok: true as const, r }), (e: unknown) => ({ ok: false as const, e }));
     const desc = await handle.describe();
     const seconds = (desc.closeTime!.getTime() - desc.startTime.getTime()) / 1000;
@@ -125,7 +125,7 @@ describe('kill-switch started by a client that did not parse its input (issue 14
     expect(outcome.seconds).toBeGreaterThanOrEqual(60);
     expect(outcome.seconds).toBeLessThan(60 + SLACK_SECONDS);
     expect(calls).toEqual(['list', 'delete c1', 'delete c2', 'verify-empty@60', 'resources@60']);
-    const result = (outcome as { r: Awaited<ReturnType<typeof killSwitch>> }).r;
+    const result = (outcome as { r: Awaited<ReturnType<KillSwitchWorkflow>> }).r;
     expect(result.evidence.find((e) => e.step === 'kill-switch.3')?.summary).toBe('Waited 60 s for the poller tick.');
   });
 

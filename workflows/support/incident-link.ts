@@ -25,12 +25,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { INCIDENT_ID_PREFIX, INCIDENT_MEMO_KEY, OPENS_INCIDENT_MEMO_KEY, type Impact, type IncidentInputRaw, type LinkedProcedure, type ProcedureOutcome } from '../../src/config/incident.js';
+import { type Impact, type IncidentInputRaw, type LinkedProcedure, type ProcedureOutcome } from '../../src/config/incident.js';
 import { classifySeverity, routeIncident } from '../../src/incident/rules.js';
 import type { IncidentLinkSettings } from '../../src/config/incident-people.js';
 import type { Evidence } from '../../src/runbook/evidence.js';
 import { RUNBOOK_STEPS, type RunbookStep, type StepId } from '../../src/runbook/steps.js';
-import { procedureOutcomeSignal } from '../incident.js';
+import { INCIDENT_ID_PREFIX, INCIDENT_MEMO_KEY, INCIDENT_WORKFLOW, OPENS_INCIDENT_MEMO_KEY, procedureOutcomeSignal, type IncidentWorkflow } from '../incident.messages.js';
 import type { EvidenceLog } from './evidence-log.js';
 import { describeStepFailure } from './record-failure.js';
 
@@ -103,7 +103,7 @@ export async function openIncidentForProcedure(
   };
   let opened = true;
   try {
-    await startChild('incident', {
+    await startChild<IncidentWorkflow>(INCIDENT_WORKFLOW, {
       workflowId: incidentId,
       args: [input],
       // The record must outlive the procedure: it waits for people to hand off, act and resolve.
