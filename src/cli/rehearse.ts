@@ -8,7 +8,6 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { parseOrExplain } from '../config/load.js';
 import { RehearseOptionsSchema } from '../config/rehearse.js';
-import { rehearse } from '../rehearse/rehearsal.js';
 import { addGlobalFlags, loadSettings, loadSettingsCodec } from './context.js';
 
 export function rehearseCommand(): Command {
@@ -41,6 +40,8 @@ export function rehearseCommand(): Command {
       );
       const codec = settings.temporal.address ? loadSettingsCodec(settings)?.codec : undefined;
       const log = options.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => process.stdout.write(`${line}\n`);
+      // Imported here: it loads the worker and the dev server, which `rehearse --help` does not need.
+      const { rehearse } = await import('../rehearse/rehearsal.js');
       const report = await rehearse({
         ...(options.pulseSource && { pulseSource: options.pulseSource }),
         ...(options.pulseBinary && { pulseBinary: options.pulseBinary }),
