@@ -37,14 +37,15 @@ export function newestSourceMtime(root) {
 
 /**
  * `{ fresh: true }` when dist/ was built from the current sources, else `{ fresh: false, reason }` saying what is
- * missing or newer.
+ * missing or newer. A package without sources (installed from the tarball) is always fresh: dist/ is all it has.
  */
 export function buildState(root) {
+  const newest = newestSourceMtime(root);
+  if (newest === 0) return { fresh: true };
   const stampFile = path.join(root, STAMP);
   if (!existsSync(stampFile)) return { fresh: false, reason: 'dist/ has not been built (npm run build)' };
   const builtFrom = Number(readFileSync(stampFile, 'utf8').trim());
   if (!Number.isFinite(builtFrom)) return { fresh: false, reason: `${STAMP} is unreadable` };
-  const newest = newestSourceMtime(root);
   if (newest > builtFrom) return { fresh: false, reason: 'a source file changed after the last build (npm run build)' };
   return { fresh: true };
 }

@@ -21,5 +21,11 @@ async function loadMain() {
   return (await import('../src/cli/main.ts')).main;
 }
 
+// `pulse-runbook --help | head` closes the pipe early: that ends the output, it is not an error to print.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 const main = await loadMain();
 await main(process.argv);
