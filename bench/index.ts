@@ -3,7 +3,8 @@
  * starting the Temporal servers, bundling the workflows, a Kill-Switch against the emulator, the reliability figures
  * (bench/reliability.ts: worker kill to retry, the longest Temporal outage a followed run survives, the bad-input
  * corpus), the history size and replay time of a simulated 3-week canary rollout (bench/canary-three-weeks.ts), and
- * concurrent canary rollouts on the production rehearsal's cluster (bench/production-scale.ts).
+ * concurrent canary rollouts on the production rehearsal's cluster (bench/production-scale.ts), and the CLI's start-up
+ * and `canary status` (bench/cli.ts; `BENCH_ONLY=cli` runs only that, `BENCH_CLI=0` skips it).
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
@@ -22,6 +23,7 @@ import { canaryThreeWeeks } from './canary-three-weeks.js';
 import { productionScale } from './production-scale.js';
 import { badInputCorpus, killToRetry, longestOutage } from './reliability.js';
 import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../workflows/kill-switch.messages.js';
+import { cliBench } from './cli.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ms = (t: number) => `${Math.round(performance.now() - t)} ms`;
@@ -92,6 +94,9 @@ async function killSwitchRuns() {
   await server.stop();
 }
 
+// The CLI as an operator meets it (issue 15): first, before the heavier parts load the machine.
+if (process.env.BENCH_CLI !== '0' || process.env.BENCH_ONLY === 'cli') await cliBench();
+if (process.env.BENCH_ONLY === 'cli') process.exit(0);
 await timeSkippingStart();
 await devServerStart();
 await killSwitchRuns();

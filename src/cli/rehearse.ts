@@ -8,7 +8,6 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { parseOrExplain } from '../config/load.js';
 import { RehearseOptionsSchema } from '../config/rehearse.js';
-import { rehearse } from '../rehearse/rehearsal.js';
 import { addGlobalFlags, loadSettings, loadSettingsCodec, resolveActor } from './context.js';
 import { followRun } from './follow.js';
 import type { Evidence } from '../runbook/evidence.js';
@@ -43,6 +42,8 @@ export function rehearseCommand(): Command {
       );
       const codec = settings.temporal.address ? loadSettingsCodec(settings)?.codec : undefined;
       const log = options.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => process.stdout.write(`${line}\n`);
+      // Imported here: it loads the worker and the dev server, which `rehearse --help` does not need.
+      const { rehearse } = await import('../rehearse/rehearsal.js');
       const report = await rehearse({
         identity: await resolveActor(settings),
         ...(options.pulseSource && { pulseSource: options.pulseSource }),

@@ -8,12 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Command } from 'commander';
-import { startDevServer, type DevServer } from '../temporal/dev-server.js';
-import { createWorker } from '../worker.js';
+import type { DevServer } from '../temporal/dev-server.js';
 import { resolvePulseTarget } from '../config/load.js';
 import { KillSwitchInputSchema } from '../config/kill-switch.js';
 import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
-import { spawnEmulator, type EmulatorProcess } from '../emulator/process.js';
+import type { EmulatorProcess } from '../emulator/process.js';
 import { PulseClient } from '../pulse/client.js';
 import { addGlobalFlags, addPulseFlags, EMBEDDED_ADDRESS, EMBEDDED_UI, EMBEDDED_KEYS_FILE, loadSettings, resolveActor } from './context.js';
 import type { Identity } from '../identity/resolve.js';
@@ -57,6 +56,7 @@ export function startCommand(): Command {
           log(`Codec server ${codecServer.url} (decrypts for the Web UI; answers only ${localUiOrigins(flags.uiPort).join(' and ')})`);
         }
         log('Starting the embedded Temporal dev server (state in ' + path.join(flags.dataDir, 'temporal.sqlite') + ') …');
+        const { startDevServer } = await import('../temporal/dev-server.js');
         server = await startDevServer({
           port: flags.temporalPort,
           uiPort: flags.uiPort,
@@ -68,6 +68,8 @@ export function startCommand(): Command {
         uiUrl = server.uiUrl;
         log(`Temporal ${address} ready; Web UI ${uiUrl}`);
       }
+      // The worker, dev server and emulator are imported when used, so `start --help` loads none of them.
+      const { createWorker } = await import('../worker.js');
       const { worker, connection } = await createWorker({ ...settings.temporal, address }, {}, { codec: codec?.codec, ring: codec?.ring, warn: log });
       log(`Worker on task queue "${settings.temporal.taskQueue}" (namespace ${settings.temporal.namespace})`);
       const running = worker.run();
@@ -88,6 +90,7 @@ export function startCommand(): Command {
       if (!pulse && flags.demo !== false) {
         // The demo TrueNAS key stays in this process: the emulator gets it by env, Pulse by the add call.
         const demoKey = randomBytes(16).toString('hex');
+        const { spawnEmulator } = await import('../emulator/process.js');
         emulator = await spawnEmulator({
           enableTrueNAS: 'true',
           tickSeconds: DEMO_TICK_SECONDS,

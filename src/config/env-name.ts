@@ -40,13 +40,3 @@ export function envNameSchema(example: string, what: string) {
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 }
-
-/**
- * Hides `--flag=value` values in text commander echoes (an unknown option, a bad choice), and any run that looks
- * like a secret: a person who typed `--token=<secret>` must not see it printed back into a terminal log.
- */
-export function hideEchoedValues(text: string): string {
-  return text
-    .replace(/(?<![\w-])(--?[A-Za-z][\w-]*)=("[^"]*"|'[^']*'|[^\s'"]+)/g, '$1=<hidden>')
-    .replace(/[A-Za-z0-9+/=_.:-]{16,}/g, (run) => (looksLikeSecret(run) && !/^--/.test(run) ? '<hidden>' : run));
-}

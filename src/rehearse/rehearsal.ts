@@ -21,7 +21,8 @@ import { EnableInputSchema, type ConnectionSpecInput } from '../config/enable.js
 import { KillSwitchInputSchema } from '../config/kill-switch.js';
 import type { TemporalSettings } from '../config/temporal.js';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../emulator/fake-truenas.js';
-import { EMULATOR_MAIN } from '../emulator/process.js';
+import { EMULATOR_NODE_ARGS } from '../emulator/process.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { selfSignedCert } from '../emulator/self-signed-cert.js';
 import type { Evidence } from '../runbook/evidence.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
@@ -179,9 +180,9 @@ async function pulseProgram(opts: RehearsalOptions, log: (line: string) => void)
   const tick = opts.emulatorTickSeconds ?? 2;
   return {
     program: {
-      argv: [process.execPath, '--import', 'tsx', EMULATOR_MAIN],
-      // tsx is resolved from the project, wherever the rehearsal's work dir is.
-      cwd: path.resolve(path.dirname(EMULATOR_MAIN), '..', '..'),
+      argv: [process.execPath, ...EMULATOR_NODE_ARGS],
+      // tsx (from the sources) is resolved from the package, wherever the rehearsal's work dir is.
+      cwd: PACKAGE_ROOT,
       environment: {
         PULSE_EMULATOR_PROFILE: profile,
         PULSE_EMULATOR_TICK_SECONDS: String(tick),

@@ -3,7 +3,7 @@
  * server and a worker serving the alert monitor, a real Prometheus that scrapes nothing, and a real webhook
  * receiver: the plan shows the POST it would make and sends nothing; start returns at once; status shows the
  * open alert (no `up` series for the pulse job); a second start with the same id is refused; stop prints the
- * summary. Bad flags are refused naming the flag.
+ * summary. Bad flags are refused naming the flag. The CLI is the real program, bin/pulse-runbook.js.
  */
 import path from 'node:path';
 import { execa } from 'execa';
@@ -17,14 +17,14 @@ import { quietRuntime } from '../support/quiet-runtime.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { alertMonitorStatusQuery } from '../../workflows/alert-monitor.messages.js';
 
-const runner = path.resolve('test/support/alerts-cli.ts');
+const bin = path.resolve('bin/pulse-runbook.js');
 let prometheus: PrometheusProcess;
 let receiver: WebhookReceiver;
 let native: NativeConnection;
 let connection: Connection;
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, ['--import', 'tsx', runner, 'alerts', ...args], { reject: false, env: { PROMETHEUS_URL: '', ...env }, timeout: 60_000 });
+  return execa(process.execPath, [bin, 'alerts', ...args], { reject: false, env: { PROMETHEUS_URL: '', ...env }, timeout: 60_000 });
 }
 
 beforeAll(async () => {
