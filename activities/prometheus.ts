@@ -8,7 +8,7 @@ import type { Evaluation } from '../src/prometheus/alert-state.js';
 import type { CheckId } from '../src/prometheus/checks.js';
 import { checkQuery } from '../src/prometheus/checks.js';
 import { PrometheusClient } from '../src/prometheus/client.js';
-import { evaluateChecks } from '../src/prometheus/evaluate.js';
+import { evaluateChecks, evaluateInstanceChecks } from '../src/prometheus/evaluate.js';
 import type { PrometheusTarget } from '../src/prometheus/target.js';
 import { unanswered, type CheckResult } from '../src/prometheus/verdict.js';
 
@@ -26,6 +26,10 @@ export interface EvaluateMetricChecksInput {
    * monitor of a large fleet does not write every healthy connection's value into history each cycle.
    */
   maxPassingSeries?: number;
+  /** A fleet's instances left out of the fleet-wide queries (taken out of the rollout). */
+  exclude?: { label: string; values: string[] };
+  /** A fleet's checkpoints per instance: the label naming an instance, the checks, and the instances expected to answer. */
+  perInstance?: { label: string; checks: CheckId[]; expected: string[] };
 }
 
 export async function evaluateMetricChecks(input: EvaluateMetricChecksInput): Promise<Evaluation> {
@@ -41,15 +45,21 @@ export async function evaluateMetricChecks(input: EvaluateMetricChecksInput): Pr
       prometheusUrl: input.prometheus.url,
       reachable: false,
       results: input.checks.map((id) => {
-        const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job });
+        const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job, exclude: input.exclude });
         return unanswered(id, query, at, error, windowSeconds);
       }),
     };
   }
-  const evaluation = await evaluateChecks(client, input.checks, { windows: input.windows, job: input.job, time: input.time });
+  const time = input.time ?? Math.round(Date.now()) / 1000;
+  const [evaluation, perInstance] = await Promise.all([
+    evaluateChecks(client, input.checks, { windows: input.windows, job: input.job, time, exclude: input.exclude }),
+    input.perInstance && input.perInstance.expected.length
+      ? evaluateInstanceChecks(client, input.perInstance.checks, { windows: input.windows, job: input.job, time, label: input.perInstance.label, expected: input.perInstance.expected })
+      : undefined,
+  ]);
   const max = input.maxPassingSeries;
-  if (max === undefined) return evaluation;
-  return { ...evaluation, results: evaluation.results.map((r) => trimPassing(r, max)) };
+  const results = max === undefined ? evaluation.results : evaluation.results.map((r) => trimPassing(r, max));
+  return { ...evaluation, results, ...(perInstance && { perInstance }) };
 }
 
 function trimPassing(result: CheckResult, max: number): CheckResult {

@@ -88,6 +88,50 @@ export function judge(id: CheckId, query: string, answer: InstantResult, evaluat
   return { ...base, verdict, reason, series, empty: false, warnings };
 }
 
+/**
+ * A check evaluated per instance of a fleet (issue 17): one series per instance, grouped by its label. Kept small
+ * for 500 instances: the instances that did not pass with their values, and how many passed; the query only when
+ * someone did not pass.
+ */
+export interface InstanceCheckResult {
+  check: CheckId;
+  evaluatedAt: string;
+  query?: string;
+  windowSeconds?: number;
+  /** Instances that did not pass: the value (null: no series for it) and the catalogue's verdict. */
+  notPassing: Array<{ instance: string; value: string | null; verdict: CheckVerdict }>;
+  passing: number;
+  /** The query could not be run: no instance was judged this time. */
+  error?: { kind: PrometheusErrorKind | 'internal'; message: string };
+}
+
+/** Judges each expected instance from the per-instance answer; one with no series gets the check's empty verdict. */
+export function judgeInstances(
+  id: CheckId,
+  query: string,
+  answer: InstantResult,
+  evaluatedAt: string,
+  label: string,
+  expected: readonly string[],
+  windowSeconds?: number,
+): InstanceCheckResult {
+  const samples = answer.resultType === 'vector' ? answer.samples : answer.resultType === 'scalar' ? [answer.sample] : [];
+  const values = new Map<string, string>();
+  for (const s of samples) {
+    const name = s.labels[label];
+    if (name !== undefined) values.set(name, s.value);
+  }
+  const notPassing: InstanceCheckResult['notPassing'] = [];
+  let passing = 0;
+  for (const instance of expected) {
+    const value = values.get(instance);
+    const verdict = value === undefined ? CHECKS[id].onEmpty : judgeSeries(id, value);
+    if (verdict === 'pass') passing += 1;
+    else notPassing.push({ instance, value: value ?? null, verdict });
+  }
+  return { check: id, evaluatedAt, ...(notPassing.length && { query, windowSeconds }), notPassing, passing };
+}
+
 /** The result of a check whose query could not be run. */
 export function unanswered(id: CheckId, query: string, evaluatedAt: string, error: { kind: PrometheusErrorKind | 'internal'; message: string }, windowSeconds?: number): CheckResult {
   const check = CHECKS[id];
