@@ -71,6 +71,10 @@ export function applyCheckpoint(state: CanaryState, input: CanaryInput, evaluati
     green,
     checks: results.map((r) => ({ check: r.check, verdict: r.verdict, reason: r.reason, query: r.query, values: r.series.slice(0, 10).map((s) => ({ labels: s.labels, value: s.value })) })),
   };
+  // Older records keep each check's verdict and reason; the query and values are in the latest one (and in the
+  // evidence of every reset): ten full records of a fleet's long queries would fill the state.
+  const previous = state.evaluations.at(-1);
+  if (previous) previous.checks = previous.checks.map(({ check, verdict, reason }) => ({ check, verdict, reason }));
   state.evaluations.push(record);
   if (state.evaluations.length > KEEP.evaluations) state.evaluations.splice(0, state.evaluations.length - KEEP.evaluations);
   state.cycles += 1;

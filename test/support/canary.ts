@@ -12,7 +12,7 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { Evaluation } from '../../src/prometheus/alert-state.js';
 import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
-import { judge } from '../../src/prometheus/verdict.js';
+import { judge, judgeInstances } from '../../src/prometheus/verdict.js';
 import type { EvaluateMetricChecksInput } from '../../activities/prometheus.js';
 import type { CanaryStatus } from '../../workflows/canary-rollout.js';
 
@@ -44,8 +44,15 @@ export const HEALTHY: Partial<Record<CheckId, string>> = {
   'staleness-critical': '30',
 };
 
-/** What Prometheus answers at `hours` since the rollout started: a value per check, null for an empty result. */
-export type MetricScript = (hours: number) => Partial<Record<CheckId, string | null>> | 'unreachable';
+/** Values per check: a number as Prometheus writes it, null for an empty result. */
+export type ScriptValues = Partial<Record<CheckId, string | null>>;
+
+/**
+ * What Prometheus answers at `hours` since the rollout started: a value per check (fleet-wide), and for a fleet with
+ * per-instance gates, `instances`: values per instance over HEALTHY (an instance not named is healthy). The script
+ * sees the instances the workflow left out of the fleet-wide queries, as Prometheus would.
+ */
+export type MetricScript = (hours: number, seen: { exclude: string[] }) => (ScriptValues & { instances?: Record<string, ScriptValues> }) | 'unreachable';
 
 /**
  * The scripted activity. The time comes from the activity's scheduled timestamp, which is the test server's
@@ -58,7 +65,8 @@ export function scriptedMetrics(script: MetricScript, startedAt: () => number) {
     const nowMs = Context.current().info.currentAttemptScheduledTimestampMs;
     const at = new Date(nowMs).toISOString();
     const hours = (nowMs - startedAt()) / HOUR;
-    const answer = script(hours);
+    const answer = script(hours, { exclude: input.exclude?.values ?? [] });
+    requests.push({ at: input.time ?? nowMs / 1000, exclude: input.exclude?.values ?? [], expected: input.perInstance?.expected ?? [] });
     if (answer === 'unreachable') {
       const { unanswered } = await import('../../src/prometheus/verdict.js');
       return {
@@ -68,20 +76,34 @@ export function scriptedMetrics(script: MetricScript, startedAt: () => number) {
         results: input.checks.map((id) => unanswered(id, checkQuery(id).query, at, { kind: 'unavailable', message: 'connect ECONNREFUSED' }, checkQuery(id).windowSeconds)),
       };
     }
-    const values = { ...HEALTHY, ...answer };
+    const { instances, ...fleetWide } = answer;
+    const values: ScriptValues = { ...HEALTHY, ...fleetWide };
+    const per = input.perInstance;
     return {
       at,
       prometheusUrl: input.prometheus.url,
       reachable: true,
       results: input.checks.map((id) => {
-        const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job });
+        const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job, exclude: input.exclude });
         const value = values[id];
         const samples = value === null || value === undefined ? [] : [{ labels: { instance: 'pulse-1:9091', job: 'pulse' }, time: nowMs / 1000, value }];
         return judge(id, query, { resultType: 'vector', samples }, at, windowSeconds);
       }),
+      ...(per && {
+        perInstance: per.checks.map((id) => {
+          const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job, by: per.label });
+          const samples = per.expected.flatMap((name) => {
+            const value = { ...HEALTHY, ...instances?.[name] }[id];
+            return value === null || value === undefined ? [] : [{ labels: { [per.label]: name }, time: nowMs / 1000, value }];
+          });
+          return judgeInstances(id, query, { resultType: 'vector', samples }, at, per.label, per.expected, windowSeconds);
+        }),
+      }),
     };
   }
-  return { activities: { evaluateMetricChecks }, calls };
+  /** What each evaluation was asked: its time (unix s), the instances left out fleet-wide, those judged on their own. */
+  const requests: Array<{ at: number; exclude: string[]; expected: string[] }> = [];
+  return { activities: { evaluateMetricChecks }, calls, requests };
 }
 
 export function canaryInput(overrides: Partial<CanaryInputRaw> = {}): CanaryInputRaw {
