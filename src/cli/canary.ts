@@ -33,7 +33,8 @@ import {
 } from '../config/canary.js';
 import { ConfigError, describeZodError } from '../config/load.js';
 import { listRuns } from '../temporal/list-runs.js';
-import { renderCanaryList, renderCanaryResult, renderCanaryStatus, type CanaryListRow } from '../canary/render.js';
+import { renderCanaryList, renderCanaryResult, renderCanaryStatus, renderInstanceDetail, type CanaryListRow } from '../canary/render.js';
+import type { InstanceDetail } from '../canary/status.js';
 import type { CanaryIssue, ChecklistItem, SignOff } from '../canary/state.js';
 import { sanitizeText } from '../incident/sanitize.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
@@ -248,12 +249,24 @@ function statusCommand(): Command {
   return base('status', 'Show a rollout: phase, gates and time left, checklist, issues, sign-offs, last verdicts')
     .argument('<id>', 'workflow id (canary-<rollout>) or rollout name')
     .option('--evidence <n>', 'how many of the latest evidence entries to show', Number, 5)
-    .action(async (idArg: string, flags: CommonFlags & { evidence: number }) => {
+    .option('--instance <name>', 'show one instance of the fleet in full (state, settings, runs, evidence)')
+    .action(async (idArg: string, flags: CommonFlags & { evidence: number; instance?: string }) => {
       if (!Number.isInteger(flags.evidence) || flags.evidence < 0) throw new ConfigError('canary status --evidence: must be a whole number of entries, 0 or more');
       const id = canaryWorkflowId(idArg);
       await withClient(flags, async (client, settings) => {
         const handle = client.workflow.getHandle(id);
         const link = canaryUiLink(flags, settings.temporal.namespace, id);
+        if (flags.instance !== undefined) {
+          let detail: InstanceDetail | undefined;
+          try {
+            detail = await handle.query<InstanceDetail | undefined, [string]>('instance', flags.instance);
+          } catch (err) {
+            throw new ConfigError(`canary status ${id} --instance ${flags.instance}: the rollout did not answer (${describeFailure(err)}); a rollout begun before fleets has no per-instance view, and an ended one needs a running worker`);
+          }
+          if (!detail) throw new ConfigError(`canary status ${id} --instance ${flags.instance}: no such instance in this rollout; \`canary status ${id}\` lists those that need a person`);
+          process.stdout.write(flags.json ? `${JSON.stringify(detail, null, 2)}\n` : `${renderInstanceDetail(detail, { uiLink: link, evidence: flags.evidence })}\n`);
+          return;
+        }
         let running: boolean;
         try {
           running = (await handle.describe()).status.name === 'RUNNING';
@@ -459,7 +472,7 @@ function registerInstanceCommand(): Command {
     .option('--disable-config <file>', 'JSON with the Disable settings the rollback runs for it (without it, the rollback asks a person)')
     .action((id: string, flags: CommonFlags & { name?: string; pulseUrl?: string; contact?: string; disableConfig?: string }) => {
       const disable = flags.disableConfig ? readJsonObject(flags.disableConfig, 'canary register-instance --disable-config') : undefined;
-      return sendUpdate<typeof RegisterInstanceSchema, { instances: string[] }>(id, flags, {
+      return sendUpdate<typeof RegisterInstanceSchema, { instances: string[]; total?: number }>(id, flags, {
         verb: 'register-instance',
         update: CANARY_UPDATES.registerInstance,
         schema: RegisterInstanceSchema,
@@ -471,7 +484,8 @@ function registerInstanceCommand(): Command {
           { prefix: 'instance.disable', flag: `--disable-config ${flags.disableConfig}` },
         ],
         exact: { instance: '--name / --pulse-url / --contact / --disable-config' },
-        describe: (r, wf) => `${wf}: registered ${flags.name}; instances now: ${r.instances.join(', ')}`,
+        describe: (r, wf) =>
+          r.total === undefined ? `${wf}: registered ${flags.name}; instances now: ${r.instances.join(', ')}` : `${wf}: registered ${flags.name}; ${r.total} instance(s) now (newest: ${r.instances.join(', ')})`,
       });
     });
 }
