@@ -10,7 +10,7 @@ import { checkQuery } from '../src/prometheus/checks.js';
 import { PrometheusClient } from '../src/prometheus/client.js';
 import { evaluateChecks, evaluateInstanceChecks } from '../src/prometheus/evaluate.js';
 import type { PrometheusTarget } from '../src/prometheus/target.js';
-import { unanswered, type CheckResult } from '../src/prometheus/verdict.js';
+import { trimPassing, unanswered } from '../src/prometheus/verdict.js';
 
 export interface EvaluateMetricChecksInput {
   prometheus: PrometheusTarget;
@@ -38,7 +38,7 @@ export async function evaluateMetricChecks(input: EvaluateMetricChecksInput): Pr
     client = await PrometheusClient.create(input.prometheus);
   } catch (err) {
     const time = input.time ?? Date.now() / 1000;
-    const at = new Date(time * 1000).toISOString();
+    const at = new Date(Math.round(time * 1000)).toISOString();
     const error = { kind: 'auth' as const, message: (err as Error).message };
     return {
       at,
@@ -60,11 +60,4 @@ export async function evaluateMetricChecks(input: EvaluateMetricChecksInput): Pr
   const max = input.maxPassingSeries;
   const results = max === undefined ? evaluation.results : evaluation.results.map((r) => trimPassing(r, max));
   return { ...evaluation, results, ...(perInstance && { perInstance }) };
-}
-
-function trimPassing(result: CheckResult, max: number): CheckResult {
-  const passing = result.series.filter((s) => s.verdict === 'pass');
-  if (passing.length <= max) return result;
-  const kept = new Set(passing.slice(0, max));
-  return { ...result, series: result.series.filter((s) => s.verdict !== 'pass' || kept.has(s)), omittedPassingSeries: passing.length - max };
 }

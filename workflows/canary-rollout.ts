@@ -64,12 +64,12 @@ import {
   type CanaryInputRaw,
   type Phase,
 } from '../src/config/canary.js';
-import { applyCheckpoint, checksFor, inputBaseline } from '../src/canary/checkpoints.js';
+import { applyCheckpoint, checksFor, inputBaseline, PASSING_SERIES_KEPT } from '../src/canary/checkpoints.js';
 import { checklist, gateStatus, missingItems, type GateStatus } from '../src/canary/checklist.js';
 import {
   applyDisableOutcome,
   applyEnableOutcome,
-  budgetOf,
+  budgetAbort,
   childIds,
   countsText,
   definitionOf,
@@ -84,8 +84,9 @@ import {
   setMemberState,
   startWave,
 } from '../src/canary/fleet.js';
-import { applyInstanceVerdicts, INSTANCE_CHECKS } from '../src/canary/instance-gates.js';
-import { movePhase, noteGateOpen, readyForSignOff } from '../src/canary/phases.js';
+import { applyCycle } from '../src/canary/cycle.js';
+import { INSTANCE_CHECKS } from '../src/canary/instance-gates.js';
+import { movePhase, readyForSignOff } from '../src/canary/phases.js';
 import { instanceDetail, statusOf, waitingFor, type CanaryStatus, type InstanceDetail } from '../src/canary/status.js';
 import * as people from '../src/canary/people.js';
 import {
@@ -142,7 +143,6 @@ export const resumeMonitoringUpdate = defineUpdate<{ paused: false; at: string }
 export const completeUpdate = defineUpdate<{ completed: true; at: string }, [unknown]>(CANARY_UPDATES.complete);
 
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
-const PASSING_SERIES_KEPT = 20;
 /** The patch of issue 17: fleets, waves, per-instance gates, checks on a fixed grid. */
 export const FLEET_PATCH = 'canary-fleet';
 /**
@@ -166,7 +166,8 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
   const children = new Map<string, Promise<void>>();
   /** Fleet path: a continue-as-new is due; no new child starts until those in flight have finished. */
   let draining = false;
-  let pendingAbort: { criterion: AbortCriterion; reason: string; actor?: string } | undefined;
+  /** The abort to run; `at` is the check that called for it (else the abort runs at the time it is taken). */
+  let pendingAbort: { criterion: AbortCriterion; reason: string; actor?: string; at?: number } | undefined;
   const noticedOverdue = new Set(state.evidence.filter((e) => e.step === 'canary.phase2.3' && e.details?.overdue).map((e) => String(e.details?.overdue)));
 
   /** The Prometheus activity, its summary in the UI naming the runbook step of the current phase. */
@@ -336,26 +337,22 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
 
     if (fleetPath && !state.abort) {
       if (!draining && !state.pause) startNextWave();
-      const budget = budgetOf(state, input);
-      if (budget.spent && !state.fleet!.wave?.length) {
-        const failed = state.fleet!.members.filter((m) => m.failed);
-        pendingAbort ??= {
-          criterion: 'activation-failed',
-          reason: `the error budget is spent: ${budget.text}: ${failed.slice(0, 10).map((m) => `${m.name} (${m.note})`).join('; ')}${failed.length > 10 ? `; … ${failed.length - 10} more` : ''}`,
-        };
+      const spent = budgetAbort(state, input);
+      if (spent) {
+        pendingAbort ??= spent;
         continue;
       }
     }
 
     if (!state.abort && !state.pause && Date.now() >= nextCheckAt) {
-      let outcome: ReturnType<typeof applyCheckpoint>;
+      let outcome: ReturnType<typeof applyCheckpoint> | undefined;
       if (fleetPath) {
-        // On the grid, evaluated at the grid time: the same instants `canary simulate` replays.
+        // On the grid, evaluated at the grid time, through the same cycle `canary simulate` applies (checkpoint, the
+        // instances on their own, the budget, the gate): the simulation replays the same verdicts at the same instants.
         const checkAt = nextCheckAt;
-        const evaluation = await evaluateAt(checkAt);
-        outcome = applyCheckpoint(state, input, evaluation, checkAt);
-        if (!outcome.abort) for (const member of applyInstanceVerdicts(state, input, evaluation.perInstance, checkAt).broke) startOwnDisable(member);
-        noteGateOpen(state, input, checkAt, readyForSignOff(state, input, checkAt));
+        const cycle = applyCycle(state, input, await evaluateAt(checkAt), checkAt, readyForSignOff);
+        for (const member of cycle.broke) startOwnDisable(member);
+        if (cycle.abort) pendingAbort ??= { ...cycle.abort, at: checkAt };
         const every = input.checkEverySeconds * 1000;
         nextCheckAt = checkAt + every * Math.max(1, Math.ceil((Date.now() - checkAt) / every));
         state.fleet!.nextCheckAt = nextCheckAt;
@@ -364,7 +361,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
         nextCheckAt = Date.now() + input.checkEverySeconds * 1000;
       }
       runCycles += 1;
-      if (outcome.abort) pendingAbort ??= outcome.abort;
+      if (outcome?.abort) pendingAbort ??= outcome.abort;
       if (pendingAbort) continue;
     }
     if (!state.abort) {
@@ -475,8 +472,8 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     );
   }
 
-  async function beginAbort(why: { criterion: AbortCriterion; reason: string; actor?: string }): Promise<void> {
-    const at = iso();
+  async function beginAbort(why: { criterion: AbortCriterion; reason: string; actor?: string; at?: number }): Promise<void> {
+    const at = iso(why.at);
     state.status = 'rolling-back';
     const record: AbortRecord = { criterion: why.criterion, reason: why.reason, at, phase: state.phase, actor: why.actor };
     state.abort = record;

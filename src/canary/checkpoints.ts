@@ -15,6 +15,9 @@ import { parseValue, type CheckId } from '../prometheus/checks.js';
 import type { CheckResult } from '../prometheus/verdict.js';
 import { addEvidence, KEEP, secondsBetween, type CanaryState, type EvaluationRecord, type ResourceReading } from './state.js';
 
+/** Passing series kept per check in each evaluation (see trimPassing): the workflow asks for this, the simulation applies it. */
+export const PASSING_SERIES_KEPT = 20;
+
 /** The checks one cycle evaluates in a phase: the checkpoints, the abort criteria, resources, and phase 3's alerts. */
 export function checksFor(input: CanaryInput, phase: number): CheckId[] {
   const ids: CheckId[] = [...GREEN_CHECKS, ...ABORT_CHECKS, ...RESOURCE_CHECKS, ...(phase === 3 ? input.phase3.alertChecks : [])];

@@ -83,6 +83,17 @@ export function budgetOf(state: CanaryState, input: CanaryInput): Budget {
   return { failures, allowed, spent: failures > allowed, text: `${failures} failure(s), ${allowed} allowed (${basis})` };
 }
 
+/** The abort the error budget calls for: spent, and no wave in flight (its Enables finish first). */
+export function budgetAbort(state: CanaryState, input: CanaryInput): { criterion: 'activation-failed'; reason: string } | undefined {
+  const budget = budgetOf(state, input);
+  if (!budget.spent || state.fleet?.wave?.length) return undefined;
+  const failed = state.fleet!.members.filter((m) => m.failed);
+  return {
+    criterion: 'activation-failed',
+    reason: `the error budget is spent: ${budget.text}: ${failed.slice(0, 10).map((m) => `${m.name} (${m.note})`).join('; ')}${failed.length > 10 ? `; … ${failed.length - 10} more` : ''}`,
+  };
+}
+
 /**
  * The members of the next wave: pending ones in order (phase 1 before phase 2, listed before registered), at most
  * `concurrency`; none while a wave is in flight, once the budget is spent, or after an abort.

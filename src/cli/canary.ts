@@ -41,6 +41,7 @@ import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.
 import type { Identity } from '../identity/resolve.js';
 import { EMBEDDED_UI, addActorFlag, addGlobalFlags, connect, loadSettings, type GlobalFlags, type Settings } from './context.js';
 import { describeFailure, uiLink } from './follow.js';
+import { simulateCommand } from './canary-simulate.js';
 
 export const CANARY_ID_PREFIX = 'canary-';
 const PROCEDURE = 'canary-rollout';
@@ -151,24 +152,24 @@ interface StartFlags extends CommonFlags {
 }
 
 /** The workflow input from the rollout file and the flags (flags win); checked with CanaryInputSchema. */
-export function canaryInputFromFlags(flags: StartFlags): { raw: Record<string, unknown>; rollout: string; plan: boolean } {
+export function canaryInputFromFlags(flags: StartFlags, command = 'canary start'): { raw: Record<string, unknown>; rollout: string; plan: boolean } {
   if (!flags.rolloutFile) {
-    throw new ConfigError('canary start --rollout-file: required; give the rollout file (JSON with prometheus, approvers, phase1.instances, durations)');
+    throw new ConfigError(`${command} --rollout-file: required; give the rollout file (JSON with prometheus, approvers, phase1.instances, durations)`);
   }
-  const file = readJsonObject(flags.rolloutFile, 'canary start --rollout-file');
+  const file = readJsonObject(flags.rolloutFile, `${command} --rollout-file`);
   const source = `--rollout-file ${flags.rolloutFile}`;
-  if ('startedBy' in file) throw new ConfigError(`canary start ${source} startedBy: who starts the rollout is the one running the command; remove it and give --actor`);
-  if ('state' in file) throw new ConfigError(`canary start ${source} state: is carried by the workflow across continue-as-new and is not set by people; remove it`);
+  if ('startedBy' in file) throw new ConfigError(`${command} ${source} startedBy: who starts the rollout is the one running the command; remove it and give --actor`);
+  if ('state' in file) throw new ConfigError(`${command} ${source} state: is carried by the workflow across continue-as-new and is not set by people; remove it`);
   const prometheus = file.prometheus && typeof file.prometheus === 'object' ? (file.prometheus as Record<string, unknown>) : undefined;
   const raw = defined({
     ...file,
     startedBy: flags.actor,
     rollout: flags.rollout ?? file.rollout,
     prometheus: flags.prometheusUrl ? { ...prometheus, url: flags.prometheusUrl } : file.prometheus,
-    checkEverySeconds: flags.checkEvery !== undefined ? parseDurationFlag(flags.checkEvery, 'canary start --check-every') : file.checkEverySeconds,
+    checkEverySeconds: flags.checkEvery !== undefined ? parseDurationFlag(flags.checkEvery, `${command} --check-every`) : file.checkEverySeconds,
     plan: flags.plan ? true : file.plan,
   });
-  const input = checkFlags(CanaryInputSchema, raw, 'canary start', {
+  const input = checkFlags(CanaryInputSchema, raw, command, {
     exact: {
       startedBy: '--actor',
       rollout: flags.rollout !== undefined ? '--rollout' : `${source} rollout`,
@@ -603,5 +604,6 @@ export function canaryCommand(): Command {
     .addCommand(pauseCommand())
     .addCommand(resumeCommand())
     .addCommand(completeCommand())
-    .addCommand(listCommand());
+    .addCommand(listCommand())
+    .addCommand(simulateCommand());
 }

@@ -23,7 +23,7 @@ export interface EvaluateOptions {
 
 export async function evaluateCheck(client: PrometheusClient, id: CheckId, time: number, opts: EvaluateOptions = {}): Promise<CheckResult> {
   const { query, windowSeconds } = checkQuery(id, { windowSeconds: opts.windows?.[id], job: opts.job, exclude: opts.exclude });
-  const at = new Date(time * 1000).toISOString();
+  const at = new Date(Math.round(time * 1000)).toISOString();
   try {
     return judge(id, query, await client.query(query, time), at, windowSeconds);
   } catch (err) {
@@ -37,7 +37,7 @@ export async function evaluateChecks(client: PrometheusClient, ids: readonly Che
   const time = opts.time ?? Math.round(Date.now()) / 1000;
   const results = await Promise.all(ids.map((id) => evaluateCheck(client, id, time, opts)));
   const reachable = results.some((r) => !r.error || (r.error.kind !== 'unavailable' && r.error.kind !== 'auth'));
-  return { at: new Date(time * 1000).toISOString(), prometheusUrl: client.baseUrl, reachable, results };
+  return { at: new Date(Math.round(time * 1000)).toISOString(), prometheusUrl: client.baseUrl, reachable, results };
 }
 
 export interface InstanceChecksOptions {
@@ -52,7 +52,7 @@ export interface InstanceChecksOptions {
 
 /** The checkpoints per instance (one query per check, grouped by the instance label), all at the same time. */
 export async function evaluateInstanceChecks(client: PrometheusClient, ids: readonly CheckId[], opts: InstanceChecksOptions): Promise<InstanceCheckResult[]> {
-  const at = new Date(opts.time * 1000).toISOString();
+  const at = new Date(Math.round(opts.time * 1000)).toISOString();
   return Promise.all(
     ids.map(async (id) => {
       const { query, windowSeconds } = checkQuery(id, { windowSeconds: opts.windows?.[id], job: opts.job, by: opts.label });

@@ -15,7 +15,7 @@ export async function evaluateOrInconclusive(prometheus: Pick<typeof prometheusA
   try {
     return await prometheus.evaluateMetricChecks(args);
   } catch (err) {
-    const at = new Date(args.time !== undefined ? args.time * 1000 : Date.now()).toISOString();
+    const at = new Date(args.time !== undefined ? Math.round(args.time * 1000) : Date.now()).toISOString();
     const message = failureMessage(err);
     return {
       at,
