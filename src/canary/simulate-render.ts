@@ -27,7 +27,7 @@ export function renderSimulation(r: SimulationResult, opts: { maxDetail?: number
   for (const p of r.phases) {
     const end = p.endedAt ?? r.endedAt;
     lines.push(
-      `Phase ${p.phase}: ${p.startedAt} to ${p.endedAt ?? `${r.endedAt} (still in it)`} (${formatDuration(hours(p.startedAt, end) * 3600)})` +
+      `Phase ${p.phase}: ${p.startedAt} to ${p.endedAt ?? `${r.endedAt} (${r.abort ? 'aborted' : 'end of the range'})`} (${formatDuration(hours(p.startedAt, end) * 3600)})` +
         (p.phase === 3 ? '' : p.gateOpenedAt ? `; exit gate open at ${p.gateOpenedAt}, ${formatDuration(hours(p.startedAt, p.gateOpenedAt) * 3600)} into the phase` : '; exit gate never opened'),
     );
   }
@@ -75,7 +75,7 @@ export function greenClockSvg(r: SimulationResult, input: CanaryInput): string {
     for (const tick of [0, top / 1.1 / 2, top / 1.1]) out.push(`<text x="${M.left - 6}" y="${fmt(y(tick) + 4)}" text-anchor="end">${fmt(tick)} h</text>`);
     out.push(`<text x="${M.left}" y="${fmt(base + 16)}">${esc(p.startedAt.slice(0, 16))}</text>`, `<text x="${W - M.right}" y="${fmt(base + 16)}" text-anchor="end">${esc((p.endedAt ?? r.endedAt).slice(0, 16))}</text>`);
     if (needed !== undefined) {
-      out.push(`<line x1="${M.left}" y1="${fmt(y(needed))}" x2="${W - M.right}" y2="${fmt(y(needed))}" stroke="#2a7" stroke-dasharray="6 4"/>`, `<text x="${W - M.right}" y="${fmt(y(needed) - 4)}" text-anchor="end" fill="#2a7">${needed} h needed</text>`);
+      out.push(`<line x1="${M.left}" y1="${fmt(y(needed))}" x2="${W - M.right}" y2="${fmt(y(needed))}" stroke="#2a7" stroke-dasharray="6 4"/>`, `<text x="${M.left + 4}" y="${fmt(y(needed) - 4)}" fill="#2a7">${needed} h needed</text>`);
     }
     // Between corners the clock rises with time while green, so a straight line joins them.
     const path = points.map((c, k) => `${k ? 'L' : 'M'}${fmt(x(c.at))},${fmt(y(c.greenForSeconds / 3600))}`).join(' ');

@@ -23,6 +23,7 @@ import { applyCycle } from './cycle.js';
 import { excludedNames, initialFleet, judgedMembers, setMemberState } from './fleet.js';
 import { INSTANCE_CHECKS } from './instance-gates.js';
 import { metricGateOpen, movePhase } from './phases.js';
+import { formatDuration } from './render.js';
 import { initialState, type ClockReset, type MemberState } from './state.js';
 
 /** One series of a range answer, aligned to the grid: values[k] is the value at start + k x step (null: none). */
@@ -200,7 +201,7 @@ export async function simulate(input: CanaryInput, source: RangeSource, opts: Si
       const reset = state.greenClock.resets.at(-1)!;
       resets.push(reset);
       clock.push({ at: t, greenForSeconds: reset.greenForSeconds, phase: state.phase }, { at: t, greenForSeconds: 0, phase: state.phase });
-      events.push({ at, phase: state.phase, kind: 'clock-reset', what: 'green clock reset', detail: `after ${Math.round(reset.greenForSeconds)} s green: ${reset.reason}` });
+      events.push({ at, phase: state.phase, kind: 'clock-reset', what: 'green clock reset', detail: `after ${formatDuration(reset.greenForSeconds)} green: ${reset.reason}` });
     }
     if (!sinceBefore && state.greenClock.since) {
       clock.push({ at: t, greenForSeconds: 0, phase: state.phase });

@@ -27,7 +27,7 @@ import { fileRangeSource, prometheusRangeSource, recordingSource } from '../../s
 import type { CanaryResult } from '../../workflows/canary-rollout.js';
 import { canaryBundle, canaryInput, canaryUpdate, HOUR, statusWhen } from '../support/canary.js';
 import { backfill, startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
-import { pollsEvery, pulseScrapes } from '../support/pulse-shaped.js';
+import { rolloutSeries } from '../support/canary-range.js';
 import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
 
 const EVERY = 600;
@@ -37,38 +37,13 @@ let removeTsdb: () => void;
 let dir: string;
 let T0: number;
 
-/** Pulse-shaped series of three instances from 2 h before T0 to 62 h after it, scraped every 60 s, plus process metrics. */
-function series(t0: number): string {
-  const from = Math.floor(t0 / 1000) - 2 * 3600;
-  const to = from + 64 * 3600;
-  const firstPoll = from + 20.4;
-  const polls = (n: number) => Math.floor((to - firstPoll) / 60) + 1;
-  const S = (k: number) => 'S'.repeat(k);
-  const at30h = Math.round((t0 / 1000 + 30 * 3600 - firstPoll) / 60);
-  const timelines: Record<string, string> = {
-    'pulse-a': S(polls(0)),
-    // The NAS refuses pulse-b's key from hour 30: six auth errors, then no more polls (it is disabled by then).
-    'pulse-b': `${S(at30h)}AAAAAA`,
-    'pulse-c': S(polls(0)),
-  };
-  const lines: string[] = [];
-  for (const [name, outcomes] of Object.entries(timelines)) {
-    const text = pulseScrapes({ from, to, scrapeSeconds: 60, labels: { pulse_instance: name }, polls: { [`nas-${name}`]: pollsEvery(firstPoll, outcomes) } });
-    lines.push(...text.split('\n').filter((l) => l && !/_bucket|_sum|_count/.test(l)));
-    // Pulse's process metrics on the same scrape: pulse-a's memory grows 40 % at hour 58 (abort criterion 3).
-    const grow = t0 / 1000 + 58 * 3600;
-    for (let t = from; t <= to; t += 60) {
-      const memory = name === 'pulse-a' && t >= grow ? 140e6 : 100e6;
-      lines.push(`process_resident_memory_bytes{job="pulse",pulse_instance="${name}"} ${memory} ${t}`, `process_cpu_seconds_total{job="pulse",pulse_instance="${name}"} ${((t - from) * 0.05).toFixed(2)} ${t}`);
-    }
-  }
-  // OpenMetrics wants each family's samples together and in time order.
-  const family = (l: string) => l.slice(0, l.search(/[{ ]/));
-  const labels = (l: string) => l.slice(0, l.lastIndexOf(' ', l.lastIndexOf(' ') - 1));
-  const time = (l: string) => Number(l.slice(l.lastIndexOf(' ') + 1));
-  lines.sort((a, b) => (family(a) < family(b) ? -1 : family(a) > family(b) ? 1 : labels(a) < labels(b) ? -1 : labels(a) > labels(b) ? 1 : time(a) - time(b)));
-  return `${lines.join('\n')}\n`;
-}
+/** Three instances from 2 h before T0 to 62 h after: pulse-b's key refused at hour 30 (six auth errors, then it is off), pulse-a's memory +40 % at hour 58. */
+const series = (t0: number) =>
+  rolloutSeries({
+    start: t0 / 1000,
+    hours: 62,
+    pulses: [{ name: 'pulse-a', memoryGrowth: { hour: 58, factor: 1.4 } }, { name: 'pulse-b', faults: [{ hour: 30, kind: 'A', polls: 6, stop: true }] }, { name: 'pulse-c' }],
+  });
 
 function input(): CanaryInputRaw {
   const host = { token: { env: 'PULSE_TOKEN' } };
