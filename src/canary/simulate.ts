@@ -84,7 +84,7 @@ export interface SimulationResult {
   abort?: { criterion: string; reason: string; at: string; phase: Phase };
   /** The green clock at each of its corners (for the chart). */
   clock: Array<{ at: number; greenForSeconds: number; phase: Phase }>;
-  /** Instances of a fleet taken out by their own checkpoints, and where every instance ended. */
+  /** Instances of a fleet taken out by their own checkpoints (disabled at once, or left to a person without Disable settings), and where every instance ended. */
   instances?: { broke: Array<{ name: string; at: string; note?: string }>; counts: Partial<Record<MemberState, number>> };
   events: TimelineEvent[];
   /** What the simulation assumed or left out. */
@@ -182,6 +182,7 @@ export async function simulate(input: CanaryInput, source: RangeSource, opts: Si
     const sinceBefore = state.greenClock.since;
     const resetsBefore = state.greenClock.resetCount;
     const statesBefore = new Map(state.fleet.members.map((m) => [m.name, m.state]));
+    const outBefore = new Set(excludedNames(state));
     const cycle = applyCycle(state, input, evaluation, t, metricGateOpen);
     evaluations += 1;
     last = t;
@@ -207,10 +208,8 @@ export async function simulate(input: CanaryInput, source: RangeSource, opts: Si
       clock.push({ at: t, greenForSeconds: 0, phase: state.phase });
       events.push({ at, phase: state.phase, kind: 'clock-start', what: 'green clock starts', detail: 'every monitoring checkpoint is green' });
     }
-    for (const m of cycle.broke) {
-      broke.push({ name: m.name, at, note: m.note });
-      setMemberState(m, 'disabled', t, m.note);
-    }
+    for (const m of cycle.broke) setMemberState(m, 'disabled', t, m.note);
+    for (const m of state.fleet.members) if (m.out && !outBefore.has(m.name)) broke.push({ name: m.name, at, note: m.note });
     for (const m of state.fleet.members) {
       if (statesBefore.get(m.name) === m.state) continue;
       events.push({ at, phase: state.phase, kind: 'instance', instance: m.name, what: `${m.name} ${m.state}`, detail: m.note ?? '' });
