@@ -66,7 +66,7 @@ export const CanaryInstanceSchema = z
     /** Who to ask when the rollback of this instance is a human step (the opt-in user). */
     contact: z.string().max(200).optional(),
     /** Values for the fleet template's `{vars.<key>}` placeholders (fleet.template). */
-    vars: z.record(z.string().regex(/^[A-Za-z0-9_]{1,40}$/, 'var names are 1-40 letters, digits or underscores'), z.string().max(500)).optional(),
+    vars: z.record(z.string().regex(/^[A-Za-z0-9_]{1,40}$/, 'var names are 1-40 letters, digits or underscores'), z.union([z.string().max(500), z.number(), z.boolean()])).optional(),
   })
   .strict();
 export type CanaryInstance = z.infer<typeof CanaryInstanceSchema>;
@@ -236,14 +236,22 @@ export const CanaryInputSchema = z
     }
   });
 
-/** Replaces `{name}`, `{pulseUrl}` and `{vars.<key>}` in every string of a template; an unknown placeholder is an error. */
+/**
+ * Replaces `{name}`, `{pulseUrl}` and `{vars.<key>}` in every string of a template; an unknown placeholder is an
+ * error. A string that is exactly one placeholder takes the value as it is (a number var fills a port).
+ */
 export function fillTemplate(template: unknown, instance: Pick<CanaryInstance, 'name' | 'pulseUrl' | 'vars'>): unknown {
-  const fill = (text: string) =>
-    text.replace(/\{(name|pulseUrl|vars\.[A-Za-z0-9_]+)\}/g, (whole, key: string) => {
-      const value = key === 'name' ? instance.name : key === 'pulseUrl' ? instance.pulseUrl : instance.vars?.[key.slice(5)];
-      if (value === undefined) throw new TemplateError(`${whole} has no value for instance ${instance.name}: give it ${key === 'pulseUrl' ? 'a pulseUrl' : `vars.${key.slice(5)}`}`);
-      return value;
-    });
+  const PLACEHOLDER = /\{(name|pulseUrl|vars\.[A-Za-z0-9_]+)\}/g;
+  const valueOf = (whole: string, key: string) => {
+    const value = key === 'name' ? instance.name : key === 'pulseUrl' ? instance.pulseUrl : instance.vars?.[key.slice(5)];
+    if (value === undefined) throw new TemplateError(`${whole} has no value for instance ${instance.name}: give it ${key === 'pulseUrl' ? 'a pulseUrl' : `vars.${key.slice(5)}`}`);
+    return value;
+  };
+  const fill = (text: string): unknown => {
+    const whole = /^\{(name|pulseUrl|vars\.[A-Za-z0-9_]+)\}$/.exec(text);
+    if (whole) return valueOf(whole[0], whole[1]);
+    return text.replace(PLACEHOLDER, (w, key: string) => String(valueOf(w, key)));
+  };
   const walk = (v: unknown): unknown =>
     typeof v === 'string' ? fill(v) : Array.isArray(v) ? v.map(walk) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v;
   return walk(template);

@@ -47,6 +47,10 @@ describe('the template', () => {
     });
   });
 
+  it('a string that is exactly one placeholder takes the value as it is: a number var fills a port', () => {
+    expect(fillTemplate({ port: '{vars.nasPort}', host: 'http://{vars.host}:{vars.nasPort}' }, { name: 'p1', vars: { nasPort: 8443, host: 'nas' } })).toEqual({ port: 8443, host: 'http://nas:8443' });
+  });
+
   it('refuses a rollout whose template does not give valid settings for an instance, naming the instance and the field', () => {
     const bad = raw(3);
     (bad.phase1!.instances![1] as { vars?: unknown }).vars = undefined;
