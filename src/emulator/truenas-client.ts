@@ -168,8 +168,8 @@ export class TrueNASClient {
   /**
    * getJSON: non-2xx → APIError text `truenas request GET /x failed: status=N body="…"`. Like Go's http.Transport, a
    * GET sent on a reused keep-alive connection that the NAS closed meanwhile (reset before any answer) is sent once
-   * more on a new connection: Pulse does not count that race as a failed poll, so neither may the emulator (it showed
-   * as spurious failed polls with 500 instances on a busy machine).
+   * more on a new connection: Pulse does not count that race as a failed poll, so neither may the emulator (the likely
+   * cause of the spurious failed polls once seen with 500 instances on a busy machine).
    */
   private getJSON(path: string, retryOnStaleConnection = true): Promise<unknown> {
     const url = `${this.endpoint.baseUrl}${path}`;
