@@ -217,6 +217,16 @@ const rollbackInput: CodeRollbackInputRaw = {
   restart: { kind: 'systemd' },
 };
 
+/** The canary chains: a check every 10 min and 5 checks per run, so each run continues as new. */
+const canaryChainInput = (extra: Partial<CanaryInputRaw>): CanaryInputRaw => ({
+  startedBy: 'rita',
+  prometheus: { url: 'http://prometheus.example:9090' },
+  checkEverySeconds: 600,
+  cyclesPerRun: 5,
+  approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
+  ...extra,
+});
+
 const SCENARIOS: Scenario[] = [
   {
     name: 'kill-switch',
@@ -269,14 +279,7 @@ const SCENARIOS: Scenario[] = [
     name: 'canary-rollout',
     workflowType: 'canaryRollout',
     chain: true,
-    input: {
-      startedBy: 'rita',
-      prometheus: { url: 'http://prometheus.example:9090' },
-      checkEverySeconds: 600,
-      cyclesPerRun: 5,
-      phase1: { minSeconds: 3600, greenSeconds: 1800, instances: [{ name: 'dev-1', disable: { pulse: PULSE } }] },
-      approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
-    } satisfies CanaryInputRaw,
+    input: canaryChainInput({ phase1: { minSeconds: 3600, greenSeconds: 1800, instances: [{ name: 'dev-1', disable: { pulse: PULSE } }] } }),
     activities: () => ({ ...disableScript(), ...scriptedMetrics(() => ({}), () => 0).activities }) as Scripted,
     async drive(env, handle) {
       const update = (name: string, payload: Record<string, unknown>) => handle.executeUpdate(name, { args: [payload] });
@@ -297,11 +300,7 @@ const SCENARIOS: Scenario[] = [
     name: 'canary-fleet',
     workflowType: 'canaryRollout',
     chain: true,
-    input: {
-      startedBy: 'rita',
-      prometheus: { url: 'http://prometheus.example:9090' },
-      checkEverySeconds: 600,
-      cyclesPerRun: 5,
+    input: canaryChainInput({
       phase1: { minSeconds: 3600, greenSeconds: 1800, instances: [1, 2, 3, 4].map((i) => ({ name: `fleet-${i}`, pulseUrl: `http://fleet-${i}.example:7655` })) },
       fleet: {
         instanceLabel: 'pulse_instance',
@@ -311,8 +310,7 @@ const SCENARIOS: Scenario[] = [
           disable: { pulse: { url: '{pulseUrl}', token: { env: 'PULSE_TOKEN' } } },
         },
       },
-      approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
-    } satisfies CanaryInputRaw,
+    }),
     activities: () => {
       let t0: number | undefined;
       const metrics = scriptedMetrics(

@@ -106,6 +106,32 @@ export function scriptedMetrics(script: MetricScript, startedAt: () => number) {
   return { activities: { evaluateMetricChecks }, calls, requests };
 }
 
+/**
+ * One scripted `evaluateMetricChecks` for a worker shared by many rollouts: each workflow id gets its own script
+ * (`register` it before starting the run), timed from when it started, and keeps what its evaluations were asked.
+ */
+export function scriptedMetricsPerWorkflow() {
+  const runs = new Map<string, { script: MetricScript; startedAt: number; metrics?: ReturnType<typeof scriptedMetrics> }>();
+  return {
+    register(workflowId: string, script: MetricScript, startedAt: number): void {
+      runs.set(workflowId, { script, startedAt });
+    },
+    /** What the evaluations of a run were asked (see scriptedMetrics' requests). */
+    requestsOf(workflowId: string) {
+      return runs.get(workflowId)?.metrics?.requests ?? [];
+    },
+    activities: {
+      async evaluateMetricChecks(input: EvaluateMetricChecksInput): Promise<Evaluation> {
+        const id = Context.current().info.workflowExecution!.workflowId;
+        const run = runs.get(id);
+        if (!run) throw new Error(`no metric script for ${id}`);
+        run.metrics ??= scriptedMetrics(run.script, () => run.startedAt);
+        return run.metrics.activities.evaluateMetricChecks(input);
+      },
+    },
+  };
+}
+
 export function canaryInput(overrides: Partial<CanaryInputRaw> = {}): CanaryInputRaw {
   return {
     startedBy: 'rita',

@@ -9,10 +9,9 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowNotFoundError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { Context } from '@temporalio/activity';
 import proto from '@temporalio/proto';
 import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
-import { canaryBundle, canaryInput, canaryUpdate, HOUR, scriptedMetrics, statusWhen, type MetricScript } from '../support/canary.js';
+import { canaryBundle, canaryInput, canaryUpdate, HOUR, scriptedMetricsPerWorkflow, statusWhen, type MetricScript } from '../support/canary.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { InstanceDetail } from '../../src/canary/status.js';
 import type { CanaryResult } from '../../workflows/canary-rollout.js';
@@ -21,19 +20,11 @@ let env: TestWorkflowEnvironment;
 let worker: Worker;
 let running: Promise<void>;
 const taskQueue = uniqueId('canary-fleet');
-const runs = new Map<string, { script: MetricScript; startedAt: number; metrics?: ReturnType<typeof scriptedMetrics> }>();
+const metrics = scriptedMetricsPerWorkflow();
 
 beforeAll(async () => {
   env = await startTimeSkipping();
-  const activities = {
-    async evaluateMetricChecks(input: Parameters<ReturnType<typeof scriptedMetrics>['activities']['evaluateMetricChecks']>[0]) {
-      const id = Context.current().info.workflowExecution!.workflowId;
-      const run = runs.get(id)!;
-      run.metrics ??= scriptedMetrics(run.script, () => run.startedAt);
-      return run.metrics.activities.evaluateMetricChecks(input);
-    },
-  };
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await canaryBundle(), activities });
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await canaryBundle(), activities: metrics.activities });
   running = worker.run();
 });
 afterAll(async () => {
@@ -66,7 +57,7 @@ function fleetInput(n: number, opts: { failing?: number[]; slow?: number[]; flee
 
 async function start(input: CanaryInputRaw, script: MetricScript = () => ({})): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const workflowId = uniqueId('fleet');
-  runs.set(workflowId, { script, startedAt: Number(await env.currentTimeMs()) });
+  metrics.register(workflowId, script, Number(await env.currentTimeMs()));
   return env.client.workflow.start('canaryRollout', { taskQueue, workflowId, args: [input] });
 }
 
@@ -138,7 +129,7 @@ it('disables an instance that breaks its own checkpoint and leaves it out fleet-
   // The fleet clock reset once, at the check that first saw pulse-03 break; from the next check it is left out.
   const resets = s.greenClock.resets.filter((x) => (Date.parse(x.at) - Date.parse(s.rolloutStartedAt)) / HOUR >= 5);
   expect(resets.map((x) => x.checks)).toEqual([['error-rate: fail']]);
-  const requests = runs.get(h.workflowId)!.metrics!.requests;
+  const requests = metrics.requestsOf(h.workflowId);
   const after = requests.filter((q) => q.at * 1000 > Date.parse(resets[0].at));
   expect(after.length).toBeGreaterThan(0);
   expect(after.every((q) => q.exclude.join() === 'pulse-03' && !q.expected.includes('pulse-03') && q.expected.length === 7)).toBe(true);

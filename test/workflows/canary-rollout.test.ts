@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
-import { canaryBundle, canaryInput, canaryUpdate, DAY, HOUR, scriptedMetrics, statusWhen, type MetricScript } from '../support/canary.js';
+import { canaryBundle, canaryInput, canaryUpdate, DAY, HOUR, scriptedMetricsPerWorkflow, statusWhen, type MetricScript } from '../support/canary.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
 import type { InstanceDetail } from '../../src/canary/status.js';
@@ -18,12 +18,11 @@ let worker: Worker;
 let running: Promise<void>;
 const taskQueue = uniqueId('canary');
 /** Per workflow id: its metric script and when it started (server time). */
-const scripts = new Map<string, { script: MetricScript; startedAt: number }>();
+const metrics = scriptedMetricsPerWorkflow();
 
 beforeAll(async () => {
   env = await startTimeSkipping();
-  const { activities } = scriptedMetricsByWorkflow();
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await canaryBundle(), activities });
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await canaryBundle(), activities: metrics.activities });
   running = worker.run();
 });
 afterAll(async () => {
@@ -32,27 +31,11 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/** One activity for all tests: it finds the calling workflow's script. */
-function scriptedMetricsByWorkflow() {
-  return {
-    activities: {
-      async evaluateMetricChecks(input: Parameters<ReturnType<typeof scriptedMetrics>['activities']['evaluateMetricChecks']>[0]) {
-        const { Context } = await import('@temporalio/activity');
-        const id = Context.current().info.workflowExecution!.workflowId;
-        const entry = scripts.get(id);
-        if (!entry) throw new Error(`no metric script for ${id}`);
-        return scriptedMetrics(entry.script, () => entry.startedAt).activities.evaluateMetricChecks(input);
-      },
-    },
-  };
-}
-
 const EVERY = 600;
 
 async function start(script: MetricScript, overrides: Partial<CanaryInputRaw> = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const workflowId = uniqueId('canary');
-  const startedAt = (await env.currentTimeMs()) as unknown as number;
-  scripts.set(workflowId, { script, startedAt: Number(startedAt) });
+  metrics.register(workflowId, script, Number(await env.currentTimeMs()));
   return env.client.workflow.start('canaryRollout', { taskQueue, workflowId, args: [canaryInput({ checkEverySeconds: EVERY, ...overrides })] });
 }
 
