@@ -30,6 +30,11 @@ export interface EvaluateMetricChecksInput {
   exclude?: { label: string; values: string[] };
   /** A fleet's checkpoints per instance: the label naming an instance, the checks, and the instances expected to answer. */
   perInstance?: { label: string; checks: CheckId[]; expected: string[] };
+  /**
+   * 'not-passing': a passing check's result leaves its query out (it is the catalogue's, rebuilt at will), which keeps
+   * a fleet's long queries out of every check's history; a failing or inconclusive one keeps it as evidence.
+   */
+  queries?: 'all' | 'not-passing';
 }
 
 export async function evaluateMetricChecks(input: EvaluateMetricChecksInput): Promise<Evaluation> {
@@ -58,6 +63,7 @@ export async function evaluateMetricChecks(input: EvaluateMetricChecksInput): Pr
       : undefined,
   ]);
   const max = input.maxPassingSeries;
-  const results = max === undefined ? evaluation.results : evaluation.results.map((r) => trimPassing(r, max));
+  const trimmed = max === undefined ? evaluation.results : evaluation.results.map((r) => trimPassing(r, max));
+  const results = input.queries === 'not-passing' ? trimmed.map((r) => (r.verdict === 'pass' ? { ...r, query: '' } : r)) : trimmed;
   return { ...evaluation, results, ...(perInstance && { perInstance }) };
 }

@@ -147,9 +147,10 @@ const iso = (ms = Date.now()) => new Date(ms).toISOString();
 export const FLEET_PATCH = 'canary-fleet';
 /**
  * Continue as new well before Temporal's warnings (10,240 events, 10 MB): room for a last wave and a whole fleet's
- * rollback (a child is about 6 events with its workflow tasks) in the same run.
+ * rollback (a child is about 6 events with its workflow tasks) in the same run, and a history a client fetches within
+ * gRPC's default 4 MB message (each check of 500 instances writes about 15 KB).
  */
-export const RUN_HISTORY_LIMITS = { events: 6000, bytes: 4 * 1024 * 1024 } as const;
+export const RUN_HISTORY_LIMITS = { events: 6000, bytes: 2 * 1024 * 1024 } as const;
 
 export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> {
   const input: CanaryInput = parseWorkflowInput(CanaryInputSchema, raw, 'canary rollout', CANARY_FAILURES.invalidInput);
@@ -373,9 +374,9 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     }
     publish();
 
-    const info = workflowInfo();
-    const historyFull = fleetPath && (info.historyLength >= RUN_HISTORY_LIMITS.events || info.historySize >= RUN_HISTORY_LIMITS.bytes);
-    if (runCycles >= input.cyclesPerRun || info.continueAsNewSuggested || historyFull) {
+    const run = workflowInfo();
+    const historyFull = fleetPath && (run.historyLength >= RUN_HISTORY_LIMITS.events || run.historySize >= RUN_HISTORY_LIMITS.bytes);
+    if (runCycles >= input.cyclesPerRun || run.continueAsNewSuggested || historyFull) {
       // Children in flight finish in this run (a child outlives no parent run), then updates in flight; the state
       // they changed goes to the next run.
       draining = true;
@@ -411,6 +412,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
       windows: input.windows,
       job: input.pulseJob,
       maxPassingSeries: PASSING_SERIES_KEPT,
+      queries: 'not-passing',
       time: atMs / 1000,
       ...(label && out.length ? { exclude: { label, values: out } } : {}),
       ...(label && judged.length ? { perInstance: { label, checks: [...INSTANCE_CHECKS], expected: judged } } : {}),

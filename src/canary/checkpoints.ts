@@ -72,7 +72,7 @@ export function applyCheckpoint(state: CanaryState, input: CanaryInput, evaluati
     at: evaluation.at,
     reachable: evaluation.reachable,
     green,
-    checks: results.map((r) => ({ check: r.check, verdict: r.verdict, reason: r.reason, query: r.query, values: r.series.slice(0, 10).map((s) => ({ labels: s.labels, value: s.value })) })),
+    checks: results.map((r) => ({ check: r.check, verdict: r.verdict, reason: r.reason, ...(r.query && { query: r.query }), values: r.series.slice(0, 10).map((s) => ({ labels: s.labels, value: s.value })) })),
   };
   // Older records keep each check's verdict and reason; the query and values are in the latest one (and in the
   // evidence of every reset): ten full records of a fleet's long queries would fill the state.

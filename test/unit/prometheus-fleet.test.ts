@@ -8,6 +8,7 @@
 import { CHECKS, checkQuery, PER_INSTANCE_CHECKS } from '../../src/prometheus/checks.js';
 import { PrometheusClient } from '../../src/prometheus/client.js';
 import { evaluateCheck, evaluateInstanceChecks } from '../../src/prometheus/evaluate.js';
+import { evaluateMetricChecks } from '../../activities/prometheus.js';
 import { backfill, startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
 import { pollsEvery, pulseScrapes } from '../support/pulse-shaped.js';
 
@@ -81,6 +82,20 @@ it('the fleet-wide checks without an instance no longer see it', async () => {
   expect(without.query).toContain('pulse_instance!~"pulse-b|pulse\\\\.c"');
   // Nothing to leave out: the query is the runbook's, unchanged.
   expect(checkQuery('auth-gate', { exclude: { label: LABEL, values: [] } }).query).toBe(checkQuery('auth-gate').query);
+});
+
+it("with queries 'not-passing' the activity leaves out a passing check's query and keeps a failing one's", async () => {
+  const checks = ['auth-gate', 'staleness-never-succeeded'] as const;
+  const ask = (values: string[]) =>
+    evaluateMetricChecks({ prometheus: { url: prometheus.url, timeoutMs: 10_000 }, checks: [...checks], time: T, queries: 'not-passing', exclude: { label: LABEL, values } });
+  // pulse.c fails both checks; without it and pulse-b, both pass.
+  const failing = await ask(['pulse-b']);
+  expect(failing.results.map((r) => [r.check, r.verdict, r.query.includes('pulse_instance!~')])).toEqual(checks.map((c) => [c, 'fail', true]));
+  const passing = await ask(['pulse-b', 'pulse.c']);
+  expect(passing.results.map((r) => [r.check, r.verdict, r.query])).toEqual(checks.map((c) => [c, 'pass', '']));
+  // By default every query is kept.
+  const all = await evaluateMetricChecks({ prometheus: { url: prometheus.url, timeoutMs: 10_000 }, checks: [...checks], time: T, exclude: { label: LABEL, values: ['pulse-b', 'pulse.c'] } });
+  expect(all.results.every((r) => r.verdict === 'pass' && r.query.includes('pulse_instance!~'))).toBe(true);
 });
 
 it('refuses a per-instance form for a check that has none', () => {
