@@ -2,7 +2,7 @@
  * A canary rollout over 500 Pulse instances, end to end with scaled-down durations (issue 17): 500 emulators in one
  * process (each its own ports, data dir, env file and poller), a real Prometheus scraping all 500 with their
  * `pulse_instance` label, the real dev server and one worker with the real workflows and activities. The rollout
- * enables them in waves of 50 real child Enables (flag in the env file, restart through the fleet's control API,
+ * enables them in waves of 100 real child Enables (flag in the env file, restart through the fleet's control API,
  * connection to a fake TrueNAS). Two instances point at a closed NAS port: their Enables fail, within the error
  * budget of 5. Two instances poll a second NAS, which then refuses their key: each breaks its own auth checkpoint and
  * is disabled on its own by a real Disable. `canary status` (the real CLI) counts the fleet and lists only what needs
@@ -35,15 +35,11 @@ afterAll(async () => {
 });
 
 /** The status once `until` holds; an aborted rollout fails at once, with its reason. */
-const when = (h: Parameters<typeof statusWhen>[0], until: Parameters<typeof statusWhen>[1], timeoutMs: number) =>
-  statusWhen(
-    h,
-    (s) => {
-      if (s.status === 'aborted') throw new Error(`the rollout aborted: ${s.abort?.reason}`);
-      return until!(s);
-    },
-    timeoutMs,
-  );
+async function when(h: Parameters<typeof statusWhen>[0], until: NonNullable<Parameters<typeof statusWhen>[1]>, timeoutMs: number) {
+  const s = await statusWhen(h, (x) => x.status === 'aborted' || until(x), timeoutMs);
+  if (s.status === 'aborted') throw new Error(`the rollout aborted: ${s.abort?.reason}; fleet ${JSON.stringify(s.fleet?.counts)}`);
+  return s;
+}
 
 const cli = (args: string[]) =>
   execa(process.execPath, [path.resolve('bin/pulse-runbook.js'), 'canary', ...args], {
@@ -60,21 +56,21 @@ it('rolls out over 500 instances in waves, disables the ones that break their ch
     checkEverySeconds: 10,
     phase1: { minSeconds: 60, greenSeconds: 30, instances: fx.instances },
     phase2: { minSeconds: 30, quietSeconds: 20 },
-    fleet: fx.fleetSection({ concurrency: 50, maxFailures: 5 }),
+    fleet: fx.fleetSection({ concurrency: 100, maxFailures: 5 }),
     approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
   } as CanaryInputRaw;
   const workflowId = uniqueId('canary-fleet-500');
   const handle = await temporal.client.workflow.start('canaryRollout', { taskQueue: temporal.taskQueue, workflowId, args: [input] });
 
   const result = await temporal.withWorker(async () => {
-    // Every wave done: 498 on (green once judged on their own), the two with the closed NAS port failed.
+    // Every wave done: the two with the closed NAS port failed, within the budget.
     const activated = await when(handle, (s) => s.fleet!.counts.pending === 0 && s.fleet!.counts.enabling === 0, 600_000);
-    expect(activated.fleet).toMatchObject({ total: COUNT, waves: 10, budget: { failures: 2, allowed: 5, spent: false } });
-    expect(activated.fleet!.counts.failing).toBe(2);
-    expect(activated.fleet!.attention.map((a) => a.name).sort()).toEqual(CLOSED.map(fleetName));
-    expect(activated.fleet!.attention[0].note).toMatch(/^Enable failed: ConnectionTestFailed: /);
-    const on = await when(handle, (s) => s.fleet!.counts.green === COUNT - 2, 120_000);
+    expect(activated.fleet).toMatchObject({ total: COUNT, waves: 5, budget: { failures: 2, allowed: 5, spent: false } });
+    // Judged on their own once Prometheus has their series (a freshly enabled one is inconclusive for a check or two).
+    const on = await when(handle, (s) => s.fleet!.counts.green === COUNT - 2, 180_000);
     expect(on.fleet!.counts).toMatchObject({ green: 498, failing: 2 });
+    expect(on.fleet!.attention.map((a) => a.name).sort()).toEqual(CLOSED.map(fleetName));
+    expect(on.fleet!.attention[0].note).toMatch(/^Enable failed: ConnectionTestFailed: /);
     // Every Enable restarted its instance once through the control API; a failed one again to undo its flag.
     const restarts = (await fx.fleet.list()).reduce((n, i) => n + i.restarts, 0);
     expect(restarts).toBe(COUNT + CLOSED.length);
