@@ -1,6 +1,7 @@
 /**
  * Benchmarks (`npm run bench`): prints figures, asserts nothing. Measures what the tests and operators wait on:
- * starting the Temporal servers, bundling the workflows, a Kill-Switch against the emulator, and the history size and
+ * starting the Temporal servers, bundling the workflows, a Kill-Switch against the emulator, `canary simulate` over
+ * three weeks (bench/canary-simulate.ts), a canary over 500 instances (bench/canary-fleet.ts), and the history size and
  * replay time of a simulated 3-week canary rollout (bench/canary-three-weeks.ts).
  */
 import { randomBytes } from 'node:crypto';
@@ -17,6 +18,8 @@ import { PulseClient } from '../src/pulse/client.js';
 import { KillSwitchInputSchema } from '../src/config/kill-switch.js';
 import { quietRuntime } from '../test/support/quiet-runtime.js';
 import { canaryThreeWeeks } from './canary-three-weeks.js';
+import { canaryFleet } from './canary-fleet.js';
+import { canarySimulateThreeWeeks } from './canary-simulate.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ms = (t: number) => `${Math.round(performance.now() - t)} ms`;
@@ -90,5 +93,10 @@ async function killSwitchRuns() {
 await timeSkippingStart();
 await devServerStart();
 await killSwitchRuns();
+// canary simulate over three weeks of one-minute data (about 1.5 min, most of it the backfill). BENCH_SIMULATE=0 skips it.
+if (process.env.BENCH_SIMULATE !== '0') await canarySimulateThreeWeeks();
+// A rollout over 500 instances: against emulators on the dev server, then 3 days on the time-skipping server (about
+// 10 min on two cores). BENCH_FLEET=0 skips it, BENCH_FLEET=A or B runs one part.
+if (process.env.BENCH_FLEET !== '0') await canaryFleet();
 // The long one (about 20 min on two cores): a simulated 3-week canary at the runbook's defaults. BENCH_CANARY=0 skips it.
 if (process.env.BENCH_CANARY !== '0') await canaryThreeWeeks();
