@@ -1,7 +1,9 @@
-// Three projects, so a run starts only the servers its tests need:
-//  - unit:      no server (schemas, emulator, host actions against real files and processes)
-//  - workflows: the real time-skipping test server, one per test file (48 h timers at their real values)
-//  - e2e:       one real Temporal dev server for the whole run (globalSetup), plus real processes
+// Four projects, so a run starts only the servers its tests need:
+//  - unit:       no server (schemas, emulator, host actions against real files and processes)
+//  - workflows:  the real time-skipping test server, one per test file (48 h timers at their real values)
+//  - e2e:        one real Temporal dev server for the whole run (globalSetup), plus real processes
+//  - production: the production rehearsal's cluster (PostgreSQL, Temporal 1.30.1 as separate services, UI, codec
+//                server, two workers), started by its one test file, which runs the fault tests in sequence
 // ts-jest transpiles only (isolatedModules); `npm test` type-checks the whole tree with tsc first.
 const common = {
   testEnvironment: 'node',
@@ -23,5 +25,6 @@ export default {
       globalSetup: '<rootDir>/test/support/global-setup.mjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
     },
+    { ...common, displayName: 'production', testMatch: ['<rootDir>/test/production/**/*.test.ts'] },
   ],
 };

@@ -5,6 +5,7 @@
  * In plan mode files are only inspected (lstat and hash); nothing is removed.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { activityJournal, keptAlive } from './support/heartbeat.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
@@ -46,9 +47,10 @@ function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> 
   return parsed.data;
 }
 
+/** Runs an activity body with its host errors mapped to failures, heartbeating meanwhile. */
 async function translated<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    return await fn();
+    return await keptAlive(fn);
   } catch (err) {
     if (err instanceof CleanupError) {
       throw ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: !err.retryable, details: [redact(err.details)] });
@@ -142,11 +144,25 @@ export async function removeTrueNASFile(input: RemoveTrueNASInputRaw): Promise<S
   return translated(async () => {
     const path = join(parsed.dataDir, TRUENAS_FILE);
     const action = fileAction('delete', path, 'unlink this one regular file; nothing else in the data directory');
+    // An earlier attempt of this step that recorded (durably) that it was removing the file: if the file is gone
+    // now, this run removed it and the attempt's completion was lost with its worker.
+    const journal = activityJournal<{ removing?: string }>();
+    const removingBefore = journal.previous.some((e) => e.removing === path);
     const gone = (): StepOutcome<RemoveValue> => {
+      if (removingBefore) {
+        return {
+          value: { outcome: 'removed', path },
+          evidence: evidence('cleanup.4', 'ok', `Removed ${path}: an earlier attempt of this step removed it and its completion was lost with its worker; this attempt found it gone.`, [action], {
+            path,
+            ...(parsed.expectedSha256 && { expectedSha256: parsed.expectedSha256 }),
+            confirmedBy: 'retry',
+          }),
+        };
+      }
       if (parsed.expectedSha256) {
         return {
           value: { outcome: 'already-removed', path },
-          evidence: evidence('cleanup.4', 'ok', `${path} is already gone (removed by a previous attempt; its recorded sha256 was ${parsed.expectedSha256.slice(0, 16)}…).`, [], {
+          evidence: evidence('cleanup.4', 'ok', `${path} is already gone: it was there at cleanup.3 (sha256 ${parsed.expectedSha256.slice(0, 16)}…) and something other than this step removed it since.`, [], {
             path,
             expectedSha256: parsed.expectedSha256,
           }),
@@ -174,6 +190,7 @@ export async function removeTrueNASFile(input: RemoveTrueNASInputRaw): Promise<S
       };
     }
 
+    await journal.record({ removing: path }, { durable: true });
     const removed = await removeRegularFile(parsed.dataDir, TRUENAS_FILE, {
       unsafeType: CLEANUP_FAILURES.trueNASFileUnsafe,
       changedType: CLEANUP_FAILURES.trueNASFileChanged,

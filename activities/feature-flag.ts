@@ -21,6 +21,7 @@ import {
   setEnvVar,
   type EnvEditPlan,
 } from '../src/host/env-file.js';
+import { activityJournal, keptAlive } from './support/heartbeat.js';
 
 export type FlagValue = 'true' | 'false' | null;
 
@@ -91,7 +92,14 @@ async function shadowingAssignments(target: FlagTarget, value: FlagValue): Promi
   return out;
 }
 
+/** What the attempts of one flag write tell each other (activities/support/heartbeat.ts). */
+type FlagJournal = { path: string; valueBefore: string | null; existed: boolean };
+
 export async function setFeatureFlag(input: SetFeatureFlagInput): Promise<StepOutcome<FeatureFlagResult>> {
+  return keptAlive(() => setFeatureFlagNow(input));
+}
+
+async function setFeatureFlagNow(input: SetFeatureFlagInput): Promise<StepOutcome<FeatureFlagResult>> {
   const target = parseHostInput(FlagTargetSchema, input.target, 'target');
   const value = input.value;
   if (value !== 'true' && value !== 'false' && value !== null) {
@@ -160,13 +168,31 @@ export async function setFeatureFlag(input: SetFeatureFlagInput): Promise<StepOu
     };
   }
 
-  const change =
+  // What the file said before this run touched it, recorded (durably) before the write: a retry after a worker
+  // crash finds the value already written and would otherwise report "unchanged" and the wrong value before.
+  const journal = activityJournal<FlagJournal>();
+  const earlier = journal.previous.find((e) => e.path === target.path);
+  if (!earlier) {
+    const file = await readIfPresent(target.path);
+    const current = file?.content ?? '';
+    const planned = target.kind === 'systemd-dropin' ? planDropInEdit(current, FLAG_NAME, editValue, target.path) : planEnvEdit(current, FLAG_NAME, editValue);
+    await journal.record({ path: target.path, valueBefore: planned.effectiveBefore, existed: file?.exists !== false }, { durable: true });
+  }
+  const written =
     target.kind === 'systemd-dropin'
       ? await setDropInEnvVar(target.path, FLAG_NAME, editValue)
       : await setEnvVar(target.path, FLAG_NAME, editValue);
+  const change = earlier
+    ? {
+        ...written,
+        changed: written.changed || earlier.valueBefore !== written.plan.effectiveAfter,
+        created: written.created || !earlier.existed,
+        plan: { ...written.plan, effectiveBefore: earlier.valueBefore },
+      }
+    : written;
   const verdict: Verdict = 'ok';
   const what = change.changed
-    ? `${change.created ? 'created' : 'updated'} ${target.path}`
+    ? `${change.created ? 'created' : 'updated'} ${target.path}${earlier && !written.changed ? ' (in an earlier attempt of this step, whose completion was lost with its worker)' : ''}`
     : `${target.path} already had it; nothing was written`;
   return {
     value: {

@@ -4,7 +4,7 @@
  * changes the repository or builds it is done.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { Context } from '@temporalio/activity';
+import { activityJournal, activitySignal, keptAlive } from './support/heartbeat.js';
 import { z } from 'zod';
 import {
   BuildInputSchema,
@@ -39,20 +39,12 @@ function toFailure(err: unknown): unknown {
   return err;
 }
 
+/** Runs an activity body with the host's errors mapped to failures, heartbeating meanwhile. */
 async function translated<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    return await fn();
+    return await keptAlive(fn);
   } catch (err) {
     throw toFailure(err);
-  }
-}
-
-/** The activity context when running in a worker; undefined in plain calls (unit tests, scripts). */
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
   }
 }
 
@@ -132,13 +124,30 @@ export async function revertRange(input: RollbackRangeInputRaw): Promise<StepOut
         ),
       };
     }
-    const result = await revertRangeOnHost(parsed);
+    // The attempts of this step tell each other (durably, activities/support/heartbeat.ts) that a revert started
+    // from which HEAD: a retry that finds the range reverted then knows the commits are this run's.
+    const journal = activityJournal<{ revertingFrom?: string }>();
+    const startedFrom = journal.previous.find((e) => e.revertingFrom)?.revertingFrom;
+    const before = await inspectRollback(parsed);
+    if (before.state !== 'already-reverted') await journal.record({ revertingFrom: before.head }, { durable: true });
+    const hostResult = await revertRangeOnHost(parsed);
+    const result =
+      hostResult.outcome === 'already-reverted' && startedFrom
+        ? {
+            ...hostResult,
+            outcome: 'reverted' as const,
+            headBefore: startedFrom,
+            revertCommits: [...new Set(hostResult.inspection.revertedBy.map((r) => r.revertedBy))].reverse(),
+          }
+        : hostResult;
     const { inspection } = result;
     const action: Action = { kind: 'command', argv: inspection.revertArgv, cwd: inspection.repoPath };
     const summary =
       result.outcome === 'already-reverted'
         ? `The range ${rangeText(inspection.from, inspection.to, inspection.fromIsRoot)} was already reverted by an earlier run; no new commit (HEAD ${short(result.headAfter)}).`
-        : `Reverted ${inspection.commits.length} commit(s): HEAD ${short(result.headBefore)} → ${short(result.headAfter)}.`;
+        : hostResult.outcome === 'already-reverted'
+          ? `Reverted ${inspection.commits.length} commit(s): HEAD ${short(result.headBefore)} → ${short(result.headAfter)} (in an earlier attempt of this step, whose completion was lost with its worker; not reverted again).`
+          : `Reverted ${inspection.commits.length} commit(s): HEAD ${short(result.headBefore)} → ${short(result.headAfter)}.`;
     return {
       value: { outcome: result.outcome, headBefore: result.headBefore, headAfter: result.headAfter, revertCommits: result.revertCommits, commits: inspection.commits },
       evidence: evidence('rollback.2', 'ok', summary, result.outcome === 'already-reverted' ? [] : [action], {
@@ -177,30 +186,24 @@ export async function buildRepository(input: BuildInputRaw): Promise<StepOutcome
         evidence: evidence('rollback.3', 'planned', `Would run ${parsed.buildCommand.join(' ')} in ${parsed.repoPath} and require exit code 0.`, [action]),
       };
     }
-    const ctx = activityContext();
-    // Long builds heartbeat so a worker crash is noticed by the heartbeat timeout rather than the whole timeout.
-    const beat = ctx ? setInterval(() => ctx.heartbeat({ building: parsed.buildCommand.join(' ') }), 10_000) : undefined;
-    try {
-      const build = await runBuild({
-        repoPath: parsed.repoPath,
-        argv: parsed.buildCommand,
-        env: parsed.buildEnv,
-        timeoutMs: parsed.buildTimeoutMs,
-        signal: ctx?.cancellationSignal,
-      });
-      const wroteFiles = build.statusAfter.length > 0;
-      return {
-        value: { outcome: 'built', exitCode: build.exitCode, durationMs: build.durationMs },
-        evidence: evidence(
-          'rollback.3',
-          'ok',
-          `${build.argv.join(' ')} exited 0 in ${Math.round(build.durationMs / 100) / 10} s${wroteFiles ? ' (it left files in the work tree, see statusAfter)' : ''}.`,
-          [action],
-          { exitCode: build.exitCode, durationMs: build.durationMs, outputTail: build.outputTail, statusAfter: build.statusAfter },
-        ),
-      };
-    } finally {
-      if (beat) clearInterval(beat);
-    }
+    // translated() heartbeats while the build runs, so a worker crash is noticed by the heartbeat timeout.
+    const build = await runBuild({
+      repoPath: parsed.repoPath,
+      argv: parsed.buildCommand,
+      env: parsed.buildEnv,
+      timeoutMs: parsed.buildTimeoutMs,
+      signal: activitySignal(),
+    });
+    const wroteFiles = build.statusAfter.length > 0;
+    return {
+      value: { outcome: 'built', exitCode: build.exitCode, durationMs: build.durationMs },
+      evidence: evidence(
+        'rollback.3',
+        'ok',
+        `${build.argv.join(' ')} exited 0 in ${Math.round(build.durationMs / 100) / 10} s${wroteFiles ? ' (it left files in the work tree, see statusAfter)' : ''}.`,
+        [action],
+        { exitCode: build.exitCode, durationMs: build.durationMs, outputTail: build.outputTail, statusAfter: build.statusAfter },
+      ),
+    };
   });
 }

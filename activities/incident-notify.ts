@@ -16,6 +16,7 @@ import type { NotificationTarget } from '../src/config/incident.js';
 import { postWebhook, WebhookError } from '../src/prometheus/webhook.js';
 import { readSecretRef } from '../src/prometheus/secret-ref.js';
 import { redact } from '../src/runbook/redact.js';
+import { keptAlive } from './support/heartbeat.js';
 
 export const NOTIFY_FAILURE_TYPES = {
   targetUnavailable: 'NotificationTargetUnavailable',
@@ -70,6 +71,11 @@ async function resolveUrl(target: NotificationTarget): Promise<string> {
 }
 
 export async function notifyIncidentWebhook(input: IncidentWebhookInput): Promise<IncidentWebhookResult> {
+  // Heartbeats while it runs: a lost worker is noticed by the heartbeat timeout (activities/support/heartbeat.ts).
+  return keptAlive(() => notifyIncidentWebhookNow(input));
+}
+
+async function notifyIncidentWebhookNow(input: IncidentWebhookInput): Promise<IncidentWebhookResult> {
   const name = input.target.name;
   const url = await resolveUrl(input.target);
   try {

@@ -27,6 +27,7 @@ import type { StepId } from '../src/runbook/steps.js';
 import { CommandPrefixSchema, LogSourceSchema, parseHostInput, type LogSource, type LogSourceInput } from '../src/config/host.js';
 import { describeCommand, runCommand } from '../src/host/command.js';
 import { excerpt, MASK, scrub } from '../src/runbook/redact.js';
+import { keptAlive } from './support/heartbeat.js';
 
 /** Where "after the restart" begins, recorded by markLogPosition. Plain JSON: it travels through history. */
 export interface LogMark {
@@ -150,6 +151,11 @@ function commandArgv(argv: string[], sinceIso: string): string[] {
 }
 
 export async function markLogPosition(input: MarkLogPositionInput): Promise<StepOutcome<LogMark>> {
+  // Heartbeats while it runs: a lost worker is noticed by the heartbeat timeout (activities/support/heartbeat.ts).
+  return keptAlive(() => markLogPositionNow(input));
+}
+
+async function markLogPositionNow(input: MarkLogPositionInput): Promise<StepOutcome<LogMark>> {
   const source = parseHostInput(LogSourceSchema, input.source, 'source');
   const at = new Date().toISOString();
   if (source.kind !== 'file') {
@@ -236,6 +242,11 @@ async function readFileFrom(path: string, mark: NonNullable<LogMark['file']>): P
 const JOURNAL_NOT_READABLE = /No journal files were (opened|found)|insufficient permissions|not seeing messages from other users/i;
 
 export async function checkPulseLogs(input: CheckPulseLogsInput): Promise<StepOutcome<LogCheck>> {
+  // Heartbeats while it runs: a lost worker is noticed by the heartbeat timeout (activities/support/heartbeat.ts).
+  return keptAlive(() => checkPulseLogsNow(input));
+}
+
+async function checkPulseLogsNow(input: CheckPulseLogsInput): Promise<StepOutcome<LogCheck>> {
   const source = parseHostInput(LogSourceSchema, input.source, 'source');
   const prefix = parseHostInput(CommandPrefixSchema, input.prefix, 'prefix');
   const expect = input.expect ?? 'report';

@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Webhook } from '../src/config/alerts.js';
 import type { AlertNotification } from '../src/prometheus/alert-state.js';
 import { deliver, WEBHOOK_FAILURE_TYPES, WebhookError, type Delivery } from '../src/prometheus/webhook.js';
+import { keptAlive } from './support/heartbeat.js';
 
 export interface SendAlertNotificationInput {
   webhook: Webhook;
@@ -16,6 +17,11 @@ export interface SendAlertNotificationInput {
 }
 
 export async function sendAlertNotification(input: SendAlertNotificationInput): Promise<Delivery> {
+  // Heartbeats while it runs: a lost worker is noticed by the heartbeat timeout (activities/support/heartbeat.ts).
+  return keptAlive(() => sendAlertNotificationNow(input));
+}
+
+async function sendAlertNotificationNow(input: SendAlertNotificationInput): Promise<Delivery> {
   try {
     return await deliver(input.webhook, input.notification);
   } catch (err) {

@@ -11,6 +11,7 @@ import { PrometheusClient } from '../src/prometheus/client.js';
 import { evaluateChecks, evaluateInstanceChecks } from '../src/prometheus/evaluate.js';
 import type { PrometheusTarget } from '../src/prometheus/target.js';
 import { trimPassing, unanswered } from '../src/prometheus/verdict.js';
+import { keptAlive } from './support/heartbeat.js';
 
 export interface EvaluateMetricChecksInput {
   prometheus: PrometheusTarget;
@@ -38,6 +39,11 @@ export interface EvaluateMetricChecksInput {
 }
 
 export async function evaluateMetricChecks(input: EvaluateMetricChecksInput): Promise<Evaluation> {
+  // Heartbeats while it runs: a lost worker is noticed by the heartbeat timeout (activities/support/heartbeat.ts).
+  return keptAlive(() => evaluateMetricChecksNow(input));
+}
+
+async function evaluateMetricChecksNow(input: EvaluateMetricChecksInput): Promise<Evaluation> {
   let client: PrometheusClient;
   try {
     client = await PrometheusClient.create(input.prometheus);

@@ -7,6 +7,7 @@ import type { PulseTarget } from '../src/config/pulse-target.js';
 import type { LineEvidence } from '../src/pulse/line.js';
 import type { Action, Evidence, StepOutcome } from '../src/runbook/evidence.js';
 import type { StepId } from '../src/runbook/steps.js';
+import { activityJournal } from './support/heartbeat.js';
 import { withClient } from './support/with-pulse-client.js';
 import { PulseDisabledError, PulseError, PulseMethodNotAllowed, PulseNotFoundError } from '../src/pulse/errors.js';
 import { describeDeleteConnection, describeListConnections, planPulseRequest } from '../src/pulse/plan.js';
@@ -55,9 +56,18 @@ export async function listConnections(input: PulseStepInput): Promise<StepOutcom
   }, input.line);
 }
 
+/** What the attempts of one delete tell each other (activities/support/heartbeat.ts). */
+type DeleteJournal = { id: string; sent?: true; answered?: number };
+
 /**
  * kill-switch.2 (or `step`, e.g. undo.enable): deletes one connection; 404 truenas_not_found means it is already
  * gone (a retry never fails).
+ *
+ * It counts what this run did, across retries: before the DELETE is sent the attempt records (durably, in its
+ * heartbeat details) that it is sending it, and after Pulse answers it records the answer. A retry whose earlier
+ * attempt got the 200 sends nothing and reports "deleted"; one whose earlier attempt sent the DELETE but died
+ * before the answer came back finds 404 and reports "deleted" too (this run deleted it; the answer was lost with
+ * the worker). Only a 404 with no DELETE of this run before it is "already gone".
  */
 export async function deleteConnection(input: PulseStepInput & { id: string; step?: StepId }): Promise<StepOutcome<{ outcome: 'deleted' | 'already-gone' | 'planned' | 'integration-disabled' }>> {
   const step = input.step ?? 'kill-switch.2';
@@ -65,11 +75,34 @@ export async function deleteConnection(input: PulseStepInput & { id: string; ste
   if (input.plan) {
     return { value: { outcome: 'planned' }, evidence: evidence(step, 'planned', `Would delete connection ${input.id}.`, [action]) };
   }
+  const journal = activityJournal<DeleteJournal>();
+  const earlier = journal.previous.filter((e) => e.id === input.id);
+  if (earlier.some((e) => e.answered === 200)) {
+    return {
+      value: { outcome: 'deleted' },
+      evidence: evidence(step, 'ok', `Deleted connection ${input.id} (attempt ${journal.attempt - 1} got 200; its completion was lost with its worker, so it is not sent again).`, [action], { status: 200, outcome: 'deleted', confirmedBy: 'journal' }),
+    };
+  }
+  const sentBefore = earlier.some((e) => e.sent);
   return withClient(input.pulse, async (client) => {
     try {
+      await journal.record({ id: input.id, sent: true }, { durable: true });
       const res = await client.deleteConnection(input.id);
-      const summary = res.outcome === 'deleted' ? `Deleted connection ${input.id}.` : `Connection ${input.id} was already gone (404 truenas_not_found).`;
-      return { value: { outcome: res.outcome }, evidence: evidence(step, 'ok', summary, [action], { status: res.status, outcome: res.outcome }) };
+      if (res.outcome === 'deleted') {
+        await journal.record({ id: input.id, answered: res.status }, { durable: true });
+        return { value: { outcome: 'deleted' }, evidence: evidence(step, 'ok', `Deleted connection ${input.id}.`, [action], { status: res.status, outcome: 'deleted' }) };
+      }
+      if (sentBefore) {
+        return {
+          value: { outcome: 'deleted' },
+          evidence: evidence(step, 'ok', `Deleted connection ${input.id}: an earlier attempt of this run sent the DELETE and its answer was lost with its worker; this attempt found it gone (404 truenas_not_found).`, [action], {
+            status: res.status,
+            outcome: 'deleted',
+            confirmedBy: 'retry-404',
+          }),
+        };
+      }
+      return { value: { outcome: 'already-gone' }, evidence: evidence(step, 'ok', `Connection ${input.id} was already gone (404 truenas_not_found).`, [action], { status: res.status, outcome: 'already-gone' }) };
     } catch (err) {
       if (err instanceof PulseDisabledError) {
         return {

@@ -16,7 +16,6 @@
  * "the flag changed": an attempt whose completion was lost may have written the drop-in already, so a
  * re-run of the flag step reports "unchanged" although systemd has not re-read the file yet.
  */
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Action, StepOutcome } from '../src/runbook/evidence.js';
 import type { StepId } from '../src/runbook/steps.js';
@@ -29,6 +28,7 @@ import {
 } from '../src/config/host.js';
 import { describeCommand, runCommand, type CommandOptions } from '../src/host/command.js';
 import { safeUrl, waitForHealthy, type HealthResult } from '../src/host/health.js';
+import { activityJournal, activitySignal, keptAlive } from './support/heartbeat.js';
 
 export interface RestartPulseInput {
   plan: boolean;
@@ -43,6 +43,8 @@ export interface RestartPulseInput {
 
 export interface RestartCommandRecord {
   argv: string[];
+  /** The command ran in an earlier attempt of this step (its completion was lost with its worker): not run again. */
+  ranInEarlierAttempt?: boolean;
   exitCode: number;
   durationMs: number;
   stdoutExcerpt: string;
@@ -52,15 +54,6 @@ export interface RestartCommandRecord {
 export interface RestartResult {
   commands: RestartCommandRecord[];
   health: HealthResult | null;
-}
-
-/** The activity context when running in a worker; undefined in plain calls (CLI, tests). */
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
 }
 
 /** The commands of one restart, in order. */
@@ -121,30 +114,58 @@ export async function restartPulse(input: RestartPulseInput): Promise<StepOutcom
     };
   }
 
-  const ctx = activityContext();
+  return keptAlive(() => restartNow(input.step, commands, commandOptions, healthUrl, restart, actions, notes, at));
+}
+
+/** What the attempts of one restart step tell each other (activities/support/heartbeat.ts). */
+type RestartJournal = { starting?: string[]; ran?: string[] };
+
+/**
+ * Runs the restart commands, each at most once per run: an attempt records (durably) that it starts a command and
+ * that it ran, so a retry after a worker crash skips the commands an earlier attempt completed and only waits for
+ * Pulse to answer. A command whose start was recorded but not its end may or may not have run: it runs again
+ * (restarting twice leaves Pulse as restarting once does; not restarting at all would not).
+ */
+async function restartNow(
+  step: StepId,
+  commands: string[][],
+  commandOptions: CommandOptions,
+  healthUrl: string,
+  restart: RestartConfig,
+  actions: Action[],
+  notes: string[],
+  at: string,
+): Promise<StepOutcome<RestartResult>> {
+  const journal = activityJournal<RestartJournal>();
+  const ranBefore = new Set(journal.previous.flatMap((e) => (e.ran ? [JSON.stringify(e.ran)] : [])));
   const records: RestartCommandRecord[] = [];
   for (const argv of commands) {
+    if (ranBefore.has(JSON.stringify(argv))) {
+      records.push({ argv, ranInEarlierAttempt: true, exitCode: 0, durationMs: 0, stdoutExcerpt: '', stderrExcerpt: '' });
+      continue;
+    }
+    // Outside the command's try: a journal that cannot be written is retryable, not a failed restart command.
+    await journal.record({ starting: argv }, { durable: true });
     try {
-      const r = await runCommand(argv, { ...commandOptions, signal: ctx?.cancellationSignal });
+      const r = await runCommand(argv, { ...commandOptions, signal: activitySignal() });
       records.push({ argv: r.argv, exitCode: r.exitCode, durationMs: r.durationMs, stdoutExcerpt: r.stdoutExcerpt, stderrExcerpt: r.stderrExcerpt });
-      ctx?.heartbeat({ ran: r.argv });
     } catch (err) {
       throw asRestartFailed(err, records);
     }
+    await journal.record({ ran: argv }, { durable: true });
   }
+  const reused = records.filter((r) => r.ranInEarlierAttempt).length;
+  if (reused) notes.push(`${reused} command(s) ran in an earlier attempt of this step, whose completion was lost with its worker: not run again.`);
 
-  const health = await waitForHealthy(healthUrl, restart.healthTimeoutMs, restart.healthIntervalMs, {
-    signal: ctx?.cancellationSignal,
-    onAttempt: (a) => ctx?.heartbeat({ health: a }),
-  });
+  const health = await waitForHealthy(healthUrl, restart.healthTimeoutMs, restart.healthIntervalMs, { signal: activitySignal() });
 
   return {
     value: { commands: records, health },
     evidence: {
-      step: input.step,
+      step,
       at: new Date().toISOString(),
       verdict: 'ok',
-      summary: `Restarted Pulse (${restart.kind}) and it answered 200 on ${health.url} after ${health.elapsedMs} ms (${health.attempts} attempts)`,
+      summary: `Restarted Pulse (${restart.kind}${reused ? `; the command ran in an earlier attempt of this step and was not repeated` : ''}) and it answered 200 on ${health.url} after ${health.elapsedMs} ms (${health.attempts} attempts)`,
       actions,
       details: { kind: restart.kind, commands: records, health, notes, startedAt: at },
     },

@@ -1,8 +1,11 @@
 /**
  * Benchmarks (`npm run bench`): prints figures, asserts nothing. Measures what the tests and operators wait on:
- * starting the Temporal servers, bundling the workflows, a Kill-Switch against the emulator, `canary simulate` over
- * three weeks (bench/canary-simulate.ts), a canary over 500 instances (bench/canary-fleet.ts), and the history size and
- * replay time of a simulated 3-week canary rollout (bench/canary-three-weeks.ts).
+ * starting the Temporal servers, bundling the workflows, a Kill-Switch against the emulator, the reliability figures
+ * (bench/reliability.ts: worker kill to retry, the longest Temporal outage a followed run survives, the bad-input
+ * corpus), `canary simulate` over three weeks (bench/canary-simulate.ts), a canary over 500 instances
+ * (bench/canary-fleet.ts), the history size and replay time of a simulated 3-week canary rollout
+ * (bench/canary-three-weeks.ts), and concurrent canary rollouts on the production rehearsal's cluster
+ * (bench/production-scale.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
@@ -20,6 +23,8 @@ import { quietRuntime } from '../test/support/quiet-runtime.js';
 import { canaryThreeWeeks } from './canary-three-weeks.js';
 import { canaryFleet } from './canary-fleet.js';
 import { canarySimulateThreeWeeks } from './canary-simulate.js';
+import { productionScale } from './production-scale.js';
+import { badInputCorpus, killToRetry, longestOutage } from './reliability.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ms = (t: number) => `${Math.round(performance.now() - t)} ms`;
@@ -93,6 +98,12 @@ async function killSwitchRuns() {
 await timeSkippingStart();
 await devServerStart();
 await killSwitchRuns();
+// Reliability (issue 13, docs/reliability.md): a few minutes. BENCH_RELIABILITY=0 skips it.
+if (process.env.BENCH_RELIABILITY !== '0') {
+  await badInputCorpus();
+  await killToRetry();
+  await longestOutage();
+}
 // canary simulate over three weeks of one-minute data (about 1.5 min, most of it the backfill). BENCH_SIMULATE=0 skips it.
 if (process.env.BENCH_SIMULATE !== '0') await canarySimulateThreeWeeks();
 // A rollout over 500 instances: against emulators on the dev server, then 3 days on the time-skipping server (about
@@ -100,3 +111,6 @@ if (process.env.BENCH_SIMULATE !== '0') await canarySimulateThreeWeeks();
 if (process.env.BENCH_FLEET !== '0') await canaryFleet();
 // The long one (about 20 min on two cores): a simulated 3-week canary at the runbook's defaults. BENCH_CANARY=0 skips it.
 if (process.env.BENCH_CANARY !== '0') await canaryThreeWeeks();
+// Concurrent canary rollouts on the production rehearsal's cluster (about 15 min with the default N of 50, 200, 500;
+// BENCH_PRODUCTION_N and BENCH_PRODUCTION_MINUTES to change, BENCH_PRODUCTION=0 skips it): bench/production-scale.ts.
+if (process.env.BENCH_PRODUCTION !== '0') await productionScale();

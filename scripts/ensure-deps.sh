@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a machine that has never seen it: npm packages (when node_modules is
 # missing or older than package-lock.json) and the Temporal binaries (cached per machine, see install-temporal.sh).
-# With --tests, also Prometheus and Chromium (Debian packages, for the metric-gate and Web UI browser tests): the
-# main job needs neither, and a user who cannot run apt-get must still be able to start it. Idempotent and quiet
-# when everything is already there.
+# With --tests, also Prometheus and Chromium (Debian packages, for the metric-gate and Web UI browser tests), and the
+# production rehearsal's cluster (Debian's PostgreSQL, and Temporal server 1.30.1 and UI server 2.42.1 built from
+# the Go module proxy, see install-temporal-cluster.sh): the main job needs none of them, and a user who cannot run
+# apt-get must still be able to start it. Idempotent and quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,4 +26,6 @@ bash scripts/install-temporal.sh all
 if [ "$with_test_servers" = 1 ]; then
   bash scripts/install-prometheus.sh
   bash scripts/install-chromium.sh >/dev/null
+  bash scripts/install-postgres.sh >/dev/null
+  bash scripts/install-temporal-cluster.sh all
 fi

@@ -10,6 +10,9 @@ import * as activities from '../activities/index.js';
 import type { TemporalSettings } from './config/temporal.js';
 import { workflowsPath } from './temporal/workflows-path.js';
 import { bundleHasEncryptedFailureConverter, encryptedDataConverter } from './temporal/data-converter.js';
+import type { CodecKeyRing } from './config/codec.js';
+import { workerIdentity } from './temporal/codec-advert.js';
+import { DecodeGuardCodec } from './temporal/decode-guard.js';
 
 export interface WorkerHandle {
   worker: Worker;
@@ -32,6 +35,8 @@ function installRuntime(): void {
 export interface WorkerCodecOptions {
   /** Encrypts payloads (src/temporal/codec.ts); omitted means history is written in plain text, as before. */
   codec?: PayloadCodec;
+  /** The codec's keys: advertised (check values only) in the worker's identity so a CLI can check them first. */
+  ring?: CodecKeyRing;
   /** Where a warning goes (a prebuilt bundle that cannot encrypt failures); defaults to stderr. */
   warn?: (line: string) => void;
 }
@@ -48,11 +53,30 @@ export async function createWorker(
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     ...workflowCode(opts),
-    ...(opts.codec ? { dataConverter: encryptedDataConverter(opts.codec) } : {}),
+    // A payload this worker cannot decrypt fails its run with PayloadUndecodable instead of a task retried forever.
+    dataConverter: opts.codec ? encryptedDataConverter(new DecodeGuardCodec(opts.codec)) : { payloadCodecs: [new DecodeGuardCodec(undefined)] },
+    identity: workerIdentity(opts.ring),
     activities,
+    ...cacheSettings(),
     ...extra,
   });
   return { worker, connection };
+}
+
+/**
+ * PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS: how many runs the worker keeps in memory between their tasks. The SDK's
+ * default grows with the heap limit (thousands on a large host), and a cached canary rollout costs several MiB, so a
+ * worker with hundreds of long-running rollouts can outgrow its memory; a smaller cache trades memory for replaying
+ * an evicted run's history at its next task (npm run bench measures both, deploy/README.md has the figures).
+ */
+export function cacheSettings(env: NodeJS.ProcessEnv = process.env): Pick<WorkerOptions, 'maxCachedWorkflows'> {
+  const raw = env.PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS;
+  if (raw === undefined || raw.trim() === '') return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new Error(`PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS must be a whole number of workflow runs (0 turns the cache off), got "${raw}"`);
+  }
+  return { maxCachedWorkflows: n };
 }
 
 /**

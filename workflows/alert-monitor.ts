@@ -52,6 +52,7 @@ import type { Action, Evidence } from '../src/runbook/evidence.js';
 import { activityOptions } from './support/activity-options.js';
 import { evaluateOrInconclusive, failureMessage } from './support/evaluate-checks.js';
 import { parseWorkflowInput } from './support/parse-input.js';
+import { DEFAULT_HEARTBEAT_TIMEOUT_SECONDS } from '../src/config/retry.js';
 
 export interface AlertMonitorStatus {
   monitor: string;
@@ -121,6 +122,8 @@ export async function alertMonitor(raw: AlertMonitorInputRaw): Promise<AlertMoni
   const prometheus = proxyActivities<typeof prometheusActivities>({
     // All queries run in parallel, each bounded by the client's timeout.
     startToCloseTimeout: `${Math.ceil((2 * input.prometheus.timeoutMs) / 1000) + 10} seconds`,
+    // The activity heartbeats while it runs: a lost worker is noticed after this, not the whole timeout.
+    heartbeatTimeout: `${DEFAULT_HEARTBEAT_TIMEOUT_SECONDS} seconds`,
     retry: { maximumAttempts: 3, initialInterval: '1 second', maximumInterval: '10 seconds' },
     summary: `${rows}: evaluate ${input.checks.length} Alert Thresholds check(s) at one instant`,
   });

@@ -107,6 +107,7 @@ import type { Evidence } from '../src/runbook/evidence.js';
 import type { z } from 'zod';
 import { evaluateOrInconclusive } from './support/evaluate-checks.js';
 import { parseWorkflowInput } from './support/parse-input.js';
+import { DEFAULT_HEARTBEAT_TIMEOUT_SECONDS } from '../src/config/retry.js';
 
 export type { CanaryStatus };
 
@@ -175,6 +176,8 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
   const prometheus = () =>
     proxyActivities<typeof prometheusActivities>({
       startToCloseTimeout: `${Math.ceil((2 * input.prometheus.timeoutMs) / 1000) + 10} seconds`,
+      // The activity heartbeats while it runs: a lost worker is noticed after this, not the whole timeout.
+      heartbeatTimeout: `${input.retry.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUT_SECONDS} seconds`,
       retry: { maximumAttempts: input.retry.maximumAttempts, initialInterval: `${input.retry.initialIntervalSeconds} seconds`, maximumInterval: `${input.retry.maximumIntervalSeconds} seconds` },
       summary: `${stepOfPhase(state.phase)}: phase ${state.phase} metric checkpoint`,
     });

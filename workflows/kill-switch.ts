@@ -17,6 +17,7 @@ import type { Evidence } from '../src/runbook/evidence.js';
 import { FAILURE_TYPES } from '../src/runbook/failure-types.js';
 import { activityOptions } from './support/activity-options.js';
 import { EvidenceLog } from './support/evidence-log.js';
+import { assertDecodable } from './support/parse-input.js';
 import { linkIncidentRecord, reportOutcomeToIncident, stepsLeft } from './support/incident-link.js';
 import { describeStepFailure, noteStepFailure } from './support/record-failure.js';
 import { untilObserved } from './support/until-observed.js';
@@ -37,6 +38,8 @@ export interface KillSwitchResult {
 }
 
 export async function killSwitch(input: KillSwitchInput): Promise<KillSwitchResult> {
+  // A run whose input this worker could not decrypt fails here, clearly and at once (no command is issued).
+  assertDecodable(input, 'kill-switch');
   const log = new EvidenceLog('kill-switch', input.plan);
   const startedAt = new Date().toISOString();
   // Each call's summary in the Web UI names the runbook step it belongs to.

@@ -10,6 +10,7 @@ import { PulseError } from '../../src/pulse/errors.js';
 import { FAILURE_TYPES } from '../../src/runbook/failure-types.js';
 import type { LineEvidence, PulseLine } from '../../src/pulse/line.js';
 import type { StepOutcome } from '../../src/runbook/evidence.js';
+import { keptAlive } from './heartbeat.js';
 
 export function toFailure(err: unknown): unknown {
   if (err instanceof PulseError) {
@@ -19,12 +20,17 @@ export function toFailure(err: unknown): unknown {
 }
 
 /**
- * Opens a client for one activity and closes it after. A step's outcome (`{evidence, value}`) is stamped with the
- * Pulse line that answered: the one its own evidence already named, else `line` (what an earlier step told),
- * else one detected now (two read-only GETs). The evidence then names the line and how it was told, so no
- * step's words can be read as being about the other line. A detection that fails stamps nothing.
+ * Runs `fn` with a client for one activity, heartbeating meanwhile (a lost worker is noticed by the heartbeat
+ * timeout), and closes it after. A step's outcome (`{evidence, value}`) is stamped with the Pulse line that
+ * answered: the one its own evidence already named, else `line` (what an earlier step told), else one detected now
+ * (two read-only GETs). The evidence then names the line and how it was told, so no step's words can be read as
+ * being about the other line. A detection that fails stamps nothing.
  */
 export async function withClient<T>(pulse: PulseTarget, fn: (client: PulseClient) => Promise<T>, line?: LineEvidence): Promise<T> {
+  return keptAlive(() => withClientNow(pulse, fn, line));
+}
+
+async function withClientNow<T>(pulse: PulseTarget, fn: (client: PulseClient) => Promise<T>, line?: LineEvidence): Promise<T> {
   let client: PulseClient;
   try {
     client = await PulseClient.create(pulse);

@@ -4,6 +4,7 @@
  * prints what would be sent. `status` asks the running monitor (the `status` query); `stop` signals it and
  * waits for its summary. Webhook secrets are given as env var names, never as values on the command line.
  */
+import { assertWorkersCanReadFor } from './codec-check.js';
 import { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { AlertMonitorInputSchema, type AlertMonitorInput, type WebhookInput } from '../config/alerts.js';
@@ -75,6 +76,7 @@ export function alertInputFromFlags(flags: AlertStartFlags, env: NodeJS.ProcessE
     checks: '--checks',
     intervalSeconds: '--interval-seconds',
     repeatIntervalSeconds: '--repeat-seconds',
+    webhooks: '--webhook / --webhook-bearer-env / --slack-webhook-env / --pagerduty-routing-key-env',
     ...Object.fromEntries(CHECK_IDS.map((c) => [`windows.${c}`, `--window ${c}=…`])),
   });
 }
@@ -146,6 +148,7 @@ function startCommand(): Command {
         const workflowId = input.plan ? `${flags.id}-plan-${new Date().toISOString().replace(/[:.]/g, '-')}` : flags.id;
         let handle;
         try {
+          await assertWorkersCanReadFor(client, settings);
           handle = await client.workflow.start('alertMonitor', {
             taskQueue: settings.temporal.taskQueue,
             workflowId,

@@ -11,6 +11,7 @@
  * history; rollout, Disable and Code Rollback files carry secrets only by reference (an env var name or a path).
  */
 import { readFileSync } from 'node:fs';
+import { assertWorkersCanReadFor } from './codec-check.js';
 import { Command, Option } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -197,6 +198,7 @@ function startCommand(): Command {
         const summary = `Canary rollout ${rollout} ${plan ? 'planned' : 'started'} by ${flags.actor}`;
         let handle: WorkflowHandleWithFirstExecutionRunId;
         try {
+          await assertWorkersCanReadFor(client, settings);
           handle = await client.workflow.start('canaryRollout', { taskQueue: settings.temporal.taskQueue, workflowId, args: [raw], staticSummary: summary,
             // Set at start as well as by the workflow, so the run is listed before a worker has picked it up.
             searchAttributes: { RunbookProcedure: ['canary-rollout'], RunbookStatus: [plan ? 'planning' : 'activating'], CanaryPhase: ['phase-1'] },

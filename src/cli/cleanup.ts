@@ -42,13 +42,13 @@ export function cleanupCommand(): Command {
         settings,
         target: `${input.dataDir ?? `the worker's PULSE_DATA_DIR (default ${DEFAULT_DATA_DIR})`} on the worker's host (Pulse ${pulse.url})`,
         json: Boolean(flags.json),
-        summarize: (r) => summarize(r),
+        summarize: summarizeCleanup,
       });
     });
   return cmd;
 }
 
-function summarize(r: DataCleanupResult): string {
+export function summarizeCleanup(r: DataCleanupResult): string {
   if (r.plan) return `${r.evidence.flatMap((e) => e.actions ?? []).length} action(s) listed for ${r.dataDir}; nothing was removed.`;
   const file =
     r.truenasFile.outcome === 'removed'

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { CODEC_KEYS_FILE_ENV, createKeyFile, rotateKeyFile } from '../config/codec.js';
 import { ConfigError, parseOrExplain } from '../config/load.js';
 import { readSecretRef, SecretRefError } from '../prometheus/secret-ref.js';
+import { envNameProblem } from '../config/env-name.js';
 import { loadCodec } from '../temporal/data-converter.js';
 import { EMBEDDED_KEYS_FILE } from './context.js';
 import { localUiOrigins, startCodecServer } from '../temporal/codec-server.js';
@@ -130,6 +131,8 @@ export function codecServerCommand(): Command {
 
 async function readBearerToken(envName?: string, file?: string): Promise<string | undefined> {
   if (envName && file) throw new ConfigError('codec-server: give --token-env or --token-file for the bearer token, not both');
+  const nameProblem = envName ? envNameProblem(envName, 'PULSE_RUNBOOKS_CODEC_TOKEN', 'the bearer token') : undefined;
+  if (nameProblem) throw new ConfigError(`codec-server --token-env / PULSE_RUNBOOKS_CODEC_TOKEN_ENV: ${nameProblem}`);
   if (!envName && !file) return undefined;
   try {
     return await readSecretRef(envName ? { env: envName } : { file }, 'codec-server bearer token');

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
 import { CODEC_KEYS_FILE_ENV, EMBEDDED_KEYS_FILE_NAME, resolveCodecKeysFile } from '../config/codec.js';
 import { loadCodec, type LoadedCodec } from '../temporal/data-converter.js';
+import { DEFAULT_RECONNECT_SECONDS } from './follow.js';
 import { loadConfigFile, resolvePulseTarget, resolveTemporalSettings, ConfigError, type ConfigFile } from '../config/load.js';
 import type { PulseTarget } from '../config/pulse-target.js';
 import type { TemporalSettings } from '../config/temporal.js';
@@ -23,6 +24,7 @@ export interface GlobalFlags {
   taskQueue?: string;
   codecKeysFile?: string;
   identityTokenFile?: string;
+  reconnectFor?: string;
 }
 
 export function addGlobalFlags(cmd: Command): Command {
@@ -32,7 +34,16 @@ export function addGlobalFlags(cmd: Command): Command {
     .option('--namespace <name>', 'Temporal namespace (or TEMPORAL_NAMESPACE)')
     .option('--task-queue <name>', 'task queue (or TEMPORAL_TASK_QUEUE)')
     .option('--codec-keys-file <path>', `payload encryption key file (or ${CODEC_KEYS_FILE_ENV}); default against the embedded server: ${EMBEDDED_KEYS_FILE} when it exists`)
-    .option('--identity-token-file <path>', `file with your signed identity token (or ${IDENTITY_ENV.token} / ${IDENTITY_ENV.tokenFile}); required when ${IDENTITY_ENV.keyFile} is set`);
+    .option('--identity-token-file <path>', `file with your signed identity token (or ${IDENTITY_ENV.token} / ${IDENTITY_ENV.tokenFile}); required when ${IDENTITY_ENV.keyFile} is set`)
+    .option('--reconnect-for <seconds>', `while following a run: how long to keep reconnecting when Temporal cannot be reached before giving up with exit 3 (the run goes on); default ${DEFAULT_RECONNECT_SECONDS}`);
+}
+
+/** --reconnect-for, checked: whole or fractional seconds, up to a day. */
+export function reconnectSeconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400) throw new ConfigError('--reconnect-for: must be a number of seconds greater than 0 and at most 86400, e.g. --reconnect-for 600');
+  return n;
 }
 
 export function addPulseFlags(cmd: Command): Command {
@@ -49,6 +60,8 @@ export interface Settings {
   codecKeysFile?: string;
   /** Where the actor comes from (src/identity/resolve.ts): the token policy's key and the token's file. */
   identity: IdentitySettings;
+  /** --reconnect-for: how long a follower keeps reconnecting to Temporal. */
+  reconnectForSeconds?: number;
 }
 
 export function loadSettings(flags: GlobalFlags, env = process.env): Settings {
@@ -56,7 +69,8 @@ export function loadSettings(flags: GlobalFlags, env = process.env): Settings {
   const temporal = resolveTemporalSettings(flags, env, file);
   // Only the embedded dev server falls back to `npm start`'s generated key: a real cluster's key is never guessed.
   const codecKeysFile = resolveCodecKeysFile(flags, env, temporal.address ? undefined : EMBEDDED_KEYS_FILE);
-  return { file, temporal, ...(codecKeysFile ? { codecKeysFile } : {}), identity: identitySettingsFrom(flags, env) };
+  const reconnectForSeconds = reconnectSeconds(flags.reconnectFor);
+  return { file, temporal, ...(codecKeysFile ? { codecKeysFile } : {}), identity: identitySettingsFrom(flags, env), ...(reconnectForSeconds && { reconnectForSeconds }) };
 }
 
 /**
@@ -103,23 +117,34 @@ export function requirePulseTarget(flags: { pulseUrl?: string; tokenEnv?: string
  * The Temporal client, acting as `identity` (resolved here when not given): its Temporal identity is
  * `pulse-runbook:<actor>@<host>`, which the server writes into every history event the client causes, and every
  * start, update and signal carries the actor header (src/identity/header.ts) that `pulse-runbook audit` reads.
+ * `reconnect` makes the same client over a new connection without the SDK's call retries: followRun follows with
+ * such clients and makes a new one through a Temporal outage.
  */
-export async function connect(settings: Settings, opts: { identity?: Identity } = {}): Promise<{ client: Client; address: string; uiUrl?: string; identity: Identity }> {
+export async function connect(
+  settings: Settings,
+  opts: { identity?: Identity } = {},
+): Promise<{ client: Client; address: string; uiUrl?: string; identity: Identity; codec?: LoadedCodec; reconnect: () => Promise<Client> }> {
   const address = settings.temporal.address ?? EMBEDDED_ADDRESS;
   const codec = loadSettingsCodec(settings);
   const identity = opts.identity ?? (await resolveActor(settings));
-  try {
-    // A short connect timeout: a person waiting on a wrong address should hear about it quickly.
-    const connection = await Connection.connect({ address, connectTimeout: '4s' });
-    const client = new Client({
+  const makeClient = async (retries: boolean) => {
+    // A short connect timeout: a person waiting on a wrong address should hear about it quickly. A follower's
+    // connection has no retry interceptor: followRun is its retry loop, and the SDK's retries of a call still
+    // running when a connection is closed would throw from a timer ("Channel has been shut down").
+    const connection = await Connection.connect({ address, connectTimeout: '4s', ...(retries ? {} : { interceptors: [] }) });
+    return new Client({
       connection,
       namespace: settings.temporal.namespace,
       identity: clientIdentity(identity),
       interceptors: { workflow: [actorHeaderInterceptor(identity)] },
       ...(codec ? { dataConverter: codec.dataConverter } : {}),
     });
+  };
+  const reconnect = () => makeClient(false);
+  try {
+    const client = await makeClient(true);
     await client.connection.workflowService.getSystemInfo({});
-    return { client, address, uiUrl: settings.temporal.address ? process.env.TEMPORAL_UI_URL : EMBEDDED_UI, identity };
+    return { client, address, uiUrl: settings.temporal.address ? process.env.TEMPORAL_UI_URL : EMBEDDED_UI, identity, ...(codec && { codec }), reconnect };
   } catch (err) {
     throw new ConfigError(
       `Temporal at ${address} is not reachable (${(err as Error).message.split('\n')[0]}). ` +

@@ -48,21 +48,23 @@ export function disableCommand(): Command {
         settings,
         target: pulse.url,
         json: Boolean(flags.json),
-        summarize: (r) => (input.plan ? `${r.evidence.flatMap((e) => e.actions ?? []).length} action(s) listed.` : summarizeDisable(r, input.staleThresholdSeconds)),
+        summarize: (r) => summarizeDisable(r, input.staleThresholdSeconds),
       });
     });
   return cmd;
 }
 
-function summarizeDisable(r: DisableResult, stale: number): string {
+export function summarizeDisable(r: DisableResult, stale?: number): string {
+  if (r.plan) return `${r.evidence.flatMap((e) => e.actions ?? []).length} action(s) listed.`;
+  const window = stale === undefined ? 'the staleness window' : `the ${stale} s window`;
   const flag = `PULSE_ENABLE_TRUENAS=${r.flag?.valueAfter ?? '(unset)'} ${r.flag?.changed ? 'written to' : 'already in'} ${r.flag?.path}`;
   const restart = r.restarted ? `Pulse restarted at ${r.restartedAt}` : 'no restart was needed';
   const f = r.finalResources;
   const seen = !f
     ? 'no resource check'
     : f.total === 0
-      ? `after the ${stale} s window no TrueNAS resource is listed (they vanished${r.before?.total ? `; ${r.before.total} before` : ''})`
-      : `after the ${stale} s window: ${f.stale} stale, ${f.offline} offline, ${f.online} online`;
+      ? `after ${window} no TrueNAS resource is listed (they vanished${r.before?.total ? `; ${r.before.total} before` : ''})`
+      : `after ${window}: ${f.stale} stale, ${f.offline} offline, ${f.online} online`;
   const lines = (f?.resources ?? []).slice(0, 10).map((x) => `\n  ${x.name} (${x.type}): resource ${x.resourceStatus}, TrueNAS source ${x.truenasSourceStatus}${x.ageSeconds !== undefined ? `, last seen ${x.ageSeconds} s ago` : ''}`);
   return `Disable complete: ${flag}; ${restart}; ${seen}.${lines.join('')}`;
 }

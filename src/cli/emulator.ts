@@ -1,6 +1,7 @@
 /** `pulse-runbook emulator`: a Pulse emulator for rehearsing the runbook (not a real Pulse). */
 import { Command } from 'commander';
 import { spawnEmulator } from '../emulator/process.js';
+import { ConfigError } from '../config/load.js';
 
 export function emulatorCommand(): Command {
   return new Command('emulator')
@@ -14,7 +15,14 @@ export function emulatorCommand(): Command {
     .option('--stale-seconds <n>', 'staleness threshold', Number, 120)
     .option('--demo-truenas', 'also start a fake TrueNAS to point connections at')
     .action(async (flags) => {
-      if (!['feb', 'v6'].includes(flags.profile)) throw new Error(`--profile: must be feb or v6, not ${flags.profile}`);
+      if (!['feb', 'v6'].includes(flags.profile)) throw new ConfigError(`emulator --profile: must be feb or v6, not ${flags.profile}`);
+      // Checked here, before a process is started: the emulator's own check names its env vars, not these flags.
+      for (const [flag, value, min] of [['--port', flags.port, 0], ['--metrics-port', flags.metricsPort, 0]] as const) {
+        if (!Number.isInteger(value) || value < min || value > 65535) throw new ConfigError(`emulator ${flag}: must be a TCP port number from 0 to 65535 (0 picks a free port), e.g. ${flag} 7655`);
+      }
+      for (const [flag, value] of [['--tick-seconds', flags.tickSeconds], ['--stale-seconds', flags.staleSeconds]] as const) {
+        if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`emulator ${flag}: must be a number of seconds greater than 0, e.g. ${flag} 60`);
+      }
       const emu = await spawnEmulator({
         profile: flags.profile,
         port: flags.port,

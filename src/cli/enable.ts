@@ -3,7 +3,7 @@
  * Also home of the host flags Enable and Disable share (where the flag is written, how Pulse restarts, where
  * its logs are read), so both commands spell them the same way.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { EnableInputSchema } from '../config/enable.js';
 import { ConfigError, parseOrExplain } from '../config/load.js';
 import type { EnableResult } from '../../workflows/enable.js';
@@ -13,6 +13,8 @@ import { runProcedure } from './run-procedure.js';
 // --- host flags (shared with disable) ---------------------------------------------------------------------------
 
 export interface HostFlags {
+  flagEnvFile?: string;
+  /** The old spelling, kept only to explain the rename (see ENV_FILE_RENAMED). */
   envFile?: string;
   dropin?: string;
   containerEnv?: string;
@@ -26,9 +28,19 @@ export interface HostFlags {
   logCmd?: string;
 }
 
+/**
+ * Node (20.6+) reads `--env-file` itself, even after the script name: `node bin/pulse-runbook.js disable --env-file
+ * /etc/pulse/.env` loads that file into the CLI's own environment, and exits 9 ("node: …: not found") before the
+ * CLI runs when it does not exist. So the flag is `--flag-env-file`, a name no Node version takes. The old spelling
+ * reaches the CLI only when Node let it through (the file existed): it is refused with the new name.
+ */
+export const ENV_FILE_RENAMED =
+  '--env-file: renamed to --flag-env-file, because Node reads --env-file itself (it loads the file into this program\'s environment, or exits 9 "node: …: not found" when it is missing); give --flag-env-file <path> instead';
+
 export function addHostFlags(cmd: Command): Command {
   return cmd
-    .option('--env-file <path>', 'env file the service reads (systemd EnvironmentFile=) to write the flag to (default /etc/pulse/.env)')
+    .option('--flag-env-file <path>', 'env file the service reads (systemd EnvironmentFile=) to write the flag to; created (0600) when missing (default /etc/pulse/.env). Not --env-file: Node takes that one itself')
+    .addOption(new Option('--env-file <path>', 'renamed to --flag-env-file').hideHelp())
     .option('--dropin <path>', 'write the flag to this systemd drop-in (Environment=) instead; daemon-reload runs before the restart')
     .option('--container-env <path>', "write the flag to this container env file instead (the restart must re-create the container)")
     .option('--systemd-unit <name>', 'restart with `systemctl restart <name>` (the default, unit pulse)')
@@ -38,11 +50,16 @@ export function addHostFlags(cmd: Command): Command {
     .option('--prefix <json>', 'JSON argv put before every host command, e.g. \'["sudo","-n"]\'')
     .option('--log-unit <name>', "read Pulse's logs with journalctl -u <name> (the default, unit pulse)")
     .option('--log-file <path>', "read Pulse's logs from this file instead")
-    .option('--log-cmd <json>', "read Pulse's logs with this JSON argv instead; \"{since}\" is replaced by the start time");
+    .option('--log-cmd <json>', "read Pulse's logs with this JSON argv instead; \"{since}\" is replaced by the start time")
+    .addHelpText(
+      'after',
+      '\nThe env file flag is --flag-env-file. Do not type --env-file: Node reads that option itself, before this program\n' +
+        'runs, and stops with exit code 9 and "node: <path>: not found" when the file does not exist.',
+    );
 }
 
 export const HOST_FIELD_NAMES: Record<string, string> = {
-  'flag.path': '--env-file / --dropin / --container-env',
+  'flag.path': '--flag-env-file / --dropin / --container-env',
   'restart.unit': '--systemd-unit',
   'restart.argv': '--restart-cmd / --container-recreate',
   'restart.argv.0': '--restart-cmd / --container-recreate',
@@ -79,8 +96,9 @@ function onlyOne(flags: Record<string, unknown>, names: Record<string, string>):
 /** The flag/restart/prefix/logs part of a procedure input, from CLI flags (defaults are the schema's). */
 export function hostInputFromFlags(flags: HostFlags): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const target = onlyOne(flags as Record<string, unknown>, { envFile: '--env-file', dropin: '--dropin', containerEnv: '--container-env' });
-  if (target === 'envFile') out.flag = { kind: 'env-file', path: flags.envFile };
+  if (flags.envFile !== undefined) throw new ConfigError(ENV_FILE_RENAMED);
+  const target = onlyOne(flags as Record<string, unknown>, { flagEnvFile: '--flag-env-file', dropin: '--dropin', containerEnv: '--container-env' });
+  if (target === 'flagEnvFile') out.flag = { kind: 'env-file', path: flags.flagEnvFile };
   if (target === 'dropin') out.flag = { kind: 'systemd-dropin', path: flags.dropin };
   if (target === 'containerEnv') out.flag = { kind: 'container-env', path: flags.containerEnv };
 
@@ -185,13 +203,14 @@ export function enableCommand(): Command {
         settings,
         target: pulse.url,
         json: Boolean(flags.json),
-        summarize: (r) => (input.plan ? `${r.evidence.flatMap((e) => e.actions ?? []).length} action(s) listed.` : summarizeEnable(r)),
+        summarize: summarizeEnable,
       });
     });
   return cmd;
 }
 
-function summarizeEnable(r: EnableResult): string {
+export function summarizeEnable(r: EnableResult): string {
+  if (r.plan) return `${r.evidence.flatMap((e) => e.actions ?? []).length} action(s) listed.`;
   const parts = [
     `PULSE_ENABLE_TRUENAS=true ${r.flag?.changed ? 'written to' : 'already in'} ${r.flag?.path}`,
     r.restarted ? 'Pulse restarted' : 'no restart was needed',

@@ -9,7 +9,8 @@
  * a token policy when it names someone else); every update carries the actor and how it was determined
  * (`actorSource`). Text is sanitized before it is sent, so a pasted token never reaches history.
  */
-import { writeFileSync, readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { assertWorkersCanReadFor } from './codec-check.js';
 import { Command, Option } from 'commander';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import {
@@ -56,7 +57,8 @@ function incidentId(id: string): string {
 function pairs(values: string[] | undefined, flag: string): Array<[string, string]> {
   return (values ?? []).map((v) => {
     const i = v.indexOf('=');
-    if (i <= 0) throw new ConfigError(`incident ${flag} ${v}: must be name=value`);
+    // The value is not repeated: it may be a URL with a secret in it.
+    if (i <= 0) throw new ConfigError(`incident ${flag}: must be name=value, e.g. ${flag} ops-chat=${flag === '--webhook-env' ? 'OPS_CHAT_WEBHOOK_URL' : flag === '--role' ? 'olga,omar' : 'https://hooks.example/incident'}`);
     return [v.slice(0, i), v.slice(i + 1)];
   });
 }
@@ -177,6 +179,7 @@ function openCommand(): Command {
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
       const workflowId = incidentId(flags.id ?? `${input.plan ? 'plan-' : ''}${stamp}-${Math.random().toString(36).slice(2, 6)}`);
       await withClient(flags, async (client, settings, uiUrl) => {
+        await assertWorkersCanReadFor(client, settings);
         const handle = await client.workflow.start('incident', {
           taskQueue: settings.temporal.taskQueue,
           workflowId,
@@ -400,6 +403,22 @@ export async function fetchIncidentRecord(client: Client, id: string): Promise<I
   return handle.query<IncidentRecord>(INCIDENT_RECORD_QUERY);
 }
 
+/**
+ * Writes a report owner-only (0600): it names people, times and actions of an incident. An existing file is
+ * replaced through a temporary name and a rename, so it never keeps a looser mode or shows half a report.
+ */
+function writeOwnerOnly(file: string, text: string): void {
+  const partial = `${file}.${process.pid}.partial`;
+  try {
+    writeFileSync(partial, text, { mode: 0o600, flag: 'wx' });
+    chmodSync(partial, 0o600);
+    renameSync(partial, file);
+  } catch (err) {
+    rmSync(partial, { force: true });
+    throw new ConfigError(`incident report --out ${file}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give a path in a directory you can write`);
+  }
+}
+
 function reportCommand(): Command {
   return addGlobalFlags(new Command('report').description('export the incident record as Markdown or JSON'))
     .argument('<id>', 'incident id')
@@ -416,7 +435,7 @@ function reportCommand(): Command {
         }
         const text = flags.format === 'json' ? renderIncidentJson(record) : renderIncidentMarkdown(record);
         if (flags.out) {
-          writeFileSync(flags.out, text, { mode: 0o640 });
+          writeOwnerOnly(flags.out, text);
           process.stdout.write(`Wrote ${flags.out}\n`);
         } else {
           process.stdout.write(text);

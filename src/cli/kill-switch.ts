@@ -47,11 +47,14 @@ export function killSwitchCommand(): Command {
         settings,
         target: pulse.url,
         json: Boolean(flags.json),
-        summarize: (r) =>
-          input.plan
-            ? `${r.evidence.flatMap((e) => e.actions ?? []).length} action(s) listed.`
-            : `Kill-Switch complete: ${r.deleted.length} deleted, ${r.alreadyGone.length} already gone; TrueNAS resources online: ${r.finalResources?.online ?? 0}.`,
+        summarize: summarizeKillSwitch,
       });
     });
   return cmd;
+}
+
+export function summarizeKillSwitch(r: KillSwitchResult): string {
+  return r.plan
+    ? `${r.evidence.flatMap((e) => e.actions ?? []).length} action(s) listed.`
+    : `Kill-Switch complete: ${r.deleted.length} deleted, ${r.alreadyGone.length} already gone; TrueNAS resources online: ${r.finalResources?.online ?? 0}.`;
 }

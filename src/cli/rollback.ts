@@ -82,7 +82,7 @@ export function rollbackCommand(): Command {
     .option('--build-command <json>', 'build check as a JSON argv (default ["go","build","./..."])')
     .option('--build-env <NAME=value>', 'extra environment for the build (repeatable)', collectEnv)
     .option('--build-timeout-ms <n>', 'kill the build after this long (default 15 minutes)', Number)
-    .option('--build-heartbeat-seconds <n>', 'a build silent this long is taken as lost with its worker (default 60, at least 15)', Number)
+    .option('--build-heartbeat-seconds <n>', 'a build whose worker stops heartbeating this long is taken as lost and retried elsewhere (default 10)', Number)
     .option('--git-timeout-seconds <n>', 'upper bound of one git step (default 600)', Number)
     .option('--restart <kind>', 'how Pulse is restarted: systemd (default), container or command')
     .option('--restart-unit <name>', 'systemd unit (default pulse)')
@@ -129,13 +129,13 @@ export function rollbackCommand(): Command {
         settings,
         target: `${input.repoPath} (range ${input.from}^..${input.to}; Pulse ${pulse.url})`,
         json: Boolean(flags.json),
-        summarize: (r) => summarize(r),
+        summarize: summarizeRollback,
       });
     });
   return cmd;
 }
 
-function summarize(r: CodeRollbackResult): string {
+export function summarizeRollback(r: CodeRollbackResult): string {
   const people = r.humanSteps.map((h) => `[${h.step}] ${h.instruction}`).join('\n  ');
   const todo = people ? `\nStill for a person:\n  ${people}` : '';
   if (r.plan) {

@@ -66,7 +66,7 @@ export function startCommand(): Command {
         uiUrl = server.uiUrl;
         log(`Temporal ${address} ready; Web UI ${uiUrl}`);
       }
-      const { worker, connection } = await createWorker({ ...settings.temporal, address }, {}, { codec: codec?.codec, warn: log });
+      const { worker, connection } = await createWorker({ ...settings.temporal, address }, {}, { codec: codec?.codec, ring: codec?.ring, warn: log });
       log(`Worker on task queue "${settings.temporal.taskQueue}" (namespace ${settings.temporal.namespace})`);
       const running = worker.run();
 
@@ -147,7 +147,13 @@ async function runDemo(
     const link = uiLink(temporal.uiUrl, temporal.namespace, workflowId);
     if (link) log(`    ${link}`);
     const handle = await client.workflow.start('killSwitch', { taskQueue: temporal.taskQueue, workflowId, args: [input] });
-    const outcome = await followRun(handle, { json: false, out: process.stdout, pollMs: 500 });
+    // followRun closes the client it follows with: it gets one of its own, the demo's client starts the next run.
+    const reconnect = () => connectClient(temporal.address, temporal.namespace, { dataConverter: temporal.dataConverter });
+    const outcome = await followRun(
+      { client: await reconnect(), address: temporal.address, reconnect },
+      { workflowId: handle.workflowId, runId: handle.firstExecutionRunId },
+      { json: false, out: process.stdout, pollMs: 500 },
+    );
     if (!outcome.ok) {
       log(`DEMO Kill-Switch failed: ${outcome.error}`);
       ok = false;

@@ -10,7 +10,7 @@ export function workerCommand(): Command {
     const settings = loadSettings(flags);
     const address = settings.temporal.address ?? EMBEDDED_ADDRESS;
     const codec = loadSettingsCodec(settings);
-    const { worker, connection } = await createWorker({ ...settings.temporal, address }, {}, { codec: codec?.codec });
+    const { worker, connection } = await createWorker({ ...settings.temporal, address }, {}, { codec: codec?.codec, ring: codec?.ring });
     process.stdout.write(`Worker on ${address}, task queue "${settings.temporal.taskQueue}"\n`);
     process.stdout.write(
       codec

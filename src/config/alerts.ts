@@ -8,12 +8,20 @@
 import { z } from 'zod';
 import { ALERT_CHECK_IDS, CHECK_IDS, DEFAULT_JOB } from '../prometheus/checks.js';
 import { PrometheusTargetSchema } from '../prometheus/target.js';
-import { TokenRefSchema } from './pulse-target.js';
+import { envNameSchema } from './env-name.js';
 import { RetrySettingsSchema } from './retry.js';
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
-const SecretRefSchema = TokenRefSchema.refine((r) => Boolean(r.env || r.file), { message: 'give env (a variable name) or file (a path)' });
+/** A webhook secret (a Slack URL, a bearer token, a routing key) by reference: an env var's name or a file. */
+const SecretRefSchema = z
+  .object({
+    env: envNameSchema('ALERT_WEBHOOK_SECRET', 'the secret').optional(),
+    file: z.string().min(1, 'must be a file path').optional(),
+  })
+  .strict()
+  .refine((r) => !(r.env && r.file), { message: 'give either env or file, not both' })
+  .refine((r) => Boolean(r.env || r.file), { message: 'give env (a variable name) or file (a path)' });
 
 const httpUrl = (example: string) =>
   z
@@ -27,8 +35,13 @@ export const WebhookSchema = z
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore').optional(),
     /** json: the generic payload; slack: Slack-compatible {"text": …}; pagerduty: PagerDuty Events API v2. */
     format: z.enum(['json', 'slack', 'pagerduty']).default('json'),
-    /** A URL that is not secret. */
-    url: httpUrl('https://hooks.example/alerts').optional(),
+    /** A URL that is not secret: credentials in it are refused (they belong in urlFrom, read on the worker). */
+    url: httpUrl('https://hooks.example/alerts')
+      .refine((u) => !/^https?:\/\/[^/?#]*@/i.test(u), {
+        message:
+          'must not contain a user or password (user:pass@host): put the whole URL in an env var on the worker\'s host and pass its name (--slack-webhook-env, or urlFrom in the input), or use --webhook-bearer-env for a token',
+      })
+      .optional(),
     /** A URL that is itself a secret (Slack incoming webhooks), read on the worker's host. */
     urlFrom: SecretRefSchema.optional(),
     /** Sent as `Authorization: Bearer <value>`, read on the worker's host. */

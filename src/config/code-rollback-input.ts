@@ -9,14 +9,11 @@ import { z } from 'zod';
 import { CommandPrefixSchema, RestartSchema } from './host.js';
 import { IncidentLinkSettingsSchema } from './incident-people.js';
 import { PulseTargetSchema } from './pulse-target.js';
-import { RetrySettingsSchema } from './retry.js';
+import { DEFAULT_HEARTBEAT_TIMEOUT_SECONDS, RetrySettingsSchema } from './retry.js';
 import { RollbackInputSchema } from './rollback.js';
 
 /** rollback.4 failed: Pulse still serves the TrueNAS connections list after the restart. */
 export const TRUENAS_ROUTES_PRESENT = 'TrueNASRoutesPresent';
-
-/** activities/git.ts heartbeats every 10 s while a build runs; the timeout needs room above that. */
-export const BUILD_HEARTBEAT_INTERVAL_SECONDS = 10;
 
 export const CodeRollbackInputSchema = RollbackInputSchema.extend({
   /** Where the restarted Pulse answers; rollback.4 reads GET /api/truenas/connections there. */
@@ -36,15 +33,16 @@ export const CodeRollbackInputSchema = RollbackInputSchema.extend({
     .max(7200, 'gitTimeoutSeconds must be at most 7200')
     .default(600),
   /**
-   * A build that stops heartbeating for this long is taken as lost with its worker and retried elsewhere.
-   * The build heartbeats every 10 s, so anything at or below ~10 s would time out healthy builds.
+   * A build that stops heartbeating for this long is taken as lost with its worker and retried elsewhere. The
+   * activity heartbeats every third of it while the build runs (activities/support/heartbeat.ts), so a worker that
+   * died is noticed after about this long, not after the whole build timeout.
    */
   buildHeartbeatTimeoutSeconds: z
     .number({ error: 'buildHeartbeatTimeoutSeconds must be a number of seconds' })
     .int('buildHeartbeatTimeoutSeconds must be a whole number of seconds')
-    .min(15, `buildHeartbeatTimeoutSeconds must be at least 15: the build heartbeats every ${BUILD_HEARTBEAT_INTERVAL_SECONDS} s`)
+    .min(1, 'buildHeartbeatTimeoutSeconds must be at least 1')
     .max(3600, 'buildHeartbeatTimeoutSeconds must be at most 3600')
-    .default(60),
+    .default(DEFAULT_HEARTBEAT_TIMEOUT_SECONDS),
   retry: RetrySettingsSchema.default({ maximumAttempts: 5, initialIntervalSeconds: 1, maximumIntervalSeconds: 30 }),
   /** The incident record this run opens (escalation.3): who may act on it. */
   incident: IncidentLinkSettingsSchema.optional(),

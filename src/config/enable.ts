@@ -9,6 +9,7 @@
  * Imported by workflows too: zod and host.ts only, no node: imports.
  */
 import { z } from 'zod';
+import { envNameSchema } from './env-name.js';
 import { CommandPrefixSchema, FlagTargetSchema, LogSourceSchema, RestartSchema } from './host.js';
 import { PulseTargetSchema } from './pulse-target.js';
 import { RetrySettingsSchema } from './retry.js';
@@ -41,10 +42,7 @@ const REFERENCE_HELP =
 export const SecretRefSchema = z
   .object(
     {
-      env: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name such as TRUENAS_API_KEY')
-        .optional(),
+      env: envNameSchema('TRUENAS_API_KEY', 'the TrueNAS API key').optional(),
       file: absolutePath('file', '/etc/pulse-runbooks/nas-1.key').optional(),
     },
     { error: (issue) => (issue.code === 'invalid_type' ? REFERENCE_HELP : undefined) },

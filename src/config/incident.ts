@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { DisableInputSchema } from './disable.js';
+import { envNameSchema } from './env-name.js';
 import {
   ActorSchema,
   ActorSourceSchema,
@@ -170,6 +171,16 @@ const HttpUrl = z
   .url('must be a URL such as https://hooks.example/incident')
   .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://');
 
+/**
+ * A notification URL. Credentials in it (https://user:pass@host/…) would be stored in the incident's history and
+ * shown masked, so the notification would silently go out without them: they are refused, with the way to pass a
+ * secret URL by reference (the whole URL in an env var on the worker's host).
+ */
+const WebhookUrl = HttpUrl.refine((u) => !/^https?:\/\/[^/?#]*@/i.test(u), {
+  message:
+    'must not contain a user or password (user:pass@host): put the whole URL, credentials included, in an env var on the worker\'s host and give its name instead (--webhook-env name=ENV_VAR, or urlEnv in the input)',
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 // Business calendar (P3/P4 escalate if unresolved by the next business day)
 
@@ -239,11 +250,8 @@ export type EscalationTimers = z.infer<typeof EscalationTimersSchema>;
 export const NotificationTargetSchema = z
   .object({
     name: z.string().trim().min(1, 'must name the target, e.g. ops-chat').max(60, 'must be at most 60 characters'),
-    url: HttpUrl.optional(),
-    urlEnv: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name such as INCIDENT_WEBHOOK_URL')
-      .optional(),
+    url: WebhookUrl.optional(),
+    urlEnv: envNameSchema('INCIDENT_WEBHOOK_URL', 'the webhook URL').optional(),
   })
   .strict()
   .refine((t) => Boolean(t.url) !== Boolean(t.urlEnv), { message: 'give exactly one of url or urlEnv', path: ['url'] });
@@ -469,3 +477,9 @@ export const INCIDENT_FAILURE_TYPES = {
 export const INCIDENT_ID_PREFIX = 'incident-';
 /** Memo key set on the child workflows an incident starts, so a procedure knows it already belongs to one. */
 export const INCIDENT_MEMO_KEY = 'pulseIncidentId';
+/**
+ * Memo key: the id of the incident record a procedure run opens (escalation.3), chosen by whoever started it.
+ * The CLI sets it because its procedure runs share one workflow id per Pulse (src/cli/target-lock.ts), so
+ * `incident-for-<workflowId>` would name every run's record alike; without it that id is used, as before.
+ */
+export const OPENS_INCIDENT_MEMO_KEY = 'pulseOpensIncidentId';

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { TokenRef } from '../config/pulse-target.js';
+import { looksLikeSecret } from '../config/env-name.js';
 
 export type SecretRef = TokenRef;
 
@@ -18,7 +19,12 @@ export class SecretRefError extends Error {
 
 /** Where a reference points, for messages and plans: "env:SLACK_URL" or "file:/etc/pulse/pd-key". */
 export function describeSecretRef(ref: SecretRef): string {
-  return ref.env ? `env:${ref.env}` : `file:${ref.file ?? '?'}`;
+  return ref.env ? `env:${safeEnvName(ref.env)}` : `file:${ref.file ?? '?'}`;
+}
+
+/** An env var's name as messages show it: hidden when it looks like a secret (someone gave the value as the name). */
+export function safeEnvName(name: string): string {
+  return looksLikeSecret(name) ? '<a name that looks like a secret, not shown>' : name;
 }
 
 /** Reads the value a reference points at; `what` names the secret in errors ("the Slack webhook URL"). */
@@ -26,7 +32,7 @@ export async function readSecretRef(ref: SecretRef, what: string, env: NodeJS.Pr
   let raw: string | undefined;
   if (ref.env) {
     raw = env[ref.env];
-    if (raw === undefined) throw new SecretRefError(`${what}: the environment variable ${ref.env} is not set on the worker's host; export it there`);
+    if (raw === undefined) throw new SecretRefError(`${what}: the environment variable ${safeEnvName(ref.env)} is not set on the worker's host; export it there`);
   } else if (ref.file) {
     try {
       raw = await readFile(ref.file, 'utf8');

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { TokenRef } from '../config/pulse-target.js';
 import { PulseTokenError } from './errors.js';
+import { looksLikeSecret } from '../config/env-name.js';
 
 /**
  * Returns the token, or undefined when no reference is given (Pulse with no auth configured is open
@@ -20,9 +21,11 @@ export async function readPulseToken(
   return fromFile(ref.file as string);
 }
 
-function fromEnv(name: string, env: NodeJS.ProcessEnv): string {
+function fromEnv(envName: string, env: NodeJS.ProcessEnv): string {
+  // A "name" that looks like a token is one (pasted into --token-env): it is used but never shown.
+  const name = looksLikeSecret(envName) ? '<a name that looks like a token, not shown>' : envName;
   const where = { method: 'TOKEN', path: `env:${name}` };
-  const raw = env[name];
+  const raw = env[envName];
   if (raw === undefined) {
     throw new PulseTokenError(
       `The Pulse token environment variable ${name} is not set on this host: export ${name} in the worker's environment ` +

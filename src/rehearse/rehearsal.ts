@@ -108,7 +108,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
         reports.push({ procedure: p.procedure, workflowType: p.workflowType, outcome: 'not-run', steps: [] });
         continue;
       }
-      const ran = await runOne(temporal.client, opts.temporal.taskQueue, `${i + 1}`, p, log);
+      const ran = await runOne(temporal, opts.temporal.taskQueue, `${i + 1}`, p, log);
       reports.push(ran.report);
       evidence.push(...ran.evidence);
       failed = ran.report.outcome !== 'completed' && ran.report.outcome !== 'failed-as-expected';
@@ -178,6 +178,8 @@ async function pulseProgram(opts: RehearsalOptions, log: (line: string) => void)
 
 interface RehearsalTemporal {
   client: Client;
+  /** A new client over a new connection (followRun closes the one it follows with, and reconnects with this). */
+  connect: () => Promise<Client>;
   address: string;
   embedded: boolean;
   close(): Promise<void>;
@@ -195,9 +197,11 @@ async function temporalFor(opts: RehearsalOptions, log: (line: string) => void):
   process.env.PULSE_RUNBOOKS_LOG_LEVEL ??= 'ERROR';
   const { worker, connection } = await createWorker({ ...opts.temporal, address }, {}, { codec: opts.codec });
   const running = worker.run();
-  const client = await connectClient(address, opts.temporal.namespace, opts.codec ? { dataConverter: encryptedDataConverter(opts.codec) } : {});
+  const connect = () => connectClient(address, opts.temporal.namespace, opts.codec ? { dataConverter: encryptedDataConverter(opts.codec) } : {});
+  const client = await connect();
   return {
     client,
+    connect,
     address,
     embedded: server !== undefined,
     async close() {
@@ -259,7 +263,8 @@ function sequence(pulse: RehearsalPulse, connection: ConnectionSpecInput, refuse
   ];
 }
 
-async function runOne(client: Client, taskQueue: string, n: string, p: PlannedProcedure, log: (line: string) => void): Promise<{ report: ProcedureReport; evidence: Evidence[] }> {
+async function runOne(temporal: RehearsalTemporal, taskQueue: string, n: string, p: PlannedProcedure, log: (line: string) => void): Promise<{ report: ProcedureReport; evidence: Evidence[] }> {
+  const client = temporal.client;
   const workflowId = `rehearsal-${p.procedure.replace(/\W+/g, '-')}-${n}-${Date.now()}`;
   log(`\n=== ${p.procedure} (workflow ${workflowId})`);
   const started = new Date();
@@ -270,9 +275,14 @@ async function runOne(client: Client, taskQueue: string, n: string, p: PlannedPr
     staticSummary: `rehearsal: ${p.procedure}`,
   });
   const out = { write: (chunk: string) => (log(chunk.replace(/\n$/, '')), true) } as unknown as NodeJS.WritableStream;
-  const outcome = await followRun<{ evidence: Evidence[] }>(handle, { json: false, out, pollMs: 500 });
+  const outcome = await followRun<{ evidence: Evidence[] }>(
+    { client: await temporal.connect(), address: temporal.address, reconnect: temporal.connect },
+    { workflowId, runId: handle.firstExecutionRunId },
+    { json: false, out, err: out, pollMs: 500 },
+  );
   const seconds = (Date.now() - started.getTime()) / 1000;
-  const evidence = outcome.ok ? outcome.result.evidence : ((await handle.query<Progress>('progress').catch(() => outcome.progress))?.evidence ?? []);
+  const fallback = 'progress' in outcome ? outcome.progress : undefined;
+  const evidence = outcome.ok ? outcome.result.evidence : ((await handle.query<Progress>('progress').catch(() => fallback))?.evidence ?? []);
   const base = { procedure: p.procedure, workflowType: p.workflowType, workflowId, startedAt: started.toISOString(), seconds, steps: stepReports(evidence, started.toISOString()) };
   if (p.mustFail) {
     if (outcome.ok) {

@@ -47,21 +47,22 @@ export interface RehearsalReport {
 
 const round = (s: number) => Math.round(s * 10) / 10;
 
-/** Steps in the order they first appear in the evidence, with their timing relative to `startedAt`. */
+/**
+ * The steps in the order the run went through them, with their timing relative to `startedAt`: consecutive evidence
+ * of one step is one entry, so a step the run comes back to (escalation.3 opens the record first and reports the
+ * outcome last) appears twice, each time with its own duration.
+ */
 export function stepReports(evidence: readonly Evidence[], startedAt: string): StepReport[] {
   const start = Date.parse(startedAt);
-  const order: StepId[] = [];
-  const byStep = new Map<StepId, Evidence[]>();
+  const runs: Evidence[][] = [];
   for (const e of evidence) {
-    if (!byStep.has(e.step)) {
-      order.push(e.step);
-      byStep.set(e.step, []);
-    }
-    byStep.get(e.step)!.push(e);
+    const last = runs.at(-1);
+    if (last && last[0].step === e.step) last.push(e);
+    else runs.push([e]);
   }
   let previous = start;
-  return order.map((step) => {
-    const entries = byStep.get(step)!;
+  return runs.map((entries) => {
+    const step = entries[0].step;
     const last = Math.max(...entries.map((e) => Date.parse(e.at)));
     const report: StepReport = {
       step,

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
-import { readCodecKeyFile } from '../config/codec.js';
+import { readCodecKeyFile, type CodecKeyRing } from '../config/codec.js';
 import { AesGcmPayloadCodec } from './codec.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -42,6 +42,8 @@ export interface LoadedCodec {
   codec: AesGcmPayloadCodec;
   dataConverter: DataConverter;
   keysFile: string;
+  /** The keys, for the worker's advert and the CLI's check against it (src/temporal/codec-advert.ts). */
+  ring: CodecKeyRing;
   /** For the caller to print (a key file that group or others can read). */
   warnings: string[];
 }
@@ -50,7 +52,7 @@ export interface LoadedCodec {
 export function loadCodec(keysFile: string): LoadedCodec {
   const loaded = readCodecKeyFile(keysFile);
   const codec = new AesGcmPayloadCodec(loaded.ring, `codec key file ${loaded.path}`);
-  return { codec, dataConverter: encryptedDataConverter(codec), keysFile: loaded.path, warnings: loaded.warnings };
+  return { codec, dataConverter: encryptedDataConverter(codec), keysFile: loaded.path, ring: loaded.ring, warnings: loaded.warnings };
 }
 
 /**

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { execa, type ResultPromise } from 'execa';
+import { spawnLong as spawnLongProcess } from '../support/long-process.js';
+import { execa } from 'execa';
 import { request } from 'undici';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -24,33 +25,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
 
 /** A long-running command: its stdout so far, and a wait for a line matching a pattern. */
 function spawnLong(args: string[], env: Record<string, string> = {}) {
-  const child: ResultPromise = execa(process.execPath, [bin, ...args], { reject: false, env: { ...baseEnv, ...env }, stdin: 'ignore' });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  let exited = false;
-  void child.finally(() => (exited = true));
-  return {
-    child,
-    output: () => out,
-    async waitFor(pattern: RegExp, timeoutMs = 90_000): Promise<RegExpMatchArray> {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const m = out.match(pattern);
-        if (m) return m;
-        if (exited) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`no ${pattern} in the output of ${args[0]}:\n${out}\n${err}`);
-    },
-    async stop() {
-      if (!exited) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await child;
-      clearTimeout(timer);
-    },
-  };
+  return spawnLongProcess(process.execPath, [bin, ...args], { ...baseEnv, ...env });
 }
 
 async function post(url: string, headers: Record<string, string>, body: unknown) {

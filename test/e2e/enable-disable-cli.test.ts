@@ -45,7 +45,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 function hostFlags(s: PulseService): string[] {
-  return ['--pulse-url', s.url, '--token-env', s.tokenEnv, '--env-file', s.envFile, '--restart-cmd', JSON.stringify(s.argv('restart')), '--log-file', s.logFile, '--health-timeout-ms', '20000'];
+  return ['--pulse-url', s.url, '--token-env', s.tokenEnv, '--flag-env-file', s.envFile, '--restart-cmd', JSON.stringify(s.argv('restart')), '--log-file', s.logFile, '--health-timeout-ms', '20000'];
 }
 
 describe('pulse-runbook enable | disable', () => {
@@ -97,6 +97,21 @@ describe('pulse-runbook enable | disable', () => {
     expect(r.stdout).toContain('no TrueNAS resource is listed (they vanished; 4 before)');
     expect(await flagLines(svc)).toEqual(['PULSE_ENABLE_TRUENAS=false']);
     expect(svc.invocations('restart')).toBe(1);
+  });
+
+  it('enable --flag-env-file creates an env file that does not exist yet (0600), restarts Pulse and completes (issue 13, defect 1)', async () => {
+    // Before: the flag was --env-file, which Node itself reads; a missing file made Node exit 9 ("node: …: not
+    // found") before the CLI ran, so Enable could not create it from the CLI.
+    svc = await startPulseService({ profile: 'feb' });
+    await expect(fs.stat(svc.envFile)).rejects.toMatchObject({ code: 'ENOENT' });
+    const r = await temporal.withWorker(() => cli(['enable', ...hostFlags(svc!), '--appear-within-seconds', '2', '--verify-every-seconds', '0.5']));
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`Enable complete: PULSE_ENABLE_TRUENAS=true written to ${svc.envFile}; Pulse restarted`);
+    expect(await fs.readFile(svc.envFile, 'utf8')).toBe('PULSE_ENABLE_TRUENAS=true\n');
+    expect((await fs.stat(svc.envFile)).mode & 0o777).toBe(0o600);
+    expect(svc.invocations('restart')).toBe(1);
+    expect(await svc.pulse.listConnections()).toEqual([]);
   });
 
   it('bad flags are refused before anything starts, naming the flag', async () => {

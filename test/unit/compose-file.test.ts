@@ -382,13 +382,13 @@ describe('docker-compose.yml', () => {
     );
   });
 
-  it('pins every image to a tag other than latest (server and admin-tools 1.30.1, UI 2.34.0, PostgreSQL 16)', () => {
+  it('pins every image to a tag other than latest (server and admin-tools 1.30.1, UI 2.42.1, PostgreSQL 16)', () => {
     expect(imageProblems(compose)).toEqual([]);
     const image = (n: string) => compose.services[n].image;
     expect(image(r.server)).toBe('temporalio/server:1.30.1');
     expect(image(r.schemaJob)).toBe('temporalio/admin-tools:1.30.1');
     expect(image(r.namespaceJob)).toBe(image(r.schemaJob));
-    expect(image(r.ui)).toBe('temporalio/ui:2.34.0');
+    expect(image(r.ui)).toBe('temporalio/ui:2.42.1');
     expect(image(r.database)).toBe('postgres:16');
   });
 

@@ -9,8 +9,8 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execa } from 'execa';
 import { ApplicationFailure } from '@temporalio/common';
+import { runAsNobody } from '../support/as-nobody.js';
 import { planDropInEdit, planEnvEdit, setDropInEnvVar, setEnvVar } from '../../src/host/env-file.js';
 
 const NAME = 'PULSE_ENABLE_TRUENAS';
@@ -193,26 +193,17 @@ describe('setEnvVar on real files', () => {
 
     let outcome: { ok: boolean; type?: string; message?: string; nonRetryable?: boolean };
     if (isRoot) {
-      // root ignores permission bits, so run the edit as `nobody` against a root-owned 0755 directory.
+      // root ignores permission bits, so the edit runs as `nobody` against a root-owned 0755 directory; the child
+      // loads its modules as root first, so it works wherever the clone is (test/support/as-nobody.ts).
       await fs.chmod(dir, 0o755);
       await fs.chmod(envDir, 0o755);
-      const driver = join(dir, 'driver.mts');
       const moduleUrl = new URL(`file://${resolve('src/host/env-file.ts')}`).href;
-      await fs.writeFile(
-        driver,
-        `import { setEnvVar } from ${JSON.stringify(moduleUrl)};
-         try { await setEnvVar(${JSON.stringify(path)}, ${JSON.stringify(NAME)}, 'true'); console.log(JSON.stringify({ ok: true })); }
+      const r = await runAsNobody(
+        dir,
+        `import { setEnvVar } from ${JSON.stringify(moduleUrl)};`,
+        `try { await setEnvVar(${JSON.stringify(path)}, ${JSON.stringify(NAME)}, 'true'); console.log(JSON.stringify({ ok: true })); }
          catch (e) { console.log(JSON.stringify({ ok: false, type: e.type, message: e.message, nonRetryable: e.nonRetryable })); }`,
       );
-      await fs.chmod(driver, 0o644);
-      const r = await execa(process.execPath, ['--import', 'tsx', driver], {
-        uid: 65534,
-        gid: 65534,
-        cwd: process.cwd(),
-        env: { HOME: dir, TSX_DISABLE_CACHE: '1' },
-        reject: false,
-        timeout: 15_000,
-      });
       expect(r.stderr).toBe('');
       outcome = JSON.parse(String(r.stdout).trim().split('\n').pop() ?? '{}');
     } else {

@@ -24,7 +24,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { INCIDENT_ID_PREFIX, INCIDENT_MEMO_KEY, type Impact, type IncidentInputRaw, type LinkedProcedure, type ProcedureOutcome } from '../../src/config/incident.js';
+import { INCIDENT_ID_PREFIX, INCIDENT_MEMO_KEY, OPENS_INCIDENT_MEMO_KEY, type Impact, type IncidentInputRaw, type LinkedProcedure, type ProcedureOutcome } from '../../src/config/incident.js';
 import { classifySeverity, routeIncident } from '../../src/incident/rules.js';
 import type { IncidentLinkSettings } from '../../src/config/incident-people.js';
 import type { Evidence } from '../../src/runbook/evidence.js';
@@ -60,6 +60,17 @@ export function incidentIdFor(workflowId: string): string {
 }
 
 /**
+ * The incident id of the running procedure: the one its starter chose (memo OPENS_INCIDENT_MEMO_KEY, set by the
+ * CLI, whose runs share a workflow id per Pulse), else `incident-for-<workflowId>`. Reading the memo issues no
+ * command, and runs recorded without the memo get the id they always had.
+ */
+export function incidentIdOfRun(): string {
+  const info = workflowInfo();
+  const chosen = info.memo?.[OPENS_INCIDENT_MEMO_KEY];
+  return typeof chosen === 'string' && chosen.startsWith(INCIDENT_ID_PREFIX) ? chosen : incidentIdFor(info.workflowId);
+}
+
+/**
  * Opens (or finds) the incident record of the running procedure. `overrides` lets the caller pass what it knows
  * (severity with a reason, summary, notification webhooks, business calendar).
  */
@@ -79,7 +90,7 @@ export async function openIncidentForProcedure(
       evidence: { step: 'escalation.3', at, verdict: 'ok', summary: `This ${procedure} run was started by incident ${owning}, which records it.`, details: { incidentId: owning } },
     };
   }
-  const incidentId = incidentIdFor(info.workflowId);
+  const incidentId = incidentIdOfRun();
   const input: IncidentInputRaw = {
     title: `${procedure} executed: ${info.workflowId}`,
     summary,
@@ -167,7 +178,7 @@ export async function linkIncidentRecord(
     return link.incidentId;
   } catch (err) {
     if (isCancellation(err)) throw err;
-    const { incidentId } = plannedIncident(procedure, info.workflowId);
+    const incidentId = incidentIdOfRun();
     const reason = err instanceof Error ? err.message : String(err);
     log.note(
       'escalation.3',

@@ -1,0 +1,135 @@
+/**
+ * Issue 13, defect 4: a CLI and a worker with different payload keys. Before: a CLI without a key file started a
+ * run the worker completed and then printed "Unknown encoding: binary/encrypted" (exit 1); a CLI with another key
+ * started a run whose workflow task failed forever, and hung silently. Now the CLI checks the worker's advertised
+ * keys before it starts anything (exit 2, the fix named), and a run a worker cannot decrypt anyway (started by
+ * some other client) fails at once with PayloadUndecodable, which `follow` reports as such.
+ *
+ * The worker is the real `pulse-runbook worker` process; the CLI the real program.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { execa } from 'execa';
+import { createKeyFile } from '../../src/config/codec.js';
+import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
+import { loadCodec } from '../../src/temporal/data-converter.js';
+import { createWorker } from '../../src/worker.js';
+import { readCloseEvent } from '../../src/cli/close-event.js';
+import { pulseWithConnections, temporalAddress, uniqueId, type PulseFixture } from '../support/e2e.js';
+import { spawnLong, type LongProcess } from '../support/long-process.js';
+
+const bin = path.resolve('bin/pulse-runbook.js');
+let dir: string;
+let keysA: string;
+let keysB: string;
+let fx: PulseFixture;
+let worker: LongProcess;
+let taskQueue: string;
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  return execa(process.execPath, [bin, ...args], {
+    reject: false,
+    timeout: 90_000,
+    env: { PULSE_URL: '', PULSE_TOKEN: '', PULSE_RUNBOOKS_CODEC_KEYS_FILE: '', TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: taskQueue, ...env },
+  });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'codec-mismatch-'));
+  keysA = path.join(dir, 'a.json');
+  keysB = path.join(dir, 'b.json');
+  createKeyFile(keysA, { keyId: 'key-a' });
+  createKeyFile(keysB, { keyId: 'key-b' });
+  fx = await pulseWithConnections(1);
+  taskQueue = uniqueId('codec-mismatch');
+  worker = spawnLong(process.execPath, [bin, 'worker'], {
+    TEMPORAL_ADDRESS: temporalAddress(),
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    PULSE_RUNBOOKS_CODEC_KEYS_FILE: keysA,
+    [fx.tokenEnv]: fx.token,
+  });
+  await worker.waitFor(/Payload encryption on: key file .*current key id "key-a"/);
+});
+afterAll(async () => {
+  await worker?.stop();
+  await fx?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a CLI whose key does not match the worker', () => {
+  it('without a key file: refused before anything starts (exit 2), naming the worker\'s key and the flag', async () => {
+    const r = await cli(['kill-switch', '--pulse-url', fx.emulator.url, '--token-env', fx.tokenEnv, '--tick-seconds', '1']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`payload encryption does not match the worker on task queue "${taskQueue}"`);
+    expect(r.stderr).toContain('the worker encrypts history with key "key-a", and this command has no key file');
+    expect(r.stderr).toContain('--codec-keys-file or PULSE_RUNBOOKS_CODEC_KEYS_FILE');
+    expect(r.stderr).toContain('Nothing was started.');
+    expect((await fx.pulse.listConnections()).length).toBe(1);
+  });
+
+  it('with another key: refused before anything starts (exit 2); with the worker\'s key: runs', async () => {
+    const other = await cli(['kill-switch', '--pulse-url', fx.emulator.url, '--token-env', fx.tokenEnv, '--plan', '--codec-keys-file', keysB]);
+    expect(other.exitCode).toBe(2);
+    expect(other.stderr).toContain('this command encrypts with key "key-b"');
+    expect(other.stderr).toContain('which the worker does not hold (it has key-a)');
+    const same = await cli(['kill-switch', '--pulse-url', fx.emulator.url, '--token-env', fx.tokenEnv, '--plan', '--tick-seconds', '1', '--codec-keys-file', keysA]);
+    expect(same.stderr).toBe('');
+    expect(same.exitCode).toBe(0);
+    expect(same.stdout).toContain('Plan complete, nothing was changed');
+  });
+});
+
+describe('a run the worker cannot decrypt (started by a client that skipped the check)', () => {
+  it('fails at once with PayloadUndecodable instead of hanging, and follow says why (exit 1)', async () => {
+    const codecB = loadCodec(keysB);
+    const connection = await Connection.connect({ address: temporalAddress() });
+    const client = new Client({ connection, dataConverter: codecB.dataConverter });
+    const workflowId = uniqueId('undecodable');
+    const input = KillSwitchInputSchema.parse({ pulse: { url: fx.emulator.url, token: { env: fx.tokenEnv } }, plan: true, tickSeconds: 1 });
+    const started = Date.now();
+    const handle = await client.workflow.start('killSwitch', { taskQueue, workflowId, args: [input] });
+    let status = 'RUNNING';
+    while (status === 'RUNNING' && Date.now() - started < 30_000) {
+      status = (await handle.describe()).status.name;
+      if (status === 'RUNNING') await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(status).toBe('FAILED');
+    const close = await readCloseEvent(client, { workflowId });
+    expect(close).toMatchObject({ status: 'FAILED', failureType: 'PayloadUndecodable', keyId: 'key-a' });
+    await connection.close();
+    expect((await fx.pulse.listConnections()).length).toBe(1);
+
+    const followed = await cli(['follow', workflowId, '--codec-keys-file', keysB]);
+    expect(followed.exitCode).toBe(1);
+    expect(followed.stderr).toContain('the run failed (failure type PayloadUndecodable)');
+    expect(followed.stderr).toContain('it is encrypted with key "key-a", which this command cannot use');
+    const withA = await cli(['follow', workflowId, '--codec-keys-file', keysA]);
+    expect(withA.exitCode).toBe(1);
+    expect(withA.stderr).toContain('PayloadUndecodable: The worker cannot decrypt this kill-switch run\'s input');
+    expect(withA.stderr).toContain('"key-b"');
+  });
+
+  it('a worker without a key file fails an encrypted run the same way', async () => {
+    const queue = uniqueId('codec-nokey');
+    const { worker: plainWorker, connection: native } = await createWorker({ address: temporalAddress(), namespace: 'default', taskQueue: queue });
+    const codecA = loadCodec(keysA);
+    const connection = await Connection.connect({ address: temporalAddress() });
+    const client = new Client({ connection, dataConverter: codecA.dataConverter });
+    try {
+      const workflowId = uniqueId('undecodable-nokey');
+      const input = KillSwitchInputSchema.parse({ pulse: { url: fx.emulator.url }, plan: true, tickSeconds: 1 });
+      const handle = await client.workflow.start('killSwitch', { taskQueue: queue, workflowId, args: [input] });
+      await plainWorker.runUntil(async () => {
+        await expect(handle.result()).rejects.toThrow();
+      });
+      const close = await readCloseEvent(client, { workflowId });
+      expect(close.failureType).toBe('PayloadUndecodable');
+      await expect(client.workflow.getHandle(`kill-switch@never-${workflowId}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    } finally {
+      await connection.close();
+      await native.close();
+    }
+  });
+});
