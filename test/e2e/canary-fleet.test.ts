@@ -2,7 +2,7 @@
  * A canary rollout over 500 Pulse instances, end to end with scaled-down durations (issue 17): 500 emulators in one
  * process (each its own ports, data dir, env file and poller), a real Prometheus scraping all 500 with their
  * `pulse_instance` label, the real dev server and one worker with the real workflows and activities. The rollout
- * enables them in waves of 100 real child Enables (flag in the env file, restart through the fleet's control API,
+ * enables them in waves of 50 real child Enables (flag in the env file, restart through the fleet's control API,
  * connection to a fake TrueNAS). Two instances point at a closed NAS port: their Enables fail, within the error
  * budget of 5. Two instances poll a second NAS, which then refuses their key: each breaks its own auth checkpoint and
  * is disabled on its own by a real Disable. `canary status` (the real CLI) counts the fleet and lists only what needs
@@ -56,7 +56,7 @@ it('rolls out over 500 instances in waves, disables the ones that break their ch
     checkEverySeconds: 10,
     phase1: { minSeconds: 60, greenSeconds: 30, instances: fx.instances },
     phase2: { minSeconds: 30, quietSeconds: 20 },
-    fleet: fx.fleetSection({ concurrency: 100, maxFailures: 5 }),
+    fleet: fx.fleetSection({ concurrency: 50, maxFailures: 5 }),
     approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
   } as CanaryInputRaw;
   const workflowId = uniqueId('canary-fleet-500');
@@ -65,7 +65,7 @@ it('rolls out over 500 instances in waves, disables the ones that break their ch
   const result = await temporal.withWorker(async () => {
     // Every wave done: the two with the closed NAS port failed, within the budget.
     const activated = await when(handle, (s) => s.fleet!.counts.pending === 0 && s.fleet!.counts.enabling === 0, 600_000);
-    expect(activated.fleet).toMatchObject({ total: COUNT, waves: 5, budget: { failures: 2, allowed: 5, spent: false } });
+    expect(activated.fleet).toMatchObject({ total: COUNT, waves: 10, budget: { failures: 2, allowed: 5, spent: false } });
     // Judged on their own once Prometheus has their series (a freshly enabled one is inconclusive for a check or two).
     const on = await when(handle, (s) => s.fleet!.counts.green === COUNT - 2, 180_000);
     expect(on.fleet!.counts).toMatchObject({ green: 498, failing: 2 });
