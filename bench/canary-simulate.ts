@@ -6,7 +6,7 @@
  * what it found. Figures only, no asserts.
  *   npx tsx bench/canary-simulate.ts            (or via `npm run bench`)
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -50,20 +50,36 @@ export async function canarySimulateThreeWeeks(days = Number(process.env.SIMULAT
       }),
     );
     const range = path.join(dir, 'range.json');
-    const run = async (args: string[]) => {
+    // CPU seconds (user + system) of the command, from /usr/bin/time where there is one: on a machine shared with other
+    // work the wall time says more about the neighbours than about the command.
+    const timeFile = path.join(dir, 'time.txt');
+    const timed = async (args: string[]) => {
       const began = performance.now();
-      const r = await execa(process.execPath, ['bin/pulse-runbook.js', 'canary', 'simulate', '--rollout-file', rollout, '--json', ...args], { env: { PULSE_RUNBOOKS_CONFIG: '' } });
-      return { ms: performance.now() - began, result: JSON.parse(r.stdout) as SimulationResult & { elapsedMs: number } };
+      const r = existsSync('/usr/bin/time')
+        ? await execa('/usr/bin/time', ['-o', timeFile, '-f', '%U %S', process.execPath, ...args], { env: { PULSE_RUNBOOKS_CONFIG: '' } })
+        : await execa(process.execPath, args, { env: { PULSE_RUNBOOKS_CONFIG: '' } });
+      const ms = performance.now() - began;
+      const cpu = existsSync(timeFile) ? readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number).reduce((a, b) => a + b, 0) : NaN;
+      rmSync(timeFile, { force: true });
+      return { ms, cpu, stdout: r.stdout };
+    };
+    const run = async (args: string[]) => {
+      const r = await timed(['bin/pulse-runbook.js', 'canary', 'simulate', '--rollout-file', rollout, '--json', ...args]);
+      return { ...r, result: JSON.parse(r.stdout) as SimulationResult & { elapsedMs: number } };
     };
     const iso = (h: number) => new Date((start + h * 3600) * 1000).toISOString();
     const fromPrometheus = await run(['--from', iso(0), '--to', iso(hours), '--save-range', range]);
     const fromFile = await run(['--range-file', range]);
+    // A baseline in the same run, on the same (possibly loaded) machine: the same program doing nothing but start and
+    // print its help, so the figures above can be read against what merely starting it costs here.
+    const baseline = await timed(['bin/pulse-runbook.js', 'canary', 'simulate', '--help']);
     const r = fromFile.result;
     const lines = text.split('\n').length - 1;
     console.log(
       `canary simulate over ${days} days of one-minute data (3 instances, per-instance gates, ${lines} backfilled samples; backfill ${(backfilled / 1000).toFixed(1)} s, generation ${(generated / 1000).toFixed(1)} s): ` +
-        `${r.evaluations} checks; from Prometheus (query_range, --save-range) ${(fromPrometheus.ms / 1000).toFixed(1)} s wall (${(fromPrometheus.result.elapsedMs / 1000).toFixed(1)} s in the command); ` +
-        `from the saved range file (${(statSync(range).size / 1048576).toFixed(1)} MiB) ${(fromFile.ms / 1000).toFixed(1)} s wall (${(r.elapsedMs / 1000).toFixed(1)} s in the command); ` +
+        `${r.evaluations} checks; from Prometheus (query_range, --save-range) ${(fromPrometheus.ms / 1000).toFixed(1)} s wall, ${fromPrometheus.cpu.toFixed(1)} s CPU (${(fromPrometheus.result.elapsedMs / 1000).toFixed(1)} s in the command); ` +
+        `from the saved range file (${(statSync(range).size / 1048576).toFixed(1)} MiB) ${(fromFile.ms / 1000).toFixed(1)} s wall, ${fromFile.cpu.toFixed(1)} s CPU (${(r.elapsedMs / 1000).toFixed(1)} s in the command); ` +
+        `baseline in the same run, \`canary simulate --help\`: ${(baseline.ms / 1000).toFixed(1)} s wall, ${baseline.cpu.toFixed(1)} s CPU; ` +
         `found: ${r.resets.length} green-clock reset(s), gates open at ${r.phases.filter((p) => p.gateOpenedAt).map((p) => `${((Date.parse(p.gateOpenedAt!) - start * 1000) / 3600_000).toFixed(1)} h`).join(', ') || 'none'}, ` +
         `instances taken out: ${r.instances?.broke.map((b) => b.name).join(', ') || 'none'}, abort: ${r.abort ? `${r.abort.criterion} at ${((Date.parse(r.abort.at) - start * 1000) / 3600_000).toFixed(1)} h` : 'none'}; ` +
         `same answer from both: ${JSON.stringify({ ...r, source: '', elapsedMs: 0 }) === JSON.stringify({ ...fromPrometheus.result, source: '', elapsedMs: 0 })}`,
