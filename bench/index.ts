@@ -107,8 +107,8 @@ if (process.env.BENCH_RELIABILITY !== '0') {
 // canary simulate over three weeks of one-minute data (about 4 min on a loaded two-core machine, most of it the
 // backfill). BENCH_SIMULATE=0 skips it.
 if (process.env.BENCH_SIMULATE !== '0') await canarySimulateThreeWeeks();
-// A rollout over 500 instances against emulators on the dev server (about 13 min on a loaded two-core machine).
-// BENCH_FLEET=0 skips it; BENCH_FLEET=B runs the time-skipping part instead (see bench/canary-fleet.ts).
+// A rollout over 500 instances: against emulators on the dev server (about 13 min on a loaded two-core machine), then
+// 3 days on the time-skipping server (about 4 min). BENCH_FLEET=0 skips it, BENCH_FLEET=A or B runs one part.
 if (process.env.BENCH_FLEET !== '0') await canaryFleet();
 // The long one (about 20 min on two cores): a simulated 3-week canary at the runbook's defaults. BENCH_CANARY=0 skips it.
 if (process.env.BENCH_CANARY !== '0') await canaryThreeWeeks();
