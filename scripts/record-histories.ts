@@ -224,6 +224,16 @@ const rollbackInput: CodeRollbackInputRaw = {
   restart: { kind: 'systemd' },
 };
 
+/** The canary chains: a check every 10 min and 5 checks per run, so each run continues as new. */
+const canaryChainInput = (extra: Partial<CanaryInputRaw>): CanaryInputRaw => ({
+  startedBy: 'rita',
+  prometheus: { url: 'http://prometheus.example:9090' },
+  checkEverySeconds: 600,
+  cyclesPerRun: 5,
+  approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
+  ...extra,
+});
+
 const SCENARIOS: Scenario[] = [
   {
     name: 'kill-switch',
@@ -284,14 +294,7 @@ const SCENARIOS: Scenario[] = [
     name: 'canary-rollout',
     workflowType: CANARY_ROLLOUT_WORKFLOW,
     chain: true,
-    input: {
-      startedBy: 'rita',
-      prometheus: { url: 'http://prometheus.example:9090' },
-      checkEverySeconds: 600,
-      cyclesPerRun: 5,
-      phase1: { minSeconds: 3600, greenSeconds: 1800, instances: [{ name: 'dev-1', disable: { pulse: PULSE } }] },
-      approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
-    } satisfies CanaryInputRaw,
+    input: canaryChainInput({ phase1: { minSeconds: 3600, greenSeconds: 1800, instances: [{ name: 'dev-1', disable: { pulse: PULSE } }] } }),
     activities: () => ({ ...disableScript(), ...scriptedMetrics(() => ({}), () => 0).activities }) as Scripted,
     async drive(env, handle) {
       const update = (name: CanaryUpdateName, payload: Record<string, unknown>) => handle.executeUpdate<unknown, [unknown]>(CANARY_UPDATES[name], { args: [payload] });
@@ -301,6 +304,43 @@ const SCENARIOS: Scenario[] = [
       await update('reportIssue', { actor: 'olga', severity: 'low', title: 'typo in the TrueNAS tab' });
       await update('registerInstance', { actor: 'olga', instance: { name: 'adopter-1', contact: 'adopter@example.com' } });
       await env.sleep(20 * 60_000);
+      await update('abort', { actor: 'sam', reason: 'recorded history' });
+    },
+  },
+  {
+    // The fleet path (patched 'canary-fleet', issue 17): four instances from the template enabled in waves of two,
+    // per-instance gates (fleet-2 breaks its error rate and is disabled on its own), 5 checks per run (the chain
+    // continues as new), a sign-off, an opt-in instance registered in phase 2 and enabled in a wave, then a manual
+    // abort whose rollback disables the others in waves.
+    name: 'canary-fleet',
+    workflowType: 'canaryRollout',
+    chain: true,
+    input: canaryChainInput({
+      phase1: { minSeconds: 3600, greenSeconds: 1800, instances: [1, 2, 3, 4].map((i) => ({ name: `fleet-${i}`, pulseUrl: `http://fleet-${i}.example:7655` })) },
+      fleet: {
+        instanceLabel: 'pulse_instance',
+        waves: { concurrency: 2, maxFailures: 1 },
+        template: {
+          enable: { pulse: { url: '{pulseUrl}', token: { env: 'PULSE_TOKEN' } }, connection: { name: 'nas-{name}', host: 'https://nas-{name}.lan', apiKey: { env: 'TRUENAS_API_KEY' } } },
+          disable: { pulse: { url: '{pulseUrl}', token: { env: 'PULSE_TOKEN' } } },
+        },
+      },
+    }),
+    activities: () => {
+      let t0: number | undefined;
+      const metrics = scriptedMetrics(
+        (hours) => (hours >= 0.3 ? { instances: { 'fleet-2': { 'error-rate': '0.2' } } } : {}),
+        () => (t0 ??= activityTime()),
+      );
+      return { ...enableScript(), ...disableScript(), ...metrics.activities } as Scripted;
+    },
+    async drive(env, handle) {
+      const update = (name: string, payload: Record<string, unknown>) => handle.executeUpdate(name, { args: [payload] });
+      await update('confirmStagingRollback', { actor: 'olga', evidence: 'staging run 12' });
+      await env.sleep(70 * 60_000);
+      await update('signOff', { actor: 'sam', comment: 'phase 1 green' });
+      await update('registerInstance', { actor: 'olga', instance: { name: 'adopter-1', pulseUrl: 'http://adopter-1.example:7655' } });
+      await env.sleep(30 * 60_000);
       await update('abort', { actor: 'sam', reason: 'recorded history' });
     },
   },

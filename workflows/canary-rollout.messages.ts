@@ -8,13 +8,15 @@
 import type { UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { CanaryIssue, ChecklistItem, SignOff } from '../src/canary/state.js';
-import type { CanaryStatus } from '../src/canary/status.js';
+import type { CanaryStatus, InstanceDetail } from '../src/canary/status.js';
 import type * as bundle from './index.js';
 
 export const CANARY_ROLLOUT_WORKFLOW = 'canaryRollout' satisfies keyof typeof bundle;
 export type CanaryRolloutWorkflow = (typeof bundle)[typeof CANARY_ROLLOUT_WORKFLOW];
 
 export const canaryStatusQuery = defineQuery<CanaryStatus>('status');
+/** One instance of a fleet in full (`canary status --instance NAME`). */
+export const canaryInstanceQuery = defineQuery<InstanceDetail | undefined, [string]>('instance');
 
 // Payloads are `unknown` on purpose: the validators parse them with the zod schemas in src/config/canary.ts.
 export const signOffUpdate = defineUpdate<SignOff, [unknown]>('signOff');
@@ -24,7 +26,7 @@ export const triageIssueUpdate = defineUpdate<CanaryIssue, [unknown]>('triageIss
 export const resolveIssueUpdate = defineUpdate<CanaryIssue, [unknown]>('resolveIssue');
 export const reportDataCorruptionUpdate = defineUpdate<{ accepted: true; at: string }, [unknown]>('reportDataCorruption');
 export const confirmStagingRollbackUpdate = defineUpdate<ChecklistItem[], [unknown]>('confirmStagingRollback');
-export const registerInstanceUpdate = defineUpdate<{ instances: string[] }, [unknown]>('registerInstance');
+export const registerInstanceUpdate = defineUpdate<{ instances: string[]; total?: number }, [unknown]>('registerInstance');
 export const recordDefaultOnReleaseUpdate = defineUpdate<{ version: string; commit: string }, [unknown]>('recordDefaultOnRelease');
 export const pauseMonitoringUpdate = defineUpdate<{ paused: true; at: string }, [unknown]>('pauseMonitoring');
 export const resumeMonitoringUpdate = defineUpdate<{ paused: false; at: string }, [unknown]>('resumeMonitoring');

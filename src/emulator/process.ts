@@ -123,7 +123,12 @@ export async function spawnEmulator(opts: SpawnOptions = {}): Promise<EmulatorPr
 }
 
 function waitForListening(child: ChildProcess, timeoutMs: number, stderr: () => string) {
-  return new Promise<{ url: string; metricsUrl: string; pid: number; truenasUrl?: string }>((resolvePromise, reject) => {
+  return waitForEvent<{ url: string; metricsUrl: string; pid: number; truenasUrl?: string }>(child, timeoutMs, stderr);
+}
+
+/** Waits for the child's JSON line `{"event":"listening",…}` on stdout (the emulator's and the fleet's). */
+export function waitForEvent<T>(child: ChildProcess, timeoutMs: number, stderr: () => string) {
+  return new Promise<T>((resolvePromise, reject) => {
     let buffer = '';
     const timer = setTimeout(() => {
       cleanup();
@@ -136,10 +141,10 @@ function waitForListening(child: ChildProcess, timeoutMs: number, stderr: () => 
         const line = buffer.slice(0, nl).trim();
         buffer = buffer.slice(nl + 1);
         try {
-          const event = JSON.parse(line) as { event?: string; url: string; metricsUrl: string; pid: number; truenasUrl?: string };
+          const event = JSON.parse(line) as { event?: string };
           if (event.event === 'listening') {
             cleanup();
-            resolvePromise(event);
+            resolvePromise(event as T);
             return;
           }
         } catch {
@@ -161,7 +166,7 @@ function waitForListening(child: ChildProcess, timeoutMs: number, stderr: () => 
   });
 }
 
-function terminate(child: ChildProcess): Promise<void> {
+export function terminate(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolvePromise) => {
     const killer = setTimeout(() => child.kill('SIGKILL'), 5000);

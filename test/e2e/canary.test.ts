@@ -67,8 +67,8 @@ it('reaches phase 2 on real metrics, then aborts on > 50 % poll failures and run
 
   const handle = await temporal.client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId: uniqueId('canary-e2e'), args: [input] });
   const result = await temporal.withWorker(async () => {
-    // Phase 1: the Enable child turned the flag on and added the connection; the checkpoints go green on live data.
-    await statusWhen(handle, (s) => s.status === 'monitoring', 90_000);
+    // Phase 1: the Enable child (its wave) turned the flag on and added the connection; the checkpoints go green on live data.
+    await statusWhen(handle, (s) => s.fleet?.counts.enabled === 1, 90_000);
     expect(await flagLines(svc)).toEqual(['PULSE_ENABLE_TRUENAS=true']);
     await canaryUpdate(handle, 'confirmStagingRollback', { actor: 'olga', evidence: 'staging disable rehearsal' });
     const ready = await statusWhen(handle, (s) => s.missing.length === 1 && s.missing[0] === 'canary.checklist.5', 90_000);

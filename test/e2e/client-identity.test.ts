@@ -8,13 +8,14 @@ import { connectClient } from '../../src/client.js';
 import { readActorHeader } from '../../src/identity/header.js';
 import type { Identity } from '../../src/identity/resolve.js';
 import { temporalAddress, uniqueId } from '../support/e2e.js';
+import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
 
 it('a run started through connectClient carries its actor in the start event', async () => {
   const identity: Identity = { actor: 'demo-operator', source: 'claimed', osUser: 'root', how: 'test', warnings: [] };
   const client = await connectClient({ address: temporalAddress(), namespace: 'default', identity });
   try {
     // No worker polls this queue: the run only has to be started to show what its start recorded.
-    const handle = await client.workflow.start('killSwitch', { taskQueue: uniqueId('no-worker'), workflowId: uniqueId('client-identity'), args: [{}] });
+    const handle = await client.workflow.start(KILL_SWITCH_WORKFLOW, { taskQueue: uniqueId('no-worker'), workflowId: uniqueId('client-identity'), args: [{}] });
     try {
       const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
       expect(started?.identity).toBe(`pulse-runbook:demo-operator@${hostname()}`);
