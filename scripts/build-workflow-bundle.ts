@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 import { ENCRYPTED_FAILURE_CONVERTER_PATH } from '../src/temporal/data-converter.js';
 import { workflowsPath } from '../src/temporal/workflows-path.js';
-import { PACKAGE_ROOT } from '../src/package-root.js';
+import { PACKAGE_ROOT } from '../src/host/package-root.js';
 
 /** Where the Dockerfile and the worker expect the bundle unless told otherwise. */
 export const DEFAULT_BUNDLE_PATH = path.join(PACKAGE_ROOT, 'dist', 'workflow-bundle.js');

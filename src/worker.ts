@@ -15,7 +15,7 @@ import { bundleHasEncryptedFailureConverter, encryptedDataConverter } from './te
 import type { CodecKeyRing } from './config/codec.js';
 import { workerIdentity } from './temporal/codec-advert.js';
 import { DecodeGuardCodec } from './temporal/decode-guard.js';
-import { PACKAGE_ROOT } from './package-root.js';
+import { PACKAGE_ROOT } from './host/package-root.js';
 
 export interface WorkerHandle {
   worker: Worker;

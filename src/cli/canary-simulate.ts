@@ -11,7 +11,7 @@ import { ConfigError } from '../config/load.js';
 import { simulate, SimulationError, type RangeSource } from '../canary/simulate.js';
 import { greenClockSvg, renderSimulation } from '../canary/simulate-render.js';
 import { PrometheusClient } from '../prometheus/client.js';
-import { fileRangeSource, prometheusRangeSource, RangeFileError, recordingSource } from '../prometheus/range-source.js';
+import { fileRangeSource, prometheusRangeSource, RangeFileError, recordingSource } from '../canary/range-source.js';
 import { canaryInputFromFlags, parseDurationFlag } from './canary.js';
 
 interface SimulateFlags {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmulatorControl } from './control-client.js';
-import { PACKAGE_ROOT } from '../package-root.js';
+import { PACKAGE_ROOT } from '../host/package-root.js';
 
 export { startEmulator, type EmulatorHandle } from './server.js';
 export { configFromEnv, type EmulatorConfig } from './config.js';

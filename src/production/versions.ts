@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { cacheRoot } from '../temporal/tools.js';
-import { PACKAGE_ROOT } from '../package-root.js';
+import { PACKAGE_ROOT } from '../host/package-root.js';
 
 export const TEMPORAL_SERVER_VERSION = '1.30.1';
 export const TEMPORAL_UI_VERSION = '2.42.1';

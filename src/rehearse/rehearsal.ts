@@ -22,7 +22,7 @@ import { KillSwitchInputSchema } from '../config/kill-switch.js';
 import type { TemporalSettings } from '../config/temporal.js';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../emulator/fake-truenas.js';
 import { EMULATOR_NODE_ARGS } from '../emulator/process.js';
-import { PACKAGE_ROOT } from '../package-root.js';
+import { PACKAGE_ROOT } from '../host/package-root.js';
 import { selfSignedCert } from '../emulator/self-signed-cert.js';
 import type { Evidence } from '../runbook/evidence.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';

@@ -23,7 +23,7 @@ import { CanaryInputSchema, type CanaryInputRaw } from '../../src/config/canary.
 import { simulate, type SimulationResult } from '../../src/canary/simulate.js';
 import type { Evaluation } from '../../src/prometheus/alert-state.js';
 import { PrometheusClient } from '../../src/prometheus/client.js';
-import { fileRangeSource, prometheusRangeSource, recordingSource } from '../../src/prometheus/range-source.js';
+import { fileRangeSource, prometheusRangeSource, recordingSource } from '../../src/canary/range-source.js';
 import type { CanaryResult } from '../../workflows/canary-rollout.js';
 import { canaryBundle, canaryInput, canaryUpdate, HOUR, statusWhen } from '../support/canary.js';
 import { backfill, startPrometheus, type PrometheusProcess } from '../support/prometheus.js';

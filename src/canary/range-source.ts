@@ -5,8 +5,8 @@
  * aligned to the grid. Node only (files); the simulation itself does not know where its series come from.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { RangeSeries, RangeSource } from '../canary/simulate.js';
-import type { PrometheusClient } from './client.js';
+import type { RangeSeries, RangeSource } from './simulate.js';
+import type { PrometheusClient } from '../prometheus/client.js';
 
 /** Points per query_range request (Prometheus refuses more than 11,000 per series). */
 export const POINTS_PER_REQUEST = 10_000;
