@@ -9,3 +9,4 @@ export * from './pulse-enable.js';
 export * from './prometheus.js';
 export * from './notify.js';
 export * from './incident-notify.js';
+export * from './doctor.js';

@@ -18,6 +18,7 @@ import { startCommand } from './start.js';
 import { workerCommand } from './worker.js';
 import { codecCommand, codecServerCommand } from './codec.js';
 import { auditCommand } from './audit.js';
+import { doctorCommand } from './doctor.js';
 import { identityCommand } from '../identity/command.js';
 
 export function buildProgram(): Command {
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
     .addCommand(codecCommand()).addCommand(codecServerCommand())
     .addCommand(identityCommand()).addCommand(auditCommand())
     .addCommand(followCommand())
+    .addCommand(doctorCommand())
     .addHelpText(
       'after',
       '\nExit codes: 0 ok; 1 the procedure (or update) failed; 2 bad input or setup, nothing started; 3 lost contact with\n' +
