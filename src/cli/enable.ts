@@ -9,6 +9,7 @@ import { ConfigError, parseOrExplain } from '../config/load.js';
 import type { EnableResult } from '../../workflows/enable.js';
 import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
 import { runProcedure } from './run-procedure.js';
+import { addPreflightFlag, preflightFrom } from './preflight.js';
 
 // --- host flags (shared with disable) ---------------------------------------------------------------------------
 
@@ -152,7 +153,7 @@ function connectionFromFlags(f: ConnectionFlags): Record<string, unknown> | unde
 
 export function enableCommand(): Command {
   const cmd = new Command('enable').description('Enable TrueNAS: set the flag, restart Pulse, add and test a connection, verify the poller and resources (runbook §1)');
-  addHostFlags(addPulseFlags(addGlobalFlags(cmd)))
+  addPreflightFlag(addHostFlags(addPulseFlags(addGlobalFlags(cmd))))
     .option('--plan', 'print each step, the exact command or HTTP call and the file it would touch, without changing anything')
     .option('--connection-name <name>', 'name of the TrueNAS connection to add, e.g. nas-1')
     .option('--connection-host <host>', 'TrueNAS address, e.g. https://truenas.local or http://10.0.0.5 (give --connection-port for plain HTTP)')
@@ -204,6 +205,7 @@ export function enableCommand(): Command {
         target: pulse.url,
         json: Boolean(flags.json),
         summarize: summarizeEnable,
+        preflight: preflightFrom(flags, { pulse: input.pulse, flag: input.flag, restart: input.restart, prefix: input.prefix }),
       });
     });
   return cmd;

@@ -11,6 +11,7 @@ import type { CodeRollbackResult } from '../../workflows/code-rollback.js';
 import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
 import { addIncidentRolesFlag, incidentLinkFromFlags, INCIDENT_ROLES_FLAG } from './incident-roles-flag.js';
 import { runProcedure } from './run-procedure.js';
+import { addPreflightFlag, preflightFrom } from './preflight.js';
 
 const FIELD_NAMES: Record<string, string> = {
   repoPath: '--repo',
@@ -75,7 +76,7 @@ function restartFrom(flags: Record<string, string | number | undefined>): Record
 
 export function rollbackCommand(): Command {
   const cmd = new Command('rollback').description('Revert the TrueNAS commit range, build, restart Pulse and verify the TrueNAS routes are gone (runbook §4)');
-  addIncidentRolesFlag(addPulseFlags(addGlobalFlags(cmd)))
+  addPreflightFlag(addIncidentRolesFlag(addPulseFlags(addGlobalFlags(cmd))))
     .option('--repo <path>', 'top-level folder of the Pulse checkout, on the worker\'s host (required)')
     .option('--from <sha>', `oldest commit of the TrueNAS range (default: the runbook's ${RUNBOOK_ROLLBACK_RANGE.from})`)
     .option('--to <sha>', `newest commit of the TrueNAS range (default: the runbook's ${RUNBOOK_ROLLBACK_RANGE.to})`)
@@ -130,6 +131,7 @@ export function rollbackCommand(): Command {
         target: `${input.repoPath} (range ${input.from}^..${input.to}; Pulse ${pulse.url})`,
         json: Boolean(flags.json),
         summarize: summarizeRollback,
+        preflight: preflightFrom(flags, { pulse: input.pulse, restart: input.restart, prefix: input.prefix }),
       });
     });
   return cmd;

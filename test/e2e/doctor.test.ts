@@ -9,8 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../src/temporal/dev-server.js';
 import { Client, Connection } from '@temporalio/client';
 import { execa } from 'execa';
 import { checkWorkersCanRead } from '../../src/cli/codec-check.js';
@@ -69,13 +69,6 @@ function goodFlags(over: Record<string, string> = {}): string[] {
   return Object.entries(flags).flat();
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 beforeAll(async () => {
   fx = await pulseWithConnections(1);
@@ -192,5 +185,39 @@ describe('pulse-runbook doctor', () => {
     expect(r.byId('flag').detail).toContain('a parent of it is not a directory');
     expect(r.byId('flag').fix).toContain('--flag-env-file');
     expect(r.byId('restart').status).toBe('ok');
+  });
+});
+
+describe('the preflight of a destructive procedure', () => {
+  const ks = (extra: string[], env: Record<string, string> = {}) =>
+    execa(process.execPath, [bin, 'kill-switch', '--pulse-url', fx.emulator.url, '--tick-seconds', '1', '--stale-seconds', '2', '--verify-every-seconds', '0.5', ...extra], {
+      reject: false,
+      timeout: 120_000,
+      env: { PULSE_URL: '', PULSE_TOKEN: '', TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: taskQueue, PULSE_RUNBOOKS_CODEC_KEYS_FILE: keysA, ...env },
+    });
+
+  it('stops a Kill-Switch whose token the worker lacks before anything changes; --no-preflight starts it anyway (and the worker says where the token is read); with the token it passes and runs', async () => {
+    expect(await fx.pulse.listConnections()).toHaveLength(1);
+    const refused = await ks(['--token-env', shellOnlyEnv], { [shellOnlyEnv]: fx.token });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('preflight check "Pulse token readable on the worker" failed');
+    expect(refused.stderr).toContain("fix: the token is read on the worker's host, not in this shell");
+    expect(refused.stderr).toContain('kill-switch was not started and nothing was changed');
+    expect(refused.stdout).not.toContain('workflow kill-switch@');
+    expect(await fx.pulse.listConnections()).toHaveLength(1);
+
+    const forced = await ks(['--token-env', shellOnlyEnv, '--no-preflight'], { [shellOnlyEnv]: fx.token });
+    expect(forced.stderr).toContain('warning: preflight checks skipped (--no-preflight)');
+    expect(forced.exitCode).toBe(1);
+    expect(forced.stderr).toContain(`The Pulse token environment variable ${shellOnlyEnv} is not set on the worker's host`);
+    expect(forced.stderr).toContain('an export in your shell does not reach it');
+    expect(await fx.pulse.listConnections()).toHaveLength(1);
+
+    const ok = await ks(['--token-env', fx.tokenEnv]);
+    expect(ok.stderr).toBe('');
+    expect(ok.exitCode).toBe(0);
+    expect(ok.stdout).toMatch(/Preflight passed: worker ok, payload-key ok, worker-host ok, token ok, pulse ok, pulse-auth ok\./);
+    expect(ok.stdout).toContain('Kill-Switch complete: 1 deleted');
+    expect(await fx.pulse.listConnections()).toHaveLength(0);
   });
 });
