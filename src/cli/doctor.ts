@@ -10,6 +10,8 @@ import { parseOrExplain, resolvePulseTarget } from '../config/load.js';
 import { addGlobalFlags, addPulseFlags, EMBEDDED_ADDRESS, loadSettings } from './context.js';
 import { addHostFlags, HOST_FIELD_NAMES, hostInputFromFlags } from './enable.js';
 import { EXIT } from './exit-codes.js';
+import { SETTING_KEYS } from '../config/environments.js';
+import type { SettingSources } from './apply-environment.js';
 
 const FIELD_NAMES = { ...HOST_FIELD_NAMES, 'dataDir.path': '--data-dir', 'prometheus.url': '--prometheus-url / PROMETHEUS_URL' };
 
@@ -45,13 +47,24 @@ export function doctorCommand(): Command {
       const checks = await runDoctor(settings, host);
       const failed = checks.some((c) => c.status === 'fail');
       const { address, namespace, taskQueue } = { ...settings.temporal, address: settings.temporal.address ?? EMBEDDED_ADDRESS };
+      const settingRows = settingsWithSources(flags, flags.settingSources ?? {});
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ ok: !failed, temporal: { address, namespace, taskQueue }, checks }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ ok: !failed, temporal: { address, namespace, taskQueue }, settings: settingRows, checks }, null, 2)}\n`);
       } else {
         process.stdout.write(`pulse-runbook doctor: Temporal ${address}, namespace ${namespace}, task queue ${taskQueue}${pulse ? `, Pulse ${pulse.url}` : ''}\n\n`);
+        const given = settingRows.filter((r) => r.source !== 'default');
+        if (given.length) process.stdout.write(`Settings:\n${given.map((r) => `  ${r.key.padEnd(22)} ${r.value}   (${r.source})`).join('\n')}\n\n`);
         process.stdout.write(`${renderChecks(checks)}\n\n${summaryLine(checks)}\n`);
       }
       process.exitCode = failed ? EXIT.badInput : EXIT.ok;
     });
   return cmd;
+}
+
+/** Each setting the doctor used, its value and where it came from (flag, environment variable, named environment). */
+export function settingsWithSources(flags: Record<string, unknown>, sources: SettingSources, env: NodeJS.ProcessEnv = process.env): Array<{ key: string; value: string; source: string }> {
+  return Object.entries(SETTING_KEYS).map(([key, spec]) => {
+    const value = flags[spec.option] ?? (spec.envVar ? env[spec.envVar] : undefined);
+    return { key, value: value === undefined ? '(default)' : String(value), source: sources[key] ?? 'default' };
+  });
 }

@@ -19,6 +19,8 @@ import { workerCommand } from './worker.js';
 import { codecCommand, codecServerCommand } from './codec.js';
 import { auditCommand } from './audit.js';
 import { doctorCommand } from './doctor.js';
+import { envCommand } from './env.js';
+import { applyEnvironment } from './apply-environment.js';
 import { identityCommand } from '../identity/command.js';
 
 export function buildProgram(): Command {
@@ -40,6 +42,9 @@ export function buildProgram(): Command {
     .addCommand(identityCommand()).addCommand(auditCommand())
     .addCommand(followCommand())
     .addCommand(doctorCommand())
+    .addCommand(envCommand())
+    // --env / PULSE_RUNBOOK_ENV: the named environment fills the flags not given (before any command's own hooks).
+    .hook('preAction', (_program, action) => applyEnvironment(action))
     .addHelpText(
       'after',
       '\nExit codes: 0 ok; 1 the procedure (or update) failed; 2 bad input or setup, nothing started; 3 lost contact with\n' +
