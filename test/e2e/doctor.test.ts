@@ -15,6 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { execa } from 'execa';
 import { checkWorkersCanRead } from '../../src/cli/codec-check.js';
 import type { CheckId, CheckResult } from '../../src/doctor/check.js';
+import { loadCodec } from '../../src/temporal/data-converter.js';
 import { pulseWithConnections, temporalAddress, uniqueId, type PulseFixture } from '../support/e2e.js';
 import { startKeyedWorker, type KeyedWorker } from '../support/keyed-worker.js';
 
@@ -196,6 +197,18 @@ describe('the preflight of a destructive procedure', () => {
       env: { PULSE_URL: '', PULSE_TOKEN: '', TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: taskQueue, PULSE_RUNBOOKS_CODEC_KEYS_FILE: keysA, ...env },
     });
 
+  /** The static details of the latest kill-switch run on this Pulse, read with the worker's key. */
+  async function runDetails(): Promise<string | undefined> {
+    const connection = await Connection.connect({ address: temporalAddress() });
+    try {
+      const client = new Client({ connection, dataConverter: loadCodec(keysA).dataConverter });
+      const described = await client.workflow.getHandle(`kill-switch@127.0.0.1:${new URL(fx.emulator.url).port}`).describe();
+      return await described.staticDetails();
+    } finally {
+      await connection.close();
+    }
+  }
+
   it('stops a Kill-Switch whose token the worker lacks before anything changes; --no-preflight starts it anyway (and the worker says where the token is read); with the token it passes and runs', async () => {
     expect(await fx.pulse.listConnections()).toHaveLength(1);
     const refused = await ks(['--token-env', shellOnlyEnv], { [shellOnlyEnv]: fx.token });
@@ -212,6 +225,7 @@ describe('the preflight of a destructive procedure', () => {
     expect(forced.stderr).toContain(`The Pulse token environment variable ${shellOnlyEnv} is not set on the worker's host`);
     expect(forced.stderr).toContain('an export in your shell does not reach it');
     expect(await fx.pulse.listConnections()).toHaveLength(1);
+    expect(await runDetails()).toContain('Preflight checks skipped with --no-preflight');
 
     const ok = await ks(['--token-env', fx.tokenEnv]);
     expect(ok.stderr).toBe('');
@@ -219,5 +233,6 @@ describe('the preflight of a destructive procedure', () => {
     expect(ok.stdout).toMatch(/Preflight passed: worker ok, payload-key ok, worker-host ok, token ok, pulse ok, pulse-auth ok\./);
     expect(ok.stdout).toContain('Kill-Switch complete: 1 deleted');
     expect(await fx.pulse.listConnections()).toHaveLength(0);
+    expect(await runDetails()).toContain('Preflight passed: worker ok');
   });
 });

@@ -93,3 +93,18 @@ describe('pulse-runbook env and --env', () => {
     expect(r.stderr).not.toContain(TOKEN);
   });
 });
+
+describe('what an environment may hold', () => {
+  it('refuses secrets, credentials in URLs, relative worker paths and a bad argv, naming the fix; accepts references', async () => {
+    const { settingProblem } = await import('../../src/config/environments.js');
+    expect(settingProblem('pulse.tokenFile', '/run/secrets/pulse-token')).toBeUndefined();
+    expect(settingProblem('pulse.tokenEnv', 'PULSE_TOKEN')).toBeUndefined();
+    expect(settingProblem('host.restartCmd', '["/usr/local/bin/pulse-deploy","--restart"]')).toBeUndefined();
+    expect(settingProblem('temporal.namespace', TOKEN)).toContain('store its NAME as pulse.tokenEnv or its path as pulse.tokenFile');
+    expect(settingProblem('prometheus.url', 'http://admin:pw@prometheus:9090')).toContain('without a user, password or query');
+    expect(settingProblem('host.flagEnvFile', 'etc/pulse/.env')).toContain("absolute path on the worker's host");
+    expect(settingProblem('host.restartCmd', 'systemctl restart pulse')).toContain('JSON array of strings');
+    expect(settingProblem('temporal.address', 'temporal')).toContain('host:port');
+    for (const key of ['temporal.namespace', 'prometheus.url', 'host.flagEnvFile']) expect(settingProblem(key, TOKEN) ?? '').not.toContain(TOKEN);
+  });
+});
