@@ -72,6 +72,9 @@ it('no secret value appears in the history of any workflow type', async () => {
     await (await start('killSwitch', { pulse: hostSteps(svc).pulse, tickSeconds: 1, staleThresholdSeconds: 5, verifyEverySeconds: 0.5, retry: hostSteps(svc).retry })).result();
     await (await start('disable', { ...hostSteps(svc), staleThresholdSeconds: 2, graceSeconds: 5, verifyEverySeconds: 0.25 })).result();
     await (await start('dataCleanup', { pulse: hostSteps(svc).pulse, dataDir: svc.dataDir, plan: true })).result();
+    // The doctor reads the token on the worker and calls Pulse with it (issue 15): its input and answers name the reference only.
+    const { pulse, flag, restart } = hostSteps(svc);
+    await (await start('doctor', { pulse, flag, restart, dataDir: { path: svc.dataDir } })).result();
     await (
       await start('codeRollback', {
         repoPath: repo.repo,
@@ -119,6 +122,6 @@ it('no secret value appears in the history of any workflow type', async () => {
     // The control: the scan does see what the inputs hold.
     if (wf.type !== 'alertMonitor') expect(text).toContain(svc.url);
   }
-  expect([...new Set(ids.map((i) => i.split(':')[0]))].sort()).toEqual(['alertMonitor', 'canaryRollout', 'codeRollback', 'dataCleanup', 'disable', 'enable', 'incident', 'killSwitch']);
-  expect(started).toHaveLength(7);
+  expect([...new Set(ids.map((i) => i.split(':')[0]))].sort()).toEqual(['alertMonitor', 'canaryRollout', 'codeRollback', 'dataCleanup', 'disable', 'doctor', 'enable', 'incident', 'killSwitch']);
+  expect(started).toHaveLength(8);
 }, 300_000);
