@@ -99,7 +99,7 @@ export async function inspectTrueNASFile(input: ResolvedDataDirInputRaw & StepIn
 
 function missingFailure(path: string): ApplicationFailure {
   return ApplicationFailure.create({
-    message: `${path} does not exist; the runbook (§5 step 3) requires it before cleanup. Check the data directory (PULSE_DATA_DIR of the Pulse service), or pass allowMissing if it is already gone`,
+    message: `${path} does not exist; the runbook (§5 step 3) requires it before cleanup. Check the data directory (PULSE_DATA_DIR of the Pulse service), or give --allow-missing if it is already gone`,
     type: CLEANUP_FAILURES.trueNASFileMissing,
     nonRetryable: true,
     details: [{ path }],

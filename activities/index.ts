@@ -9,3 +9,4 @@ export * from './data-files.js';
 export * from './prometheus.js';
 export * from './notify.js';
 export * from './incident-notify.js';
+export * from './doctor.js';

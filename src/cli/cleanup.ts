@@ -10,10 +10,11 @@ import type { DataCleanupResult } from '../../workflows/data-cleanup.js';
 import { DATA_CLEANUP_WORKFLOW } from '../../workflows/data-cleanup.messages.js';
 import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
 import { runProcedure } from './run-procedure.js';
+import { addPreflightFlag, preflightFrom } from './preflight.js';
 
 export function cleanupCommand(): Command {
   const cmd = new Command('cleanup').description('Remove only truenas.enc from the Pulse data directory and verify .encryption.key is intact (runbook §5)');
-  addPulseFlags(addGlobalFlags(cmd))
+  addPreflightFlag(addPulseFlags(addGlobalFlags(cmd)))
     .option('--data-dir <path>', `Pulse data directory on the worker's host (default: the worker's PULSE_DATA_DIR, else ${DEFAULT_DATA_DIR})`)
     .option('--allow-missing', 'succeed when truenas.enc is already absent (the runbook otherwise requires it to exist)')
     .option('--file-timeout-seconds <n>', 'upper bound of one file step (default 30)', Number)
@@ -44,6 +45,7 @@ export function cleanupCommand(): Command {
         target: `${input.dataDir ?? `the worker's PULSE_DATA_DIR (default ${DEFAULT_DATA_DIR})`} on the worker's host (Pulse ${pulse.url})`,
         json: Boolean(flags.json),
         summarize: summarizeCleanup,
+        preflight: preflightFrom(flags, { pulse: input.pulse, dataDir: { ...(input.dataDir !== undefined && { path: input.dataDir }) } }),
       });
     });
   return cmd;

@@ -18,6 +18,7 @@ export const EMBEDDED_UI = 'http://127.0.0.1:8233';
 export const EMBEDDED_KEYS_FILE = path.join('.data', EMBEDDED_KEYS_FILE_NAME);
 
 export interface GlobalFlags {
+  env?: string;
   config?: string;
   temporalAddress?: string;
   namespace?: string;
@@ -29,6 +30,7 @@ export interface GlobalFlags {
 
 export function addGlobalFlags(cmd: Command): Command {
   return cmd
+    .option('--env <name>', 'named environment of the per-user config file (or PULSE_RUNBOOK_ENV); see `pulse-runbook env list`')
     .option('--config <file>', 'JSON config file (or PULSE_RUNBOOKS_CONFIG)')
     .option('--temporal-address <host:port>', 'Temporal frontend (or TEMPORAL_ADDRESS); default: the embedded dev server')
     .option('--namespace <name>', 'Temporal namespace (or TEMPORAL_NAMESPACE)')

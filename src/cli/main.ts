@@ -35,6 +35,8 @@ export const COMMANDS: LazyCommand[] = [
   { name: 'codec-server', summary: 'Serve the Temporal codec-server protocol (POST /decode, /encode) so a Web UI can show decrypted payloads', load: async () => (await import('./codec.js')).codecServerCommand() },
   { name: 'identity', summary: 'Who acts: the actor recorded with every change, from a signed token or the OS user (docs/identity.md)', load: async () => (await import('./identity.js')).identityCommand() },
   { name: 'audit', summary: 'List recorded human actions across runs (who, what, when, evidence), from workflow history', load: async () => (await import('./audit.js')).auditCommand() },
+  { name: 'doctor', summary: 'Check everything a procedure needs, in order, and say how to fix each: Temporal, namespace, worker, payload key, and on the worker\'s host the Pulse token, Pulse, the flag file, the restart method, the data dir and Prometheus', load: async () => (await import('./doctor.js')).doctorCommand() },
+  { name: 'env', summary: 'Named environments (Temporal address, namespace, task queue, key file, Pulse URL and token reference, host settings, Prometheus URL), kept in $XDG_CONFIG_HOME/pulse-runbooks/config.json (or PULSE_RUNBOOK_CONFIG_FILE); use one with --env NAME or PULSE_RUNBOOK_ENV', load: async () => (await import('./env.js')).envCommand() },
   { name: 'follow', summary: 'Follow a procedure run to its end (e.g. after the command that started it lost contact with Temporal)', load: async () => (await import('./follow-command.js')).followCommand() },
 ];
 
@@ -54,7 +56,10 @@ export async function buildProgram(argv: string[] = [], load: 'requested' | 'all
   const wanted = requestedCommand(argv.slice(2));
   const program = new Command('pulse-runbook')
     .description('The Pulse TrueNAS runbook as durable Temporal workflows')
-    .version(versionText(), '-V, --version', 'print the version of pulse-runbook and of the Temporal SDK it uses');
+    .version(versionText(), '-V, --version', 'print the version of pulse-runbook and of the Temporal SDK it uses')
+    // --env / PULSE_RUNBOOK_ENV: the named environment fills the flags not given (before any command's own hooks);
+    // loaded here, not at start-up, so `--help` does not pay for the config schemas.
+    .hook('preAction', async (_program, action) => (await import('./apply-environment.js')).applyEnvironment(action));
   for (const entry of COMMANDS) {
     if (load === 'all' || entry === wanted) program.addCommand(await entry.load());
     else program.addCommand(new Command(entry.name).description(entry.summary));

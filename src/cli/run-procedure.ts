@@ -15,6 +15,7 @@ import { assertWorkersCanRead } from './codec-check.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { followRun, uiLink, type FollowOutcome } from './follow.js';
 import { describeRunning, procedureWorkflowId, runningOnTarget, type RunningRun } from './target-lock.js';
+import { runPreflight, type PreflightRequest } from './preflight.js';
 
 export interface RunProcedureOptions<R> {
   /** Workflow type name, from the procedure's contract (workflows/<name>.messages.ts). */
@@ -32,6 +33,8 @@ export interface RunProcedureOptions<R> {
   actor?: string;
   /** How long to keep reconnecting to Temporal while following (default DEFAULT_RECONNECT_SECONDS). */
   reconnectForSeconds?: number;
+  /** The doctor's checks run before a destructive run starts (src/cli/preflight.ts); not for plans or a run followed. */
+  preflight?: PreflightRequest;
 }
 
 /**
@@ -94,6 +97,9 @@ export async function runProcedure<R extends { evidence: unknown[] }>(opts: RunP
       attached = running.find((r) => r.workflowId === workflowId);
     }
 
+    // Before anything changes: the doctor's checks for this procedure's settings (a plan changes nothing anyway).
+    const preflightNote = !attached && !plan && opts.preflight ? await runPreflight(client.connection, opts.settings, opts.preflight, { procedure: opts.procedure, json: opts.json }) : undefined;
+
     let runId: string;
     if (attached) {
       runId = attached.runId;
@@ -112,7 +118,7 @@ export async function runProcedure<R extends { evidence: unknown[] }>(opts: RunP
           ...(!plan && { memo: { [OPENS_INCIDENT_MEMO_KEY]: `${INCIDENT_ID_PREFIX}for-${opts.procedure}-${stamp}` } }),
           // What the Web UI lists for the run, before a worker has picked it up (the workflow's current details follow).
           staticSummary: procedureSummary(opts.procedure, plan, pulseUrl ?? opts.target, actor),
-          staticDetails: `Target: ${withoutUrlCredentials(opts.target)}\n\nStarted with \`pulse-runbook ${opts.procedure}\` by ${actor}${plan ? ' as a plan: nothing is changed' : ''}.`,
+          staticDetails: `Target: ${withoutUrlCredentials(opts.target)}\n\nStarted with \`pulse-runbook ${opts.procedure}\` by ${actor}${plan ? ' as a plan: nothing is changed' : ''}.${preflightNote ? `\n\n${preflightNote}` : ''}`,
         });
         runId = handle.firstExecutionRunId;
       } catch (err) {

@@ -24,6 +24,7 @@ import { ENABLE_WORKFLOW } from '../../workflows/enable.messages.js';
 import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
 import type { WorkflowName } from '../../workflows/procedure.messages.js';
 import { CANARY_ROLLOUT_WORKFLOW } from '../../workflows/canary-rollout.messages.js';
+import { DOCTOR_WORKFLOW } from '../../workflows/doctor.messages.js';
 
 let temporal: EnableDisableTemporal;
 let svc: PulseService;
@@ -81,6 +82,9 @@ it('no secret value appears in the history of any workflow type', async () => {
     await (await start(KILL_SWITCH_WORKFLOW, { pulse: hostSteps(svc).pulse, tickSeconds: 1, staleThresholdSeconds: 5, verifyEverySeconds: 0.5, retry: hostSteps(svc).retry })).result();
     await (await start(DISABLE_WORKFLOW, { ...hostSteps(svc), staleThresholdSeconds: 2, graceSeconds: 5, verifyEverySeconds: 0.25 })).result();
     await (await start(DATA_CLEANUP_WORKFLOW, { pulse: hostSteps(svc).pulse, dataDir: svc.dataDir, plan: true })).result();
+    // The doctor reads the token on the worker and calls Pulse with it (issue 15): its input and answers name the reference only.
+    const { pulse, flag, restart } = hostSteps(svc);
+    await (await start(DOCTOR_WORKFLOW, { pulse, flag, restart, dataDir: { path: svc.dataDir } })).result();
     await (
       await start(CODE_ROLLBACK_WORKFLOW, {
         repoPath: repo.repo,
@@ -128,6 +132,6 @@ it('no secret value appears in the history of any workflow type', async () => {
     // The control: the scan does see what the inputs hold.
     if (wf.type !== 'alertMonitor') expect(text).toContain(svc.url);
   }
-  expect([...new Set(ids.map((i) => i.split(':')[0]))].sort()).toEqual(['alertMonitor', 'canaryRollout', 'codeRollback', 'dataCleanup', 'disable', 'enable', 'incident', 'killSwitch']);
-  expect(started).toHaveLength(7);
+  expect([...new Set(ids.map((i) => i.split(':')[0]))].sort()).toEqual(['alertMonitor', 'canaryRollout', 'codeRollback', 'dataCleanup', 'disable', 'doctor', 'enable', 'incident', 'killSwitch']);
+  expect(started).toHaveLength(8);
 }, 300_000);

@@ -323,6 +323,9 @@ describe('pulse-runbook rollback', () => {
     const r = await cli(['--repo', fx.repo, '--pulse-url', fx.url, '--restart-command', 'systemctl restart pulse'], { TEMPORAL_ADDRESS: temporalAddress() });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/--restart-command: must be a JSON array of strings/);
+    // The old spelling still works as a hidden alias, with one warning naming the flags every procedure shares.
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('warning: --restart, --restart-unit and --restart-command are deprecated'))).toHaveLength(1);
+    expect(r.stderr).toContain('--systemd-unit <name>, --restart-cmd <json> or --container-recreate [json]');
   });
 
   it('--plan prints each step with the exact commands and HTTP calls, and changes nothing', async () => {
@@ -337,7 +340,7 @@ describe('pulse-runbook rollback', () => {
           '--pulse-url', fx.url,
           '--build-command', JSON.stringify(GO_BUILD),
           '--build-env', 'GOFLAGS=-mod=mod',
-          '--restart-command', JSON.stringify(fx.restartArgv),
+          '--restart-cmd', JSON.stringify(fx.restartArgv),
         ],
         { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: temporal.taskQueue },
       ),
@@ -345,6 +348,8 @@ describe('pulse-runbook rollback', () => {
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('PLAN (nothing will be changed): code-rollback');
+    // Said up front: the build is a check; the restart has to deploy the rebuilt binary.
+    expect(r.stdout.indexOf('Note: The build step (go build ./...) only checks that the reverted code compiles: it installs nothing')).toBeLessThan(r.stdout.indexOf('PLAN'));
     for (const step of ['rollback.1', 'rollback.2', 'rollback.3', 'rollback.4', 'rollback.5']) expect(r.stdout).toContain(`[${step}]`);
     expect(r.stdout).toContain(`$ git revert --no-edit ${fx.commits.tn00}^..${fx.commits.trr00}   (in ${fx.repo})`);
     expect(r.stdout).toContain(`$ go build -o bin/ ./...   (in ${fx.repo})`);
