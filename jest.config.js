@@ -5,6 +5,7 @@
 //  - production: the production rehearsal's cluster (PostgreSQL, Temporal 1.30.1 as separate services, UI, codec
 //                server, two workers), started by its one test file, which runs the fault tests in sequence
 // ts-jest transpiles only (isolatedModules); `npm test` type-checks the whole tree with tsc first.
+// maxWorkers 1 is the default here; scripts/test.sh runs the unit project alone with --maxWorkers 2 (see there).
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],

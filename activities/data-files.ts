@@ -30,13 +30,10 @@ import {
   type FileFingerprint,
   type RegularFileFacts,
 } from '../src/host/safe-files.js';
-import type { Action, Evidence, StepOutcome } from '../src/runbook/evidence.js';
+import { evidence, type Action, type StepOutcome } from '../src/runbook/evidence.js';
 import { redact } from '../src/runbook/redact.js';
-import type { StepId } from '../src/runbook/steps.js';
+import { stepOf, withoutStep, type StepInput } from './support/step.js';
 
-function evidence(step: StepId, verdict: Evidence['verdict'], summary: string, actions: Action[], details?: Record<string, unknown>): Evidence {
-  return { step, at: new Date().toISOString(), verdict, summary, actions, details: details && redact(details) };
-}
 
 function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const parsed = schema.safeParse(input ?? {});
@@ -62,14 +59,15 @@ async function translated<T>(fn: () => Promise<T>): Promise<T> {
 const fileAction = (op: 'stat' | 'read' | 'delete', path: string, change?: string): Action => ({ kind: 'file', op, path, ...(change ? { change } : {}) });
 
 /** cleanup.1: the active data directory (explicit, else the worker's PULSE_DATA_DIR, else /etc/pulse). */
-export async function resolveDataDir(input: DataDirInputRaw = {}): Promise<StepOutcome<DataDirInfo>> {
-  const parsed = parseInput(DataDirInputSchema, input);
+export async function resolveDataDir(input: DataDirInputRaw & StepInput = {}): Promise<StepOutcome<DataDirInfo>> {
+  const step = stepOf('resolveDataDir', input);
+  const parsed = parseInput(DataDirInputSchema, withoutStep(input));
   return translated(async () => {
     const info = await resolveDataDirOnHost(parsed.dataDir);
     const from = info.source === 'input' ? 'given explicitly' : info.source === 'PULSE_DATA_DIR' ? "from the worker's PULSE_DATA_DIR" : 'the default (PULSE_DATA_DIR is unset)';
     return {
       value: info,
-      evidence: evidence('cleanup.1', 'ok', `The data directory is ${info.path} (${from}).`, [fileAction('stat', info.path)], { ...info }),
+      evidence: evidence(step, 'ok', `The data directory is ${info.path} (${from}).`, [fileAction('stat', info.path)], { ...info }),
     };
   });
 }
@@ -80,8 +78,9 @@ export interface TrueNASFileValue {
 }
 
 /** cleanup.2 / cleanup.3: `<dataDir>/truenas.enc` exists and is a regular file (a symlink is refused, not followed). */
-export async function inspectTrueNASFile(input: ResolvedDataDirInputRaw & { allowMissing?: boolean }): Promise<StepOutcome<TrueNASFileValue>> {
-  const { allowMissing = false, ...rest } = input;
+export async function inspectTrueNASFile(input: ResolvedDataDirInputRaw & StepInput & { allowMissing?: boolean }): Promise<StepOutcome<TrueNASFileValue>> {
+  const step = stepOf('inspectTrueNASFile', input);
+  const { allowMissing = false, step: _step, ...rest } = input;
   const parsed = parseInput(ResolvedDataDirSchema, rest);
   return translated(async () => {
     const path = join(parsed.dataDir, TRUENAS_FILE);
@@ -89,18 +88,18 @@ export async function inspectTrueNASFile(input: ResolvedDataDirInputRaw & { allo
     const actions = [fileAction('stat', path), fileAction('read', path, 'sha256 of the content')];
     if (!facts) {
       if (!allowMissing) throw missingFailure(path);
-      return { value: { exists: false }, evidence: evidence('cleanup.3', 'skipped', `${path} does not exist; nothing to clean up (allowMissing).`, actions, { path, exists: false }) };
+      return { value: { exists: false }, evidence: evidence(step, 'skipped', `${path} does not exist; nothing to clean up (allowMissing).`, actions, { path, exists: false }) };
     }
     return {
       value: { exists: true, facts },
-      evidence: evidence('cleanup.3', 'ok', `${path} exists: a regular file of ${facts.size} bytes, mode ${facts.mode}, sha256 ${facts.sha256.slice(0, 16)}….`, actions, { ...facts }),
+      evidence: evidence(step, 'ok', `${path} exists: a regular file of ${facts.size} bytes, mode ${facts.mode}, sha256 ${facts.sha256.slice(0, 16)}….`, actions, { ...facts }),
     };
   });
 }
 
 function missingFailure(path: string): ApplicationFailure {
   return ApplicationFailure.create({
-    message: `${path} does not exist; the runbook (§5 step 3) requires it before cleanup. Check the data directory (PULSE_DATA_DIR of the Pulse service), or pass allowMissing if it is already gone`,
+    message: `${path} does not exist; the runbook (§5 step 3) requires it before cleanup. Check the data directory (PULSE_DATA_DIR of the Pulse service), or give --allow-missing if it is already gone`,
     type: CLEANUP_FAILURES.trueNASFileMissing,
     nonRetryable: true,
     details: [{ path }],
@@ -108,8 +107,9 @@ function missingFailure(path: string): ApplicationFailure {
 }
 
 /** cleanup.6 / cleanup.7: identity and hash of `.encryption.key`, never its content; taken before and after. */
-export async function fingerprintEncryptionKey(input: ResolvedDataDirInputRaw & { step?: 'cleanup.6' | 'cleanup.7' }): Promise<StepOutcome<FileFingerprint>> {
-  const { step = 'cleanup.7', ...rest } = input;
+export async function fingerprintEncryptionKey(input: ResolvedDataDirInputRaw & StepInput): Promise<StepOutcome<FileFingerprint>> {
+  const step = stepOf('fingerprintEncryptionKey', input);
+  const rest = withoutStep(input);
   const parsed = parseInput(ResolvedDataDirSchema, rest);
   return translated(async () => {
     const fp = await fingerprintFile(parsed.dataDir, ENCRYPTION_KEY_FILE);
@@ -139,8 +139,9 @@ export interface RemoveValue {
  * Idempotent: when the file is gone and `expectedSha256` (recorded by inspectTrueNASFile) is given, a
  * previous attempt removed it → 'already-removed'. Gone without a record → TrueNASFileMissing unless allowMissing.
  */
-export async function removeTrueNASFile(input: RemoveTrueNASInputRaw): Promise<StepOutcome<RemoveValue>> {
-  const parsed = parseInput(RemoveTrueNASInputSchema, input);
+export async function removeTrueNASFile(input: RemoveTrueNASInputRaw & StepInput): Promise<StepOutcome<RemoveValue>> {
+  const step = stepOf('removeTrueNASFile', input);
+  const parsed = parseInput(RemoveTrueNASInputSchema, withoutStep(input));
   return translated(async () => {
     const path = join(parsed.dataDir, TRUENAS_FILE);
     const action = fileAction('delete', path, 'unlink this one regular file; nothing else in the data directory');
@@ -152,7 +153,7 @@ export async function removeTrueNASFile(input: RemoveTrueNASInputRaw): Promise<S
       if (removingBefore) {
         return {
           value: { outcome: 'removed', path },
-          evidence: evidence('cleanup.4', 'ok', `Removed ${path}: an earlier attempt of this step removed it and its completion was lost with its worker; this attempt found it gone.`, [action], {
+          evidence: evidence(step, 'ok', `Removed ${path}: an earlier attempt of this step removed it and its completion was lost with its worker; this attempt found it gone.`, [action], {
             path,
             ...(parsed.expectedSha256 && { expectedSha256: parsed.expectedSha256 }),
             confirmedBy: 'retry',
@@ -162,14 +163,14 @@ export async function removeTrueNASFile(input: RemoveTrueNASInputRaw): Promise<S
       if (parsed.expectedSha256) {
         return {
           value: { outcome: 'already-removed', path },
-          evidence: evidence('cleanup.4', 'ok', `${path} is already gone: it was there at cleanup.3 (sha256 ${parsed.expectedSha256.slice(0, 16)}…) and something other than this step removed it since.`, [], {
+          evidence: evidence(step, 'ok', `${path} is already gone: it was there at cleanup.3 (sha256 ${parsed.expectedSha256.slice(0, 16)}…) and something other than this step removed it since.`, [], {
             path,
             expectedSha256: parsed.expectedSha256,
           }),
         };
       }
       if (parsed.allowMissing) {
-        return { value: { outcome: 'absent', path }, evidence: evidence('cleanup.4', 'skipped', `${path} does not exist; nothing to remove (allowMissing).`, [], { path }) };
+        return { value: { outcome: 'absent', path }, evidence: evidence(step, 'skipped', `${path} does not exist; nothing to remove (allowMissing).`, [], { path }) };
       }
       throw missingFailure(path);
     };
@@ -186,7 +187,7 @@ export async function removeTrueNASFile(input: RemoveTrueNASInputRaw): Promise<S
       }
       return {
         value: { outcome: 'planned', path, facts },
-        evidence: evidence('cleanup.4', 'planned', `Would remove ${path} (${facts.size} bytes, sha256 ${facts.sha256.slice(0, 16)}…) and nothing else.`, [action], { ...facts }),
+        evidence: evidence(step, 'planned', `Would remove ${path} (${facts.size} bytes, sha256 ${facts.sha256.slice(0, 16)}…) and nothing else.`, [action], { ...facts }),
       };
     }
 
@@ -199,7 +200,7 @@ export async function removeTrueNASFile(input: RemoveTrueNASInputRaw): Promise<S
     if (!removed) return gone();
     return {
       value: { outcome: 'removed', path, facts: removed.facts },
-      evidence: evidence('cleanup.4', 'ok', `Removed ${path} (${removed.facts.size} bytes, sha256 ${removed.facts.sha256.slice(0, 16)}…); nothing else was touched.`, [action], {
+      evidence: evidence(step, 'ok', `Removed ${path} (${removed.facts.size} bytes, sha256 ${removed.facts.sha256.slice(0, 16)}…); nothing else was touched.`, [action], {
         ...removed.facts,
         nlinkAfter: removed.nlinkAfter,
       }),
@@ -208,7 +209,8 @@ export async function removeTrueNASFile(input: RemoveTrueNASInputRaw): Promise<S
 }
 
 /** cleanup.6: `.encryption.key` has the same inode, size and hash as before the cleanup. */
-export async function verifyEncryptionKeyIntact(input: { plan?: boolean; before: FileFingerprint; after: FileFingerprint }): Promise<StepOutcome<{ intact: boolean }>> {
+export async function verifyEncryptionKeyIntact(input: StepInput & { plan?: boolean; before: FileFingerprint; after: FileFingerprint }): Promise<StepOutcome<{ intact: boolean }>> {
+  const step = stepOf('verifyEncryptionKeyIntact', input);
   const { before, after } = input;
   const diffs = fingerprintDifferences(before, after);
   if (diffs.length > 0) {
@@ -223,11 +225,11 @@ export async function verifyEncryptionKeyIntact(input: { plan?: boolean; before:
   if (!before.exists) {
     return {
       value: { intact: true },
-      evidence: evidence('cleanup.6', 'inconclusive', `${after.path} did not exist before the cleanup and does not now; Pulse creates it at start.`, [], { before, after }),
+      evidence: evidence(step, 'inconclusive', `${after.path} did not exist before the cleanup and does not now; Pulse creates it at start.`, [], { before, after }),
     };
   }
   return {
     value: { intact: true },
-    evidence: evidence('cleanup.6', input.plan ? 'planned' : 'ok', `${after.path} is intact: same inode ${after.ino}, size ${after.size} and sha256${modeNote}.`, [], { before, after }),
+    evidence: evidence(step, input.plan ? 'planned' : 'ok', `${after.path} is intact: same inode ${after.ino}, size ${after.size} and sha256${modeNote}.`, [], { before, after }),
   };
 }

@@ -14,13 +14,10 @@ import {
   type RollbackRangeInputRaw,
 } from '../src/config/rollback.js';
 import { RollbackError, checkWorkTree, inspectRollback, rangeText, revertRange as revertRangeOnHost, runBuild, type RollbackInspection } from '../src/host/git.js';
-import type { Action, Evidence, StepOutcome } from '../src/runbook/evidence.js';
+import { evidence, type Action, type StepOutcome } from '../src/runbook/evidence.js';
 import { redact } from '../src/runbook/redact.js';
-import type { StepId } from '../src/runbook/steps.js';
+import { stepOf, withoutStep, type StepInput } from './support/step.js';
 
-function evidence(step: StepId, verdict: Evidence['verdict'], summary: string, actions: Action[], details?: Record<string, unknown>): Evidence {
-  return { step, at: new Date().toISOString(), verdict, summary, actions, details: details && redact(details) };
-}
 
 function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const parsed = schema.safeParse(input);
@@ -66,8 +63,9 @@ function rangeDetails(i: RollbackInspection): Record<string, unknown> {
 }
 
 /** rollback.1: the repository is the right one and the range can be reverted (read-only, also in plan mode). */
-export async function validateRollbackRange(input: RollbackRangeInputRaw): Promise<StepOutcome<RollbackInspection>> {
-  const parsed = parseInput(RollbackRangeInputSchema, input);
+export async function validateRollbackRange(input: RollbackRangeInputRaw & StepInput): Promise<StepOutcome<RollbackInspection>> {
+  const step = stepOf('validateRollbackRange', input);
+  const parsed = parseInput(RollbackRangeInputSchema, withoutStep(input));
   return translated(async () => {
     const inspection = await inspectRollback(parsed);
     const range = rangeText(inspection.from, inspection.to, inspection.fromIsRoot);
@@ -83,7 +81,7 @@ export async function validateRollbackRange(input: RollbackRangeInputRaw): Promi
       { kind: 'command', argv: ['git', 'merge-base', '--is-ancestor', inspection.to, 'HEAD'], cwd: inspection.repoPath },
       { kind: 'command', argv: ['git', 'status', '--porcelain=v1', '--untracked-files=all'], cwd: inspection.repoPath },
     ];
-    return { value: inspection, evidence: evidence('rollback.1', 'ok', summary, actions, rangeDetails(inspection)) };
+    return { value: inspection, evidence: evidence(step, 'ok', summary, actions, rangeDetails(inspection)) };
   });
 }
 
@@ -104,8 +102,9 @@ export interface RevertValue {
  * (recognised from the revert commits' own messages, see findLiveReverts) gives 'already-reverted' and no new
  * commit. A conflict aborts the revert, proves the repository is unchanged and fails with RevertConflict.
  */
-export async function revertRange(input: RollbackRangeInputRaw): Promise<StepOutcome<RevertValue>> {
-  const parsed = parseInput(RollbackRangeInputSchema, input);
+export async function revertRange(input: RollbackRangeInputRaw & StepInput): Promise<StepOutcome<RevertValue>> {
+  const step = stepOf('revertRange', input);
+  const parsed = parseInput(RollbackRangeInputSchema, withoutStep(input));
   return translated(async () => {
     if (parsed.plan) {
       const inspection = await inspectRollback(parsed);
@@ -114,7 +113,7 @@ export async function revertRange(input: RollbackRangeInputRaw): Promise<StepOut
       return {
         value: { outcome: 'planned', headBefore: inspection.head, headAfter: inspection.head, revertCommits: [], commits: inspection.commits },
         evidence: evidence(
-          'rollback.2',
+          step,
           'planned',
           already
             ? `The range is already reverted on HEAD ${short(inspection.head)}; the revert would create no commit.`
@@ -150,7 +149,7 @@ export async function revertRange(input: RollbackRangeInputRaw): Promise<StepOut
           : `Reverted ${inspection.commits.length} commit(s): HEAD ${short(result.headBefore)} → ${short(result.headAfter)}.`;
     return {
       value: { outcome: result.outcome, headBefore: result.headBefore, headAfter: result.headAfter, revertCommits: result.revertCommits, commits: inspection.commits },
-      evidence: evidence('rollback.2', 'ok', summary, result.outcome === 'already-reverted' ? [] : [action], {
+      evidence: evidence(step, 'ok', summary, result.outcome === 'already-reverted' ? [] : [action], {
         outcome: result.outcome,
         headBefore: result.headBefore,
         headAfter: result.headAfter,
@@ -169,8 +168,9 @@ export interface BuildValue {
 }
 
 /** rollback.3: the repository builds cleanly (`go build ./...` by default, exit code 0 required). */
-export async function buildRepository(input: BuildInputRaw): Promise<StepOutcome<BuildValue>> {
-  const parsed = parseInput(BuildInputSchema, input);
+export async function buildRepository(input: BuildInputRaw & StepInput): Promise<StepOutcome<BuildValue>> {
+  const step = stepOf('buildRepository', input);
+  const parsed = parseInput(BuildInputSchema, withoutStep(input));
   return translated(async () => {
     await checkWorkTree(parsed.repoPath);
     const action: Action = {
@@ -183,7 +183,7 @@ export async function buildRepository(input: BuildInputRaw): Promise<StepOutcome
     if (parsed.plan) {
       return {
         value: { outcome: 'planned', exitCode: null, durationMs: 0 },
-        evidence: evidence('rollback.3', 'planned', `Would run ${parsed.buildCommand.join(' ')} in ${parsed.repoPath} and require exit code 0.`, [action]),
+        evidence: evidence(step, 'planned', `Would run ${parsed.buildCommand.join(' ')} in ${parsed.repoPath} and require exit code 0.`, [action]),
       };
     }
     // translated() heartbeats while the build runs, so a worker crash is noticed by the heartbeat timeout.
@@ -198,7 +198,7 @@ export async function buildRepository(input: BuildInputRaw): Promise<StepOutcome
     return {
       value: { outcome: 'built', exitCode: build.exitCode, durationMs: build.durationMs },
       evidence: evidence(
-        'rollback.3',
+        step,
         'ok',
         `${build.argv.join(' ')} exited 0 in ${Math.round(build.durationMs / 100) / 10} s${wroteFiles ? ' (it left files in the work tree, see statusAfter)' : ''}.`,
         [action],

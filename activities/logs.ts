@@ -263,7 +263,7 @@ async function checkPulseLogsNow(input: CheckPulseLogsInput): Promise<StepOutcom
   if (source.kind === 'file' && !input.mark?.file && !input.plan) {
     throw ApplicationFailure.create({
       type: 'LogMarkMissing',
-      message: `A file log source (${source.path}) has no timestamps: pass the mark returned by markLogPosition before the restart`,
+      message: `A file log source (${source.path}) has no timestamps: where the file ended must be recorded before the restart (the log read of this step needs it)`,
       nonRetryable: true,
     });
   }
@@ -273,7 +273,7 @@ async function checkPulseLogsNow(input: CheckPulseLogsInput): Promise<StepOutcom
   if (source.kind === 'journald') action = describeCommand(journalArgv(source.unit, since), { prefix });
   else if (source.kind === 'command') action = describeCommand(commandArgv(source.argv, since), { prefix, secrets });
   else {
-    const from = input.mark?.file ? `read from byte ${input.mark.file.offset}` : 'read from the byte offset markLogPosition records before the restart';
+    const from = input.mark?.file ? `read from byte ${input.mark.file.offset}` : 'read only what Pulse writes after the restart (from where the file ends just before it)';
     action = { kind: 'file', op: 'read', path: source.path, change: from };
   }
 

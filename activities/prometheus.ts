@@ -8,9 +8,9 @@ import type { Evaluation } from '../src/prometheus/alert-state.js';
 import type { CheckId } from '../src/prometheus/checks.js';
 import { checkQuery } from '../src/prometheus/checks.js';
 import { PrometheusClient } from '../src/prometheus/client.js';
-import { evaluateChecks } from '../src/prometheus/evaluate.js';
-import type { PrometheusTarget } from '../src/prometheus/target.js';
-import { unanswered, type CheckResult } from '../src/prometheus/verdict.js';
+import { evaluateChecks, evaluateInstanceChecks } from '../src/prometheus/evaluate.js';
+import type { PrometheusTarget } from '../src/config/prometheus-target.js';
+import { trimPassing, unanswered } from '../src/prometheus/verdict.js';
 import { keptAlive } from './support/heartbeat.js';
 
 export interface EvaluateMetricChecksInput {
@@ -27,6 +27,15 @@ export interface EvaluateMetricChecksInput {
    * monitor of a large fleet does not write every healthy connection's value into history each cycle.
    */
   maxPassingSeries?: number;
+  /** A fleet's instances left out of the fleet-wide queries (taken out of the rollout). */
+  exclude?: { label: string; values: string[] };
+  /** A fleet's checkpoints per instance: the label naming an instance, the checks, and the instances expected to answer. */
+  perInstance?: { label: string; checks: CheckId[]; expected: string[] };
+  /**
+   * 'not-passing': a passing check's result leaves its query out (it is the catalogue's, rebuilt at will), which keeps
+   * a fleet's long queries out of every check's history; a failing or inconclusive one keeps it as evidence.
+   */
+  queries?: 'all' | 'not-passing';
 }
 
 export async function evaluateMetricChecks(input: EvaluateMetricChecksInput): Promise<Evaluation> {
@@ -40,27 +49,27 @@ async function evaluateMetricChecksNow(input: EvaluateMetricChecksInput): Promis
     client = await PrometheusClient.create(input.prometheus);
   } catch (err) {
     const time = input.time ?? Date.now() / 1000;
-    const at = new Date(time * 1000).toISOString();
+    const at = new Date(Math.round(time * 1000)).toISOString();
     const error = { kind: 'auth' as const, message: (err as Error).message };
     return {
       at,
       prometheusUrl: input.prometheus.url,
       reachable: false,
       results: input.checks.map((id) => {
-        const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job });
+        const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job, exclude: input.exclude });
         return unanswered(id, query, at, error, windowSeconds);
       }),
     };
   }
-  const evaluation = await evaluateChecks(client, input.checks, { windows: input.windows, job: input.job, time: input.time });
+  const time = input.time ?? Math.round(Date.now()) / 1000;
+  const [evaluation, perInstance] = await Promise.all([
+    evaluateChecks(client, input.checks, { windows: input.windows, job: input.job, time, exclude: input.exclude }),
+    input.perInstance && input.perInstance.expected.length
+      ? evaluateInstanceChecks(client, input.perInstance.checks, { windows: input.windows, job: input.job, time, label: input.perInstance.label, expected: input.perInstance.expected })
+      : undefined,
+  ]);
   const max = input.maxPassingSeries;
-  if (max === undefined) return evaluation;
-  return { ...evaluation, results: evaluation.results.map((r) => trimPassing(r, max)) };
-}
-
-function trimPassing(result: CheckResult, max: number): CheckResult {
-  const passing = result.series.filter((s) => s.verdict === 'pass');
-  if (passing.length <= max) return result;
-  const kept = new Set(passing.slice(0, max));
-  return { ...result, series: result.series.filter((s) => s.verdict !== 'pass' || kept.has(s)), omittedPassingSeries: passing.length - max };
+  const trimmed = max === undefined ? evaluation.results : evaluation.results.map((r) => trimPassing(r, max));
+  const results = input.queries === 'not-passing' ? trimmed.map((r) => (r.verdict === 'pass' ? { ...r, query: '' } : r)) : trimmed;
+  return { ...evaluation, results, ...(perInstance && { perInstance }) };
 }

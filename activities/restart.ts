@@ -29,6 +29,7 @@ import {
 import { describeCommand, runCommand, type CommandOptions } from '../src/host/command.js';
 import { safeUrl, waitForHealthy, type HealthResult } from '../src/host/health.js';
 import { activityJournal, activitySignal, keptAlive } from './support/heartbeat.js';
+import { FAILURE_TYPES } from '../src/runbook/failure-types.js';
 
 export interface RestartPulseInput {
   plan: boolean;
@@ -178,11 +179,11 @@ async function restartNow(
  */
 function asRestartFailed(err: unknown, done: RestartCommandRecord[]): ApplicationFailure {
   if (!(err instanceof ApplicationFailure)) {
-    return ApplicationFailure.create({ type: 'RestartFailed', message: `Restart failed: ${String(err)}`, nonRetryable: true });
+    return ApplicationFailure.create({ type: FAILURE_TYPES.restartFailed, message: `Restart failed: ${String(err)}`, nonRetryable: true });
   }
   const details = (err.details?.[0] ?? {}) as Record<string, unknown>;
   return ApplicationFailure.create({
-    type: 'RestartFailed',
+    type: FAILURE_TYPES.restartFailed,
     message: `Restart failed: ${err.message}`,
     nonRetryable: err.type !== 'CommandTimedOut',
     details: [{ ...details, cause: err.type, completedCommands: done }],

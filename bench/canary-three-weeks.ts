@@ -11,6 +11,7 @@ import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import { canaryBundle, canaryInput, canaryUpdate, DAY, HOUR, scriptedMetrics } from '../test/support/canary.js';
 import { startTimeSkipping } from '../test/support/time-skipping.js';
+import { CANARY_ROLLOUT_WORKFLOW, type CanaryRolloutWorkflow } from '../workflows/canary-rollout.messages.js';
 
 export async function canaryThreeWeeks(days = Number(process.env.CANARY_BENCH_DAYS ?? 21)): Promise<void> {
   const wall = performance.now();
@@ -40,7 +41,7 @@ export async function canaryThreeWeeks(days = Number(process.env.CANARY_BENCH_DA
   let outcome = '';
 
   await worker.runUntil(async () => {
-    const h = await env.client.workflow.start('canaryRollout', { taskQueue: 'bench-canary', workflowId, args: [canaryInput({ phase1: { instances: [] } })] });
+    const h = await env.client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, { taskQueue: 'bench-canary', workflowId, args: [canaryInput({ phase1: { instances: [] } })] });
     firstRunId = h.firstExecutionRunId;
     await canaryUpdate(h, 'confirmStagingRollback', { actor: 'olga', evidence: 'bench' });
     await advance(48 * HOUR + 5 * 60_000);

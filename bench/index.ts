@@ -2,8 +2,11 @@
  * Benchmarks (`npm run bench`): prints figures, asserts nothing. Measures what the tests and operators wait on:
  * starting the Temporal servers, bundling the workflows, a Kill-Switch against the emulator, the reliability figures
  * (bench/reliability.ts: worker kill to retry, the longest Temporal outage a followed run survives, the bad-input
- * corpus), the history size and replay time of a simulated 3-week canary rollout (bench/canary-three-weeks.ts), and
- * concurrent canary rollouts on the production rehearsal's cluster (bench/production-scale.ts).
+ * corpus), `canary simulate` over three weeks (bench/canary-simulate.ts), a canary over 500 instances
+ * (bench/canary-fleet.ts), the history size and replay time of a simulated 3-week canary rollout
+ * (bench/canary-three-weeks.ts), concurrent canary rollouts on the production rehearsal's cluster
+ * (bench/production-scale.ts), and the CLI's start-up and `canary status` (bench/cli.ts; `BENCH_ONLY=cli` runs only
+ * that, `BENCH_CLI=0` skips it).
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
@@ -19,8 +22,12 @@ import { PulseClient } from '../src/pulse/client.js';
 import { KillSwitchInputSchema } from '../src/config/kill-switch.js';
 import { quietRuntime } from '../test/support/quiet-runtime.js';
 import { canaryThreeWeeks } from './canary-three-weeks.js';
+import { canaryFleet } from './canary-fleet.js';
+import { canarySimulateThreeWeeks } from './canary-simulate.js';
 import { productionScale } from './production-scale.js';
 import { badInputCorpus, killToRetry, longestOutage } from './reliability.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../workflows/kill-switch.messages.js';
+import { cliBench } from './cli.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ms = (t: number) => `${Math.round(performance.now() - t)} ms`;
@@ -73,7 +80,7 @@ async function killSwitchRuns() {
       for (let c = 0; c < 10; c++) await pulse.addConnection(truenas.connection({ name: `nas-${c}` }));
       await emu.control.tick();
       const t = performance.now();
-      await client.workflow.execute('killSwitch', {
+      await client.workflow.execute<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
         taskQueue: 'bench',
         workflowId: `bench-ks-${i}-${Date.now()}`,
         args: [KillSwitchInputSchema.parse({ pulse: { url: emu.url }, tickSeconds: 1, staleThresholdSeconds: 10, verifyEverySeconds: 0.5 })],
@@ -91,6 +98,9 @@ async function killSwitchRuns() {
   await server.stop();
 }
 
+// The CLI as an operator meets it (issue 15): first, before the heavier parts load the machine.
+if (process.env.BENCH_CLI !== '0' || process.env.BENCH_ONLY === 'cli') await cliBench();
+if (process.env.BENCH_ONLY === 'cli') process.exit(0);
 await timeSkippingStart();
 await devServerStart();
 await killSwitchRuns();
@@ -100,6 +110,12 @@ if (process.env.BENCH_RELIABILITY !== '0') {
   await killToRetry();
   await longestOutage();
 }
+// canary simulate over three weeks of one-minute data (about 4 min on a loaded two-core machine, most of it the
+// backfill). BENCH_SIMULATE=0 skips it.
+if (process.env.BENCH_SIMULATE !== '0') await canarySimulateThreeWeeks();
+// A rollout over 500 instances: against emulators on the dev server (about 13 min on a loaded two-core machine), then
+// 3 days on the time-skipping server (about 4 min). BENCH_FLEET=0 skips it, BENCH_FLEET=A or B runs one part.
+if (process.env.BENCH_FLEET !== '0') await canaryFleet();
 // The long one (about 20 min on two cores): a simulated 3-week canary at the runbook's defaults. BENCH_CANARY=0 skips it.
 if (process.env.BENCH_CANARY !== '0') await canaryThreeWeeks();
 // Concurrent canary rollouts on the production rehearsal's cluster (about 15 min with the default N of 50, 200, 500;

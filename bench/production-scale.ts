@@ -22,6 +22,7 @@ import type { temporal } from '@temporalio/proto';
 import { startProductionCluster, type ProductionCluster } from '../src/production/cluster.js';
 import { REPO_ROOT } from '../src/production/versions.js';
 import { productionClient, pulseForCluster } from '../test/support/production.js';
+import { CANARY_ROLLOUT_WORKFLOW, type CanaryRolloutWorkflow } from '../workflows/canary-rollout.messages.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const ms = (t?: { seconds?: unknown; nanos?: number | null } | null) => Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
@@ -114,7 +115,7 @@ async function runN(cluster: ProductionCluster, client: Client, prometheusUrl: s
     const since = startedAt.length ? Date.now() - startedAt[0] : 0;
     if (due > since) await new Promise((r) => setTimeout(r, due - since));
     const workflowId = `${tag}-${i}`;
-    await client.workflow.start('canaryRollout', {
+    await client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, {
       taskQueue: cluster.taskQueue,
       workflowId,
       args: [{ rollout: `scale-${i}`, startedBy: 'bench', prometheus: { url: prometheusUrl, timeoutMs: 10_000 }, phase1: { instances: [] }, approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] } }],

@@ -21,6 +21,7 @@ import { removeFaultBundle, withKillingWorkers } from '../test/support/fault-mat
 import { spawnLong } from '../test/support/long-process.js';
 import { corpusCases, judge, writeSandboxFiles } from '../test/support/bad-input-corpus.js';
 import { runCliCases } from '../test/support/cli-in-process.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../workflows/kill-switch.messages.js';
 
 const BIN = path.resolve('bin/pulse-runbook.js');
 
@@ -50,7 +51,7 @@ export async function killToRetry(): Promise<void> {
     const workflowId = `bench-kill-${Date.now()}`;
     // The default retry settings: heartbeat timeout 10 s, first retry after 1 s.
     const input = KillSwitchInputSchema.parse({ pulse: { url: fx.emu.url }, tickSeconds: 1, staleThresholdSeconds: 10, verifyEverySeconds: 0.5 });
-    const handle = await client.workflow.start('killSwitch', { taskQueue, workflowId, args: [input] });
+    const handle = await client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [input] });
     const t = performance.now();
     const out = await withKillingWorkers({ address: server.address, taskQueue, workflowId }, () => handle.result());
     const s = [...out.killToRetryMs].sort((a, b) => a - b);

@@ -17,16 +17,15 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 import { ENCRYPTED_FAILURE_CONVERTER_PATH } from '../src/temporal/data-converter.js';
 import { workflowsPath } from '../src/temporal/workflows-path.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import { PACKAGE_ROOT } from '../src/host/package-root.js';
 
 /** Where the Dockerfile and the worker expect the bundle unless told otherwise. */
-export const DEFAULT_BUNDLE_PATH = path.join(repoRoot, 'dist', 'workflow-bundle.js');
+export const DEFAULT_BUNDLE_PATH = path.join(PACKAGE_ROOT, 'dist', 'workflow-bundle.js');
 
 export interface BuiltBundle {
   path: string;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a machine that has never seen it: npm packages (when node_modules is
-# missing or older than package-lock.json) and the Temporal binaries (cached per machine, see install-temporal.sh).
+# missing or older than package-lock.json), the compiled build in dist/ (when missing or older than the sources, see
+# bin/build-freshness.mjs) and the Temporal binaries (cached per machine, see install-temporal.sh).
 # With --tests, also Prometheus and Chromium (Debian packages, for the metric-gate and Web UI browser tests), and the
 # production rehearsal's cluster (Debian's PostgreSQL, and Temporal server 1.30.1 and UI server 2.42.1 built from
 # the Go module proxy, see install-temporal-cluster.sh): the main job needs none of them, and a user who cannot run
@@ -21,6 +22,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
+
+# The CLI, the worker and the tests run the compiled build (a CLI start of ~0.2 s instead of ~3 s through tsx).
+node scripts/build.mjs --if-stale
 
 bash scripts/install-temporal.sh all
 if [ "$with_test_servers" = 1 ]; then

@@ -20,10 +20,10 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { CanaryInputRaw } from '../src/config/canary.js';
 import { scriptedMetrics } from '../test/support/canary.js';
 import type * as dataFileActivities from '../activities/data-files.js';
-import type * as enableActivities from '../activities/pulse-enable.js';
+import type * as enableActivities from '../activities/index.js';
 import type * as flagActivities from '../activities/feature-flag.js';
 import type * as logActivities from '../activities/logs.js';
-import type * as pulseActivities from '../activities/pulse.js';
+import type * as pulseActivities from '../activities/index.js';
 import type * as restartActivities from '../activities/restart.js';
 import { notifyIncidentWebhook } from '../activities/incident-notify.js';
 import { startTimeSkipping, workflowBundle } from '../test/support/time-skipping.js';
@@ -35,6 +35,13 @@ import type { DisableInputRaw } from '../src/config/disable.js';
 import type { EnableInputRaw } from '../src/config/enable.js';
 import { describeAddConnection, describeDeleteConnection, describeListConnections, describeListTrueNASResources, describeTestConnectionById } from '../src/pulse/plan.js';
 import { ApplicationFailure } from '@temporalio/common';
+import { CANARY_ROLLOUT_WORKFLOW, CANARY_UPDATES, type CanaryUpdateName } from '../workflows/canary-rollout.messages.js';
+import { CODE_ROLLBACK_WORKFLOW } from '../workflows/code-rollback.messages.js';
+import { DATA_CLEANUP_WORKFLOW } from '../workflows/data-cleanup.messages.js';
+import { DISABLE_WORKFLOW } from '../workflows/disable.messages.js';
+import { ENABLE_WORKFLOW } from '../workflows/enable.messages.js';
+import { KILL_SWITCH_WORKFLOW } from '../workflows/kill-switch.messages.js';
+import type { WorkflowName } from '../workflows/procedure.messages.js';
 
 type Scripted = ScriptedActivities &
   Partial<typeof enableActivities & typeof flagActivities & typeof logActivities & typeof dataFileActivities & typeof pulseActivities & typeof restartActivities>;
@@ -42,7 +49,7 @@ type Scripted = ScriptedActivities &
 interface Scenario {
   /** The file name (without .json) and the workflow id suffix. */
   name: string;
-  workflowType: string;
+  workflowType: WorkflowName;
   input: unknown;
   activities: () => Scripted;
   /** What people do while the run is open (updates, time passing); default: nothing, just wait for the result. */
@@ -217,32 +224,50 @@ const rollbackInput: CodeRollbackInputRaw = {
   restart: { kind: 'systemd' },
 };
 
+/** The canary chains: a check every 10 min and 5 checks per run, so each run continues as new. */
+const canaryChainInput = (extra: Partial<CanaryInputRaw>): CanaryInputRaw => ({
+  startedBy: 'rita',
+  prometheus: { url: 'http://prometheus.example:9090' },
+  checkEverySeconds: 600,
+  cyclesPerRun: 5,
+  approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
+  ...extra,
+});
+
 const SCENARIOS: Scenario[] = [
   {
     name: 'kill-switch',
-    workflowType: 'killSwitch',
+    workflowType: KILL_SWITCH_WORKFLOW,
     input: KillSwitchInputSchema.parse({ pulse: PULSE }),
     activities: () => scriptedKillSwitch({ ids: ['c1', 'c2'], goneAtCheck: 3 }).activities,
   },
   {
     // Recorded with the incident link (patched 'open-incident-record'): the run opens incident-for-<id>.
     name: 'kill-switch-with-incident',
-    workflowType: 'killSwitch',
+    workflowType: KILL_SWITCH_WORKFLOW,
     input: KillSwitchInputSchema.parse({ pulse: PULSE }),
     activities: () => scriptedKillSwitch({ ids: ['c1', 'c2'], goneAtCheck: 3 }).activities,
   },
-  { name: 'code-rollback', workflowType: 'codeRollback', input: rollbackInput, activities: () => scriptedCodeRollback().activities },
-  { name: 'code-rollback-with-incident', workflowType: 'codeRollback', input: rollbackInput, activities: () => scriptedCodeRollback().activities },
+  { name: 'code-rollback', workflowType: CODE_ROLLBACK_WORKFLOW, input: rollbackInput, activities: () => scriptedCodeRollback().activities },
+  { name: 'code-rollback-with-incident', workflowType: CODE_ROLLBACK_WORKFLOW, input: rollbackInput, activities: () => scriptedCodeRollback().activities },
   {
     // With the outcome report (patched 'report-outcome-to-incident'): the run signals its record how it ended.
     name: 'kill-switch-with-outcome',
-    workflowType: 'killSwitch',
+    workflowType: KILL_SWITCH_WORKFLOW,
     input: KillSwitchInputSchema.parse({ pulse: PULSE }),
+    activities: () => scriptedKillSwitch({ ids: ['c1', 'c2'], goneAtCheck: 3 }).activities,
+  },
+  {
+    // With the lifecycle's input check (patched 'kill-switch-parses-input'): started raw, as a client that does not
+    // parse would start it; the run fills the defaults itself (60 s tick).
+    name: 'kill-switch-parsed-input',
+    workflowType: 'killSwitch',
+    input: { pulse: PULSE },
     activities: () => scriptedKillSwitch({ ids: ['c1', 'c2'], goneAtCheck: 3 }).activities,
   },
   {
     name: 'code-rollback-failed-with-outcome',
-    workflowType: 'codeRollback',
+    workflowType: CODE_ROLLBACK_WORKFLOW,
     input: rollbackInput,
     fails: true,
     activities: () => scriptedCodeRollback({ failBuild: 'go build ./... exited 1: undefined: truenas.Client' }).activities,
@@ -250,42 +275,72 @@ const SCENARIOS: Scenario[] = [
   {
     // The undo of a failed Enable (patched 'enable-undo-on-failure'): delete the added connection, flag back, restart.
     name: 'enable-failed-undone',
-    workflowType: 'enable',
+    workflowType: ENABLE_WORKFLOW,
     input: { pulse: PULSE, connection: { name: 'nas-a', host: 'https://nas-a.lan', apiKey: { env: 'TRUENAS_API_KEY' } } } satisfies EnableInputRaw,
     fails: true,
     activities: failingEnableScript,
   },
   {
     name: 'enable',
-    workflowType: 'enable',
+    workflowType: ENABLE_WORKFLOW,
     input: { pulse: PULSE, connection: { name: 'nas-a', host: 'https://nas-a.lan', apiKey: { env: 'TRUENAS_API_KEY' } } } satisfies EnableInputRaw,
     activities: enableScript,
   },
-  { name: 'disable', workflowType: 'disable', input: { pulse: PULSE } satisfies DisableInputRaw, activities: disableScript },
-  { name: 'data-cleanup', workflowType: 'dataCleanup', input: { pulse: PULSE } satisfies DataCleanupInputRaw, activities: cleanupScript },
+  { name: 'disable', workflowType: DISABLE_WORKFLOW, input: { pulse: PULSE } satisfies DisableInputRaw, activities: disableScript },
+  { name: 'data-cleanup', workflowType: DATA_CLEANUP_WORKFLOW, input: { pulse: PULSE } satisfies DataCleanupInputRaw, activities: cleanupScript },
   {
     // Phase 1 with a check every 10 min and 5 checks per run (so the chain continues as new), a staging test, a
     // sign-off, phase 2 with an issue and an opt-in instance, then a manual abort that runs a Disable child.
     name: 'canary-rollout',
-    workflowType: 'canaryRollout',
+    workflowType: CANARY_ROLLOUT_WORKFLOW,
     chain: true,
-    input: {
-      startedBy: 'rita',
-      prometheus: { url: 'http://prometheus.example:9090' },
-      checkEverySeconds: 600,
-      cyclesPerRun: 5,
-      phase1: { minSeconds: 3600, greenSeconds: 1800, instances: [{ name: 'dev-1', disable: { pulse: PULSE } }] },
-      approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
-    } satisfies CanaryInputRaw,
+    input: canaryChainInput({ phase1: { minSeconds: 3600, greenSeconds: 1800, instances: [{ name: 'dev-1', disable: { pulse: PULSE } }] } }),
     activities: () => ({ ...disableScript(), ...scriptedMetrics(() => ({}), () => 0).activities }) as Scripted,
     async drive(env, handle) {
-      const update = (name: string, payload: Record<string, unknown>) => handle.executeUpdate(name, { args: [payload] });
+      const update = (name: CanaryUpdateName, payload: Record<string, unknown>) => handle.executeUpdate<unknown, [unknown]>(CANARY_UPDATES[name], { args: [payload] });
       await update('confirmStagingRollback', { actor: 'olga', evidence: 'staging run 12' });
       await env.sleep(70 * 60_000);
       await update('signOff', { actor: 'sam', comment: 'phase 1 green' });
       await update('reportIssue', { actor: 'olga', severity: 'low', title: 'typo in the TrueNAS tab' });
       await update('registerInstance', { actor: 'olga', instance: { name: 'adopter-1', contact: 'adopter@example.com' } });
       await env.sleep(20 * 60_000);
+      await update('abort', { actor: 'sam', reason: 'recorded history' });
+    },
+  },
+  {
+    // The fleet path (patched 'canary-fleet', issue 17): four instances from the template enabled in waves of two,
+    // per-instance gates (fleet-2 breaks its error rate and is disabled on its own), 5 checks per run (the chain
+    // continues as new), a sign-off, an opt-in instance registered in phase 2 and enabled in a wave, then a manual
+    // abort whose rollback disables the others in waves.
+    name: 'canary-fleet',
+    workflowType: 'canaryRollout',
+    chain: true,
+    input: canaryChainInput({
+      phase1: { minSeconds: 3600, greenSeconds: 1800, instances: [1, 2, 3, 4].map((i) => ({ name: `fleet-${i}`, pulseUrl: `http://fleet-${i}.example:7655` })) },
+      fleet: {
+        instanceLabel: 'pulse_instance',
+        waves: { concurrency: 2, maxFailures: 1 },
+        template: {
+          enable: { pulse: { url: '{pulseUrl}', token: { env: 'PULSE_TOKEN' } }, connection: { name: 'nas-{name}', host: 'https://nas-{name}.lan', apiKey: { env: 'TRUENAS_API_KEY' } } },
+          disable: { pulse: { url: '{pulseUrl}', token: { env: 'PULSE_TOKEN' } } },
+        },
+      },
+    }),
+    activities: () => {
+      let t0: number | undefined;
+      const metrics = scriptedMetrics(
+        (hours) => (hours >= 0.3 ? { instances: { 'fleet-2': { 'error-rate': '0.2' } } } : {}),
+        () => (t0 ??= activityTime()),
+      );
+      return { ...enableScript(), ...disableScript(), ...metrics.activities } as Scripted;
+    },
+    async drive(env, handle) {
+      const update = (name: string, payload: Record<string, unknown>) => handle.executeUpdate(name, { args: [payload] });
+      await update('confirmStagingRollback', { actor: 'olga', evidence: 'staging run 12' });
+      await env.sleep(70 * 60_000);
+      await update('signOff', { actor: 'sam', comment: 'phase 1 green' });
+      await update('registerInstance', { actor: 'olga', instance: { name: 'adopter-1', pulseUrl: 'http://adopter-1.example:7655' } });
+      await env.sleep(30 * 60_000);
       await update('abort', { actor: 'sam', reason: 'recorded history' });
     },
   },

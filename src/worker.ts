@@ -1,9 +1,11 @@
 /**
- * Builds the worker: the workflow bundle (from source under tsx, from dist when compiled, or a prebuilt bundle)
- * and every activity. One task queue serves all procedures. With a payload codec (issue 6) the worker encrypts
+ * Builds the worker: the workflow bundle (PULSE_RUNBOOKS_WORKFLOW_BUNDLE, else the build's dist/workflow-bundle.js
+ * when it is up to date with the sources, else bundled from the sources at start) and every activity. One task queue serves all procedures. With a payload codec (issue 6) the worker encrypts
  * everything it writes to history, through the same data converter as the client.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { PayloadCodec } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../activities/index.js';
@@ -13,6 +15,7 @@ import { bundleHasEncryptedFailureConverter, encryptedDataConverter } from './te
 import type { CodecKeyRing } from './config/codec.js';
 import { workerIdentity } from './temporal/codec-advert.js';
 import { DecodeGuardCodec } from './temporal/decode-guard.js';
+import { PACKAGE_ROOT } from './host/package-root.js';
 
 export interface WorkerHandle {
   worker: Worker;
@@ -52,7 +55,7 @@ export async function createWorker(
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    ...workflowCode(opts),
+    ...(extra.workflowsPath || extra.workflowBundle ? {} : await workflowCode(opts)),
     // A payload this worker cannot decrypt fails its run with PayloadUndecodable instead of a task retried forever.
     dataConverter: opts.codec ? encryptedDataConverter(new DecodeGuardCodec(opts.codec)) : { payloadCodecs: [new DecodeGuardCodec(undefined)] },
     identity: workerIdentity(opts.ring),
@@ -80,17 +83,31 @@ export function cacheSettings(env: NodeJS.ProcessEnv = process.env): Pick<Worker
 }
 
 /**
- * The prebuilt bundle (PULSE_RUNBOOKS_WORKFLOW_BUNDLE) when it fits, else the sources. With a codec the bundle must
+ * The build's workflow bundle (scripts/build.mjs), when dist/ is up to date with the sources: webpack at every
+ * worker start costs seconds (more on a loaded machine), and ensure-deps.sh rebuilds it when a source changes. After
+ * an edit without a rebuild the sources are bundled, so a worker never runs workflows older than its activities.
+ */
+async function builtBundle(): Promise<string | undefined> {
+  const bundle = path.join(PACKAGE_ROOT, 'dist', 'workflow-bundle.js');
+  if (!existsSync(bundle)) return undefined;
+  // Plain JavaScript shared with bin/pulse-runbook.js, imported by path: it sits outside src/ and dist/.
+  const freshness = pathToFileURL(path.join(PACKAGE_ROOT, 'bin', 'build-freshness.mjs')).href;
+  const { buildState } = (await import(freshness)) as typeof import('../bin/build-freshness.mjs');
+  return buildState(PACKAGE_ROOT).fresh ? bundle : undefined;
+}
+
+/**
+ * The prebuilt bundle (PULSE_RUNBOOKS_WORKFLOW_BUNDLE, else the build's) when it fits, else the sources. With a codec the bundle must
  * hold the encrypted failure converter: the workflow sandbox writes the workflow's own failures, and a bundle
  * without it would put their messages in history in plain text. Bundling from source (a few seconds at start)
  * gets it in, because Worker.create passes the data converter's failureConverterPath to the bundler.
  */
-function workflowCode(opts: WorkerCodecOptions): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  const bundlePath = process.env.PULSE_RUNBOOKS_WORKFLOW_BUNDLE;
+async function workflowCode(opts: WorkerCodecOptions): Promise<Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>> {
+  const bundlePath = process.env.PULSE_RUNBOOKS_WORKFLOW_BUNDLE || (await builtBundle());
   if (!bundlePath) return { workflowsPath: workflowsPath() };
   if (opts.codec && !bundleHasEncryptedFailureConverter(readFileSync(bundlePath, 'utf8'))) {
     (opts.warn ?? ((line: string) => process.stderr.write(`${line}\n`)))(
-      `warning: the workflow bundle ${bundlePath} (PULSE_RUNBOOKS_WORKFLOW_BUNDLE) was built without the encrypted failure converter; ` +
+      `warning: the workflow bundle ${bundlePath} was built without the encrypted failure converter; ` +
         'bundling the workflows from source instead so failure messages are encrypted too (rebuild the bundle with failureConverterPath to skip this)',
     );
     return { workflowsPath: workflowsPath() };

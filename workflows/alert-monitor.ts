@@ -20,8 +20,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -49,10 +47,12 @@ import { CHECKS, type CheckId } from '../src/prometheus/checks.js';
 import { payloadFor } from '../src/prometheus/notification.js';
 import { checkEvidence } from '../src/prometheus/verdict.js';
 import type { Action, Evidence } from '../src/runbook/evidence.js';
+import { alertMonitorStatusQuery, stopAlertMonitorSignal } from './alert-monitor.messages.js';
 import { activityOptions } from './support/activity-options.js';
 import { evaluateOrInconclusive, failureMessage } from './support/evaluate-checks.js';
 import { parseWorkflowInput } from './support/parse-input.js';
 import { DEFAULT_HEARTBEAT_TIMEOUT_SECONDS } from '../src/config/retry.js';
+import { keywordAttributes } from '../src/temporal/search-attributes.js';
 
 export interface AlertMonitorStatus {
   monitor: string;
@@ -100,9 +100,6 @@ export interface AlertMonitorResult {
   /** Plan mode: what would be sent. */
   planned?: PlannedNotification[];
 }
-
-export const alertMonitorStatusQuery = defineQuery<AlertMonitorStatus>('status');
-export const stopAlertMonitorSignal = defineSignal<[{ reason?: string }?]>('stop');
 
 const INVALID_INPUT = 'InvalidAlertMonitorInput';
 /** Healthy series carried per check and cycle: enough to show values in `status`, small for a large fleet. */
@@ -169,7 +166,7 @@ export async function alertMonitor(raw: AlertMonitorInputRaw): Promise<AlertMoni
   const publishStatus = (word: string) => {
     if (word === searchStatus) return;
     searchStatus = word;
-    upsertSearchAttributes({ RunbookProcedure: ['alert-monitor'], RunbookStatus: [word] });
+    upsertSearchAttributes(keywordAttributes({ RunbookProcedure: 'alert-monitor', RunbookStatus: word }));
   };
   publishStatus(input.plan ? 'planning' : state.open.length ? 'firing' : 'running');
 

@@ -17,6 +17,15 @@
  * - Every `cyclesPerRun` checks (or when Temporal suggests it) the run continues as new with its state, after
  *   every handler has finished, so weeks of checks never approach the history limits.
  * - Plan mode: the Enable children in plan mode, one evaluation, the gates and checklist; nothing changes.
+ *
+ * Rollouts that begin with this code (patch `canary-fleet`, issue 17) carry a fleet: the instances are enabled in
+ * waves of child Enables (fleet.waves.concurrency) inside the monitoring loop, against an error budget; with
+ * fleet.instanceLabel every checkpoint is also evaluated per instance and an instance that breaks one is disabled on
+ * its own (a child Disable) and left out of the fleet-wide queries; the checks fall on a fixed grid (rollout start +
+ * k x checkEverySeconds) and are evaluated at the grid time, so `canary simulate` replays the same verdicts at the
+ * same times; the rollback disables in waves too; before continuing as new the run lets its children finish, and it
+ * also continues as new when its history grows large. Runs of rollouts begun before keep the older path (their state
+ * has no `fleet`), so they replay as recorded.
  */
 import {
   ActivityFailure,
@@ -25,9 +34,8 @@ import {
   ChildWorkflowFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineUpdate,
   executeChild,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -37,8 +45,6 @@ import {
 import type * as prometheusActivities from '../activities/prometheus.js';
 import {
   AbortSchema,
-  CANARY_FAILURES,
-  CANARY_UPDATES,
   CanaryInputSchema,
   CompleteSchema,
   DataCorruptionSchema,
@@ -54,72 +60,99 @@ import {
   type CanaryInputRaw,
   type Phase,
 } from '../src/config/canary.js';
-import { applyCheckpoint, checksFor, inputBaseline } from '../src/canary/checkpoints.js';
-import { checklist, gateStatus, missingItems, type GateStatus } from '../src/canary/checklist.js';
-import { statusOf, waitingFor, type CanaryStatus } from '../src/canary/status.js';
+import { applyCheckpoint, checksFor, inputBaseline, PASSING_SERIES_KEPT } from '../src/canary/checkpoints.js';
+import { checklist, gateStatus, missingItems } from '../src/canary/checklist.js';
+import { CANARY_FAILURES } from '../src/canary/failure-types.js';
+import type { CanaryResult } from '../src/canary/result.js';
+import {
+  applyDisableOutcome,
+  applyEnableOutcome,
+  budgetAbort,
+  childIds,
+  countsText,
+  definitionOf,
+  disableSettings,
+  enableSettings,
+  excludedNames,
+  finishWaveIfDone,
+  fleetCounts,
+  initialFleet,
+  judgedMembers,
+  nextWave,
+  setMemberState,
+  startWave,
+} from '../src/canary/fleet.js';
+import { applyCycle } from '../src/canary/cycle.js';
+import { INSTANCE_CHECKS } from '../src/canary/instance-gates.js';
+import { movePhase, readyForSignOff } from '../src/canary/phases.js';
+import { instanceDetail, statusOf, waitingFor, type CanaryStatus, type InstanceDetail } from '../src/canary/status.js';
 import * as people from '../src/canary/people.js';
 import {
   addEvidence,
   initialState,
   type AbortCriterion,
   type AbortRecord,
-  type CanaryIssue,
   type CanaryState,
   type ChecklistItem,
+  type FleetMember,
   type RollbackRecord,
-  type SignOff,
 } from '../src/canary/state.js';
+import { instanceSettings } from '../src/config/canary.js';
 import type { Evaluation } from '../src/prometheus/alert-state.js';
 import type { Evidence } from '../src/runbook/evidence.js';
 import type { z } from 'zod';
+import {
+  abortUpdate,
+  canaryInstanceQuery,
+  canaryStatusQuery,
+  completeUpdate,
+  confirmStagingRollbackUpdate,
+  pauseMonitoringUpdate,
+  recordDefaultOnReleaseUpdate,
+  registerInstanceUpdate,
+  reportDataCorruptionUpdate,
+  reportIssueUpdate,
+  resolveIssueUpdate,
+  resumeMonitoringUpdate,
+  signOffUpdate,
+  triageIssueUpdate,
+} from './canary-rollout.messages.js';
+import { CODE_ROLLBACK_WORKFLOW, type CodeRollbackWorkflow } from './code-rollback.messages.js';
+import { DISABLE_WORKFLOW, type DisableWorkflow } from './disable.messages.js';
+import { ENABLE_WORKFLOW, type EnableWorkflow } from './enable.messages.js';
 import { evaluateOrInconclusive } from './support/evaluate-checks.js';
 import { parseWorkflowInput } from './support/parse-input.js';
 import { DEFAULT_HEARTBEAT_TIMEOUT_SECONDS } from '../src/config/retry.js';
 
-export type { CanaryStatus };
-
-export interface CanaryResult {
-  procedure: 'canary-rollout';
-  plan: boolean;
-  rollout: string;
-  outcome: 'completed' | 'aborted' | 'planned';
-  startedAt: string;
-  finishedAt: string;
-  phase: Phase;
-  abort?: AbortRecord;
-  completed?: CanaryState['completed'];
-  /** Plan mode: the Enable plans, the gates and what the first checkpoint saw. */
-  planned?: { enable: Array<{ instance: string; workflowId: string; outcome: string }>; checklist: ChecklistItem[]; gates: GateStatus };
-  evidence: Evidence[];
-}
-
-export const canaryStatusQuery = defineQuery<CanaryStatus>('status');
-// Payloads are `unknown` on purpose: the validators parse them with the zod schemas in src/config/canary.ts.
-export const signOffUpdate = defineUpdate<SignOff, [unknown]>(CANARY_UPDATES.signOff);
-export const abortUpdate = defineUpdate<{ accepted: true; at: string }, [unknown]>(CANARY_UPDATES.abort);
-export const reportIssueUpdate = defineUpdate<CanaryIssue, [unknown]>(CANARY_UPDATES.reportIssue);
-export const triageIssueUpdate = defineUpdate<CanaryIssue, [unknown]>(CANARY_UPDATES.triageIssue);
-export const resolveIssueUpdate = defineUpdate<CanaryIssue, [unknown]>(CANARY_UPDATES.resolveIssue);
-export const reportDataCorruptionUpdate = defineUpdate<{ accepted: true; at: string }, [unknown]>(CANARY_UPDATES.reportDataCorruption);
-export const confirmStagingRollbackUpdate = defineUpdate<ChecklistItem[], [unknown]>(CANARY_UPDATES.confirmStagingRollback);
-export const registerInstanceUpdate = defineUpdate<{ instances: string[] }, [unknown]>(CANARY_UPDATES.registerInstance);
-export const recordDefaultOnReleaseUpdate = defineUpdate<{ version: string; commit: string }, [unknown]>(CANARY_UPDATES.recordDefaultOnRelease);
-export const pauseMonitoringUpdate = defineUpdate<{ paused: true; at: string }, [unknown]>(CANARY_UPDATES.pauseMonitoring);
-export const resumeMonitoringUpdate = defineUpdate<{ paused: false; at: string }, [unknown]>(CANARY_UPDATES.resumeMonitoring);
-export const completeUpdate = defineUpdate<{ completed: true; at: string }, [unknown]>(CANARY_UPDATES.complete);
+export type { CanaryResult, CanaryStatus };
 
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
-const PASSING_SERIES_KEPT = 20;
+/** The patch of issue 17: fleets, waves, per-instance gates, checks on a fixed grid. */
+export const FLEET_PATCH = 'canary-fleet';
+/**
+ * Continue as new well before Temporal's warnings (10,240 events, 10 MB): room for a last wave and a whole fleet's
+ * rollback (a child is about 6 events with its workflow tasks) in the same run, and a history a client fetches within
+ * gRPC's default 4 MB message (each check of 500 instances writes about 15 KB).
+ */
+export const RUN_HISTORY_LIMITS = { events: 6000, bytes: 2 * 1024 * 1024 } as const;
 
 export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> {
   const input: CanaryInput = parseWorkflowInput(CanaryInputSchema, raw, 'canary rollout', CANARY_FAILURES.invalidInput);
   const info = workflowInfo();
-  const state: CanaryState = input.state ?? initialState(iso());
+  const state: CanaryState = (input.state as CanaryState | undefined) ?? initialState(iso());
   if (input.state) state.runs += 1;
+  // Rollouts that begin with this code take the fleet path; runs of older rollouts (no fleet in their state) keep theirs.
+  const fleetPath = input.state ? !!state.fleet : patched(FLEET_PATCH);
+  if (fleetPath) state.fleet ??= initialFleet(input, Date.parse(state.rolloutStartedAt));
   let runCycles = 0;
   let wake = false;
-  let nextCheckAt = Date.now();
-  let pendingAbort: { criterion: AbortCriterion; reason: string; actor?: string } | undefined;
+  let nextCheckAt = state.fleet ? state.fleet.nextCheckAt : Date.now();
+  /** Fleet path: the child Enables and Disables in flight, by kind and instance. */
+  const children = new Map<string, Promise<void>>();
+  /** Fleet path: a continue-as-new is due; no new child starts until those in flight have finished. */
+  let draining = false;
+  /** The abort to run; `at` is the check that called for it (else the abort runs at the time it is taken). */
+  let pendingAbort: { criterion: AbortCriterion; reason: string; actor?: string; at?: number } | undefined;
   const noticedOverdue = new Set(state.evidence.filter((e) => e.step === 'canary.phase2.3' && e.details?.overdue).map((e) => String(e.details?.overdue)));
 
   /** The Prometheus activity, its summary in the UI naming the runbook step of the current phase. */
@@ -135,8 +168,9 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
   // --- search attributes: findable by procedure, status and phase in the Web UI ----------------------------------
   let published = '';
   const publish = () => {
-    // The UI's "current details": what the run waits for now, in the runbook's words.
-    setCurrentDetails(`Phase ${state.phase}, ${state.status}. Waiting for: ${waitingFor(state, input, Date.now())}`);
+    // The UI's "current details": what the run waits for now, in the runbook's words (and the fleet, counted).
+    const fleet = state.fleet?.members.length ? ` Fleet: ${countsText(fleetCounts(state))}.` : '';
+    setCurrentDetails(`Phase ${state.phase}, ${state.status}.${fleet} Waiting for: ${waitingFor(state, input, Date.now())}`);
     const word = input.plan ? 'planning' : state.status;
     const key = `${word}/${state.phase}`;
     if (key === published) return;
@@ -199,9 +233,12 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     people.applyStagingRollback(state, r, Date.now());
     return checklist(state, input, Date.now());
   });
-  onUpdate(registerInstanceUpdate, RegisterInstanceSchema, (r) => people.refuseRegisterInstance(state, r), (r) => {
-    people.applyRegisterInstance(state, r, Date.now());
-    return { instances: state.instances.map((i) => i.name) };
+  onUpdate(registerInstanceUpdate, RegisterInstanceSchema, (r) => people.refuseRegisterInstance(state, r, input), (r) => {
+    people.applyRegisterInstance(state, r, Date.now(), input);
+    if (!state.fleet) return { instances: state.instances.map((i) => i.name) };
+    // A fleet may hold hundreds: the newest few, and how many there are.
+    const members = state.fleet.members;
+    return { instances: members.slice(-20).map((m) => m.name), total: members.length };
   });
   onUpdate(recordDefaultOnReleaseUpdate, DefaultOnReleaseSchema, (r) => people.refuseRelease(state, r), (r) => {
     people.applyRelease(state, r, Date.now());
@@ -229,11 +266,12 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
   });
 
   setHandler(canaryStatusQuery, () => statusOf(state, input, info.workflowId, runCycles, nextCheckAt));
+  setHandler(canaryInstanceQuery, (name: string) => instanceDetail(state, input, info.workflowId, name));
 
   // --- plan mode ------------------------------------------------------------------------------------------------
   if (input.plan) {
     const enable = await activatePhase1(state, input, true);
-    const evaluation = await evaluate();
+    const evaluation = fleetPath ? await evaluateAt(Date.now()) : await evaluate();
     applyCheckpoint(state, input, evaluation, Date.now());
     const now = Date.now();
     addEvidence(state, {
@@ -254,44 +292,92 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
       state.baseline = { ...baseline, source: 'input' };
       addEvidence(state, { step: 'canary.phase1.3', at: iso(), verdict: 'ok', summary: 'Resource baseline given with the rollout (measured before it).', details: { ...input.baseline } });
     }
-    const enabled = await activatePhase1(state, input, false);
-    const failed = enabled.filter((e) => e.outcome === 'failed');
-    if (failed.length) pendingAbort ??= { criterion: 'activation-failed', reason: `phase 1 activation failed on ${failed.map((f) => f.instance).join(', ')}` };
+    if (fleetPath) {
+      // The instances are enabled in waves by the loop below, while the checks run.
+      if (input.phase1.instances.length === 0) noteNoInternalInstances(state);
+      for (const m of state.fleet!.members.filter((x) => x.manual)) {
+        addEvidence(state, { step: 'canary.phase1.1', at: iso(), verdict: 'human', summary: `${m.name}: no Enable settings given; set PULSE_ENABLE_TRUENAS=true there yourself.` });
+      }
+    } else {
+      const enabled = await activatePhase1(state, input, false);
+      const failed = enabled.filter((e) => e.outcome === 'failed');
+      if (failed.length) pendingAbort ??= { criterion: 'activation-failed', reason: `phase 1 activation failed on ${failed.map((f) => f.instance).join(', ')}` };
+    }
     state.status = 'monitoring';
     publish();
   }
 
   // --- the monitoring loop ----------------------------------------------------------------------------------------
   for (;;) {
-    if (pendingAbort) return await abortRollout(pendingAbort);
-    if (state.completed) return await completeRollout();
+    if (fleetPath) {
+      // Fleet path: an abort is a state of the loop (its rollback runs in waves, and may continue as new).
+      if (pendingAbort && !state.abort) await beginAbort(pendingAbort);
+      if (state.abort) {
+        if (rollbackDone()) return await finishAbort();
+        if (!draining) startRollbackWave();
+      }
+    } else if (pendingAbort) return await abortRollout(pendingAbort);
+    if (state.completed) {
+      await condition(() => children.size === 0);
+      return await completeRollout();
+    }
 
-    if (!state.pause && Date.now() >= nextCheckAt) {
-      const outcome = applyCheckpoint(state, input, await evaluate(), Date.now());
+    if (fleetPath && !state.abort) {
+      if (!draining && !state.pause) startNextWave();
+      const spent = budgetAbort(state, input);
+      if (spent) {
+        pendingAbort ??= spent;
+        continue;
+      }
+    }
+
+    if (!state.abort && !state.pause && Date.now() >= nextCheckAt) {
+      let outcome: ReturnType<typeof applyCheckpoint> | undefined;
+      if (fleetPath) {
+        // On the grid, evaluated at the grid time, through the same cycle `canary simulate` applies (checkpoint, the
+        // instances on their own, the budget, the gate): the simulation replays the same verdicts at the same instants.
+        const checkAt = nextCheckAt;
+        const cycle = applyCycle(state, input, await evaluateAt(checkAt), checkAt, readyForSignOff);
+        for (const member of cycle.broke) startOwnDisable(member);
+        if (cycle.abort) pendingAbort ??= { ...cycle.abort, at: checkAt };
+        const every = input.checkEverySeconds * 1000;
+        nextCheckAt = checkAt + every * Math.max(1, Math.ceil((Date.now() - checkAt) / every));
+        state.fleet!.nextCheckAt = nextCheckAt;
+      } else {
+        outcome = applyCheckpoint(state, input, await evaluate(), Date.now());
+        nextCheckAt = Date.now() + input.checkEverySeconds * 1000;
+      }
       runCycles += 1;
-      nextCheckAt = Date.now() + input.checkEverySeconds * 1000;
-      if (outcome.abort) pendingAbort ??= outcome.abort;
+      if (outcome?.abort) pendingAbort ??= outcome.abort;
       if (pendingAbort) continue;
     }
-    noteOverdueTriage();
-    if (state.phase < 3 && !state.pause) {
-      const items = checklist(state, input, Date.now());
-      if (missingItems(items).length === 0) moveToNextPhase(items);
+    if (!state.abort) {
+      noteOverdueTriage();
+      if (state.phase < 3 && !state.pause) {
+        const items = checklist(state, input, Date.now());
+        if (missingItems(items).length === 0) movePhase(state, input, items, Date.now());
+      }
     }
     publish();
 
-    if (runCycles >= input.cyclesPerRun || workflowInfo().continueAsNewSuggested) {
-      // Updates in flight finish in this run; the state they changed goes to the next run.
-      await condition(allHandlersFinished);
-      if (!pendingAbort && !state.completed) {
-        await continueAsNew<typeof canaryRollout>({ ...(raw as object), state } as CanaryInputRaw);
+    const run = workflowInfo();
+    const historyFull = fleetPath && (run.historyLength >= RUN_HISTORY_LIMITS.events || run.historySize >= RUN_HISTORY_LIMITS.bytes);
+    if (runCycles >= input.cyclesPerRun || run.continueAsNewSuggested || historyFull) {
+      // Children in flight finish in this run (a child outlives no parent run), then updates in flight; the state
+      // they changed goes to the next run.
+      draining = true;
+      if (children.size === 0) {
+        await condition(allHandlersFinished);
+        if (children.size === 0 && !(pendingAbort && !state.abort) && !state.completed) {
+          await continueAsNew<typeof canaryRollout>({ ...raw, state });
+        }
+        continue;
       }
-      continue;
     }
 
     wake = false;
     const waitMs = Math.max(0, nextCheckAt - Date.now());
-    if (state.pause) await condition(() => wake || !!pendingAbort);
+    if (state.pause || state.abort) await condition(() => wake || (!!pendingAbort && !state.abort));
     else await condition(() => wake || !!pendingAbort, waitMs, { summary: `${stepOfPhase(state.phase)}: next checkpoint in ${input.checkEverySeconds} s` });
   }
 
@@ -299,6 +385,160 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
 
   async function evaluate(): Promise<Evaluation> {
     return evaluateOrInconclusive(prometheus(), { prometheus: input.prometheus, checks: checksFor(input, state.phase), windows: input.windows, job: input.pulseJob, maxPassingSeries: PASSING_SERIES_KEPT });
+  }
+
+  /** Fleet path: the checks at a given time; fleet-wide without the instances taken out, and per instance. */
+  async function evaluateAt(atMs: number): Promise<Evaluation> {
+    const label = input.fleet.instanceLabel;
+    const out = excludedNames(state);
+    const judged = judgedMembers(state).map((m) => m.name);
+    return evaluateOrInconclusive(prometheus(), {
+      prometheus: input.prometheus,
+      checks: checksFor(input, state.phase),
+      windows: input.windows,
+      job: input.pulseJob,
+      maxPassingSeries: PASSING_SERIES_KEPT,
+      queries: 'not-passing',
+      time: atMs / 1000,
+      ...(label && out.length ? { exclude: { label, values: out } } : {}),
+      ...(label && judged.length ? { perInstance: { label, checks: [...INSTANCE_CHECKS], expected: judged } } : {}),
+    });
+  }
+
+  // --- fleet path: children in waves ------------------------------------------------------------------------------
+
+  /** Runs a child in the background; its outcome is applied when it ends, and the loop wakes. */
+  function startChild(key: string, run: () => Promise<unknown>, done: (outcome: { ok: true } | { ok: false; message: string }) => void): void {
+    const running = run().then(
+      () => done({ ok: true }),
+      (err: unknown) => done({ ok: false, message: childMessage(err) }),
+    );
+    children.set(
+      key,
+      running.finally(() => {
+        children.delete(key);
+        wake = true;
+      }),
+    );
+  }
+
+  function startNextWave(): void {
+    const wave = nextWave(state, input);
+    if (!wave.length) return;
+    const number = startWave(state, wave, Date.now());
+    for (const member of wave) {
+      const workflowId = childIds(info.workflowId, member.name).enable;
+      startChild(
+        `enable:${member.name}`,
+        () => executeChild<EnableWorkflow>(ENABLE_WORKFLOW, { workflowId, args: [{ ...enableSettings(input, member)!, plan: false }], staticSummary: `Canary phase ${member.phase}, wave ${number}: enable TrueNAS on ${member.name}` }),
+        (outcome) => {
+          applyEnableOutcome(state, member.name, outcome, Date.now(), workflowId);
+          finishWaveIfDone(state, input, Date.now(), info.workflowId);
+        },
+      );
+    }
+    publish();
+  }
+
+  /** An instance broke its own checkpoint: its Disable runs now, whatever the waves do. */
+  function startOwnDisable(member: FleetMember): void {
+    const workflowId = childIds(info.workflowId, member.name).disable;
+    const step = member.phase === 1 ? 'canary.phase1.5' : 'canary.phase2.5';
+    startChild(
+      `disable:${member.name}`,
+      () => executeChild<DisableWorkflow>(DISABLE_WORKFLOW, { workflowId, args: [disableSettings(input, member)!], staticSummary: `Canary: disable TrueNAS on ${member.name}, which broke its own checkpoint` }),
+      (outcome) => {
+        applyDisableOutcome(state, member.name, outcome, Date.now());
+        addEvidence(state, {
+          step,
+          at: iso(),
+          verdict: outcome.ok ? 'ok' : 'failed',
+          summary: outcome.ok ? `${member.name}: its Disable completed (${workflowId}).` : `${member.name}: its Disable failed: ${outcome.message}; disable it by hand.`,
+          details: { workflowId },
+        });
+      },
+    );
+  }
+
+  async function beginAbort(why: { criterion: AbortCriterion; reason: string; actor?: string; at?: number }): Promise<void> {
+    const at = iso(why.at);
+    state.status = 'rolling-back';
+    const record: AbortRecord = { criterion: why.criterion, reason: why.reason, at, phase: state.phase, actor: why.actor };
+    state.abort = record;
+    publish();
+    addEvidence(state, {
+      step: why.criterion.startsWith('canary.abort.') ? (why.criterion as Evidence['step']) : stepOfPhase(state.phase),
+      at,
+      verdict: 'failed',
+      summary: `Abort in phase ${state.phase}: ${why.reason}. Running the phase's rollback.`,
+    });
+    if (state.phase === 3) {
+      record.rollback = await revertDefaultOn();
+      return;
+    }
+    const step = state.phase === 1 ? 'canary.phase1.5' : 'canary.phase2.5';
+    record.rollback = { step, children: [], humanSteps: [] };
+    for (const m of state.fleet!.members) {
+      if (m.state === 'pending') setMemberState(m, 'pending', Date.now(), 'not started: the rollout aborted');
+      if (m.state !== 'pending' && m.state !== 'disabled' && !disableSettings(input, m)) {
+        const contact = definitionOf(input, m).contact;
+        const ask = `${m.name}: unset PULSE_ENABLE_TRUENAS (or set it to false) and restart Pulse${contact ? ` (ask ${contact})` : ''}`;
+        record.rollback.humanSteps.push(ask);
+        m.attention = true;
+        addEvidence(state, { step, at, verdict: 'human', summary: ask });
+      }
+    }
+  }
+
+  /** Members the rollback still has to disable: on (or half-on), with Disable settings, not tried yet. */
+  function rollbackQueue(): FleetMember[] {
+    const tried = new Set(state.abort?.rollback?.children.map((c) => c.instance));
+    return state.fleet!.members.filter(
+      (m) => !tried.has(m.name) && (m.state === 'enabled' || m.state === 'green' || m.state === 'failing') && !!disableSettings(input, m),
+    );
+  }
+
+  function rollbackDone(): boolean {
+    return state.phase === 3 ? children.size === 0 : children.size === 0 && rollbackQueue().length === 0;
+  }
+
+  function startRollbackWave(): void {
+    if (state.phase === 3) return;
+    const rollback = state.abort!.rollback!;
+    const room = input.fleet.waves.concurrency - [...children.keys()].filter((k) => k.startsWith('rollback:')).length;
+    for (const member of rollbackQueue().slice(0, Math.max(0, room))) {
+      const workflowId = childIds(info.workflowId, member.name).rollback;
+      setMemberState(member, 'disabling', Date.now());
+      startChild(
+        `rollback:${member.name}`,
+        () => executeChild<DisableWorkflow>(DISABLE_WORKFLOW, { workflowId, args: [disableSettings(input, member)!], staticSummary: `Canary rollback: disable TrueNAS on ${member.name}` }),
+        (outcome) => {
+          rollback.children.push({ instance: member.name, workflowType: 'disable', workflowId, outcome: outcome.ok ? 'completed' : 'failed', ...(outcome.ok ? {} : { message: outcome.message }) });
+          applyDisableOutcome(state, member.name, outcome, Date.now());
+          if (!outcome.ok) {
+            addEvidence(state, { step: rollback.step, at: iso(), verdict: 'failed', summary: `${member.name}: the Disable workflow failed: ${outcome.message}; disable it by hand.`, details: { workflowId } });
+          }
+        },
+      );
+    }
+  }
+
+  async function finishAbort(): Promise<CanaryResult> {
+    const rollback = state.abort!.rollback;
+    if (rollback && state.phase < 3) {
+      const done = rollback.children.filter((c) => c.outcome === 'completed').length;
+      const failed = rollback.children.filter((c) => c.outcome === 'failed');
+      addEvidence(state, {
+        step: rollback.step,
+        at: iso(),
+        verdict: failed.length ? 'failed' : 'ok',
+        summary: `Rollback: ${done} Disable run(s) completed${failed.length ? `, ${failed.length} failed (${failed.slice(0, 10).map((c) => c.instance).join(', ')})` : ''}; ${rollback.humanSteps.length} instance(s) to disable by hand.`,
+      });
+    }
+    state.status = 'aborted';
+    publish();
+    await condition(allHandlersFinished);
+    return result('aborted');
   }
 
   function noteOverdueTriage(): void {
@@ -315,58 +555,24 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     }
   }
 
-  function moveToNextPhase(items: ChecklistItem[]): void {
-    const at = iso();
-    const from = state.phase;
-    const gates = gateStatus(state, input, Date.now());
-    addEvidence(state, {
-      step: from === 1 ? 'canary.phase1.4' : 'canary.phase2.4',
-      at,
-      verdict: 'ok',
-      summary:
-        from === 1
-          ? `Phase 1 exit gate met: ${(gates.inPhaseSeconds / 3600).toFixed(1)} h in the phase, green for ${(gates.greenForSeconds / 3600).toFixed(1)} continuous hours.`
-          : `Phase 2 exit gate met: ${(gates.inPhaseSeconds / 86400).toFixed(1)} days in the phase, no critical issue for ${((gates.quietForSeconds ?? 0) / 86400).toFixed(1)} days.`,
-      details: { checklist: items.map((i) => ({ step: i.step, ok: i.ok, detail: i.detail })) },
-    });
-    if (from === 1 && !state.baseline) {
-      if (state.resources) {
-        state.baseline = { ...state.resources, source: 'phase1' };
-        addEvidence(state, { step: 'canary.phase1.3', at, verdict: 'ok', summary: 'Memory and CPU baseline captured at the end of phase 1 for comparison in later phases.', details: { memoryBytes: state.resources.memoryBytes, cpuCoresUsed: state.resources.cpuCoresUsed } });
-      } else {
-        addEvidence(state, { step: 'canary.phase1.3', at, verdict: 'failed', summary: 'No memory/CPU reading was available: no baseline, so abort criterion 3 cannot be evaluated in later phases.' });
-      }
-    }
-    state.phases[state.phases.length - 1].endedAt = at;
-    state.phase = (from + 1) as Phase;
-    state.phaseStartedAt = at;
-    state.phases.push({ phase: state.phase, startedAt: at });
-    addEvidence(state, {
-      step: state.phase === 2 ? 'canary.phase2.1' : 'canary.phase3.1',
-      at,
-      verdict: 'human',
-      summary:
-        state.phase === 2
-          ? 'Phase 2 begins: early adopters set PULSE_ENABLE_TRUENAS=true themselves; register each with `canary register-instance`.'
-          : 'Phase 3 begins: release the change that flips the PULSE_ENABLE_TRUENAS default to true and record it with `canary record-release`.',
-    });
-  }
-
   async function activatePhase1(s: CanaryState, inp: CanaryInput, plan: boolean) {
     const outcomes: Array<{ instance: string; workflowId: string; outcome: 'completed' | 'failed' | 'planned'; message?: string }> = [];
-    if (inp.phase1.instances.length === 0) {
-      addEvidence(s, { step: 'canary.phase1.1', at: iso(), verdict: 'human', summary: 'No internal instances are listed: set PULSE_ENABLE_TRUENAS=true on the internal/dev instances yourself (or list them with their Enable settings).' });
-    }
-    await Promise.all(
-      inp.phase1.instances.map(async (instance) => {
+    if (inp.phase1.instances.length === 0) noteNoInternalInstances(s);
+    // The older path starts every Enable at once; a fleet plans its Enables in waves, with the template filled in.
+    const settingsOf = (instance: (typeof inp.phase1.instances)[number]) => (fleetPath ? instanceSettings(inp.fleet, instance, 'enable') : instance.enable);
+    const wave = fleetPath ? inp.fleet.waves.concurrency : Math.max(1, inp.phase1.instances.length);
+    for (let first = 0; first < inp.phase1.instances.length; first += wave) {
+      await Promise.all(
+      inp.phase1.instances.slice(first, first + wave).map(async (instance) => {
         const workflowId = `${info.workflowId}-${plan ? 'plan-' : ''}enable-${instance.name}`;
         let outcome: (typeof outcomes)[number] = { instance: instance.name, workflowId, outcome: plan ? 'planned' : 'completed' };
-        if (!instance.enable) {
+        const settings = settingsOf(instance);
+        if (!settings) {
           outcome = { ...outcome, outcome: plan ? 'planned' : 'completed', message: 'no Enable settings: enabled by a person' };
           addEvidence(s, { step: 'canary.phase1.1', at: iso(), verdict: 'human', summary: `${instance.name}: no Enable settings given; set PULSE_ENABLE_TRUENAS=true there yourself.` });
         } else {
           try {
-            await executeChild('enable', { workflowId, args: [{ ...instance.enable, plan }], staticSummary: `Canary phase 1: enable TrueNAS on ${instance.name}` });
+            await executeChild<EnableWorkflow>(ENABLE_WORKFLOW, { workflowId, args: [{ ...settings, plan }], staticSummary: `Canary phase 1: enable TrueNAS on ${instance.name}` });
             addEvidence(s, { step: 'canary.phase1.1', at: iso(), verdict: plan ? 'planned' : 'ok', summary: `${instance.name}: the Enable workflow ${plan ? 'planned the change' : 'completed'} (${workflowId}).`, details: { workflowId } });
           } catch (err) {
             const message = childMessage(err);
@@ -379,7 +585,8 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
           s.instances.push({ ...instance, phase: 1, registeredBy: inp.startedBy, registeredAt: iso(), enabled: { workflowId, outcome: outcome.outcome, message: outcome.message } });
         }
       }),
-    );
+      );
+    }
     return outcomes;
   }
 
@@ -415,12 +622,12 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
         }
         const workflowId = `${info.workflowId}-rollback-disable-${instance.name}`;
         try {
-          await executeChild('disable', { workflowId, args: [instance.disable], staticSummary: `Canary rollback: disable TrueNAS on ${instance.name}` });
-          rollback.children.push({ instance: instance.name, workflowType: 'disable', workflowId, outcome: 'completed' });
+          await executeChild<DisableWorkflow>(DISABLE_WORKFLOW, { workflowId, args: [instance.disable], staticSummary: `Canary rollback: disable TrueNAS on ${instance.name}` });
+          rollback.children.push({ instance: instance.name, workflowType: DISABLE_WORKFLOW, workflowId, outcome: 'completed' });
           addEvidence(state, { step, at: iso(), verdict: 'ok', summary: `${instance.name}: the Disable workflow completed (${workflowId}).`, details: { workflowId } });
         } catch (err) {
           const message = childMessage(err);
-          rollback.children.push({ instance: instance.name, workflowType: 'disable', workflowId, outcome: 'failed', message });
+          rollback.children.push({ instance: instance.name, workflowType: DISABLE_WORKFLOW, workflowId, outcome: 'failed', message });
           addEvidence(state, { step, at: iso(), verdict: 'failed', summary: `${instance.name}: the Disable workflow failed: ${message}; disable it by hand.`, details: { workflowId } });
         }
       }),
@@ -442,12 +649,12 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     }
     const workflowId = `${info.workflowId}-rollback-revert-${release.commit.slice(0, 12)}`;
     try {
-      await executeChild('codeRollback', { workflowId, args: [release.rollback], staticSummary: `Canary rollback: revert the default-on commit ${release.commit}` });
-      rollback.children.push({ workflowType: 'codeRollback', workflowId, outcome: 'completed' });
+      await executeChild<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { workflowId, args: [release.rollback], staticSummary: `Canary rollback: revert the default-on commit ${release.commit}` });
+      rollback.children.push({ workflowType: CODE_ROLLBACK_WORKFLOW, workflowId, outcome: 'completed' });
       addEvidence(state, { step, at: iso(), verdict: 'ok', summary: `The Code Rollback of ${release.commit} completed (${workflowId}).`, details: { workflowId } });
     } catch (err) {
       const message = childMessage(err);
-      rollback.children.push({ workflowType: 'codeRollback', workflowId, outcome: 'failed', message });
+      rollback.children.push({ workflowType: CODE_ROLLBACK_WORKFLOW, workflowId, outcome: 'failed', message });
       addEvidence(state, { step, at: iso(), verdict: 'failed', summary: `The Code Rollback of ${release.commit} failed: ${message}`, details: { workflowId } });
     }
     rollback.humanSteps.push(`release a patch with the revert of ${release.commit}`);
@@ -478,6 +685,10 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
       evidence: state.evidence,
     };
   }
+}
+
+function noteNoInternalInstances(state: CanaryState): void {
+  addEvidence(state, { step: 'canary.phase1.1', at: iso(), verdict: 'human', summary: 'No internal instances are listed: set PULSE_ENABLE_TRUENAS=true on the internal/dev instances yourself (or list them with their Enable settings).' });
 }
 
 function stepOfPhase(phase: Phase): Evidence['step'] {

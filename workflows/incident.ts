@@ -20,9 +20,6 @@ import {
   ParentClosePolicy,
   allHandlersFinished,
   condition,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -33,13 +30,7 @@ import {
 } from '@temporalio/workflow';
 import type * as notifyActivities from '../activities/incident-notify.js';
 import {
-  CONTAINMENT_PROCEDURES,
-  INCIDENT_FAILURE_TYPES,
-  INCIDENT_MEMO_KEY,
-  INCIDENT_RECORD_QUERY,
-  INCIDENT_UPDATES,
   IncidentInputSchema,
-  PROCEDURE_OUTCOME_SIGNAL,
   ProcedureOutcomeSchema,
   type IncidentInput,
   type IncidentInputRaw,
@@ -63,12 +54,27 @@ import {
   timerConditionMet,
   type UpdateInputs,
 } from '../src/incident/record.js';
+import { INCIDENT_FAILURE_TYPES } from '../src/incident/failure-types.js';
 import { renderIncidentDetails } from '../src/incident/report.js';
 import { sanitizeText } from '../src/incident/sanitize.js';
 import type { IncidentAction, IncidentNotification, IncidentRecord } from '../src/incident/types.js';
 import type { Evidence } from '../src/runbook/evidence.js';
+import { keywordAttributes } from '../src/temporal/search-attributes.js';
 import { activityOptions } from './support/activity-options.js';
 import { EvidenceLog } from './support/evidence-log.js';
+import {
+  CONTAINMENT_PROCEDURES,
+  INCIDENT_MEMO_KEY,
+  LINKED_PROCEDURE_WORKFLOWS,
+  acknowledgeUpdate,
+  classifyUpdate,
+  handoffUpdate,
+  incidentRecordQuery,
+  procedureOutcomeSignal,
+  recordActionUpdate,
+  resolveUpdate,
+  startResponseUpdate,
+} from './incident.messages.js';
 import { parseWorkflowInput } from './support/parse-input.js';
 
 export type { IncidentRecord } from '../src/incident/types.js';
@@ -94,17 +100,6 @@ export interface IncidentResult {
   incident: IncidentRecord;
 }
 
-export const incidentRecordQuery = defineQuery<IncidentRecord>(INCIDENT_RECORD_QUERY);
-// Payloads are `unknown` on purpose: the validators parse them with the zod schemas in src/config/incident.ts.
-export const acknowledgeUpdate = defineUpdate<UpdateReceipt, [unknown]>(INCIDENT_UPDATES.acknowledge);
-export const startResponseUpdate = defineUpdate<UpdateReceipt, [unknown]>(INCIDENT_UPDATES.startResponse);
-export const classifyUpdate = defineUpdate<UpdateReceipt, [unknown]>(INCIDENT_UPDATES.classify);
-export const handoffUpdate = defineUpdate<UpdateReceipt, [unknown]>(INCIDENT_UPDATES.handoff);
-export const recordActionUpdate = defineUpdate<UpdateReceipt, [unknown]>(INCIDENT_UPDATES.recordAction);
-export const resolveUpdate = defineUpdate<UpdateReceipt, [unknown]>(INCIDENT_UPDATES.resolve);
-/** Sent by the Kill-Switch or Code Rollback that opened this record, when it ends (workflows/support/incident-link.ts). */
-export const procedureOutcomeSignal = defineSignal<[unknown]>(PROCEDURE_OUTCOME_SIGNAL);
-
 export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResult> {
   const input: IncidentInput = parseWorkflowInput(IncidentInputSchema, rawInput, 'incident', INCIDENT_FAILURE_TYPES.invalidInput);
   const info = workflowInfo();
@@ -118,11 +113,11 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
   // --- visibility: search attributes (only when they change: each upsert is a history event), memo, details
   let published = '';
   const publish = () => {
-    const attributes = { RunbookProcedure: ['incident'], RunbookStatus: [input.plan ? 'planned' : record.status], IncidentSeverity: [record.severity], IncidentOwner: [record.owner] };
+    const attributes = { RunbookProcedure: 'incident', RunbookStatus: input.plan ? 'planned' : record.status, IncidentSeverity: record.severity, IncidentOwner: record.owner };
     const key = JSON.stringify(attributes);
     if (key !== published) {
       published = key;
-      upsertSearchAttributes(attributes);
+      upsertSearchAttributes(keywordAttributes(attributes));
       upsertMemo({ incident: { title: record.title, severity: record.severity, owner: record.owner, status: record.status } });
     }
     setCurrentDetails(renderIncidentDetails(record));
@@ -221,7 +216,7 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
   setHandler(procedureOutcomeSignal, (raw: unknown) => {
     const parsed = ProcedureOutcomeSchema.safeParse(raw);
     if (!parsed.success) return; // only the procedure's own workflow sends it; a malformed one changes nothing
-    const action = applyProcedureOutcome(record, parsed.data, Date.now());
+    const action = applyProcedureOutcome(record, parsed.data, Date.now(), LINKED_PROCEDURE_WORKFLOWS);
     if (!action?.child) return;
     const { status, failedStep, outcome, leftToDo } = action.child;
     log.note(

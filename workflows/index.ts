@@ -7,3 +7,4 @@ export { dataCleanup } from './data-cleanup.js';
 export { incident } from './incident.js';
 export { alertMonitor } from './alert-monitor.js';
 export { canaryRollout } from './canary-rollout.js';
+export { doctor } from './doctor.js';

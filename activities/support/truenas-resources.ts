@@ -2,7 +2,7 @@
  * One read of the TrueNAS resources for every step that looks at them (enable.7, disable.5, kill-switch.5,
  * prereq.1): refresh the frontend state as the web UI does, read every page, tell the Pulse line from the route
  * that answered, and judge each resource the way that line allows (src/pulse/staleness.ts). Not an activity:
- * the activities in pulse.ts and pulse-enable.ts wrap it with their own evidence.
+ * activities/pulse-resources.ts makes it one step's evidence, and enable.4's poller check reads it too.
  */
 import type { PulseClient, TrueNASResourceListing } from '../../src/pulse/client.js';
 import { describeLine, type LineEvidence } from '../../src/pulse/line.js';

@@ -4,18 +4,27 @@
  */
 import type { Client } from '@temporalio/client';
 import { listRuns } from '../temporal/list-runs.js';
+import { ALERT_MONITOR_WORKFLOW } from '../../workflows/alert-monitor.messages.js';
+import { CANARY_ROLLOUT_WORKFLOW } from '../../workflows/canary-rollout.messages.js';
+import { CODE_ROLLBACK_WORKFLOW } from '../../workflows/code-rollback.messages.js';
+import { DATA_CLEANUP_WORKFLOW } from '../../workflows/data-cleanup.messages.js';
+import { DISABLE_WORKFLOW } from '../../workflows/disable.messages.js';
+import { ENABLE_WORKFLOW } from '../../workflows/enable.messages.js';
+import { INCIDENT_WORKFLOW } from '../../workflows/incident.messages.js';
+import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
+import type { WorkflowName } from '../../workflows/procedure.messages.js';
 import { auditEventsFromHistory, decoderFor, resultOutcome, type AuditEvent, type RunOutcome } from './events.js';
 
 /** Procedure names (as in RunbookProcedure and the CLI) → workflow types (workflows/index.ts). */
-export const AUDITED_WORKFLOWS: Readonly<Record<string, string>> = {
-  'kill-switch': 'killSwitch',
-  enable: 'enable',
-  disable: 'disable',
-  'code-rollback': 'codeRollback',
-  'data-cleanup': 'dataCleanup',
-  incident: 'incident',
-  'alert-monitor': 'alertMonitor',
-  'canary-rollout': 'canaryRollout',
+export const AUDITED_WORKFLOWS: Readonly<Record<string, WorkflowName>> = {
+  'kill-switch': KILL_SWITCH_WORKFLOW,
+  enable: ENABLE_WORKFLOW,
+  disable: DISABLE_WORKFLOW,
+  'code-rollback': CODE_ROLLBACK_WORKFLOW,
+  'data-cleanup': DATA_CLEANUP_WORKFLOW,
+  incident: INCIDENT_WORKFLOW,
+  'alert-monitor': ALERT_MONITOR_WORKFLOW,
+  'canary-rollout': CANARY_ROLLOUT_WORKFLOW,
 };
 
 export interface AuditFilters {
@@ -42,7 +51,7 @@ export function workflowTypeOf(procedure: string): string {
   const p = procedure.trim();
   if (p === 'canary') return AUDITED_WORKFLOWS['canary-rollout'];
   if (AUDITED_WORKFLOWS[p]) return AUDITED_WORKFLOWS[p];
-  if (Object.values(AUDITED_WORKFLOWS).includes(p)) return p;
+  if ((Object.values(AUDITED_WORKFLOWS) as string[]).includes(p)) return p;
   throw new AuditFilterError(`audit --procedure ${procedure}: unknown; give one of ${Object.keys(AUDITED_WORKFLOWS).join(', ')}`);
 }
 

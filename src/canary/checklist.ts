@@ -3,6 +3,7 @@
  * query, the sign-off validator and the workflow's move decision read the same answer.
  */
 import { phaseKey, type CanaryInput, type Phase } from '../config/canary.js';
+import { countMembers, countsText, fleetCounts, notReady } from './fleet.js';
 import { secondsBetween, type CanaryState, type ChecklistItem } from './state.js';
 
 export interface GateStatus {
@@ -97,18 +98,26 @@ export function checklist(state: CanaryState, input: CanaryInput, now: number): 
         ? `in phase ${hours(gate.inPhaseSeconds)} of ${hours(gate.minSeconds!)}; no critical issue for ${hours(gate.quietForSeconds!)} of ${hours(gate.quietNeededSeconds!)}`
         : 'phase 3 is permanent: no exit gate';
 
+  // A fleet: every instance of the phase must be on and green on its own too (or taken out of the rollout).
+  const waiting = notReady(state);
+  const fleetText = !state.fleet
+    ? ''
+    : waiting.length
+      ? `; instances not ready: ${countsText(countMembers(waiting))} (${waiting.slice(0, 5).map((m) => m.name).join(', ')}${waiting.length > 5 ? ', …' : ''})`
+      : `; fleet: ${countsText(fleetCounts(state))}`;
   return [
     {
       step: 'canary.checklist.1',
       title: 'All monitoring checkpoints from the current phase are green',
-      ok: !!last?.green && !state.pause,
-      detail: state.pause
-        ? `monitoring is paused since ${state.pause.at} by ${state.pause.by}`
-        : !last
-          ? 'no checkpoint evaluated yet'
-          : last.green
-            ? `green at ${last.at}`
-            : `not green at ${last.at}: ${last.checks.filter((c) => c.verdict !== 'pass').map((c) => `${c.check} ${c.verdict}`).join(', ') || 'Prometheus unreachable'}`,
+      ok: !!last?.green && !state.pause && waiting.length === 0,
+      detail:
+        (state.pause
+          ? `monitoring is paused since ${state.pause.at} by ${state.pause.by}`
+          : !last
+            ? 'no checkpoint evaluated yet'
+            : last.green
+              ? `green at ${last.at}`
+              : `not green at ${last.at}: ${last.checks.filter((c) => c.verdict !== 'pass').map((c) => `${c.check} ${c.verdict}`).join(', ') || 'Prometheus unreachable'}`) + fleetText,
     },
     {
       step: 'canary.checklist.2',

@@ -8,12 +8,15 @@
  *   observed is not claimed.
  * - Each evaluation is kept with its queries, values, time and verdicts (the last KEEP.evaluations of them).
  */
-import type { CanaryInput, VerdictOverrides } from '../config/canary.js';
-import { ABORT_CHECKS, GREEN_CHECKS, RESOURCE_CHECKS } from '../config/canary.js';
+import type { CanaryInput } from '../config/canary.js';
+import { ABORT_CHECKS, GREEN_CHECKS, RESOURCE_CHECKS, type VerdictOverrides } from './checks.js';
 import type { Evaluation } from '../prometheus/alert-state.js';
 import { parseValue, type CheckId } from '../prometheus/checks.js';
 import type { CheckResult } from '../prometheus/verdict.js';
 import { addEvidence, KEEP, secondsBetween, type CanaryState, type EvaluationRecord, type ResourceReading } from './state.js';
+
+/** Passing series kept per check in each evaluation (see trimPassing): the workflow asks for this, the simulation applies it. */
+export const PASSING_SERIES_KEPT = 20;
 
 /** The checks one cycle evaluates in a phase: the checkpoints, the abort criteria, resources, and phase 3's alerts. */
 export function checksFor(input: CanaryInput, phase: number): CheckId[] {
@@ -69,8 +72,12 @@ export function applyCheckpoint(state: CanaryState, input: CanaryInput, evaluati
     at: evaluation.at,
     reachable: evaluation.reachable,
     green,
-    checks: results.map((r) => ({ check: r.check, verdict: r.verdict, reason: r.reason, query: r.query, values: r.series.slice(0, 10).map((s) => ({ labels: s.labels, value: s.value })) })),
+    checks: results.map((r) => ({ check: r.check, verdict: r.verdict, reason: r.reason, ...(r.query && { query: r.query }), values: r.series.slice(0, 10).map((s) => ({ labels: s.labels, value: s.value })) })),
   };
+  // Older records keep each check's verdict and reason; the query and values are in the latest one (and in the
+  // evidence of every reset): ten full records of a fleet's long queries would fill the state.
+  const previous = state.evaluations.at(-1);
+  if (previous) previous.checks = previous.checks.map(({ check, verdict, reason }) => ({ check, verdict, reason }));
   state.evaluations.push(record);
   if (state.evaluations.length > KEEP.evaluations) state.evaluations.splice(0, state.evaluations.length - KEEP.evaluations);
   state.cycles += 1;

@@ -15,7 +15,9 @@ import {
   type ReportIssueRequest,
   type SignOffRequest,
   type StagingRollbackRequest,
+  templateProblems,
 } from '../config/canary.js';
+import { addMember } from './fleet.js';
 import { checklist, missingItems, signersOf } from './checklist.js';
 import { addEvidence, secondsBetween, type CanaryIssue, type CanaryState, type SignOff } from './state.js';
 
@@ -170,15 +172,35 @@ export function applyStagingRollback(state: CanaryState, req: StagingRollbackReq
   });
 }
 
-export function refuseRegisterInstance(state: CanaryState, req: RegisterInstanceRequest): string | undefined {
+export function refuseRegisterInstance(state: CanaryState, req: RegisterInstanceRequest, input?: CanaryInput): string | undefined {
   const ended = refuseWhenEnded(state);
   if (ended) return ended;
   if (state.phase === 3) return 'phase 3 is default-on: every instance runs TrueNAS, there is nothing to opt in';
-  if (state.instances.some((i) => i.name === req.instance.name)) return `an instance named "${req.instance.name}" is already part of the rollout`;
+  const name = req.instance.name;
+  const listed = state.fleet && input ? [...input.phase1.instances, ...input.phase2.instances].some((i) => i.name === name) : false;
+  if (listed || state.instances.some((i) => i.name === name) || state.fleet?.members.some((m) => m.name === name)) return `an instance named "${name}" is already part of the rollout`;
+  if (state.fleet && input) {
+    const problems = templateProblems(input.fleet, req.instance);
+    if (problems.length) return `instance ${name}: ${problems.map((p) => p.message).join('; ')}`;
+  }
   return undefined;
 }
 
-export function applyRegisterInstance(state: CanaryState, req: RegisterInstanceRequest, now: number): void {
+export function applyRegisterInstance(state: CanaryState, req: RegisterInstanceRequest, now: number, input?: CanaryInput): void {
+  if (state.fleet && input) {
+    // A fleet: the instance joins phase 2; the rollout enables it in the next wave when it has Enable settings.
+    const member = addMember(state, input, req.instance, 2, now, { by: req.actor, at: iso(now), instance: req.instance });
+    addEvidence(state, {
+      step: 'canary.phase2.1',
+      at: iso(now),
+      verdict: member.manual ? 'human' : 'ok',
+      summary: `${req.actor} registered opt-in instance ${req.instance.name}${req.instance.pulseUrl ? ` (${req.instance.pulseUrl})` : ''}; ${
+        member.manual ? 'its user sets PULSE_ENABLE_TRUENAS=true themselves' : `the rollout enables it in a wave of phase 2${state.phase === 1 ? ' once phase 2 begins' : ''}`
+      }.`,
+      details: { instance: req.instance.name },
+    });
+    return;
+  }
   state.instances.push({ ...req.instance, phase: 2, registeredBy: req.actor, registeredAt: iso(now) });
   addEvidence(state, {
     step: 'canary.phase2.1',

@@ -4,8 +4,11 @@
  * sign-offs, the last metric verdicts, and how it ended. Pure: the status query's answer in, text out, so the
  * CLI prints what the workflow computed and the unit test reads the same text.
  */
-import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
+import type { CanaryResult } from './result.js';
+import type { CanaryStatus } from './status.js';
 import type { CanaryIssue, ChecklistItem, EvaluationRecord } from './state.js';
+import { countsText } from './fleet.js';
+import type { FleetSummary, InstanceDetail } from './status.js';
 
 /**
  * Seconds in the largest two units that matter: "45 s", "12 min 5 s", "47 h 59 min", "6 d 4 h". Hours up to
@@ -124,6 +127,7 @@ export function renderCanaryStatus(s: CanaryStatus, opts: RenderStatusOptions = 
       ),
     );
   }
+  if (s.fleet) lines.push(...fleetLines(s.fleet));
   if (s.release) lines.push(`Default-on release: ${s.release.version} (commit ${s.release.commit}) recorded by ${s.release.by} at ${s.release.at}; revert ${s.release.rollbackConfigured ? 'configured' : 'by hand'}`);
 
   lines.push(...evaluationLines(s.lastEvaluation, s.nextCheckAt));
@@ -131,6 +135,41 @@ export function renderCanaryStatus(s: CanaryStatus, opts: RenderStatusOptions = 
 
   const shown = latest(s.evidence, opts.evidence ?? 5);
   if (shown.length) lines.push(`Latest evidence (${shown.length} of ${s.evidence.length}):`, ...shown.map((e) => `  ${e.at} [${e.step}] ${e.verdict}: ${e.summary}`));
+  if (opts.uiLink) lines.push(`Temporal UI: ${opts.uiLink}`);
+  return lines.join('\n');
+}
+
+/** A fleet in a few lines: counts per state, waves, the error budget, and only the instances that need a person. */
+function fleetLines(f: FleetSummary): string[] {
+  const lines = [
+    `Fleet: ${f.total} instance(s): ${countsText(f.counts)}`,
+    `  Waves: ${f.waves} started${f.waveInFlight ? `, ${f.waveInFlight} Enable(s) in flight` : ''}; error budget: ${f.budget.text}${f.budget.spent ? ' (SPENT)' : ''}`,
+    `  Per-instance gates: ${f.instanceLabel ? `on (series labelled ${f.instanceLabel}="<name>")` : 'off (no fleet.instanceLabel)'}`,
+  ];
+  if (f.attentionTotal === 0) return [...lines, '  Needs a person: none'];
+  lines.push(`  Needs a person (${f.attentionTotal}${f.attention.length < f.attentionTotal ? `, first ${f.attention.length}` : ''}):`);
+  for (const m of f.attention) lines.push(`    ${m.name} (phase ${m.phase}): ${m.state} since ${m.since}${m.note ? `: ${m.note}` : ''}`);
+  lines.push('  One in full: pulse-runbook canary status <id> --instance <name>');
+  return lines;
+}
+
+/** One instance of a fleet in full. */
+export function renderInstanceDetail(d: InstanceDetail, opts: RenderStatusOptions = {}): string {
+  const m = d.member;
+  const lines = [
+    `Instance ${m.name} (phase ${m.phase}): ${m.state} since ${m.since}${m.note ? `: ${m.note}` : ''}`,
+    `  Pulse: ${d.definition.pulseUrl ?? 'no pulseUrl given'}${d.definition.contact ? `; contact ${d.definition.contact}` : ''}`,
+    `  In the rollout: ${m.out ? 'taken out (left out of the fleet-wide checks)' : 'yes'}${m.failed ? '; counted against the error budget' : ''}${m.manual ? '; enabled by a person' : ''}${
+      m.registered ? `; registered by ${m.registered.by} at ${m.registered.at}` : ''
+    }`,
+    `  Enable: ${d.enable ? `${d.enable.pulse.url}, flag ${d.enable.flag.kind}${'path' in d.enable.flag ? ` ${d.enable.flag.path}` : ''}, restart ${d.enable.restart.kind}` : 'none (a person enables it)'}`,
+    `  Disable: ${d.disable ? `${d.disable.pulse.url}, flag ${d.disable.flag.kind}${'path' in d.disable.flag ? ` ${d.disable.flag.path}` : ''}, restart ${d.disable.restart.kind}` : 'none (a person disables it)'}`,
+  ];
+  if (d.series) lines.push(`  Its series: ${d.series.label}="${d.series.value}"`);
+  const runs = Object.entries(d.runs);
+  lines.push(runs.length ? `  Runs: ${runs.map(([k, id]) => `${k} ${id}`).join('; ')}` : '  Runs: none yet');
+  const shown = latest(d.evidence, opts.evidence ?? 10);
+  if (shown.length) lines.push(`  Evidence naming it (${shown.length} of ${d.evidence.length} kept):`, ...shown.map((e) => `    ${e.at} [${e.step}] ${e.verdict}: ${e.summary}`));
   if (opts.uiLink) lines.push(`Temporal UI: ${opts.uiLink}`);
   return lines.join('\n');
 }

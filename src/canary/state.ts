@@ -90,8 +90,9 @@ export interface CheckSummary {
   check: CheckId;
   verdict: CheckVerdict;
   reason: string;
-  query: string;
-  values: Array<{ labels: Record<string, string>; value: string }>;
+  /** The query and the values it read: kept in the latest evaluation only (older ones keep verdict and reason). */
+  query?: string;
+  values?: Array<{ labels: Record<string, string>; value: string }>;
 }
 
 export interface EvaluationRecord {
@@ -158,6 +159,52 @@ export interface CanaryState {
   runs: number;
   abort?: AbortRecord;
   completed?: { by: string; at: string; comment?: string };
+  /**
+   * Rollouts started since issue 17 (fleet, waves, per-instance gates, checks on a fixed grid). Absent in runs that
+   * began with the older code, which keep their own path (they replay as recorded).
+   */
+  fleet?: FleetState;
+}
+
+/**
+ * Where one instance of the fleet is: `pending` (not started yet), `enabling` (its Enable runs), `enabled` (on, not
+ * judged on its own: per-instance gates are off or not evaluated yet), `green` / `failing` (its own checkpoints
+ * pass / do not), `disabling` (its Disable runs), `disabled` (the Disable completed).
+ */
+export type MemberState = 'pending' | 'enabling' | 'enabled' | 'green' | 'failing' | 'disabling' | 'disabled';
+export const MEMBER_STATES: readonly MemberState[] = ['pending', 'enabling', 'enabled', 'green', 'failing', 'disabling', 'disabled'];
+
+/** One instance, kept small: 500 of them travel in the state across continue-as-new. */
+export interface FleetMember {
+  name: string;
+  phase: Phase;
+  state: MemberState;
+  /** When it entered this state. */
+  since: string;
+  /** Why, when it needs saying: the Enable's failure, the checks it broke, what a person must do. */
+  note?: string;
+  /** Taken out of the rollout (its Enable failed, it broke a checkpoint): left out of the fleet-wide queries. */
+  out?: true;
+  /** Counted against the error budget. */
+  failed?: true;
+  /** Enabled by a person, not by the rollout (no Enable settings): not in the error budget's count. */
+  manual?: true;
+  /** A person must act (shown in the status): a failed child, a disable by hand, an inconclusive instance. */
+  attention?: true;
+  /** Registered while the rollout ran (not listed in its input): its definition, who and when. */
+  registered?: { by: string; at: string; instance: CanaryInstance };
+}
+
+export interface FleetState {
+  members: FleetMember[];
+  /** Waves started so far (numbered from 1). */
+  waves: number;
+  /** The members of the wave in flight, if any. */
+  wave?: string[];
+  /** Grid of the metric checks: the next check's time (ms); checks fall at rollout start + k x checkEverySeconds. */
+  nextCheckAt: number;
+  /** When each phase's exit gate was first seen open (checklist items 1-4), recorded once. */
+  gateOpenedAt: Partial<Record<'phase1' | 'phase2', string>>;
 }
 
 export function initialState(at: string): CanaryState {

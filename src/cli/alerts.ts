@@ -11,6 +11,7 @@ import { AlertMonitorInputSchema, type AlertMonitorInput, type WebhookInput } fr
 import { ConfigError, parseOrExplain } from '../config/load.js';
 import { CHECK_IDS, type CheckId } from '../prometheus/checks.js';
 import type { AlertMonitorResult, AlertMonitorStatus } from '../../workflows/alert-monitor.js';
+import { ALERT_MONITOR_WORKFLOW, alertMonitorStatusQuery, stopAlertMonitorSignal, type AlertMonitorWorkflow } from '../../workflows/alert-monitor.messages.js';
 import { addGlobalFlags, connect, loadSettings, type Settings } from './context.js';
 import { describeFailure, uiLink } from './follow.js';
 import { renderAction } from './render.js';
@@ -149,7 +150,7 @@ function startCommand(): Command {
         let handle;
         try {
           await assertWorkersCanReadFor(client, settings);
-          handle = await client.workflow.start('alertMonitor', {
+          handle = await client.workflow.start<AlertMonitorWorkflow>(ALERT_MONITOR_WORKFLOW, {
             taskQueue: settings.temporal.taskQueue,
             workflowId,
             args: [input],
@@ -200,7 +201,7 @@ function statusCommand(): Command {
       await withClient(settings, async ({ client }) => {
         let status: AlertMonitorStatus;
         try {
-          status = await client.workflow.getHandle(flags.id).query<AlertMonitorStatus>('status');
+          status = await client.workflow.getHandle(flags.id).query(alertMonitorStatusQuery);
         } catch (err) {
           if (err instanceof WorkflowNotFoundError) throw new ConfigError(`--id ${flags.id}: no monitor with this id; start one with \`pulse-runbook alerts start\``);
           throw err;
@@ -222,7 +223,7 @@ function stopCommand(): Command {
       await withClient(settings, async ({ client }) => {
         const handle = client.workflow.getHandle(flags.id);
         try {
-          await handle.signal('stop', { reason: flags.reason });
+          await handle.signal(stopAlertMonitorSignal, { reason: flags.reason });
         } catch (err) {
           if (err instanceof WorkflowNotFoundError) throw new ConfigError(`--id ${flags.id}: no running monitor with this id`);
           throw err;

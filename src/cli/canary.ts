@@ -14,11 +14,10 @@ import { readFileSync } from 'node:fs';
 import { assertWorkersCanReadFor } from './codec-check.js';
 import { Command, Option } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { z } from 'zod';
 import {
   AbortSchema,
-  CANARY_UPDATES,
   CanaryInputSchema,
   CompleteSchema,
   DataCorruptionSchema,
@@ -34,13 +33,16 @@ import {
 } from '../config/canary.js';
 import { ConfigError, describeZodError } from '../config/load.js';
 import { listRuns } from '../temporal/list-runs.js';
-import { renderCanaryList, renderCanaryResult, renderCanaryStatus, type CanaryListRow } from '../canary/render.js';
+import { renderCanaryList, renderCanaryResult, renderCanaryStatus, renderInstanceDetail, type CanaryListRow } from '../canary/render.js';
+import type { InstanceDetail } from '../canary/status.js';
 import type { CanaryIssue, ChecklistItem, SignOff } from '../canary/state.js';
 import { sanitizeText } from '../incident/sanitize.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
+import { CANARY_ROLLOUT_WORKFLOW, CANARY_UPDATES, canaryInstanceQuery, canaryStatusQuery } from '../../workflows/canary-rollout.messages.js';
 import type { Identity } from '../identity/resolve.js';
 import { EMBEDDED_UI, addActorFlag, addGlobalFlags, connect, loadSettings, type GlobalFlags, type Settings } from './context.js';
 import { describeFailure, uiLink } from './follow.js';
+import { simulateCommand } from './canary-simulate.js';
 
 export const CANARY_ID_PREFIX = 'canary-';
 const PROCEDURE = 'canary-rollout';
@@ -151,24 +153,24 @@ interface StartFlags extends CommonFlags {
 }
 
 /** The workflow input from the rollout file and the flags (flags win); checked with CanaryInputSchema. */
-export function canaryInputFromFlags(flags: StartFlags): { raw: Record<string, unknown>; rollout: string; plan: boolean } {
+export function canaryInputFromFlags(flags: StartFlags, command = 'canary start'): { raw: Record<string, unknown>; rollout: string; plan: boolean } {
   if (!flags.rolloutFile) {
-    throw new ConfigError('canary start --rollout-file: required; give the rollout file (JSON with prometheus, approvers, phase1.instances, durations)');
+    throw new ConfigError(`${command} --rollout-file: required; give the rollout file (JSON with prometheus, approvers, phase1.instances, durations)`);
   }
-  const file = readJsonObject(flags.rolloutFile, 'canary start --rollout-file');
+  const file = readJsonObject(flags.rolloutFile, `${command} --rollout-file`);
   const source = `--rollout-file ${flags.rolloutFile}`;
-  if ('startedBy' in file) throw new ConfigError(`canary start ${source} startedBy: who starts the rollout is the one running the command; remove it and give --actor`);
-  if ('state' in file) throw new ConfigError(`canary start ${source} state: is carried by the workflow across continue-as-new and is not set by people; remove it`);
+  if ('startedBy' in file) throw new ConfigError(`${command} ${source} startedBy: who starts the rollout is the one running the command; remove it and give --actor`);
+  if ('state' in file) throw new ConfigError(`${command} ${source} state: is carried by the workflow across continue-as-new and is not set by people; remove it`);
   const prometheus = file.prometheus && typeof file.prometheus === 'object' ? (file.prometheus as Record<string, unknown>) : undefined;
   const raw = defined({
     ...file,
     startedBy: flags.actor,
     rollout: flags.rollout ?? file.rollout,
     prometheus: flags.prometheusUrl ? { ...prometheus, url: flags.prometheusUrl } : file.prometheus,
-    checkEverySeconds: flags.checkEvery !== undefined ? parseDurationFlag(flags.checkEvery, 'canary start --check-every') : file.checkEverySeconds,
+    checkEverySeconds: flags.checkEvery !== undefined ? parseDurationFlag(flags.checkEvery, `${command} --check-every`) : file.checkEverySeconds,
     plan: flags.plan ? true : file.plan,
   });
-  const input = checkFlags(CanaryInputSchema, raw, 'canary start', {
+  const input = checkFlags(CanaryInputSchema, raw, command, {
     exact: {
       startedBy: '--actor',
       rollout: flags.rollout !== undefined ? '--rollout' : `${source} rollout`,
@@ -197,7 +199,7 @@ function startCommand(): Command {
         let handle: WorkflowHandleWithFirstExecutionRunId;
         try {
           await assertWorkersCanReadFor(client, settings);
-          handle = await client.workflow.start('canaryRollout', { taskQueue: settings.temporal.taskQueue, workflowId, args: [raw], staticSummary: summary,
+          handle = await client.workflow.start(CANARY_ROLLOUT_WORKFLOW, { taskQueue: settings.temporal.taskQueue, workflowId, args: [raw], staticSummary: summary,
             // Set at start as well as by the workflow, so the run is listed before a worker has picked it up.
             searchAttributes: { RunbookProcedure: ['canary-rollout'], RunbookStatus: [plan ? 'planning' : 'activating'], CanaryPhase: ['phase-1'] },
           });
@@ -238,7 +240,7 @@ async function queryStatus(handle: WorkflowHandle, timeoutMs: number): Promise<C
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return await handle.query<CanaryStatus>('status');
+      return await handle.query(canaryStatusQuery);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 200));
@@ -250,12 +252,24 @@ function statusCommand(): Command {
   return base('status', 'Show a rollout: phase, gates and time left, checklist, issues, sign-offs, last verdicts')
     .argument('<id>', 'workflow id (canary-<rollout>) or rollout name')
     .option('--evidence <n>', 'how many of the latest evidence entries to show', Number, 5)
-    .action(async (idArg: string, flags: CommonFlags & { evidence: number }) => {
+    .option('--instance <name>', 'show one instance of the fleet in full (state, settings, runs, evidence)')
+    .action(async (idArg: string, flags: CommonFlags & { evidence: number; instance?: string }) => {
       if (!Number.isInteger(flags.evidence) || flags.evidence < 0) throw new ConfigError('canary status --evidence: must be a whole number of entries, 0 or more');
       const id = canaryWorkflowId(idArg);
       await withClient(flags, async (client, settings) => {
         const handle = client.workflow.getHandle(id);
         const link = canaryUiLink(flags, settings.temporal.namespace, id);
+        if (flags.instance !== undefined) {
+          let detail: InstanceDetail | undefined;
+          try {
+            detail = await handle.query(canaryInstanceQuery, flags.instance);
+          } catch (err) {
+            throw new ConfigError(`canary status ${id} --instance ${flags.instance}: the rollout did not answer (${describeFailure(err)}); a rollout begun before fleets has no per-instance view, and an ended one needs a running worker`);
+          }
+          if (!detail) throw new ConfigError(`canary status ${id} --instance ${flags.instance}: no such instance in this rollout; \`canary status ${id}\` lists those that need a person`);
+          process.stdout.write(flags.json ? `${JSON.stringify(detail, null, 2)}\n` : `${renderInstanceDetail(detail, { uiLink: link, evidence: flags.evidence })}\n`);
+          return;
+        }
         let running: boolean;
         try {
           running = (await handle.describe()).status.name === 'RUNNING';
@@ -323,7 +337,7 @@ export function updateFailureMessage(err: unknown, workflowId: string): string {
 
 interface UpdateSpec<S extends z.ZodType, R> {
   verb: string;
-  update: string;
+  update: UpdateDefinition<R, [unknown]>;
   schema: S;
   payload: Record<string, unknown>;
   files?: FieldNames['files'];
@@ -341,7 +355,7 @@ async function sendUpdate<S extends z.ZodType, R>(idArg: string, flags: CommonFl
   await withClient(flags, async (client) => {
     const handle = client.workflow.getHandle(id);
     try {
-      const result = await handle.executeUpdate<R, [unknown]>(spec.update, { args: [payload] });
+      const result = await handle.executeUpdate(spec.update, { args: [payload] });
       process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${spec.describe(result, id)}\n`);
     } catch (err) {
       process.stderr.write(`pulse-runbook: canary ${spec.verb} ${id}: ${updateFailureMessage(err, id)}\n`);
@@ -461,7 +475,7 @@ function registerInstanceCommand(): Command {
     .option('--disable-config <file>', 'JSON with the Disable settings the rollback runs for it (without it, the rollback asks a person)')
     .action((id: string, flags: CommonFlags & { name?: string; pulseUrl?: string; contact?: string; disableConfig?: string }) => {
       const disable = flags.disableConfig ? readJsonObject(flags.disableConfig, 'canary register-instance --disable-config') : undefined;
-      return sendUpdate<typeof RegisterInstanceSchema, { instances: string[] }>(id, flags, {
+      return sendUpdate<typeof RegisterInstanceSchema, { instances: string[]; total?: number }>(id, flags, {
         verb: 'register-instance',
         update: CANARY_UPDATES.registerInstance,
         schema: RegisterInstanceSchema,
@@ -473,7 +487,8 @@ function registerInstanceCommand(): Command {
           { prefix: 'instance.disable', flag: `--disable-config ${flags.disableConfig}` },
         ],
         exact: { instance: '--name / --pulse-url / --contact / --disable-config' },
-        describe: (r, wf) => `${wf}: registered ${flags.name}; instances now: ${r.instances.join(', ')}`,
+        describe: (r, wf) =>
+          r.total === undefined ? `${wf}: registered ${flags.name}; instances now: ${r.instances.join(', ')}` : `${wf}: registered ${flags.name}; ${r.total} instance(s) now (newest: ${r.instances.join(', ')})`,
       });
     });
 }
@@ -591,5 +606,6 @@ export function canaryCommand(): Command {
     .addCommand(pauseCommand())
     .addCommand(resumeCommand())
     .addCommand(completeCommand())
-    .addCommand(listCommand());
+    .addCommand(listCommand())
+    .addCommand(simulateCommand());
 }

@@ -7,12 +7,14 @@ import { DEFAULT_DATA_DIR } from '../config/cleanup.js';
 import { DataCleanupInputSchema } from '../config/data-cleanup-input.js';
 import { parseOrExplain } from '../config/load.js';
 import type { DataCleanupResult } from '../../workflows/data-cleanup.js';
+import { DATA_CLEANUP_WORKFLOW } from '../../workflows/data-cleanup.messages.js';
 import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
 import { runProcedure } from './run-procedure.js';
+import { addPreflightFlag, preflightFrom } from './preflight.js';
 
 export function cleanupCommand(): Command {
   const cmd = new Command('cleanup').description('Remove only truenas.enc from the Pulse data directory and verify .encryption.key is intact (runbook §5)');
-  addPulseFlags(addGlobalFlags(cmd))
+  addPreflightFlag(addPulseFlags(addGlobalFlags(cmd)))
     .option('--data-dir <path>', `Pulse data directory on the worker's host (default: the worker's PULSE_DATA_DIR, else ${DEFAULT_DATA_DIR})`)
     .option('--allow-missing', 'succeed when truenas.enc is already absent (the runbook otherwise requires it to exist)')
     .option('--file-timeout-seconds <n>', 'upper bound of one file step (default 30)', Number)
@@ -36,13 +38,14 @@ export function cleanupCommand(): Command {
         { dataDir: '--data-dir', fileTimeoutSeconds: '--file-timeout-seconds', 'retry.maximumAttempts': '--max-attempts' },
       );
       await runProcedure<DataCleanupResult>({
-        workflowType: 'dataCleanup',
+        workflowType: DATA_CLEANUP_WORKFLOW,
         procedure: 'data-cleanup',
         input,
         settings,
         target: `${input.dataDir ?? `the worker's PULSE_DATA_DIR (default ${DEFAULT_DATA_DIR})`} on the worker's host (Pulse ${pulse.url})`,
         json: Boolean(flags.json),
         summarize: summarizeCleanup,
+        preflight: preflightFrom(flags, { pulse: input.pulse, dataDir: { ...(input.dataDir !== undefined && { path: input.dataDir }) } }),
       });
     });
   return cmd;

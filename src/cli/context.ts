@@ -1,15 +1,15 @@
 /** What every CLI command shares: settings from flags + env + config file, and the Temporal client. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { connectClient } from '../client.js';
 import { CODEC_KEYS_FILE_ENV, EMBEDDED_KEYS_FILE_NAME, resolveCodecKeysFile } from '../config/codec.js';
 import { loadCodec, type LoadedCodec } from '../temporal/data-converter.js';
 import { DEFAULT_RECONNECT_SECONDS } from './follow.js';
 import { loadConfigFile, resolvePulseTarget, resolveTemporalSettings, ConfigError, type ConfigFile } from '../config/load.js';
 import type { PulseTarget } from '../config/pulse-target.js';
 import type { TemporalSettings } from '../config/temporal.js';
-import { actorHeaderInterceptor } from '../identity/header.js';
-import { IDENTITY_ENV, clientIdentity, identitySettingsFrom, resolveIdentity, type Identity, type IdentitySettings } from '../identity/resolve.js';
+import { IDENTITY_ENV, identitySettingsFrom, resolveIdentity, type Identity, type IdentitySettings } from '../identity/resolve.js';
 
 /** The embedded dev server's address, used when TEMPORAL_ADDRESS is not set. */
 export const EMBEDDED_ADDRESS = '127.0.0.1:7233';
@@ -18,6 +18,7 @@ export const EMBEDDED_UI = 'http://127.0.0.1:8233';
 export const EMBEDDED_KEYS_FILE = path.join('.data', EMBEDDED_KEYS_FILE_NAME);
 
 export interface GlobalFlags {
+  env?: string;
   config?: string;
   temporalAddress?: string;
   namespace?: string;
@@ -29,6 +30,7 @@ export interface GlobalFlags {
 
 export function addGlobalFlags(cmd: Command): Command {
   return cmd
+    .option('--env <name>', 'named environment of the per-user config file (or PULSE_RUNBOOK_ENV); see `pulse-runbook env list`')
     .option('--config <file>', 'JSON config file (or PULSE_RUNBOOKS_CONFIG)')
     .option('--temporal-address <host:port>', 'Temporal frontend (or TEMPORAL_ADDRESS); default: the embedded dev server')
     .option('--namespace <name>', 'Temporal namespace (or TEMPORAL_NAMESPACE)')
@@ -127,19 +129,9 @@ export async function connect(
   const address = settings.temporal.address ?? EMBEDDED_ADDRESS;
   const codec = loadSettingsCodec(settings);
   const identity = opts.identity ?? (await resolveActor(settings));
-  const makeClient = async (retries: boolean) => {
-    // A short connect timeout: a person waiting on a wrong address should hear about it quickly. A follower's
-    // connection has no retry interceptor: followRun is its retry loop, and the SDK's retries of a call still
-    // running when a connection is closed would throw from a timer ("Channel has been shut down").
-    const connection = await Connection.connect({ address, connectTimeout: '4s', ...(retries ? {} : { interceptors: [] }) });
-    return new Client({
-      connection,
-      namespace: settings.temporal.namespace,
-      identity: clientIdentity(identity),
-      interceptors: { workflow: [actorHeaderInterceptor(identity)] },
-      ...(codec ? { dataConverter: codec.dataConverter } : {}),
-    });
-  };
+  // A follower's connection has no retry interceptor: followRun is its retry loop (src/client.ts).
+  const makeClient = (retries: boolean) =>
+    connectClient({ address, namespace: settings.temporal.namespace, identity, retries, ...(codec ? { dataConverter: codec.dataConverter } : {}) });
   const reconnect = () => makeClient(false);
   try {
     const client = await makeClient(true);

@@ -3,13 +3,15 @@ import { Command } from 'commander';
 import { DisableInputSchema } from '../config/disable.js';
 import { parseOrExplain } from '../config/load.js';
 import type { DisableResult } from '../../workflows/disable.js';
+import { DISABLE_WORKFLOW } from '../../workflows/disable.messages.js';
 import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
 import { addHostFlags, HOST_FIELD_NAMES, hostInputFromFlags } from './enable.js';
 import { runProcedure } from './run-procedure.js';
+import { addPreflightFlag, preflightFrom } from './preflight.js';
 
 export function disableCommand(): Command {
   const cmd = new Command('disable').description('Disable TrueNAS: set the flag to false, restart Pulse, wait the staleness window, verify (runbook §2)');
-  addHostFlags(addPulseFlags(addGlobalFlags(cmd)))
+  addPreflightFlag(addHostFlags(addPulseFlags(addGlobalFlags(cmd))))
     .option('--plan', 'print each step, the exact command or HTTP call and the file it would touch, without changing anything')
     .option('--flag-value <false|unset>', "write false (default; works on every Pulse line) or remove the line (disables only the Feb line: on v6 unset means ON)")
     .option('--stale-seconds <n>', "Pulse's TrueNAS staleness threshold, waited after the restart (default 120)", Number)
@@ -42,13 +44,14 @@ export function disableCommand(): Command {
         },
       );
       await runProcedure<DisableResult>({
-        workflowType: 'disable',
+        workflowType: DISABLE_WORKFLOW,
         procedure: 'disable',
         input,
         settings,
         target: pulse.url,
         json: Boolean(flags.json),
         summarize: (r) => summarizeDisable(r, input.staleThresholdSeconds),
+        preflight: preflightFrom(flags, { pulse: input.pulse, flag: input.flag, restart: input.restart, prefix: input.prefix }),
       });
     });
   return cmd;

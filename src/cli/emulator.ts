@@ -1,6 +1,5 @@
 /** `pulse-runbook emulator`: a Pulse emulator for rehearsing the runbook (not a real Pulse). */
 import { Command } from 'commander';
-import { spawnEmulator } from '../emulator/process.js';
 import { ConfigError } from '../config/load.js';
 
 export function emulatorCommand(): Command {
@@ -23,6 +22,7 @@ export function emulatorCommand(): Command {
       for (const [flag, value] of [['--tick-seconds', flags.tickSeconds], ['--stale-seconds', flags.staleSeconds]] as const) {
         if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`emulator ${flag}: must be a number of seconds greater than 0, e.g. ${flag} 60`);
       }
+      const { spawnEmulator } = await import('../emulator/process.js');
       const emu = await spawnEmulator({
         profile: flags.profile,
         port: flags.port,

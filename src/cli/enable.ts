@@ -7,8 +7,10 @@ import { Command, Option } from 'commander';
 import { EnableInputSchema } from '../config/enable.js';
 import { ConfigError, parseOrExplain } from '../config/load.js';
 import type { EnableResult } from '../../workflows/enable.js';
+import { ENABLE_WORKFLOW } from '../../workflows/enable.messages.js';
 import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
 import { runProcedure } from './run-procedure.js';
+import { addPreflightFlag, preflightFrom } from './preflight.js';
 
 // --- host flags (shared with disable) ---------------------------------------------------------------------------
 
@@ -130,15 +132,16 @@ interface ConnectionFlags {
   apiKeyEnv?: string;
   apiKeyFile?: string;
   insecureSkipVerify?: boolean;
+  useHttps?: boolean;
 }
 
 function connectionFromFlags(f: ConnectionFlags): Record<string, unknown> | undefined {
   if (f.connectionFile !== undefined) {
-    const extra = [f.connectionName, f.connectionHost, f.connectionPort, f.apiKeyEnv, f.apiKeyFile].some((v) => v !== undefined);
+    const extra = [f.connectionName, f.connectionHost, f.connectionPort, f.apiKeyEnv, f.apiKeyFile, f.useHttps].some((v) => v !== undefined);
     if (extra) throw new ConfigError('--connection-file: give either the body file or the --connection-*/--api-key-* flags, not both');
     return { bodyFile: f.connectionFile };
   }
-  const given = [f.connectionName, f.connectionHost, f.connectionPort, f.apiKeyEnv, f.apiKeyFile].some((v) => v !== undefined);
+  const given = [f.connectionName, f.connectionHost, f.connectionPort, f.apiKeyEnv, f.apiKeyFile, f.useHttps].some((v) => v !== undefined);
   if (!given) return undefined;
   const apiKey = f.apiKeyEnv !== undefined || f.apiKeyFile !== undefined ? { ...(f.apiKeyEnv !== undefined && { env: f.apiKeyEnv }), ...(f.apiKeyFile !== undefined && { file: f.apiKeyFile }) } : undefined;
   return {
@@ -146,13 +149,14 @@ function connectionFromFlags(f: ConnectionFlags): Record<string, unknown> | unde
     ...(f.connectionHost !== undefined && { host: f.connectionHost }),
     ...(f.connectionPort !== undefined && { port: f.connectionPort }),
     ...(apiKey && { apiKey }),
+    ...(f.useHttps !== undefined && { useHttps: f.useHttps }),
     ...(f.insecureSkipVerify && { insecureSkipVerify: true }),
   };
 }
 
 export function enableCommand(): Command {
   const cmd = new Command('enable').description('Enable TrueNAS: set the flag, restart Pulse, add and test a connection, verify the poller and resources (runbook §1)');
-  addHostFlags(addPulseFlags(addGlobalFlags(cmd)))
+  addPreflightFlag(addHostFlags(addPulseFlags(addGlobalFlags(cmd))))
     .option('--plan', 'print each step, the exact command or HTTP call and the file it would touch, without changing anything')
     .option('--connection-name <name>', 'name of the TrueNAS connection to add, e.g. nas-1')
     .option('--connection-host <host>', 'TrueNAS address, e.g. https://truenas.local or http://10.0.0.5 (give --connection-port for plain HTTP)')
@@ -160,6 +164,8 @@ export function enableCommand(): Command {
     .option('--api-key-env <name>', 'env var (on the worker host) that holds the TrueNAS API key')
     .option('--api-key-file <path>', 'file (on the worker host) that holds the TrueNAS API key')
     .option('--connection-file <path>', "JSON file (on the worker host) with the runbook's body, e.g. {\"name\":\"nas-1\",\"host\":\"…\",\"api_key\":\"…\"}")
+    .option('--use-https', 'Pulse dials the NAS over HTTPS (useHttps: true); with --connection-port, the pair says exactly how it connects')
+    .option('--no-use-https', 'Pulse dials the NAS over plain HTTP (useHttps: false); give --connection-port too, since Pulse dials HTTPS when the port is 0')
     .option('--insecure-skip-verify', "let Pulse skip the NAS's TLS certificate check")
     .option('--appear-within-seconds <n>', 'how long the poller and the resources may take to show up (default 120: two ticks)', Number)
     .option('--verify-every-seconds <n>', 'how often Pulse is read while waiting', Number)
@@ -189,6 +195,7 @@ export function enableCommand(): Command {
           'connection.name': '--connection-name',
           'connection.host': '--connection-host',
           'connection.port': '--connection-port',
+          'connection.useHttps': '--use-https / --no-use-https',
           'connection.apiKey': '--api-key-env / --api-key-file',
           'connection.apiKey.env': '--api-key-env',
           'connection.apiKey.file': '--api-key-file',
@@ -197,13 +204,14 @@ export function enableCommand(): Command {
         },
       );
       await runProcedure<EnableResult>({
-        workflowType: 'enable',
+        workflowType: ENABLE_WORKFLOW,
         procedure: 'enable',
         input,
         settings,
         target: pulse.url,
         json: Boolean(flags.json),
         summarize: summarizeEnable,
+        preflight: preflightFrom(flags, { pulse: input.pulse, flag: input.flag, restart: input.restart, prefix: input.prefix }),
       });
     });
   return cmd;

@@ -10,6 +10,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { progressQuery } from '../../workflows/procedure.messages.js';
 import type { Progress } from '../../workflows/support/evidence-log.js';
 import { isContactLoss, isUndecodable, reasonOf } from './contact.js';
 import { renderEvidence } from './render.js';
@@ -159,7 +160,7 @@ async function waitWithProgress<R>(handle: WorkflowHandle, client: Client, pollM
   done.catch(() => undefined);
   while (!settled) {
     try {
-      const p = await withTimeout(handle.query<Progress>('progress'), Math.max(pollMs * 3, 3000));
+      const p = await withTimeout(handle.query(progressQuery), Math.max(pollMs * 3, 3000));
       regained();
       keep(p);
       print(p);
@@ -192,7 +193,7 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 /** The last progress of a failed run, if a worker still answers (it may not: the failure is what matters). */
 async function lastProgress(handle: WorkflowHandle): Promise<Progress | undefined> {
   try {
-    return await withTimeout(handle.query<Progress>('progress'), 5000);
+    return await withTimeout(handle.query(progressQuery), 5000);
   } catch {
     return undefined;
   }

@@ -15,8 +15,6 @@ import { Command, Option } from 'commander';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import {
   IMPACTS,
-  INCIDENT_ID_PREFIX,
-  INCIDENT_RECORD_QUERY,
   IncidentInputSchema,
   OWNERS,
   SCOPES,
@@ -28,7 +26,8 @@ import { ConfigError, parseOrExplain, resolvePulseTarget } from '../config/load.
 import { renderIncidentJson, renderIncidentMarkdown } from '../incident/report.js';
 import { sanitizeValue } from '../incident/sanitize.js';
 import type { IncidentRecord } from '../incident/types.js';
-import type { IncidentResult, UpdateReceipt } from '../../workflows/incident.js';
+import type { IncidentResult } from '../../workflows/incident.js';
+import { INCIDENT_ID_PREFIX, INCIDENT_UPDATES, INCIDENT_WORKFLOW, incidentRecordQuery, type IncidentWorkflow } from '../../workflows/incident.messages.js';
 import type { Identity } from '../identity/resolve.js';
 import { addActorFlag, addGlobalFlags, addPulseFlags, connect, loadSettings, type GlobalFlags, type Settings } from './context.js';
 import { describeFailure, uiLink } from './follow.js';
@@ -180,7 +179,7 @@ function openCommand(): Command {
       const workflowId = incidentId(flags.id ?? `${input.plan ? 'plan-' : ''}${stamp}-${Math.random().toString(36).slice(2, 6)}`);
       await withClient(flags, async (client, settings, uiUrl) => {
         await assertWorkersCanReadFor(client, settings);
-        const handle = await client.workflow.start('incident', {
+        const handle = await client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
           taskQueue: settings.temporal.taskQueue,
           workflowId,
           args: [input],
@@ -210,7 +209,7 @@ async function firstRecord(handle: WorkflowHandle, timeoutMs = 15_000): Promise<
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return await handle.query<IncidentRecord>(INCIDENT_RECORD_QUERY);
+      return await handle.query(incidentRecordQuery);
     } catch (err) {
       if (Date.now() > deadline) throw new ConfigError(`incident ${handle.workflowId} started but no worker answered within ${timeoutMs / 1000} s (${(err as Error).message}); is a worker running on this task queue?`);
       await new Promise((r) => setTimeout(r, 200));
@@ -248,7 +247,7 @@ async function sendUpdate(name: IncidentUpdateName, verb: string, id: string, fl
   await withClient(flags, async (client) => {
     const handle = client.workflow.getHandle(incidentId(id));
     try {
-      const receipt = await handle.executeUpdate<UpdateReceipt, [unknown]>(name, { args: [clean] });
+      const receipt = await handle.executeUpdate(INCIDENT_UPDATES[name], { args: [clean] });
       process.stdout.write(
         flags.json
           ? `${JSON.stringify(receipt, null, 2)}\n`
@@ -400,7 +399,7 @@ export async function fetchIncidentRecord(client: Client, id: string): Promise<I
   const handle = client.workflow.getHandle(incidentId(id));
   const desc = await handle.describe();
   if (desc.status.name === 'COMPLETED') return ((await handle.result()) as IncidentResult).incident;
-  return handle.query<IncidentRecord>(INCIDENT_RECORD_QUERY);
+  return handle.query(incidentRecordQuery);
 }
 
 /**

@@ -3,13 +3,15 @@ import { Command } from 'commander';
 import { KillSwitchInputSchema } from '../config/kill-switch.js';
 import { parseOrExplain } from '../config/load.js';
 import type { KillSwitchResult } from '../../workflows/kill-switch.js';
+import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
 import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
 import { addIncidentRolesFlag, incidentLinkFromFlags, INCIDENT_ROLES_FLAG } from './incident-roles-flag.js';
 import { runProcedure } from './run-procedure.js';
+import { addPreflightFlag, preflightFrom } from './preflight.js';
 
 export function killSwitchCommand(): Command {
   const cmd = new Command('kill-switch').description('Immediately deactivate TrueNAS by deleting every connection (runbook §3; no restart)');
-  addIncidentRolesFlag(addPulseFlags(addGlobalFlags(cmd)))
+  addPreflightFlag(addIncidentRolesFlag(addPulseFlags(addGlobalFlags(cmd))))
     .option('--plan', 'print the exact steps and HTTP calls without changing anything (only read-only GETs are made)')
     .option('--tick-seconds <n>', "Pulse's poller interval", Number)
     .option('--stale-seconds <n>', "Pulse's TrueNAS staleness threshold", Number)
@@ -41,13 +43,14 @@ export function killSwitchCommand(): Command {
         },
       );
       await runProcedure<KillSwitchResult>({
-        workflowType: 'killSwitch',
+        workflowType: KILL_SWITCH_WORKFLOW,
         procedure: 'kill-switch',
         input,
         settings,
         target: pulse.url,
         json: Boolean(flags.json),
         summarize: summarizeKillSwitch,
+        preflight: preflightFrom(flags, { pulse: input.pulse }),
       });
     });
   return cmd;

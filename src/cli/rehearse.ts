@@ -8,8 +8,9 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { parseOrExplain } from '../config/load.js';
 import { RehearseOptionsSchema } from '../config/rehearse.js';
-import { rehearse } from '../rehearse/rehearsal.js';
-import { addGlobalFlags, loadSettings, loadSettingsCodec } from './context.js';
+import { addGlobalFlags, loadSettings, loadSettingsCodec, resolveActor } from './context.js';
+import { followRun } from './follow.js';
+import type { Evidence } from '../runbook/evidence.js';
 
 export function rehearseCommand(): Command {
   const cmd = new Command('rehearse').description(
@@ -41,7 +42,10 @@ export function rehearseCommand(): Command {
       );
       const codec = settings.temporal.address ? loadSettingsCodec(settings)?.codec : undefined;
       const log = options.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => process.stdout.write(`${line}\n`);
+      // Imported here: it loads the worker and the dev server, which `rehearse --help` does not need.
+      const { rehearse } = await import('../rehearse/rehearsal.js');
       const report = await rehearse({
+        identity: await resolveActor(settings),
         ...(options.pulseSource && { pulseSource: options.pulseSource }),
         ...(options.pulseBinary && { pulseBinary: options.pulseBinary }),
         ...(options.emulatorProfile && { emulatorProfile: options.emulatorProfile }),
@@ -51,6 +55,7 @@ export function rehearseCommand(): Command {
         temporal: settings.temporal,
         ...(codec && { codec }),
         log,
+        follow: (conn, target, opts) => followRun<{ evidence: Evidence[] }>(conn, target, opts),
       });
       if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(`\nRehearsal ${report.passed ? 'PASSED' : 'FAILED'}: ${report.procedures.map((p) => `${p.procedure} ${p.outcome}`).join(', ')} (${Math.round(report.seconds)} s)\n`);

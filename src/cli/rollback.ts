@@ -3,14 +3,22 @@
  * commands and prints the revert, build, restart and HTTP check it would do.
  */
 import { resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { CodeRollbackInputSchema } from '../config/code-rollback-input.js';
 import { ConfigError, parseOrExplain } from '../config/load.js';
 import { RUNBOOK_ROLLBACK_RANGE } from '../config/rollback.js';
 import type { CodeRollbackResult } from '../../workflows/code-rollback.js';
+import { CODE_ROLLBACK_WORKFLOW } from '../../workflows/code-rollback.messages.js';
 import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
 import { addIncidentRolesFlag, incidentLinkFromFlags, INCIDENT_ROLES_FLAG } from './incident-roles-flag.js';
 import { runProcedure } from './run-procedure.js';
+import { addPreflightFlag, preflightFrom } from './preflight.js';
+import { HOST_FIELD_NAMES, hostInputFromFlags } from './enable.js';
+
+/** Said before a rollback starts, in its help and after its plan: the build is a check, the restart deploys. */
+export const BUILD_INSTALLS_NOTHING =
+  'The build step (go build ./...) only checks that the reverted code compiles: it installs nothing. The restart must deploy the new binary ' +
+  '(a --restart-cmd that builds or installs and starts it, or a systemd unit / container that runs the rebuilt code); otherwise the old code keeps running and rollback.4 fails.';
 
 const FIELD_NAMES: Record<string, string> = {
   repoPath: '--repo',
@@ -57,6 +65,32 @@ function collectEnv(value: string, previous: Record<string, string> = {}): Recor
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
+/** The restart flags Rollback spelled differently before issue 15; still read, with one warning. */
+const OLD_RESTART_FLAGS = { restart: '--restart', restartUnit: '--restart-unit', restartCommand: '--restart-command' } as const;
+export const OLD_RESTART_WARNING =
+  'warning: --restart, --restart-unit and --restart-command are deprecated; give the restart as Enable and Disable do: --systemd-unit <name>, --restart-cmd <json> or --container-recreate [json]';
+
+/**
+ * The restart of a rollback, from the flags every procedure spells the same way (--systemd-unit, --restart-cmd,
+ * --container-recreate, --health-timeout-ms, --prefix; src/cli/enable.ts) or, with a warning, the old ones.
+ */
+function restartAndPrefix(flags: Record<string, string | number | boolean | undefined>, warn: (line: string) => void): { restart?: Record<string, unknown>; prefix?: string[]; fieldNames: Record<string, string> } {
+  const old = Object.keys(OLD_RESTART_FLAGS).filter((k) => flags[k] !== undefined);
+  const current = ['systemdUnit', 'restartCmd', 'containerRecreate'].filter((k) => flags[k] !== undefined);
+  if (old.length && current.length) {
+    throw new ConfigError(`rollback ${old.map((k) => OLD_RESTART_FLAGS[k as keyof typeof OLD_RESTART_FLAGS]).join(', ')}: deprecated spelling; give the restart with --systemd-unit, --restart-cmd or --container-recreate only`);
+  }
+  const prefix = parseArgvFlag(flags.prefix as string | undefined, '--prefix');
+  if (old.length) {
+    warn(OLD_RESTART_WARNING);
+    return { restart: restartFrom(flags as Record<string, string | number | undefined>), ...(prefix && { prefix }), fieldNames: FIELD_NAMES };
+  }
+  const host = hostInputFromFlags({ systemdUnit: flags.systemdUnit as string | undefined, restartCmd: flags.restartCmd as string | undefined, containerRecreate: flags.containerRecreate as string | boolean | undefined, healthTimeoutMs: flags.healthTimeoutMs as number | undefined });
+  let restart = host.restart as Record<string, unknown> | undefined;
+  if (flags.healthUrl !== undefined) restart = { ...(restart ?? { kind: 'systemd' }), healthUrl: flags.healthUrl };
+  return { ...(restart && { restart }), ...(prefix && { prefix }), fieldNames: { ...FIELD_NAMES, ...HOST_FIELD_NAMES, 'restart.healthUrl': '--health-url' } };
+}
+
 function restartFrom(flags: Record<string, string | number | undefined>): Record<string, unknown> | undefined {
   const argv = parseArgvFlag(flags.restartCommand as string | undefined, '--restart-command');
   const kind = (flags.restart as string | undefined) ?? (argv ? 'command' : undefined);
@@ -74,8 +108,10 @@ function restartFrom(flags: Record<string, string | number | undefined>): Record
 }
 
 export function rollbackCommand(): Command {
-  const cmd = new Command('rollback').description('Revert the TrueNAS commit range, build, restart Pulse and verify the TrueNAS routes are gone (runbook §4)');
-  addIncidentRolesFlag(addPulseFlags(addGlobalFlags(cmd)))
+  const cmd = new Command('rollback')
+    .description('Revert the TrueNAS commit range, build, restart Pulse and verify the TrueNAS routes are gone (runbook §4)')
+    .addHelpText('after', `\n${BUILD_INSTALLS_NOTHING}`);
+  addPreflightFlag(addIncidentRolesFlag(addPulseFlags(addGlobalFlags(cmd))))
     .option('--repo <path>', 'top-level folder of the Pulse checkout, on the worker\'s host (required)')
     .option('--from <sha>', `oldest commit of the TrueNAS range (default: the runbook's ${RUNBOOK_ROLLBACK_RANGE.from})`)
     .option('--to <sha>', `newest commit of the TrueNAS range (default: the runbook's ${RUNBOOK_ROLLBACK_RANGE.to})`)
@@ -84,9 +120,12 @@ export function rollbackCommand(): Command {
     .option('--build-timeout-ms <n>', 'kill the build after this long (default 15 minutes)', Number)
     .option('--build-heartbeat-seconds <n>', 'a build whose worker stops heartbeating this long is taken as lost and retried elsewhere (default 10)', Number)
     .option('--git-timeout-seconds <n>', 'upper bound of one git step (default 600)', Number)
-    .option('--restart <kind>', 'how Pulse is restarted: systemd (default), container or command')
-    .option('--restart-unit <name>', 'systemd unit (default pulse)')
-    .option('--restart-command <json>', 'restart argv as JSON, for --restart command or container (implies command)')
+    .option('--systemd-unit <name>', 'restart with `systemctl restart <name>` (the default, unit pulse); the unit must start the rebuilt binary')
+    .option('--restart-cmd <json>', 'restart with this command instead, as a JSON argv, e.g. \'["/usr/local/bin/pulse-deploy"]\': it must install the binary the build made and start it')
+    .option('--container-recreate [json]', 'restart by re-creating the container (default ["docker","compose","up","-d","--force-recreate","pulse"]); the image must hold the rebuilt code')
+    .addOption(new Option('--restart <kind>', 'deprecated: --systemd-unit, --restart-cmd or --container-recreate').hideHelp())
+    .addOption(new Option('--restart-unit <name>', 'deprecated: --systemd-unit').hideHelp())
+    .addOption(new Option('--restart-command <json>', 'deprecated: --restart-cmd').hideHelp())
     .option('--health-url <url>', 'health URL polled after the restart (default <pulse url>/api/health)')
     .option('--health-timeout-ms <n>', 'how long Pulse may take to answer after the restart', Number)
     .option('--prefix <json>', 'argv put in front of the restart command, e.g. \'["sudo","-n"]\'')
@@ -96,9 +135,8 @@ export function rollbackCommand(): Command {
     .action(async (flags) => {
       const settings = loadSettings(flags);
       const pulse = requirePulseTarget(flags, settings);
-      const restart = restartFrom(flags);
+      const { restart, prefix, fieldNames } = restartAndPrefix(flags, (line) => process.stderr.write(`${line}\n`));
       const buildCommand = parseArgvFlag(flags.buildCommand, '--build-command');
-      const prefix = parseArgvFlag(flags.prefix, '--prefix');
       const incident = incidentLinkFromFlags(flags);
       const input = parseOrExplain(
         CodeRollbackInputSchema,
@@ -120,16 +158,18 @@ export function rollbackCommand(): Command {
           ...(incident && { incident }),
         },
         'rollback',
-        FIELD_NAMES,
+        fieldNames,
       );
+      if (!flags.json) process.stdout.write(`Note: ${BUILD_INSTALLS_NOTHING}\n`);
       await runProcedure<CodeRollbackResult>({
-        workflowType: 'codeRollback',
+        workflowType: CODE_ROLLBACK_WORKFLOW,
         procedure: 'code-rollback',
         input,
         settings,
         target: `${input.repoPath} (range ${input.from}^..${input.to}; Pulse ${pulse.url})`,
         json: Boolean(flags.json),
         summarize: summarizeRollback,
+        preflight: preflightFrom(flags, { pulse: input.pulse, restart: input.restart, prefix: input.prefix }),
       });
     });
   return cmd;

@@ -7,17 +7,19 @@
  */
 import { userInfo } from 'node:os';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { INCIDENT_ID_PREFIX, OPENS_INCIDENT_MEMO_KEY } from '../config/incident.js';
+import { INCIDENT_ID_PREFIX, OPENS_INCIDENT_MEMO_KEY } from '../../workflows/incident.messages.js';
+import type { WorkflowName } from '../../workflows/procedure.messages.js';
 import type { Settings } from './context.js';
 import { connect } from './context.js';
 import { assertWorkersCanRead } from './codec-check.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { followRun, uiLink, type FollowOutcome } from './follow.js';
 import { describeRunning, procedureWorkflowId, runningOnTarget, type RunningRun } from './target-lock.js';
+import { runPreflight, type PreflightRequest } from './preflight.js';
 
 export interface RunProcedureOptions<R> {
-  /** Workflow type name, as exported by workflows/index.ts. */
-  workflowType: string;
+  /** Workflow type name, from the procedure's contract (workflows/<name>.messages.ts). */
+  workflowType: WorkflowName;
   /** Short name used in the workflow id and messages, e.g. "kill-switch". */
   procedure: string;
   input: { plan: boolean; pulse?: { url: string } };
@@ -31,6 +33,8 @@ export interface RunProcedureOptions<R> {
   actor?: string;
   /** How long to keep reconnecting to Temporal while following (default DEFAULT_RECONNECT_SECONDS). */
   reconnectForSeconds?: number;
+  /** The doctor's checks run before a destructive run starts (src/cli/preflight.ts); not for plans or a run followed. */
+  preflight?: PreflightRequest;
 }
 
 /**
@@ -93,6 +97,9 @@ export async function runProcedure<R extends { evidence: unknown[] }>(opts: RunP
       attached = running.find((r) => r.workflowId === workflowId);
     }
 
+    // Before anything changes: the doctor's checks for this procedure's settings (a plan changes nothing anyway).
+    const preflightNote = !attached && !plan && opts.preflight ? await runPreflight(client.connection, opts.settings, opts.preflight, { procedure: opts.procedure, json: opts.json }) : undefined;
+
     let runId: string;
     if (attached) {
       runId = attached.runId;
@@ -111,7 +118,7 @@ export async function runProcedure<R extends { evidence: unknown[] }>(opts: RunP
           ...(!plan && { memo: { [OPENS_INCIDENT_MEMO_KEY]: `${INCIDENT_ID_PREFIX}for-${opts.procedure}-${stamp}` } }),
           // What the Web UI lists for the run, before a worker has picked it up (the workflow's current details follow).
           staticSummary: procedureSummary(opts.procedure, plan, pulseUrl ?? opts.target, actor),
-          staticDetails: `Target: ${withoutUrlCredentials(opts.target)}\n\nStarted with \`pulse-runbook ${opts.procedure}\` by ${actor}${plan ? ' as a plan: nothing is changed' : ''}.`,
+          staticDetails: `Target: ${withoutUrlCredentials(opts.target)}\n\nStarted with \`pulse-runbook ${opts.procedure}\` by ${actor}${plan ? ' as a plan: nothing is changed' : ''}.${preflightNote ? `\n\n${preflightNote}` : ''}`,
         });
         runId = handle.firstExecutionRunId;
       } catch (err) {

@@ -8,13 +8,14 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Command } from 'commander';
-import { startDevServer, type DevServer } from '../temporal/dev-server.js';
-import { createWorker } from '../worker.js';
+import type { DevServer } from '../temporal/dev-server.js';
 import { resolvePulseTarget } from '../config/load.js';
 import { KillSwitchInputSchema } from '../config/kill-switch.js';
-import { spawnEmulator, type EmulatorProcess } from '../emulator/process.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
+import type { EmulatorProcess } from '../emulator/process.js';
 import { PulseClient } from '../pulse/client.js';
-import { addGlobalFlags, addPulseFlags, EMBEDDED_ADDRESS, EMBEDDED_UI, EMBEDDED_KEYS_FILE, loadSettings } from './context.js';
+import { addGlobalFlags, addPulseFlags, EMBEDDED_ADDRESS, EMBEDDED_UI, EMBEDDED_KEYS_FILE, loadSettings, resolveActor } from './context.js';
+import type { Identity } from '../identity/resolve.js';
 import { connectClient } from '../client.js';
 import type { DataConverter } from '@temporalio/common';
 import { CODEC_KEYS_FILE_ENV, EMBEDDED_KEYS_FILE_NAME, ensureKeyFile, resolveCodecKeysFile } from '../config/codec.js';
@@ -55,6 +56,7 @@ export function startCommand(): Command {
           log(`Codec server ${codecServer.url} (decrypts for the Web UI; answers only ${localUiOrigins(flags.uiPort).join(' and ')})`);
         }
         log('Starting the embedded Temporal dev server (state in ' + path.join(flags.dataDir, 'temporal.sqlite') + ') …');
+        const { startDevServer } = await import('../temporal/dev-server.js');
         server = await startDevServer({
           port: flags.temporalPort,
           uiPort: flags.uiPort,
@@ -66,6 +68,8 @@ export function startCommand(): Command {
         uiUrl = server.uiUrl;
         log(`Temporal ${address} ready; Web UI ${uiUrl}`);
       }
+      // The worker, dev server and emulator are imported when used, so `start --help` loads none of them.
+      const { createWorker } = await import('../worker.js');
       const { worker, connection } = await createWorker({ ...settings.temporal, address }, {}, { codec: codec?.codec, ring: codec?.ring, warn: log });
       log(`Worker on task queue "${settings.temporal.taskQueue}" (namespace ${settings.temporal.namespace})`);
       const running = worker.run();
@@ -86,6 +90,7 @@ export function startCommand(): Command {
       if (!pulse && flags.demo !== false) {
         // The demo TrueNAS key stays in this process: the emulator gets it by env, Pulse by the add call.
         const demoKey = randomBytes(16).toString('hex');
+        const { spawnEmulator } = await import('../emulator/process.js');
         emulator = await spawnEmulator({
           enableTrueNAS: 'true',
           tickSeconds: DEMO_TICK_SECONDS,
@@ -95,7 +100,7 @@ export function startCommand(): Command {
         const ok = await runDemo(
           emulator,
           demoKey,
-          { address, namespace: settings.temporal.namespace, taskQueue: settings.temporal.taskQueue, uiUrl, dataConverter: codec?.dataConverter },
+          { address, namespace: settings.temporal.namespace, taskQueue: settings.temporal.taskQueue, uiUrl, dataConverter: codec?.dataConverter, identity: await resolveActor(settings) },
           log,
         );
         if (flags.once) {
@@ -115,7 +120,7 @@ export function startCommand(): Command {
 async function runDemo(
   emulator: EmulatorProcess,
   demoKey: string,
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl?: string; dataConverter?: DataConverter },
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl?: string; dataConverter?: DataConverter; identity: Identity },
   log: (line: string) => void,
 ): Promise<boolean> {
   log('\n==================== DEMO (no Pulse given) ====================');
@@ -132,7 +137,7 @@ async function runDemo(
   } finally {
     await pulse.close();
   }
-  const client = await connectClient(temporal.address, temporal.namespace, { dataConverter: temporal.dataConverter });
+  const client = await connectClient(temporal);
   let ok = true;
   for (const plan of [true, false]) {
     const input = KillSwitchInputSchema.parse({
@@ -146,9 +151,9 @@ async function runDemo(
     log(`\n--- DEMO: Kill-Switch${plan ? ' PLAN (changes nothing)' : ''} — workflow ${workflowId}`);
     const link = uiLink(temporal.uiUrl, temporal.namespace, workflowId);
     if (link) log(`    ${link}`);
-    const handle = await client.workflow.start('killSwitch', { taskQueue: temporal.taskQueue, workflowId, args: [input] });
+    const handle = await client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId, args: [input] });
     // followRun closes the client it follows with: it gets one of its own, the demo's client starts the next run.
-    const reconnect = () => connectClient(temporal.address, temporal.namespace, { dataConverter: temporal.dataConverter });
+    const reconnect = () => connectClient(temporal);
     const outcome = await followRun(
       { client: await reconnect(), address: temporal.address, reconnect },
       { workflowId: handle.workflowId, runId: handle.firstExecutionRunId },

@@ -13,14 +13,20 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { listRuns } from '../temporal/list-runs.js';
+import { CODE_ROLLBACK_WORKFLOW } from '../../workflows/code-rollback.messages.js';
+import { DATA_CLEANUP_WORKFLOW } from '../../workflows/data-cleanup.messages.js';
+import { DISABLE_WORKFLOW } from '../../workflows/disable.messages.js';
+import { ENABLE_WORKFLOW } from '../../workflows/enable.messages.js';
+import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
+import type { WorkflowName } from '../../workflows/procedure.messages.js';
 
 /** The procedure names runProcedure uses (workflow ids, messages) and their workflow types: each acts on one Pulse. */
-export const PROCEDURE_TYPES: Record<string, string> = {
-  'kill-switch': 'killSwitch',
-  enable: 'enable',
-  disable: 'disable',
-  'code-rollback': 'codeRollback',
-  'data-cleanup': 'dataCleanup',
+export const PROCEDURE_TYPES: Record<string, WorkflowName> = {
+  'kill-switch': KILL_SWITCH_WORKFLOW,
+  enable: ENABLE_WORKFLOW,
+  disable: DISABLE_WORKFLOW,
+  'code-rollback': CODE_ROLLBACK_WORKFLOW,
+  'data-cleanup': DATA_CLEANUP_WORKFLOW,
 };
 
 /** `kill-switch@pulse.example:7655`: the one id a procedure's runs on one Pulse share. */

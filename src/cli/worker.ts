@@ -1,6 +1,5 @@
 /** `pulse-runbook worker`: only the worker, against TEMPORAL_ADDRESS (production, compose). */
 import { Command } from 'commander';
-import { createWorker } from '../worker.js';
 import { addGlobalFlags, EMBEDDED_ADDRESS, loadSettings, loadSettingsCodec } from './context.js';
 import { CODEC_KEYS_FILE_ENV } from '../config/codec.js';
 
@@ -10,6 +9,8 @@ export function workerCommand(): Command {
     const settings = loadSettings(flags);
     const address = settings.temporal.address ?? EMBEDDED_ADDRESS;
     const codec = loadSettingsCodec(settings);
+    // Imported here, not at the top: `worker --help` must not load the SDK's worker and its native core.
+    const { createWorker } = await import('../worker.js');
     const { worker, connection } = await createWorker({ ...settings.temporal, address }, {}, { codec: codec?.codec, ring: codec?.ring });
     process.stdout.write(`Worker on ${address}, task queue "${settings.temporal.taskQueue}"\n`);
     process.stdout.write(

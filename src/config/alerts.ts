@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { ALERT_CHECK_IDS, CHECK_IDS, DEFAULT_JOB } from '../prometheus/checks.js';
-import { PrometheusTargetSchema } from '../prometheus/target.js';
+import { PrometheusTargetSchema } from './prometheus-target.js';
 import { envNameSchema } from './env-name.js';
 import { RetrySettingsSchema } from './retry.js';
 

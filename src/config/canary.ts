@@ -1,18 +1,19 @@
 /**
- * The canary rollout (runbook "Canary Rollout Strategy") as data: the workflow's input with every duration and
- * threshold at the runbook's default, and the zod schema of every update a person sends. The CLI parses its flags
+ * The input schemas of the canary rollout (runbook "Canary Rollout Strategy"): the workflow's input with every
+ * duration and threshold at the runbook's default, and the zod schema of every update a person sends (their
+ * definitions are in workflows/canary-rollout.messages.ts; the checks it reads and its failure types in src/canary). The CLI parses its flags
  * with these schemas and the workflow's validators parse the payloads again with the same ones, so an error names
  * the same field everywhere.
  *
  * Imported by workflow code: zod only, no Node built-ins.
  */
 import { z } from 'zod';
-import { CHECK_IDS, type CheckId, type CheckVerdict } from '../prometheus/checks.js';
-import { PrometheusTargetSchema } from '../prometheus/target.js';
+import { CHECK_IDS } from '../prometheus/checks.js';
+import { PrometheusTargetSchema } from './prometheus-target.js';
+import { ActorSchema } from '../identity/actor.js';
 import { CodeRollbackInputSchema } from './code-rollback-input.js';
-import { DisableInputSchema } from './disable.js';
-import { EnableInputSchema } from './enable.js';
-import { ActorSchema } from './incident.js';
+import { DisableInputSchema, type DisableInput } from './disable.js';
+import { EnableInputSchema, type EnableInput } from './enable.js';
 import { RetrySettingsSchema } from './retry.js';
 
 export const PHASES = [1, 2, 3] as const;
@@ -40,12 +41,6 @@ export const CANARY_DEFAULTS = {
   criticalBugWindowSeconds: 24 * HOUR,
 } as const;
 
-/** The Phase 1 monitoring checkpoints: all must pass for the green clock to run (promql.md "The checks"). */
-export const GREEN_CHECKS = ['error-rate', 'staleness-gauge-max', 'staleness-never-succeeded', 'staleness-last-success', 'auth-gate'] as const satisfies readonly CheckId[];
-/** Abort criteria 1 and 4 read these; criterion 3 reads the resource checks. */
-export const ABORT_CHECKS = ['abort-failure-rate', 'auth-errors'] as const satisfies readonly CheckId[];
-export const RESOURCE_CHECKS = ['resource-memory', 'resource-cpu'] as const satisfies readonly CheckId[];
-
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const NAME_HELP = 'must be 1-64 letters, digits, dot, dash or underscore';
 const seconds = (field: string, max: number) =>
@@ -65,10 +60,61 @@ export const CanaryInstanceSchema = z
     disable: DisableInputSchema.optional(),
     /** Who to ask when the rollback of this instance is a human step (the opt-in user). */
     contact: z.string().max(200).optional(),
+    /** Values for the fleet template's `{vars.<key>}` placeholders (fleet.template). */
+    vars: z.record(z.string().regex(/^[A-Za-z0-9_]{1,40}$/, 'var names are 1-40 letters, digits or underscores'), z.union([z.string().max(500), z.number(), z.boolean()])).optional(),
   })
   .strict();
 export type CanaryInstance = z.infer<typeof CanaryInstanceSchema>;
 export type CanaryInstanceInput = z.input<typeof CanaryInstanceSchema>;
+
+
+/** A Prometheus label name: where the scrape config names the Pulse instance on its series. */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** A JSON object whose strings may carry `{name}`, `{pulseUrl}` and `{vars.<key>}` placeholders. */
+const TemplateObject = z.record(z.string(), z.unknown(), { error: 'must be a JSON object with the settings shared by every instance' });
+
+/**
+ * Many Pulse instances in one rollout (issue 17). Instances are enabled in waves of `waves.concurrency` child Enable
+ * runs; more failures than the error budget stop new Enables and abort the rollout. With `instanceLabel` every
+ * checkpoint is also evaluated per instance (grouped by that label) and an instance that breaks one is disabled on
+ * its own; the fleet-wide checks leave it out from then on.
+ */
+export const FleetSchema = z
+  .object({
+    /**
+     * The label that names a Pulse instance on its series (the instance's `name` is its value), set by the scrape
+     * config, e.g. `static_configs: [{targets: [...], labels: {pulse_instance: pulse-17}}]`. Pulse's own `instance`
+     * label is the TrueNAS connection id (honor_labels), so it cannot be this. Unset: no per-instance gates.
+     */
+    instanceLabel: z
+      .string()
+      .regex(LABEL_NAME, 'must be a Prometheus label name such as pulse_instance')
+      .refine((l) => l !== 'instance' && l !== 'job' && l !== 'instance_type', 'must not be instance, job or instance_type: Pulse and Prometheus use those; use e.g. pulse_instance')
+      .optional(),
+    waves: z
+      .object({
+        /** Child Enable runs per wave; the next wave starts when the whole wave has finished. */
+        concurrency: z.number({ error: 'fleet.waves.concurrency must be a number' }).int().min(1).max(200).default(10),
+        /** Error budget: more than this many failures (failed Enables, instances that broke a checkpoint) stop the waves and abort. */
+        maxFailures: z.number().int().min(0).max(100_000).optional(),
+        /** The same as a share of the instances to enable: more than floor(pct x instances / 100) failures. */
+        maxFailurePercent: z.number().min(0).max(100).optional(),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Enable and Disable settings for every instance that gives none of its own, with `{name}`, `{pulseUrl}` and
+     * `{vars.<key>}` replaced per instance in every string (e.g. "argv": ["systemctl", "-H", "{name}", "restart", "pulse"]).
+     */
+    template: z.object({ enable: TemplateObject.optional(), disable: TemplateObject.optional() }).strict().optional(),
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    if (f.waves.maxFailures !== undefined && f.waves.maxFailurePercent !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['waves', 'maxFailurePercent'], message: 'give maxFailures or maxFailurePercent, not both' });
+    }
+  });
+export type FleetSettings = z.infer<typeof FleetSchema>;
 
 const VerdictSchema = z.enum(['pass', 'fail', 'inconclusive']);
 
@@ -130,6 +176,8 @@ export const CanaryInputSchema = z
       })
       .strict()
       .prefault({}),
+    /** Many instances: waves, an error budget, per-instance gates, shared Enable/Disable settings. */
+    fleet: FleetSchema.prefault({}),
     /** Who may sign off each phase's move (phase3: who may complete the rollout). */
     approvers: z.object({ phase1: ApproversSchema, phase2: ApproversSchema, phase3: ApproversSchema }).strict(),
     /** Distinct approvers needed per phase. */
@@ -152,8 +200,11 @@ export const CanaryInputSchema = z
     /** Plan mode: one evaluation, and the phases, gates and children it would run; nothing is started or changed. */
     plan: z.boolean().default(false),
     retry: RetrySettingsSchema.default({ maximumAttempts: 3, initialIntervalSeconds: 1, maximumIntervalSeconds: 10 }),
-    /** The state carried across continue-as-new; not set by people. */
-    state: z.custom<import('../canary/state.js').CanaryState>((v) => typeof v === 'object' && v !== null && 'phase' in v, 'must be a canary state').optional(),
+    /**
+     * The state carried across continue-as-new; not set by people. Its shape is src/canary/state.ts's CanaryState,
+     * written by the workflow itself: an input schema names no domain type (src/canary builds on src/config).
+     */
+    state: z.custom<{ phase: unknown }>((v) => typeof v === 'object' && v !== null && 'phase' in v, 'must be a canary state').optional(),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -173,7 +224,72 @@ export const CanaryInputSchema = z
       if (names.has(instance.name)) ctx.addIssue({ code: 'custom', path: ['instances', i, 'name'], message: `duplicate instance name "${instance.name}"` });
       names.add(instance.name);
     });
+    // Every instance the template serves must come out of it as valid Enable/Disable settings: say which one does not.
+    for (const key of ['phase1', 'phase2'] as const) {
+      input[key].instances.forEach((instance, i) => {
+        for (const problem of templateProblems(input.fleet, instance)) {
+          ctx.addIssue({ code: 'custom', path: [key, 'instances', i, ...problem.path], message: problem.message });
+        }
+      });
+    }
   });
+
+/**
+ * Replaces `{name}`, `{pulseUrl}` and `{vars.<key>}` in every string of a template; an unknown placeholder is an
+ * error. A string that is exactly one placeholder takes the value as it is (a number var fills a port).
+ */
+export function fillTemplate(template: unknown, instance: Pick<CanaryInstance, 'name' | 'pulseUrl' | 'vars'>): unknown {
+  const PLACEHOLDER = /\{(name|pulseUrl|vars\.[A-Za-z0-9_]+)\}/g;
+  const valueOf = (whole: string, key: string) => {
+    const value = key === 'name' ? instance.name : key === 'pulseUrl' ? instance.pulseUrl : instance.vars?.[key.slice(5)];
+    if (value === undefined) throw new TemplateError(`${whole} has no value for instance ${instance.name}: give it ${key === 'pulseUrl' ? 'a pulseUrl' : `vars.${key.slice(5)}`}`);
+    return value;
+  };
+  const fill = (text: string): unknown => {
+    const whole = /^\{(name|pulseUrl|vars\.[A-Za-z0-9_]+)\}$/.exec(text);
+    if (whole) return valueOf(whole[0], whole[1]);
+    return text.replace(PLACEHOLDER, (w, key: string) => String(valueOf(w, key)));
+  };
+  const walk = (v: unknown): unknown =>
+    typeof v === 'string' ? fill(v) : Array.isArray(v) ? v.map(walk) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v;
+  return walk(template);
+}
+
+export class TemplateError extends Error {}
+
+/** The Enable (or Disable) settings of an instance: its own, else the fleet template filled in for it. */
+export function instanceSettings(fleet: FleetSettings, instance: CanaryInstance, which: 'enable'): EnableInput | undefined;
+export function instanceSettings(fleet: FleetSettings, instance: CanaryInstance, which: 'disable'): DisableInput | undefined;
+export function instanceSettings(fleet: FleetSettings, instance: CanaryInstance, which: 'enable' | 'disable'): EnableInput | DisableInput | undefined {
+  if (instance[which]) return instance[which];
+  const template = fleet.template?.[which];
+  if (!template) return undefined;
+  const schema = which === 'enable' ? EnableInputSchema : DisableInputSchema;
+  return schema.parse(fillTemplate(template, instance));
+}
+
+/** What is wrong with the template's settings for this instance, with the path in the template. */
+export function templateProblems(fleet: FleetSettings, instance: CanaryInstance): Array<{ path: Array<string | number>; message: string }> {
+  const problems: Array<{ path: Array<string | number>; message: string }> = [];
+  for (const which of ['enable', 'disable'] as const) {
+    const template = fleet.template?.[which];
+    if (!template || instance[which]) continue;
+    let filled: unknown;
+    try {
+      filled = fillTemplate(template, instance);
+    } catch (err) {
+      problems.push({ path: [which], message: `fleet.template.${which}: ${(err as Error).message}` });
+      continue;
+    }
+    const parsed = (which === 'enable' ? EnableInputSchema : DisableInputSchema).safeParse(filled);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        problems.push({ path: [which, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: `fleet.template.${which} filled in for ${instance.name}: ${issue.message}` });
+      }
+    }
+  }
+  return problems;
+}
 
 export type CanaryInput = z.infer<typeof CanaryInputSchema>;
 export type CanaryInputRaw = z.input<typeof CanaryInputSchema>;
@@ -229,27 +345,3 @@ export type DataCorruptionRequest = z.infer<typeof DataCorruptionSchema>;
 export type StagingRollbackRequest = z.infer<typeof StagingRollbackSchema>;
 export type RegisterInstanceRequest = z.infer<typeof RegisterInstanceSchema>;
 export type DefaultOnReleaseRequest = z.infer<typeof DefaultOnReleaseSchema>;
-
-export const CANARY_UPDATES = {
-  signOff: 'signOff',
-  abort: 'abort',
-  reportIssue: 'reportIssue',
-  triageIssue: 'triageIssue',
-  resolveIssue: 'resolveIssue',
-  reportDataCorruption: 'reportDataCorruption',
-  confirmStagingRollback: 'confirmStagingRollback',
-  registerInstance: 'registerInstance',
-  recordDefaultOnRelease: 'recordDefaultOnRelease',
-  pauseMonitoring: 'pauseMonitoring',
-  resumeMonitoring: 'resumeMonitoring',
-  complete: 'complete',
-} as const;
-
-/** The check verdict an empty/NaN answer gets for this rollout (its override, else the catalogue's). */
-export type VerdictOverrides = Partial<Record<CheckId, { onEmpty?: CheckVerdict; onNaN?: CheckVerdict }>>;
-
-export const CANARY_FAILURES = {
-  invalidInput: 'InvalidCanaryInput',
-  refused: 'CanaryUpdateRefused',
-  aborted: 'CanaryAborted',
-} as const;

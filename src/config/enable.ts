@@ -32,9 +32,6 @@ export const ENABLE_FAILURES = {
   pollFailed: 'TrueNASPollFailed',
 } as const;
 
-/** Failures of the shared flag-and-restart steps (enable.1/2, disable.1/2). */
-export const RESTART_FAILED = 'RestartFailed';
-
 const REFERENCE_HELP =
   'must be a reference such as {"env":"TRUENAS_API_KEY"} or {"file":"/etc/pulse-runbooks/nas-1.key"}, never the key itself: the input is stored in workflow history';
 

@@ -6,7 +6,7 @@
  * Imported by workflow code: no Node built-ins here (zod only).
  */
 import { z } from 'zod';
-import { ACTOR_SOURCES } from '../identity/sources.js';
+import { ActorSchema } from '../identity/actor.js';
 
 /** Error option of a field: "required: <what>" when it is missing, zod's own message otherwise. */
 export const required = (what: string) => ({
@@ -29,22 +29,6 @@ export const OWNER_ALIASES: Record<string, Owner> = {
   security: 'Security Response Owner',
   sro: 'Security Response Owner',
 };
-
-/**
- * Who acts. The CLI fills it from src/identity: a verified token's subject, else the OS user, or `--actor`
- * (refused under a token policy when it differs from the token). The workflow records it as sent: what the name
- * proves depends on how it was determined (`actorSource`) and on who may reach the Temporal frontend at all
- * (docs/identity.md).
- */
-export const ActorSchema = z
-  .string(required('who acts (the CLI fills it from the OS user, the identity token or --actor)'))
-  .trim()
-  .min(1, 'must not be empty: say who acts (the CLI fills it from the OS user, the identity token or --actor)')
-  .max(100, 'must be at most 100 characters')
-  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
-
-/** How the CLI determined the actor: `token`, `os-user`, or `claimed` (src/identity/sources.ts). */
-export const ActorSourceSchema = z.enum(ACTOR_SOURCES, { error: () => `must be one of ${ACTOR_SOURCES.join(', ')}` });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Incident roles: who may act on an incident (src/incident/roles.ts has the policy)

@@ -1,29 +1,23 @@
 /**
- * The incident process of the runbook ("Ownership and Escalation Routing", "Incident Severity and Response") as
- * data: severity rules, the ownership table, the escalation timers, the business calendar, and the zod schemas of
- * the incident workflow's input and of every update a person sends. The CLI parses its flags with these schemas
- * and the workflow's update validators parse the payload again with the same ones, so an error names the same
- * field everywhere.
+ * The input schemas of the incident process (runbook "Ownership and Escalation Routing", "Incident Severity and
+ * Response"): the words a person may use (severities, impacts, scopes, owners), the business calendar and escalation
+ * timers, the incident workflow's input and the payload of every update a person sends. The CLI parses its flags
+ * with these schemas and the workflow's update validators parse the payload again with the same ones, so an error
+ * names the same field everywhere. The runbook's tables are in src/incident/tables.ts; the update, query and signal
+ * definitions, id prefix and memo keys in workflows/incident.messages.ts.
  *
  * Imported by workflow code: no Node built-ins here (zod and Intl only).
  */
 import { z } from 'zod';
 import { DisableInputSchema } from './disable.js';
 import { envNameSchema } from './env-name.js';
-import {
-  ActorSchema,
-  ActorSourceSchema,
-  IncidentRolesSchema,
-  OWNER_ALIASES,
-  OWNERS,
-  required,
-  type Owner,
-} from './incident-people.js';
+import { ActorSchema, ActorSourceSchema } from '../identity/actor.js';
+import { IncidentRolesSchema, OWNER_ALIASES, OWNERS, required } from './incident-people.js';
 import { KillSwitchInputSchema } from './kill-switch.js';
 import { RetrySettingsSchema } from './retry.js';
 
 // ---------------------------------------------------------------------------------------------------------------
-// Severity rules (runbook "Incident Severity and Response")
+// Severities and impacts (runbook "Incident Severity and Response"; the table itself: src/incident/tables.ts)
 
 export const SEVERITIES = ['P1', 'P2', 'P3', 'P4'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -45,48 +39,10 @@ export const IMPACTS = [
 ] as const;
 export type Impact = (typeof IMPACTS)[number];
 
-export interface SeverityRule {
-  severity: Severity;
-  impacts: readonly Impact[];
-  /** The runbook's definition, quoted. */
-  definition: string;
-  /** The runbook's response target, quoted. */
-  response: string;
-}
-
-export const SEVERITY_RULES: readonly SeverityRule[] = [
-  {
-    severity: 'P1',
-    impacts: ['data-loss', 'security-breach', 'broad-outage'],
-    definition: 'Data loss, security breach, or broad outage',
-    response: 'immediate acknowledgement and containment start in < 15 minutes',
-  },
-  {
-    severity: 'P2',
-    impacts: ['degraded-functionality', 'single-feature-outage'],
-    definition: 'Degraded functionality or single-feature outage',
-    response: 'acknowledge and begin mitigation in < 1 hour',
-  },
-  {
-    severity: 'P3',
-    impacts: ['non-blocking-degradation', 'monitoring-gap'],
-    definition: 'Non-blocking degradation or monitoring gaps',
-    response: 'triage and mitigation plan in < 4 hours',
-  },
-  {
-    severity: 'P4',
-    impacts: ['cosmetic', 'documentation'],
-    definition: 'Cosmetic or documentation-only issue',
-    response: 'address by next business day',
-  },
-];
-
 // ---------------------------------------------------------------------------------------------------------------
-// Ownership table (runbook "Owner routing"); the owners themselves are in incident-people.ts
+// Owners and scopes (runbook "Owner routing"; the table itself: src/incident/tables.ts; owners: incident-people.ts)
 
 export {
-  ActorSchema,
-  ActorSourceSchema,
   INCIDENT_COMMANDER,
   INCIDENT_ROLES,
   IncidentRolesSchema,
@@ -99,44 +55,8 @@ export {
 export const SCOPES = ['poller-health', 'switch-operations', 'code-rollback', 'security'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-export interface OwnershipRow {
-  scope: Scope;
-  /** The runbook's scope column, quoted. */
-  description: string;
-  primary: Owner;
-  escalation: Owner;
-}
-
-export const OWNERSHIP_TABLE: Readonly<Record<Scope, OwnershipRow>> = {
-  'poller-health': {
-    scope: 'poller-health',
-    description: 'TrueNAS poller health, staleness, and connectivity incidents',
-    primary: 'Pulse Operations',
-    escalation: 'Engineering',
-  },
-  'switch-operations': {
-    scope: 'switch-operations',
-    description: 'Kill-switch execution and disable/enable operations',
-    primary: 'Pulse Operations',
-    escalation: 'Engineering',
-  },
-  'code-rollback': {
-    scope: 'code-rollback',
-    description: 'Code rollback and release-level incident coordination',
-    primary: 'Engineering',
-    escalation: 'Pulse Operations',
-  },
-  security: {
-    scope: 'security',
-    description: 'Security-impacting TrueNAS incidents (P1)',
-    primary: 'Security Response Owner',
-    escalation: 'Engineering',
-  },
-};
-
 // ---------------------------------------------------------------------------------------------------------------
 // Small field schemas
-
 
 export const SeveritySchema = z.preprocess(
   (v) => (typeof v === 'string' ? v.trim().toUpperCase() : v),
@@ -156,7 +76,6 @@ export const OwnerSchema = z.preprocess(
 export const ImpactSchema = z.enum(IMPACTS, { error: () => `must be one of ${IMPACTS.join(', ')}` });
 
 export const ScopeSchema = z.enum(SCOPES, { error: () => `must be one of ${SCOPES.join(', ')}` });
-
 
 /** Free text a person writes into the record: bounded, so one update cannot bloat the history. */
 const text = (what: string, max = 2000) =>
@@ -187,7 +106,7 @@ const WebhookUrl = HttpUrl.refine((u) => !/^https?:\/\/[^/?#]*@/i.test(u), {
 export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
-export function isValidTimeZone(timeZone: string): boolean {
+function isValidTimeZone(timeZone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
     return true;
@@ -269,13 +188,7 @@ export const NotifySettingsSchema = z
 export type NotifySettings = z.infer<typeof NotifySettingsSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Containment procedures an incident can run as child workflows
-
-export const CONTAINMENT_PROCEDURES = {
-  'kill-switch': { workflowType: 'killSwitch', runbookSection: '## 3) Kill-Switch' },
-  disable: { workflowType: 'disable', runbookSection: '## 2) Disable Path' },
-} as const;
-export type ContainmentProcedure = keyof typeof CONTAINMENT_PROCEDURES;
+// Procedures linked to an incident record
 
 /** The procedures that open an incident record when started on their own (runbook escalation step 3). */
 export const LINKED_PROCEDURES = ['kill-switch', 'code-rollback'] as const;
@@ -293,9 +206,6 @@ export const IncidentSourceSchema = z
   .strict();
 
 export type IncidentSource = z.infer<typeof IncidentSourceSchema>;
-
-/** The signal a procedure sends to the record it opened when it ends, so the record tells its outcome. */
-export const PROCEDURE_OUTCOME_SIGNAL = 'procedureOutcome';
 
 export const ProcedureOutcomeSchema = z
   .object({
@@ -355,18 +265,6 @@ export type IncidentInputRaw = z.input<typeof IncidentInputSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Updates a person sends. Every payload carries `actor` (see ActorSchema) and, from the CLI, `actorSource`.
-
-export const INCIDENT_UPDATES = {
-  acknowledge: 'acknowledge',
-  startResponse: 'startResponse',
-  classify: 'classify',
-  handoff: 'handoff',
-  recordAction: 'recordAction',
-  resolve: 'resolve',
-} as const;
-export type IncidentUpdateName = keyof typeof INCIDENT_UPDATES;
-
-export const INCIDENT_RECORD_QUERY = 'record';
 
 export const AcknowledgeSchema = z.object({ actor: ActorSchema, actorSource: ActorSourceSchema.optional(), note: text('a note').optional() }).strict();
 
@@ -448,6 +346,7 @@ export const ResolveSchema = z
   })
   .strict();
 
+/** Every update a person sends, by its name (its definition is in workflows/incident.messages.ts). */
 export const UPDATE_SCHEMAS = {
   acknowledge: AcknowledgeSchema,
   startResponse: StartResponseSchema,
@@ -463,23 +362,4 @@ export type ClassifyInput = z.infer<typeof ClassifySchema>;
 export type HandoffInput = z.infer<typeof HandoffSchema>;
 export type RecordActionInput = z.infer<typeof RecordActionSchema>;
 export type ResolveInput = z.infer<typeof ResolveSchema>;
-
-/** The failure type of a refused update or input; stable, so callers decide on it. */
-export const INCIDENT_FAILURE_TYPES = {
-  invalidInput: 'InvalidIncidentInput',
-  invalidUpdate: 'InvalidIncidentUpdate',
-  refusedUpdate: 'IncidentUpdateRefused',
-  /** The actor is not in the incident's roles, or their role may not do this (src/incident/roles.ts). */
-  actorNotAllowed: 'IncidentActorNotAllowed',
-} as const;
-
-/** Prefix of every incident workflow id, so the CLI and the UI can tell incidents apart. */
-export const INCIDENT_ID_PREFIX = 'incident-';
-/** Memo key set on the child workflows an incident starts, so a procedure knows it already belongs to one. */
-export const INCIDENT_MEMO_KEY = 'pulseIncidentId';
-/**
- * Memo key: the id of the incident record a procedure run opens (escalation.3), chosen by whoever started it.
- * The CLI sets it because its procedure runs share one workflow id per Pulse (src/cli/target-lock.ts), so
- * `incident-for-<workflowId>` would name every run's record alike; without it that id is used, as before.
- */
-export const OPENS_INCIDENT_MEMO_KEY = 'pulseOpensIncidentId';
+export type IncidentUpdateName = keyof typeof UPDATE_SCHEMAS;

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PulseTargetSchema, type PulseTarget } from './pulse-target.js';
 import { TemporalSettingsSchema, type TemporalSettings } from './temporal.js';
+import { ConfigError } from './config-error.js';
 
 export const ConfigFileSchema = z
   .object({
@@ -17,12 +18,8 @@ export const ConfigFileSchema = z
 
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+// Defined apart (no zod there) so the CLI's entry can recognise it without loading the schemas.
+export { ConfigError } from './config-error.js';
 
 /**
  * Turns a zod error into one line per problem: "<source> <field>: <message>". `fieldNames` maps a path to the flag

@@ -7,9 +7,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmulatorControl } from './control-client.js';
+import { PACKAGE_ROOT } from '../host/package-root.js';
 
 export { startEmulator, type EmulatorHandle } from './server.js';
 export { configFromEnv, type EmulatorConfig } from './config.js';
@@ -50,8 +51,13 @@ export interface EmulatorProcess {
   restart(overrides?: Partial<SpawnOptions>): Promise<EmulatorProcess>;
 }
 
-export const EMULATOR_MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-const PROJECT_ROOT = resolve(dirname(EMULATOR_MAIN), '..', '..');
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+/** The emulator's entry: main.ts beside this file when run from the sources, main.js when compiled to dist/. */
+export const EMULATOR_MAIN = fileURLToPath(new URL(FROM_SOURCE ? './main.ts' : './main.js', import.meta.url));
+/** Node's arguments to run it: the sources through tsx, the compiled file as it is (no loader, a faster start). */
+export const EMULATOR_NODE_ARGS = FROM_SOURCE ? ['--import', 'tsx', EMULATOR_MAIN] : [EMULATOR_MAIN];
+// tsx is resolved from the package, wherever the caller's working directory is.
+const PROJECT_ROOT = PACKAGE_ROOT;
 
 function childEnv(opts: SpawnOptions, dataDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -74,7 +80,7 @@ function childEnv(opts: SpawnOptions, dataDir: string): NodeJS.ProcessEnv {
 export async function spawnEmulator(opts: SpawnOptions = {}): Promise<EmulatorProcess> {
   const ownsDataDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'pulse-emulator-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', EMULATOR_MAIN], {
+  const child = spawn(process.execPath, EMULATOR_NODE_ARGS, {
     cwd: PROJECT_ROOT,
     env: childEnv(opts, dataDir),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -117,7 +123,12 @@ export async function spawnEmulator(opts: SpawnOptions = {}): Promise<EmulatorPr
 }
 
 function waitForListening(child: ChildProcess, timeoutMs: number, stderr: () => string) {
-  return new Promise<{ url: string; metricsUrl: string; pid: number; truenasUrl?: string }>((resolvePromise, reject) => {
+  return waitForEvent<{ url: string; metricsUrl: string; pid: number; truenasUrl?: string }>(child, timeoutMs, stderr);
+}
+
+/** Waits for the child's JSON line `{"event":"listening",…}` on stdout (the emulator's and the fleet's). */
+export function waitForEvent<T>(child: ChildProcess, timeoutMs: number, stderr: () => string) {
+  return new Promise<T>((resolvePromise, reject) => {
     let buffer = '';
     const timer = setTimeout(() => {
       cleanup();
@@ -130,10 +141,10 @@ function waitForListening(child: ChildProcess, timeoutMs: number, stderr: () => 
         const line = buffer.slice(0, nl).trim();
         buffer = buffer.slice(nl + 1);
         try {
-          const event = JSON.parse(line) as { event?: string; url: string; metricsUrl: string; pid: number; truenasUrl?: string };
+          const event = JSON.parse(line) as { event?: string };
           if (event.event === 'listening') {
             cleanup();
-            resolvePromise(event);
+            resolvePromise(event as T);
             return;
           }
         } catch {
@@ -155,7 +166,7 @@ function waitForListening(child: ChildProcess, timeoutMs: number, stderr: () => 
   });
 }
 
-function terminate(child: ChildProcess): Promise<void> {
+export function terminate(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolvePromise) => {
     const killer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -165,8 +165,13 @@ export class TrueNASClient {
     };
   }
 
-  /** getJSON: non-2xx → APIError text `truenas request GET /x failed: status=N body="…"`. */
-  private getJSON(path: string): Promise<unknown> {
+  /**
+   * getJSON: non-2xx → APIError text `truenas request GET /x failed: status=N body="…"`. Like Go's http.Transport, a
+   * GET sent on a reused keep-alive connection that the NAS closed meanwhile (reset before any answer) is sent once
+   * more on a new connection: Pulse does not count that race as a failed poll, so neither may the emulator (the likely
+   * cause of the spurious failed polls once seen with 500 instances on a busy machine).
+   */
+  private getJSON(path: string, retryOnStaleConnection = true): Promise<unknown> {
     const url = `${this.endpoint.baseUrl}${path}`;
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (this.instance.apiKey.trim() !== '') headers.Authorization = `Bearer ${this.instance.apiKey.trim()}`;
@@ -198,6 +203,10 @@ export class TrueNASClient {
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
         done();
+        if (retryOnStaleConnection && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          resolve(this.getJSON(path, false));
+          return;
+        }
         reject(err instanceof TrueNASError ? err : transportErr(...describeNetError(err, this.endpoint.hostPort)));
       });
       req.on('response', (res: IncomingMessage) => {

@@ -258,8 +258,8 @@ function notWritable(path: string, why: string, fix: string, reason: string): ne
   fail('EnvFileNotWritable', `Cannot write ${path}: ${why}; ${fix}`, path, true, reason);
 }
 
-/** Checks the target before anything is written; returns its stat, or null when it will be created. */
-async function inspectTarget(path: string): Promise<import('node:fs').Stats | null> {
+/** Checks the target before anything is written; returns its stat, or null when it will be created. (Also the doctor's check.) */
+export async function inspectTarget(path: string): Promise<import('node:fs').Stats | null> {
   const dir = dirname(path);
   let st: import('node:fs').Stats | null = null;
   try {

@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { ActorSchema } from '../config/incident.js';
+import { ActorSchema } from './actor.js';
 import { readIdentityKey } from './key.js';
 import type { ActorSource } from './sources.js';
 import { verifyIdentityToken, type VerifiedToken } from './token.js';

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT, errors, jwtVerify, type JWTPayload } from 'jose';
-import { ActorSchema } from '../config/incident.js';
+import { ActorSchema } from './actor.js';
 import type { IdentityKey } from './key.js';
 
 /** How far a clock may be off between the admin's host and the CLI's. */

@@ -8,8 +8,6 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import {
-  INCIDENT_FAILURE_TYPES,
-  OWNERSHIP_TABLE,
   UPDATE_SCHEMAS,
   type AcknowledgeInput,
   type ClassifyInput,
@@ -23,10 +21,12 @@ import {
   type StartResponseInput,
 } from '../config/incident.js';
 import type { ActorSource } from '../identity/sources.js';
-import type { ProcedureOutcome } from '../config/incident.js';
+import type { LinkedProcedure, ProcedureOutcome } from '../config/incident.js';
+import { INCIDENT_FAILURE_TYPES } from './failure-types.js';
 import { roleRefusal } from './roles.js';
 import { classifySeverity, defaultScope, escalationPlan, routeIncident, severityRule } from './rules.js';
 import { sanitizeText, sanitizeValue } from './sanitize.js';
+import { OWNERSHIP_TABLE } from './tables.js';
 import type { EscalationTimer, IncidentAction, IncidentNotification, IncidentRecord } from './types.js';
 import type { z } from 'zod';
 
@@ -270,9 +270,15 @@ export function applySourceProcedure(record: IncidentRecord, nowMs: number): Inc
 /**
  * The outcome a procedure that opened this record reports when it ends: recorded on the record's own procedure
  * action (as its child run) and in the update trail, so a failed procedure is never hidden behind "mitigating".
- * Returns undefined when the record was not opened for that run.
+ * Returns undefined when the record was not opened for that run. `workflowTypes` names each procedure's workflow
+ * type (workflows/incident.messages.ts: this folder knows no workflow).
  */
-export function applyProcedureOutcome(record: IncidentRecord, outcome: ProcedureOutcome, nowMs: number): IncidentAction | undefined {
+export function applyProcedureOutcome(
+  record: IncidentRecord,
+  outcome: ProcedureOutcome,
+  nowMs: number,
+  workflowTypes: Readonly<Record<LinkedProcedure, string>>,
+): IncidentAction | undefined {
   const source = record.source;
   if (!source || source.workflowId !== outcome.workflowId) return undefined;
   const action = record.actions.find((a) => a.kind === 'procedure' && a.evidence?.workflowId === source.workflowId);
@@ -281,7 +287,7 @@ export function applyProcedureOutcome(record: IncidentRecord, outcome: Procedure
   const leftToDo = outcome.leftToDo.map((t) => sanitizeText(t));
   action.child = {
     procedure: source.procedure,
-    workflowType: source.procedure === 'kill-switch' ? 'killSwitch' : 'codeRollback',
+    workflowType: workflowTypes[source.procedure],
     workflowId: source.workflowId,
     ...(source.runId && { runId: source.runId }),
     status: outcome.status,

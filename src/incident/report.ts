@@ -3,8 +3,8 @@
  * tools. Both come from the same record and both are sanitized again on the way out, so an export never carries
  * a secret even if one slipped into an older record.
  */
-import { OWNERSHIP_TABLE } from '../config/incident.js';
 import { sanitizeValue } from './sanitize.js';
+import { OWNERSHIP_TABLE } from './tables.js';
 import type { IncidentAction, IncidentRecord } from './types.js';
 
 export const INCIDENT_EXPORT_FORMAT = 'pulse-runbooks/incident-record@1';

@@ -8,16 +8,14 @@
  * rollback Engineering owns and Pulse Operations is the escalation owner, as the ownership table says.
  */
 import {
-  OWNERSHIP_TABLE,
-  SEVERITY_RULES,
   type BusinessCalendar,
   type EscalationTimers,
   type Impact,
   type Owner,
   type Scope,
   type Severity,
-  type SeverityRule,
 } from '../config/incident.js';
+import { OWNERSHIP_TABLE, SEVERITY_RULES, type SeverityRule } from './tables.js';
 import { nextBusinessDay } from './business-calendar.js';
 import type { EscalationTimer, IncidentNotification } from './types.js';
 

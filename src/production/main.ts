@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { KillSwitchInputSchema } from '../config/kill-switch.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 import { spawnEmulator } from '../emulator/process.js';
 import { startFakeTrueNAS } from '../emulator/fake-truenas.js';
 import { PulseClient } from '../pulse/client.js';
@@ -43,7 +44,7 @@ try {
   const client = new Client({ connection, namespace: cluster.namespace, dataConverter: loadCodec(cluster.secretFiles.codec_keys).dataConverter });
   const workflowId = `rehearsal-kill-switch-${Date.now()}`;
   const t = Date.now();
-  const handle = await client.workflow.start('killSwitch', {
+  const handle = await client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
     taskQueue: cluster.taskQueue,
     workflowId,
     args: [KillSwitchInputSchema.parse({ pulse: { url: emulator.url, token: { file: cluster.secretFiles.pulse_token } }, tickSeconds: 2, staleThresholdSeconds: 8, verifyEverySeconds: 1 })],

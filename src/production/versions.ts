@@ -8,16 +8,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { cacheRoot } from '../temporal/tools.js';
+import { PACKAGE_ROOT } from '../host/package-root.js';
 
 export const TEMPORAL_SERVER_VERSION = '1.30.1';
 export const TEMPORAL_UI_VERSION = '2.42.1';
 /** The compose file's database image is postgres:16; the rehearsal runs the PostgreSQL Debian 12 ships. */
 export const COMPOSE_POSTGRES_MAJOR = 16;
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO_ROOT = PACKAGE_ROOT;
 
 export interface ClusterBinaries {
   /** temporal-server and temporal-sql-tool. */

@@ -13,7 +13,7 @@
 import { redact } from '../runbook/redact.js';
 import type { Labels } from './client.js';
 import { CHECKS, checkReference, type CheckId, type Comparison, type Severity } from './checks.js';
-import type { CheckResult } from './verdict.js';
+import type { CheckResult, InstanceCheckResult } from './verdict.js';
 
 export const GAP_CHECK = 'prometheus-unreachable';
 
@@ -105,6 +105,8 @@ export interface Evaluation {
   /** False when no query got an answer (connection refused, timeout, 503, auth). */
   reachable: boolean;
   results: CheckResult[];
+  /** A fleet's checkpoints per instance (the canary with fleet.instanceLabel). */
+  perInstance?: InstanceCheckResult[];
 }
 
 export interface ApplyOptions {

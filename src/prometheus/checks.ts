@@ -53,7 +53,20 @@ export interface QueryParams {
   windowSeconds: number;
   /** The Prometheus job that scrapes Pulse's metrics listener (for `up`). */
   job: string;
+  /**
+   * A fleet's instances left out of the query (issue 17): every selector gets `<label>!~"a|b"`, so an instance
+   * the rollout took out stops counting fleet-wide. Nothing to leave out: the query is unchanged.
+   */
+  exclude?: { label: string; values: string[] };
+  /**
+   * Per instance: the check aggregates `by (<label>)`, one series per Pulse instance (the value of its scrape
+   * config's instance label). Only the checkpoints (PER_INSTANCE_CHECKS) have a per-instance form.
+   */
+  by?: string;
 }
+
+/** The checks with a per-instance form (`QueryParams.by`): the canary's monitoring checkpoints. */
+export const PER_INSTANCE_CHECKS = ['error-rate', 'staleness-gauge-max', 'staleness-never-succeeded', 'staleness-last-success', 'auth-gate'] as const satisfies readonly CheckId[];
 
 export interface MetricCheck {
   id: CheckId;
@@ -97,12 +110,40 @@ export function subqueryStep(windowSeconds: number): string {
 }
 
 const TN = 'instance_type="truenas"';
-const POLLS = `pulse_monitor_poll_total{${TN}}`;
 const POLL_ERRORS = `pulse_monitor_poll_total{${TN},result="error"}`;
 const errorsOf = (type: string) => `pulse_monitor_poll_errors_total{${TN},error_type="${type}"}`;
 const STALENESS = `pulse_monitor_poll_staleness_seconds{${TN}}`;
-const LAST_SUCCESS = `pulse_monitor_poll_last_success_timestamp{${TN}}`;
-const DURATION_BUCKETS = `pulse_monitor_poll_duration_seconds_bucket{${TN}}`;
+
+/** A label value as an exact regex alternative (instance names may hold dots). */
+const regexLiteral = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The selectors of Pulse's series for a query: the runbook's, plus the fleet's exclusion when there is one. */
+function selectors(p: Pick<QueryParams, 'exclude' | 'job'>) {
+  const out = p.exclude?.values.length ? `,${p.exclude.label}!~${JSON.stringify(p.exclude.values.map(regexLiteral).join('|'))}` : '';
+  const tn = `${TN}${out}`;
+  return {
+    polls: `pulse_monitor_poll_total{${tn}}`,
+    pollErrors: `pulse_monitor_poll_total{${tn},result="error"}`,
+    errorsOf: (type: string) => `pulse_monitor_poll_errors_total{${tn},error_type="${type}"}`,
+    staleness: `pulse_monitor_poll_staleness_seconds{${tn}}`,
+    lastSuccess: `pulse_monitor_poll_last_success_timestamp{${tn}}`,
+    durationBuckets: `pulse_monitor_poll_duration_seconds_bucket{${tn}}`,
+    /** The Pulse job's own series (process metrics, `up`). */
+    job: `{job=${JSON.stringify(p.job)}${out}}`,
+  };
+}
+
+/** `sum(` or, per instance, `sum by (pulse_instance) (`. */
+const agg = (p: QueryParams, op: 'sum' | 'max' | 'min') => (p.by ? `${op} by (${p.by}) ` : op);
+
+/** Zero errors when no error series exists: one 0 fleet-wide, or a 0 per instance that polls. */
+const noErrors = (p: QueryParams, polls: string) => (p.by ? `(0 * group by (${p.by}) (${polls}))` : 'vector(0)');
+
+function noPerInstanceForm(id: CheckId): (p: QueryParams) => void {
+  return (p) => {
+    if (p.by) throw new Error(`check "${id}" has no per-instance form; per instance: ${PER_INSTANCE_CHECKS.join(', ')}`);
+  };
+}
 
 /**
  * How far back the sample before a window is looked for. A range selector skips the staleness markers Prometheus
@@ -145,13 +186,14 @@ export function streakStep(windowSeconds: number): number {
  * hour (its first-ever streak: no last-success series exists). An error series without a streak reads 0; the labels
  * are those of the error series, as before, so the alerts of a running monitor keep their identity.
  */
-function streakQuery(windowSeconds: number): string {
-  const r = promDuration(streakStep(windowSeconds));
-  const newErrors = incrementsOf(POLL_ERRORS, r);
-  const lastSuccess = `last_over_time(${LAST_SUCCESS}[1h] @ end())`;
+function streakQuery(p: QueryParams): string {
+  const { pollErrors, lastSuccess: ls } = selectors(p);
+  const r = promDuration(streakStep(p.windowSeconds));
+  const newErrors = incrementsOf(pollErrors, r);
+  const lastSuccess = `last_over_time(${ls}[1h] @ end())`;
   // A step counts unless the connection's last success is at or after it (no last success: every step counts).
   const sinceLastSuccess = `(${newErrors}) unless ignoring (result) (${lastSuccess} >= time())`;
-  return `sum_over_time((${sinceLastSuccess})[${promDuration(windowSeconds)}:${r}]) or (${POLL_ERRORS} * 0)`;
+  return `sum_over_time((${sinceLastSuccess})[${promDuration(p.windowSeconds)}:${r}]) or (${pollErrors} * 0)`;
 }
 
 /**
@@ -162,9 +204,10 @@ function streakQuery(windowSeconds: number): string {
  * alerts of a running monitor keep their identity). Pulse's gauge itself freezes between polls and after a
  * kill-switch (pitfall 4), so it is not read for the age.
  */
-function stalenessAgeQuery(): string {
-  const lastSuccess = `last_over_time(${LAST_SUCCESS}[1h])`;
-  const neverSince = `min_over_time(timestamp(${STALENESS} < 0)[1h:5s])`;
+function stalenessAgeQuery(p: QueryParams): string {
+  const { lastSuccess: ls, staleness } = selectors(p);
+  const lastSuccess = `last_over_time(${ls}[1h])`;
+  const neverSince = `min_over_time(timestamp(${staleness} < 0)[1h:5s])`;
   return `(time() - ${lastSuccess}) or label_replace((time() - ${neverSince}) unless ${lastSuccess}, "since", "first failed poll, never succeeded", "", "")`;
 }
 
@@ -189,7 +232,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     note:
       'Pulse exports no streak metric: the value is the failed polls since the connection\'s last success (its last-success ' +
       'timestamp), counted exactly over at most the window, a first-ever streak included; 4 means more than 3 in a row.',
-    query: ({ windowSeconds }) => streakQuery(windowSeconds),
+    query: (p) => (noPerInstanceForm('consecutive-errors')(p), streakQuery(p)),
   },
   'staleness-warning': {
     id: 'staleness-warning',
@@ -206,7 +249,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     note:
       'The staleness gauge freezes when polling stops (kill-switch, disable), so the age of the last success is measured instead ' +
       '(pitfall 4); a connection that never succeeded has no last success and counts from its first failed poll (gauge -1).',
-    query: () => stalenessAgeQuery(),
+    query: (p) => (noPerInstanceForm('staleness-warning')(p), stalenessAgeQuery(p)),
   },
   'staleness-critical': {
     id: 'staleness-critical',
@@ -223,7 +266,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     note:
       'The staleness gauge freezes when polling stops (kill-switch, disable), so the age of the last success is measured instead ' +
       '(pitfall 4); a connection that never succeeded has no last success and counts from its first failed poll (gauge -1).',
-    query: () => stalenessAgeQuery(),
+    query: (p) => (noPerInstanceForm('staleness-critical')(p), stalenessAgeQuery(p)),
   },
   'auth-errors': {
     id: 'auth-errors',
@@ -239,7 +282,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'pass',
     onNaN: 'inconclusive',
     note: 'Auth errors counted exactly in the window; a series born within it counts with its whole value (increase() misses the first error, pitfall 2).',
-    query: ({ windowSeconds }) => incrementsOf(errorsOf('auth'), promDuration(windowSeconds)),
+    query: (p) => (noPerInstanceForm('auth-errors')(p), incrementsOf(selectors(p).errorsOf('auth'), promDuration(p.windowSeconds))),
   },
   timeouts: {
     id: 'timeouts',
@@ -255,7 +298,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'pass',
     onNaN: 'inconclusive',
     note: 'Timeouts counted exactly in the window (increase() extrapolates 5 into 5.04); a series born within it counts with its whole value (pitfall 2).',
-    query: ({ windowSeconds }) => `sum by (instance) (${incrementsOf(errorsOf('timeout'), promDuration(windowSeconds))})`,
+    query: (p) => (noPerInstanceForm('timeouts')(p), `sum by (instance) (${incrementsOf(selectors(p).errorsOf('timeout'), promDuration(p.windowSeconds))})`),
   },
   'connection-errors': {
     id: 'connection-errors',
@@ -271,7 +314,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'pass',
     onNaN: 'inconclusive',
     note: 'Connection errors counted exactly in the window; a series born within it counts with its whole value (increase() misses the first error, pitfall 2).',
-    query: ({ windowSeconds }) => incrementsOf(errorsOf('connection'), promDuration(windowSeconds)),
+    query: (p) => (noPerInstanceForm('connection-errors')(p), incrementsOf(selectors(p).errorsOf('connection'), promDuration(p.windowSeconds))),
   },
   'latency-p95': {
     id: 'latency-p95',
@@ -289,7 +332,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     // (the staleness alerts speak for a poller that stopped).
     onNaN: 'inconclusive',
     note: 'Polls run every 60 s: the window is 15 min so the quantile rests on about 15 polls (pitfall 5).',
-    query: ({ windowSeconds }) => `histogram_quantile(0.95, sum by (instance, le) (rate(${DURATION_BUCKETS}[${promDuration(windowSeconds)}])))`,
+    query: (p) => (noPerInstanceForm('latency-p95')(p), `histogram_quantile(0.95, sum by (instance, le) (rate(${selectors(p).durationBuckets}[${promDuration(p.windowSeconds)}])))`),
   },
   'pulse-scrape': {
     id: 'pulse-scrape',
@@ -305,7 +348,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'fail',
     onNaN: 'inconclusive',
     note: 'Not a row of the table: every TrueNAS alert reads "no series" as "no problem", so a scrape gap must be an alert of its own.',
-    query: ({ job }) => `up{job=${JSON.stringify(job)}}`,
+    query: (p) => (noPerInstanceForm('pulse-scrape')(p), `up${selectors(p).job}`),
   },
 
   // Canary Rollout Strategy: Phase 1 monitoring checkpoints (maintained in phases 2 and 3) and abort criteria.
@@ -325,9 +368,10 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     note:
       'Failed polls over all polls in the window, each counted exactly: the first error of a new error series counts (Pulse creates ' +
       'it at 1, increase() does not see it). No error series counts as zero errors (or vector(0)); no poll at all gives no value, which proves nothing.',
-    query: ({ windowSeconds }) => {
-      const w = promDuration(windowSeconds);
-      return `(sum(${incrementsOf(POLL_ERRORS, w)}) or vector(0)) / sum(${incrementsOf(POLLS, w)})`;
+    query: (p) => {
+      const { pollErrors, polls } = selectors(p);
+      const w = promDuration(p.windowSeconds);
+      return `(${agg(p, 'sum')}(${incrementsOf(pollErrors, w)}) or ${noErrors(p, polls)}) / ${agg(p, 'sum')}(${incrementsOf(polls, w)})`;
     },
   },
   'staleness-gauge-max': {
@@ -343,7 +387,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     defaultWindowSeconds: 3600,
     onEmpty: 'inconclusive',
     onNaN: 'inconclusive',
-    query: ({ windowSeconds }) => `max(max_over_time(${STALENESS}[${promDuration(windowSeconds)}]))`,
+    query: (p) => `${agg(p, 'max')}(max_over_time(${selectors(p).staleness}[${promDuration(p.windowSeconds)}]))`,
   },
   'staleness-never-succeeded': {
     id: 'staleness-never-succeeded',
@@ -359,7 +403,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'inconclusive',
     onNaN: 'inconclusive',
     note: 'The gauge reads -1 until the first success: a max below 300 can hide a connection that never worked.',
-    query: ({ windowSeconds }) => `min(min_over_time(${STALENESS}[${promDuration(windowSeconds)}]))`,
+    query: (p) => `${agg(p, 'min')}(min_over_time(${selectors(p).staleness}[${promDuration(p.windowSeconds)}]))`,
   },
   'staleness-last-success': {
     id: 'staleness-last-success',
@@ -375,8 +419,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'inconclusive',
     onNaN: 'inconclusive',
     note: 'Catches a stopped poller whose staleness gauge froze (pitfall 4).',
-    query: ({ windowSeconds }) =>
-      `max_over_time((time() - min(${LAST_SUCCESS}))[${promDuration(windowSeconds)}:${subqueryStep(windowSeconds)}])`,
+    query: (p) => `max_over_time((time() - ${agg(p, 'min')}(${selectors(p).lastSuccess}))[${promDuration(p.windowSeconds)}:${subqueryStep(p.windowSeconds)}])`,
   },
   'auth-gate': {
     id: 'auth-gate',
@@ -392,7 +435,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'inconclusive',
     onNaN: 'inconclusive',
     note: 'Auth errors counted exactly in the window, a series born within it included; no auth series at all is 0.',
-    query: ({ windowSeconds }) => `sum(${incrementsOf(errorsOf('auth'), promDuration(windowSeconds))}) or vector(0)`,
+    query: (p) => `${agg(p, 'sum')}(${incrementsOf(selectors(p).errorsOf('auth'), promDuration(p.windowSeconds))}) or ${noErrors(p, selectors(p).polls)}`,
   },
   'abort-failure-rate': {
     id: 'abort-failure-rate',
@@ -410,9 +453,11 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     note:
       'The lowest failure ratio (failed over all polls in the window, counted exactly, new error series included) over the window: ' +
       'it is above 50 % only if it stayed there the whole time; exactly 50 % does not abort.',
-    query: ({ windowSeconds }) => {
-      const w = promDuration(windowSeconds);
-      return `min_over_time(((sum(${incrementsOf(POLL_ERRORS, w)}) or vector(0)) / sum(${incrementsOf(POLLS, w)}))[${w}:${subqueryStep(windowSeconds)}])`;
+    query: (p) => {
+      noPerInstanceForm('abort-failure-rate')(p);
+      const { pollErrors, polls } = selectors(p);
+      const w = promDuration(p.windowSeconds);
+      return `min_over_time(((sum(${incrementsOf(pollErrors, w)}) or vector(0)) / sum(${incrementsOf(polls, w)}))[${w}:${subqueryStep(p.windowSeconds)}])`;
     },
   },
   // Phase 1's "memory and CPU baseline" and abort criterion 3: measurements, not pass/fail rules. They never
@@ -431,7 +476,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'inconclusive',
     onNaN: 'inconclusive',
     note: "Averaged over the window so one garbage-collection peak is not a regression; Pulse's own process metrics on its metrics listener.",
-    query: ({ windowSeconds, job }) => `avg_over_time(process_resident_memory_bytes{job=${JSON.stringify(job)}}[${promDuration(windowSeconds)}])`,
+    query: (p) => (noPerInstanceForm('resource-memory')(p), `avg_over_time(process_resident_memory_bytes${selectors(p).job}[${promDuration(p.windowSeconds)}])`),
   },
   'resource-cpu': {
     id: 'resource-cpu',
@@ -447,17 +492,20 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'inconclusive',
     onNaN: 'inconclusive',
     note: 'CPU cores used on average over the window.',
-    query: ({ windowSeconds, job }) => `rate(process_cpu_seconds_total{job=${JSON.stringify(job)}}[${promDuration(windowSeconds)}])`,
+    query: (p) => (noPerInstanceForm('resource-cpu')(p), `rate(process_cpu_seconds_total${selectors(p).job}[${promDuration(p.windowSeconds)}])`),
   },
 };
 
 export const DEFAULT_JOB = 'pulse';
 
-/** The query of a check with the runbook's window unless another one is given. */
-export function checkQuery(id: CheckId, opts: { windowSeconds?: number; job?: string } = {}): { query: string; windowSeconds?: number } {
+/** The query of a check with the runbook's window unless another one is given (fleet: an exclusion, or per instance). */
+export function checkQuery(
+  id: CheckId,
+  opts: { windowSeconds?: number; job?: string; exclude?: QueryParams['exclude']; by?: string } = {},
+): { query: string; windowSeconds?: number } {
   const check = CHECKS[id];
   const windowSeconds = check.defaultWindowSeconds === undefined ? undefined : (opts.windowSeconds ?? check.defaultWindowSeconds);
-  return { query: check.query({ windowSeconds: windowSeconds ?? 0, job: opts.job ?? DEFAULT_JOB }), windowSeconds };
+  return { query: check.query({ windowSeconds: windowSeconds ?? 0, job: opts.job ?? DEFAULT_JOB, exclude: opts.exclude, by: opts.by }), windowSeconds };
 }
 
 /** "Alert Thresholds, row 4" / "Canary Rollout Strategy (canary.phase1.3)". */

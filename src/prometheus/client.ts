@@ -2,17 +2,22 @@
  * A small client for Prometheus's HTTP API (`/api/v1/query`, `/api/v1/query_range`, `/-/ready`) over undici.
  * Queries are POSTed as a form body (long PromQL stays out of URLs and access logs), values are kept as the
  * strings Prometheus sends ("NaN", "+Inf" survive JSON and Temporal payloads), and every failure is a typed
- * PrometheusError. The optional bearer token is read by reference (PrometheusTarget.token) and scrubbed from
+ * PrometheusError. The optional bearer token is read by reference (PrometheusEndpoint.token) and scrubbed from
  * every message.
  */
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import type { PrometheusTarget } from './target.js';
 import { scrub } from '../runbook/redact.js';
 import { PrometheusError } from './errors.js';
-import { readSecretRef } from './secret-ref.js';
+import { readSecretRef, type SecretRef } from './secret-ref.js';
 
-export { PrometheusTargetSchema, type PrometheusTarget, type PrometheusTargetInput } from './target.js';
+
+/** Where Prometheus is, as src/config/prometheus-target.ts checks it at the edge (this folder reads no config). */
+export interface PrometheusEndpoint {
+  url: string;
+  token?: SecretRef;
+  timeoutMs: number;
+}
 
 /** Labels of one series, without `__name__`. */
 export type Labels = Record<string, string>;
@@ -64,7 +69,7 @@ export class PrometheusClient {
   constructor(private readonly opts: PrometheusClientOptions) {}
 
   /** Builds a client for a target, reading its token reference (on the worker's host). */
-  static async create(target: PrometheusTarget, env: NodeJS.ProcessEnv = process.env): Promise<PrometheusClient> {
+  static async create(target: PrometheusEndpoint, env: NodeJS.ProcessEnv = process.env): Promise<PrometheusClient> {
     const token = target.token && (target.token.env || target.token.file) ? await readSecretRef(target.token, 'the Prometheus token', env) : undefined;
     return new PrometheusClient({ baseUrl: target.url, token, timeoutMs: target.timeoutMs });
   }

@@ -4,11 +4,11 @@
  * refused query makes that check 'inconclusive' with the error kept, and `reachable` says whether any query
  * was answered at all.
  */
-import { CHECKS, checkQuery, type CheckId } from './checks.js';
+import { CHECKS, checkQuery, type CheckId, type QueryParams } from './checks.js';
 import type { PrometheusClient } from './client.js';
 import { PrometheusError } from './errors.js';
 import type { Evaluation } from './alert-state.js';
-import { judge, unanswered, type CheckResult } from './verdict.js';
+import { judge, judgeInstances, unanswered, type CheckResult, type InstanceCheckResult } from './verdict.js';
 
 export interface EvaluateOptions {
   /** Per-check windows (seconds) overriding the runbook's. */
@@ -17,11 +17,13 @@ export interface EvaluateOptions {
   job?: string;
   /** Unix seconds to evaluate at; default now. */
   time?: number;
+  /** A fleet's instances left out of the queries (see QueryParams.exclude). */
+  exclude?: QueryParams['exclude'];
 }
 
 export async function evaluateCheck(client: PrometheusClient, id: CheckId, time: number, opts: EvaluateOptions = {}): Promise<CheckResult> {
-  const { query, windowSeconds } = checkQuery(id, { windowSeconds: opts.windows?.[id], job: opts.job });
-  const at = new Date(time * 1000).toISOString();
+  const { query, windowSeconds } = checkQuery(id, { windowSeconds: opts.windows?.[id], job: opts.job, exclude: opts.exclude });
+  const at = new Date(Math.round(time * 1000)).toISOString();
   try {
     return judge(id, query, await client.query(query, time), at, windowSeconds);
   } catch (err) {
@@ -35,5 +37,31 @@ export async function evaluateChecks(client: PrometheusClient, ids: readonly Che
   const time = opts.time ?? Math.round(Date.now()) / 1000;
   const results = await Promise.all(ids.map((id) => evaluateCheck(client, id, time, opts)));
   const reachable = results.some((r) => !r.error || (r.error.kind !== 'unavailable' && r.error.kind !== 'auth'));
-  return { at: new Date(time * 1000).toISOString(), prometheusUrl: client.baseUrl, reachable, results };
+  return { at: new Date(Math.round(time * 1000)).toISOString(), prometheusUrl: client.baseUrl, reachable, results };
+}
+
+export interface InstanceChecksOptions {
+  windows?: Partial<Record<CheckId, number>>;
+  job?: string;
+  /** Unix seconds. */
+  time: number;
+  /** The label that names an instance, and the instances expected to answer. */
+  label: string;
+  expected: readonly string[];
+}
+
+/** The checkpoints per instance (one query per check, grouped by the instance label), all at the same time. */
+export async function evaluateInstanceChecks(client: PrometheusClient, ids: readonly CheckId[], opts: InstanceChecksOptions): Promise<InstanceCheckResult[]> {
+  const at = new Date(Math.round(opts.time * 1000)).toISOString();
+  return Promise.all(
+    ids.map(async (id) => {
+      const { query, windowSeconds } = checkQuery(id, { windowSeconds: opts.windows?.[id], job: opts.job, by: opts.label });
+      try {
+        return judgeInstances(id, query, await client.query(query, opts.time), at, opts.label, opts.expected, windowSeconds);
+      } catch (err) {
+        const error = err instanceof PrometheusError ? { kind: err.kind, message: err.message } : { kind: 'internal' as const, message: (err as Error).message };
+        return { check: id, evaluatedAt: at, query, windowSeconds, notPassing: [], passing: 0, error };
+      }
+    }),
+  );
 }

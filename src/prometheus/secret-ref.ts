@@ -5,10 +5,13 @@
  * payloads therefore never hold the value. Errors name where the secret was looked for, never the value.
  */
 import { readFile } from 'node:fs/promises';
-import type { TokenRef } from '../config/pulse-target.js';
-import { looksLikeSecret } from '../config/env-name.js';
+import { looksLikeSecret } from '../runbook/redact.js';
 
-export type SecretRef = TokenRef;
+/** An env var's name or a file path; the input schemas (src/config) check that exactly one is given. */
+export interface SecretRef {
+  env?: string;
+  file?: string;
+}
 
 export class SecretRefError extends Error {
   constructor(message: string) {

@@ -53,6 +53,25 @@ export function judgeSeries(id: CheckId, value: string): CheckVerdict {
   return compare(n, check.comparison, check.threshold) ? 'fail' : 'pass';
 }
 
+/** A sort key of a label set: its pairs in name order. */
+function labelsOrder(labels: Labels): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}\u0000${labels[k]}`)
+    .join('\u0001');
+}
+
+/**
+ * Keeps at most `max` passing series (failing and inconclusive ones are always kept), so a check over a large fleet
+ * does not write every healthy series into history each cycle; `omittedPassingSeries` counts the rest.
+ */
+export function trimPassing(result: CheckResult, max: number): CheckResult {
+  const passing = result.series.filter((s) => s.verdict === 'pass');
+  if (passing.length <= max) return result;
+  const kept = new Set(passing.slice(0, max));
+  return { ...result, series: result.series.filter((s) => s.verdict !== 'pass' || kept.has(s)), omittedPassingSeries: passing.length - max };
+}
+
 /** The verdict of a check from Prometheus's answer. */
 export function judge(id: CheckId, query: string, answer: InstantResult, evaluatedAt: string, windowSeconds?: number): CheckResult {
   const check = CHECKS[id];
@@ -63,7 +82,12 @@ export function judge(id: CheckId, query: string, answer: InstantResult, evaluat
   else {
     return { ...base, verdict: 'inconclusive', reason: `the query returned a ${answer.resultType}, not a vector`, series: [], empty: false, error: { kind: 'protocol', message: `unexpected ${answer.resultType} result` } };
   }
-  const series: SeriesResult[] = samples.map((s) => ({ labels: s.labels, value: s.value, verdict: judgeSeries(id, s.value) }));
+  // In label order: an instant and a range query list the same series in different orders, and the reason text,
+  // the series kept and the resource readings must not depend on which one asked (canary simulate).
+  const series: SeriesResult[] = samples
+    .map((s) => ({ labels: s.labels, value: s.value, verdict: judgeSeries(id, s.value), key: labelsOrder(s.labels) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ key: _key, ...s }) => s);
   const warnings = samples.some((s) => 'exported_instance' in s.labels)
     ? ['series carry exported_instance: scrape Pulse with honor_labels: true, or per-connection alerts group by the scrape target instead of the connection id']
     : undefined;
@@ -86,6 +110,50 @@ export function judge(id: CheckId, query: string, answer: InstantResult, evaluat
     reason = `no series ${rule} (${series.slice(0, 5).map((s) => `${labelText(s.labels) || 'value'} ${s.value}`).join(', ')})`;
   }
   return { ...base, verdict, reason, series, empty: false, warnings };
+}
+
+/**
+ * A check evaluated per instance of a fleet (issue 17): one series per instance, grouped by its label. Kept small
+ * for 500 instances: the instances that did not pass with their values, and how many passed; the query only when
+ * someone did not pass.
+ */
+export interface InstanceCheckResult {
+  check: CheckId;
+  evaluatedAt: string;
+  query?: string;
+  windowSeconds?: number;
+  /** Instances that did not pass: the value (null: no series for it) and the catalogue's verdict. */
+  notPassing: Array<{ instance: string; value: string | null; verdict: CheckVerdict }>;
+  passing: number;
+  /** The query could not be run: no instance was judged this time. */
+  error?: { kind: PrometheusErrorKind | 'internal'; message: string };
+}
+
+/** Judges each expected instance from the per-instance answer; one with no series gets the check's empty verdict. */
+export function judgeInstances(
+  id: CheckId,
+  query: string,
+  answer: InstantResult,
+  evaluatedAt: string,
+  label: string,
+  expected: readonly string[],
+  windowSeconds?: number,
+): InstanceCheckResult {
+  const samples = answer.resultType === 'vector' ? answer.samples : answer.resultType === 'scalar' ? [answer.sample] : [];
+  const values = new Map<string, string>();
+  for (const s of samples) {
+    const name = s.labels[label];
+    if (name !== undefined) values.set(name, s.value);
+  }
+  const notPassing: InstanceCheckResult['notPassing'] = [];
+  let passing = 0;
+  for (const instance of expected) {
+    const value = values.get(instance);
+    const verdict = value === undefined ? CHECKS[id].onEmpty : judgeSeries(id, value);
+    if (verdict === 'pass') passing += 1;
+    else notPassing.push({ instance, value: value ?? null, verdict });
+  }
+  return { check: id, evaluatedAt, ...(notPassing.length && { query, windowSeconds }), notPassing, passing };
 }
 
 /** The result of a check whose query could not be run. */

@@ -13,11 +13,10 @@
  * `deliver` is the alert monitor's use of it: secrets read by reference, body per destination format.
  */
 import { request } from 'undici';
-import type { Webhook } from '../config/alerts.js';
 import { MASK, scrub } from '../runbook/redact.js';
 import type { AlertNotification } from './alert-state.js';
-import { payloadFor } from './notification.js';
-import { readSecretRef } from './secret-ref.js';
+import { payloadFor, type PayloadFormat } from './notification.js';
+import { readSecretRef, type SecretRef } from './secret-ref.js';
 
 export type WebhookErrorKind = 'rejected' | 'unavailable' | 'config';
 
@@ -145,8 +144,19 @@ export interface Delivery {
   ms: number;
 }
 
+/** An alert webhook as deliver reads it; src/config/alerts.ts's WebhookSchema checks it at the edge. */
+export interface WebhookDestination {
+  name: string;
+  format: PayloadFormat;
+  url?: string;
+  urlFrom?: SecretRef;
+  bearer?: SecretRef;
+  routingKey?: SecretRef;
+  timeoutMs: number;
+}
+
 /** One alert notification to one alert webhook: its secrets read by reference, its body per format. */
-export async function deliver(webhook: Webhook, notification: AlertNotification, env: NodeJS.ProcessEnv = process.env): Promise<Delivery> {
+export async function deliver(webhook: WebhookDestination, notification: AlertNotification, env: NodeJS.ProcessEnv = process.env): Promise<Delivery> {
   let url: string;
   let bearer: string | undefined;
   let routingKey: string | undefined;

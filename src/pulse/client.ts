@@ -370,6 +370,18 @@ export class PulseClient {
     });
   }
 
+  /**
+   * Whether the token may change TrueNAS connections (scope settings:write), without changing any: the same
+   * POST /api/truenas/connections/<random-uuid>/test with `{}` as detectCapabilities' step 4, which matches no stored
+   * connection. 401 and 403 are thrown (PulseAuthError, PulseForbiddenError naming the scope); any other answer
+   * means the request got past Pulse's scope check. Used by `pulse-runbook doctor`.
+   */
+  async probeSettingsWrite(): Promise<{ status: number }> {
+    const answer = await this.http.send('POST', connectionTestPath(randomUUID()), {});
+    if (answer.status === 401 || answer.status === 403) throw this.http.errorFor(answer);
+    return { status: answer.status };
+  }
+
   /** A resources probe: 2xx and 404 are answers; anything else (401, 403, 5xx) is thrown. */
   private async probeResources(path: string): Promise<PulseAnswer> {
     const answer = await this.http.send('GET', path);

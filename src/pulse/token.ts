@@ -4,9 +4,10 @@
  * Errors say where the token was looked for and how to fix it, and never contain the value.
  */
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import type { TokenRef } from '../config/pulse-target.js';
 import { PulseTokenError } from './errors.js';
-import { looksLikeSecret } from '../config/env-name.js';
+import { looksLikeSecret } from '../runbook/redact.js';
 
 /**
  * Returns the token, or undefined when no reference is given (Pulse with no auth configured is open
@@ -28,8 +29,10 @@ function fromEnv(envName: string, env: NodeJS.ProcessEnv): string {
   const raw = env[envName];
   if (raw === undefined) {
     throw new PulseTokenError(
-      `The Pulse token environment variable ${name} is not set on this host: export ${name} in the worker's environment ` +
-        'or point the target at a token file instead (token: { file: "/path/to/token" }).',
+      `The Pulse token environment variable ${name} is not set on the worker's host (${hostname()}): the token is read ` +
+        'by the worker that runs the procedure, not by the command that starts it, so an export in your shell does not reach it. ' +
+        `Set ${name} in the worker's environment (systemd Environment=/EnvironmentFile=, compose environment:) and restart the worker, ` +
+        'or write the token to a file the worker can read and start the procedure with --token-file <path>.',
       where,
     );
   }
@@ -56,7 +59,7 @@ async function fromFile(path: string): Promise<string> {
           : code === 'EISDIR'
             ? 'is a directory, not a file'
             : `cannot be read (${code ?? 'unknown error'})`;
-    throw new PulseTokenError(`The Pulse token file ${path} ${why}: write the API token to it (one line, mode 0600).`, where);
+    throw new PulseTokenError(`The Pulse token file ${path} ${why} on the worker's host (${hostname()}): write the API token to it there (one line, mode 0600), readable by the worker's user, or give --token-file the path the worker sees.`, where);
   }
   const value = raw.trim();
   if (!value) {

@@ -14,22 +14,27 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { connectClient } from '../client.js';
+import type { Identity } from '../identity/resolve.js';
 import { DataCleanupInputSchema } from '../config/data-cleanup-input.js';
 import { DisableInputSchema } from '../config/disable.js';
 import { EnableInputSchema, type ConnectionSpecInput } from '../config/enable.js';
 import { KillSwitchInputSchema } from '../config/kill-switch.js';
 import type { TemporalSettings } from '../config/temporal.js';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../emulator/fake-truenas.js';
-import { EMULATOR_MAIN } from '../emulator/process.js';
+import { EMULATOR_NODE_ARGS } from '../emulator/process.js';
+import { PACKAGE_ROOT } from '../host/package-root.js';
 import { selfSignedCert } from '../emulator/self-signed-cert.js';
 import type { Evidence } from '../runbook/evidence.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { encryptedDataConverter } from '../temporal/data-converter.js';
 import { createWorker } from '../worker.js';
-import { followRun } from '../cli/follow.js';
 import { PulseClient } from '../pulse/client.js';
 import { PulseDisabledError } from '../pulse/errors.js';
-import type { Progress } from '../../workflows/support/evidence-log.js';
+import { DATA_CLEANUP_WORKFLOW } from '../../workflows/data-cleanup.messages.js';
+import { DISABLE_WORKFLOW } from '../../workflows/disable.messages.js';
+import { ENABLE_WORKFLOW } from '../../workflows/enable.messages.js';
+import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
+import { progressQuery, type WorkflowName } from '../../workflows/procedure.messages.js';
 import { buildPulseFromSource, givenPulseBinary, type PulseBinary } from './pulse-binary.js';
 import { startRehearsalPulse, type PulseProgram, type RehearsalPulse } from './pulse-service.js';
 import { lineFromEvidence, renderReportMarkdown, stepReports, type ProcedureReport, type RehearsalReport } from './report.js';
@@ -46,8 +51,22 @@ export interface RehearsalOptions {
   /** An external Temporal; without it an in-memory dev server is started for the rehearsal. */
   temporal: TemporalSettings;
   codec?: PayloadCodec;
+  /** Who runs the rehearsal: its runs carry this actor like any other (src/client.ts). */
+  identity: Identity;
   log: (line: string) => void;
+  /** Follows one run to its end, printing its progress: the CLI's follower, given by the CLI (src/rehearse is below it). */
+  follow: FollowRun;
 }
+
+/** What a followed run came to: its result, or why it did not complete and the progress it had made. */
+export type FollowedRun = { ok: true; result: { evidence: Evidence[] } } | { ok: false; error: string; progress?: { evidence: Evidence[] } };
+
+/** src/cli/follow.ts's followRun, as the rehearsal calls it. */
+export type FollowRun = (
+  conn: { client: Client; address: string; reconnect: () => Promise<Client> },
+  target: { workflowId: string; runId?: string },
+  opts: { json: boolean; out: NodeJS.WritableStream; err: NodeJS.WritableStream; pollMs: number },
+) => Promise<FollowedRun>;
 
 interface Timings {
   tickSeconds: number;
@@ -108,7 +127,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
         reports.push({ procedure: p.procedure, workflowType: p.workflowType, outcome: 'not-run', steps: [] });
         continue;
       }
-      const ran = await runOne(temporal, opts.temporal.taskQueue, `${i + 1}`, p, log);
+      const ran = await runOne(temporal, opts.temporal.taskQueue, `${i + 1}`, p, log, opts.follow);
       reports.push(ran.report);
       evidence.push(...ran.evidence);
       failed = ran.report.outcome !== 'completed' && ran.report.outcome !== 'failed-as-expected';
@@ -161,9 +180,9 @@ async function pulseProgram(opts: RehearsalOptions, log: (line: string) => void)
   const tick = opts.emulatorTickSeconds ?? 2;
   return {
     program: {
-      argv: [process.execPath, '--import', 'tsx', EMULATOR_MAIN],
-      // tsx is resolved from the project, wherever the rehearsal's work dir is.
-      cwd: path.resolve(path.dirname(EMULATOR_MAIN), '..', '..'),
+      argv: [process.execPath, ...EMULATOR_NODE_ARGS],
+      // tsx (from the sources) is resolved from the package, wherever the rehearsal's work dir is.
+      cwd: PACKAGE_ROOT,
       environment: {
         PULSE_EMULATOR_PROFILE: profile,
         PULSE_EMULATOR_TICK_SECONDS: String(tick),
@@ -197,7 +216,8 @@ async function temporalFor(opts: RehearsalOptions, log: (line: string) => void):
   process.env.PULSE_RUNBOOKS_LOG_LEVEL ??= 'ERROR';
   const { worker, connection } = await createWorker({ ...opts.temporal, address }, {}, { codec: opts.codec });
   const running = worker.run();
-  const connect = () => connectClient(address, opts.temporal.namespace, opts.codec ? { dataConverter: encryptedDataConverter(opts.codec) } : {});
+  const connect = () =>
+    connectClient({ address, namespace: opts.temporal.namespace, identity: opts.identity, ...(opts.codec && { dataConverter: encryptedDataConverter(opts.codec) }) });
   const client = await connect();
   return {
     client,
@@ -216,7 +236,7 @@ async function temporalFor(opts: RehearsalOptions, log: (line: string) => void):
 
 interface PlannedProcedure {
   procedure: string;
-  workflowType: string;
+  workflowType: WorkflowName;
   input: unknown;
   /**
    * A negative case: the run must fail, and `check` says what else must hold afterwards (problems, or none).
@@ -246,24 +266,24 @@ function sequence(pulse: RehearsalPulse, connection: ConnectionSpecInput, refuse
     verifyEverySeconds: t.verifyEverySeconds,
   });
   return [
-    { procedure: 'enable (refused key)', workflowType: 'enable', input: refused, mustFail: { check: (failure) => leftNothingBehind(pulse, failure) } },
-    { procedure: 'enable', workflowType: 'enable', input: enable() },
+    { procedure: 'enable (refused key)', workflowType: ENABLE_WORKFLOW, input: refused, mustFail: { check: (failure) => leftNothingBehind(pulse, failure) } },
+    { procedure: 'enable', workflowType: ENABLE_WORKFLOW, input: enable() },
     {
       procedure: 'kill-switch',
-      workflowType: 'killSwitch',
+      workflowType: KILL_SWITCH_WORKFLOW,
       input: KillSwitchInputSchema.parse({ pulse: target, tickSeconds: t.tickSeconds, staleThresholdSeconds: t.staleSeconds, verifyEverySeconds: t.verifyEverySeconds }),
     },
-    { procedure: 'enable (again)', workflowType: 'enable', input: enable() },
+    { procedure: 'enable (again)', workflowType: ENABLE_WORKFLOW, input: enable() },
     {
       procedure: 'disable',
-      workflowType: 'disable',
+      workflowType: DISABLE_WORKFLOW,
       input: DisableInputSchema.parse({ pulse: target, ...host, staleThresholdSeconds: t.staleSeconds, verifyEverySeconds: t.verifyEverySeconds, graceSeconds: t.tickSeconds / 2 }),
     },
-    { procedure: 'data-cleanup', workflowType: 'dataCleanup', input: DataCleanupInputSchema.parse({ pulse: target, dataDir: pulse.dataDir }) },
+    { procedure: 'data-cleanup', workflowType: DATA_CLEANUP_WORKFLOW, input: DataCleanupInputSchema.parse({ pulse: target, dataDir: pulse.dataDir }) },
   ];
 }
 
-async function runOne(temporal: RehearsalTemporal, taskQueue: string, n: string, p: PlannedProcedure, log: (line: string) => void): Promise<{ report: ProcedureReport; evidence: Evidence[] }> {
+async function runOne(temporal: RehearsalTemporal, taskQueue: string, n: string, p: PlannedProcedure, log: (line: string) => void, followRun: FollowRun): Promise<{ report: ProcedureReport; evidence: Evidence[] }> {
   const client = temporal.client;
   const workflowId = `rehearsal-${p.procedure.replace(/\W+/g, '-')}-${n}-${Date.now()}`;
   log(`\n=== ${p.procedure} (workflow ${workflowId})`);
@@ -275,14 +295,14 @@ async function runOne(temporal: RehearsalTemporal, taskQueue: string, n: string,
     staticSummary: `rehearsal: ${p.procedure}`,
   });
   const out = { write: (chunk: string) => (log(chunk.replace(/\n$/, '')), true) } as unknown as NodeJS.WritableStream;
-  const outcome = await followRun<{ evidence: Evidence[] }>(
+  const outcome = await followRun(
     { client: await temporal.connect(), address: temporal.address, reconnect: temporal.connect },
     { workflowId, runId: handle.firstExecutionRunId },
     { json: false, out, err: out, pollMs: 500 },
   );
   const seconds = (Date.now() - started.getTime()) / 1000;
   const fallback = 'progress' in outcome ? outcome.progress : undefined;
-  const evidence = outcome.ok ? outcome.result.evidence : ((await handle.query<Progress>('progress').catch(() => fallback))?.evidence ?? []);
+  const evidence = outcome.ok ? outcome.result.evidence : ((await handle.query(progressQuery).catch(() => fallback))?.evidence ?? []);
   const base = { procedure: p.procedure, workflowType: p.workflowType, workflowId, startedAt: started.toISOString(), seconds, steps: stepReports(evidence, started.toISOString()) };
   if (p.mustFail) {
     if (outcome.ok) {

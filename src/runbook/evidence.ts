@@ -5,6 +5,7 @@
  *
  * These types are plain JSON: they travel through Temporal payloads and must be deterministic to build.
  */
+import { redact } from './redact.js';
 import type { StepId } from './steps.js';
 
 /** One side effect, described exactly enough that a person could perform it by hand. */
@@ -31,6 +32,14 @@ export interface Evidence {
   details?: Record<string, unknown>;
   /** Where the software follows Pulse rather than the runbook's text (pulse-api.md §8). */
   deviation?: string;
+}
+
+/**
+ * Evidence as an activity records it, now: the one way activities build it, so its details are always redacted
+ * (a field named like a secret is masked, however deep). Summaries are the caller's text: they never quote a secret.
+ */
+export function evidence(step: StepId, verdict: Verdict, summary: string, actions: Action[], details?: Record<string, unknown>): Evidence {
+  return { step, at: new Date().toISOString(), verdict, summary, actions, details: details && redact(details) };
 }
 
 /** The result every activity returns: what it did (or would do) and what it saw. */

@@ -14,6 +14,10 @@ export const FAILURE_TYPES = {
   connectionsRemain: 'ConnectionsRemain',
   truenasStillOnline: 'TrueNASStillOnline',
   tokenUnavailable: 'PulseTokenUnavailable',
+  /** A restart command failed (enable.2, disable.2, rollback.4, undo.enable); the flag step puts the file back. */
+  restartFailed: 'RestartFailed',
+  /** A Kill-Switch started with input its schema refuses (the other procedures name theirs in src/config). */
+  invalidKillSwitchInput: 'InvalidKillSwitchInput',
 } as const;
 
 export const NON_RETRYABLE_TYPES: readonly string[] = [

@@ -32,3 +32,20 @@ export function scrub(text: string, secrets: Array<string | undefined>): string 
 export function excerpt(text: string, max = 500): string {
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }
+
+/**
+ * Whether a would-be name looks like a generated secret rather than a name people choose. Real names are
+ * words joined by underscores (PULSE_TOKEN, TRUENAS_E2E_KEY_1A2B3C4D); tokens are one long run of random
+ * characters. A run of 16+ characters without an underscore counts as random when it mixes letters and digits
+ * (hex keys, base62 tokens) or when it is 24+ characters long; anything of 40+ characters counts too.
+ */
+export function looksLikeSecret(value: string): boolean {
+  if (value.length >= 40) return true;
+  return value.split(/[^A-Za-z0-9]+/).some((run) => {
+    if (run.length < 16) return false;
+    if (run.length >= 24) return true;
+    const digits = /\d/.test(run);
+    const letters = /[A-Za-z]/.test(run);
+    return digits && letters;
+  });
+}

@@ -153,7 +153,3 @@ export const RUNBOOK_STEPS = {
 } as const satisfies Record<string, RunbookStep>;
 
 export type StepId = keyof typeof RUNBOOK_STEPS;
-
-export function stepTitle(id: StepId): string {
-  return RUNBOOK_STEPS[id].title;
-}

@@ -2,6 +2,8 @@
  * Custom search attributes, registered on the dev server at start (and in the compose setup), so runs can be
  * found in the Web UI by procedure, phase, severity, owner and status.
  */
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributeUpdatePair } from '@temporalio/common';
+
 export const SEARCH_ATTRIBUTES = [
   { name: 'RunbookProcedure', type: 'Keyword' },
   { name: 'RunbookStatus', type: 'Keyword' },
@@ -10,6 +12,21 @@ export const SEARCH_ATTRIBUTES = [
   { name: 'IncidentSeverity', type: 'Keyword' },
   { name: 'IncidentOwner', type: 'Keyword' },
 ] as const;
+
+export type SearchAttributeName = (typeof SEARCH_ATTRIBUTES)[number]['name'];
+
+/**
+ * The typed keys workflows upsert with (`upsertSearchAttributes([{ key, value }])`), one per registered attribute,
+ * so a name that is not registered does not compile. Every one is a Keyword, as registered above.
+ */
+export const SEARCH_ATTRIBUTE_KEYS = Object.fromEntries(
+  SEARCH_ATTRIBUTES.map((a) => [a.name, defineSearchAttributeKey(a.name, SearchAttributeType.KEYWORD)]),
+) as { [N in SearchAttributeName]: ReturnType<typeof defineSearchAttributeKey<typeof SearchAttributeType.KEYWORD>> };
+
+/** The typed update pairs for a set of keyword attributes, in the order given (the order of the upsert's fields). */
+export function keywordAttributes(values: Partial<Record<SearchAttributeName, string>>): SearchAttributeUpdatePair[] {
+  return Object.entries(values).map(([name, value]) => ({ key: SEARCH_ATTRIBUTE_KEYS[name as SearchAttributeName], value: value as string }));
+}
 
 export function searchAttributeFlags(): string[] {
   return SEARCH_ATTRIBUTES.flatMap((a) => ['--search-attribute', `${a.name}=${a.type}`]);

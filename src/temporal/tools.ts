@@ -7,14 +7,13 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { PACKAGE_ROOT } from '../host/package-root.js';
 
 export const TEMPORAL_CLI_VERSION = '1.5.1';
 export const TEST_SERVER_VERSION = '1.38.0';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const installScript = path.join(repoRoot, 'scripts', 'install-temporal.sh');
+const installScript = path.join(PACKAGE_ROOT, 'scripts', 'install-temporal.sh');
 
 export function cacheRoot(): string {
   const base = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');

@@ -14,12 +14,13 @@ import { sendAlertNotification } from '../../activities/notify.js';
 import { evaluateMetricChecks } from '../../activities/prometheus.js';
 import { ALERT_CHECK_IDS } from '../../src/prometheus/checks.js';
 import { PrometheusClient } from '../../src/prometheus/client.js';
-import { PrometheusTargetSchema } from '../../src/prometheus/target.js';
-import type { AlertMonitorResult, AlertMonitorStatus } from '../../workflows/alert-monitor.js';
+import { PrometheusTargetSchema } from '../../src/config/prometheus-target.js';
+import type { AlertMonitorResult } from '../../workflows/alert-monitor.js';
 import { pulseWithConnections, temporalAddress, uniqueId, type PulseFixture } from '../support/e2e.js';
 import { startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
 import { quietRuntime } from '../support/quiet-runtime.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
+import { ALERT_MONITOR_WORKFLOW, alertMonitorStatusQuery, stopAlertMonitorSignal, type AlertMonitorWorkflow } from '../../workflows/alert-monitor.messages.js';
 
 let fx: PulseFixture;
 let prometheus: PrometheusProcess;
@@ -87,7 +88,7 @@ it('fires the auth CRITICAL once when the fake TrueNAS answers 401, and records 
   const workflowId = uniqueId('alert-monitor');
 
   await worker.runUntil(async () => {
-    const handle = await temporal.workflow.start('alertMonitor', {
+    const handle = await temporal.workflow.start<AlertMonitorWorkflow>(ALERT_MONITOR_WORKFLOW, {
       taskQueue,
       workflowId,
       args: [
@@ -102,7 +103,7 @@ it('fires the auth CRITICAL once when the fake TrueNAS answers 401, and records 
         },
       ],
     });
-    const status = () => handle.query<AlertMonitorStatus>('status');
+    const status = () => handle.query(alertMonitorStatusQuery);
 
     phase('bundled+started');
     // A few healthy cycles: nothing is sent.
@@ -163,7 +164,7 @@ it('fires the auth CRITICAL once when the fake TrueNAS answers 401, and records 
       ['resolved', 'sent'],
     ]);
 
-    await handle.signal('stop', { reason: 'e2e done' });
+    await handle.signal(stopAlertMonitorSignal, { reason: 'e2e done' });
     const result = (await handle.result()) as AlertMonitorResult;
     expect(result).toMatchObject({ procedure: 'alert-monitor', open: [], delivered: 2, dropped: 0, stoppedBy: 'e2e done' });
     expect(receiver.received).toHaveLength(2);

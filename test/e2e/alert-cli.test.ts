@@ -3,7 +3,7 @@
  * server and a worker serving the alert monitor, a real Prometheus that scrapes nothing, and a real webhook
  * receiver: the plan shows the POST it would make and sends nothing; start returns at once; status shows the
  * open alert (no `up` series for the pulse job); a second start with the same id is refused; stop prints the
- * summary. Bad flags are refused naming the flag.
+ * summary. Bad flags are refused naming the flag. The CLI is the real program, bin/pulse-runbook.js.
  */
 import path from 'node:path';
 import { execa } from 'execa';
@@ -15,16 +15,16 @@ import { temporalAddress, uniqueId } from '../support/e2e.js';
 import { startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
 import { quietRuntime } from '../support/quiet-runtime.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
-import type { AlertMonitorStatus } from '../../workflows/alert-monitor.js';
+import { alertMonitorStatusQuery } from '../../workflows/alert-monitor.messages.js';
 
-const runner = path.resolve('test/support/alerts-cli.ts');
+const bin = path.resolve('bin/pulse-runbook.js');
 let prometheus: PrometheusProcess;
 let receiver: WebhookReceiver;
 let native: NativeConnection;
 let connection: Connection;
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, ['--import', 'tsx', runner, 'alerts', ...args], { reject: false, env: { PROMETHEUS_URL: '', ...env }, timeout: 60_000 });
+  return execa(process.execPath, [bin, 'alerts', ...args], { reject: false, env: { PROMETHEUS_URL: '', ...env }, timeout: 60_000 });
 }
 
 beforeAll(async () => {
@@ -80,7 +80,7 @@ it('plans, starts, reports status, refuses a second start and stops', async () =
     expect(fired.json).toMatchObject({ status: 'firing', alert: { check: 'pulse-scrape', value: '(no series)' } });
     // The receiver answers before the workflow records the delivery: wait for the record.
     const handle = new Client({ connection }).workflow.getHandle(id);
-    for (let i = 0; (await handle.query<AlertMonitorStatus>('status')).delivered < 1; i++) {
+    for (let i = 0; (await handle.query(alertMonitorStatusQuery)).delivered < 1; i++) {
       if (i > 100) throw new Error('the delivery was never recorded');
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -19,6 +19,7 @@ import { freePort } from '../../src/temporal/dev-server.js';
 import { writeShortRolloutFile } from '../support/canary.js';
 import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
 import { workflowBundle } from '../support/time-skipping.js';
+import { canaryStatusQuery } from '../../workflows/canary-rollout.messages.js';
 
 const bin = path.resolve('bin/pulse-runbook.js');
 const UI = 'http://ui.example:8233';
@@ -126,7 +127,7 @@ it('starts a rollout, shows its status, records people, refuses an early sign-of
 
   // Two inconclusive checkpoints (Prometheus is a closed port): the gate stays closed.
   await until('two evaluations', async () => {
-    const s = await handle.query<CanaryStatus>('status').catch(() => undefined);
+    const s = await handle.query(canaryStatusQuery).catch(() => undefined);
     return s && s.cycles >= 2 ? s : undefined;
   });
 
@@ -170,7 +171,7 @@ it('starts a rollout, shows its status, records people, refuses an early sign-of
   expect(stranger.exitCode).toBe(1);
   expect(stranger.stderr).toContain('CanaryUpdateRefused: mallory is not an approver for phase 1 and may not sign off (approvers: sam, olga)');
 
-  const after = (await handle.query<CanaryStatus>('status')) as CanaryStatus;
+  const after = (await handle.query(canaryStatusQuery)) as CanaryStatus;
   expect(after.signOffs).toEqual([]);
   expect(after.issues[0].title).toContain('poller floods the NAS');
   // The pasted token was masked by the CLI: it never reached the workflow's history.

@@ -16,6 +16,7 @@ import { canaryUpdate, statusWhen } from '../support/canary.js';
 import { uniqueId } from '../support/e2e.js';
 import { startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
 import { type EnableDisableTemporal, enableDisableTemporal, flagLines, hostSteps, type PulseService, startPulseService } from '../support/pulse-service.js';
+import { CANARY_ROLLOUT_WORKFLOW, type CanaryRolloutWorkflow } from '../../workflows/canary-rollout.messages.js';
 
 let temporal: EnableDisableTemporal;
 let svc: PulseService;
@@ -64,10 +65,10 @@ it('reaches phase 2 on real metrics, then aborts on > 50 % poll failures and run
     approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
   } as CanaryInputRaw;
 
-  const handle = await temporal.client.workflow.start('canaryRollout', { taskQueue: temporal.taskQueue, workflowId: uniqueId('canary-e2e'), args: [input] });
+  const handle = await temporal.client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId: uniqueId('canary-e2e'), args: [input] });
   const result = await temporal.withWorker(async () => {
-    // Phase 1: the Enable child turned the flag on and added the connection; the checkpoints go green on live data.
-    await statusWhen(handle, (s) => s.status === 'monitoring', 90_000);
+    // Phase 1: the Enable child (its wave) turned the flag on and added the connection; the checkpoints go green on live data.
+    await statusWhen(handle, (s) => s.fleet?.counts.enabled === 1, 90_000);
     expect(await flagLines(svc)).toEqual(['PULSE_ENABLE_TRUENAS=true']);
     await canaryUpdate(handle, 'confirmStagingRollback', { actor: 'olga', evidence: 'staging disable rehearsal' });
     const ready = await statusWhen(handle, (s) => s.missing.length === 1 && s.missing[0] === 'canary.checklist.5', 90_000);

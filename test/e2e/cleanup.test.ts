@@ -6,7 +6,6 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { execa } from 'execa';
 import type { DataCleanupInputRaw } from '../../src/config/data-cleanup-input.js';
 import type { DataCleanupResult } from '../../workflows/data-cleanup.js';
@@ -14,6 +13,9 @@ import type { Progress } from '../../workflows/support/evidence-log.js';
 import { snapshotDir, without } from '../support/cleanup-snapshot.js';
 import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
 import { removeWorkerBundle, startWorkerProcess } from '../support/go-pulse-repo-worker.js';
+import { failureOf, startAndSettle, type Settled } from '../support/settle.js';
+import { progressQuery } from '../../workflows/procedure.messages.js';
+import { DATA_CLEANUP_WORKFLOW, type DataCleanupWorkflow } from '../../workflows/data-cleanup.messages.js';
 
 let temporal: TemporalHarness;
 beforeAll(async () => {
@@ -34,29 +36,9 @@ function input(fx: PulseFixture, extra: Partial<DataCleanupInputRaw> = {}): Data
   };
 }
 
-type Run = { handle: WorkflowHandle; progress?: Progress } & ({ ok: true; result: DataCleanupResult } | { ok: false; error: unknown });
+type Run = Settled<DataCleanupResult>;
 
-async function runCleanup(args: DataCleanupInputRaw): Promise<Run> {
-  const handle = await temporal.client.workflow.start('dataCleanup', { taskQueue: temporal.taskQueue, workflowId: uniqueId('cleanup'), args: [args] });
-  return temporal.withWorker(async () => {
-    const settled = await handle.result().then(
-      (result: DataCleanupResult) => ({ ok: true as const, result }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    const progress = await handle.query<Progress>('progress').catch(() => undefined);
-    return { ...settled, handle, progress };
-  });
-}
-
-function failureOf(run: Run): ApplicationFailure {
-  expect(run.ok).toBe(false);
-  const err = (run as { error: unknown }).error;
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  let cause = (err as WorkflowFailedError).cause;
-  if (cause instanceof ActivityFailure) cause = cause.cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-}
+const runCleanup = (args: DataCleanupInputRaw): Promise<Run> => startAndSettle<DataCleanupWorkflow>(temporal, DATA_CLEANUP_WORKFLOW, args, { idPrefix: 'cleanup' });
 
 describe('data cleanup against the emulator data directory', () => {
   let fx: PulseFixture;
@@ -236,14 +218,14 @@ describe('data cleanup survives a killed worker', () => {
     // The list call of step 5 hangs once, so the run is still in flight when the worker dies.
     await fx.emulator.control.addFaults({ method: 'GET', path: '/api/truenas/connections', delayMs: 4000, times: 1 });
     const taskQueue = uniqueId('cleanup-kill');
-    const handle = await temporal.client.workflow.start('dataCleanup', { taskQueue, workflowId: uniqueId('cleanup-kill'), args: [input(fx)] });
+    const handle = await temporal.client.workflow.start<DataCleanupWorkflow>(DATA_CLEANUP_WORKFLOW, { taskQueue, workflowId: uniqueId('cleanup-kill'), args: [input(fx)] });
 
     const first = await startWorkerProcess(temporalAddress(), taskQueue);
     let second: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
     try {
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const progress = await handle.query<Progress>('progress').catch(() => undefined);
+        const progress = await handle.query(progressQuery).catch(() => undefined);
         if (progress?.evidence.some((e) => e.step === 'cleanup.4')) break;
         if (Date.now() > deadline) throw new Error(`the run never recorded cleanup.4:\n${first.output()}`);
         await new Promise((r) => setTimeout(r, 50));

@@ -7,26 +7,23 @@
  *
  * The worker is the real `pulse-runbook worker` process; the CLI the real program.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { execa } from 'execa';
-import { createKeyFile } from '../../src/config/codec.js';
 import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
 import { loadCodec } from '../../src/temporal/data-converter.js';
 import { createWorker } from '../../src/worker.js';
 import { readCloseEvent } from '../../src/cli/close-event.js';
 import { pulseWithConnections, temporalAddress, uniqueId, type PulseFixture } from '../support/e2e.js';
-import { spawnLong, type LongProcess } from '../support/long-process.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
+import { startKeyedWorker, type KeyedWorker } from '../support/keyed-worker.js';
 
 const bin = path.resolve('bin/pulse-runbook.js');
-let dir: string;
 let keysA: string;
 let keysB: string;
 let fx: PulseFixture;
-let worker: LongProcess;
 let taskQueue: string;
+let keyed: KeyedWorker;
 
 function cli(args: string[], env: Record<string, string> = {}) {
   return execa(process.execPath, [bin, ...args], {
@@ -37,25 +34,13 @@ function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'codec-mismatch-'));
-  keysA = path.join(dir, 'a.json');
-  keysB = path.join(dir, 'b.json');
-  createKeyFile(keysA, { keyId: 'key-a' });
-  createKeyFile(keysB, { keyId: 'key-b' });
   fx = await pulseWithConnections(1);
-  taskQueue = uniqueId('codec-mismatch');
-  worker = spawnLong(process.execPath, [bin, 'worker'], {
-    TEMPORAL_ADDRESS: temporalAddress(),
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    PULSE_RUNBOOKS_CODEC_KEYS_FILE: keysA,
-    [fx.tokenEnv]: fx.token,
-  });
-  await worker.waitFor(/Payload encryption on: key file .*current key id "key-a"/);
+  keyed = await startKeyedWorker('codec-mismatch', { [fx.tokenEnv]: fx.token });
+  ({ keysA, keysB, taskQueue } = keyed);
 });
 afterAll(async () => {
-  await worker?.stop();
+  await keyed?.stop();
   await fx?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('a CLI whose key does not match the worker', () => {
@@ -89,7 +74,7 @@ describe('a run the worker cannot decrypt (started by a client that skipped the 
     const workflowId = uniqueId('undecodable');
     const input = KillSwitchInputSchema.parse({ pulse: { url: fx.emulator.url, token: { env: fx.tokenEnv } }, plan: true, tickSeconds: 1 });
     const started = Date.now();
-    const handle = await client.workflow.start('killSwitch', { taskQueue, workflowId, args: [input] });
+    const handle = await client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [input] });
     let status = 'RUNNING';
     while (status === 'RUNNING' && Date.now() - started < 30_000) {
       status = (await handle.describe()).status.name;
@@ -120,7 +105,7 @@ describe('a run the worker cannot decrypt (started by a client that skipped the 
     try {
       const workflowId = uniqueId('undecodable-nokey');
       const input = KillSwitchInputSchema.parse({ pulse: { url: fx.emulator.url }, plan: true, tickSeconds: 1 });
-      const handle = await client.workflow.start('killSwitch', { taskQueue: queue, workflowId, args: [input] });
+      const handle = await client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue: queue, workflowId, args: [input] });
       await plainWorker.runUntil(async () => {
         await expect(handle.result()).rejects.toThrow();
       });

@@ -18,6 +18,8 @@ import { createWorker } from '../../src/worker.js';
 import { workflowBundle } from '../support/time-skipping.js';
 import type { KillSwitchResult } from '../../workflows/kill-switch.js';
 import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
+import { runError, startAndSettle } from '../support/settle.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 
 type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 
@@ -98,14 +100,8 @@ function killSwitchInput(fx: PulseFixture, retry = { maximumAttempts: 5, initial
 }
 
 async function run(harness: TemporalHarness, args: ReturnType<typeof killSwitchInput>, memo: Record<string, unknown>) {
-  const handle = await harness.client.workflow.start('killSwitch', { taskQueue: harness.taskQueue, workflowId: uniqueId('codec-ks'), args: [args], memo });
-  const outcome = await harness.withWorker(() =>
-    handle.result().then(
-      (r) => ({ ok: true as const, result: r as KillSwitchResult }),
-      (e: unknown) => ({ ok: false as const, error: e as WorkflowFailedError }),
-    ),
-  );
-  return { handle, outcome };
+  const outcome = await startAndSettle<KillSwitchWorkflow>(harness, KILL_SWITCH_WORKFLOW, args, { idPrefix: 'codec-ks', memo });
+  return { handle: outcome.handle, outcome };
 }
 
 describe('encrypted history on the dev server', () => {
@@ -179,7 +175,7 @@ describe('encrypted history on the dev server', () => {
     expect(outcome.ok).toBe(false);
 
     // With the codec: the real error, message and type intact.
-    const failure = (outcome as { error: WorkflowFailedError }).error;
+    const failure = runError(outcome);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     const cause = failure.cause?.cause as { type?: string; message?: string };
     expect(cause.type).toBe('PulseUnavailableError');

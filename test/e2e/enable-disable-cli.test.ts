@@ -62,13 +62,27 @@ describe('pulse-runbook enable | disable', () => {
     expect(r.stdout).toContain(`$ ${svc.argv('restart').join(' ')}`);
     expect(r.stdout).toMatch(new RegExp(`POST ${svc.url}/api/truenas/connections \\{"id":"[0-9a-f-]{36}","name":"nas-1","host":"http://127.0.0.1","apiKey":"\\*{8}","enabled":true\\}`));
     expect(r.stdout).toContain('host http://127.0.0.1 is http:// but has no port field: Pulse dials HTTPS when port is 0');
-    expect(r.stdout).toContain(`read ${svc.logFile}: read from the byte offset markLogPosition records before the restart`);
+    expect(r.stdout).toContain(`read ${svc.logFile}: read only what Pulse writes after the restart (from where the file ends just before it)`);
     expect(r.stdout).toContain('Plan complete, nothing was changed');
     expect(r.stdout).not.toContain(key);
     expect(r.stdout).not.toContain(svc.token);
     expect(await fs.readFile(svc.envFile, 'utf8')).toBe('# Pulse\n');
     expect(svc.invocations('restart')).toBe(0);
     expect(await posts(svc)).toEqual([]);
+  });
+
+  it('enable --plan --use-https / --no-use-https with --connection-port: the POST body says exactly how Pulse dials the NAS', async () => {
+    svc = await startPulseService({ profile: 'feb', envFile: '# Pulse\n' });
+    const base = ['enable', '--plan', ...hostFlags(svc), '--connection-name', 'nas-1', '--api-key-env', keyEnv];
+    const [plain, tls] = await temporal.withWorker(() =>
+      Promise.all([
+        cli([...base, '--connection-host', '10.0.0.5', '--connection-port', '80', '--no-use-https']),
+        cli([...base, '--connection-host', 'truenas.local', '--connection-port', '443', '--use-https']),
+      ]),
+    );
+    expect([plain.exitCode, tls.exitCode]).toEqual([0, 0]);
+    expect(plain.stdout).toMatch(/POST [^\n]*\/api\/truenas\/connections \{[^\n]*"host":"10\.0\.0\.5","port":80,[^\n]*"useHttps":false/);
+    expect(tls.stdout).toMatch(/POST [^\n]*\/api\/truenas\/connections \{[^\n]*"host":"truenas\.local","port":443,[^\n]*"useHttps":true/);
   });
 
   it('disable --plan changes nothing; disable shows progress while it waits the staleness window and reports what it saw (feb: resources vanish)', async () => {

@@ -14,6 +14,9 @@ import { PulseDisabledError } from '../../src/pulse/errors.js';
 import type { Progress } from '../../workflows/support/evidence-log.js';
 import { uniqueId } from '../support/e2e.js';
 import { enableDisableTemporal, flagLines, startPulseService, type EnableDisableTemporal, type PulseService } from '../support/pulse-service.js';
+import { progressQuery } from '../../workflows/procedure.messages.js';
+import { DISABLE_WORKFLOW } from '../../workflows/disable.messages.js';
+import { ENABLE_WORKFLOW } from '../../workflows/enable.messages.js';
 
 let temporal: EnableDisableTemporal;
 let svc: PulseService | undefined;
@@ -51,7 +54,7 @@ function enableInput(s: PulseService, extra: Partial<EnableInputRaw> = {}) {
 }
 
 /** Runs a workflow to its end and returns the failure (type and message of the root cause) and its evidence. */
-async function runExpectingFailure(input: unknown, type: 'enable' | 'disable' = 'enable'): Promise<{ type?: string; message: string; progress: Progress }> {
+async function runExpectingFailure(input: unknown, type: typeof ENABLE_WORKFLOW | typeof DISABLE_WORKFLOW = ENABLE_WORKFLOW): Promise<{ type?: string; message: string; progress: Progress }> {
   const handle: WorkflowHandle = await temporal.client.workflow.start(type, { taskQueue: temporal.taskQueue, workflowId: uniqueId(type), args: [input] });
   return temporal.withWorker(async () => {
     const err = await handle.result().then(
@@ -63,7 +66,7 @@ async function runExpectingFailure(input: unknown, type: 'enable' | 'disable' = 
     expect(err).toBeInstanceOf(WorkflowFailedError);
     let cause = (err as WorkflowFailedError).cause as { type?: string; message: string; cause?: unknown } | undefined;
     while (cause?.cause) cause = cause.cause as typeof cause;
-    return { type: cause?.type, message: cause?.message ?? '', progress: await handle.query<Progress>('progress') };
+    return { type: cause?.type, message: cause?.message ?? '', progress: await handle.query(progressQuery) };
   });
 }
 
@@ -184,7 +187,7 @@ describe('disable refuses to call an unset flag "off" on v6', () => {
       staleThresholdSeconds: 2,
       retry: { maximumAttempts: 3, initialIntervalSeconds: 0.2, maximumIntervalSeconds: 1 },
     });
-    const f = await runExpectingFailure(input, 'disable');
+    const f = await runExpectingFailure(input, DISABLE_WORKFLOW);
     expect(f.type).toBe('FlagNotApplied');
     expect(f.message).toContain('on v6 (2026-03-30+) an unset PULSE_ENABLE_TRUENAS means ON: run again with flagValue false');
     expect(await flagLines(svc)).toEqual([]); // the line was removed, as asked

@@ -14,9 +14,11 @@ import { EnableInputSchema, type EnableInputRaw } from '../../src/config/enable.
 import { PulseDisabledError } from '../../src/pulse/errors.js';
 import type { EnableResult } from '../../workflows/enable.js';
 import type { DisableResult } from '../../workflows/disable.js';
-import type { Progress } from '../../workflows/support/evidence-log.js';
 import { answerLosingProxy, type EnableDisableTemporal, enableDisableTemporal, flagLines, hostSteps, type PulseService, startPulseService } from '../support/pulse-service.js';
 import { uniqueId } from '../support/e2e.js';
+import { progressQuery } from '../../workflows/procedure.messages.js';
+import { DISABLE_WORKFLOW } from '../../workflows/disable.messages.js';
+import { ENABLE_WORKFLOW } from '../../workflows/enable.messages.js';
 
 let temporal: EnableDisableTemporal;
 let svc: PulseService | undefined;
@@ -51,11 +53,11 @@ function disableInput(s: PulseService, extra: Partial<DisableInputRaw> = {}) {
   return DisableInputSchema.parse({ ...hostSteps(s), staleThresholdSeconds: 2, graceSeconds: 5, verifyEverySeconds: 0.25, ...extra });
 }
 
-async function start<T>(type: 'enable' | 'disable', input: unknown): Promise<WorkflowHandle> {
+async function start(type: typeof ENABLE_WORKFLOW | typeof DISABLE_WORKFLOW, input: unknown): Promise<WorkflowHandle> {
   return temporal.client.workflow.start(type, { taskQueue: temporal.taskQueue, workflowId: uniqueId(type), args: [input] });
 }
 
-async function runToEnd<R>(type: 'enable' | 'disable', input: unknown): Promise<{ result: R; handle: WorkflowHandle }> {
+async function runToEnd<R>(type: typeof ENABLE_WORKFLOW | typeof DISABLE_WORKFLOW, input: unknown): Promise<{ result: R; handle: WorkflowHandle }> {
   const handle = await start(type, input);
   const result = (await temporal.withWorker(() => handle.result())) as R;
   return { result, handle };
@@ -131,7 +133,7 @@ describe('enable', () => {
     await fs.writeFile(bodyFile, JSON.stringify({ name: 'nas-1', host: 'http://127.0.0.1', port: fake!.port, api_key: key }), { mode: 0o600 });
 
     const input = enableInput(svc, { connection: { bodyFile } });
-    const { result: r, handle } = await runToEnd<EnableResult>('enable', input);
+    const { result: r, handle } = await runToEnd<EnableResult>(ENABLE_WORKFLOW, input);
     expect(await flagLines(svc)).toEqual(['PULSE_ENABLE_TRUENAS=true']);
     expect(r.connection).toMatchObject({ outcome: 'added', testedWith: 'per-id' });
     expect(r.poller).toEqual({ signal: 'poll-state' });
@@ -141,7 +143,7 @@ describe('enable', () => {
     expect(JSON.stringify(await handle.fetchHistory())).not.toContain(key);
 
     // Run again: the flag is there and Pulse answers, so no restart; the same connection is found, not added twice.
-    const again = await runToEnd<EnableResult>('enable', input);
+    const again = await runToEnd<EnableResult>(ENABLE_WORKFLOW, input);
     expect(again.result.restarted).toBe(false);
     expect(again.result.connection).toMatchObject({ id: r.connection!.id, outcome: 'exists' });
     expect(svc.invocations('restart')).toBe(1);
@@ -157,7 +159,7 @@ describe('enable', () => {
         connection: { name: 'nas-1', host: 'http://127.0.0.1', port: fake!.port, apiKey: { env: keyEnv } },
         retry: { maximumAttempts: 3, initialIntervalSeconds: 0.2, maximumIntervalSeconds: 1 },
       });
-      const { result: r } = await runToEnd<EnableResult>('enable', { ...input, pulse: { ...input.pulse, url: proxy.url } });
+      const { result: r } = await runToEnd<EnableResult>(ENABLE_WORKFLOW, { ...input, pulse: { ...input.pulse, url: proxy.url } });
       expect(proxy.dropped()).toBe(1);
       expect(r.restarted).toBe(false);
       expect(svc.invocations('restart')).toBe(0);
@@ -177,12 +179,12 @@ describe('disable', () => {
     svc = await startPulseService({ profile: 'v6', envFile: 'PULSE_ENABLE_TRUENAS=true\n' });
     await withPolledConnection(svc, fake!);
     // A 3 s window leaves worker 1 time to stop before the timer fires, even on a busy machine.
-    const handle = await start('disable', disableInput(svc, { staleThresholdSeconds: 3 }));
+    const handle = await start(DISABLE_WORKFLOW, disableInput(svc, { staleThresholdSeconds: 3 }));
 
     // Worker 1 runs until the workflow waits on the staleness timer (the restart has completed), then stops.
     await temporal.withWorker(async () => {
       for (;;) {
-        const p = await handle.query<Progress>('progress').catch(() => undefined);
+        const p = await handle.query(progressQuery).catch(() => undefined);
         if (p?.current?.step === 'disable.4') return;
         await new Promise((r) => setTimeout(r, 20));
       }

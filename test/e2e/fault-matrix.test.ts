@@ -27,6 +27,12 @@ import { heartbeatTimeouts, removeFaultBundle, scheduledActivities, withKillingW
 import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
 import { hostSteps, startPulseService, type PulseService } from '../support/pulse-service.js';
 import { createGoPulseRepo, GO_BUILD, GO_ENV, removeGoPulseTemplate, revertCommitsIn, type GoPulseRepo } from '../support/go-pulse-repo.js';
+import { CODE_ROLLBACK_WORKFLOW } from '../../workflows/code-rollback.messages.js';
+import { DATA_CLEANUP_WORKFLOW } from '../../workflows/data-cleanup.messages.js';
+import { DISABLE_WORKFLOW } from '../../workflows/disable.messages.js';
+import { ENABLE_WORKFLOW } from '../../workflows/enable.messages.js';
+import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
+import type { WorkflowName } from '../../workflows/procedure.messages.js';
 
 /** Each procedure's matrix takes one to two minutes (longer while the others run beside it). */
 const MATRIX_TIMEOUT_MS = 360_000;
@@ -48,7 +54,7 @@ afterAll(async () => {
 });
 
 /** Runs `workflowType` under killing workers and checks what every procedure must show. */
-async function underFaults<R>(workflowType: string, input: unknown, env: Record<string, string>): Promise<{ outcome: MatrixOutcome<R>; handle: WorkflowHandle }> {
+async function underFaults<R>(workflowType: WorkflowName, input: unknown, env: Record<string, string>): Promise<{ outcome: MatrixOutcome<R>; handle: WorkflowHandle }> {
   const taskQueue = uniqueId(`matrix-${workflowType}`);
   const workflowId = uniqueId(`matrix-${workflowType}`);
   const handle = await temporal.client.workflow.start(workflowType, { taskQueue, workflowId, args: [input] });
@@ -84,7 +90,7 @@ describe('fault matrix: the worker is SIGKILLed at every activity boundary', () 
         verifyEverySeconds: 0.5,
         retry: RETRY,
       });
-      const { outcome } = await underFaults<KillSwitchResult>('killSwitch', input, { [fx.tokenEnv]: fx.token });
+      const { outcome } = await underFaults<KillSwitchResult>(KILL_SWITCH_WORKFLOW, input, { [fx.tokenEnv]: fx.token });
       const r = outcome.value;
       expect(r.deleted.sort()).toEqual([...fx.ids].sort());
       expect(r.alreadyGone).toEqual([]);
@@ -123,7 +129,7 @@ describe('fault matrix: the worker is SIGKILLed at every activity boundary', () 
         verifyEverySeconds: 0.5,
         connection: { name: 'nas-1', host: 'http://127.0.0.1', port: Number(new URL(fake.url).port), apiKey: { env: keyEnv } },
       });
-      const { outcome } = await underFaults<EnableResult>('enable', input, { [svc.tokenEnv]: svc.token, [keyEnv]: key });
+      const { outcome } = await underFaults<EnableResult>(ENABLE_WORKFLOW, input, { [svc.tokenEnv]: svc.token, [keyEnv]: key });
       const r = outcome.value;
       expect(r.flag).toMatchObject({ changed: true, valueBefore: 'false', valueAfter: 'true' });
       expect(r.restarted).toBe(true);
@@ -142,7 +148,7 @@ describe('fault matrix: the worker is SIGKILLed at every activity boundary', () 
       await svc.pulse.addConnection(fake.connection({ name: 'nas-1' }));
       await svc.control.tick();
       const input = DisableInputSchema.parse({ ...hostSteps(svc), retry: RETRY, staleThresholdSeconds: 2, graceSeconds: 10, verifyEverySeconds: 0.5 });
-      const { outcome } = await underFaults<DisableResult>('disable', input, { [svc.tokenEnv]: svc.token });
+      const { outcome } = await underFaults<DisableResult>(DISABLE_WORKFLOW, input, { [svc.tokenEnv]: svc.token });
       const r = outcome.value;
       expect(r.flag).toMatchObject({ changed: true, valueBefore: 'true', valueAfter: 'false' });
       expect(r.restarted).toBe(true);
@@ -158,7 +164,7 @@ describe('fault matrix: the worker is SIGKILLed at every activity boundary', () 
       const keyFile = path.join(svc.dataDir, '.encryption.key');
       const keyBefore = await fs.readFile(keyFile);
       const input = { pulse: hostSteps(svc).pulse, dataDir: svc.dataDir, retry: RETRY };
-      const { outcome } = await underFaults<DataCleanupResult>('dataCleanup', input, { [svc.tokenEnv]: svc.token });
+      const { outcome } = await underFaults<DataCleanupResult>(DATA_CLEANUP_WORKFLOW, input, { [svc.tokenEnv]: svc.token });
       const r = outcome.value;
       expect(r.truenasFile.outcome).toBe('removed');
       expect(r.connectionsAfter).toBe('empty');
@@ -187,7 +193,7 @@ describe('fault matrix: the worker is SIGKILLed at every activity boundary', () 
         pulse: { url: fx.url, timeoutMs: 3000 },
         retry: RETRY,
       };
-      const { outcome } = await underFaults<CodeRollbackResult>('codeRollback', input, {});
+      const { outcome } = await underFaults<CodeRollbackResult>(CODE_ROLLBACK_WORKFLOW, input, {});
       const r = outcome.value;
       expect(r.revert.outcome).toBe('reverted');
       expect(r.revert.revertCommits).toHaveLength(4);

@@ -15,6 +15,16 @@ import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-true
 import { createGoPulseRepo, GO_BUILD, GO_ENV, removeGoPulseTemplate, type GoPulseRepo } from '../support/go-pulse-repo.js';
 import { type EnableDisableTemporal, enableDisableTemporal, hostSteps, type PulseService, startPulseService } from '../support/pulse-service.js';
 import { uniqueId } from '../support/e2e.js';
+import { acknowledgeUpdate, resolveUpdate } from '../../workflows/incident.messages.js';
+import { ALERT_MONITOR_WORKFLOW } from '../../workflows/alert-monitor.messages.js';
+import { CODE_ROLLBACK_WORKFLOW } from '../../workflows/code-rollback.messages.js';
+import { DATA_CLEANUP_WORKFLOW } from '../../workflows/data-cleanup.messages.js';
+import { DISABLE_WORKFLOW } from '../../workflows/disable.messages.js';
+import { ENABLE_WORKFLOW } from '../../workflows/enable.messages.js';
+import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
+import type { WorkflowName } from '../../workflows/procedure.messages.js';
+import { CANARY_ROLLOUT_WORKFLOW } from '../../workflows/canary-rollout.messages.js';
+import { DOCTOR_WORKFLOW } from '../../workflows/doctor.messages.js';
 
 let temporal: EnableDisableTemporal;
 let svc: PulseService;
@@ -58,7 +68,7 @@ function searchable(json: string): string {
 
 it('no secret value appears in the history of any workflow type', async () => {
   const started: WorkflowHandle[] = [];
-  const start = async (type: string, input: unknown) => {
+  const start = async (type: WorkflowName, input: unknown) => {
     const handle = await temporal.client.workflow.start(type, { taskQueue: temporal.taskQueue, workflowId: `${prefix}-${type}`, args: [input] });
     started.push(handle);
     return handle;
@@ -68,12 +78,15 @@ it('no secret value appears in the history of any workflow type', async () => {
 
   await temporal.withWorker(async () => {
     // Enable reads the TrueNAS key and sends it to Pulse; Kill-Switch deletes the connection and opens an incident.
-    await (await start('enable', { ...hostSteps(svc), connection, appearWithinSeconds: 15, verifyEverySeconds: 0.25 })).result();
-    await (await start('killSwitch', { pulse: hostSteps(svc).pulse, tickSeconds: 1, staleThresholdSeconds: 5, verifyEverySeconds: 0.5, retry: hostSteps(svc).retry })).result();
-    await (await start('disable', { ...hostSteps(svc), staleThresholdSeconds: 2, graceSeconds: 5, verifyEverySeconds: 0.25 })).result();
-    await (await start('dataCleanup', { pulse: hostSteps(svc).pulse, dataDir: svc.dataDir, plan: true })).result();
+    await (await start(ENABLE_WORKFLOW, { ...hostSteps(svc), connection, appearWithinSeconds: 15, verifyEverySeconds: 0.25 })).result();
+    await (await start(KILL_SWITCH_WORKFLOW, { pulse: hostSteps(svc).pulse, tickSeconds: 1, staleThresholdSeconds: 5, verifyEverySeconds: 0.5, retry: hostSteps(svc).retry })).result();
+    await (await start(DISABLE_WORKFLOW, { ...hostSteps(svc), staleThresholdSeconds: 2, graceSeconds: 5, verifyEverySeconds: 0.25 })).result();
+    await (await start(DATA_CLEANUP_WORKFLOW, { pulse: hostSteps(svc).pulse, dataDir: svc.dataDir, plan: true })).result();
+    // The doctor reads the token on the worker and calls Pulse with it (issue 15): its input and answers name the reference only.
+    const { pulse, flag, restart } = hostSteps(svc);
+    await (await start(DOCTOR_WORKFLOW, { pulse, flag, restart, dataDir: { path: svc.dataDir } })).result();
     await (
-      await start('codeRollback', {
+      await start(CODE_ROLLBACK_WORKFLOW, {
         repoPath: repo.repo,
         from: repo.commits.tn00,
         to: repo.commits.trr00,
@@ -85,14 +98,14 @@ it('no secret value appears in the history of any workflow type', async () => {
       })
     ).result();
     await (
-      await start('alertMonitor', {
+      await start(ALERT_MONITOR_WORKFLOW, {
         prometheus: { url: 'http://127.0.0.1:9', token: { env: refs.promBearer }, timeoutMs: 1000 },
         webhooks: [webhook],
         plan: true,
       })
     ).result();
     await (
-      await start('canaryRollout', {
+      await start(CANARY_ROLLOUT_WORKFLOW, {
         startedBy: 'rita',
         prometheus: { url: 'http://127.0.0.1:9', token: { env: refs.promBearer }, timeoutMs: 1000 },
         approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
@@ -102,8 +115,8 @@ it('no secret value appears in the history of any workflow type', async () => {
     ).result();
     // The incident the kill-switch opened: acknowledged and resolved by people, so its history has updates too.
     const incident = temporal.client.workflow.getHandle(`incident-for-${prefix}-killSwitch`);
-    await incident.executeUpdate('acknowledge', { args: [{ actor: 'olga' }] });
-    await incident.executeUpdate('resolve', { args: [{ actor: 'olga', finalOwner: 'ops', summary: 'connections removed' }] });
+    await incident.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'olga' }] });
+    await incident.executeUpdate(resolveUpdate, { args: [{ actor: 'olga', finalOwner: 'ops', summary: 'connections removed' }] });
     await incident.result();
   });
 
@@ -119,6 +132,6 @@ it('no secret value appears in the history of any workflow type', async () => {
     // The control: the scan does see what the inputs hold.
     if (wf.type !== 'alertMonitor') expect(text).toContain(svc.url);
   }
-  expect([...new Set(ids.map((i) => i.split(':')[0]))].sort()).toEqual(['alertMonitor', 'canaryRollout', 'codeRollback', 'dataCleanup', 'disable', 'enable', 'incident', 'killSwitch']);
-  expect(started).toHaveLength(7);
+  expect([...new Set(ids.map((i) => i.split(':')[0]))].sort()).toEqual(['alertMonitor', 'canaryRollout', 'codeRollback', 'dataCleanup', 'disable', 'doctor', 'enable', 'incident', 'killSwitch']);
+  expect(started).toHaveLength(8);
 }, 300_000);

@@ -4,8 +4,7 @@
  * running the real Kill-Switch against the Pulse emulator (a real process with two connections); hand off; record
  * an action with a pasted secret; be refused when resolving without a final owner; resolve; list; and export the
  * record as JSON and Markdown: every handoff, action and timestamp is there, and no secret.
- *
- * The CLI runs through test/support/incident-cli.ts until the lead registers `incidentCommand()` in main.ts.
+ * The CLI is the real program, bin/pulse-runbook.js (the compiled build when it is up to date).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -20,7 +19,7 @@ import type { IncidentRecord } from '../../src/incident/types.js';
 import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
 import { incidentBundle, recordWhen } from '../support/incident.js';
 
-const entry = path.resolve('test/support/incident-cli.ts');
+const bin = path.resolve('bin/pulse-runbook.js');
 const SECRET = 'sk_e2e_3c9f1d7a5b2e8c4f6a0d9b7e5c3a1f2d';
 
 let temporal: TemporalHarness;
@@ -34,7 +33,7 @@ let dir: string;
 const posts: Array<{ kind: string; to: string }> = [];
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, ['--import', 'tsx', entry, 'incident', ...args], {
+  return execa(process.execPath, [bin, 'incident', ...args], {
     reject: false,
     timeout: 60_000,
     env: { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: temporal.taskQueue, PULSE_URL: '', PULSE_TOKEN: '', ...env },

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import { INCIDENT_MEMO_KEY } from '../../src/config/incident.js';
+import { INCIDENT_MEMO_KEY, INCIDENT_WORKFLOW, type IncidentWorkflow } from '../../workflows/incident.messages.js';
 import { DisableInputSchema } from '../../src/config/disable.js';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
 import { renderIncidentMarkdown } from '../../src/incident/report.js';
@@ -67,7 +67,7 @@ describe('incident containment with the real Disable procedure', () => {
     expect(DisableInputSchema.safeParse(disableInput).success).toBe(true);
 
     const incidentId = uniqueId('incident-containment');
-    const h: WorkflowHandle = await temporal.client.workflow.start('incident', {
+    const h: WorkflowHandle = await temporal.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
       taskQueue: temporal.taskQueue,
       workflowId: incidentId,
       args: [{ title: 'TrueNAS poller hammers the NAS', impacts: ['broad-outage'], openedBy: 'alice' }],
@@ -105,7 +105,9 @@ describe('incident containment with the real Disable procedure', () => {
     expect((action.child!.result!.steps as Array<{ step: string }>).map((x) => x.step)).toEqual(child.result.evidence.map((e) => e.step));
     expect(JSON.stringify(record)).not.toContain(s.token);
     // P1: containment started at once, so the 15-minute timer was met, not escalated.
-    expect(record.containmentStartedAt).toBeDefined();
+    const containedAfterMs = Date.parse(record.containmentStartedAt ?? '') - Date.parse(record.openedAt);
+    expect(containedAfterMs).toBeGreaterThanOrEqual(0);
+    expect(containedAfterMs).toBeLessThan(15 * 60_000);
     expect(result.incident.timers[0]).toMatchObject({ severity: 'P1', condition: 'containment', outcome: 'met' });
     expect(result.incident.status).toBe('resolved');
     expect(renderIncidentMarkdown(result.incident)).toContain(`child disable ${child.id}: completed`);

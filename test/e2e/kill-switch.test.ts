@@ -4,11 +4,13 @@
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { deleteConnection } from '../../activities/pulse.js';
+import { deleteConnection } from '../../activities/pulse-connections.js';
 import { KillSwitchInputSchema, type KillSwitchInputRaw } from '../../src/config/kill-switch.js';
 import type { KillSwitchResult } from '../../workflows/kill-switch.js';
 import { update } from '../support/incident.js';
 import { pulseWithConnections, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
+import { runError, startAndSettle } from '../support/settle.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 
 let temporal: TemporalHarness;
 beforeAll(async () => {
@@ -29,15 +31,7 @@ function input(fx: PulseFixture, extra: Partial<KillSwitchInputRaw> = {}) {
   });
 }
 
-async function runKillSwitch(args: ReturnType<typeof input>) {
-  const handle = await temporal.client.workflow.start('killSwitch', { taskQueue: temporal.taskQueue, workflowId: uniqueId('ks'), args: [args] });
-  return temporal.withWorker(() =>
-    handle.result().then(
-      (r) => ({ ok: true as const, result: r as KillSwitchResult, handle }),
-      (e: unknown) => ({ ok: false as const, error: e as WorkflowFailedError, handle }),
-    ),
-  );
-}
+const runKillSwitch = (args: ReturnType<typeof input>) => startAndSettle<KillSwitchWorkflow>(temporal, KILL_SWITCH_WORKFLOW, args, { idPrefix: 'ks' });
 
 describe.each(['feb', 'v6'] as const)('kill-switch on the %s profile', (profile) => {
   let fx: PulseFixture;
@@ -127,7 +121,7 @@ describe('kill-switch failure paths (feb profile)', () => {
     await fx.emulator.stop();
     const run = await runKillSwitch(args);
     expect(run.ok).toBe(false);
-    const failure = (run as { error: WorkflowFailedError }).error;
+    const failure = runError(run);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     const cause = failure.cause?.cause as { type?: string; message?: string };
     expect(cause.type).toBe('PulseUnavailableError');
@@ -142,7 +136,7 @@ describe('kill-switch failure paths (feb profile)', () => {
     try {
       const run = await runKillSwitch(input(fx, { pulse: { url: fx.emulator.url, token: { env: wrongEnv }, timeoutMs: 3000 } }));
       expect(run.ok).toBe(false);
-      const cause = (run as { error: WorkflowFailedError }).error.cause?.cause as { type?: string; message?: string };
+      const cause = runError(run).cause?.cause as { type?: string; message?: string };
       expect(cause.type).toBe('PulseAuthError');
       expect(cause.message).not.toContain('not-the-token-0123456789');
       const lists = (await fx.emulator.control.requests()).filter((q) => q.method === 'GET' && q.path === '/api/truenas/connections');
@@ -186,7 +180,7 @@ describe('kill-switch incident record (escalation.3) on the dev server', () => {
     const escalation = (r: KillSwitchResult) => r.evidence.find((e) => e.step === 'escalation.3');
 
     const { first, second, incidentRuns } = await temporal.withWorker(async () => {
-      const start = () => temporal.client.workflow.start('killSwitch', { taskQueue: temporal.taskQueue, workflowId, args: [input(fx!)] });
+      const start = () => temporal.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId, args: [input(fx!)] });
       const first = (await (await start()).result()) as KillSwitchResult;
       const incident = temporal.client.workflow.getHandle(incidentId);
       await update(incident, 'resolve', { actor: 'olga', finalOwner: 'Pulse Operations', summary: 'connections deleted, TrueNAS off' });

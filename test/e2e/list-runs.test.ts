@@ -11,6 +11,7 @@ import { createKeyFile } from '../../src/config/codec.js';
 import { loadCodec } from '../../src/temporal/data-converter.js';
 import { listRuns } from '../../src/temporal/list-runs.js';
 import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
+import { INCIDENT_WORKFLOW, type IncidentWorkflow } from '../../workflows/incident.messages.js';
 
 let dir: string;
 let harness: TemporalHarness;
@@ -32,7 +33,7 @@ afterAll(async () => {
 it('lists a run whose memo is encrypted with another key, with the reason, where client.workflow.list() fails', async () => {
   const workflowId = uniqueId('list-runs-incident');
   // An incident in plan mode finishes at once; its memo (the incident summary) is encrypted with key-a.
-  const handle = await harness.client.workflow.start('incident', {
+  const handle = await harness.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
     taskQueue: harness.taskQueue,
     workflowId,
     args: [{ title: 'list-runs probe', openedBy: 'olga', impacts: ['cosmetic'], plan: true }],

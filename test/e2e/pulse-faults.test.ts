@@ -10,6 +10,7 @@ import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import type { KillSwitchResult } from '../../workflows/kill-switch.js';
 import { pulseWithConnections, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 
 const ATTEMPTS = 3;
 const LIST = '/api/truenas/connections';
@@ -41,7 +42,7 @@ function input(url = fx.emulator.url) {
 }
 
 async function run(args: ReturnType<typeof input>): Promise<{ handle: WorkflowHandle; ok: boolean; result?: KillSwitchResult; failureType?: string; message?: string }> {
-  const handle = await temporal.client.workflow.start('killSwitch', { taskQueue: temporal.taskQueue, workflowId: uniqueId('pulse-fault'), args: [args] });
+  const handle = await temporal.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId: uniqueId('pulse-fault'), args: [args] });
   return temporal.withWorker(async () => {
     try {
       return { handle, ok: true, result: (await handle.result()) as KillSwitchResult };

@@ -146,17 +146,24 @@ describe('with a worker: one procedure per Pulse, the report file mode', () => {
   const env = () => ({ TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: temporal.taskQueue, [fx.tokenEnv]: fx.token });
 
   it('defect 7: two kill-switches started at once on one Pulse make one run and one incident record; another procedure is refused with its id', async () => {
-    const flags = ['--pulse-url', fx.emulator.url, '--token-env', fx.tokenEnv, '--tick-seconds', '4', '--stale-seconds', '10', '--verify-every-seconds', '0.5'];
+    // A 12 s tick: the Data Cleanup below is a new CLI process (a few seconds to start on a loaded machine) and must
+    // find the Kill-Switch still running.
+    const flags = ['--pulse-url', fx.emulator.url, '--token-env', fx.tokenEnv, '--tick-seconds', '12', '--stale-seconds', '10', '--verify-every-seconds', '0.5'];
+    const workflowId = `kill-switch@127.0.0.1:${new URL(fx.emulator.url).port}`;
     const dataDir = tempDir('busy-cleanup-');
     const [a, b, refused] = await temporal.withWorker(async () => {
       const first = realCli(['kill-switch', ...flags], env());
       const second = realCli(['kill-switch', ...flags], env());
-      // While they run (a 4 s tick), a Data Cleanup on the same Pulse is refused, naming the kill-switch.
-      await new Promise((r) => setTimeout(r, 2500));
+      // While they run, a Data Cleanup on the same Pulse is refused, naming the kill-switch. The runs start after their
+      // preflight (issue 15), so wait for the run to exist rather than for a fixed time.
+      for (let i = 0; i < 300; i++) {
+        const running = await temporal.client.workflow.getHandle(workflowId).describe().then((d) => d.status.name === 'RUNNING', () => false);
+        if (running) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
       const cleanup = await realCli(['cleanup', '--pulse-url', fx.emulator.url, '--token-env', fx.tokenEnv, '--data-dir', dataDir], env());
       return [await first, await second, cleanup];
     });
-    const workflowId = `kill-switch@127.0.0.1:${new URL(fx.emulator.url).port}`;
     for (const r of [a, b]) {
       expect(r.exitCode).toBe(0);
       expect(r.stdout).toContain(`workflow ${workflowId}`);

@@ -7,7 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { execa } from 'execa';
 import type { CodeRollbackInputRaw } from '../../src/config/code-rollback-input.js';
 import type { CodeRollbackResult } from '../../workflows/code-rollback.js';
@@ -15,6 +15,9 @@ import type { Progress } from '../../workflows/support/evidence-log.js';
 import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
 import { createGoPulseRepo, git, GO_BUILD, GO_ENV, removeGoPulseTemplate, revertCommitsIn, type GoPulseRepo } from '../support/go-pulse-repo.js';
 import { removeWorkerBundle, startWorkerProcess } from '../support/go-pulse-repo-worker.js';
+import { failureOf, startAndSettle, type Settled } from '../support/settle.js';
+import { progressQuery } from '../../workflows/procedure.messages.js';
+import { CODE_ROLLBACK_WORKFLOW, type CodeRollbackWorkflow } from '../../workflows/code-rollback.messages.js';
 
 let temporal: TemporalHarness;
 beforeAll(async () => {
@@ -41,30 +44,9 @@ function input(fx: GoPulseRepo, extra: Partial<CodeRollbackInputRaw> = {}): Code
   };
 }
 
-type Run = { handle: WorkflowHandle; progress?: Progress } & ({ ok: true; result: CodeRollbackResult } | { ok: false; error: unknown });
+type Run = Settled<CodeRollbackResult>;
 
-async function runRollback(args: CodeRollbackInputRaw): Promise<Run> {
-  const handle = await temporal.client.workflow.start('codeRollback', { taskQueue: temporal.taskQueue, workflowId: uniqueId('rollback'), args: [args] });
-  return temporal.withWorker(async () => {
-    const settled = await handle.result().then(
-      (result: CodeRollbackResult) => ({ ok: true as const, result }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    const progress = await handle.query<Progress>('progress').catch(() => undefined);
-    return { ...settled, handle, progress };
-  });
-}
-
-/** The ApplicationFailure that failed the run: thrown by the workflow itself or by one of its activities. */
-function failureOf(run: Run): { type?: string | null; message: string } {
-  expect(run.ok).toBe(false);
-  const err = (run as { error: unknown }).error;
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  let cause = (err as WorkflowFailedError).cause;
-  if (cause instanceof ActivityFailure) cause = cause.cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-}
+const runRollback = (args: CodeRollbackInputRaw): Promise<Run> => startAndSettle<CodeRollbackWorkflow>(temporal, CODE_ROLLBACK_WORKFLOW, args, { idPrefix: 'rollback' });
 
 async function repoState(repo: string) {
   return { head: await git(repo, 'rev-parse', 'HEAD'), status: await git(repo, 'status', '--porcelain=v1', '--untracked-files=all') };
@@ -279,7 +261,7 @@ describe('code rollback survives a killed worker', () => {
     const taskQueue = uniqueId('rollback-kill');
     // A slow build keeps the run inside rollback.3 long enough to kill the worker there.
     const args = input(fx, { buildCommand: ['sh', '-c', 'sleep 3 && exec go build -o bin/ ./...'], buildHeartbeatTimeoutSeconds: 15 });
-    const handle = await temporal.client.workflow.start('codeRollback', { taskQueue, workflowId: uniqueId('rollback-kill'), args: [args] });
+    const handle = await temporal.client.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { taskQueue, workflowId: uniqueId('rollback-kill'), args: [args] });
 
     const first = await startWorkerProcess(temporalAddress(), taskQueue);
     let second: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
@@ -287,7 +269,7 @@ describe('code rollback survives a killed worker', () => {
       // Wait until the revert's completion is recorded and the build has started, then kill the worker.
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const progress = await handle.query<Progress>('progress').catch(() => undefined);
+        const progress = await handle.query(progressQuery).catch(() => undefined);
         if (progress?.current?.step === 'rollback.3') break;
         if (Date.now() > deadline) throw new Error(`the run never reached rollback.3:\n${first.output()}`);
         await new Promise((r) => setTimeout(r, 50));
@@ -341,6 +323,9 @@ describe('pulse-runbook rollback', () => {
     const r = await cli(['--repo', fx.repo, '--pulse-url', fx.url, '--restart-command', 'systemctl restart pulse'], { TEMPORAL_ADDRESS: temporalAddress() });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/--restart-command: must be a JSON array of strings/);
+    // The old spelling still works as a hidden alias, with one warning naming the flags every procedure shares.
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('warning: --restart, --restart-unit and --restart-command are deprecated'))).toHaveLength(1);
+    expect(r.stderr).toContain('--systemd-unit <name>, --restart-cmd <json> or --container-recreate [json]');
   });
 
   it('--plan prints each step with the exact commands and HTTP calls, and changes nothing', async () => {
@@ -355,7 +340,7 @@ describe('pulse-runbook rollback', () => {
           '--pulse-url', fx.url,
           '--build-command', JSON.stringify(GO_BUILD),
           '--build-env', 'GOFLAGS=-mod=mod',
-          '--restart-command', JSON.stringify(fx.restartArgv),
+          '--restart-cmd', JSON.stringify(fx.restartArgv),
         ],
         { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: temporal.taskQueue },
       ),
@@ -363,6 +348,8 @@ describe('pulse-runbook rollback', () => {
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('PLAN (nothing will be changed): code-rollback');
+    // Said up front: the build is a check; the restart has to deploy the rebuilt binary.
+    expect(r.stdout.indexOf('Note: The build step (go build ./...) only checks that the reverted code compiles: it installs nothing')).toBeLessThan(r.stdout.indexOf('PLAN'));
     for (const step of ['rollback.1', 'rollback.2', 'rollback.3', 'rollback.4', 'rollback.5']) expect(r.stdout).toContain(`[${step}]`);
     expect(r.stdout).toContain(`$ git revert --no-edit ${fx.commits.tn00}^..${fx.commits.trr00}   (in ${fx.repo})`);
     expect(r.stdout).toContain(`$ go build -o bin/ ./...   (in ${fx.repo})`);

@@ -35,6 +35,7 @@ import { launchChromium, readableText, recordResponses, screenshot, waitForText,
 import { canaryUpdate, scriptedMetrics, statusWhen } from '../support/canary.js';
 import { startPulseService, type PulseService } from '../support/pulse-service.js';
 import { quietRuntime } from '../support/quiet-runtime.js';
+import { CANARY_ROLLOUT_WORKFLOW, type CanaryRolloutWorkflow } from '../../workflows/canary-rollout.messages.js';
 
 const NAMESPACE = 'default';
 /** Base64 of "binary/encrypted", the encoding the UI shows in a payload's metadata when it cannot decode it. */
@@ -145,7 +146,7 @@ beforeAll(async () => {
   connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: NAMESPACE, dataConverter });
 
-  const handle: WorkflowHandle = await client.workflow.start('canaryRollout', {
+  const handle: WorkflowHandle = await client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, {
     taskQueue,
     workflowId,
     args: [rolloutInput(svc, fake)],
@@ -155,7 +156,7 @@ beforeAll(async () => {
   await statusWhen(handle, (s) => s.status === 'monitoring', 90_000);
   await canaryUpdate(handle, 'confirmStagingRollback', { actor: 'olga', evidence: 'staging disable run staging-disable-42 completed' });
   await statusWhen(handle, (s) => s.checklist.every((i) => i.ok || i.step === 'canary.checklist.5'), 30_000);
-  signOff = await canaryUpdate<SignOff>(handle, 'signOff', { actor: approver, comment: 'phase 1 is green' });
+  signOff = await canaryUpdate(handle, 'signOff', { actor: approver, comment: 'phase 1 is green' });
   expect(signOff).toMatchObject({ actor: approver, phase: 1 });
   // Ends the run, so the history the browser reads is final (a running canary adds a checkpoint every second).
   await canaryUpdate(handle, 'abort', { actor: approver, reason: 'end of the Web UI audit check' });

@@ -22,6 +22,8 @@ import type { CanaryResult } from '../../workflows/canary-rollout.js';
 import { buildUpgradedBundle, UPGRADE_NOTE, UPGRADE_PATCH_ID } from '../support/production-upgrade.js';
 import { checkTimeline, durableUpdate, historyEvents, productionClient, pulseForCluster, shortCanaryInput, statusUntil, type PulseFixture } from '../support/production.js';
 import { quietRuntime } from '../support/quiet-runtime.js';
+import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
+import { CANARY_ROLLOUT_WORKFLOW, type CanaryRolloutWorkflow } from '../../workflows/canary-rollout.messages.js';
 
 const workDir = path.resolve('test-artifacts', 'production', new Date().toISOString().replace(/[:.]/g, '-'));
 let cluster: ProductionCluster;
@@ -54,11 +56,11 @@ function killSwitchInput(overrides: Partial<KillSwitchInputRaw> = {}): KillSwitc
 }
 
 function startKillSwitch(id: string, input = killSwitchInput()) {
-  return client.workflow.start('killSwitch', { taskQueue: cluster.taskQueue, workflowId: id, args: [input] });
+  return client.workflow.start(KILL_SWITCH_WORKFLOW, { taskQueue: cluster.taskQueue, workflowId: id, args: [input] });
 }
 
 async function startCanary(id: string): Promise<WorkflowHandle> {
-  const handle = await client.workflow.start('canaryRollout', { taskQueue: cluster.taskQueue, workflowId: id, args: [shortCanaryInput(fixture.prometheus.url)] });
+  const handle = await client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, { taskQueue: cluster.taskQueue, workflowId: id, args: [shortCanaryInput(fixture.prometheus.url)] });
   await statusUntil(handle, 'monitoring with 2 checks', (s) => s.status === 'monitoring' && s.cycles >= 2, 60_000);
   return handle;
 }

@@ -8,13 +8,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { Evaluation } from '../../src/prometheus/alert-state.js';
 import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
-import { judge } from '../../src/prometheus/verdict.js';
+import { judge, judgeInstances } from '../../src/prometheus/verdict.js';
 import type { EvaluateMetricChecksInput } from '../../activities/prometheus.js';
 import type { CanaryStatus } from '../../workflows/canary-rollout.js';
+import { CANARY_UPDATES, canaryStatusQuery, type CanaryUpdateName, type CanaryUpdateResult } from '../../workflows/canary-rollout.messages.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const HOUR = 3600_000;
@@ -44,8 +46,15 @@ export const HEALTHY: Partial<Record<CheckId, string>> = {
   'staleness-critical': '30',
 };
 
-/** What Prometheus answers at `hours` since the rollout started: a value per check, null for an empty result. */
-export type MetricScript = (hours: number) => Partial<Record<CheckId, string | null>> | 'unreachable';
+/** Values per check: a number as Prometheus writes it, null for an empty result. */
+export type ScriptValues = Partial<Record<CheckId, string | null>>;
+
+/**
+ * What Prometheus answers at `hours` since the rollout started: a value per check (fleet-wide), and for a fleet with
+ * per-instance gates, `instances`: values per instance over HEALTHY (an instance not named is healthy). The script
+ * sees the instances the workflow left out of the fleet-wide queries, as Prometheus would.
+ */
+export type MetricScript = (hours: number, seen: { exclude: string[] }) => (ScriptValues & { instances?: Record<string, ScriptValues> }) | 'unreachable';
 
 /**
  * The scripted activity. The time comes from the activity's scheduled timestamp, which is the test server's
@@ -58,7 +67,8 @@ export function scriptedMetrics(script: MetricScript, startedAt: () => number) {
     const nowMs = Context.current().info.currentAttemptScheduledTimestampMs;
     const at = new Date(nowMs).toISOString();
     const hours = (nowMs - startedAt()) / HOUR;
-    const answer = script(hours);
+    const answer = script(hours, { exclude: input.exclude?.values ?? [] });
+    requests.push({ at: input.time ?? nowMs / 1000, exclude: input.exclude?.values ?? [], expected: input.perInstance?.expected ?? [] });
     if (answer === 'unreachable') {
       const { unanswered } = await import('../../src/prometheus/verdict.js');
       return {
@@ -68,20 +78,60 @@ export function scriptedMetrics(script: MetricScript, startedAt: () => number) {
         results: input.checks.map((id) => unanswered(id, checkQuery(id).query, at, { kind: 'unavailable', message: 'connect ECONNREFUSED' }, checkQuery(id).windowSeconds)),
       };
     }
-    const values = { ...HEALTHY, ...answer };
+    const { instances, ...fleetWide } = answer;
+    const values: ScriptValues = { ...HEALTHY, ...fleetWide };
+    const per = input.perInstance;
     return {
       at,
       prometheusUrl: input.prometheus.url,
       reachable: true,
       results: input.checks.map((id) => {
-        const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job });
+        const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job, exclude: input.exclude });
         const value = values[id];
         const samples = value === null || value === undefined ? [] : [{ labels: { instance: 'pulse-1:9091', job: 'pulse' }, time: nowMs / 1000, value }];
         return judge(id, query, { resultType: 'vector', samples }, at, windowSeconds);
       }),
+      ...(per && {
+        perInstance: per.checks.map((id) => {
+          const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job, by: per.label });
+          const samples = per.expected.flatMap((name) => {
+            const value = { ...HEALTHY, ...instances?.[name] }[id];
+            return value === null || value === undefined ? [] : [{ labels: { [per.label]: name }, time: nowMs / 1000, value }];
+          });
+          return judgeInstances(id, query, { resultType: 'vector', samples }, at, per.label, per.expected, windowSeconds);
+        }),
+      }),
     };
   }
-  return { activities: { evaluateMetricChecks }, calls };
+  /** What each evaluation was asked: its time (unix s), the instances left out fleet-wide, those judged on their own. */
+  const requests: Array<{ at: number; exclude: string[]; expected: string[] }> = [];
+  return { activities: { evaluateMetricChecks }, calls, requests };
+}
+
+/**
+ * One scripted `evaluateMetricChecks` for a worker shared by many rollouts: each workflow id gets its own script
+ * (`register` it before starting the run), timed from when it started, and keeps what its evaluations were asked.
+ */
+export function scriptedMetricsPerWorkflow() {
+  const runs = new Map<string, { script: MetricScript; startedAt: number; metrics?: ReturnType<typeof scriptedMetrics> }>();
+  return {
+    register(workflowId: string, script: MetricScript, startedAt: number): void {
+      runs.set(workflowId, { script, startedAt });
+    },
+    /** What the evaluations of a run were asked (see scriptedMetrics' requests). */
+    requestsOf(workflowId: string) {
+      return runs.get(workflowId)?.metrics?.requests ?? [];
+    },
+    activities: {
+      async evaluateMetricChecks(input: EvaluateMetricChecksInput): Promise<Evaluation> {
+        const id = Context.current().info.workflowExecution!.workflowId;
+        const run = runs.get(id);
+        if (!run) throw new Error(`no metric script for ${id}`);
+        run.metrics ??= scriptedMetrics(run.script, () => run.startedAt);
+        return run.metrics.activities.evaluateMetricChecks(input);
+      },
+    },
+  };
 }
 
 export function canaryInput(overrides: Partial<CanaryInputRaw> = {}): CanaryInputRaw {
@@ -105,7 +155,7 @@ export async function statusWhen(handle: WorkflowHandle, until: (s: CanaryStatus
   let lastError: unknown;
   for (;;) {
     try {
-      last = await handle.query<CanaryStatus>('status');
+      last = await handle.query(canaryStatusQuery);
       if (until(last)) return last;
     } catch (err) {
       lastError = err;
@@ -124,8 +174,10 @@ export async function statusWhen(handle: WorkflowHandle, until: (s: CanaryStatus
   }
 }
 
-export function canaryUpdate<T = unknown>(handle: WorkflowHandle, name: string, payload: Record<string, unknown>): Promise<T> {
-  return handle.executeUpdate<T, [unknown]>(name, { args: [payload] });
+/** Sends one update by its name in the contract (workflows/canary-rollout.messages.ts); answers what it answers. */
+export function canaryUpdate<N extends CanaryUpdateName>(handle: WorkflowHandle, name: N, payload: Record<string, unknown>): Promise<CanaryUpdateResult<N>> {
+  const update = CANARY_UPDATES[name] as UpdateDefinition<CanaryUpdateResult<N>, [unknown]>;
+  return handle.executeUpdate(update, { args: [payload] });
 }
 
 /**

@@ -10,7 +10,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type * as gitActivities from '../../activities/git.js';
-import type * as pulseActivities from '../../activities/pulse.js';
+import type * as pulseActivities from '../../activities/index.js';
 import type * as restartActivities from '../../activities/restart.js';
 import type { Action, Evidence } from '../../src/runbook/evidence.js';
 import type { StepId } from '../../src/runbook/steps.js';
@@ -74,7 +74,7 @@ export function scriptedKillSwitch(opts: { ids?: string[]; goneAtCheck?: number;
       const endpoint = '/api/v2/resources';
       const total = gone ? 0 : 4;
       return {
-        value: { total, online: total, stale: 0, endpoint },
+        value: { total, online: total, stale: 0, offline: 0, missing: 0, endpoint, resources: [] },
         evidence: {
           ...scriptedEvidence(
             'kill-switch.5',

@@ -5,8 +5,9 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { IncidentRecord } from '../../src/incident/types.js';
-import type { UpdateReceipt } from '../../workflows/incident.js';
 import { startTimeSkipping, uniqueId } from './time-skipping.js';
+import type { IncidentUpdateName } from '../../src/config/incident.js';
+import { INCIDENT_UPDATES, incidentRecordQuery } from '../../workflows/incident.messages.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -55,7 +56,7 @@ export async function recordWhen(handle: WorkflowHandle, until: (r: IncidentReco
   let lastError: unknown;
   for (;;) {
     try {
-      last = await handle.query<IncidentRecord>('record');
+      last = await handle.query(incidentRecordQuery);
       if (until(last)) return last;
     } catch (err) {
       lastError = err;
@@ -67,8 +68,9 @@ export async function recordWhen(handle: WorkflowHandle, until: (r: IncidentReco
   }
 }
 
-export function update(handle: WorkflowHandle, name: string, payload: Record<string, unknown>): Promise<UpdateReceipt> {
-  return handle.executeUpdate<UpdateReceipt, [unknown]>(name, { args: [payload] });
+/** Sends one update by its name in the contract (workflows/incident.messages.ts). */
+export function update(handle: WorkflowHandle, name: IncidentUpdateName, payload: Record<string, unknown>) {
+  return handle.executeUpdate(INCIDENT_UPDATES[name], { args: [payload] });
 }
 
 export const MINUTE = 60_000;

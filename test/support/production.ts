@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import { spawnEmulator, type EmulatorProcess } from '../../src/emulator/process.js';
@@ -14,6 +15,7 @@ import type { ProductionCluster } from '../../src/production/cluster.js';
 import { PulseClient } from '../../src/pulse/client.js';
 import { loadCodec } from '../../src/temporal/data-converter.js';
 import type { CanaryStatus } from '../../workflows/canary-rollout.js';
+import { CANARY_UPDATES, canaryStatusQuery, type CanaryUpdateName, type CanaryUpdateResult } from '../../workflows/canary-rollout.messages.js';
 import { startPrometheus, type PrometheusProcess } from './prometheus.js';
 
 export async function productionClient(cluster: ProductionCluster): Promise<Client> {
@@ -73,7 +75,7 @@ export function shortCanaryInput(prometheusUrl: string, overrides: Partial<Canar
 }
 
 export async function canaryStatus(handle: WorkflowHandle): Promise<CanaryStatus> {
-  return handle.query<CanaryStatus>('status');
+  return handle.query(canaryStatusQuery);
 }
 
 /** Polls the status query (retrying while the cluster is recovering) until `until` holds. */
@@ -99,12 +101,13 @@ export async function statusUntil(handle: WorkflowHandle, what: string, until: (
  * An update sent until the server answers, always under the same update id: a retry after a lost answer is the
  * same update to the server, never a second one. A refusal by the workflow's validator is final and thrown.
  */
-export async function durableUpdate<T>(handle: WorkflowHandle, name: string, payload: Record<string, unknown>, timeoutMs = 90_000): Promise<{ result: T; attempts: number }> {
+export async function durableUpdate<N extends CanaryUpdateName>(handle: WorkflowHandle, name: N, payload: Record<string, unknown>, timeoutMs = 90_000): Promise<{ result: CanaryUpdateResult<N>; attempts: number }> {
+  const update = CANARY_UPDATES[name] as UpdateDefinition<CanaryUpdateResult<N>, [unknown]>;
   const updateId = `${name}-${randomUUID()}`;
   const deadline = Date.now() + timeoutMs;
   for (let attempts = 1; ; attempts++) {
     try {
-      return { result: await handle.executeUpdate<T, [unknown]>(name, { args: [payload], updateId }), attempts };
+      return { result: await handle.executeUpdate(update, { args: [payload], updateId }), attempts };
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 500));

@@ -18,6 +18,8 @@ export interface ScrapeTarget {
   url: string;
   /** Job name; default "pulse". */
   job?: string;
+  /** Target labels the scrape adds to every series (e.g. a fleet's `pulse_instance`). */
+  labels?: Record<string, string>;
 }
 
 export interface StartPrometheusOptions {
@@ -67,16 +69,22 @@ function configYaml(opts: StartPrometheusOptions): string {
     `  evaluation_interval: ${opts.evaluationInterval ?? 1}s`,
     'scrape_configs:',
   ];
-  const byJob = new Map<string, URL[]>();
+  const byJob = new Map<string, ScrapeTarget[]>();
   for (const t of opts.targets ?? []) {
     const job = t.job ?? 'pulse';
-    byJob.set(job, [...(byJob.get(job) ?? []), new URL(t.url)]);
+    byJob.set(job, [...(byJob.get(job) ?? []), t]);
   }
   if (byJob.size === 0) lines[lines.length - 1] = 'scrape_configs: []';
-  for (const [job, urls] of byJob) {
+  for (const [job, targets] of byJob) {
+    const urls = targets.map((t) => new URL(t.url));
     // Pulse's `instance` label is the TrueNAS connection id; without honor_labels it would become exported_instance.
     lines.push(`  - job_name: ${JSON.stringify(job)}`, '    honor_labels: true', `    metrics_path: ${JSON.stringify(urls[0].pathname || '/metrics')}`, '    static_configs:');
-    lines.push(`      - targets: [${urls.map((u) => JSON.stringify(u.host)).join(', ')}]`);
+    const plain = urls.filter((_, i) => !targets[i].labels);
+    if (plain.length) lines.push(`      - targets: [${plain.map((u) => JSON.stringify(u.host)).join(', ')}]`);
+    // A target with labels gets an entry of its own (a fleet: one per Pulse instance).
+    targets.forEach((t, i) => {
+      if (t.labels) lines.push(`      - targets: [${JSON.stringify(urls[i].host)}]`, `        labels: ${JSON.stringify(t.labels)}`);
+    });
   }
   return `${lines.join('\n')}\n`;
 }

@@ -3,7 +3,7 @@
  * systemd runs Pulse. It listens on one fixed port across restarts, takes PULSE_ENABLE_TRUENAS only from a
  * real env file, and is restarted only by the restart command the workflow runs (an argv, through execa), so a
  * flag edit takes effect through the restart and nothing else. Plus a worker that also registers the
- * activities of activities/pulse-enable.ts, and a proxy that loses Pulse's answers on purpose.
+ * Pulse connection activities (activities/pulse-connections.ts), and a proxy that loses Pulse's answers on purpose.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { execa } from 'execa';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import * as activities from '../../activities/index.js';
-import * as enableActivities from '../../activities/pulse-enable.js';
+import * as enableActivities from '../../activities/pulse-connections.js';
 import { EmulatorControl } from '../../src/emulator/control-client.js';
 import { EMULATOR_MAIN } from '../../src/emulator/process.js';
 import { waitForHealthy } from '../../src/host/health.js';

@@ -30,6 +30,8 @@ export interface PulseTimeline {
   /** Pulse restarts (unix seconds): the registry starts empty; no scrape answers for `downSeconds` after each. */
   restarts?: number[];
   downSeconds?: number;
+  /** Labels every sample carries besides Pulse's own, as a scrape config adds them (e.g. a fleet's `pulse_instance`). */
+  labels?: Record<string, string>;
 }
 
 /**
@@ -56,6 +58,9 @@ export function pulseScrapes(t: PulseTimeline): string {
   let next = 0;
   let restartIndex = 0;
   const out: string[] = [];
+  const extra = Object.entries(t.labels ?? {})
+    .map(([k, v]) => `${k}=${JSON.stringify(v)},`)
+    .join('');
   for (let scrape = t.from; scrape <= t.to; scrape += step) {
     while (restartIndex < restarts.length && restarts[restartIndex] <= scrape) {
       // Polls before the restart land in the old process; the new one starts empty.
@@ -67,7 +72,7 @@ export function pulseScrapes(t: PulseTimeline): string {
     const lastRestart = restarts[restartIndex - 1];
     if (lastRestart !== undefined && scrape < lastRestart + down) continue; // not answering yet
     for (const line of metrics.registry.expose().split('\n')) {
-      if (line.startsWith('pulse_monitor_poll_') && !line.startsWith('pulse_monitor_poll_queue_depth')) out.push(`${line} ${scrape}\n`);
+      if (line.startsWith('pulse_monitor_poll_') && !line.startsWith('pulse_monitor_poll_queue_depth')) out.push(`${extra ? line.replace('{', `{${extra}`) : line} ${scrape}\n`);
     }
   }
   return out.join('');

@@ -7,10 +7,11 @@
  */
 import { CanaryInputSchema, type CanaryInput } from '../../src/config/canary.js';
 import { applyCheckpoint, checksFor } from '../../src/canary/checkpoints.js';
-import { statusOf as realStatusOf } from '../../src/canary/status.js';
+import { instanceDetail, statusOf as realStatusOf } from '../../src/canary/status.js';
+import { initialFleet } from '../../src/canary/fleet.js';
 import * as people from '../../src/canary/people.js';
-import { formatDuration, renderCanaryList, renderCanaryResult, renderCanaryStatus } from '../../src/canary/render.js';
-import { initialState, type CanaryState } from '../../src/canary/state.js';
+import { formatDuration, renderCanaryList, renderCanaryResult, renderCanaryStatus, renderInstanceDetail } from '../../src/canary/render.js';
+import { addEvidence, initialState, type CanaryState } from '../../src/canary/state.js';
 import type { Evaluation } from '../../src/prometheus/alert-state.js';
 import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
 import { judge, unanswered } from '../../src/prometheus/verdict.js';
@@ -204,6 +205,64 @@ describe('renderCanaryStatus', () => {
     expect(text).toContain('Phase 3 is permanent: no exit gate.');
     expect(text).not.toContain('Checklist to leave');
     expect(text).toContain('Default-on release: v6.1.0 (commit abc1234) recorded by sam at 2026-03-02T09:00:00.000Z; revert by hand');
+  });
+});
+
+describe('a fleet', () => {
+  function fleet(): { state: CanaryState; inp: CanaryInput } {
+    const inp = CanaryInputSchema.parse({
+      rollout: 'msp',
+      startedBy: 'rita',
+      prometheus: { url: 'http://prometheus:9090' },
+      approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
+      phase1: { instances: Array.from({ length: 300 }, (_, i) => ({ name: `p${i}`, pulseUrl: `http://p${i}:7655`, contact: i === 7 ? 'ops@p7.example' : undefined })) },
+      fleet: {
+        instanceLabel: 'pulse_instance',
+        waves: { concurrency: 20, maxFailurePercent: 2 },
+        template: { enable: { pulse: { url: '{pulseUrl}' }, flag: { kind: 'env-file', path: '/srv/{name}/pulse.env' } }, disable: { pulse: { url: '{pulseUrl}' } } },
+      },
+    });
+    const state = initialState(iso(T0));
+    state.status = 'monitoring';
+    state.fleet = initialFleet(inp, T0);
+    state.fleet.members.forEach((m, i) => Object.assign(m, { state: i < 240 ? 'green' : i < 260 ? 'enabling' : 'pending', since: iso(at(1)) }));
+    Object.assign(state.fleet.members[7], { state: 'disabled', out: true, failed: true, note: 'broke error-rate 0.2' });
+    Object.assign(state.fleet.members[9], { state: 'failing', attention: true, note: 'inconclusive: staleness-last-success no series' });
+    state.fleet.waves = 13;
+    state.fleet.wave = state.fleet.members.slice(240, 260).map((m) => m.name);
+    addEvidence(state, { step: 'canary.phase1.5', at: iso(at(1)), verdict: 'failed', summary: 'p7 broke its own phase 1 checkpoint(s): error-rate 0.2. It is disabled on its own (a Disable run) and left out of the fleet-wide checks.' });
+    addEvidence(state, { step: 'canary.phase1.5', at: iso(at(1)), verdict: 'failed', summary: 'p70 broke something else.' });
+    return { state, inp };
+  }
+
+  it('counts the instances per state and lists only those that need a person; the checklist names the ones not ready', () => {
+    const { state, inp } = fleet();
+    applyCheckpoint(state, inp, evaluation(at(1.5), {}), at(1.5));
+    const text = renderCanaryStatus(statusOf(state, inp, at(2)));
+    expect(text).toContain('Fleet: 300 instance(s): 40 pending, 20 enabling, 238 green, 1 failing, 1 disabled');
+    expect(text).toContain('  Waves: 13 started, 20 Enable(s) in flight; error budget: 1 failure(s), 6 allowed (maxFailurePercent 2 % of 300)');
+    expect(text).toContain('  Per-instance gates: on (series labelled pulse_instance="<name>")');
+    expect(text).toContain('  Needs a person (1):\n    p9 (phase 1): failing since 2026-03-02T09:00:00.000Z: inconclusive: staleness-last-success no series');
+    expect(text).not.toMatch(/^ {4}p1 /m);
+    expect(text).toContain('  ✗ 1. All monitoring checkpoints from the current phase are green: green at 2026-03-02T09:30:00.000Z; instances not ready: 40 pending, 20 enabling, 1 failing (p9, p240, p241, p242, p243, …)');
+  });
+
+  it('shows one instance in full: its state, settings as run, runs and the evidence naming it', () => {
+    const { state, inp } = fleet();
+    const d = instanceDetail(state, inp, 'canary-msp', 'p7')!;
+    const text = renderInstanceDetail(d);
+    expect(text.split('\n')).toEqual([
+      'Instance p7 (phase 1): disabled since 2026-03-02T09:00:00.000Z: broke error-rate 0.2',
+      '  Pulse: http://p7:7655; contact ops@p7.example',
+      '  In the rollout: taken out (left out of the fleet-wide checks); counted against the error budget',
+      '  Enable: http://p7:7655, flag env-file /srv/p7/pulse.env, restart systemd',
+      '  Disable: http://p7:7655, flag env-file /etc/pulse/.env, restart systemd',
+      '  Its series: pulse_instance="p7"',
+      '  Runs: enable canary-msp-enable-p7; disable canary-msp-disable-p7',
+      '  Evidence naming it (1 of 1 kept):',
+      '    2026-03-02T09:00:00.000Z [canary.phase1.5] failed: p7 broke its own phase 1 checkpoint(s): error-rate 0.2. It is disabled on its own (a Disable run) and left out of the fleet-wide checks.',
+    ]);
+    expect(instanceDetail(state, inp, 'canary-msp', 'nobody')).toBeUndefined();
   });
 });
 

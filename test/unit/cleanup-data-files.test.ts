@@ -7,7 +7,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import {
   fingerprintEncryptionKey,
   inspectTrueNASFile,
@@ -15,6 +14,7 @@ import {
   resolveDataDir,
   verifyEncryptionKeyIntact,
 } from '../../activities/data-files.js';
+import { expectFailure } from '../support/settle.js';
 
 let root: string;
 let dataDir: string;
@@ -62,18 +62,6 @@ async function snapshot(dir: string): Promise<Record<string, Entry>> {
   return out;
 }
 
-async function expectFailure(p: Promise<unknown>, type: string, messagePart?: RegExp): Promise<ApplicationFailure> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    const f = err as ApplicationFailure;
-    expect({ type: f.type, message: f.message }).toEqual({ type, message: expect.any(String) });
-    if (messagePart) expect(f.message).toMatch(messagePart);
-    return f;
-  }
-  throw new Error(`expected ${type}, but the call succeeded`);
-}
 
 function withoutTrueNAS(snap: Record<string, Entry>): Record<string, Entry> {
   const copy = { ...snap };

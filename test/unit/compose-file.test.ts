@@ -4,7 +4,9 @@
  * attributes the namespace job registers, the addresses the worker uses (through the project's own settings
  * code), the payload key file the worker and the codec server share, the codec endpoint the UI is given, the
  * files it mounts, and the image the worker is built from. Each checker is also shown to fail on a broken copy,
- * so a check that cannot fail is caught here too.
+ * so a check that cannot fail is caught here too. What `docker compose config` checks of the variables (every one
+ * resolved, the required ones refused when unset, with their messages) is checked here by the same interpolation;
+ * the `docker compose config` test itself runs only where the compose plugin is installed (not on these machines).
  * The deploy/ scripts' behaviour is tested in compose-scripts.test.ts; the codec server run with the compose
  * file's command line in compose-codec.test.ts.
  */
@@ -54,6 +56,48 @@ function loadYaml<T>(text: string, what: string): T {
 
 const composeText = read('docker-compose.yml');
 const loadCompose = (): ComposeFile => loadYaml<ComposeFile>(composeText, 'docker-compose.yml');
+
+/** `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`, `${VAR:+alt}`, `$VAR`, and `$$`. */
+const VARIABLE = /\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
+
+/**
+ * The compose file as `docker compose config` resolves it with `env`: `missing` are the required variables it
+ * would refuse to run without (with their messages), `unset` the ones used without a default, which compose warns
+ * of and replaces with an empty string.
+ */
+function composeConfig(text: string, env: Record<string, string | undefined>): { compose: ComposeFile; missing: string[]; unset: string[] } {
+  const missing: string[] = [];
+  const unset: string[] = [];
+  const resolve = (value: string) =>
+    value.replace(VARIABLE, (whole, braced: string | undefined, op: string | undefined, arg = '', bare: string | undefined) => {
+      if (whole === '$$') return '$';
+      const name = (braced ?? bare) as string;
+      const value = env[name];
+      const present = op?.startsWith(':') ? value !== undefined && value !== '' : value !== undefined;
+      switch (op?.replace(':', '')) {
+        case '-':
+          return present ? (value as string) : arg;
+        case '?':
+          if (!present) missing.push(`${name}: ${arg}`);
+          return value ?? '';
+        case '+':
+          return present ? arg : '';
+        default:
+          if (value === undefined) unset.push(name);
+          return value ?? '';
+      }
+    });
+  const walk = (node: unknown): unknown =>
+    typeof node === 'string'
+      ? resolve(node)
+      : Array.isArray(node)
+        ? node.map(walk)
+        : node && typeof node === 'object'
+          ? Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v)]))
+          : node;
+  const compose = walk(loadYaml<ComposeFile>(text, 'docker-compose.yml')) as ComposeFile;
+  return { compose, missing, unset: [...new Set(unset)] };
+}
 
 function envOf(service: Service): Record<string, string> {
   const env = service.environment ?? {};
@@ -573,6 +617,37 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  // What `docker compose config` checks of the variables, run everywhere: compose interpolates every string of the
+  // parsed file (comments are not part of it) with the environment (compose-spec "Interpolation").
+  describe('variable interpolation, as `docker compose config` does it', () => {
+    const env = { POSTGRES_PASSWORD: 'x', PULSE_TOKEN_FILE: '/srv/secrets/pulse-token', PULSE_RUNBOOKS_CODEC_KEYS_FILE: '/srv/secrets/codec-keys.json' };
+
+    it('resolves every variable with the documented settings: none unset, secrets from the given files, $$ left to the container', () => {
+      const r = composeConfig(composeText, env);
+      expect(r.missing).toEqual([]);
+      expect(r.unset).toEqual([]);
+      expect(r.compose.secrets?.pulse_token?.file).toBe('/srv/secrets/pulse-token');
+      expect(r.compose.secrets?.codec_keys?.file).toBe('/srv/secrets/codec-keys.json');
+      const postgres = r.compose.services.postgresql as Service & { healthcheck?: { test?: string[] } };
+      expect(envOf(postgres)).toMatchObject({ POSTGRES_USER: 'temporal', POSTGRES_PASSWORD: 'x' });
+      expect(postgres.healthcheck?.test?.join(' ')).toContain('-U "${POSTGRES_USER}"');
+    });
+
+    it('refuses a start without POSTGRES_PASSWORD, or without the token or key file, naming what to set', () => {
+      for (const name of Object.keys(env)) {
+        const r = composeConfig(composeText, { ...env, [name]: '' });
+        expect(r.missing.map((m) => m.split(':')[0])).toContain(name);
+        expect(r.missing.find((m) => m.startsWith(name))).toMatch(new RegExp(`set ${name}`));
+      }
+    });
+
+    it('catches a variable used without a default, as compose warns of it', () => {
+      const broken = composeText.replace('image: postgres:16', 'image: postgres:${PG_TAG}');
+      expect(broken).not.toBe(composeText);
+      expect(composeConfig(broken, env).unset).toEqual(['PG_TAG']);
+    });
+  });
+
   const composeCli = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
   const itWithComposeCli = composeCli.status === 0 ? it : it.skip;
   itWithComposeCli('is accepted by `docker compose config` (only where the compose plugin is installed)', async () => {
@@ -633,9 +708,10 @@ describe('Dockerfile', () => {
     const runs = stages.flatMap((s) => s.instructions.filter((i) => i.op === 'RUN').map((i) => i.args));
     expect(runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r))).toBe(true);
     const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; bin: Record<string, string> };
-    // bin/pulse-runbook.js runs the sources through tsx, and the bundle is built with @temporalio/worker.
+    // The image has no dist/ build: bin/pulse-runbook.js then runs the sources through tsx, and the bundle is built
+    // with @temporalio/worker.
     expect(Object.keys(pkg.dependencies)).toEqual(expect.arrayContaining(['tsx', '@temporalio/worker']));
-    expect(read(pkg.bin['pulse-runbook'])).toMatch(/from 'tsx\/esm\/api'/);
+    expect(read(pkg.bin['pulse-runbook'])).toMatch(/import\('tsx\/esm\/api'\)/);
   });
 
   it('points PULSE_RUNBOOKS_WORKFLOW_BUNDLE at the bundle the bundle stage builds', () => {

@@ -1,5 +1,5 @@
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
-import { call, startTestEmulator, type TestEmulator } from '../../src/emulator/testing.js';
+import { call, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 
 const C = '/api/truenas/connections';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { call, quickSetupAdmin, startTestEmulator, type TestEmulator } from '../../src/emulator/testing.js';
+import { call, quickSetupAdmin, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 
 const C = '/api/truenas/connections';
 const AUTH_REQUIRED = '{"error":"Authentication required"}';

@@ -1,4 +1,4 @@
-import { call, startTestEmulator, type TestEmulator } from '../../src/emulator/testing.js';
+import { call, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 
 const C = '/api/truenas/connections';
 

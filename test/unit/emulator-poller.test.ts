@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
-import { call, startTestEmulator, waitFor, type TestEmulator } from '../../src/emulator/testing.js';
+import { call, startTestEmulator, waitFor, type TestEmulator } from '../support/emulator.js';
 
 const C = '/api/truenas/connections';
 const metricsText = async (emu: TestEmulator) => (await fetch(emu.metricsUrl)).text();

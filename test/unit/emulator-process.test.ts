@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { spawnEmulator, type EmulatorProcess } from '../../src/emulator/process.js';
-import { call, quickSetupAdmin, waitFor } from '../../src/emulator/testing.js';
+import { call, quickSetupAdmin, waitFor } from '../support/emulator.js';
 
 const C = '/api/truenas/connections';
 const alive = (pid: number) => {

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { runAsNobody } from '../support/as-nobody.js';
 import { planDropInEdit, planEnvEdit, setDropInEnvVar, setEnvVar } from '../../src/host/env-file.js';
+import { expectFailure } from '../support/settle.js';
 
 const NAME = 'PULSE_ENABLE_TRUENAS';
 let dir: string;
@@ -23,18 +24,6 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-async function expectFailure(p: Promise<unknown>, type: string, messagePart?: RegExp): Promise<ApplicationFailure> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    const f = err as ApplicationFailure;
-    expect(f.type).toBe(type);
-    if (messagePart) expect(f.message).toMatch(messagePart);
-    return f;
-  }
-  throw new Error(`expected ${type}, but the call succeeded`);
-}
 
 const SAMPLE = [
   '# Pulse environment',

@@ -4,7 +4,6 @@
  */
 import {
   IncidentInputSchema,
-  OWNERSHIP_TABLE,
   ResolveSchema,
   StartResponseSchema,
   HandoffSchema,
@@ -12,6 +11,7 @@ import {
   EscalationTimersSchema,
 } from '../../src/config/incident.js';
 import { classifySeverity, defaultScope, escalationPlan, routeIncident } from '../../src/incident/rules.js';
+import { OWNERSHIP_TABLE } from '../../src/incident/tables.js';
 
 const issues = (r: { success: boolean; error?: { issues: Array<{ path: PropertyKey[]; message: string }> } }) =>
   Object.fromEntries((r.error?.issues ?? []).map((i) => [i.path.map(String).join('.'), i.message]));

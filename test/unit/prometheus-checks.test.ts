@@ -8,7 +8,7 @@
  * runbook's Alert Thresholds table row by row.
  */
 import { readFileSync } from 'node:fs';
-import { ALERT_CHECK_IDS, CHECK_IDS, CHECKS, checkQuery, promDuration, type CheckId } from '../../src/prometheus/checks.js';
+import { ALERT_CHECK_IDS, CHECK_IDS, CHECKS, checkQuery, PER_INSTANCE_CHECKS, promDuration, type CheckId } from '../../src/prometheus/checks.js';
 import { PrometheusClient } from '../../src/prometheus/client.js';
 import { evaluateCheck } from '../../src/prometheus/evaluate.js';
 import { evaluateMetricChecks } from '../../activities/prometheus.js';
@@ -254,6 +254,8 @@ describe('the catalogue itself', () => {
   it('docs/metric-checks.md shows every query as the catalogue builds it with the runbook windows', () => {
     const doc = readFileSync(new URL('../../docs/metric-checks.md', import.meta.url), 'utf8');
     for (const id of CHECK_IDS) expect({ id, inDoc: doc.includes(`\`\`\`promql\n${checkQuery(id).query}\n\`\`\``) }).toEqual({ id, inDoc: true });
+    // The fleet forms too: each checkpoint per instance.
+    for (const id of PER_INSTANCE_CHECKS) expect({ id, inDoc: doc.includes(`\`\`\`promql\n${checkQuery(id, { by: 'pulse_instance' }).query}\n\`\`\``) }).toEqual({ id, inDoc: true });
   });
 
   it('matches the runbook Alert Thresholds table row by row (metric, condition, severity, action)', () => {

@@ -5,7 +5,8 @@
  * (every check inconclusive, never a pass).
  */
 import { createServer, type Server } from 'node:http';
-import { PrometheusClient, PrometheusTargetSchema } from '../../src/prometheus/client.js';
+import { PrometheusTargetSchema } from '../../src/config/prometheus-target.js';
+import { PrometheusClient } from '../../src/prometheus/client.js';
 import { PrometheusError } from '../../src/prometheus/errors.js';
 import { evaluateChecks } from '../../src/prometheus/evaluate.js';
 import { evaluateMetricChecks } from '../../activities/prometheus.js';

@@ -1,5 +1,5 @@
 import { chmod, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPulseToken } from '../../src/pulse/token.js';
 import { PulseError, PulseTokenError } from '../../src/pulse/errors.js';
@@ -41,6 +41,11 @@ describe('readPulseToken', () => {
   it('names the env var when it is unset or empty', async () => {
     const unset = await failure(readPulseToken({ env: 'MY_PULSE_TOKEN' }, {}));
     expect(unset.message).toMatch(/environment variable MY_PULSE_TOKEN is not set/);
+    // Issue 15: it says plainly that the worker reads the token, and how to give it, in flag terms.
+    expect(unset.message).toContain("is not set on the worker's host");
+    expect(unset.message).toContain('an export in your shell does not reach it');
+    expect(unset.message).toContain('--token-file <path>');
+    expect(unset.message).not.toContain('token: {');
     expect(unset.path).toBe('env:MY_PULSE_TOKEN');
     const empty = await failure(readPulseToken({ env: 'MY_PULSE_TOKEN' }, { MY_PULSE_TOKEN: '  \n' }));
     expect(empty.message).toMatch(/MY_PULSE_TOKEN is empty/);
@@ -60,7 +65,7 @@ describe('readPulseToken', () => {
   it('names the path when the file is missing, empty, a directory or unreadable', async () => {
     const missing = join(dir, 'nope');
     expect((await failure(readPulseToken({ file: missing }))).message).toBe(
-      `The Pulse token file ${missing} does not exist: write the API token to it (one line, mode 0600).`,
+      `The Pulse token file ${missing} does not exist on the worker's host (${hostname()}): write the API token to it there (one line, mode 0600), readable by the worker's user, or give --token-file the path the worker sees.`,
     );
     const empty = join(dir, 'empty');
     await writeFile(empty, '\n');

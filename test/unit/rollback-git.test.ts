@@ -9,8 +9,8 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { execa } from 'execa';
-import { ApplicationFailure } from '@temporalio/common';
 import { buildRepository, revertRange, validateRollbackRange } from '../../activities/git.js';
+import { expectFailure } from '../support/settle.js';
 
 const IDENTITY = ['-c', 'user.name=Runbook Test', '-c', 'user.email=runbook@example.invalid', '-c', 'commit.gpgsign=false'];
 const GO_ENV = { GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };
@@ -132,19 +132,8 @@ async function snapshot(repo: string): Promise<{ head: string; status: string; f
   return { head: await git(repo, 'rev-parse', 'HEAD'), status: await git(repo, 'status', '--porcelain=v1', '--untracked-files=all'), files };
 }
 
-async function expectFailure(p: Promise<unknown>, type: string, messagePart?: RegExp): Promise<ApplicationFailure> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    const f = err as ApplicationFailure;
-    expect({ type: f.type, message: f.message }).toEqual({ type, message: expect.any(String) });
-    if (messagePart) expect(f.message).toMatch(messagePart);
-    expect(f.nonRetryable).toBe(true);
-    return f;
-  }
-  throw new Error(`expected ${type}, but the call succeeded`);
-}
+/** Every rollback failure here is final: retrying cannot help. */
+const expectFinal = (p: Promise<unknown>, type: string, messagePart?: RegExp) => expectFailure(p, type, messagePart, { nonRetryable: true });
 
 const commitCount = async (repo: string) => Number(await git(repo, 'rev-list', '--count', 'HEAD'));
 
@@ -223,8 +212,8 @@ describe('Code Rollback: happy path and idempotency', () => {
 describe('Code Rollback: refusals', () => {
   it('refuses an unknown commit, and explains §8.7 for the runbook default range', async () => {
     const { repo, c } = await makeRepo();
-    await expectFailure(validateRollbackRange({ repoPath: repo, from: 'deadbeef', to: c.c3 }), 'CommitUnknown', /from deadbeef is not a commit of the repository/);
-    const f = await expectFailure(validateRollbackRange({ repoPath: repo }), 'CommitUnknown', /from f9680ef8 is not a commit/);
+    await expectFinal(validateRollbackRange({ repoPath: repo, from: 'deadbeef', to: c.c3 }), 'CommitUnknown', /from deadbeef is not a commit of the repository/);
+    const f = await expectFinal(validateRollbackRange({ repoPath: repo }), 'CommitUnknown', /from f9680ef8 is not a commit/);
     expect(f.message).toMatch(/not ancestors of public main or pulse\/v6-release/);
     expect(f.message).toMatch(/§0, §8\.7/);
     expect(f.message).toMatch(/--from\/--to/);
@@ -232,9 +221,9 @@ describe('Code Rollback: refusals', () => {
 
   it('refuses a non-hex commit id at the schema, naming the field', async () => {
     const { repo } = await makeRepo();
-    const f = await expectFailure(validateRollbackRange({ repoPath: repo, from: 'xyz123', to: 'abcd' }), 'InvalidRollbackInput');
+    const f = await expectFinal(validateRollbackRange({ repoPath: repo, from: 'xyz123', to: 'abcd' }), 'InvalidRollbackInput');
     expect(f.message).toContain('from must be a hex commit id such as f9680ef8');
-    await expectFailure(revertRange({ repoPath: 'relative/path', from: 'abcd', to: 'abcd' }), 'InvalidRollbackInput', /repoPath must be an absolute path/);
+    await expectFinal(revertRange({ repoPath: 'relative/path', from: 'abcd', to: 'abcd' }), 'InvalidRollbackInput', /repoPath must be an absolute path/);
   });
 
   it('refuses a range that is not in the history of HEAD (a branch never merged), with the §8.7 explanation', async () => {
@@ -243,7 +232,7 @@ describe('Code Rollback: refusals', () => {
     const side = await commit(repo, 'side work, never merged', { 'side.txt': 'x\n' });
     await git(repo, 'checkout', '-q', 'main');
     const before = await snapshot(repo);
-    const f = await expectFailure(revertRange({ repoPath: repo, from: side, to: side }), 'RangeNotInHistory', /is not an ancestor of HEAD/);
+    const f = await expectFinal(revertRange({ repoPath: repo, from: side, to: side }), 'RangeNotInHistory', /is not an ancestor of HEAD/);
     expect(f.message).toMatch(/pulse-api\.md §0, §8\.7/);
     expect(f.message).toMatch(/Give the range of your own branch with --from\/--to/);
     expect(await snapshot(repo)).toEqual(before);
@@ -251,7 +240,7 @@ describe('Code Rollback: refusals', () => {
 
   it('refuses a reversed range (from is not an ancestor of to)', async () => {
     const { repo, c } = await makeRepo();
-    await expectFailure(validateRollbackRange({ repoPath: repo, from: c.c3, to: c.c1 }), 'RangeInvalid', /from .* is not an ancestor of to/);
+    await expectFinal(validateRollbackRange({ repoPath: repo, from: c.c3, to: c.c1 }), 'RangeInvalid', /from .* is not an ancestor of to/);
   });
 
   it('refuses an ambiguous abbreviation instead of guessing', async () => {
@@ -271,7 +260,7 @@ describe('Code Rollback: refusals', () => {
       seen.set(p, id);
     }
     expect(prefix).not.toBe('');
-    await expectFailure(validateRollbackRange({ repoPath: repo, from: prefix, to: c.c3 }), 'CommitAmbiguous', new RegExp(`from ${prefix} is ambiguous.*give more hex digits`));
+    await expectFinal(validateRollbackRange({ repoPath: repo, from: prefix, to: c.c3 }), 'CommitAmbiguous', new RegExp(`from ${prefix} is ambiguous.*give more hex digits`));
   });
 
   it('refuses a dirty tree (modified and untracked files) and leaves it untouched', async () => {
@@ -279,7 +268,7 @@ describe('Code Rollback: refusals', () => {
     await fs.writeFile(join(repo, 'README.md'), '# Pulse, edited\n');
     await fs.writeFile(join(repo, 'notes.txt'), 'untracked\n');
     const before = await snapshot(repo);
-    const f = await expectFailure(revertRange({ repoPath: repo, from: c.c1, to: c.c3 }), 'WorkTreeDirty', /uncommitted or untracked changes/);
+    const f = await expectFinal(revertRange({ repoPath: repo, from: c.c1, to: c.c3 }), 'WorkTreeDirty', /uncommitted or untracked changes/);
     expect(f.message).toContain('?? notes.txt');
     expect(f.message).toContain(' M README.md');
     expect(await snapshot(repo)).toEqual(before);
@@ -289,13 +278,13 @@ describe('Code Rollback: refusals', () => {
     const { repo, c } = await makeRepo();
     await fs.mkdir(join(repo, 'tmp'));
     await fs.writeFile(join(repo, 'tmp', 'scratch.txt'), 'x');
-    await expectFailure(validateRollbackRange({ repoPath: repo, from: c.c1, to: c.c3 }), 'WorkTreeDirty', /\?\? tmp\/scratch\.txt/);
+    await expectFinal(validateRollbackRange({ repoPath: repo, from: c.c1, to: c.c3 }), 'WorkTreeDirty', /\?\? tmp\/scratch\.txt/);
   });
 
   it('a conflict aborts the revert and leaves the repository exactly as before', async () => {
     const { repo, c } = await makeRepo('conflict');
     const before = await snapshot(repo);
-    const f = await expectFailure(revertRange({ repoPath: repo, from: c.c1, to: c.c3 }), 'RevertConflict', /conflicted in internal\/core\/core\.go/);
+    const f = await expectFinal(revertRange({ repoPath: repo, from: c.c1, to: c.c3 }), 'RevertConflict', /conflicted in internal\/core\/core\.go/);
     const details = f.details?.[0] as Record<string, unknown>;
     expect(details).toMatchObject({ conflicts: ['internal/core/core.go'], headBefore: c.c4, headAfterAbort: c.c4, statusBefore: '', statusAfterAbort: '' });
     // c3 was reverted (a commit was made) before c2 conflicted: the abort must have undone it too.
@@ -309,29 +298,29 @@ describe('Code Rollback: refusals', () => {
   it('refuses to start while another revert is in progress', async () => {
     const { repo, c } = await makeRepo('conflict');
     await expect(git(repo, 'revert', '--no-edit', c.c2)).rejects.toThrow();
-    await expectFailure(validateRollbackRange({ repoPath: repo, from: c.c3, to: c.c3 }), 'GitOperationInProgress', /REVERT_HEAD.*git revert --abort/);
+    await expectFinal(validateRollbackRange({ repoPath: repo, from: c.c3, to: c.c3 }), 'GitOperationInProgress', /REVERT_HEAD.*git revert --abort/);
   });
 
   it('refuses a range of which only some commits were already reverted', async () => {
     const { repo, c } = await makeRepo();
     await git(repo, 'revert', '--no-edit', c.c3);
     const head = await git(repo, 'rev-parse', 'HEAD');
-    const f = await expectFailure(revertRange({ repoPath: repo, from: c.c1, to: c.c3 }), 'RangePartiallyReverted', /1 of the 3 commits .* already reverted/);
+    const f = await expectFinal(revertRange({ repoPath: repo, from: c.c1, to: c.c3 }), 'RangePartiallyReverted', /1 of the 3 commits .* already reverted/);
     expect((f.details?.[0] as { notReverted: string[] }).notReverted).toEqual([c.c2, c.c1]);
     expect(await git(repo, 'rev-parse', 'HEAD')).toBe(head);
   });
 
   it('refuses a subdirectory of a repository, a folder that is no repository, and a missing path', async () => {
     const { root, repo, c } = await makeRepo();
-    await expectFailure(
+    await expectFinal(
       validateRollbackRange({ repoPath: join(repo, 'internal'), from: c.c1, to: c.c3 }),
       'RepositoryInvalid',
       /is not the top level of its repository .*no revert on the wrong repository/,
     );
     const plain = join(root, 'not-a-repo');
     await fs.mkdir(plain);
-    await expectFailure(validateRollbackRange({ repoPath: plain, from: c.c1, to: c.c3 }), 'RepositoryInvalid', /is not a git work tree/);
-    await expectFailure(validateRollbackRange({ repoPath: join(root, 'missing'), from: c.c1, to: c.c3 }), 'RepositoryInvalid', /cannot be opened \(ENOENT\)/);
+    await expectFinal(validateRollbackRange({ repoPath: plain, from: c.c1, to: c.c3 }), 'RepositoryInvalid', /is not a git work tree/);
+    await expectFinal(validateRollbackRange({ repoPath: join(root, 'missing'), from: c.c1, to: c.c3 }), 'RepositoryInvalid', /cannot be opened \(ENOENT\)/);
   });
 });
 
@@ -339,7 +328,7 @@ describe('Code Rollback: build and plan mode', () => {
   it('a build that fails after the revert is BuildFailed, with the exit code and the compiler output', async () => {
     const { repo, c } = await makeRepo('uses-truenas');
     expect((await revertRange({ repoPath: repo, from: c.c1, to: c.c3 })).value.outcome).toBe('reverted');
-    const f = await expectFailure(buildRepository({ repoPath: repo, buildEnv: GO_ENV }), 'BuildFailed', /go build \.\/\.\.\. exited with 1 .*exit code 0 is required/);
+    const f = await expectFinal(buildRepository({ repoPath: repo, buildEnv: GO_ENV }), 'BuildFailed', /go build \.\/\.\.\. exited with 1 .*exit code 0 is required/);
     const details = f.details?.[0] as { exitCode: number; outputTail: string };
     expect(details.exitCode).toBe(1);
     expect(details.outputTail).toMatch(/internal\/truenas/);
@@ -348,7 +337,7 @@ describe('Code Rollback: build and plan mode', () => {
   it('a build that runs past its timeout is killed and reported', async () => {
     const { repo } = await makeRepo();
     const started = Date.now();
-    const f = await expectFailure(buildRepository({ repoPath: repo, buildCommand: ['sleep', '30'], buildTimeoutMs: 300 }), 'BuildFailed', /did not finish within 300 ms/);
+    const f = await expectFinal(buildRepository({ repoPath: repo, buildCommand: ['sleep', '30'], buildTimeoutMs: 300 }), 'BuildFailed', /did not finish within 300 ms/);
     expect((f.details?.[0] as { timedOut: boolean }).timedOut).toBe(true);
     expect(Date.now() - started).toBeLessThan(10_000);
   });

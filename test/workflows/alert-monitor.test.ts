@@ -18,8 +18,9 @@ import type { AlertMonitorInputRaw } from '../../src/config/alerts.js';
 import { GAP_CHECK, type AlertNotification, type Evaluation } from '../../src/prometheus/alert-state.js';
 import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
 import { judge, unanswered } from '../../src/prometheus/verdict.js';
-import type { AlertMonitorResult, AlertMonitorStatus } from '../../workflows/alert-monitor.js';
+import type { AlertMonitorResult } from '../../workflows/alert-monitor.js';
 import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
+import { ALERT_MONITOR_WORKFLOW, alertMonitorStatusQuery, stopAlertMonitorSignal, type AlertMonitorWorkflow } from '../../workflows/alert-monitor.messages.js';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -48,7 +49,7 @@ function scriptedMonitor(cycles: Cycle[], failDeliveries: Array<'retryable' | 'r
       evaluations.push({ cycle: n + 1, scheduledMs: info.currentAttemptScheduledTimestampMs, runId: info.workflowExecution!.runId });
       const at = new Date(info.currentAttemptScheduledTimestampMs).toISOString();
       const script = cycles[Math.min(n, cycles.length - 1)];
-      if (sendStop && n + 1 >= cycles.length) await env.client.workflow.getHandle(info.workflowExecution!.workflowId).signal('stop', { reason: 'script finished' });
+      if (sendStop && n + 1 >= cycles.length) await env.client.workflow.getHandle(info.workflowExecution!.workflowId).signal(stopAlertMonitorSignal, { reason: 'script finished' });
       const id: CheckId = input.checks[0];
       const { query } = checkQuery(id);
       if (script === 'down') {
@@ -75,13 +76,13 @@ async function runMonitor(script: ReturnType<typeof scriptedMonitor>, input: Par
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: script.activities });
   const workflowId = uniqueId('alert-monitor');
   return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('alertMonitor', {
+    const handle = await env.client.workflow.start<AlertMonitorWorkflow>(ALERT_MONITOR_WORKFLOW, {
       taskQueue,
       workflowId,
       args: [{ prometheus: { url: 'http://prometheus.invalid:9090' }, checks: ['auth-errors'], webhooks: [{ name: 'ops', url: 'http://hooks.invalid/alerts' }], ...input }],
     });
     const result = (await handle.result()) as AlertMonitorResult;
-    const status = await env.client.workflow.getHandle(workflowId).query<AlertMonitorStatus>('status');
+    const status = await env.client.workflow.getHandle(workflowId).query(alertMonitorStatusQuery);
     const described = await env.client.workflow.getHandle(workflowId).describe();
     const lastRunSeconds = (described.closeTime!.getTime() - described.startTime.getTime()) / 1000;
     return { result, status, lastRunSeconds };

@@ -8,21 +8,22 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
-import { canaryBundle, canaryInput, canaryUpdate, DAY, HOUR, scriptedMetrics, statusWhen, type MetricScript } from '../support/canary.js';
+import { canaryBundle, canaryInput, canaryUpdate, DAY, HOUR, scriptedMetricsPerWorkflow, statusWhen, type MetricScript } from '../support/canary.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
+import { CANARY_ROLLOUT_WORKFLOW, canaryInstanceQuery, type CanaryRolloutWorkflow, canaryStatusQuery } from '../../workflows/canary-rollout.messages.js';
+import type { InstanceDetail } from '../../src/canary/status.js';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
 let running: Promise<void>;
 const taskQueue = uniqueId('canary');
 /** Per workflow id: its metric script and when it started (server time). */
-const scripts = new Map<string, { script: MetricScript; startedAt: number }>();
+const metrics = scriptedMetricsPerWorkflow();
 
 beforeAll(async () => {
   env = await startTimeSkipping();
-  const { activities } = scriptedMetricsByWorkflow();
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await canaryBundle(), activities });
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await canaryBundle(), activities: metrics.activities });
   running = worker.run();
 });
 afterAll(async () => {
@@ -31,28 +32,12 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/** One activity for all tests: it finds the calling workflow's script. */
-function scriptedMetricsByWorkflow() {
-  return {
-    activities: {
-      async evaluateMetricChecks(input: Parameters<ReturnType<typeof scriptedMetrics>['activities']['evaluateMetricChecks']>[0]) {
-        const { Context } = await import('@temporalio/activity');
-        const id = Context.current().info.workflowExecution!.workflowId;
-        const entry = scripts.get(id);
-        if (!entry) throw new Error(`no metric script for ${id}`);
-        return scriptedMetrics(entry.script, () => entry.startedAt).activities.evaluateMetricChecks(input);
-      },
-    },
-  };
-}
-
 const EVERY = 600;
 
 async function start(script: MetricScript, overrides: Partial<CanaryInputRaw> = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const workflowId = uniqueId('canary');
-  const startedAt = (await env.currentTimeMs()) as unknown as number;
-  scripts.set(workflowId, { script, startedAt: Number(startedAt) });
-  return env.client.workflow.start('canaryRollout', { taskQueue, workflowId, args: [canaryInput({ checkEverySeconds: EVERY, ...overrides })] });
+  metrics.register(workflowId, script, Number(await env.currentTimeMs()));
+  return env.client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, { taskQueue, workflowId, args: [canaryInput({ checkEverySeconds: EVERY, ...overrides })] });
 }
 
 const healthy: MetricScript = () => ({});
@@ -106,7 +91,14 @@ describe('canary rollout with the runbook defaults', () => {
     expect(await refusal(signOff(h, 'rita'))).toMatch(/rita started this rollout and may not sign off their own phase/);
     await signOff(h, 'olga');
     s = await statusWhen(h, (x) => x.phase === 3);
-    expect(s.instances.map((i) => `${i.name}:${i.phase}:${i.rollback}`).sort()).toEqual(['adopter-1:2:human', 'dev-1:1:workflow', 'dev-2:1:human']);
+    // The fleet is counted; each instance is shown in full on request.
+    expect(s.fleet).toMatchObject({ total: 3, counts: { enabled: 3, pending: 0, failing: 0 }, attentionTotal: 0, waves: 1 });
+    const adopter = await h.query(canaryInstanceQuery, 'adopter-1');
+    expect(adopter).toMatchObject({ member: { phase: 2, state: 'enabled', manual: true, registered: { by: 'olga' } }, definition: { pulseUrl: 'http://adopter-1:7655', contact: 'adopter@example.com' } });
+    expect(adopter?.disable).toBeUndefined();
+    const dev1 = await h.query(canaryInstanceQuery, 'dev-1');
+    expect(dev1).toMatchObject({ member: { phase: 1, state: 'enabled' }, runs: { enable: `${h.workflowId}-enable-dev-1` }, disable: { pulse: { url: 'http://dev-1:7655' } } });
+    expect(await h.query(canaryInstanceQuery, 'nobody')).toBeUndefined();
 
     await canaryUpdate(h, 'recordDefaultOnRelease', { actor: 'sam', version: 'v6.1.0', commit: 'abc1234def' });
     expect(await refusal(canaryUpdate(h, 'complete', { actor: 'olga' }))).toMatch(/olga is not an approver for phase 3/);
@@ -117,7 +109,7 @@ describe('canary rollout with the runbook defaults', () => {
     const steps = result.evidence.map((e) => e.step);
     expect(steps).toEqual(expect.arrayContaining(['canary.phase1.1', 'canary.phase1.4', 'canary.checklist.3', 'canary.checklist.5', 'canary.phase2.1', 'canary.phase2.4', 'canary.phase3.1', 'canary.phase3.2']));
     const enabled = result.evidence.find((e) => e.step === 'canary.phase1.1' && e.verdict === 'ok');
-    expect(enabled?.summary).toMatch(/dev-1: the Enable workflow completed/);
+    expect(enabled?.summary).toMatch(/^Wave 1 \(1 instance\(s\)\): 1 enabled \(dev-1\)/);
   });
 });
 
@@ -207,7 +199,7 @@ describe('the phase transition checklist', () => {
     const h = await start(healthy, { quorum: { phase1: 2 } });
     await statusWhen(h, (s) => s.cycles >= 1);
     await confirmStaging(h);
-    const issue = await canaryUpdate<{ id: string }>(h, 'reportIssue', { actor: 'olga', severity: 'high', title: 'dashboard shows TrueNAS pools twice', source: 'internal' });
+    const issue = await canaryUpdate(h, 'reportIssue', { actor: 'olga', severity: 'high', title: 'dashboard shows TrueNAS pools twice', source: 'internal' });
     await env.sleep(49 * HOUR);
     let s = await statusWhen(h);
     expect(s.missing).toEqual(['canary.checklist.2', 'canary.checklist.5']);
@@ -333,7 +325,7 @@ describe('abort criteria', () => {
     const r = (await h.result()) as CanaryResult;
     expect(r.abort?.criterion).toBe('canary.abort.5');
     expect(r.abort?.reason).toMatch(/4 critical bugs reported within [0-9.]+ h \(more than 3 in 24 h\)/);
-    s = await h.query<CanaryStatus>('status');
+    s = await h.query(canaryStatusQuery);
     expect(s.issues).toHaveLength(5);
     expect(s.overdueTriage.length).toBeGreaterThan(0);
   });
@@ -368,7 +360,8 @@ describe('abort criteria', () => {
     const h = await start(healthy, { phase1: { instances: [...base.phase1!.instances!, failing] } });
     const r = (await h.result()) as CanaryResult;
     expect(r.abort?.criterion).toBe('activation-failed');
-    expect(r.abort?.reason).toBe('phase 1 activation failed on dev-3');
+    // No error budget given: the first failure spends it (as before issue 17, a failed activation aborts).
+    expect(r.abort?.reason).toBe('the error budget is spent: 1 failure(s), 0 allowed (no budget given: the first failure): dev-3 (Enable failed: RestartFailed: scripted enable failure)');
     expect(disabled(r)?.sort()).toEqual(['disable:dev-1:completed', 'disable:dev-3:completed']);
   });
 });
@@ -401,7 +394,9 @@ describe('plan mode', () => {
     const r = (await h.result()) as CanaryResult;
     expect(r.outcome).toBe('planned');
     expect(r.planned?.enable.map((e) => `${e.instance}:${e.outcome}`).sort()).toEqual(['dev-1:planned', 'dev-2:planned']);
-    expect(r.planned?.checklist.map((i) => i.ok)).toEqual([true, true, false, false, false]);
+    // Nothing is enabled in a plan, so the fleet is not ready (item 1), however green the metrics are.
+    expect(r.planned?.checklist.map((i) => i.ok)).toEqual([false, true, false, false, false]);
+    expect(r.planned?.checklist[0].detail).toMatch(/^green at .*; instances not ready: 1 pending \(dev-1\)$/);
     const child = await env.client.workflow.getHandle(r.planned!.enable.find((e) => e.instance === 'dev-1')!.workflowId).result();
     expect(child).toEqual({ procedure: 'enable', plan: true });
   });

@@ -9,11 +9,12 @@ import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startTimeSkipping, workflowBundle, uniqueId } from '../support/time-skipping.js';
 import { DisableInputSchema, type DisableInputRaw } from '../../src/config/disable.js';
-import type { disable, DisableResult } from '../../workflows/disable.js';
-import type * as enableActs from '../../activities/pulse-enable.js';
+import type { DisableResult } from '../../workflows/disable.js';
+import type * as enableActs from '../../activities/index.js';
 import type * as flagActs from '../../activities/feature-flag.js';
 import type * as restartActs from '../../activities/restart.js';
 import type * as logActs from '../../activities/logs.js';
+import { DISABLE_WORKFLOW, type DisableWorkflow } from '../../workflows/disable.messages.js';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -76,7 +77,7 @@ async function run(freshForSeconds: number | null, extra: Partial<DisableInputRa
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
   const input = DisableInputSchema.parse({ pulse: { url: 'http://pulse.invalid:7655' }, ...extra });
   const outcome = await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start<typeof disable>('disable', { taskQueue, workflowId: uniqueId('disable'), args: [input] });
+    const handle = await env.client.workflow.start<DisableWorkflow>(DISABLE_WORKFLOW, { taskQueue, workflowId: uniqueId('disable'), args: [input] });
     const result = await handle.result().then((r) => ({ ok: true as const, r }), (e: unknown) => ({ ok: false as const, e }));
     const desc = await handle.describe();
     const closed = desc.closeTime!.getTime();

@@ -20,10 +20,13 @@ import type { CodeRollbackInputRaw } from '../../src/config/code-rollback-input.
 import type { IncidentRecord } from '../../src/incident/types.js';
 import type { CodeRollbackResult } from '../../workflows/code-rollback.js';
 import type { KillSwitchResult } from '../../workflows/kill-switch.js';
-import type { Progress } from '../../workflows/support/evidence-log.js';
 import { MINUTE, recordWhen, update } from '../support/incident.js';
 import { scriptedCodeRollback, scriptedKillSwitch, type ScriptedActivities } from '../support/incident-link-procedures.js';
 import { startTimeSkipping, uniqueId, workflowBundle } from '../support/time-skipping.js';
+import { CODE_ROLLBACK_WORKFLOW, type CodeRollbackWorkflow } from '../../workflows/code-rollback.messages.js';
+import { INCIDENT_WORKFLOW, type IncidentWorkflow } from '../../workflows/incident.messages.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
+import { progressQuery } from '../../workflows/procedure.messages.js';
 
 let env: TestWorkflowEnvironment;
 let plain: Client;
@@ -89,7 +92,7 @@ describe('a Kill-Switch started on its own', () => {
     const script = scriptedKillSwitch();
     const taskQueue = await workerFor(script.activities);
     const workflowId = uniqueId('ks');
-    const handle = await plain.workflow.start('killSwitch', { taskQueue, workflowId, args: [killSwitchInput()] });
+    const handle = await plain.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [killSwitchInput()] });
     await env.sleep(70_000); // the 60 s poller tick
     const r: KillSwitchResult = await handle.result();
 
@@ -141,7 +144,7 @@ describe('a Kill-Switch started on its own', () => {
     expect(record.title).toBe(`kill-switch executed: ${workflowId}`);
     expect(record.summary).toContain(PULSE_URL);
     expect(record.actions).toEqual([expect.objectContaining({ kind: 'procedure', evidence: { workflowId }, child: expect.objectContaining({ status: 'completed' }) })]);
-    expect((await incident.query<Progress>('progress')).evidence.map((e) => e.step)).toEqual(['escalation.1', 'escalation.3', 'escalation.2', 'escalation.3']);
+    expect((await incident.query(progressQuery)).evidence.map((e) => e.step)).toEqual(['escalation.1', 'escalation.3', 'escalation.2', 'escalation.3']);
     expect(script.calls).toEqual(['list', 'delete nas-a', 'delete nas-b', 'verify', 'resources']);
   });
 
@@ -152,7 +155,7 @@ describe('a Kill-Switch started on its own', () => {
     const taskQueue = await workerFor(script.activities, { maxCachedWorkflows: 0 });
     const workflowId = uniqueId('ks-retry');
     const input = killSwitchInput({ retry: { maximumAttempts: 1, initialIntervalSeconds: 1, maximumIntervalSeconds: 1 } });
-    const handle = await plain.workflow.start('killSwitch', { taskQueue, workflowId, args: [input], retry: { maximumAttempts: 2, initialInterval: '1 second' } });
+    const handle = await plain.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [input], retry: { maximumAttempts: 2, initialInterval: '1 second' } });
     await env.sleep(80_000); // the retry backoff and the second run's 60 s tick
     const r: KillSwitchResult = await handle.result();
 
@@ -178,7 +181,7 @@ describe('a Kill-Switch started on its own', () => {
     const script = scriptedKillSwitch();
     const taskQueue = await workerFor(script.activities);
     const workflowId = uniqueId('ks-plan');
-    const r: KillSwitchResult = await (await plain.workflow.start('killSwitch', { taskQueue, workflowId, args: [killSwitchInput({ plan: true })] })).result();
+    const r: KillSwitchResult = await (await plain.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [killSwitchInput({ plan: true })] })).result();
     const incidentId = `incident-for-${workflowId}`;
     expect(r.incidentId).toBeUndefined();
     expect(r.evidence[0]).toMatchObject({
@@ -196,11 +199,11 @@ describe('a Kill-Switch started on its own', () => {
     const taskQueue = await workerFor(script.activities);
     const workflowId = uniqueId('ks-roles');
     const roles = { ops: ['olga'], ic: ['ian'] };
-    const plan: KillSwitchResult = await (await plain.workflow.start('killSwitch', { taskQueue, workflowId: `${workflowId}-plan`, args: [killSwitchInput({ plan: true, incident: { roles } })] })).result();
+    const plan: KillSwitchResult = await (await plain.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId: `${workflowId}-plan`, args: [killSwitchInput({ plan: true, incident: { roles } })] })).result();
     expect(plan.evidence[0].summary).toContain('roles Pulse Operations: olga; incident-commander: ian');
     expect(plan.evidence[0].details).toMatchObject({ roles: { 'Pulse Operations': ['olga'], 'incident-commander': ['ian'] } });
 
-    const handle = await plain.workflow.start('killSwitch', { taskQueue, workflowId, args: [killSwitchInput({ incident: { roles } })] });
+    const handle = await plain.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [killSwitchInput({ incident: { roles } })] });
     await env.sleep(70_000);
     await handle.result();
     const incident = plain.workflow.getHandle(`incident-for-${workflowId}`);
@@ -220,7 +223,7 @@ describe('a Code Rollback started on its own', () => {
     const script = scriptedCodeRollback();
     const taskQueue = await workerFor(script.activities);
     const workflowId = uniqueId('rollback');
-    const handle = await plain.workflow.start('codeRollback', { taskQueue, workflowId, args: [rollbackInput()] });
+    const handle = await plain.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { taskQueue, workflowId, args: [rollbackInput()] });
     const r: CodeRollbackResult = await handle.result();
 
     const incidentId = `incident-for-${workflowId}`;
@@ -265,7 +268,7 @@ describe('a Code Rollback started on its own', () => {
     const script = scriptedCodeRollback({ failBuild: 'go build ./... exited 1: undefined: truenas.Client' });
     const taskQueue = await workerFor(script.activities);
     const workflowId = uniqueId('rollback-fails');
-    const handle = await plain.workflow.start('codeRollback', { taskQueue, workflowId, args: [rollbackInput()] });
+    const handle = await plain.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { taskQueue, workflowId, args: [rollbackInput()] });
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
     const incident = plain.workflow.getHandle(`incident-for-${workflowId}`);
     const record = await recordWhen(incident, (r) => r.actions[0]?.child?.status === 'failed');
@@ -278,7 +281,7 @@ describe('a Code Rollback started on its own', () => {
     });
     expect(record.updates.at(-1)).toMatchObject({ update: 'procedureOutcome', by: 'workflow:codeRollback' });
     expect(record.updates.at(-1)?.summary).toMatch(/^code-rollback failed at rollback\.3: BuildFailed: .*left to do: rollback\.3: /);
-    const progress = await incident.query<Progress>('progress');
+    const progress = await incident.query(progressQuery);
     expect(progress.evidence.at(-1)).toMatchObject({ step: 'escalation.3', verdict: 'failed' });
   });
 
@@ -286,17 +289,17 @@ describe('a Code Rollback started on its own', () => {
     const script = scriptedCodeRollback({ refuse: { type: 'CommitUnknown', message: 'from deadbeef is not a commit of the repository' } });
     const taskQueue = await workerFor(script.activities);
     const workflowId = uniqueId('rollback-refused');
-    const handle = await plain.workflow.start('codeRollback', { taskQueue, workflowId, args: [rollbackInput({ from: 'deadbeef' })] });
+    const handle = await plain.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { taskQueue, workflowId, args: [rollbackInput({ from: 'deadbeef' })] });
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
     expect(script.calls).toEqual(['validate']);
-    expect((await handle.query<Progress>('progress')).evidence.map((e) => `${e.step} ${e.verdict}`)).toEqual(['rollback.1 failed']);
+    expect((await handle.query(progressQuery)).evidence.map((e) => `${e.step} ${e.verdict}`)).toEqual(['rollback.1 failed']);
     await expectNoWorkflow(`incident-for-${workflowId}`);
   });
 
   it('a plan opens none', async () => {
     const taskQueue = await workerFor(scriptedCodeRollback().activities);
     const workflowId = uniqueId('rollback-plan');
-    const r: CodeRollbackResult = await (await plain.workflow.start('codeRollback', { taskQueue, workflowId, args: [rollbackInput({ plan: true })] })).result();
+    const r: CodeRollbackResult = await (await plain.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { taskQueue, workflowId, args: [rollbackInput({ plan: true })] })).result();
     expect(r.evidence.find((e) => e.step === 'escalation.3')).toMatchObject({ verdict: 'planned', details: { incidentId: `incident-for-${workflowId}`, owner: 'Engineering' } });
     await expectNoWorkflow(`incident-for-${workflowId}`);
   });
@@ -306,7 +309,7 @@ describe('a Kill-Switch an incident runs as its containment', () => {
   it('belongs to that incident: it opens no record of its own, names the incident in its result, and the record shows its outcome', async () => {
     const script = scriptedKillSwitch();
     const taskQueue = await workerFor(script.activities);
-    const h = await plain.workflow.start('incident', { taskQueue, workflowId: uniqueId('incident'), args: [{ title: 'TrueNAS polling floods the NAS', impacts: ['broad-outage'], openedBy: 'alice' }] });
+    const h = await plain.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, { taskQueue, workflowId: uniqueId('incident'), args: [{ title: 'TrueNAS polling floods the NAS', impacts: ['broad-outage'], openedBy: 'alice' }] });
     await recordWhen(h);
     const receipt = await update(h, 'startResponse', {
       actor: 'sam',

@@ -13,11 +13,12 @@ import { Client, type WorkflowHandle } from '@temporalio/client';
 import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
 import { MINUTE, incidentBundle, recordWhen, update } from '../support/incident.js';
 import { notifyIncidentWebhook } from '../../activities/incident-notify.js';
-import type * as real from '../../activities/pulse.js';
+import type * as real from '../../activities/index.js';
 import type { IncidentInputRaw } from '../../src/config/incident.js';
 import { renderIncidentJson, renderIncidentMarkdown } from '../../src/incident/report.js';
-import type { Progress } from '../../workflows/support/evidence-log.js';
 import type { IncidentResult } from '../../workflows/incident.js';
+import { INCIDENT_WORKFLOW, type IncidentWorkflow } from '../../workflows/incident.messages.js';
+import { progressQuery } from '../../workflows/procedure.messages.js';
 
 const SECRET = 'tok_5b1e0c3f9a7d4e2b8c6a1f0e9d8c7b6a';
 const HOOK_SECRET = 'HookSecret0123456789abcdef';
@@ -80,7 +81,7 @@ afterAll(async () => {
 });
 
 function open(input: Partial<IncidentInputRaw>): Promise<WorkflowHandle> {
-  return env.client.workflow.start('incident', { taskQueue, workflowId: uniqueId('incident'), args: [{ title: 'TrueNAS credentials leaked', openedBy: 'alice', ...input }] });
+  return env.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, { taskQueue, workflowId: uniqueId('incident'), args: [{ title: 'TrueNAS credentials leaked', openedBy: 'alice', ...input }] });
 }
 
 describe('containment runs a procedure as a child workflow', () => {
@@ -243,7 +244,7 @@ describe('a Kill-Switch or Code Rollback started on its own opens an incident re
       expect((await incident.describe()).status.name).toBe('RUNNING');
       expect(r).toMatchObject({ severity: 'P2', scope: c.scope, owner: c.owner, status: c.status, source: { procedure: c.procedure, workflowId }, openedBy: 'workflow:procedureWithIncident' });
       expect(r.actions[0]).toMatchObject({ kind: 'procedure', evidence: { workflowId } });
-      const progress = await incident.query<Progress>('progress');
+      const progress = await incident.query(progressQuery);
       expect(progress.evidence.map((e) => e.step)).toEqual(['escalation.1', 'escalation.3', 'escalation.2']);
     }
 

@@ -14,6 +14,7 @@ import { IncidentInputSchema, IncidentRolesSchema, type IncidentInputRaw } from 
 import { openRecord } from '../../src/incident/record.js';
 import { allowedRoles, roleRefusal, rolesOf } from '../../src/incident/roles.js';
 import type { IncidentRecord } from '../../workflows/incident.js';
+import { INCIDENT_WORKFLOW, incidentRecordQuery, type IncidentWorkflow } from '../../workflows/incident.messages.js';
 
 const ROLES = {
   'Pulse Operations': ['olga', 'omar'],
@@ -57,7 +58,7 @@ const server = incidentServerForFile('incident-roles');
 const { taskQueue } = server;
 
 async function open(input: Partial<IncidentInputRaw>): Promise<WorkflowHandle> {
-  const handle = await server.env.client.workflow.start('incident', {
+  const handle = await server.env.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
     taskQueue,
     workflowId: uniqueId('incident'),
     args: [{ title: 'TrueNAS data stale', openedBy: 'olga', openedBySource: 'token', ...input }],
@@ -81,7 +82,7 @@ describe('without roles (the default): anyone may act', () => {
     await update(h, 'acknowledge', { actor: 'mallory' });
     await update(h, 'handoff', { actor: 'someone', to: 'Engineering' });
     await update(h, 'resolve', { actor: 'anybody', finalOwner: 'Engineering', summary: 'fine' });
-    const r = (await h.query<IncidentRecord>('record')) as IncidentRecord;
+    const r = (await h.query(incidentRecordQuery)) as IncidentRecord;
     expect(r.roles).toBeUndefined();
     expect(r.updates.map((u) => `${u.update} by ${u.by}`)).toEqual(['open by olga', 'acknowledge by mallory', 'handoff by someone', 'resolve by anybody']);
   });

@@ -11,12 +11,13 @@ import { MINUTE, incidentBundle, incidentServerForFile, recordWhen, update } fro
 import { zonedDateTime, zonedTimeToInstant } from '../../src/incident/business-calendar.js';
 import type { IncidentInputRaw } from '../../src/config/incident.js';
 import type { IncidentRecord, IncidentResult } from '../../workflows/incident.js';
+import { INCIDENT_WORKFLOW, type IncidentWorkflow } from '../../workflows/incident.messages.js';
 
 const server = incidentServerForFile('incident-timers');
 const { taskQueue } = server;
 
 async function open(input: Partial<IncidentInputRaw>): Promise<WorkflowHandle> {
-  return server.env.client.workflow.start('incident', {
+  return server.env.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
     taskQueue,
     workflowId: uniqueId('incident'),
     args: [{ title: 'TrueNAS data stale', openedBy: 'alice', ...input }],
@@ -251,7 +252,7 @@ describe('people act through updates', () => {
   });
 
   it('a bad incident input fails the run at once, naming the field', async () => {
-    const h = await server.env.client.workflow.start('incident', { taskQueue, workflowId: uniqueId('incident'), args: [{ title: 'x', openedBy: 'a', impacts: ['meh'] }] });
+    const h = await server.env.client.workflow.start(INCIDENT_WORKFLOW, { taskQueue, workflowId: uniqueId('incident'), args: [{ title: 'x', openedBy: 'a', impacts: ['meh'] }] });
     const err = await h.result().then(
       () => undefined,
       (e: unknown) => e,

@@ -8,10 +8,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startTimeSkipping, workflowBundle, uniqueId } from '../support/time-skipping.js';
-import { INCIDENT_MEMO_KEY } from '../../src/config/incident.js';
+import { INCIDENT_MEMO_KEY } from '../../workflows/incident.messages.js';
 import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
-import type { killSwitch } from '../../workflows/kill-switch.js';
-import type * as real from '../../activities/pulse.js';
+import type * as real from '../../activities/index.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -46,7 +46,7 @@ function scriptedPulse(goneAfterSeconds: number | null) {
       const s = elapsed();
       calls.push(`resources@${s}`);
       const gone = goneAfterSeconds !== null && s >= goneAfterSeconds;
-      return { value: { total: gone ? 0 : 3, online: gone ? 0 : 3, stale: 0, endpoint: '/api/v2/resources' }, evidence: ev('kill-switch.5') };
+      return { value: { total: gone ? 0 : 3, online: gone ? 0 : 3, stale: 0, offline: 0, missing: 0, endpoint: '/api/v2/resources', resources: [] }, evidence: ev('kill-switch.5') };
     },
   };
   return { activities, calls };
@@ -57,7 +57,8 @@ function scriptedPulse(goneAfterSeconds: number | null) {
 // proves it waited as long as the runbook says and no longer.
 const SLACK_SECONDS = 5;
 
-async function run(goneAfterSeconds: number | null) {
+/** `input`: what the run is started with, by default the schema's parse of a bare Pulse URL (as the CLI sends it). */
+async function run(goneAfterSeconds: number | null, input: unknown = KillSwitchInputSchema.parse({ pulse: { url: 'http://pulse.invalid:7655' } })) {
   const { activities, calls } = scriptedPulse(goneAfterSeconds);
   const taskQueue = uniqueId('ks-timing');
   const worker = await Worker.create({
@@ -66,7 +67,6 @@ async function run(goneAfterSeconds: number | null) {
     workflowBundle: await workflowBundle(),
     activities,
   });
-  const input = KillSwitchInputSchema.parse({ pulse: { url: 'http://pulse.invalid:7655' } });
   const workflowId = uniqueId('ks');
   const outcome = await worker.runUntil(async () => {
     // Started as an incident's containment (memo), so it opens no incident record of its own: on this test server
@@ -74,7 +74,7 @@ async function run(goneAfterSeconds: number | null) {
     // ends) leaks the time-skipping lock, and every later wait would run in real time. The link has its own
     // tests (incident-link.test.ts); the timing is the same either way.
     const memo = { [INCIDENT_MEMO_KEY]: 'incident-timing-test' };
-    const handle = await env.client.workflow.start<typeof killSwitch>('killSwitch', { taskQueue, workflowId, args: [input], memo });
+    const handle = await env.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [input as never], memo });
     const result = await handle.result().then((r) => ({ ok: true as const, r }), (e: unknown) => ({ ok: false as const, e }));
     const desc = await handle.describe();
     const seconds = (desc.closeTime!.getTime() - desc.startTime.getTime()) / 1000;
@@ -115,5 +115,27 @@ describe('kill-switch timing with the runbook defaults (60 s tick, 120 s stalene
     expect(outcome.seconds).toBeGreaterThanOrEqual(180);
     expect(outcome.seconds).toBeLessThan(180 + SLACK_SECONDS);
     expect(calls.at(-1)).toBe('resources@180');
+  });
+});
+
+describe('kill-switch started by a client that did not parse its input (issue 14)', () => {
+  it('fills the defaults itself: a raw start without tickSeconds waits the runbook\'s 60 s tick, not NaN', async () => {
+    const { outcome, calls } = await run(0, { pulse: { url: 'http://pulse.invalid:7655' } });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.seconds).toBeGreaterThanOrEqual(60);
+    expect(outcome.seconds).toBeLessThan(60 + SLACK_SECONDS);
+    expect(calls).toEqual(['list', 'delete c1', 'delete c2', 'verify-empty@60', 'resources@60']);
+    const result = (outcome as { r: Awaited<ReturnType<KillSwitchWorkflow>> }).r;
+    expect(result.evidence.find((e) => e.step === 'kill-switch.3')?.summary).toBe('Waited 60 s for the poller tick.');
+  });
+
+  it('refuses input its schema refuses before any step acts, naming the field', async () => {
+    const { outcome, calls } = await run(0, { pulse: { url: 'http://pulse.invalid:7655' }, tickSeconds: 'soon' });
+    expect(outcome.ok).toBe(false);
+    const err = (outcome as { e: unknown }).e as WorkflowFailedError;
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err.cause as { type?: string }).type).toBe('InvalidKillSwitchInput');
+    expect(err.cause?.message).toMatch(/^invalid kill-switch input: tickSeconds: /);
+    expect(calls).toEqual([]);
   });
 });

@@ -44,6 +44,8 @@ describe('replay of saved histories', () => {
     ['kill-switch-with-outcome', 'report-outcome-to-incident'],
     ['code-rollback-failed-with-outcome', 'report-outcome-to-incident'],
     ['enable-failed-undone', 'enable-undo-on-failure'],
+    ['kill-switch-parsed-input', 'kill-switch-parses-input'],
+    ['canary-fleet.run1', 'canary-fleet'],
   ])('%s carries the %s patch, so the patched path is proven to replay (the older histories prove the other)', (name, patchId) => {
     const events: Array<{ markerRecordedEventAttributes?: { details?: Record<string, { payloads: Array<{ data: string }> }> } }> = JSON.parse(
       readFileSync(path.join(dir, `${name}.json`), 'utf8'),
@@ -53,6 +55,12 @@ describe('replay of saved histories', () => {
       return data ? [JSON.parse(Buffer.from(data, 'base64').toString()).id as string] : [];
     });
     expect(patches).toContain(patchId);
+  });
+
+  it('the canary chain from before the fleet path carries no canary-fleet patch, so both paths are proven to replay', () => {
+    const text = readFileSync(path.join(dir, 'canary-rollout.run1.json'), 'utf8');
+    expect(text).not.toContain('MARKER_RECORDED');
+    expect(readFileSync(path.join(dir, 'canary-fleet.run2.json'), 'utf8')).toContain('START_CHILD_WORKFLOW_EXECUTION_INITIATED');
   });
 
   it('detects a workflow that no longer matches its history', async () => {

@@ -15,12 +15,13 @@ import type * as prometheusActivities from '../../activities/prometheus.js';
 import type { AlertNotification } from '../../src/prometheus/alert-state.js';
 import { checkQuery } from '../../src/prometheus/checks.js';
 import { judge } from '../../src/prometheus/verdict.js';
-import { INCIDENT_MEMO_KEY } from '../../src/config/incident.js';
+import { INCIDENT_MEMO_KEY } from '../../workflows/incident.messages.js';
 import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
 import { RUNBOOK_STEPS } from '../../src/runbook/steps.js';
-import type { killSwitch } from '../../workflows/kill-switch.js';
 import { scriptedKillSwitch, type ScriptedActivities } from '../support/incident-link-procedures.js';
 import { startTimeSkipping, uniqueId, workflowBundle } from '../support/time-skipping.js';
+import { ALERT_MONITOR_WORKFLOW, stopAlertMonitorSignal, type AlertMonitorWorkflow } from '../../workflows/alert-monitor.messages.js';
+import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -71,7 +72,7 @@ async function runKillSwitch(activities: ScriptedActivities, during?: (handle: W
   return worker.runUntil(async () => {
     // Started as an incident's containment (memo), so it opens no incident child: on this test server a child that
     // outlives its parent keeps the time-skipping lock (see kill-switch-timing.test.ts). The link is tested there.
-    const handle = await env.client.workflow.start<typeof killSwitch>('killSwitch', {
+    const handle = await env.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
       taskQueue,
       workflowId: uniqueId('ks-trail'),
       args: [input],
@@ -157,7 +158,7 @@ describe('alert monitor trail in the Web UI', () => {
     const taskQueue = uniqueId('ui-trail-alerts');
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: { ...prometheus, ...notify } });
     const { waiting, finished, events } = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start('alertMonitor', {
+      const handle = await env.client.workflow.start<AlertMonitorWorkflow>(ALERT_MONITOR_WORKFLOW, {
         taskQueue,
         workflowId: uniqueId('alert-monitor-trail'),
         args: [{ prometheus: { url: 'http://prometheus.invalid:9090' }, checks: ['auth-errors'], webhooks: [{ name: 'ops', url: 'http://hooks.invalid/alerts' }] }],
@@ -168,7 +169,7 @@ describe('alert monitor trail in the Web UI', () => {
         details = await currentDetails(handle);
         if (!details?.includes('waiting for the next evaluation')) await new Promise((r) => setTimeout(r, 50));
       }
-      await handle.signal('stop', { reason: 'trail test done' });
+      await handle.signal(stopAlertMonitorSignal, { reason: 'trail test done' });
       await handle.result();
       return { waiting: details, finished: await currentDetails(handle), events: (await handle.fetchHistory()).events ?? [] };
     });

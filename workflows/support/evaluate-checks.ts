@@ -15,14 +15,14 @@ export async function evaluateOrInconclusive(prometheus: Pick<typeof prometheusA
   try {
     return await prometheus.evaluateMetricChecks(args);
   } catch (err) {
-    const at = new Date().toISOString();
+    const at = new Date(args.time !== undefined ? Math.round(args.time * 1000) : Date.now()).toISOString();
     const message = failureMessage(err);
     return {
       at,
       prometheusUrl: args.prometheus.url,
       reachable: false,
       results: args.checks.map((id) => {
-        const { query, windowSeconds } = checkQuery(id, { windowSeconds: args.windows?.[id], job: args.job });
+        const { query, windowSeconds } = checkQuery(id, { windowSeconds: args.windows?.[id], job: args.job, exclude: args.exclude });
         return unanswered(id, query, at, { kind: 'internal', message }, windowSeconds);
       }),
     };

@@ -9,9 +9,10 @@
  * These are metadata only (user metadata on commands, a query answer): they never change which commands a run
  * issues, so histories recorded without them still replay (test/workflows/replay.test.ts).
  */
-import { defineQuery, proxyActivities, setCurrentDetails, setHandler, type ActivityInterfaceFor, type ActivityOptions, type TimerOptions } from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails, setHandler, type ActivityInterfaceFor, type ActivityOptions, type TimerOptions } from '@temporalio/workflow';
 import type { Evidence, Verdict } from '../../src/runbook/evidence.js';
 import { RUNBOOK_STEPS, type StepId } from '../../src/runbook/steps.js';
+import { progressQuery } from '../procedure.messages.js';
 
 export interface Progress {
   procedure: string;
@@ -21,8 +22,6 @@ export interface Progress {
   current?: { step: StepId; title: string; waitingFor?: string; since: string };
   evidence: Evidence[];
 }
-
-export const progressQuery = defineQuery<Progress>('progress');
 
 /** "kill-switch.3: Wait for syncConnections() on the next poller tick (60 s)": a step as the UI names it. */
 export function stepSummary(step: StepId): string {

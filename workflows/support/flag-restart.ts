@@ -21,6 +21,7 @@ import type { PulseTarget } from '../../src/config/pulse-target.js';
 import type { RetrySettings } from '../../src/config/retry.js';
 import { activityOptions } from './activity-options.js';
 import type { EvidenceLog } from './evidence-log.js';
+import { FAILURE_TYPES } from '../../src/runbook/failure-types.js';
 
 export interface FlagRestartInput {
   plan: boolean;
@@ -104,7 +105,7 @@ export async function setFlagAndRestart(log: EvidenceLog, input: FlagRestartInpu
     });
     log.add(restarted.evidence);
   } catch (err) {
-    if (failureType(err) !== 'RestartFailed' || !flag.changed) throw err;
+    if (failureType(err) !== FAILURE_TYPES.restartFailed || !flag.changed) throw err;
     throw await putFlagBack(log, flagActs, input, steps, flag, err);
   }
   return input.plan ? { flag, restarted: false } : { flag, restarted: true, restartedAt: Date.now() };
@@ -135,7 +136,7 @@ async function putFlagBack(
     }
   }
   return ApplicationFailure.create({
-    type: 'RestartFailed',
+    type: FAILURE_TYPES.restartFailed,
     message: `${failureMessage(cause).replace(/[.\s]+$/, '')}. ${what.charAt(0).toUpperCase()}${what.slice(1)}.`,
     nonRetryable: true,
   });

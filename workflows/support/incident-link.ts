@@ -14,6 +14,7 @@
  * link existed (test/histories/kill-switch.json, code-rollback.json) replay unchanged.
  */
 import {
+  CancellationScope,
   ChildWorkflowCancellationType,
   ParentClosePolicy,
   WorkflowIdReusePolicy,
@@ -24,13 +25,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { INCIDENT_ID_PREFIX, INCIDENT_MEMO_KEY, OPENS_INCIDENT_MEMO_KEY, type Impact, type IncidentInputRaw, type LinkedProcedure, type ProcedureOutcome } from '../../src/config/incident.js';
+import { type Impact, type IncidentInputRaw, type LinkedProcedure, type ProcedureOutcome } from '../../src/config/incident.js';
 import { classifySeverity, routeIncident } from '../../src/incident/rules.js';
 import type { IncidentLinkSettings } from '../../src/config/incident-people.js';
 import type { Evidence } from '../../src/runbook/evidence.js';
 import { RUNBOOK_STEPS, type RunbookStep, type StepId } from '../../src/runbook/steps.js';
-import { procedureOutcomeSignal } from '../incident.js';
+import { INCIDENT_ID_PREFIX, INCIDENT_MEMO_KEY, INCIDENT_WORKFLOW, OPENS_INCIDENT_MEMO_KEY, procedureOutcomeSignal, type IncidentWorkflow } from '../incident.messages.js';
 import type { EvidenceLog } from './evidence-log.js';
+import { describeStepFailure } from './record-failure.js';
 
 /** The patch id of the incident link in Kill-Switch and Code Rollback (never rename: running histories carry it). */
 export const INCIDENT_LINK_PATCH = 'open-incident-record';
@@ -101,7 +103,7 @@ export async function openIncidentForProcedure(
   };
   let opened = true;
   try {
-    await startChild('incident', {
+    await startChild<IncidentWorkflow>(INCIDENT_WORKFLOW, {
       workflowId: incidentId,
       args: [input],
       // The record must outlive the procedure: it waits for people to hand off, act and resolve.
@@ -222,4 +224,20 @@ export async function reportOutcomeToIncident(log: EvidenceLog, incidentId: stri
     if (isCancellation(err)) throw err;
     log.note('escalation.3', 'failed', `Could not tell incident record ${incidentId} how this run ended (${err instanceof Error ? err.message : String(err)}); record it there by hand.`, { incidentId });
   }
+}
+
+/**
+ * A failed run tells its incident record where it stopped and why (the failure's type and message), and what is left
+ * of the procedure's steps (`prefix`). Even a cancelled run does: the record must not show it still running.
+ */
+export async function reportFailureToIncident(log: EvidenceLog, incidentId: string | undefined, prefix: string, err: unknown, failedStep: StepId | undefined): Promise<void> {
+  const { type, message } = describeStepFailure(err);
+  await CancellationScope.nonCancellable(() =>
+    reportOutcomeToIncident(log, incidentId, {
+      status: 'failed',
+      message: `${type ? `${type}: ` : ''}${message}`,
+      ...(failedStep && { failedStep }),
+      leftToDo: stepsLeft(prefix, log.progress.evidence),
+    }),
+  );
 }

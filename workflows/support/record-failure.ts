@@ -1,6 +1,7 @@
 /**
  * When a step fails, the run's evidence should say so in the step itself: the progress query and the failed
- * result then show which runbook step stopped and why, next to what earlier steps observed.
+ * result then show which runbook step stopped and why, next to what earlier steps observed. The procedure
+ * lifecycle (procedure.ts) calls it for every procedure.
  */
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { StepId } from '../../src/runbook/steps.js';
@@ -21,10 +22,4 @@ export function noteStepFailure(log: EvidenceLog, err: unknown): StepId | undefi
     log.note(step, 'failed', `${type ? `${type}: ` : ''}${message}`, type ? { failureType: type } : undefined);
   }
   return step;
-}
-
-/** Records a 'failed' observation for the step under way (if any) and marks the run failed. */
-export function recordFailure(log: EvidenceLog, err: unknown): void {
-  noteStepFailure(log, err);
-  log.finish('failed');
 }

@@ -12,7 +12,7 @@
 import { patched } from '@temporalio/workflow';
 import type * as flagActivities from '../../activities/feature-flag.js';
 import type { FeatureFlagResult, FlagValue } from '../../activities/feature-flag.js';
-import type * as pulseActivities from '../../activities/pulse.js';
+import type * as pulseActivities from '../../activities/pulse-api.js';
 import type * as restartActivities from '../../activities/restart.js';
 import type { EnableInput } from '../../src/config/enable.js';
 import { activityOptions } from './activity-options.js';

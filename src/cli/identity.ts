@@ -6,16 +6,16 @@
  *   keygen --out FILE [--algorithm EdDSA|HS256]         a new key: EdDSA writes FILE (private) and FILE.pub
  *
  * The token is printed on stdout and nowhere else (for `export PULSE_RUNBOOKS_IDENTITY_TOKEN=$(...)` or --out);
- * everything else goes to stderr. Lives beside the identity code rather than in src/cli/ so that the whole of
- * identity is one folder.
+ * everything else goes to stderr. A command like the others, in src/cli: src/identity below it knows nothing of
+ * the CLI (no folder cycle).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
-import { addGlobalFlags, loadSettings, type GlobalFlags } from '../cli/context.js';
-import { generateIdentityKey, readIdentityKey, type IdentityAlgorithm } from './key.js';
-import { IDENTITY_ENV, clientIdentity, resolveIdentity } from './resolve.js';
-import { issueIdentityToken, parseTtl } from './token.js';
+import { addGlobalFlags, loadSettings, type GlobalFlags } from './context.js';
+import { generateIdentityKey, readIdentityKey, type IdentityAlgorithm } from '../identity/key.js';
+import { IDENTITY_ENV, clientIdentity, resolveIdentity } from '../identity/resolve.js';
+import { issueIdentityToken, parseTtl } from '../identity/token.js';
 
 function whoamiCommand(): Command {
   return addGlobalFlags(new Command('whoami').description('Show who the CLI acts as, and how that was determined'))

@@ -1,41 +1,41 @@
 /**
- * Pulse API side effects of the Enable and Disable procedures (runbook §1, §2).
- *
- * The TrueNAS API key never passes through workflow history: the input names it by reference (an env var or
- * a file on the worker's host) or names a JSON body file, and these activities read it when they need it.
- * It is sent to Pulse in the request body only; evidence shows Pulse's own mask "********".
- * In plan mode only read-only GETs are made; POSTs are described with the exact URL and (masked) body.
+ * Pulse's TrueNAS connections (GET/POST/DELETE /api/truenas/connections, the tests, each connection's poll record),
+ * for every procedure: Enable, Disable, Kill-Switch, Code Rollback, Data Cleanup and Enable's undo. Each activity
+ * reads the Pulse token itself (by reference) and the TrueNAS API key from its reference on this host
+ * (support/connection-body.ts), so no secret passes through workflow history; the key is sent to Pulse in the
+ * request body only, and evidence shows Pulse's own mask "********". In plan mode only read-only GETs are made and
+ * changes are described with the exact URL and (masked) body. The step of each evidence is the workflow's (`step`).
  */
-import { readFile } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ConnectionSpec, SecretRef } from '../src/config/enable.js';
-import { connectionWarnings, ENABLE_FAILURES } from '../src/config/enable.js';
-import type { PulseTarget } from '../src/config/pulse-target.js';
-import { PulseDisabledError, PulseMethodNotAllowed, PulseNotFoundError, PulseValidationError } from '../src/pulse/errors.js';
+import type { ConnectionSpec } from '../src/config/enable.js';
+import { ENABLE_FAILURES } from '../src/config/enable.js';
+import { TRUENAS_ROUTES_PRESENT } from '../src/config/code-rollback-input.js';
+import { PulseDisabledError, PulseError, PulseMethodNotAllowed, PulseNotFoundError, PulseValidationError } from '../src/pulse/errors.js';
 import { PULSE_PATHS } from '../src/pulse/paths.js';
 import {
   describeAddConnection,
+  describeDeleteConnection,
   describeListConnections,
   describeListTrueNASResources,
   describeRefreshState,
   describeTestConnection,
   describeTestConnectionById,
+  planPulseRequest,
 } from '../src/pulse/plan.js';
 import { explainTrueNASFailure } from '../src/pulse/truenas-failure.js';
-import { describeLine, lineFromConnections, type LineEvidence } from '../src/pulse/line.js';
-import { describeResources, readTrueNASResources, resourceDetails, vanishedText, type ResourceView } from './support/truenas-resources.js';
+import { describeLine, lineFromConnections } from '../src/pulse/line.js';
 import type { TrueNASConnection } from '../src/pulse/types.js';
-import type { Action, Evidence, StepOutcome } from '../src/runbook/evidence.js';
-import { MASK, redact, scrub } from '../src/runbook/redact.js';
+import { evidence, type Action, type Evidence, type StepOutcome } from '../src/runbook/evidence.js';
+import { FAILURE_TYPES } from '../src/runbook/failure-types.js';
 import type { StepId } from '../src/runbook/steps.js';
+import { MASK, redact, scrub } from '../src/runbook/redact.js';
+import { resolveBody, sameEndpoint, type ResolvedBody } from './support/connection-body.js';
+import { activityJournal } from './support/heartbeat.js';
+import { stepOf, type PulseStepInput } from './support/step.js';
+import { readTrueNASResources, resourceDetails } from './support/truenas-resources.js';
 import { withClient } from './support/with-pulse-client.js';
 
-export interface PulseTargetStep {
-  pulse: PulseTarget;
-  plan: boolean;
-  /** The Pulse line an earlier step told (StepOutcome.line); without it the step tells it itself. */
-  line?: LineEvidence;
-}
+export type { PulseStepInput } from './support/step.js';
 
 /** A stored connection as evidence shows it: no secret fields at all. */
 export interface ConnectionSummary {
@@ -48,9 +48,6 @@ export interface ConnectionSummary {
   poll?: { lastAttemptAt?: string; lastSuccessAt?: string; consecutiveFailures?: number; lastError?: unknown };
 }
 
-function evidence(step: StepId, verdict: Evidence['verdict'], summary: string, actions: Action[], details?: Record<string, unknown>): Evidence {
-  return { step, at: new Date().toISOString(), verdict, summary, actions, details };
-}
 
 function summarise(c: TrueNASConnection): ConnectionSummary {
   const out: ConnectionSummary = { id: c.id, host: c.host };
@@ -64,88 +61,164 @@ function summarise(c: TrueNASConnection): ConnectionSummary {
   return out;
 }
 
-// --- secrets and bodies ----------------------------------------------------------------------------------------
-
-function secretUnavailable(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: ENABLE_FAILURES.secretUnavailable, message, nonRetryable: true });
-}
-
-/** Reads the TrueNAS API key from where the reference points. Messages say where, never what. */
-async function readSecret(ref: SecretRef, what: string): Promise<string> {
-  let raw: string | undefined;
-  let where: string;
-  if (ref.env) {
-    where = `the environment variable ${ref.env}`;
-    raw = process.env[ref.env];
-    if (raw === undefined) {
-      throw secretUnavailable(`${what}: ${where} is not set on the worker's host; export it in the worker's environment or use {"file": "/path/to/key"}`);
-    }
-  } else {
-    where = `the file ${ref.file}`;
+/** kill-switch.1: the ids of the configured TrueNAS connections (read-only, also in plan mode). */
+export async function listConnections(input: PulseStepInput): Promise<StepOutcome<{ ids: string[]; disabled: boolean }>> {
+  const step = stepOf('listConnections', input);
+  return withClient(input.pulse, async (client) => {
+    const action = describeListConnections(input.pulse.url);
     try {
-      raw = await readFile(ref.file as string, 'utf8');
+      const list = await client.listConnections();
+      const ids = list.map((c) => c.id);
+      return {
+        value: { ids, disabled: false },
+        evidence: evidence(step, 'ok', `${ids.length} TrueNAS connection(s) configured${ids.length ? `: ${ids.join(', ')}` : ''}.`, [action], {
+          status: 200,
+          connections: list.map((c) => ({ id: c.id, name: c.name, host: c.host, enabled: c.enabled })),
+        }),
+      };
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw secretUnavailable(`${what}: ${where} cannot be read (${code ?? 'error'}); write the key to it (one line, mode 0600) on the worker's host`);
+      if (err instanceof PulseDisabledError) {
+        return {
+          value: { ids: [], disabled: true },
+          evidence: evidence(step, 'ok', 'The TrueNAS integration is disabled: GET answered 404 truenas_disabled (the runbook expects an array here, §8.2).', [action], {
+            status: 404,
+            code: 'truenas_disabled',
+          }),
+        };
+      }
+      throw err;
     }
+  }, input.line);
+}
+
+/** What the attempts of one delete tell each other (activities/support/heartbeat.ts). */
+type DeleteJournal = { id: string; sent?: true; answered?: number };
+
+/**
+ * kill-switch.2 (or `step`, e.g. undo.enable): deletes one connection; 404 truenas_not_found means it is already
+ * gone (a retry never fails).
+ *
+ * It counts what this run did, across retries: before the DELETE is sent the attempt records (durably, in its
+ * heartbeat details) that it is sending it, and after Pulse answers it records the answer. A retry whose earlier
+ * attempt got the 200 sends nothing and reports "deleted"; one whose earlier attempt sent the DELETE but died
+ * before the answer came back finds 404 and reports "deleted" too (this run deleted it; the answer was lost with
+ * the worker). Only a 404 with no DELETE of this run before it is "already gone".
+ */
+export async function deleteConnection(input: PulseStepInput & { id: string }): Promise<StepOutcome<{ outcome: 'deleted' | 'already-gone' | 'planned' | 'integration-disabled' }>> {
+  const step = stepOf('deleteConnection', input);
+  const action = describeDeleteConnection(input.pulse.url, input.id);
+  if (input.plan) {
+    return { value: { outcome: 'planned' }, evidence: evidence(step, 'planned', `Would delete connection ${input.id}.`, [action]) };
   }
-  const value = raw.trim();
-  if (!value) throw secretUnavailable(`${what}: ${where} is empty; put the TrueNAS API key there`);
-  if (/\s/.test(value)) throw secretUnavailable(`${what}: ${where} holds whitespace or several lines; it must hold the key alone`);
-  return value;
-}
-
-interface ResolvedBody {
-  /** The request body, secret included. Never put it in evidence: plan/describe functions mask it. */
-  body: Record<string, unknown>;
-  secrets: string[];
-  warnings: string[];
-}
-
-/** The body Pulse gets, read from the references on this host; `id` makes a retried add recognisable. */
-async function resolveBody(spec: ConnectionSpec, id: string): Promise<ResolvedBody> {
-  let body: Record<string, unknown>;
-  if ('bodyFile' in spec) {
-    let text: string;
+  const journal = activityJournal<DeleteJournal>();
+  const earlier = journal.previous.filter((e) => e.id === input.id);
+  if (earlier.some((e) => e.answered === 200)) {
+    return {
+      value: { outcome: 'deleted' },
+      evidence: evidence(step, 'ok', `Deleted connection ${input.id} (attempt ${journal.attempt - 1} got 200; its completion was lost with its worker, so it is not sent again).`, [action], { status: 200, outcome: 'deleted', confirmedBy: 'journal' }),
+    };
+  }
+  const sentBefore = earlier.some((e) => e.sent);
+  return withClient(input.pulse, async (client) => {
     try {
-      text = await readFile(spec.bodyFile, 'utf8');
+      await journal.record({ id: input.id, sent: true }, { durable: true });
+      const res = await client.deleteConnection(input.id);
+      if (res.outcome === 'deleted') {
+        await journal.record({ id: input.id, answered: res.status }, { durable: true });
+        return { value: { outcome: 'deleted' }, evidence: evidence(step, 'ok', `Deleted connection ${input.id}.`, [action], { status: res.status, outcome: 'deleted' }) };
+      }
+      if (sentBefore) {
+        return {
+          value: { outcome: 'deleted' },
+          evidence: evidence(step, 'ok', `Deleted connection ${input.id}: an earlier attempt of this run sent the DELETE and its answer was lost with its worker; this attempt found it gone (404 truenas_not_found).`, [action], {
+            status: res.status,
+            outcome: 'deleted',
+            confirmedBy: 'retry-404',
+          }),
+        };
+      }
+      return { value: { outcome: 'already-gone' }, evidence: evidence(step, 'ok', `Connection ${input.id} was already gone (404 truenas_not_found).`, [action], { status: res.status, outcome: 'already-gone' }) };
     } catch (err) {
-      throw secretUnavailable(`connection.bodyFile ${spec.bodyFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}) on the worker's host`);
+      if (err instanceof PulseDisabledError) {
+        return {
+          value: { outcome: 'integration-disabled' },
+          evidence: evidence(step, 'ok', `The integration was disabled before ${input.id} could be deleted (404 truenas_disabled).`, [action], { status: 404 }),
+        };
+      }
+      throw err;
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // JSON.parse's message quotes the text around the error, which may be the key: never pass it on.
-      throw ApplicationFailure.create({ type: ENABLE_FAILURES.connectionInvalid, message: `connection.bodyFile ${spec.bodyFile} is not valid JSON`, nonRetryable: true });
-    }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw ApplicationFailure.create({ type: ENABLE_FAILURES.connectionInvalid, message: `connection.bodyFile ${spec.bodyFile} must hold one JSON object such as {"name":"nas-1","host":"https://truenas.local","api_key":"…"}`, nonRetryable: true });
-    }
-    body = { ...(parsed as Record<string, unknown>) };
-    if (body.enabled === false) {
-      throw ApplicationFailure.create({ type: ENABLE_FAILURES.connectionInvalid, message: `connection.bodyFile ${spec.bodyFile} sets "enabled": false: Pulse's poller skips disabled connections, so the Enable procedure cannot verify it; remove the field or set it to true`, nonRetryable: true });
-    }
-    if (typeof body.id !== 'string' || !body.id.trim()) body.id = id;
-  } else {
-    const { apiKey, ...fields } = spec;
-    body = { id, ...fields, apiKey: await readSecret(apiKey, 'connection.apiKey') };
-  }
-  const secrets = [body.apiKey, body.api_key, body.password].filter((s): s is string => typeof s === 'string' && s.length > 0);
-  const host = typeof body.host === 'string' ? body.host : '';
-  const port = typeof body.port === 'number' ? body.port : undefined;
-  return { body, secrets, warnings: connectionWarnings({ host, port }) };
+  }, input.line);
 }
 
-function sameEndpoint(c: TrueNASConnection, body: Record<string, unknown>): boolean {
-  const norm = (h: unknown) => (typeof h === 'string' ? h.trim().toLowerCase().replace(/\/+$/, '') : '');
-  const name = typeof body.name === 'string' ? body.name.trim() : '';
-  return (
-    c.enabled !== false &&
-    norm(c.host) === norm(body.host) &&
-    (c.port ?? 0) === (typeof body.port === 'number' ? body.port : 0) &&
-    (name === '' || (c.name ?? '') === name)
-  );
+/** kill-switch.4 / cleanup.5 (`step`, default kill-switch.4): the list must be an empty array. */
+export async function verifyNoConnections(input: PulseStepInput): Promise<StepOutcome<{ remaining: string[] }>> {
+  const step = stepOf('verifyNoConnections', input);
+  const action = describeListConnections(input.pulse.url);
+  if (input.plan) {
+    return { value: { remaining: [] }, evidence: evidence(step, 'planned', 'Would verify that GET /api/truenas/connections answers [].', [action]) };
+  }
+  return withClient(input.pulse, async (client) => {
+    const list = await client.listConnections();
+    const remaining = list.map((c) => c.id);
+    if (remaining.length > 0) {
+      throw ApplicationFailure.create({
+        message: `${remaining.length} TrueNAS connection(s) remain after the deletes: ${remaining.join(', ')} (was one added meanwhile?)`,
+        type: FAILURE_TYPES.connectionsRemain,
+        nonRetryable: true,
+      });
+    }
+    return { value: { remaining }, evidence: evidence(step, 'ok', 'GET /api/truenas/connections answered [].', [action], { status: 200, body: '[]' }) };
+  }, input.line);
+}
+
+/** How Pulse answered once its TrueNAS routes were gone. */
+export type RoutesAbsentAnswer = 'not-found' | 'disabled' | 'method-not-allowed';
+
+/**
+ * rollback.4 (`step`): after the reverted build was restarted, GET /api/truenas/connections must no longer list
+ * connections. Accepted answers: 404 without a code (the route is not registered), 404 truenas_disabled (the
+ * handler is there but the feature is off) and 405 (only other methods remain on the path). A 200 array means
+ * the old code still runs: TrueNASRoutesPresent, non-retryable, since a retry would read the same process.
+ */
+export async function verifyTrueNASRoutesAbsent(input: PulseStepInput): Promise<StepOutcome<{ answer: RoutesAbsentAnswer; status: number }>> {
+  const step = stepOf('verifyTrueNASRoutesAbsent', input);
+  const action = planPulseRequest(input.pulse.url, 'GET', PULSE_PATHS.connections, undefined, '404 (route gone, plain or truenas_disabled) or 405; 200 with a list means the TrueNAS routes are still served');
+  if (input.plan) {
+    return {
+      value: { answer: 'not-found', status: 404 },
+      evidence: evidence(step, 'planned', 'Would verify that GET /api/truenas/connections answers 404 (plain or truenas_disabled) or 405 once the rebuilt Pulse runs.', [action]),
+    };
+  }
+  return withClient(input.pulse, async (client) => {
+    let listed: number;
+    try {
+      listed = (await client.listConnections()).length;
+    } catch (err) {
+      const seen: { answer: RoutesAbsentAnswer; status: number; text: string } | undefined =
+        err instanceof PulseDisabledError
+          ? { answer: 'disabled', status: 404, text: '404 truenas_disabled: the handlers remain but the feature is off' }
+          : err instanceof PulseNotFoundError
+            ? { answer: 'not-found', status: 404, text: `404${err.code ? ` ${err.code}` : ''}: the route is not registered` }
+            : err instanceof PulseMethodNotAllowed
+              ? { answer: 'method-not-allowed', status: 405, text: '405: GET is no longer served on this path' }
+              : undefined;
+      if (!seen) throw err;
+      return {
+        value: { answer: seen.answer, status: seen.status },
+        evidence: evidence(step, 'ok', `The TrueNAS routes are absent: GET /api/truenas/connections answered ${seen.text}.`, [action], {
+          status: seen.status,
+          answer: seen.answer,
+          ...(err instanceof PulseError && err.code ? { code: err.code } : {}),
+        }),
+      };
+    }
+    throw ApplicationFailure.create({
+      message: `GET ${input.pulse.url}${PULSE_PATHS.connections} still answers 200 with a list of ${listed} connection(s): the TrueNAS routes are present. Make sure the restart runs the rebuilt binary (the build output, not an older installed copy)`,
+      type: TRUENAS_ROUTES_PRESENT,
+      nonRetryable: true,
+      details: [{ status: 200, connections: listed }],
+    });
+  }, input.line);
 }
 
 // --- enable.3 / disable.3 / prereq.1 ---------------------------------------------------------------------------
@@ -163,7 +236,7 @@ export interface EndpointState {
  * whether the answer is the expected one; the workflow decides what a mismatch means.
  */
 export async function verifyConnectionsEndpoint(
-  input: PulseTargetStep & { step: StepId; expect: EndpointExpectation },
+  input: PulseStepInput & { step: StepId; expect: EndpointExpectation },
 ): Promise<StepOutcome<EndpointState>> {
   const action = describeListConnections(input.pulse.url);
   return withClient(input.pulse, async (client) => {
@@ -215,8 +288,8 @@ export interface AddConnectionResult {
  * (§8.1). Pulse has no uniqueness check, so a retried attempt whose POST got through would add a duplicate:
  * the body carries the workflow's id and the list is read first, so a retry finds its own connection instead.
  */
-export async function addConnection(input: PulseTargetStep & { connection: ConnectionSpec; id: string }): Promise<StepOutcome<AddConnectionResult>> {
-  const step: StepId = 'enable.5';
+export async function addConnection(input: PulseStepInput & { connection: ConnectionSpec; id: string }): Promise<StepOutcome<AddConnectionResult>> {
+  const step = stepOf('addConnection', input);
   const listAction = describeListConnections(input.pulse.url);
   let resolved: ResolvedBody;
   try {
@@ -320,8 +393,8 @@ function invalidBody(err: unknown, secrets: string[]): unknown {
  * own UI sends it: Pulse replaces the stored fields with any non-empty body and keeps a masked secret, so `{}`
  * would test an empty host (HandleTestSavedConnection), while the masked copy tests exactly what is stored.
  */
-export async function testConnection(input: PulseTargetStep & { id: string; connection?: ConnectionSpec }): Promise<StepOutcome<{ method: 'per-id' | 'body' | 'planned' }>> {
-  const step: StepId = 'enable.6';
+export async function testConnection(input: PulseStepInput & { id: string; connection?: ConnectionSpec }): Promise<StepOutcome<{ method: 'per-id' | 'body' | 'planned' }>> {
+  const step = stepOf('testConnection', input);
   if (input.plan) {
     const actions: Action[] = [];
     let fallback = 'the body test (the connection fields with the key read from its reference)';
@@ -456,8 +529,8 @@ function failedAttempt(poll: NonNullable<TrueNASConnection['poll']>, secrets: st
  *    this process can put them there (the cache starts empty at every restart).
  * Log lines are the workflow's last resort (checkPulseLogs): they show a poller that runs but fails.
  */
-export async function verifyPollerRuns(input: PulseTargetStep & { id: string }): Promise<StepOutcome<PollerCheck>> {
-  const step: StepId = 'enable.4';
+export async function verifyPollerRuns(input: PulseStepInput & { id: string }): Promise<StepOutcome<PollerCheck>> {
+  const step = stepOf('verifyPollerRuns', input);
   const actions: Action[] = [describeListConnections(input.pulse.url), describeRefreshState(input.pulse.url), describeListTrueNASResources(input.pulse.url)];
   if (input.plan) {
     return {
@@ -527,69 +600,6 @@ export async function verifyPollerRuns(input: PulseTargetStep & { id: string }):
         [actions[0], ...read.actions],
         { signal: observed ? 'resources' : 'none', ...resourceDetails(read, 120) },
       ),
-    };
-  }, input.line);
-}
-
-// --- enable.7 / disable.5 / prereq.1 ---------------------------------------------------------------------------
-
-export type ResourceExpectation = 'present' | 'stale-or-gone' | 'report';
-
-export type { ResourceView } from './support/truenas-resources.js';
-
-export interface ResourceInspection {
-  total: number;
-  online: number;
-  stale: number;
-  offline: number;
-  missing: number;
-  endpoint: string;
-  /** The Pulse line the resources route told (feb | v6). */
-  line?: string;
-  /** Up to 25 resources, for evidence (the counts cover all of them). */
-  resources: ResourceView[];
-}
-
-/**
- * Every TrueNAS resource, all pages, read after a state refresh (activities/support/truenas-resources.ts), with
- * the resource status and the TrueNAS source status the runbook's jq prints, judged as the Pulse line allows.
- * Read-only; runs in plan mode too.
- */
-export async function inspectTrueNASResources(
-  input: PulseTargetStep & { step: StepId; staleThresholdSeconds: number; expect: ResourceExpectation },
-): Promise<StepOutcome<ResourceInspection>> {
-  return withClient(input.pulse, async (client) => {
-    const read = await readTrueNASResources(client, input.pulse.url, input.staleThresholdSeconds);
-    const { summary } = read;
-    const value: ResourceInspection = {
-      total: summary.total,
-      online: summary.online,
-      stale: summary.stale,
-      offline: summary.offline,
-      missing: summary.missing,
-      endpoint: read.listing.endpoint,
-      line: read.line.line,
-      resources: read.views,
-    };
-    const seen = describeResources(read);
-    let verdict: Evidence['verdict'] = 'ok';
-    let meaning = '';
-    if (input.expect === 'present') {
-      verdict = summary.total > 0 ? 'ok' : 'inconclusive';
-      meaning = summary.total > 0 ? ': TrueNAS resources appear' : ': none yet';
-    } else if (input.expect === 'stale-or-gone') {
-      verdict = summary.online === 0 ? 'ok' : 'inconclusive';
-      meaning =
-        summary.total === 0
-          ? `: ${vanishedText(read)}`
-          : summary.online === 0
-            ? ': none reports fresh TrueNAS data any more'
-            : `: ${summary.online} still report fresh TrueNAS data`;
-    }
-    const text = `${seen.charAt(0).toUpperCase()}${seen.slice(1)}${meaning}. ${read.how}`;
-    return {
-      value,
-      evidence: evidence(input.step, input.plan ? 'planned' : verdict, input.plan ? `Now: ${text}` : text, read.actions, resourceDetails(read, input.staleThresholdSeconds)),
     };
   }, input.line);
 }

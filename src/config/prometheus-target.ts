@@ -1,6 +1,6 @@
 /** Where Prometheus is: zod only, so workflows can check their input with it. */
 import { z } from 'zod';
-import { TokenRefSchema } from '../config/pulse-target.js';
+import { TokenRefSchema } from './pulse-target.js';
 
 export const PrometheusTargetSchema = z
   .object({

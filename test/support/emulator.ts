@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BOOTSTRAP_FILE } from './auth.js';
-import type { EmulatorConfig } from './config.js';
-import { startEmulator, type EmulatorHandle } from './server.js';
+import { BOOTSTRAP_FILE } from '../../src/emulator/auth.js';
+import type { EmulatorConfig } from '../../src/emulator/config.js';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator/server.js';
 
 export interface TestEmulator extends EmulatorHandle {
   logs: string[];

@@ -1,0 +1,166 @@
+/**
+ * Named environments, like the Temporal CLI's: one per-user JSON file (`$XDG_CONFIG_HOME/pulse-runbooks/config.json`,
+ * default ~/.config; PULSE_RUNBOOK_CONFIG_FILE names another, for tests) holding, per environment, the settings that
+ * otherwise must be repeated on every call. `--env NAME` (or PULSE_RUNBOOK_ENV) applies one; flags win over
+ * environment variables, which win over the file.
+ *
+ * Secrets stay references: the file holds the NAME of the env var with the Pulse token or a file path, never a
+ * token, and a value that looks like one is refused. Writes are atomic (temp file + rename) and the file is 0600.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { envNameProblem } from './env-name.js';
+import { looksLikeSecret } from '../runbook/redact.js';
+import { pulseUrlProblem } from './pulse-target.js';
+import { ConfigError, describeZodError } from './load.js';
+
+export const CONFIG_FILE_ENV = 'PULSE_RUNBOOK_CONFIG_FILE';
+export const ENV_NAME_ENV = 'PULSE_RUNBOOK_ENV';
+
+/** One setting an environment may hold: the flag it stands for, and the environment variable that beats it. */
+export interface SettingKey {
+  /** The commander attribute of the flag it fills (`temporalAddress` for --temporal-address). */
+  option: string;
+  flag: string;
+  /** The environment variable that overrides the file (flags override both). */
+  envVar?: string;
+  /** Flags of which only one may be given; a value from the file is not applied when another of them is. */
+  group?: string[];
+  describe: string;
+}
+
+/** Every key of an environment, `section.name` → the flag it fills. */
+export const SETTING_KEYS: Record<string, SettingKey> = {
+  'temporal.address': { option: 'temporalAddress', flag: '--temporal-address', envVar: 'TEMPORAL_ADDRESS', describe: 'Temporal frontend host:port' },
+  'temporal.namespace': { option: 'namespace', flag: '--namespace', envVar: 'TEMPORAL_NAMESPACE', describe: 'Temporal namespace' },
+  'temporal.taskQueue': { option: 'taskQueue', flag: '--task-queue', envVar: 'TEMPORAL_TASK_QUEUE', describe: 'task queue of the workers' },
+  'temporal.codecKeysFile': { option: 'codecKeysFile', flag: '--codec-keys-file', envVar: 'PULSE_RUNBOOKS_CODEC_KEYS_FILE', describe: 'payload key file' },
+  'pulse.url': { option: 'pulseUrl', flag: '--pulse-url', envVar: 'PULSE_URL', describe: 'Pulse base URL' },
+  'pulse.tokenEnv': { option: 'tokenEnv', flag: '--token-env', envVar: 'PULSE_TOKEN_ENV', group: ['tokenEnv', 'tokenFile'], describe: "NAME of the env var holding the Pulse token on the worker's host" },
+  'pulse.tokenFile': { option: 'tokenFile', flag: '--token-file', envVar: 'PULSE_TOKEN_FILE', group: ['tokenEnv', 'tokenFile'], describe: "file holding the Pulse token on the worker's host" },
+  'host.flagEnvFile': { option: 'flagEnvFile', flag: '--flag-env-file', group: ['flagEnvFile', 'dropin', 'containerEnv'], describe: 'env file the Pulse service reads the flag from' },
+  'host.restartCmd': { option: 'restartCmd', flag: '--restart-cmd', group: ['systemdUnit', 'restartCmd', 'containerRecreate'], describe: 'restart command, a JSON argv' },
+  'host.systemdUnit': { option: 'systemdUnit', flag: '--systemd-unit', group: ['systemdUnit', 'restartCmd', 'containerRecreate'], describe: 'systemd unit restarted' },
+  'host.logFile': { option: 'logFile', flag: '--log-file', group: ['logUnit', 'logFile', 'logCmd'], describe: "file Pulse's logs are read from" },
+  'host.logUnit': { option: 'logUnit', flag: '--log-unit', group: ['logUnit', 'logFile', 'logCmd'], describe: 'journald unit of the logs' },
+  'host.dataDir': { option: 'dataDir', flag: '--data-dir', describe: "Pulse data dir on the worker's host (Data Cleanup)" },
+  'prometheus.url': { option: 'prometheusUrl', flag: '--prometheus-url', envVar: 'PROMETHEUS_URL', describe: 'Prometheus base URL (canary, alerts)' },
+};
+
+const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+const EnvironmentSchema = z.record(z.string(), z.string());
+export const EnvironmentsFileSchema = z
+  .object({
+    environments: z.record(z.string().regex(ENV_NAME, 'an environment name is letters, digits, - and _ (e.g. prod)'), EnvironmentSchema).default({}),
+  })
+  .strict();
+export type EnvironmentsFile = z.infer<typeof EnvironmentsFileSchema>;
+
+export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env[CONFIG_FILE_ENV]) return env[CONFIG_FILE_ENV] as string;
+  const base = env.XDG_CONFIG_HOME || path.join(homedir(), '.config');
+  return path.join(base, 'pulse-runbooks', 'config.json');
+}
+
+/** Paths the worker opens: they must not depend on the directory a CLI was started in. */
+const WORKER_PATHS = new Set(['pulse.tokenFile', 'host.flagEnvFile', 'host.logFile', 'host.dataDir']);
+
+/** Why `value` may not be stored under `key`, or undefined. Never repeats the value. */
+export function settingProblem(key: string, value: string): string | undefined {
+  const spec = SETTING_KEYS[key];
+  if (!spec) return `unknown setting "${key}"; the settings are ${Object.keys(SETTING_KEYS).join(', ')}`;
+  if (key === 'pulse.tokenEnv') return envNameProblem(value, 'PULSE_TOKEN', 'the Pulse API token');
+  if (looksLikeSecret(value) && !value.startsWith('/') && !/^https?:\/\//.test(value) && key !== 'host.restartCmd') {
+    return (
+      'looks like a token or key, and environments hold references only (the value is not repeated here): ' +
+      "put the token in an env var or a file on the worker's host and store its NAME as pulse.tokenEnv or its path as pulse.tokenFile"
+    );
+  }
+  if (key === 'pulse.url') return pulseUrlProblem(value);
+  if (key === 'prometheus.url' && (/^https?:\/\/[^/\s]*@/.test(value) || value.includes('?'))) {
+    return 'must be the base URL, without a user, password or query (e.g. http://prometheus:9090): give credentials by reference';
+  }
+  if (key === 'temporal.address' && !/^[^\s:/]+:\d{1,5}$/.test(value)) return 'must be host:port such as temporal.example:7233';
+  if (WORKER_PATHS.has(key) && !value.startsWith('/')) return `must be an absolute path on the worker's host, e.g. ${key === 'host.dataDir' ? '/etc/pulse' : '/etc/pulse/.env'}`;
+  if (key === 'host.restartCmd') {
+    let argv: unknown;
+    try {
+      argv = JSON.parse(value);
+    } catch {
+      argv = undefined;
+    }
+    if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string')) return 'must be a JSON array of strings such as \'["systemctl","restart","pulse"]\'';
+  }
+  return undefined;
+}
+
+/** The key `prod.temporal.address` split into environment and setting, checked. */
+export function splitKey(dotted: string): { env: string; key: string } {
+  const i = dotted.indexOf('.');
+  const env = i > 0 ? dotted.slice(0, i) : '';
+  const key = i > 0 ? dotted.slice(i + 1) : '';
+  if (!ENV_NAME.test(env) || !SETTING_KEYS[key]) {
+    throw new ConfigError(`env: "${dotted}" must be <environment>.<setting>, e.g. prod.temporal.address; the settings are ${Object.keys(SETTING_KEYS).join(', ')}`);
+  }
+  return { env, key };
+}
+
+export function readEnvironments(file: string = configFilePath()): EnvironmentsFile {
+  let raw: string;
+  try {
+    raw = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { environments: {} };
+    throw new ConfigError(`config file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code}); fix its permissions or set ${CONFIG_FILE_ENV}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError(`config file ${file}: is not valid JSON (${(err as Error).message}); fix it or remove it`);
+  }
+  const parsed = EnvironmentsFileSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigError(describeZodError(parsed.error, `config file ${file}:`));
+  for (const [name, settings] of Object.entries(parsed.data.environments)) {
+    for (const [key, value] of Object.entries(settings)) {
+      const problem = settingProblem(key, value);
+      if (problem) throw new ConfigError(`config file ${file}: ${name}.${key}: ${problem}`);
+    }
+  }
+  return parsed.data;
+}
+
+/** Writes the whole file atomically: a 0600 temp file in the same directory, renamed over the old one. */
+export function writeEnvironments(data: EnvironmentsFile, file: string = configFilePath()): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, file);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+    throw new ConfigError(`config file ${file}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was changed`);
+  }
+}
+
+/** The settings of one environment; a name that is not in the file is an error that lists the ones that are. */
+export function environment(name: string, file: string = configFilePath()): Record<string, string> {
+  const all = readEnvironments(file).environments;
+  const found = all[name];
+  if (!found) {
+    const known = Object.keys(all);
+    throw new ConfigError(
+      `--env / ${ENV_NAME_ENV}: no environment "${name}" in ${file}; ${known.length ? `it has ${known.join(', ')}` : 'it has none'}. Create it with \`pulse-runbook env set ${name}.temporal.address host:7233\``,
+    );
+  }
+  return found;
+}
