@@ -85,7 +85,7 @@ import {
 import { applyCycle } from '../src/canary/cycle.js';
 import { INSTANCE_CHECKS } from '../src/canary/instance-gates.js';
 import { movePhase, readyForSignOff } from '../src/canary/phases.js';
-import { instanceDetail, statusOf, waitingFor, type CanaryStatus, type InstanceDetail } from '../src/canary/status.js';
+import { instanceDetail, statusOf, waitingFor, type CanaryStatus } from '../src/canary/status.js';
 import * as people from '../src/canary/people.js';
 import {
   addEvidence,
@@ -93,7 +93,6 @@ import {
   type AbortCriterion,
   type AbortRecord,
   type CanaryState,
-  type ChecklistItem,
   type FleetMember,
   type RollbackRecord,
 } from '../src/canary/state.js';
@@ -123,6 +122,7 @@ import { ENABLE_WORKFLOW, type EnableWorkflow } from './enable.messages.js';
 import { evaluateOrInconclusive } from './support/evaluate-checks.js';
 import { parseWorkflowInput } from './support/parse-input.js';
 import { DEFAULT_HEARTBEAT_TIMEOUT_SECONDS } from '../src/config/retry.js';
+import { keywordAttributes } from '../src/temporal/search-attributes.js';
 
 export type { CanaryResult, CanaryStatus };
 
@@ -175,7 +175,8 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     const key = `${word}/${state.phase}`;
     if (key === published) return;
     published = key;
-    upsertSearchAttributes({ RunbookProcedure: ['canary-rollout'], RunbookStatus: [word], CanaryPhase: [`phase-${state.phase}`] });
+    // The typed form (the record form is deprecated); replay compares the upsert command, not its values.
+    upsertSearchAttributes(keywordAttributes({ RunbookProcedure: 'canary-rollout', RunbookStatus: word, CanaryPhase: `phase-${state.phase}` }));
   };
   publish();
 

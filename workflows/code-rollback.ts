@@ -67,7 +67,7 @@ function activitiesFor(input: CodeRollbackInput, log: EvidenceLog) {
 const codeRollbackDefinition = procedureDefinition('code-rollback', CodeRollbackInputSchema, ROLLBACK_FAILURES.invalidInput, 'code rollback');
 
 export async function codeRollback(raw: CodeRollbackInputRaw): Promise<CodeRollbackResult> {
-  return runProcedure(codeRollbackDefinition, raw, ({ input, log, base, target }) => {
+  return runProcedure(codeRollbackDefinition, raw, ({ input, log, base }) => {
     const { git, build, restart, pulse } = activitiesFor(input, log);
     const range = { plan: input.plan, repoPath: input.repoPath, from: input.from, to: input.to };
     const result: CodeRollbackResult = {

@@ -46,7 +46,7 @@ const joinPath = (dir: string, name: string) => `${dir === '/' ? '' : dir}/${nam
 const dataCleanupDefinition = procedureDefinition('data-cleanup', DataCleanupInputSchema, CLEANUP_FAILURES.invalidInput, 'data cleanup');
 
 export async function dataCleanup(raw: DataCleanupInputRaw): Promise<DataCleanupResult> {
-  return runProcedure(dataCleanupDefinition, raw, ({ input, log, base, target }) => {
+  return runProcedure(dataCleanupDefinition, raw, ({ input, log, base }) => {
     // Each call's summary in the Web UI names the runbook step it belongs to.
     const files = log.activities<typeof dataFileActivities>(activityOptions(input.retry, input.fileTimeoutSeconds));
     const pulse = log.activities<typeof pulseActivities>(activityOptions(input.retry, pulseActivitySeconds(input.pulse.timeoutMs)));

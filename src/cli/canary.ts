@@ -43,6 +43,7 @@ import type { Identity } from '../identity/resolve.js';
 import { EMBEDDED_UI, addActorFlag, addGlobalFlags, connect, loadSettings, type GlobalFlags, type Settings } from './context.js';
 import { describeFailure, uiLink } from './follow.js';
 import { simulateCommand } from './canary-simulate.js';
+import { keywordStartAttributes } from '../temporal/search-attributes.js';
 
 export const CANARY_ID_PREFIX = 'canary-';
 const PROCEDURE = 'canary-rollout';
@@ -201,7 +202,7 @@ function startCommand(): Command {
           await assertWorkersCanReadFor(client, settings);
           handle = await client.workflow.start(CANARY_ROLLOUT_WORKFLOW, { taskQueue: settings.temporal.taskQueue, workflowId, args: [raw], staticSummary: summary,
             // Set at start as well as by the workflow, so the run is listed before a worker has picked it up.
-            searchAttributes: { RunbookProcedure: ['canary-rollout'], RunbookStatus: [plan ? 'planning' : 'activating'], CanaryPhase: ['phase-1'] },
+            typedSearchAttributes: keywordStartAttributes({ RunbookProcedure: 'canary-rollout', RunbookStatus: plan ? 'planning' : 'activating', CanaryPhase: 'phase-1' }),
           });
         } catch (err) {
           if (err instanceof WorkflowExecutionAlreadyStartedError) {

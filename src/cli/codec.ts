@@ -41,9 +41,7 @@ export function codecCommand(): Command {
   return cmd;
 }
 
-const OriginSchema = z
-  .string()
-  .url('must be an origin such as https://temporal-ui.example.com')
+const OriginSchema = z.url('must be an origin such as https://temporal-ui.example.com')
   .refine((o) => {
     const u = new URL(o);
     return /^https?:$/.test(u.protocol) && u.pathname === '/' && !u.search && !u.hash && !o.replace(/\/$/, '').endsWith('/');

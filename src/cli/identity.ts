@@ -82,7 +82,7 @@ function issueTokenCommand(): Command {
           fd = openSync(flags.out, 'wx', 0o600);
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
-          throw new Error(`identity issue-token --out ${flags.out}: ${code === 'EEXIST' ? 'already exists; it is never overwritten' : `cannot be created (${code ?? (err as Error).message})`}`);
+          throw new Error(`identity issue-token --out ${flags.out}: ${code === 'EEXIST' ? 'already exists; it is never overwritten' : `cannot be created (${code ?? (err as Error).message})`}`, { cause: err });
         }
         try {
           writeSync(fd, `${issued.token}\n`);

@@ -20,13 +20,11 @@ const SecretRefSchema = z
     file: z.string().min(1, 'must be a file path').optional(),
   })
   .strict()
-  .refine((r) => !(r.env && r.file), { message: 'give either env or file, not both' })
-  .refine((r) => Boolean(r.env || r.file), { message: 'give env (a variable name) or file (a path)' });
+  .refine((r) => !(r.env && r.file), { error: 'give either env or file, not both' })
+  .refine((r) => Boolean(r.env || r.file), { error: 'give env (a variable name) or file (a path)' });
 
 const httpUrl = (example: string) =>
-  z
-    .string()
-    .url(`must be a URL such as ${example}`)
+  z.url(`must be a URL such as ${example}`)
     .refine((u) => /^https?:\/\//.test(u), `must start with http:// or https://, e.g. ${example}`);
 
 export const WebhookSchema = z
@@ -38,7 +36,7 @@ export const WebhookSchema = z
     /** A URL that is not secret: credentials in it are refused (they belong in urlFrom, read on the worker). */
     url: httpUrl('https://hooks.example/alerts')
       .refine((u) => !/^https?:\/\/[^/?#]*@/i.test(u), {
-        message:
+        error:
           'must not contain a user or password (user:pass@host): put the whole URL in an env var on the worker\'s host and pass its name (--slack-webhook-env, or urlFrom in the input), or use --webhook-bearer-env for a token',
       })
       .optional(),

@@ -55,7 +55,7 @@ export const CanaryInstanceSchema = z
   .object({
     name: z.string().regex(NAME, NAME_HELP),
     /** Where its Pulse answers (shown in the status; the children carry their own target). */
-    pulseUrl: z.string().url('must be a URL such as http://pulse:7655').optional(),
+    pulseUrl: z.url('must be a URL such as http://pulse:7655').optional(),
     enable: EnableInputSchema.optional(),
     disable: DisableInputSchema.optional(),
     /** Who to ask when the rollback of this instance is a human step (the opt-in user). */

@@ -45,7 +45,7 @@ export const SecretRefSchema = z
     { error: (issue) => (issue.code === 'invalid_type' ? REFERENCE_HELP : undefined) },
   )
   .strict()
-  .refine((r) => Boolean(r.env) !== Boolean(r.file), { message: 'give exactly one of env or file' });
+  .refine((r) => Boolean(r.env) !== Boolean(r.file), { error: 'give exactly one of env or file' });
 
 export type SecretRef = z.infer<typeof SecretRefSchema>;
 

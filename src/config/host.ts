@@ -28,12 +28,10 @@ const Argv = z
   .array(ArgvElement)
   .min(1, 'must name at least the program, e.g. ["systemctl","restart","pulse"]')
   .refine((argv) => !/\s/.test(argv[0] ?? ''), {
-    message: 'the program (argv[0]) contains whitespace: give each argument as its own element, e.g. ["docker","compose"] instead of ["docker compose"]',
+    error: 'the program (argv[0]) contains whitespace: give each argument as its own element, e.g. ["docker","compose"] instead of ["docker compose"]',
   });
 
-const HttpUrl = z
-  .string()
-  .url('must be a URL such as http://127.0.0.1:7655/api/health')
+const HttpUrl = z.url('must be a URL such as http://127.0.0.1:7655/api/health')
   .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://');
 
 /** A systemd unit name; a leading dash would be read by systemctl as an option. */
@@ -130,7 +128,7 @@ export const RestartSchema = z.discriminatedUnion('kind', [
        * container from the compose file and so reads the env file again.
        */
       argv: Argv.default([...DEFAULT_CONTAINER_RECREATE]).refine((a) => !isPlainContainerRestart(a), {
-        message:
+        error:
           'a plain container restart keeps the environment the container was created with; use a re-create such as ["docker","compose","up","-d","--force-recreate","pulse"]',
       }),
       ...RestartCommon,
@@ -161,7 +159,7 @@ export const CommandPrefixSchema = z
   .array(ArgvElement)
   .default([])
   .refine((p) => p.length === 0 || !/\s/.test(p[0] ?? ''), {
-    message: 'the prefix program contains whitespace: give each argument as its own element, e.g. ["sudo","-n"]',
+    error: 'the prefix program contains whitespace: give each argument as its own element, e.g. ["sudo","-n"]',
   });
 
 export type CommandPrefix = z.infer<typeof CommandPrefixSchema>;

@@ -85,9 +85,7 @@ const text = (what: string, max = 2000) =>
     .min(1, `must not be empty: ${what}`)
     .max(max, `must be at most ${max} characters`);
 
-const HttpUrl = z
-  .string()
-  .url('must be a URL such as https://hooks.example/incident')
+const HttpUrl = z.url('must be a URL such as https://hooks.example/incident')
   .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://');
 
 /**
@@ -96,7 +94,7 @@ const HttpUrl = z
  * secret URL by reference (the whole URL in an env var on the worker's host).
  */
 const WebhookUrl = HttpUrl.refine((u) => !/^https?:\/\/[^/?#]*@/i.test(u), {
-  message:
+  error:
     'must not contain a user or password (user:pass@host): put the whole URL, credentials included, in an env var on the worker\'s host and give its name instead (--webhook-env name=ENV_VAR, or urlEnv in the input)',
 });
 
@@ -141,7 +139,7 @@ export const BusinessCalendarSchema = z
     escalateAt: z.enum(['start', 'end'], { error: () => 'must be start or end (of the next business day)' }).default('start'),
   })
   .strict()
-  .refine((c) => c.opensAt < c.closesAt, { message: 'opensAt must be earlier than closesAt', path: ['closesAt'] });
+  .refine((c) => c.opensAt < c.closesAt, { error: 'opensAt must be earlier than closesAt', path: ['closesAt'] });
 
 export type BusinessCalendar = z.infer<typeof BusinessCalendarSchema>;
 export type BusinessCalendarInput = z.input<typeof BusinessCalendarSchema>;
@@ -173,7 +171,7 @@ export const NotificationTargetSchema = z
     urlEnv: envNameSchema('INCIDENT_WEBHOOK_URL', 'the webhook URL').optional(),
   })
   .strict()
-  .refine((t) => Boolean(t.url) !== Boolean(t.urlEnv), { message: 'give exactly one of url or urlEnv', path: ['url'] });
+  .refine((t) => Boolean(t.url) !== Boolean(t.urlEnv), { error: 'give exactly one of url or urlEnv', path: ['url'] });
 
 export type NotificationTarget = z.infer<typeof NotificationTargetSchema>;
 
@@ -300,7 +298,7 @@ export const StartResponseSchema = z
         { error: () => 'procedure.name must be kill-switch or disable' },
       )
       .refine((p) => !p.input.plan, {
-        message: 'a containment run must act: run the plan on its own first (pulse-runbook kill-switch --plan / disable --plan)',
+        error: 'a containment run must act: run the plan on its own first (pulse-runbook kill-switch --plan / disable --plan)',
         path: ['input', 'plan'],
       })
       .optional(),

@@ -12,7 +12,7 @@ export const TokenRefSchema = z
     file: z.string().min(1, 'must be a file path').optional(),
   })
   .strict()
-  .refine((r) => !(r.env && r.file), { message: 'give either env or file for the Pulse token, not both' });
+  .refine((r) => !(r.env && r.file), { error: 'give either env or file for the Pulse token, not both' });
 
 export type TokenRef = z.infer<typeof TokenRefSchema>;
 

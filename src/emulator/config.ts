@@ -31,14 +31,14 @@ export interface EmulatorConfig {
 
 const port = (name: string) =>
   z.coerce
-    .number({ message: `${name} must be a TCP port number (0 picks a free port)` })
+    .number({ error: `${name} must be a TCP port number (0 picks a free port)` })
     .int(`${name} must be a whole number`)
     .min(0, `${name} must be between 0 and 65535`)
     .max(65535, `${name} must be between 0 and 65535`);
 
 const seconds = (name: string) =>
   z.coerce
-    .number({ message: `${name} must be a number of seconds, e.g. 60` })
+    .number({ error: `${name} must be a number of seconds, e.g. 60` })
     .positive(`${name} must be a positive number of seconds, e.g. 60`);
 
 export const TokenPresetSchema = z.array(
@@ -51,7 +51,7 @@ export const TokenPresetSchema = z.array(
 );
 
 const EnvSchema = z.object({
-  PULSE_DATA_DIR: z.string({ message: 'PULSE_DATA_DIR is required: set it to the emulator data directory' }).min(1, 'PULSE_DATA_DIR is required: set it to the emulator data directory'),
+  PULSE_DATA_DIR: z.string({ error: 'PULSE_DATA_DIR is required: set it to the emulator data directory' }).min(1, 'PULSE_DATA_DIR is required: set it to the emulator data directory'),
   FRONTEND_PORT: port('FRONTEND_PORT').default(7655),
   BIND_ADDRESS: z.string().min(1).default('127.0.0.1'),
   PULSE_METRICS_PORT: port('PULSE_METRICS_PORT').optional(),
@@ -60,11 +60,11 @@ const EnvSchema = z.object({
   PULSE_METRICS_TOKEN: z.string().optional(),
   PULSE_AUTH_USER: z.string().optional(),
   PULSE_AUTH_PASS: z.string().optional(),
-  PULSE_EMULATOR_PROFILE: z.enum(['feb', 'v6'], { message: 'PULSE_EMULATOR_PROFILE must be "feb" or "v6"' }).default('feb'),
+  PULSE_EMULATOR_PROFILE: z.enum(['feb', 'v6'], { error: 'PULSE_EMULATOR_PROFILE must be "feb" or "v6"' }).default('feb'),
   PULSE_EMULATOR_TICK_SECONDS: seconds('PULSE_EMULATOR_TICK_SECONDS').default(60),
   PULSE_EMULATOR_STALE_SECONDS: seconds('PULSE_EMULATOR_STALE_SECONDS').default(120),
   PULSE_EMULATOR_API_TOKENS: z.string().optional(),
-  PULSE_EMULATOR_TRUENAS_TIMEOUT_MS: z.coerce.number({ message: 'PULSE_EMULATOR_TRUENAS_TIMEOUT_MS must be milliseconds' }).int().positive().optional(),
+  PULSE_EMULATOR_TRUENAS_TIMEOUT_MS: z.coerce.number({ error: 'PULSE_EMULATOR_TRUENAS_TIMEOUT_MS must be milliseconds' }).int().positive().optional(),
   PULSE_EMULATOR_DEMO_TRUENAS: z.string().optional(),
   PULSE_EMULATOR_DEMO_TRUENAS_KEY: z.string().optional(),
   PULSE_EMULATOR_REQUEST_LOG: z.string().optional(),

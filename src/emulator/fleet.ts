@@ -55,7 +55,7 @@ const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** PULSE_ENABLE_TRUENAS as the env file says now (undefined: not set), read the way systemd's EnvironmentFile is. */
 function flagFrom(envFile: string): string | undefined {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(envFile, 'utf8');
   } catch {

@@ -30,7 +30,7 @@ export class TrueNASStore {
       data = readFileSync(this.path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new Error(`read config file ${this.path}: ${(err as Error).message}`);
+      throw new Error(`read config file ${this.path}: ${(err as Error).message}`, { cause: err });
     }
     if (data.length === 0) return [];
     let text: string;
@@ -58,7 +58,7 @@ export class TrueNASStore {
     try {
       encrypted = this.crypto.encrypt(Buffer.from(json, 'utf8'));
     } catch (err) {
-      throw new Error(`encrypt config data for ${this.path}: ${(err as Error).message}`);
+      throw new Error(`encrypt config data for ${this.path}: ${(err as Error).message}`, { cause: err });
     }
     const tmp = `${this.path}.tmp`;
     writeFileSync(tmp, encrypted, { mode: 0o600 });

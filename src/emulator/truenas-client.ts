@@ -42,7 +42,7 @@ export function resolveEndpoint(host: string, useHttps: boolean, port: number): 
     try {
       parsed = new URL(raw);
     } catch (err) {
-      throw new Error(`parse truenas host "${host}": ${(err as Error).message}`);
+      throw new Error(`parse truenas host "${host}": ${(err as Error).message}`, { cause: err });
     }
     if (parsed.host === '') throw new Error(`parse truenas host "${host}": missing host`);
     if (parsed.username || parsed.password) throw new Error(`parse truenas host "${host}": credentials are not supported`);

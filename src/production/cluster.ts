@@ -290,6 +290,6 @@ export async function startProductionCluster(opts: ClusterOptions = {}): Promise
     return cluster;
   } catch (err) {
     await stopAll();
-    throw new Error(`the production rehearsal did not start (logs in ${logDir}): ${(err as Error).message}`);
+    throw new Error(`the production rehearsal did not start (logs in ${logDir}): ${(err as Error).message}`, { cause: err });
   }
 }

@@ -60,7 +60,7 @@ const JsonPayloadSchema = z
     metadata: z.record(z.string(), z.string()).nullish(),
     data: z.string().nullish(),
   })
-  .passthrough();
+  .loose();
 const BodySchema = z.object({ payloads: z.array(JsonPayloadSchema) });
 type JsonPayload = z.infer<typeof JsonPayloadSchema>;
 

@@ -2,7 +2,7 @@
  * Custom search attributes, registered on the dev server at start (and in the compose setup), so runs can be
  * found in the Web UI by procedure, phase, severity, owner and status.
  */
-import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributeUpdatePair } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair, type SearchAttributeUpdatePair, type TypedSearchAttributes } from '@temporalio/common';
 
 export const SEARCH_ATTRIBUTES = [
   { name: 'RunbookProcedure', type: 'Keyword' },
@@ -26,6 +26,21 @@ export const SEARCH_ATTRIBUTE_KEYS = Object.fromEntries(
 /** The typed update pairs for a set of keyword attributes, in the order given (the order of the upsert's fields). */
 export function keywordAttributes(values: Partial<Record<SearchAttributeName, string>>): SearchAttributeUpdatePair[] {
   return Object.entries(values).map(([name, value]) => ({ key: SEARCH_ATTRIBUTE_KEYS[name as SearchAttributeName], value: value as string }));
+}
+
+/** The same pairs for a start (`typedSearchAttributes`), where a value cannot be null. */
+export function keywordStartAttributes(values: Partial<Record<SearchAttributeName, string>>): SearchAttributePair[] {
+  return keywordAttributes(values) as SearchAttributePair[];
+}
+
+/** The registered keyword attributes a run carries (from `describe().typedSearchAttributes`), by name. */
+export function keywordValues(typed: TypedSearchAttributes): Partial<Record<SearchAttributeName, string>> {
+  const values: Partial<Record<SearchAttributeName, string>> = {};
+  for (const { name } of SEARCH_ATTRIBUTES) {
+    const value = typed.get(SEARCH_ATTRIBUTE_KEYS[name]);
+    if (value !== undefined) values[name] = value;
+  }
+  return values;
 }
 
 export function searchAttributeFlags(): string[] {

@@ -12,7 +12,6 @@
 import path from 'node:path';
 import { execa } from 'execa';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
-import type { InstanceDetail } from '../../src/canary/status.js';
 import type { CanaryResult } from '../../workflows/canary-rollout.js';
 import { canaryUpdate, statusWhen } from '../support/canary.js';
 import { fleetName, startFleetFixture, type FleetFixture } from '../support/canary-fleet.js';

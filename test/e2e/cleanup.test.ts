@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { DataCleanupInputRaw } from '../../src/config/data-cleanup-input.js';
 import type { DataCleanupResult } from '../../workflows/data-cleanup.js';
-import type { Progress } from '../../workflows/support/evidence-log.js';
 import { snapshotDir, without } from '../support/cleanup-snapshot.js';
 import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
 import { removeWorkerBundle, startWorkerProcess } from '../support/go-pulse-repo-worker.js';

@@ -132,7 +132,7 @@ describe('pulse-runbook start with the embedded server', () => {
     const env = { TEMPORAL_ADDRESS: '', [fx.tokenEnv]: fx.token };
     const args = ['start', '--no-demo', '--temporal-port', String(grpc), '--ui-port', String(ui), '--data-dir', dataDir];
 
-    let workflowId = '';
+    let workflowId: string;
     let firstKeys: string;
     const first = spawnLong(args, env);
     try {

@@ -16,7 +16,6 @@ import { ENCRYPTED_FAILURE_CONVERTER_PATH } from '../../src/temporal/data-conver
 import { workflowsPath } from '../../src/temporal/workflows-path.js';
 import { createWorker } from '../../src/worker.js';
 import { workflowBundle } from '../support/time-skipping.js';
-import type { KillSwitchResult } from '../../workflows/kill-switch.js';
 import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
 import { runError, startAndSettle } from '../support/settle.js';
 import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';

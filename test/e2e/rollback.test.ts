@@ -11,7 +11,6 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { execa } from 'execa';
 import type { CodeRollbackInputRaw } from '../../src/config/code-rollback-input.js';
 import type { CodeRollbackResult } from '../../workflows/code-rollback.js';
-import type { Progress } from '../../workflows/support/evidence-log.js';
 import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
 import { createGoPulseRepo, git, GO_BUILD, GO_ENV, removeGoPulseTemplate, revertCommitsIn, type GoPulseRepo } from '../support/go-pulse-repo.js';
 import { removeWorkerBundle, startWorkerProcess } from '../support/go-pulse-repo-worker.js';

@@ -166,7 +166,7 @@ export async function statusWhen(handle: WorkflowHandle, until: (s: CanaryStatus
           () => 'completed',
           (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e),
         );
-        throw new Error(`the canary run is ${description.status.name}: ${outcome}`);
+        throw new Error(`the canary run is ${description.status.name}: ${outcome}`, { cause: err });
       }
     }
     if (Date.now() > deadline) throw new Error(`the canary status did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last ? { phase: last.phase, status: last.status, missing: last.missing, waitingFor: last.waitingFor } : String(lastError))}`);

@@ -111,7 +111,7 @@ export async function startPulseService(opts: PulseServiceOptions = {}): Promise
     control: new EmulatorControl(url),
     argv,
     invocations(command = 'restart') {
-      let text = '';
+      let text: string;
       try {
         text = readFileSync(paths.invocationsFile, 'utf8');
       } catch {

@@ -401,6 +401,7 @@ function dockerignoreIncludes(patterns: string[], file: string): boolean {
         .replace(/\*\*\//g, '\u0000')
         .replace(/\*/g, '[^/]*')
         .replace(/\?/g, '[^/]')
+        // eslint-disable-next-line no-control-regex -- NUL is the placeholder for `**/` put in above
         .replace(/\u0000/g, '(?:.*/)?')}$`,
     );
   const parts = file.split('/');

@@ -26,7 +26,7 @@ beforeAll(async () => {
       req.socket.destroy();
       return;
     }
-    fetch(`http://127.0.0.1:${nas.port}${req.url}`, { headers: { authorization: req.headers.authorization ?? '' } }).then(async (answer) => {
+    void fetch(`http://127.0.0.1:${nas.port}${req.url}`, { headers: { authorization: req.headers.authorization ?? '' } }).then(async (answer) => {
       res.writeHead(answer.status, { 'content-type': 'application/json', connection: 'keep-alive' });
       res.end(Buffer.from(await answer.arrayBuffer()));
     });

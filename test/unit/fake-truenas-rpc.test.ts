@@ -51,7 +51,7 @@ class RpcClient {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, resolve);
-      this.closed.then(() => reject(new Error('connection closed')));
+      void this.closed.then(() => reject(new Error('connection closed')));
       this.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
     });
   }

@@ -13,7 +13,6 @@ import proto from '@temporalio/proto';
 import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
 import { canaryBundle, canaryInput, canaryUpdate, HOUR, scriptedMetricsPerWorkflow, statusWhen, type MetricScript } from '../support/canary.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
-import type { InstanceDetail } from '../../src/canary/status.js';
 import type { CanaryResult } from '../../workflows/canary-rollout.js';
 import { CANARY_ROLLOUT_WORKFLOW, canaryInstanceQuery, canaryStatusQuery } from '../../workflows/canary-rollout.messages.js';
 

@@ -12,7 +12,7 @@ import { canaryBundle, canaryInput, canaryUpdate, DAY, HOUR, scriptedMetricsPerW
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
 import { CANARY_ROLLOUT_WORKFLOW, canaryInstanceQuery, type CanaryRolloutWorkflow, canaryStatusQuery } from '../../workflows/canary-rollout.messages.js';
-import type { InstanceDetail } from '../../src/canary/status.js';
+import { keywordValues } from '../../src/temporal/search-attributes.js';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -269,7 +269,7 @@ describe('abort criteria', () => {
     const child = await env.client.workflow.getHandle(r.abort!.rollback!.children[0].workflowId).result();
     expect(child).toEqual({ procedure: 'disable', pulseUrl: 'http://dev-1:7655' });
     const desc = await h.describe();
-    expect(desc.searchAttributes.RunbookStatus).toEqual(['aborted']);
+    expect(keywordValues(desc.typedSearchAttributes).RunbookStatus).toBe('aborted');
   });
 
   it('2: a data corruption report aborts at once', async () => {

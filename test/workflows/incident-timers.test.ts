@@ -12,6 +12,7 @@ import { zonedDateTime, zonedTimeToInstant } from '../../src/incident/business-c
 import type { IncidentInputRaw } from '../../src/config/incident.js';
 import type { IncidentRecord, IncidentResult } from '../../workflows/incident.js';
 import { INCIDENT_WORKFLOW, type IncidentWorkflow } from '../../workflows/incident.messages.js';
+import { keywordValues } from '../../src/temporal/search-attributes.js';
 
 const server = incidentServerForFile('incident-timers');
 const { taskQueue } = server;
@@ -65,7 +66,7 @@ describe('escalation timers with the runbook defaults', () => {
 
     // What the Temporal UI shows: search attributes, the memo, and the run's current details.
     const desc = await h.describe();
-    expect(desc.searchAttributes).toMatchObject({ IncidentSeverity: ['P1'], IncidentOwner: ['Engineering'], RunbookStatus: ['open'], RunbookProcedure: ['incident'] });
+    expect(keywordValues(desc.typedSearchAttributes)).toMatchObject({ IncidentSeverity: 'P1', IncidentOwner: 'Engineering', RunbookStatus: 'open', RunbookProcedure: 'incident' });
     expect(desc.memo).toEqual({ incident: { title: 'TrueNAS data stale', severity: 'P1', owner: 'Engineering', status: 'open' } });
     const metadata = await h.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     expect(metadata.currentDetails).toContain('**P1 open**: TrueNAS data stale');
@@ -190,7 +191,7 @@ describe('escalation timers with the runbook defaults', () => {
     const r = await recordWhen(h, (x) => escalations(x).length === 1);
     expect(ms(escalations(r)[0].at) - changedAt).toBeGreaterThanOrEqual(15 * MINUTE);
     expect(ms(escalations(r)[0].at) - changedAt).toBeLessThan(15 * MINUTE + 1000);
-    expect((await h.describe()).searchAttributes).toMatchObject({ IncidentSeverity: ['P1'] });
+    expect(keywordValues((await h.describe()).typedSearchAttributes)).toMatchObject({ IncidentSeverity: 'P1' });
     await update(h, 'resolve', { actor: 'carol', finalOwner: 'eng', summary: 'done' });
     await h.result();
   });
@@ -225,7 +226,7 @@ describe('people act through updates', () => {
       if (i > 0) expect(ms(x.at)).toBeGreaterThan(ms(r.handoffs[i].at));
     });
     expect(r.updates.filter((u) => u.update === 'handoff').map((u) => `${u.at} ${u.by}`)).toEqual(r.handoffs.slice(1).map((x) => `${x.at} ${x.by}`));
-    expect((await h.describe()).searchAttributes).toMatchObject({ IncidentOwner: ['Pulse Operations'] });
+    expect(keywordValues((await h.describe()).typedSearchAttributes)).toMatchObject({ IncidentOwner: 'Pulse Operations' });
     await update(h, 'resolve', { actor: 'sam', finalOwner: 'ops', summary: 'done' });
     await h.result();
   });
@@ -248,7 +249,7 @@ describe('people act through updates', () => {
     await update(h, 'resolve', { actor: 'alice', finalOwner: 'Pulse Operations', summary: 'typo fixed' });
     const result: IncidentResult = await h.result();
     expect(result.incident.resolution).toMatchObject({ by: 'alice', finalOwner: 'Pulse Operations', summary: 'typo fixed' });
-    expect((await h.describe()).searchAttributes).toMatchObject({ RunbookStatus: ['resolved'] });
+    expect(keywordValues((await h.describe()).typedSearchAttributes)).toMatchObject({ RunbookStatus: 'resolved' });
   });
 
   it('a bad incident input fails the run at once, naming the field', async () => {
@@ -270,6 +271,6 @@ describe('people act through updates', () => {
     expect(result.incident.timers[0]).toMatchObject({ outcome: 'planned', condition: 'containment' });
     const desc = await h.describe();
     expect(desc.closeTime!.getTime() - desc.startTime.getTime()).toBeLessThan(1000);
-    expect(desc.searchAttributes).toMatchObject({ RunbookStatus: ['planned'] });
+    expect(keywordValues(desc.typedSearchAttributes)).toMatchObject({ RunbookStatus: 'planned' });
   });
 });
