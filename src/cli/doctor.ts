@@ -42,7 +42,7 @@ export function doctorCommand(): Command {
         'doctor',
         FIELD_NAMES,
       );
-      const { runDoctor } = await import('../doctor/run.js');
+      const { runDoctor } = await import('./doctor-run.js');
       const { renderChecks, summaryLine } = await import('../doctor/render.js');
       const checks = await runDoctor(settings, host);
       const failed = checks.some((c) => c.status === 'fail');

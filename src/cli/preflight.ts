@@ -1,6 +1,6 @@
 /**
  * The preflight of the destructive procedures (enable, disable, kill-switch, rollback, cleanup): before the run is
- * started, the doctor's worker-side checks (src/doctor/run.ts workerChecks) for the settings this procedure will
+ * started, the doctor's worker-side checks (src/cli/doctor-run.ts workerChecks) for the settings this procedure will
  * use. One that fails stops the command before anything is changed, naming the check and the fix. `--no-preflight`
  * skips them for an emergency (a check that is wrong, a worker that cannot answer in time); the skip is printed and
  * written into the run's details in Temporal, so it is on record. Plans change nothing and are not preflighted.
@@ -47,7 +47,7 @@ export async function runPreflight(
     err.write(`warning: preflight checks skipped (--no-preflight): nothing was checked before ${opts.procedure} starts; this is recorded in the run's details\n`);
     return line;
   }
-  const { workerChecks } = await import('../doctor/run.js');
+  const { workerChecks } = await import('./doctor-run.js');
   const checks = await workerChecks(connection, settings, req.host);
   const failed = checks.filter((c) => c.status === 'fail');
   if (failed.length > 0) {

@@ -9,9 +9,9 @@ import { Client, Connection, type ConnectionLike } from '@temporalio/client';
 import type { DoctorHostInputRaw } from '../config/doctor.js';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
 import type { LoadedCodec } from '../temporal/data-converter.js';
-import { checkWorkersCanRead } from '../cli/codec-check.js';
-import { loadSettingsCodec, EMBEDDED_ADDRESS, type Settings } from '../cli/context.js';
-import { check, HOST_CHECKS, skippedBecause, type CheckId, type CheckResult } from './check.js';
+import { checkWorkersCanRead } from './codec-check.js';
+import { loadSettingsCodec, EMBEDDED_ADDRESS, type Settings } from './context.js';
+import { check, HOST_CHECKS, skippedBecause, type CheckId, type CheckResult } from '../doctor/check.js';
 import { DOCTOR_WORKFLOW, type DoctorWorkflow } from '../../workflows/doctor.messages.js';
 
 /** How long the host checks may take on the worker before the doctor reports the worker as not answering. */
