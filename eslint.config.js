@@ -51,8 +51,18 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: notInWorkflows.map((name) => ({ name, allowTypeImports: true, message: 'Workflows run in a deterministic sandbox: do side effects in an activity.' })),
-          patterns: [{ group: ['**/activities/*', '!**/activities/index*'], allowTypeImports: true, message: 'Workflows reach activities only through proxyActivities (import types only).' }],
+          paths: notInWorkflows.map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: 'Workflows run in a deterministic sandbox: do side effects in an activity.',
+          })),
+          patterns: [
+            {
+              group: ['**/activities/*', '!**/activities/index*'],
+              allowTypeImports: true,
+              message: 'Workflows reach activities only through proxyActivities (import types only).',
+            },
+          ],
         },
       ],
     },

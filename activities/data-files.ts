@@ -34,12 +34,15 @@ import { evidence, type Action, type StepOutcome } from '../src/runbook/evidence
 import { redact } from '../src/runbook/redact.js';
 import { stepOf, withoutStep, type StepInput } from './support/step.js';
 
-
 function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const parsed = schema.safeParse(input ?? {});
   if (!parsed.success) {
     const message = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
-    throw ApplicationFailure.create({ message: `invalid data cleanup input: ${message}`, type: CLEANUP_FAILURES.invalidInput, nonRetryable: true });
+    throw ApplicationFailure.create({
+      message: `invalid data cleanup input: ${message}`,
+      type: CLEANUP_FAILURES.invalidInput,
+      nonRetryable: true,
+    });
   }
   return parsed.data;
 }
@@ -50,13 +53,23 @@ async function translated<T>(fn: () => Promise<T>): Promise<T> {
     return await keptAlive(fn);
   } catch (err) {
     if (err instanceof CleanupError) {
-      throw ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: !err.retryable, details: [redact(err.details)] });
+      throw ApplicationFailure.create({
+        message: err.message,
+        type: err.type,
+        nonRetryable: !err.retryable,
+        details: [redact(err.details)],
+      });
     }
     throw err;
   }
 }
 
-const fileAction = (op: 'stat' | 'read' | 'delete', path: string, change?: string): Action => ({ kind: 'file', op, path, ...(change ? { change } : {}) });
+const fileAction = (op: 'stat' | 'read' | 'delete', path: string, change?: string): Action => ({
+  kind: 'file',
+  op,
+  path,
+  ...(change ? { change } : {}),
+});
 
 /** cleanup.1: the active data directory (explicit, else the worker's PULSE_DATA_DIR, else /etc/pulse). */
 export async function resolveDataDir(input: DataDirInputRaw & StepInput = {}): Promise<StepOutcome<DataDirInfo>> {
@@ -64,7 +77,12 @@ export async function resolveDataDir(input: DataDirInputRaw & StepInput = {}): P
   const parsed = parseInput(DataDirInputSchema, withoutStep(input));
   return translated(async () => {
     const info = await resolveDataDirOnHost(parsed.dataDir);
-    const from = info.source === 'input' ? 'given explicitly' : info.source === 'PULSE_DATA_DIR' ? "from the worker's PULSE_DATA_DIR" : 'the default (PULSE_DATA_DIR is unset)';
+    const from =
+      info.source === 'input'
+        ? 'given explicitly'
+        : info.source === 'PULSE_DATA_DIR'
+          ? "from the worker's PULSE_DATA_DIR"
+          : 'the default (PULSE_DATA_DIR is unset)';
     return {
       value: info,
       evidence: evidence(step, 'ok', `The data directory is ${info.path} (${from}).`, [fileAction('stat', info.path)], { ...info }),
@@ -78,7 +96,9 @@ export interface TrueNASFileValue {
 }
 
 /** cleanup.2 / cleanup.3: `<dataDir>/truenas.enc` exists and is a regular file (a symlink is refused, not followed). */
-export async function inspectTrueNASFile(input: ResolvedDataDirInputRaw & StepInput & { allowMissing?: boolean }): Promise<StepOutcome<TrueNASFileValue>> {
+export async function inspectTrueNASFile(
+  input: ResolvedDataDirInputRaw & StepInput & { allowMissing?: boolean },
+): Promise<StepOutcome<TrueNASFileValue>> {
   const step = stepOf('inspectTrueNASFile', input);
   const { allowMissing = false, step: _step, ...rest } = input;
   const parsed = parseInput(ResolvedDataDirSchema, rest);
@@ -88,11 +108,23 @@ export async function inspectTrueNASFile(input: ResolvedDataDirInputRaw & StepIn
     const actions = [fileAction('stat', path), fileAction('read', path, 'sha256 of the content')];
     if (!facts) {
       if (!allowMissing) throw missingFailure(path);
-      return { value: { exists: false }, evidence: evidence(step, 'skipped', `${path} does not exist; nothing to clean up (allowMissing).`, actions, { path, exists: false }) };
+      return {
+        value: { exists: false },
+        evidence: evidence(step, 'skipped', `${path} does not exist; nothing to clean up (allowMissing).`, actions, {
+          path,
+          exists: false,
+        }),
+      };
     }
     return {
       value: { exists: true, facts },
-      evidence: evidence(step, 'ok', `${path} exists: a regular file of ${facts.size} bytes, mode ${facts.mode}, sha256 ${facts.sha256.slice(0, 16)}….`, actions, { ...facts }),
+      evidence: evidence(
+        step,
+        'ok',
+        `${path} exists: a regular file of ${facts.size} bytes, mode ${facts.mode}, sha256 ${facts.sha256.slice(0, 16)}….`,
+        actions,
+        { ...facts },
+      ),
     };
   });
 }
@@ -120,7 +152,13 @@ export async function fingerprintEncryptionKey(input: ResolvedDataDirInputRaw & 
         : `${fp.path} is a ${fp.kind}${fp.linkTarget ? ` to ${fp.linkTarget}` : ''} (described, not followed).`;
     return {
       value: fp,
-      evidence: evidence(step, fp.exists ? 'ok' : 'inconclusive', summary, [fileAction('stat', fp.path), fileAction('read', fp.path, 'sha256 only, never the content')], { ...fp }),
+      evidence: evidence(
+        step,
+        fp.exists ? 'ok' : 'inconclusive',
+        summary,
+        [fileAction('stat', fp.path), fileAction('read', fp.path, 'sha256 only, never the content')],
+        { ...fp },
+      ),
     };
   });
 }
@@ -153,24 +191,39 @@ export async function removeTrueNASFile(input: RemoveTrueNASInputRaw & StepInput
       if (removingBefore) {
         return {
           value: { outcome: 'removed', path },
-          evidence: evidence(step, 'ok', `Removed ${path}: an earlier attempt of this step removed it and its completion was lost with its worker; this attempt found it gone.`, [action], {
-            path,
-            ...(parsed.expectedSha256 && { expectedSha256: parsed.expectedSha256 }),
-            confirmedBy: 'retry',
-          }),
+          evidence: evidence(
+            step,
+            'ok',
+            `Removed ${path}: an earlier attempt of this step removed it and its completion was lost with its worker; this attempt found it gone.`,
+            [action],
+            {
+              path,
+              ...(parsed.expectedSha256 && { expectedSha256: parsed.expectedSha256 }),
+              confirmedBy: 'retry',
+            },
+          ),
         };
       }
       if (parsed.expectedSha256) {
         return {
           value: { outcome: 'already-removed', path },
-          evidence: evidence(step, 'ok', `${path} is already gone: it was there at cleanup.3 (sha256 ${parsed.expectedSha256.slice(0, 16)}…) and something other than this step removed it since.`, [], {
-            path,
-            expectedSha256: parsed.expectedSha256,
-          }),
+          evidence: evidence(
+            step,
+            'ok',
+            `${path} is already gone: it was there at cleanup.3 (sha256 ${parsed.expectedSha256.slice(0, 16)}…) and something other than this step removed it since.`,
+            [],
+            {
+              path,
+              expectedSha256: parsed.expectedSha256,
+            },
+          ),
         };
       }
       if (parsed.allowMissing) {
-        return { value: { outcome: 'absent', path }, evidence: evidence(step, 'skipped', `${path} does not exist; nothing to remove (allowMissing).`, [], { path }) };
+        return {
+          value: { outcome: 'absent', path },
+          evidence: evidence(step, 'skipped', `${path} does not exist; nothing to remove (allowMissing).`, [], { path }),
+        };
       }
       throw missingFailure(path);
     };
@@ -187,7 +240,13 @@ export async function removeTrueNASFile(input: RemoveTrueNASInputRaw & StepInput
       }
       return {
         value: { outcome: 'planned', path, facts },
-        evidence: evidence(step, 'planned', `Would remove ${path} (${facts.size} bytes, sha256 ${facts.sha256.slice(0, 16)}…) and nothing else.`, [action], { ...facts }),
+        evidence: evidence(
+          step,
+          'planned',
+          `Would remove ${path} (${facts.size} bytes, sha256 ${facts.sha256.slice(0, 16)}…) and nothing else.`,
+          [action],
+          { ...facts },
+        ),
       };
     }
 
@@ -200,16 +259,24 @@ export async function removeTrueNASFile(input: RemoveTrueNASInputRaw & StepInput
     if (!removed) return gone();
     return {
       value: { outcome: 'removed', path, facts: removed.facts },
-      evidence: evidence(step, 'ok', `Removed ${path} (${removed.facts.size} bytes, sha256 ${removed.facts.sha256.slice(0, 16)}…); nothing else was touched.`, [action], {
-        ...removed.facts,
-        nlinkAfter: removed.nlinkAfter,
-      }),
+      evidence: evidence(
+        step,
+        'ok',
+        `Removed ${path} (${removed.facts.size} bytes, sha256 ${removed.facts.sha256.slice(0, 16)}…); nothing else was touched.`,
+        [action],
+        {
+          ...removed.facts,
+          nlinkAfter: removed.nlinkAfter,
+        },
+      ),
     };
   });
 }
 
 /** cleanup.6: `.encryption.key` has the same inode, size and hash as before the cleanup. */
-export async function verifyEncryptionKeyIntact(input: StepInput & { plan?: boolean; before: FileFingerprint; after: FileFingerprint }): Promise<StepOutcome<{ intact: boolean }>> {
+export async function verifyEncryptionKeyIntact(
+  input: StepInput & { plan?: boolean; before: FileFingerprint; after: FileFingerprint },
+): Promise<StepOutcome<{ intact: boolean }>> {
   const step = stepOf('verifyEncryptionKeyIntact', input);
   const { before, after } = input;
   const diffs = fingerprintDifferences(before, after);
@@ -225,11 +292,23 @@ export async function verifyEncryptionKeyIntact(input: StepInput & { plan?: bool
   if (!before.exists) {
     return {
       value: { intact: true },
-      evidence: evidence(step, 'inconclusive', `${after.path} did not exist before the cleanup and does not now; Pulse creates it at start.`, [], { before, after }),
+      evidence: evidence(
+        step,
+        'inconclusive',
+        `${after.path} did not exist before the cleanup and does not now; Pulse creates it at start.`,
+        [],
+        { before, after },
+      ),
     };
   }
   return {
     value: { intact: true },
-    evidence: evidence(step, input.plan ? 'planned' : 'ok', `${after.path} is intact: same inode ${after.ino}, size ${after.size} and sha256${modeNote}.`, [], { before, after }),
+    evidence: evidence(
+      step,
+      input.plan ? 'planned' : 'ok',
+      `${after.path} is intact: same inode ${after.ino}, size ${after.size} and sha256${modeNote}.`,
+      [],
+      { before, after },
+    ),
   };
 }

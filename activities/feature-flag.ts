@@ -13,14 +13,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Action, StepOutcome, Verdict } from '../src/runbook/evidence.js';
 import { RUNBOOK_STEPS, type RunbookStep } from '../src/runbook/steps.js';
 import { FLAG_NAME, FlagTargetSchema, parseHostInput, type FlagTarget, type FlagTargetInput } from '../src/config/host.js';
-import {
-  planDropInEdit,
-  planEnvEdit,
-  readIfPresent,
-  setDropInEnvVar,
-  setEnvVar,
-  type EnvEditPlan,
-} from '../src/host/env-file.js';
+import { planDropInEdit, planEnvEdit, readIfPresent, setDropInEnvVar, setEnvVar, type EnvEditPlan } from '../src/host/env-file.js';
 import { activityJournal, keptAlive } from './support/heartbeat.js';
 
 export type FlagValue = 'true' | 'false' | null;
@@ -50,8 +43,7 @@ export interface FeatureFlagResult {
 
 const UNSET_NOTE =
   'The line was removed. Unset means OFF only on the Feb line; from 2026-03-30 (every v6 release) unset means ON, so this does not disable TrueNAS on v6: write false instead.';
-const FALSE_NOTE =
-  'false is written explicitly: on the Feb line unset means OFF, but from 2026-03-30 (every v6 release) unset means ON.';
+const FALSE_NOTE = 'false is written explicitly: on the Feb line unset means OFF, but from 2026-03-30 (every v6 release) unset means ON.';
 
 function changeText(plan: Omit<EnvEditPlan, 'content'>, value: FlagValue): string {
   const before = plan.before.map((b) => `line ${b.line}: ${b.text.trim()}`).join(', ') || 'no assignment';
@@ -175,7 +167,10 @@ async function setFeatureFlagNow(input: SetFeatureFlagInput): Promise<StepOutcom
   if (!earlier) {
     const file = await readIfPresent(target.path);
     const current = file?.content ?? '';
-    const planned = target.kind === 'systemd-dropin' ? planDropInEdit(current, FLAG_NAME, editValue, target.path) : planEnvEdit(current, FLAG_NAME, editValue);
+    const planned =
+      target.kind === 'systemd-dropin'
+        ? planDropInEdit(current, FLAG_NAME, editValue, target.path)
+        : planEnvEdit(current, FLAG_NAME, editValue);
     await journal.record({ path: target.path, valueBefore: planned.effectiveBefore, existed: file?.exists !== false }, { durable: true });
   }
   const written =

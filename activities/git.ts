@@ -13,17 +13,28 @@ import {
   type BuildInputRaw,
   type RollbackRangeInputRaw,
 } from '../src/config/rollback.js';
-import { RollbackError, checkWorkTree, inspectRollback, rangeText, revertRange as revertRangeOnHost, runBuild, type RollbackInspection } from '../src/host/git.js';
+import {
+  RollbackError,
+  checkWorkTree,
+  inspectRollback,
+  rangeText,
+  revertRange as revertRangeOnHost,
+  runBuild,
+  type RollbackInspection,
+} from '../src/host/git.js';
 import { evidence, type Action, type StepOutcome } from '../src/runbook/evidence.js';
 import { redact } from '../src/runbook/redact.js';
 import { stepOf, withoutStep, type StepInput } from './support/step.js';
-
 
 function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
     const message = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
-    throw ApplicationFailure.create({ message: `invalid rollback input: ${message}`, type: ROLLBACK_FAILURES.invalidInput, nonRetryable: true });
+    throw ApplicationFailure.create({
+      message: `invalid rollback input: ${message}`,
+      type: ROLLBACK_FAILURES.invalidInput,
+      nonRetryable: true,
+    });
   }
   return parsed.data;
 }
@@ -31,7 +42,12 @@ function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> 
 /** Maps the host's typed errors onto Temporal failures whose type the workflow decides on. */
 function toFailure(err: unknown): unknown {
   if (err instanceof RollbackError) {
-    return ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: !err.retryable, details: [redact(err.details)] });
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.type,
+      nonRetryable: !err.retryable,
+      details: [redact(err.details)],
+    });
   }
   return err;
 }
@@ -111,7 +127,13 @@ export async function revertRange(input: RollbackRangeInputRaw & StepInput): Pro
       const action: Action = { kind: 'command', argv: inspection.revertArgv, cwd: inspection.repoPath };
       const already = inspection.state === 'already-reverted';
       return {
-        value: { outcome: 'planned', headBefore: inspection.head, headAfter: inspection.head, revertCommits: [], commits: inspection.commits },
+        value: {
+          outcome: 'planned',
+          headBefore: inspection.head,
+          headAfter: inspection.head,
+          revertCommits: [],
+          commits: inspection.commits,
+        },
         evidence: evidence(
           step,
           'planned',
@@ -148,7 +170,13 @@ export async function revertRange(input: RollbackRangeInputRaw & StepInput): Pro
           ? `Reverted ${inspection.commits.length} commit(s): HEAD ${short(result.headBefore)} → ${short(result.headAfter)} (in an earlier attempt of this step, whose completion was lost with its worker; not reverted again).`
           : `Reverted ${inspection.commits.length} commit(s): HEAD ${short(result.headBefore)} → ${short(result.headAfter)}.`;
     return {
-      value: { outcome: result.outcome, headBefore: result.headBefore, headAfter: result.headAfter, revertCommits: result.revertCommits, commits: inspection.commits },
+      value: {
+        outcome: result.outcome,
+        headBefore: result.headBefore,
+        headAfter: result.headAfter,
+        revertCommits: result.revertCommits,
+        commits: inspection.commits,
+      },
       evidence: evidence(step, 'ok', summary, result.outcome === 'already-reverted' ? [] : [action], {
         outcome: result.outcome,
         headBefore: result.headBefore,
@@ -183,7 +211,9 @@ export async function buildRepository(input: BuildInputRaw & StepInput): Promise
     if (parsed.plan) {
       return {
         value: { outcome: 'planned', exitCode: null, durationMs: 0 },
-        evidence: evidence(step, 'planned', `Would run ${parsed.buildCommand.join(' ')} in ${parsed.repoPath} and require exit code 0.`, [action]),
+        evidence: evidence(step, 'planned', `Would run ${parsed.buildCommand.join(' ')} in ${parsed.repoPath} and require exit code 0.`, [
+          action,
+        ]),
       };
     }
     // translated() heartbeats while the build runs, so a worker crash is noticed by the heartbeat timeout.

@@ -96,7 +96,9 @@ async function notifyIncidentWebhookNow(input: IncidentWebhookInput): Promise<In
     }
     const answered = err.status !== undefined;
     throw ApplicationFailure.create({
-      message: answered ? `webhook ${name}: answered HTTP ${err.detail.replace(/^answered /, '')}` : `webhook ${name}: no answer (${err.detail})`,
+      message: answered
+        ? `webhook ${name}: answered HTTP ${err.detail.replace(/^answered /, '')}`
+        : `webhook ${name}: no answer (${err.detail})`,
       type: err.kind === 'rejected' ? NOTIFY_FAILURE_TYPES.rejected : NOTIFY_FAILURE_TYPES.unavailable,
       nonRetryable: !err.retryable,
       ...(answered ? { details: [{ httpStatus: err.status }] } : {}),

@@ -173,7 +173,13 @@ async function markLogPositionNow(input: MarkLogPositionInput): Promise<StepOutc
   if (input.plan) {
     return {
       value: { at },
-      evidence: { step: input.step, at, verdict: 'planned', summary: `Would record the size of ${source.path} as the log offset`, actions: [action] },
+      evidence: {
+        step: input.step,
+        at,
+        verdict: 'planned',
+        summary: `Would record the size of ${source.path} as the log offset`,
+        actions: [action],
+      },
     };
   }
   let st: import('node:fs').Stats;
@@ -185,7 +191,13 @@ async function markLogPositionNow(input: MarkLogPositionInput): Promise<StepOutc
     // Not written yet: everything that appears later is "after the mark".
     return {
       value: { at, file: { path: source.path, offset: 0, ino: 0, dev: 0 } },
-      evidence: { step: input.step, at, verdict: 'ok', summary: `${source.path} does not exist yet; later checks read it from the start`, actions: [action] },
+      evidence: {
+        step: input.step,
+        at,
+        verdict: 'ok',
+        summary: `${source.path} does not exist yet; later checks read it from the start`,
+        actions: [action],
+      },
     };
   }
   return {
@@ -210,7 +222,10 @@ function unreadable(path: string, code: string | undefined): ApplicationFailure 
   });
 }
 
-async function readFileFrom(path: string, mark: NonNullable<LogMark['file']>): Promise<{ text: string; from: number; to: number; rotated: boolean }> {
+async function readFileFrom(
+  path: string,
+  mark: NonNullable<LogMark['file']>,
+): Promise<{ text: string; from: number; to: number; rotated: boolean }> {
   let handle: import('node:fs/promises').FileHandle;
   try {
     handle = await fs.open(path, 'r');
@@ -273,7 +288,9 @@ async function checkPulseLogsNow(input: CheckPulseLogsInput): Promise<StepOutcom
   if (source.kind === 'journald') action = describeCommand(journalArgv(source.unit, since), { prefix });
   else if (source.kind === 'command') action = describeCommand(commandArgv(source.argv, since), { prefix, secrets });
   else {
-    const from = input.mark?.file ? `read from byte ${input.mark.file.offset}` : 'read only what Pulse writes after the restart (from where the file ends just before it)';
+    const from = input.mark?.file
+      ? `read from byte ${input.mark.file.offset}`
+      : 'read only what Pulse writes after the restart (from where the file ends just before it)';
     action = { kind: 'file', op: 'read', path: source.path, change: from };
   }
 

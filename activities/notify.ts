@@ -26,7 +26,12 @@ async function sendAlertNotificationNow(input: SendAlertNotificationInput): Prom
     return await deliver(input.webhook, input.notification);
   } catch (err) {
     if (err instanceof WebhookError) {
-      throw ApplicationFailure.create({ message: err.message, type: WEBHOOK_FAILURE_TYPES[err.kind], nonRetryable: !err.retryable, details: [{ status: err.status }] });
+      throw ApplicationFailure.create({
+        message: err.message,
+        type: WEBHOOK_FAILURE_TYPES[err.kind],
+        nonRetryable: !err.retryable,
+        details: [{ status: err.status }],
+      });
     }
     throw err;
   }

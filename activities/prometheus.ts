@@ -65,7 +65,13 @@ async function evaluateMetricChecksNow(input: EvaluateMetricChecksInput): Promis
   const [evaluation, perInstance] = await Promise.all([
     evaluateChecks(client, input.checks, { windows: input.windows, job: input.job, time, exclude: input.exclude }),
     input.perInstance && input.perInstance.expected.length
-      ? evaluateInstanceChecks(client, input.perInstance.checks, { windows: input.windows, job: input.job, time, label: input.perInstance.label, expected: input.perInstance.expected })
+      ? evaluateInstanceChecks(client, input.perInstance.checks, {
+          windows: input.windows,
+          job: input.job,
+          time,
+          label: input.perInstance.label,
+          expected: input.perInstance.expected,
+        })
       : undefined,
   ]);
   const max = input.maxPassingSeries;

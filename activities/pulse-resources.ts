@@ -39,40 +39,50 @@ export interface ResourcesInput extends PulseStepInput {
  * prints, and the verdict of what the step expects.
  */
 export async function inspectTrueNASResources(input: ResourcesInput): Promise<StepOutcome<ResourceInspection>> {
-  return withClient(input.pulse, async (client) => {
-    const read = await readTrueNASResources(client, input.pulse.url, input.staleThresholdSeconds);
-    const { summary } = read;
-    const value: ResourceInspection = {
-      total: summary.total,
-      online: summary.online,
-      stale: summary.stale,
-      offline: summary.offline,
-      missing: summary.missing,
-      endpoint: read.listing.endpoint,
-      line: read.line.line,
-      resources: read.views,
-    };
-    const seen = describeResources(read);
-    let verdict: Evidence['verdict'] = 'ok';
-    let meaning = '';
-    if (input.expect === 'present') {
-      verdict = summary.total > 0 ? 'ok' : 'inconclusive';
-      meaning = summary.total > 0 ? ': TrueNAS resources appear' : ': none yet';
-    } else if (input.expect === 'stale-or-gone') {
-      verdict = summary.online === 0 ? 'ok' : 'inconclusive';
-      meaning =
-        summary.total === 0
-          ? `: ${vanishedText(read)}`
-          : summary.online === 0
-            ? ': none reports fresh TrueNAS data any more'
-            : `: ${summary.online} still report fresh TrueNAS data`;
-    }
-    const text = `${seen.charAt(0).toUpperCase()}${seen.slice(1)}${meaning}. ${read.how}`;
-    return {
-      value,
-      evidence: evidence(input.step, input.plan ? 'planned' : verdict, input.plan ? `Now: ${text}` : text, read.actions, resourceDetails(read, input.staleThresholdSeconds)),
-    };
-  }, input.line);
+  return withClient(
+    input.pulse,
+    async (client) => {
+      const read = await readTrueNASResources(client, input.pulse.url, input.staleThresholdSeconds);
+      const { summary } = read;
+      const value: ResourceInspection = {
+        total: summary.total,
+        online: summary.online,
+        stale: summary.stale,
+        offline: summary.offline,
+        missing: summary.missing,
+        endpoint: read.listing.endpoint,
+        line: read.line.line,
+        resources: read.views,
+      };
+      const seen = describeResources(read);
+      let verdict: Evidence['verdict'] = 'ok';
+      let meaning = '';
+      if (input.expect === 'present') {
+        verdict = summary.total > 0 ? 'ok' : 'inconclusive';
+        meaning = summary.total > 0 ? ': TrueNAS resources appear' : ': none yet';
+      } else if (input.expect === 'stale-or-gone') {
+        verdict = summary.online === 0 ? 'ok' : 'inconclusive';
+        meaning =
+          summary.total === 0
+            ? `: ${vanishedText(read)}`
+            : summary.online === 0
+              ? ': none reports fresh TrueNAS data any more'
+              : `: ${summary.online} still report fresh TrueNAS data`;
+      }
+      const text = `${seen.charAt(0).toUpperCase()}${seen.slice(1)}${meaning}. ${read.how}`;
+      return {
+        value,
+        evidence: evidence(
+          input.step,
+          input.plan ? 'planned' : verdict,
+          input.plan ? `Now: ${text}` : text,
+          read.actions,
+          resourceDetails(read, input.staleThresholdSeconds),
+        ),
+      };
+    },
+    input.line,
+  );
 }
 
 /**

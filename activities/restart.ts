@@ -19,13 +19,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Action, StepOutcome } from '../src/runbook/evidence.js';
 import type { StepId } from '../src/runbook/steps.js';
-import {
-  CommandPrefixSchema,
-  parseHostInput,
-  RestartSchema,
-  type RestartConfig,
-  type RestartInput,
-} from '../src/config/host.js';
+import { CommandPrefixSchema, parseHostInput, RestartSchema, type RestartConfig, type RestartInput } from '../src/config/host.js';
 import { describeCommand, runCommand, type CommandOptions } from '../src/host/command.js';
 import { safeUrl, waitForHealthy, type HealthResult } from '../src/host/health.js';
 import { activityJournal, activitySignal, keptAlive } from './support/heartbeat.js';
@@ -99,7 +93,8 @@ export async function restartPulse(input: RestartPulseInput): Promise<StepOutcom
   ];
   const notes: string[] = [];
   if (input.daemonReload) notes.push('systemctl daemon-reload runs first so systemd re-reads the drop-in.');
-  if (restart.kind === 'container') notes.push('The container is re-created so it reads the env file again; docker restart would keep the old environment.');
+  if (restart.kind === 'container')
+    notes.push('The container is re-created so it reads the env file again; docker restart would keep the old environment.');
 
   if (input.plan) {
     return {
@@ -149,14 +144,21 @@ async function restartNow(
     await journal.record({ starting: argv }, { durable: true });
     try {
       const r = await runCommand(argv, { ...commandOptions, signal: activitySignal() });
-      records.push({ argv: r.argv, exitCode: r.exitCode, durationMs: r.durationMs, stdoutExcerpt: r.stdoutExcerpt, stderrExcerpt: r.stderrExcerpt });
+      records.push({
+        argv: r.argv,
+        exitCode: r.exitCode,
+        durationMs: r.durationMs,
+        stdoutExcerpt: r.stdoutExcerpt,
+        stderrExcerpt: r.stderrExcerpt,
+      });
     } catch (err) {
       throw asRestartFailed(err, records);
     }
     await journal.record({ ran: argv }, { durable: true });
   }
   const reused = records.filter((r) => r.ranInEarlierAttempt).length;
-  if (reused) notes.push(`${reused} command(s) ran in an earlier attempt of this step, whose completion was lost with its worker: not run again.`);
+  if (reused)
+    notes.push(`${reused} command(s) ran in an earlier attempt of this step, whose completion was lost with its worker: not run again.`);
 
   const health = await waitForHealthy(healthUrl, restart.healthTimeoutMs, restart.healthIntervalMs, { signal: activitySignal() });
 

@@ -54,7 +54,11 @@ async function againstEmulators(): Promise<void> {
   const perRun: number[] = [];
   let last: CanaryStatus | undefined;
   await worker.runUntil(async () => {
-    const h = await client.workflow.start(CANARY_ROLLOUT_WORKFLOW, { taskQueue: 'bench-fleet', workflowId: `bench-fleet-${Date.now()}`, args: [input] });
+    const h = await client.workflow.start(CANARY_ROLLOUT_WORKFLOW, {
+      taskQueue: 'bench-fleet',
+      workflowId: `bench-fleet-${Date.now()}`,
+      args: [input],
+    });
     for (;;) {
       const q = performance.now();
       const s = await h.query(canaryStatusQuery);
@@ -63,7 +67,8 @@ async function againstEmulators(): Promise<void> {
       rss = Math.max(rss, process.memoryUsage().rss);
       last = s;
       if (s.status !== 'monitoring' || (s.fleet!.counts.pending === 0 && s.fleet!.counts.enabling === 0)) break;
-      if (latencies.length % 15 === 0) process.stderr.write(`[bench] ${((performance.now() - t0) / 1000).toFixed(0)} s: ${JSON.stringify(s.fleet!.counts)}\n`);
+      if (latencies.length % 15 === 0)
+        process.stderr.write(`[bench] ${((performance.now() - t0) / 1000).toFixed(0)} s: ${JSON.stringify(s.fleet!.counts)}\n`);
       await new Promise((r) => setTimeout(r, 2000));
     }
     enabledMs = performance.now() - t0;
@@ -93,7 +98,10 @@ async function timeSkipping(days = Number(process.env.FLEET_BENCH_DAYS ?? 3)): P
   const startedAt = Number(await env.currentTimeMs());
   const names = Array.from({ length: COUNT }, (_, i) => `pulse-${String(i + 1).padStart(3, '0')}`);
   // Five instances break their own error rate on day 1; the fleet stays green otherwise.
-  const { activities: scripted, calls } = scriptedMetrics((hours) => (hours >= 24 ? { instances: Object.fromEntries(names.slice(0, 5).map((n) => [n, { 'error-rate': '0.2' }])) } : {}), () => startedAt);
+  const { activities: scripted, calls } = scriptedMetrics(
+    (hours) => (hours >= 24 ? { instances: Object.fromEntries(names.slice(0, 5).map((n) => [n, { 'error-rate': '0.2' }])) } : {}),
+    () => startedAt,
+  );
   const bundle = await canaryBundle();
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -104,7 +112,11 @@ async function timeSkipping(days = Number(process.env.FLEET_BENCH_DAYS ?? 3)): P
   const host = { token: { env: 'PULSE_TOKEN' } };
   const input = canaryInput({
     phase1: { instances: names.map((name) => ({ name, pulseUrl: `http://${name}:7655` })) },
-    fleet: { instanceLabel: 'pulse_instance', waves: { maxFailurePercent: 2 }, template: { enable: { pulse: { url: '{pulseUrl}', ...host } }, disable: { pulse: { url: '{pulseUrl}', ...host } } } },
+    fleet: {
+      instanceLabel: 'pulse_instance',
+      waves: { maxFailurePercent: 2 },
+      template: { enable: { pulse: { url: '{pulseUrl}', ...host } }, disable: { pulse: { url: '{pulseUrl}', ...host } } },
+    },
   } as Partial<CanaryInputRaw>);
   const workflowId = `bench-fleet-ts-${Date.now()}`;
   const wall = performance.now();

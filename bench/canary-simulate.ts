@@ -59,7 +59,13 @@ export async function canarySimulateThreeWeeks(days = Number(process.env.SIMULAT
         ? await execa('/usr/bin/time', ['-o', timeFile, '-f', '%U %S', process.execPath, ...args], { env: { PULSE_RUNBOOKS_CONFIG: '' } })
         : await execa(process.execPath, args, { env: { PULSE_RUNBOOKS_CONFIG: '' } });
       const ms = performance.now() - began;
-      const cpu = existsSync(timeFile) ? readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number).reduce((a, b) => a + b, 0) : NaN;
+      const cpu = existsSync(timeFile)
+        ? readFileSync(timeFile, 'utf8')
+            .trim()
+            .split(/\s+/)
+            .map(Number)
+            .reduce((a, b) => a + b, 0)
+        : NaN;
       rmSync(timeFile, { force: true });
       return { ms, cpu, stdout: r.stdout };
     };
@@ -80,7 +86,12 @@ export async function canarySimulateThreeWeeks(days = Number(process.env.SIMULAT
         `${r.evaluations} checks; from Prometheus (query_range, --save-range) ${(fromPrometheus.ms / 1000).toFixed(1)} s wall, ${fromPrometheus.cpu.toFixed(1)} s CPU (${(fromPrometheus.result.elapsedMs / 1000).toFixed(1)} s in the command); ` +
         `from the saved range file (${(statSync(range).size / 1048576).toFixed(1)} MiB) ${(fromFile.ms / 1000).toFixed(1)} s wall, ${fromFile.cpu.toFixed(1)} s CPU (${(r.elapsedMs / 1000).toFixed(1)} s in the command); ` +
         `baseline in the same run, \`canary simulate --help\`: ${(baseline.ms / 1000).toFixed(1)} s wall, ${baseline.cpu.toFixed(1)} s CPU; ` +
-        `found: ${r.resets.length} green-clock reset(s), gates open at ${r.phases.filter((p) => p.gateOpenedAt).map((p) => `${((Date.parse(p.gateOpenedAt!) - start * 1000) / 3600_000).toFixed(1)} h`).join(', ') || 'none'}, ` +
+        `found: ${r.resets.length} green-clock reset(s), gates open at ${
+          r.phases
+            .filter((p) => p.gateOpenedAt)
+            .map((p) => `${((Date.parse(p.gateOpenedAt!) - start * 1000) / 3600_000).toFixed(1)} h`)
+            .join(', ') || 'none'
+        }, ` +
         `instances taken out: ${r.instances?.broke.map((b) => b.name).join(', ') || 'none'}, abort: ${r.abort ? `${r.abort.criterion} at ${((Date.parse(r.abort.at) - start * 1000) / 3600_000).toFixed(1)} h` : 'none'}; ` +
         `same answer from both: ${JSON.stringify({ ...r, source: '', elapsedMs: 0 }) === JSON.stringify({ ...fromPrometheus.result, source: '', elapsedMs: 0 })}`,
     );

@@ -17,7 +17,10 @@ export async function canaryThreeWeeks(days = Number(process.env.CANARY_BENCH_DA
   const wall = performance.now();
   const env = await startTimeSkipping();
   const startedAt = Number(await env.currentTimeMs());
-  const { activities: scripted, calls } = scriptedMetrics(() => ({}), () => startedAt);
+  const { activities: scripted, calls } = scriptedMetrics(
+    () => ({}),
+    () => startedAt,
+  );
   // The workflow time of the last check: the simulated span, whatever the server clock does after the run ends.
   let lastCheckMs = startedAt;
   const activities = {
@@ -41,7 +44,11 @@ export async function canaryThreeWeeks(days = Number(process.env.CANARY_BENCH_DA
   let outcome = '';
 
   await worker.runUntil(async () => {
-    const h = await env.client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, { taskQueue: 'bench-canary', workflowId, args: [canaryInput({ phase1: { instances: [] } })] });
+    const h = await env.client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, {
+      taskQueue: 'bench-canary',
+      workflowId,
+      args: [canaryInput({ phase1: { instances: [] } })],
+    });
     firstRunId = h.firstExecutionRunId;
     await canaryUpdate(h, 'confirmStagingRollback', { actor: 'olga', evidence: 'bench' });
     await advance(48 * HOUR + 5 * 60_000);

@@ -43,9 +43,12 @@ async function helpVsNode(): Promise<void> {
     help.push(await timed([BIN, '--help']));
   }
   const [h, n] = [median(help), median(node)];
-  console.log(`pulse-runbook --help: median ${seconds(h)} (min ${seconds(Math.min(...help))}, max ${seconds(Math.max(...help))}); node -e '': median ${seconds(n)}; ratio ${(h / n).toFixed(2)}x (n=${RUNS} each, alternating)`);
+  console.log(
+    `pulse-runbook --help: median ${seconds(h)} (min ${seconds(Math.min(...help))}, max ${seconds(Math.max(...help))}); node -e '': median ${seconds(n)}; ratio ${(h / n).toFixed(2)}x (n=${RUNS} each, alternating)`,
+  );
   const [rssHelp, rssNode] = [await peakRssKiB([BIN, '--help']), await peakRssKiB(['-e', ''])];
-  if (rssHelp !== undefined && rssNode !== undefined) console.log(`pulse-runbook --help peak RSS: ${(rssHelp / 1024).toFixed(0)} MiB (node -e '': ${(rssNode / 1024).toFixed(0)} MiB)`);
+  if (rssHelp !== undefined && rssNode !== undefined)
+    console.log(`pulse-runbook --help peak RSS: ${(rssHelp / 1024).toFixed(0)} MiB (node -e '': ${(rssNode / 1024).toFixed(0)} MiB)`);
   const fromSource = await timed([BIN, '--help'], { PULSE_RUNBOOKS_FROM_SOURCE: '1' });
   console.log(`pulse-runbook --help from the sources through tsx (PULSE_RUNBOOKS_FROM_SOURCE=1), once: ${seconds(fromSource)}`);
 }
@@ -69,7 +72,9 @@ async function canaryStatus(): Promise<void> {
       await timed([BIN, 'canary', 'status', rollout], env); // the first query replays the run on the worker
       const times: number[] = [];
       for (let i = 0; i < RUNS; i++) times.push(await timed([BIN, 'canary', 'status', rollout], env));
-      console.log(`pulse-runbook canary status against a local dev server: median ${seconds(median(times))} (min ${seconds(Math.min(...times))}, max ${seconds(Math.max(...times))}, n=${RUNS})`);
+      console.log(
+        `pulse-runbook canary status against a local dev server: median ${seconds(median(times))} (min ${seconds(Math.min(...times))}, max ${seconds(Math.max(...times))}, n=${RUNS})`,
+      );
     });
   } finally {
     await client.connection.close();

@@ -64,7 +64,10 @@ async function devServerStart() {
 async function killSwitchRuns() {
   const server = await startDevServer({ headless: true });
   const t0 = performance.now();
-  const bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never,
+  });
   console.log(`workflow bundle: ${ms(t0)}, ${(bundle.code.length / 1024 / 1024).toFixed(2)} MB`);
   const native = await NativeConnection.connect({ address: server.address });
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
@@ -83,13 +86,17 @@ async function killSwitchRuns() {
       await client.workflow.execute<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
         taskQueue: 'bench',
         workflowId: `bench-ks-${i}-${Date.now()}`,
-        args: [KillSwitchInputSchema.parse({ pulse: { url: emu.url }, tickSeconds: 1, staleThresholdSeconds: 10, verifyEverySeconds: 0.5 })],
+        args: [
+          KillSwitchInputSchema.parse({ pulse: { url: emu.url }, tickSeconds: 1, staleThresholdSeconds: 10, verifyEverySeconds: 0.5 }),
+        ],
       });
       times.push(performance.now() - t - 1000); // minus the 1 s tick timer
     }
   });
   console.log(`kill-switch of 10 connections, excluding the 1 s tick: ${stats(times)}`);
-  console.log(`worker process RSS: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB (+${((process.memoryUsage().rss - rssBefore) / 1048576).toFixed(0)} MiB during the runs)`);
+  console.log(
+    `worker process RSS: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB (+${((process.memoryUsage().rss - rssBefore) / 1048576).toFixed(0)} MiB during the runs)`,
+  );
   await pulse.close();
   await emu.stop();
   await truenas.close();

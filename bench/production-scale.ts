@@ -90,7 +90,10 @@ function rssMiB(pid: number): number {
  */
 async function pgBytes(cluster: ProductionCluster): Promise<{ total: number; history: number }> {
   const total = (await cluster.postgres.databaseSize('temporal')) + (await cluster.postgres.databaseSize('temporal_visibility'));
-  const [history] = await cluster.postgres.query("SELECT pg_total_relation_size('history_node') + pg_total_relation_size('history_tree')", 'temporal');
+  const [history] = await cluster.postgres.query(
+    "SELECT pg_total_relation_size('history_node') + pg_total_relation_size('history_tree')",
+    'temporal',
+  );
   return { total, history: Number(history) };
 }
 
@@ -118,12 +121,22 @@ async function runN(cluster: ProductionCluster, client: Client, prometheusUrl: s
     await client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, {
       taskQueue: cluster.taskQueue,
       workflowId,
-      args: [{ rollout: `scale-${i}`, startedBy: 'bench', prometheus: { url: prometheusUrl, timeoutMs: 10_000 }, phase1: { instances: [] }, approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] } }],
+      args: [
+        {
+          rollout: `scale-${i}`,
+          startedBy: 'bench',
+          prometheus: { url: prometheusUrl, timeoutMs: 10_000 },
+          phase1: { instances: [] },
+          approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
+        },
+      ],
     });
     ids.push(workflowId);
     startedAt.push(Date.now());
   }
-  process.stderr.write(`[bench] N=${n}: ${n} rollouts started in ${((Date.now() - startedAt[0]) / 1000).toFixed(0)} s; running ${minutes} min\n`);
+  process.stderr.write(
+    `[bench] N=${n}: ${n} rollouts started in ${((Date.now() - startedAt[0]) / 1000).toFixed(0)} s; running ${minutes} min\n`,
+  );
   await new Promise((r) => setTimeout(r, minutes * 60_000));
   const end = Date.now();
   clearInterval(sampler);
@@ -133,7 +146,9 @@ async function runN(cluster: ProductionCluster, client: Client, prometheusUrl: s
   const activityS2S: number[] = [];
   const taskS2S: number[] = [];
   for (let i = 0; i < ids.length; i += 25) {
-    const batch = await Promise.all(ids.slice(i, i + 25).map(async (id) => (await client.workflow.getHandle(id).fetchHistory()).events ?? []));
+    const batch = await Promise.all(
+      ids.slice(i, i + 25).map(async (id) => (await client.workflow.getHandle(id).fetchHistory()).events ?? []),
+    );
     for (const events of batch) {
       const f = historyFigures(events);
       late.push(...f.late);
@@ -142,7 +157,14 @@ async function runN(cluster: ProductionCluster, client: Client, prometheusUrl: s
     }
   }
   for (let i = 0; i < ids.length; i += 50) {
-    await Promise.all(ids.slice(i, i + 50).map((id) => client.workflow.getHandle(id).terminate('bench: end of this N').catch(() => undefined)));
+    await Promise.all(
+      ids.slice(i, i + 50).map((id) =>
+        client.workflow
+          .getHandle(id)
+          .terminate('bench: end of this N')
+          .catch(() => undefined),
+      ),
+    );
   }
   const rolloutDays = startedAt.reduce((sum, t) => sum + (end - t), 0) / 86_400_000;
   const lateChecks = late.filter((s) => s > 5).length;
@@ -167,16 +189,21 @@ async function runN(cluster: ProductionCluster, client: Client, prometheusUrl: s
 }
 
 export function scaleTable(rows: ScaleRow[]): string {
-  const head = '| N rollouts | checks run | checks > 5 s late (max) | check activity schedule-to-start p99 | workflow task schedule-to-start p99 | worker RSS peak | PostgreSQL per rollout-day (of it event history) |';
-  const lines = rows.map((r) =>
-    `| ${r.n} | ${r.checks} | ${r.lateChecks} (${r.maxLateSeconds.toFixed(1)} s) | ${r.activityScheduleToStartP99Ms} ms | ${r.workflowTaskScheduleToStartP99Ms} ms | ${r.workerRssMiB.toFixed(0)} MiB | ${(r.pgBytesPerRolloutDay / 1048576).toFixed(1)} MiB (${(r.historyBytesPerRolloutDay / 1048576).toFixed(1)} MiB) |` +
+  const head =
+    '| N rollouts | checks run | checks > 5 s late (max) | check activity schedule-to-start p99 | workflow task schedule-to-start p99 | worker RSS peak | PostgreSQL per rollout-day (of it event history) |';
+  const lines = rows.map(
+    (r) =>
+      `| ${r.n} | ${r.checks} | ${r.lateChecks} (${r.maxLateSeconds.toFixed(1)} s) | ${r.activityScheduleToStartP99Ms} ms | ${r.workflowTaskScheduleToStartP99Ms} ms | ${r.workerRssMiB.toFixed(0)} MiB | ${(r.pgBytesPerRolloutDay / 1048576).toFixed(1)} MiB (${(r.historyBytesPerRolloutDay / 1048576).toFixed(1)} MiB) |` +
       (r.bends.length ? ` bends: ${r.bends.join('; ')}` : ''),
   );
   return [head, '|---|---|---|---|---|---|---|', ...lines].join('\n');
 }
 
 export async function productionScale(): Promise<ScaleRow[]> {
-  const ns = (process.env.BENCH_PRODUCTION_N ?? '50,200,500').split(',').map((s) => Number(s.trim())).filter((x) => x > 0);
+  const ns = (process.env.BENCH_PRODUCTION_N ?? '50,200,500')
+    .split(',')
+    .map((s) => Number(s.trim()))
+    .filter((x) => x > 0);
   const minutes = Number(process.env.BENCH_PRODUCTION_MINUTES ?? 3);
   await execa('bash', [`${REPO_ROOT}/scripts/install-prometheus.sh`], { stderr: 'inherit' });
   // The worker's cache of runs (PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS): the SDK's default unless BENCH_PRODUCTION_MAX_CACHED.

@@ -50,7 +50,12 @@ export async function killToRetry(): Promise<void> {
     const taskQueue = 'bench-kill';
     const workflowId = `bench-kill-${Date.now()}`;
     // The default retry settings: heartbeat timeout 10 s, first retry after 1 s.
-    const input = KillSwitchInputSchema.parse({ pulse: { url: fx.emu.url }, tickSeconds: 1, staleThresholdSeconds: 10, verifyEverySeconds: 0.5 });
+    const input = KillSwitchInputSchema.parse({
+      pulse: { url: fx.emu.url },
+      tickSeconds: 1,
+      staleThresholdSeconds: 10,
+      verifyEverySeconds: 0.5,
+    });
     const handle = await client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [input] });
     const t = performance.now();
     const out = await withKillingWorkers({ address: server.address, taskQueue, workflowId }, () => handle.result());
@@ -69,12 +74,21 @@ export async function killToRetry(): Promise<void> {
 }
 
 export async function longestOutage(): Promise<void> {
-  const outages = (process.env.BENCH_OUTAGES ?? '10,30,90').split(',').map(Number).filter((n) => n > 0);
+  const outages = (process.env.BENCH_OUTAGES ?? '10,30,90')
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-outage-'));
   const port = await freePort();
   const start = () => startDevServer({ port, headless: true, dbFile: path.join(dir, 'temporal.sqlite') });
   let server: Awaited<ReturnType<typeof start>> | undefined = await start();
-  const env = { PULSE_URL: '', PULSE_TOKEN: '', PULSE_RUNBOOKS_CODEC_KEYS_FILE: '', TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_TASK_QUEUE: 'bench-outage' };
+  const env = {
+    PULSE_URL: '',
+    PULSE_TOKEN: '',
+    PULSE_RUNBOOKS_CODEC_KEYS_FILE: '',
+    TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+    TEMPORAL_TASK_QUEUE: 'bench-outage',
+  };
   const worker = spawnLong(process.execPath, [BIN, 'worker'], env);
   await worker.waitFor(/Worker on/);
   const survived: number[] = [];
@@ -83,7 +97,22 @@ export async function longestOutage(): Promise<void> {
     for (const seconds of outages) {
       const fx = await emulatorWith(2);
       try {
-        const run = spawnLong(process.execPath, [BIN, 'kill-switch', '--pulse-url', fx.emu.url, '--tick-seconds', String(seconds + 5), '--stale-seconds', '10', '--verify-every-seconds', '0.5'], env);
+        const run = spawnLong(
+          process.execPath,
+          [
+            BIN,
+            'kill-switch',
+            '--pulse-url',
+            fx.emu.url,
+            '--tick-seconds',
+            String(seconds + 5),
+            '--stale-seconds',
+            '10',
+            '--verify-every-seconds',
+            '0.5',
+          ],
+          env,
+        );
         await run.waitFor(/waiting for the next poller tick/, 60_000);
         await server?.stop();
         server = undefined;
@@ -91,7 +120,9 @@ export async function longestOutage(): Promise<void> {
         server = await start();
         const ended = await run.child;
         const ok = ended.exitCode === 0 && run.output().includes('Kill-Switch complete: 2 deleted');
-        lines.push(`${seconds} s: ${ok ? 'real outcome reported (exit 0)' : `exit ${ended.exitCode}`}${run.errors().includes('reconnected') ? ', reconnected' : ''}`);
+        lines.push(
+          `${seconds} s: ${ok ? 'real outcome reported (exit 0)' : `exit ${ended.exitCode}`}${run.errors().includes('reconnected') ? ', reconnected' : ''}`,
+        );
         if (ok) survived.push(seconds);
       } finally {
         await fx.stop();

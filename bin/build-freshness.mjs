@@ -31,7 +31,8 @@ export function newestSourceMtime(root) {
   let newest = 0;
   for (const dir of SOURCE_DIRS) if (existsSync(path.join(root, dir))) newest = Math.max(newest, newestUnder(path.join(root, dir)));
   if (newest === 0) return 0;
-  for (const file of SOURCE_FILES) if (existsSync(path.join(root, file))) newest = Math.max(newest, statSync(path.join(root, file)).mtimeMs);
+  for (const file of SOURCE_FILES)
+    if (existsSync(path.join(root, file))) newest = Math.max(newest, statSync(path.join(root, file)).mtimeMs);
   return newest;
 }
 

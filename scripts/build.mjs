@@ -38,10 +38,16 @@ const started = Date.now();
 // No stamp while building: a build that fails half-way leaves dist/ stale, never "fresh".
 rmSync(path.join(root, STAMP), { force: true });
 log('compiling to dist/ (tsc -p tsconfig.build.json)');
-execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(
+  process.execPath,
+  [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.build.json')],
+  { stdio: 'inherit' },
+);
 for (const dir of SOURCE_DIRS) copyPlainJs(dir);
 log('bundling the workflows (dist/workflow-bundle.js)');
-execFileSync(process.execPath, [path.join(root, 'dist', 'scripts', 'build-workflow-bundle.js')], { stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync(process.execPath, [path.join(root, 'dist', 'scripts', 'build-workflow-bundle.js')], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 if (!existsSync(path.join(root, 'dist', 'workflow-bundle.js'))) throw new Error('the workflow bundle was not written');
 writeFileSync(path.join(root, STAMP), `${started}\n`);
 log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);

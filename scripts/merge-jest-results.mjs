@@ -21,4 +21,5 @@ for (const r of reports) {
   merged.startTime = Math.min(merged.startTime, r.startTime);
 }
 writeFileSync(out, JSON.stringify(merged));
-if (reports.length !== inputs.length) process.stderr.write(`[test] missing jest report: ${inputs.filter((f) => !existsSync(f)).join(', ')}\n`);
+if (reports.length !== inputs.length)
+  process.stderr.write(`[test] missing jest report: ${inputs.filter((f) => !existsSync(f)).join(', ')}\n`);

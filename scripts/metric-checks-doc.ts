@@ -26,4 +26,6 @@ for (const id of PER_INSTANCE_CHECKS) {
   console.log(`\`${id}\` per instance:\n\n\`\`\`promql\n${checkQuery(id, { by: 'pulse_instance' }).query}\n\`\`\`\n`);
 }
 console.log('Fleet-wide without the instances the rollout took out (here `pulse-17` and `pulse-203`), e.g. `auth-gate`:\n');
-console.log(`\`\`\`promql\n${checkQuery('auth-gate', { exclude: { label: 'pulse_instance', values: ['pulse-17', 'pulse-203'] } }).query}\n\`\`\`\n`);
+console.log(
+  `\`\`\`promql\n${checkQuery('auth-gate', { exclude: { label: 'pulse_instance', values: ['pulse-17', 'pulse-203'] } }).query}\n\`\`\`\n`,
+);

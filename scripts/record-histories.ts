@@ -27,13 +27,25 @@ import type * as pulseActivities from '../activities/index.js';
 import type * as restartActivities from '../activities/restart.js';
 import { notifyIncidentWebhook } from '../activities/incident-notify.js';
 import { startTimeSkipping, workflowBundle } from '../test/support/time-skipping.js';
-import { scriptedCodeRollback, scriptedEvidence, scriptedKillSwitch, activityTime, type ScriptedActivities } from '../test/support/incident-link-procedures.js';
+import {
+  scriptedCodeRollback,
+  scriptedEvidence,
+  scriptedKillSwitch,
+  activityTime,
+  type ScriptedActivities,
+} from '../test/support/incident-link-procedures.js';
 import { KillSwitchInputSchema } from '../src/config/kill-switch.js';
 import type { CodeRollbackInputRaw } from '../src/config/code-rollback-input.js';
 import type { DataCleanupInputRaw } from '../src/config/data-cleanup-input.js';
 import type { DisableInputRaw } from '../src/config/disable.js';
 import type { EnableInputRaw } from '../src/config/enable.js';
-import { describeAddConnection, describeDeleteConnection, describeListConnections, describeListTrueNASResources, describeTestConnectionById } from '../src/pulse/plan.js';
+import {
+  describeAddConnection,
+  describeDeleteConnection,
+  describeListConnections,
+  describeListTrueNASResources,
+  describeTestConnectionById,
+} from '../src/pulse/plan.js';
 import { ApplicationFailure } from '@temporalio/common';
 import { CANARY_ROLLOUT_WORKFLOW, CANARY_UPDATES, type CanaryUpdateName } from '../workflows/canary-rollout.messages.js';
 import { CODE_ROLLBACK_WORKFLOW } from '../workflows/code-rollback.messages.js';
@@ -44,7 +56,14 @@ import { KILL_SWITCH_WORKFLOW } from '../workflows/kill-switch.messages.js';
 import type { WorkflowName } from '../workflows/procedure.messages.js';
 
 type Scripted = ScriptedActivities &
-  Partial<typeof enableActivities & typeof flagActivities & typeof logActivities & typeof dataFileActivities & typeof pulseActivities & typeof restartActivities>;
+  Partial<
+    typeof enableActivities &
+      typeof flagActivities &
+      typeof logActivities &
+      typeof dataFileActivities &
+      typeof pulseActivities &
+      typeof restartActivities
+  >;
 
 interface Scenario {
   /** The file name (without .json) and the workflow id suffix. */
@@ -61,19 +80,25 @@ interface Scenario {
 }
 
 const PULSE = { url: 'http://pulse.example:7655', token: { env: 'PULSE_TOKEN' } };
-const restartOk = (pulseUrl: string): Scripted['restartPulse'] => async ({ step }) => {
-  const argv = ['systemctl', 'restart', 'pulse'];
-  return {
-    value: {
-      commands: [{ argv, exitCode: 0, durationMs: 1_650, stdoutExcerpt: '', stderrExcerpt: '' }],
-      health: { url: `${pulseUrl}/api/health`, status: 200, attempts: 2, elapsedMs: 1_900, bodyExcerpt: '{"status":"healthy"}' },
-    },
-    evidence: scriptedEvidence(step, `Restarted Pulse (${argv.join(' ')}); ${pulseUrl}/api/health answered 200 after 2 attempt(s).`, [{ kind: 'command', argv }]),
+const restartOk =
+  (pulseUrl: string): Scripted['restartPulse'] =>
+  async ({ step }) => {
+    const argv = ['systemctl', 'restart', 'pulse'];
+    return {
+      value: {
+        commands: [{ argv, exitCode: 0, durationMs: 1_650, stdoutExcerpt: '', stderrExcerpt: '' }],
+        health: { url: `${pulseUrl}/api/health`, status: 200, attempts: 2, elapsedMs: 1_900, bodyExcerpt: '{"status":"healthy"}' },
+      },
+      evidence: scriptedEvidence(step, `Restarted Pulse (${argv.join(' ')}); ${pulseUrl}/api/health answered 200 after 2 attempt(s).`, [
+        { kind: 'command', argv },
+      ]),
+    };
   };
-};
 const markOk: Scripted['markLogPosition'] = async ({ step }) => ({
   value: { at: new Date(activityTime()).toISOString() },
-  evidence: scriptedEvidence(step, 'Marked the journal position of unit pulse.', [{ kind: 'command', argv: ['journalctl', '-u', 'pulse', '--show-cursor', '-n', '0'] }]),
+  evidence: scriptedEvidence(step, 'Marked the journal position of unit pulse.', [
+    { kind: 'command', argv: ['journalctl', '-u', 'pulse', '--show-cursor', '-n', '0'] },
+  ]),
 });
 
 /** Enable: the flag was off, one restart, the connection is added and tested, the poller shows on the 2nd look. */
@@ -86,10 +111,15 @@ function enableScript(): Scripted {
       const state = enabled ? 'enabled' : 'disabled';
       return {
         value: { state, connections: [] },
-        evidence: scriptedEvidence(step, `GET /api/truenas/connections answered ${enabled ? '200 with an array of 0 connection(s)' : '404 truenas_disabled'}.`, [describeListConnections(pulse.url)], {
-          status: enabled ? 200 : 404,
-          expected: expect,
-        }),
+        evidence: scriptedEvidence(
+          step,
+          `GET /api/truenas/connections answered ${enabled ? '200 with an array of 0 connection(s)' : '404 truenas_disabled'}.`,
+          [describeListConnections(pulse.url)],
+          {
+            status: enabled ? 200 : 404,
+            expected: expect,
+          },
+        ),
       };
     },
     markLogPosition: markOk,
@@ -97,8 +127,19 @@ function enableScript(): Scripted {
       enabled = value === 'true';
       const path = '/etc/pulse/.env';
       return {
-        value: { kind: 'env-file', path, changed: true, created: false, valueBefore: null, valueAfter: value, needsDaemonReload: false, needsRecreate: false },
-        evidence: scriptedEvidence(step ?? 'enable.1', `${path}: no assignment → line 3: PULSE_ENABLE_TRUENAS=${value}.`, [{ kind: 'file', op: 'write', path, change: `PULSE_ENABLE_TRUENAS=${value}` }]),
+        value: {
+          kind: 'env-file',
+          path,
+          changed: true,
+          created: false,
+          valueBefore: null,
+          valueAfter: value,
+          needsDaemonReload: false,
+          needsRecreate: false,
+        },
+        evidence: scriptedEvidence(step ?? 'enable.1', `${path}: no assignment → line 3: PULSE_ENABLE_TRUENAS=${value}.`, [
+          { kind: 'file', op: 'write', path, change: `PULSE_ENABLE_TRUENAS=${value}` },
+        ]),
       };
     },
     restartPulse: restartOk(PULSE.url),
@@ -106,24 +147,46 @@ function enableScript(): Scripted {
       const stored = { name: 'nas-a', host: 'https://nas-a.lan' };
       return {
         value: { id, outcome: 'added', ...stored, warnings: [] },
-        evidence: scriptedEvidence('enable.5', `Added connection ${id} (${stored.name}).`, [describeAddConnection(pulse.url, { ...stored, apiKey: '********', enabled: true })], { status: 201 }),
+        evidence: scriptedEvidence(
+          'enable.5',
+          `Added connection ${id} (${stored.name}).`,
+          [describeAddConnection(pulse.url, { ...stored, apiKey: '********', enabled: true })],
+          { status: 201 },
+        ),
       };
     },
     async testConnection({ pulse }) {
-      return { value: { method: 'per-id' }, evidence: scriptedEvidence('enable.6', `POST /api/truenas/connections/${id}/test answered 200.`, [describeTestConnectionById(pulse.url, id)], { status: 200 }) };
+      return {
+        value: { method: 'per-id' },
+        evidence: scriptedEvidence(
+          'enable.6',
+          `POST /api/truenas/connections/${id}/test answered 200.`,
+          [describeTestConnectionById(pulse.url, id)],
+          { status: 200 },
+        ),
+      };
     },
     async verifyPollerRuns({ pulse }) {
       const observed = ++pollerLooks >= 2;
       return {
-        value: observed ? { observed, signal: 'poll-state', lastAttemptAt: new Date(activityTime()).toISOString(), resources: 4 } : { observed, signal: 'none', resources: 0 },
-        evidence: { ...scriptedEvidence('enable.4', observed ? `Connection ${id} was polled (v6 poll state).` : 'No poll yet.', [describeListConnections(pulse.url)]), verdict: observed ? 'ok' : 'inconclusive' },
+        value: observed
+          ? { observed, signal: 'poll-state', lastAttemptAt: new Date(activityTime()).toISOString(), resources: 4 }
+          : { observed, signal: 'none', resources: 0 },
+        evidence: {
+          ...scriptedEvidence('enable.4', observed ? `Connection ${id} was polled (v6 poll state).` : 'No poll yet.', [
+            describeListConnections(pulse.url),
+          ]),
+          verdict: observed ? 'ok' : 'inconclusive',
+        },
       };
     },
     async inspectTrueNASResources({ pulse, step }) {
       const endpoint = '/api/resources';
       return {
         value: { total: 4, online: 4, stale: 0, offline: 0, missing: 0, endpoint, resources: [] },
-        evidence: scriptedEvidence(step, '4 TrueNAS resource(s) listed: 4 online.', [describeListTrueNASResources(pulse.url, endpoint)], { endpoint }),
+        evidence: scriptedEvidence(step, '4 TrueNAS resource(s) listed: 4 online.', [describeListTrueNASResources(pulse.url, endpoint)], {
+          endpoint,
+        }),
       };
     },
   };
@@ -137,12 +200,18 @@ function failingEnableScript(): Scripted {
     async testConnection() {
       throw ApplicationFailure.create({
         type: 'ConnectionTestFailed',
-        message: 'The connection test failed: Pulse could not reach the NAS (Pulse: "truenas connection test failed: … status=401"). This means the NAS refused the API key; check the key',
+        message:
+          'The connection test failed: Pulse could not reach the NAS (Pulse: "truenas connection test failed: … status=401"). This means the NAS refused the API key; check the key',
         nonRetryable: true,
       });
     },
     async deleteConnection({ pulse, id, step }) {
-      return { value: { outcome: 'deleted' }, evidence: scriptedEvidence(step ?? 'kill-switch.2', `Deleted connection ${id}.`, [describeDeleteConnection(pulse.url, id)], { status: 200 }) };
+      return {
+        value: { outcome: 'deleted' },
+        evidence: scriptedEvidence(step ?? 'kill-switch.2', `Deleted connection ${id}.`, [describeDeleteConnection(pulse.url, id)], {
+          status: 200,
+        }),
+      };
     },
   };
 }
@@ -155,10 +224,15 @@ function disableScript(): Scripted {
       const state = enabled ? 'enabled' : 'disabled';
       return {
         value: { state, connections: enabled ? [{ id: 'nas-a', name: 'nas-a', host: 'https://nas-a.lan', enabled: true }] : [] },
-        evidence: scriptedEvidence(step, `GET /api/truenas/connections answered ${enabled ? '200 with an array of 1 connection(s)' : '404 truenas_disabled'}.`, [describeListConnections(pulse.url)], {
-          status: enabled ? 200 : 404,
-          expected: expect,
-        }),
+        evidence: scriptedEvidence(
+          step,
+          `GET /api/truenas/connections answered ${enabled ? '200 with an array of 1 connection(s)' : '404 truenas_disabled'}.`,
+          [describeListConnections(pulse.url)],
+          {
+            status: enabled ? 200 : 404,
+            expected: expect,
+          },
+        ),
       };
     },
     async inspectTrueNASResources({ pulse, step }) {
@@ -166,23 +240,53 @@ function disableScript(): Scripted {
       const online = enabled ? 4 : 0;
       return {
         value: { total: enabled ? 4 : 0, online, stale: 0, offline: 0, missing: 0, endpoint, resources: [] },
-        evidence: scriptedEvidence(step, enabled ? '4 TrueNAS resource(s) listed: 4 online.' : 'No TrueNAS resources are listed (they vanished: §8.4).', [describeListTrueNASResources(pulse.url, endpoint)], { endpoint }),
+        evidence: scriptedEvidence(
+          step,
+          enabled ? '4 TrueNAS resource(s) listed: 4 online.' : 'No TrueNAS resources are listed (they vanished: §8.4).',
+          [describeListTrueNASResources(pulse.url, endpoint)],
+          { endpoint },
+        ),
       };
     },
     async setFeatureFlag({ step, value }) {
       enabled = value === 'true';
       const path = '/etc/pulse/.env';
       return {
-        value: { kind: 'env-file', path, changed: true, created: false, valueBefore: 'true', valueAfter: value, needsDaemonReload: false, needsRecreate: false },
-        evidence: scriptedEvidence(step ?? 'disable.1', `${path}: line 3: PULSE_ENABLE_TRUENAS=true → line 3: PULSE_ENABLE_TRUENAS=${value}.`, [{ kind: 'file', op: 'write', path, change: `PULSE_ENABLE_TRUENAS=${value}` }]),
+        value: {
+          kind: 'env-file',
+          path,
+          changed: true,
+          created: false,
+          valueBefore: 'true',
+          valueAfter: value,
+          needsDaemonReload: false,
+          needsRecreate: false,
+        },
+        evidence: scriptedEvidence(
+          step ?? 'disable.1',
+          `${path}: line 3: PULSE_ENABLE_TRUENAS=true → line 3: PULSE_ENABLE_TRUENAS=${value}.`,
+          [{ kind: 'file', op: 'write', path, change: `PULSE_ENABLE_TRUENAS=${value}` }],
+        ),
       };
     },
     restartPulse: restartOk(PULSE.url),
     markLogPosition: markOk,
     async checkPulseLogs({ step, mark }) {
       return {
-        value: { source: 'journald', since: mark?.at ?? new Date(activityTime()).toISOString(), excerpt: [], linesRead: 42, feb: 0, v6: 0, errors: 0, shutdown: 0, total: 0 },
-        evidence: scriptedEvidence(step, 'No TrueNAS poller line in 42 journal line(s) since the restart.', [{ kind: 'command', argv: ['journalctl', '-u', 'pulse', '--no-pager'] }]),
+        value: {
+          source: 'journald',
+          since: mark?.at ?? new Date(activityTime()).toISOString(),
+          excerpt: [],
+          linesRead: 42,
+          feb: 0,
+          v6: 0,
+          errors: 0,
+          shutdown: 0,
+          total: 0,
+        },
+        evidence: scriptedEvidence(step, 'No TrueNAS poller line in 42 journal line(s) since the restart.', [
+          { kind: 'command', argv: ['journalctl', '-u', 'pulse', '--no-pager'] },
+        ]),
       };
     },
   };
@@ -191,29 +295,79 @@ function disableScript(): Scripted {
 /** Data Cleanup: truenas.enc exists and is removed once; the connections list is []; the key is untouched. */
 function cleanupScript(): Scripted {
   const dataDir = '/etc/pulse';
-  const facts = { path: `${dataDir}/truenas.enc`, size: 412, mode: '0600', dev: '2049', ino: '131077', nlink: 1, mtime: '2026-03-02T09:14:00.000Z', sha256: 'a3f1'.repeat(16) };
-  const key = { path: `${dataDir}/.encryption.key`, exists: true, kind: 'file' as const, dev: '2049', ino: '131072', size: 44, mode: '0600', sha256: '7c0e'.repeat(16) };
+  const facts = {
+    path: `${dataDir}/truenas.enc`,
+    size: 412,
+    mode: '0600',
+    dev: '2049',
+    ino: '131077',
+    nlink: 1,
+    mtime: '2026-03-02T09:14:00.000Z',
+    sha256: 'a3f1'.repeat(16),
+  };
+  const key = {
+    path: `${dataDir}/.encryption.key`,
+    exists: true,
+    kind: 'file' as const,
+    dev: '2049',
+    ino: '131072',
+    size: 44,
+    mode: '0600',
+    sha256: '7c0e'.repeat(16),
+  };
   return {
     async resolveDataDir() {
       return {
         value: { path: dataDir, source: 'default', realPath: dataDir, dev: '2049', ino: '131071', mode: '0700' },
-        evidence: scriptedEvidence('cleanup.1', `The data directory is ${dataDir} (PULSE_DATA_DIR is not set on the worker's host).`, [{ kind: 'file', op: 'stat', path: dataDir }]),
+        evidence: scriptedEvidence('cleanup.1', `The data directory is ${dataDir} (PULSE_DATA_DIR is not set on the worker's host).`, [
+          { kind: 'file', op: 'stat', path: dataDir },
+        ]),
       };
     },
     async inspectTrueNASFile() {
-      return { value: { exists: true, facts }, evidence: scriptedEvidence('cleanup.3', `${facts.path} is a regular file of ${facts.size} bytes.`, [{ kind: 'file', op: 'stat', path: facts.path }], { sha256: facts.sha256 }) };
+      return {
+        value: { exists: true, facts },
+        evidence: scriptedEvidence(
+          'cleanup.3',
+          `${facts.path} is a regular file of ${facts.size} bytes.`,
+          [{ kind: 'file', op: 'stat', path: facts.path }],
+          { sha256: facts.sha256 },
+        ),
+      };
     },
     async fingerprintEncryptionKey({ step }) {
-      return { value: key, evidence: scriptedEvidence(step ?? 'cleanup.7', `${key.path}: inode ${key.ino}, ${key.size} bytes.`, [{ kind: 'file', op: 'read', path: key.path }], { sha256: key.sha256 }) };
+      return {
+        value: key,
+        evidence: scriptedEvidence(
+          step ?? 'cleanup.7',
+          `${key.path}: inode ${key.ino}, ${key.size} bytes.`,
+          [{ kind: 'file', op: 'read', path: key.path }],
+          { sha256: key.sha256 },
+        ),
+      };
     },
     async removeTrueNASFile() {
-      return { value: { outcome: 'removed', path: facts.path, facts }, evidence: scriptedEvidence('cleanup.4', `Removed ${facts.path} (sha256 ${facts.sha256.slice(0, 12)}…).`, [{ kind: 'file', op: 'delete', path: facts.path }]) };
+      return {
+        value: { outcome: 'removed', path: facts.path, facts },
+        evidence: scriptedEvidence('cleanup.4', `Removed ${facts.path} (sha256 ${facts.sha256.slice(0, 12)}…).`, [
+          { kind: 'file', op: 'delete', path: facts.path },
+        ]),
+      };
     },
     async verifyNoConnections({ pulse, step }) {
-      return { value: { remaining: [] }, evidence: scriptedEvidence(step ?? 'cleanup.5', 'GET /api/truenas/connections answered [].', [describeListConnections(pulse.url)], { status: 200, body: '[]' }) };
+      return {
+        value: { remaining: [] },
+        evidence: scriptedEvidence(step ?? 'cleanup.5', 'GET /api/truenas/connections answered [].', [describeListConnections(pulse.url)], {
+          status: 200,
+          body: '[]',
+        }),
+      };
     },
     async verifyEncryptionKeyIntact() {
-      return { value: { intact: true }, evidence: scriptedEvidence('cleanup.6', `${key.path} is the same file with the same content (inode, size, sha256).`) };
+      return {
+        value: { intact: true },
+        evidence: scriptedEvidence('cleanup.6', `${key.path} is the same file with the same content (inode, size, sha256).`),
+      };
     },
   };
 }
@@ -248,8 +402,18 @@ const SCENARIOS: Scenario[] = [
     input: KillSwitchInputSchema.parse({ pulse: PULSE }),
     activities: () => scriptedKillSwitch({ ids: ['c1', 'c2'], goneAtCheck: 3 }).activities,
   },
-  { name: 'code-rollback', workflowType: CODE_ROLLBACK_WORKFLOW, input: rollbackInput, activities: () => scriptedCodeRollback().activities },
-  { name: 'code-rollback-with-incident', workflowType: CODE_ROLLBACK_WORKFLOW, input: rollbackInput, activities: () => scriptedCodeRollback().activities },
+  {
+    name: 'code-rollback',
+    workflowType: CODE_ROLLBACK_WORKFLOW,
+    input: rollbackInput,
+    activities: () => scriptedCodeRollback().activities,
+  },
+  {
+    name: 'code-rollback-with-incident',
+    workflowType: CODE_ROLLBACK_WORKFLOW,
+    input: rollbackInput,
+    activities: () => scriptedCodeRollback().activities,
+  },
   {
     // With the outcome report (patched 'report-outcome-to-incident'): the run signals its record how it ended.
     name: 'kill-switch-with-outcome',
@@ -276,28 +440,49 @@ const SCENARIOS: Scenario[] = [
     // The undo of a failed Enable (patched 'enable-undo-on-failure'): delete the added connection, flag back, restart.
     name: 'enable-failed-undone',
     workflowType: ENABLE_WORKFLOW,
-    input: { pulse: PULSE, connection: { name: 'nas-a', host: 'https://nas-a.lan', apiKey: { env: 'TRUENAS_API_KEY' } } } satisfies EnableInputRaw,
+    input: {
+      pulse: PULSE,
+      connection: { name: 'nas-a', host: 'https://nas-a.lan', apiKey: { env: 'TRUENAS_API_KEY' } },
+    } satisfies EnableInputRaw,
     fails: true,
     activities: failingEnableScript,
   },
   {
     name: 'enable',
     workflowType: ENABLE_WORKFLOW,
-    input: { pulse: PULSE, connection: { name: 'nas-a', host: 'https://nas-a.lan', apiKey: { env: 'TRUENAS_API_KEY' } } } satisfies EnableInputRaw,
+    input: {
+      pulse: PULSE,
+      connection: { name: 'nas-a', host: 'https://nas-a.lan', apiKey: { env: 'TRUENAS_API_KEY' } },
+    } satisfies EnableInputRaw,
     activities: enableScript,
   },
   { name: 'disable', workflowType: DISABLE_WORKFLOW, input: { pulse: PULSE } satisfies DisableInputRaw, activities: disableScript },
-  { name: 'data-cleanup', workflowType: DATA_CLEANUP_WORKFLOW, input: { pulse: PULSE } satisfies DataCleanupInputRaw, activities: cleanupScript },
+  {
+    name: 'data-cleanup',
+    workflowType: DATA_CLEANUP_WORKFLOW,
+    input: { pulse: PULSE } satisfies DataCleanupInputRaw,
+    activities: cleanupScript,
+  },
   {
     // Phase 1 with a check every 10 min and 5 checks per run (so the chain continues as new), a staging test, a
     // sign-off, phase 2 with an issue and an opt-in instance, then a manual abort that runs a Disable child.
     name: 'canary-rollout',
     workflowType: CANARY_ROLLOUT_WORKFLOW,
     chain: true,
-    input: canaryChainInput({ phase1: { minSeconds: 3600, greenSeconds: 1800, instances: [{ name: 'dev-1', disable: { pulse: PULSE } }] } }),
-    activities: () => ({ ...disableScript(), ...scriptedMetrics(() => ({}), () => 0).activities }) as Scripted,
+    input: canaryChainInput({
+      phase1: { minSeconds: 3600, greenSeconds: 1800, instances: [{ name: 'dev-1', disable: { pulse: PULSE } }] },
+    }),
+    activities: () =>
+      ({
+        ...disableScript(),
+        ...scriptedMetrics(
+          () => ({}),
+          () => 0,
+        ).activities,
+      }) as Scripted,
     async drive(env, handle) {
-      const update = (name: CanaryUpdateName, payload: Record<string, unknown>) => handle.executeUpdate<unknown, [unknown]>(CANARY_UPDATES[name], { args: [payload] });
+      const update = (name: CanaryUpdateName, payload: Record<string, unknown>) =>
+        handle.executeUpdate<unknown, [unknown]>(CANARY_UPDATES[name], { args: [payload] });
       await update('confirmStagingRollback', { actor: 'olga', evidence: 'staging run 12' });
       await env.sleep(70 * 60_000);
       await update('signOff', { actor: 'sam', comment: 'phase 1 green' });
@@ -316,12 +501,19 @@ const SCENARIOS: Scenario[] = [
     workflowType: 'canaryRollout',
     chain: true,
     input: canaryChainInput({
-      phase1: { minSeconds: 3600, greenSeconds: 1800, instances: [1, 2, 3, 4].map((i) => ({ name: `fleet-${i}`, pulseUrl: `http://fleet-${i}.example:7655` })) },
+      phase1: {
+        minSeconds: 3600,
+        greenSeconds: 1800,
+        instances: [1, 2, 3, 4].map((i) => ({ name: `fleet-${i}`, pulseUrl: `http://fleet-${i}.example:7655` })),
+      },
       fleet: {
         instanceLabel: 'pulse_instance',
         waves: { concurrency: 2, maxFailures: 1 },
         template: {
-          enable: { pulse: { url: '{pulseUrl}', token: { env: 'PULSE_TOKEN' } }, connection: { name: 'nas-{name}', host: 'https://nas-{name}.lan', apiKey: { env: 'TRUENAS_API_KEY' } } },
+          enable: {
+            pulse: { url: '{pulseUrl}', token: { env: 'PULSE_TOKEN' } },
+            connection: { name: 'nas-{name}', host: 'https://nas-{name}.lan', apiKey: { env: 'TRUENAS_API_KEY' } },
+          },
           disable: { pulse: { url: '{pulseUrl}', token: { env: 'PULSE_TOKEN' } } },
         },
       },
@@ -364,7 +556,8 @@ async function record(env: TestWorkflowEnvironment, scenario: Scenario, file: st
       () => false,
       () => true,
     );
-    if (failed !== Boolean(scenario.fails)) throw new Error(`${scenario.name}: the run ${failed ? 'failed' : 'completed'}, which the scenario does not expect`);
+    if (failed !== Boolean(scenario.fails))
+      throw new Error(`${scenario.name}: the run ${failed ? 'failed' : 'completed'}, which the scenario does not expect`);
     if (!scenario.chain) {
       const history = await handle.fetchHistory();
       writeFileSync(file, protoUtils.historyToJSON(history));

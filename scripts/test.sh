@@ -10,6 +10,10 @@ bash scripts/ensure-deps.sh --tests
 echo "[test] type-checking (tsc --noEmit)" >&2
 npx tsc --noEmit -p tsconfig.json
 
+echo "[test] lint (eslint) and format (prettier --check)" >&2
+npx eslint .
+npx prettier --check . >/dev/null || { npx prettier --list-different . >&2; echo "[test] files above are not formatted: npm run format" >&2; exit 1; }
+
 mkdir -p test-artifacts
 status=0
 jest() { node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js "$@"; }

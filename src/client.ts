@@ -25,7 +25,11 @@ export interface ClientOptions {
 
 export async function connectClient(opts: ClientOptions): Promise<Client> {
   // A short connect timeout: a person waiting on a wrong address should hear about it quickly.
-  const connection = await Connection.connect({ address: opts.address, connectTimeout: '4s', ...(opts.retries === false ? { interceptors: [] } : {}) });
+  const connection = await Connection.connect({
+    address: opts.address,
+    connectTimeout: '4s',
+    ...(opts.retries === false ? { interceptors: [] } : {}),
+  });
   return new Client({
     connection,
     namespace: opts.namespace,

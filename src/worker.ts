@@ -57,7 +57,9 @@ export async function createWorker(
     taskQueue: settings.taskQueue,
     ...(extra.workflowsPath || extra.workflowBundle ? {} : await workflowCode(opts)),
     // A payload this worker cannot decrypt fails its run with PayloadUndecodable instead of a task retried forever.
-    dataConverter: opts.codec ? encryptedDataConverter(new DecodeGuardCodec(opts.codec)) : { payloadCodecs: [new DecodeGuardCodec(undefined)] },
+    dataConverter: opts.codec
+      ? encryptedDataConverter(new DecodeGuardCodec(opts.codec))
+      : { payloadCodecs: [new DecodeGuardCodec(undefined)] },
     identity: workerIdentity(opts.ring),
     activities,
     ...cacheSettings(),

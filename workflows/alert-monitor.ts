@@ -128,12 +128,18 @@ export async function alertMonitor(raw: AlertMonitorInputRaw): Promise<AlertMoni
   const notifyOptions = activityOptions(input.retry, Math.ceil((2 * maxWebhookTimeoutMs) / 1000) + 5);
   /** The SDK fixes a summary per proxy: one per notification, named after the alert's runbook row. */
   const notify = (webhook: string, n: AlertNotification) =>
-    proxyActivities<typeof notifyActivities>({ ...notifyOptions, summary: `${rowOf(n.alert.check)}: notify ${webhook} that ${n.alert.check} is ${n.status}${n.repeat ? ' (reminder)' : ''}` });
+    proxyActivities<typeof notifyActivities>({
+      ...notifyOptions,
+      summary: `${rowOf(n.alert.check)}: notify ${webhook} that ${n.alert.check} is ${n.status}${n.repeat ? ' (reminder)' : ''}`,
+    });
 
   /** The run's current details in the Web UI: what the monitor does now and which alerts are open. */
   const details = (doing: string) => {
     const open = state.open.length
-      ? `${state.open.length} open alert(s): ${state.open.slice(0, 5).map((a) => `${rowOf(a.check)} ${a.check} (${a.severity}) since ${a.since}`).join('; ')}${state.open.length > 5 ? '; …' : ''}`
+      ? `${state.open.length} open alert(s): ${state.open
+          .slice(0, 5)
+          .map((a) => `${rowOf(a.check)} ${a.check} (${a.severity}) since ${a.since}`)
+          .join('; ')}${state.open.length > 5 ? '; …' : ''}`
       : 'No open alert.';
     setCurrentDetails(`Alert monitor ${input.monitor}${input.plan ? ' (plan: nothing is sent)' : ''}: ${doing}\n\n${open}`);
   };
@@ -151,7 +157,13 @@ export async function alertMonitor(raw: AlertMonitorInputRaw): Promise<AlertMoni
     checks: input.checks,
     open: state.open,
     resolved: state.resolved,
-    outbox: state.outbox.map((e) => ({ id: e.notification.id, webhook: e.webhook, status: e.notification.status, tries: e.tries, lastError: e.lastError })),
+    outbox: state.outbox.map((e) => ({
+      id: e.notification.id,
+      webhook: e.webhook,
+      status: e.notification.status,
+      tries: e.tries,
+      lastError: e.lastError,
+    })),
     delivered: state.delivered,
     dropped: state.dropped,
     deliveries: state.deliveries,
@@ -173,7 +185,13 @@ export async function alertMonitor(raw: AlertMonitorInputRaw): Promise<AlertMoni
   /** One evaluation; a failed activity (not Prometheus: it returns inconclusive itself) counts as "could not look". */
   const evaluate = async (): Promise<Evaluation> => {
     details(`evaluating ${rows} (cycle ${state.cycles + 1}).`);
-    return evaluateOrInconclusive(prometheus, { prometheus: input.prometheus, checks: input.checks, windows: input.windows, job: input.pulseJob, maxPassingSeries: PASSING_SERIES_KEPT });
+    return evaluateOrInconclusive(prometheus, {
+      prometheus: input.prometheus,
+      checks: input.checks,
+      windows: input.windows,
+      job: input.pulseJob,
+      maxPassingSeries: PASSING_SERIES_KEPT,
+    });
   };
 
   const applyOptions = (at: string) => ({
@@ -203,7 +221,9 @@ export async function alertMonitor(raw: AlertMonitorInputRaw): Promise<AlertMoni
   if (input.plan) {
     lastEvaluation = await evaluate();
     const notifications = applyEvaluation(state, lastEvaluation, applyOptions(new Date().toISOString()));
-    const planned = notifications.flatMap((n) => input.webhooks.map((w) => ({ webhook: w.name, notification: n, action: plannedPost(w, n) })));
+    const planned = notifications.flatMap((n) =>
+      input.webhooks.map((w) => ({ webhook: w.name, notification: n, action: plannedPost(w, n) })),
+    );
     phase = 'stopped';
     details(`planned: ${planned.length} notification(s) would be sent; nothing was sent.`);
     return result(planned);
@@ -235,14 +255,20 @@ export async function alertMonitor(raw: AlertMonitorInputRaw): Promise<AlertMoni
   for (;;) {
     lastEvaluation = await evaluate();
     const notifications = applyEvaluation(state, lastEvaluation, applyOptions(new Date().toISOString()));
-    enqueue(state, notifications, input.webhooks.map((w) => w.name));
+    enqueue(
+      state,
+      notifications,
+      input.webhooks.map((w) => w.name),
+    );
     await deliverOutbox();
     runCycles += 1;
     publishStatus(state.open.length ? 'firing' : 'running');
     if (stop) break;
     nextEvaluationAt = new Date(Date.now() + input.intervalSeconds * 1000).toISOString();
     details(`waiting for the next evaluation at ${nextEvaluationAt} (every ${input.intervalSeconds} s) or a stop signal.`);
-    await condition(() => stop !== undefined, input.intervalSeconds * 1000, { summary: `${rows}: next evaluation in ${input.intervalSeconds} s` });
+    await condition(() => stop !== undefined, input.intervalSeconds * 1000, {
+      summary: `${rows}: next evaluation in ${input.intervalSeconds} s`,
+    });
     nextEvaluationAt = undefined;
     if (stop) break;
     // After the wait, so the next run starts with its evaluation exactly one interval after this run's last.

@@ -49,4 +49,5 @@ export const CANARY_UPDATES = {
 } as const;
 export type CanaryUpdateName = keyof typeof CANARY_UPDATES;
 /** What the update of that name answers. */
-export type CanaryUpdateResult<N extends CanaryUpdateName> = (typeof CANARY_UPDATES)[N] extends UpdateDefinition<infer R, [unknown]> ? R : never;
+export type CanaryUpdateResult<N extends CanaryUpdateName> =
+  (typeof CANARY_UPDATES)[N] extends UpdateDefinition<infer R, [unknown]> ? R : never;

@@ -153,7 +153,9 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
   let draining = false;
   /** The abort to run; `at` is the check that called for it (else the abort runs at the time it is taken). */
   let pendingAbort: { criterion: AbortCriterion; reason: string; actor?: string; at?: number } | undefined;
-  const noticedOverdue = new Set(state.evidence.filter((e) => e.step === 'canary.phase2.3' && e.details?.overdue).map((e) => String(e.details?.overdue)));
+  const noticedOverdue = new Set(
+    state.evidence.filter((e) => e.step === 'canary.phase2.3' && e.details?.overdue).map((e) => String(e.details?.overdue)),
+  );
 
   /** The Prometheus activity, its summary in the UI naming the runbook step of the current phase. */
   const prometheus = () =>
@@ -161,7 +163,11 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
       startToCloseTimeout: `${Math.ceil((2 * input.prometheus.timeoutMs) / 1000) + 10} seconds`,
       // The activity heartbeats while it runs: a lost worker is noticed after this, not the whole timeout.
       heartbeatTimeout: `${input.retry.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUT_SECONDS} seconds`,
-      retry: { maximumAttempts: input.retry.maximumAttempts, initialInterval: `${input.retry.initialIntervalSeconds} seconds`, maximumInterval: `${input.retry.maximumIntervalSeconds} seconds` },
+      retry: {
+        maximumAttempts: input.retry.maximumAttempts,
+        initialInterval: `${input.retry.initialIntervalSeconds} seconds`,
+        maximumInterval: `${input.retry.maximumIntervalSeconds} seconds`,
+      },
       summary: `${stepOfPhase(state.phase)}: phase ${state.phase} metric checkpoint`,
     });
 
@@ -176,7 +182,9 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     if (key === published) return;
     published = key;
     // The typed form (the record form is deprecated); replay compares the upsert command, not its values.
-    upsertSearchAttributes(keywordAttributes({ RunbookProcedure: 'canary-rollout', RunbookStatus: word, CanaryPhase: `phase-${state.phase}` }));
+    upsertSearchAttributes(
+      keywordAttributes({ RunbookProcedure: 'canary-rollout', RunbookStatus: word, CanaryPhase: `phase-${state.phase}` }),
+    );
   };
   publish();
 
@@ -193,7 +201,8 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
   ) => {
     const parse = (payload: unknown): z.infer<S> => {
       const parsed = schema.safeParse(payload);
-      if (!parsed.success) refuse(`invalid request: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}`);
+      if (!parsed.success)
+        refuse(`invalid request: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}`);
       return (parsed as { data: z.infer<S> }).data;
     };
     // Every payload names its actor; unknown actors are refused before the update's own rule.
@@ -212,59 +221,138 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     );
   };
 
-  onUpdate(signOffUpdate, SignOffSchema, (r) => people.refuseSignOff(state, input, r, Date.now()), (r) => people.applySignOff(state, input, r, Date.now()));
-  onUpdate(abortUpdate, AbortSchema, (r) => people.refuseAbort(state, r), (r) => {
-    pendingAbort ??= { criterion: 'manual', reason: `aborted by ${r.actor}: ${r.reason}`, actor: r.actor };
-    return { accepted: true as const, at: iso() };
-  });
-  onUpdate(reportIssueUpdate, ReportIssueSchema, () => people.refuseReportIssue(state), (r) => {
-    const issue = people.applyReportIssue(state, input, r, Date.now());
-    const burst = people.criticalBurst(state, input);
-    if (burst) pendingAbort ??= { criterion: 'canary.abort.5', reason: burst, actor: r.actor };
-    return issue;
-  });
-  onUpdate(triageIssueUpdate, IssueRefSchema, (r) => people.refuseTriage(state, r), (r) => people.applyTriage(state, r, Date.now()));
-  onUpdate(resolveIssueUpdate, IssueRefSchema, (r) => people.refuseResolve(state, r), (r) => people.applyResolve(state, r, Date.now()));
-  onUpdate(reportDataCorruptionUpdate, DataCorruptionSchema, (r) => people.refuseDataCorruption(state, r), (r) => {
-    addEvidence(state, { step: 'canary.abort.2', at: iso(), verdict: 'failed', summary: `${r.actor} reported data corruption or cross-platform interference${r.instance ? ` on ${r.instance}` : ''}: ${r.description}` });
-    pendingAbort ??= { criterion: 'canary.abort.2', reason: `data corruption or cross-platform interference reported by ${r.actor}: ${r.description}`, actor: r.actor };
-    return { accepted: true as const, at: iso() };
-  });
-  onUpdate(confirmStagingRollbackUpdate, StagingRollbackSchema, () => people.refuseStagingRollback(state), (r) => {
-    people.applyStagingRollback(state, r, Date.now());
-    return checklist(state, input, Date.now());
-  });
-  onUpdate(registerInstanceUpdate, RegisterInstanceSchema, (r) => people.refuseRegisterInstance(state, r, input), (r) => {
-    people.applyRegisterInstance(state, r, Date.now(), input);
-    if (!state.fleet) return { instances: state.instances.map((i) => i.name) };
-    // A fleet may hold hundreds: the newest few, and how many there are.
-    const members = state.fleet.members;
-    return { instances: members.slice(-20).map((m) => m.name), total: members.length };
-  });
-  onUpdate(recordDefaultOnReleaseUpdate, DefaultOnReleaseSchema, (r) => people.refuseRelease(state, r), (r) => {
-    people.applyRelease(state, r, Date.now());
-    return { version: r.version, commit: r.commit };
-  });
-  onUpdate(pauseMonitoringUpdate, PauseSchema, () => people.refusePause(state), (r) => {
-    const at = iso();
-    state.pause = { by: r.actor, at, reason: r.reason };
-    state.status = 'paused';
-    addEvidence(state, { step: stepOfPhase(state.phase), at, verdict: 'human', summary: `${r.actor} paused monitoring: ${r.reason}. The green clock stops; abort by hand still works.` });
-    resetClockForPause(state, at, r.actor);
-    return { paused: true as const, at };
-  });
-  onUpdate(resumeMonitoringUpdate, ResumeSchema, () => people.refuseResume(state), (r) => {
-    const at = iso();
-    addEvidence(state, { step: stepOfPhase(state.phase), at, verdict: 'human', summary: `${r.actor} resumed monitoring (paused since ${state.pause!.at})${r.note ? `: ${r.note}` : ''}.` });
-    state.pause = undefined;
-    state.status = 'monitoring';
-    nextCheckAt = Date.now();
-    return { paused: false as const, at };
-  });
-  onUpdate(completeUpdate, CompleteSchema, (r) => people.refuseComplete(state, input, r.actor), (r) => {
-    state.completed = { by: r.actor, at: iso(), comment: r.comment };
-    return { completed: true as const, at: state.completed.at };
-  });
+  onUpdate(
+    signOffUpdate,
+    SignOffSchema,
+    (r) => people.refuseSignOff(state, input, r, Date.now()),
+    (r) => people.applySignOff(state, input, r, Date.now()),
+  );
+  onUpdate(
+    abortUpdate,
+    AbortSchema,
+    (r) => people.refuseAbort(state, r),
+    (r) => {
+      pendingAbort ??= { criterion: 'manual', reason: `aborted by ${r.actor}: ${r.reason}`, actor: r.actor };
+      return { accepted: true as const, at: iso() };
+    },
+  );
+  onUpdate(
+    reportIssueUpdate,
+    ReportIssueSchema,
+    () => people.refuseReportIssue(state),
+    (r) => {
+      const issue = people.applyReportIssue(state, input, r, Date.now());
+      const burst = people.criticalBurst(state, input);
+      if (burst) pendingAbort ??= { criterion: 'canary.abort.5', reason: burst, actor: r.actor };
+      return issue;
+    },
+  );
+  onUpdate(
+    triageIssueUpdate,
+    IssueRefSchema,
+    (r) => people.refuseTriage(state, r),
+    (r) => people.applyTriage(state, r, Date.now()),
+  );
+  onUpdate(
+    resolveIssueUpdate,
+    IssueRefSchema,
+    (r) => people.refuseResolve(state, r),
+    (r) => people.applyResolve(state, r, Date.now()),
+  );
+  onUpdate(
+    reportDataCorruptionUpdate,
+    DataCorruptionSchema,
+    (r) => people.refuseDataCorruption(state, r),
+    (r) => {
+      addEvidence(state, {
+        step: 'canary.abort.2',
+        at: iso(),
+        verdict: 'failed',
+        summary: `${r.actor} reported data corruption or cross-platform interference${r.instance ? ` on ${r.instance}` : ''}: ${r.description}`,
+      });
+      pendingAbort ??= {
+        criterion: 'canary.abort.2',
+        reason: `data corruption or cross-platform interference reported by ${r.actor}: ${r.description}`,
+        actor: r.actor,
+      };
+      return { accepted: true as const, at: iso() };
+    },
+  );
+  onUpdate(
+    confirmStagingRollbackUpdate,
+    StagingRollbackSchema,
+    () => people.refuseStagingRollback(state),
+    (r) => {
+      people.applyStagingRollback(state, r, Date.now());
+      return checklist(state, input, Date.now());
+    },
+  );
+  onUpdate(
+    registerInstanceUpdate,
+    RegisterInstanceSchema,
+    (r) => people.refuseRegisterInstance(state, r, input),
+    (r) => {
+      people.applyRegisterInstance(state, r, Date.now(), input);
+      if (!state.fleet) return { instances: state.instances.map((i) => i.name) };
+      // A fleet may hold hundreds: the newest few, and how many there are.
+      const members = state.fleet.members;
+      return { instances: members.slice(-20).map((m) => m.name), total: members.length };
+    },
+  );
+  onUpdate(
+    recordDefaultOnReleaseUpdate,
+    DefaultOnReleaseSchema,
+    (r) => people.refuseRelease(state, r),
+    (r) => {
+      people.applyRelease(state, r, Date.now());
+      return { version: r.version, commit: r.commit };
+    },
+  );
+  onUpdate(
+    pauseMonitoringUpdate,
+    PauseSchema,
+    () => people.refusePause(state),
+    (r) => {
+      const at = iso();
+      state.pause = { by: r.actor, at, reason: r.reason };
+      state.status = 'paused';
+      addEvidence(state, {
+        step: stepOfPhase(state.phase),
+        at,
+        verdict: 'human',
+        summary: `${r.actor} paused monitoring: ${r.reason}. The green clock stops; abort by hand still works.`,
+      });
+      resetClockForPause(state, at, r.actor);
+      return { paused: true as const, at };
+    },
+  );
+  onUpdate(
+    resumeMonitoringUpdate,
+    ResumeSchema,
+    () => people.refuseResume(state),
+    (r) => {
+      const at = iso();
+      addEvidence(state, {
+        step: stepOfPhase(state.phase),
+        at,
+        verdict: 'human',
+        summary: `${r.actor} resumed monitoring (paused since ${state.pause!.at})${r.note ? `: ${r.note}` : ''}.`,
+      });
+      state.pause = undefined;
+      state.status = 'monitoring';
+      nextCheckAt = Date.now();
+      return { paused: false as const, at };
+    },
+  );
+  onUpdate(
+    completeUpdate,
+    CompleteSchema,
+    (r) => people.refuseComplete(state, input, r.actor),
+    (r) => {
+      state.completed = { by: r.actor, at: iso(), comment: r.comment };
+      return { completed: true as const, at: state.completed.at };
+    },
+  );
 
   setHandler(canaryStatusQuery, () => statusOf(state, input, info.workflowId, runCycles, nextCheckAt));
   setHandler(canaryInstanceQuery, (name: string) => instanceDetail(state, input, info.workflowId, name));
@@ -291,18 +379,33 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     const baseline = inputBaseline(input, iso());
     if (baseline) {
       state.baseline = { ...baseline, source: 'input' };
-      addEvidence(state, { step: 'canary.phase1.3', at: iso(), verdict: 'ok', summary: 'Resource baseline given with the rollout (measured before it).', details: { ...input.baseline } });
+      addEvidence(state, {
+        step: 'canary.phase1.3',
+        at: iso(),
+        verdict: 'ok',
+        summary: 'Resource baseline given with the rollout (measured before it).',
+        details: { ...input.baseline },
+      });
     }
     if (fleetPath) {
       // The instances are enabled in waves by the loop below, while the checks run.
       if (input.phase1.instances.length === 0) noteNoInternalInstances(state);
       for (const m of state.fleet!.members.filter((x) => x.manual)) {
-        addEvidence(state, { step: 'canary.phase1.1', at: iso(), verdict: 'human', summary: `${m.name}: no Enable settings given; set PULSE_ENABLE_TRUENAS=true there yourself.` });
+        addEvidence(state, {
+          step: 'canary.phase1.1',
+          at: iso(),
+          verdict: 'human',
+          summary: `${m.name}: no Enable settings given; set PULSE_ENABLE_TRUENAS=true there yourself.`,
+        });
       }
     } else {
       const enabled = await activatePhase1(state, input, false);
       const failed = enabled.filter((e) => e.outcome === 'failed');
-      if (failed.length) pendingAbort ??= { criterion: 'activation-failed', reason: `phase 1 activation failed on ${failed.map((f) => f.instance).join(', ')}` };
+      if (failed.length)
+        pendingAbort ??= {
+          criterion: 'activation-failed',
+          reason: `phase 1 activation failed on ${failed.map((f) => f.instance).join(', ')}`,
+        };
     }
     state.status = 'monitoring';
     publish();
@@ -379,13 +482,22 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     wake = false;
     const waitMs = Math.max(0, nextCheckAt - Date.now());
     if (state.pause || state.abort) await condition(() => wake || (!!pendingAbort && !state.abort));
-    else await condition(() => wake || !!pendingAbort, waitMs, { summary: `${stepOfPhase(state.phase)}: next checkpoint in ${input.checkEverySeconds} s` });
+    else
+      await condition(() => wake || !!pendingAbort, waitMs, {
+        summary: `${stepOfPhase(state.phase)}: next checkpoint in ${input.checkEverySeconds} s`,
+      });
   }
 
   // --- the steps, as closures over the run's state ----------------------------------------------------------------
 
   async function evaluate(): Promise<Evaluation> {
-    return evaluateOrInconclusive(prometheus(), { prometheus: input.prometheus, checks: checksFor(input, state.phase), windows: input.windows, job: input.pulseJob, maxPassingSeries: PASSING_SERIES_KEPT });
+    return evaluateOrInconclusive(prometheus(), {
+      prometheus: input.prometheus,
+      checks: checksFor(input, state.phase),
+      windows: input.windows,
+      job: input.pulseJob,
+      maxPassingSeries: PASSING_SERIES_KEPT,
+    });
   }
 
   /** Fleet path: the checks at a given time; fleet-wide without the instances taken out, and per instance. */
@@ -409,7 +521,11 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
   // --- fleet path: children in waves ------------------------------------------------------------------------------
 
   /** Runs a child in the background; its outcome is applied when it ends, and the loop wakes. */
-  function startChild(key: string, run: () => Promise<unknown>, done: (outcome: { ok: true } | { ok: false; message: string }) => void): void {
+  function startChild(
+    key: string,
+    run: () => Promise<unknown>,
+    done: (outcome: { ok: true } | { ok: false; message: string }) => void,
+  ): void {
     const running = run().then(
       () => done({ ok: true }),
       (err: unknown) => done({ ok: false, message: childMessage(err) }),
@@ -431,7 +547,12 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
       const workflowId = childIds(info.workflowId, member.name).enable;
       startChild(
         `enable:${member.name}`,
-        () => executeChild<EnableWorkflow>(ENABLE_WORKFLOW, { workflowId, args: [{ ...enableSettings(input, member)!, plan: false }], staticSummary: `Canary phase ${member.phase}, wave ${number}: enable TrueNAS on ${member.name}` }),
+        () =>
+          executeChild<EnableWorkflow>(ENABLE_WORKFLOW, {
+            workflowId,
+            args: [{ ...enableSettings(input, member)!, plan: false }],
+            staticSummary: `Canary phase ${member.phase}, wave ${number}: enable TrueNAS on ${member.name}`,
+          }),
         (outcome) => {
           applyEnableOutcome(state, member.name, outcome, Date.now(), workflowId);
           finishWaveIfDone(state, input, Date.now(), info.workflowId);
@@ -447,14 +568,21 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     const step = member.phase === 1 ? 'canary.phase1.5' : 'canary.phase2.5';
     startChild(
       `disable:${member.name}`,
-      () => executeChild<DisableWorkflow>(DISABLE_WORKFLOW, { workflowId, args: [disableSettings(input, member)!], staticSummary: `Canary: disable TrueNAS on ${member.name}, which broke its own checkpoint` }),
+      () =>
+        executeChild<DisableWorkflow>(DISABLE_WORKFLOW, {
+          workflowId,
+          args: [disableSettings(input, member)!],
+          staticSummary: `Canary: disable TrueNAS on ${member.name}, which broke its own checkpoint`,
+        }),
       (outcome) => {
         applyDisableOutcome(state, member.name, outcome, Date.now());
         addEvidence(state, {
           step,
           at: iso(),
           verdict: outcome.ok ? 'ok' : 'failed',
-          summary: outcome.ok ? `${member.name}: its Disable completed (${workflowId}).` : `${member.name}: its Disable failed: ${outcome.message}; disable it by hand.`,
+          summary: outcome.ok
+            ? `${member.name}: its Disable completed (${workflowId}).`
+            : `${member.name}: its Disable failed: ${outcome.message}; disable it by hand.`,
           details: { workflowId },
         });
       },
@@ -512,12 +640,29 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
       setMemberState(member, 'disabling', Date.now());
       startChild(
         `rollback:${member.name}`,
-        () => executeChild<DisableWorkflow>(DISABLE_WORKFLOW, { workflowId, args: [disableSettings(input, member)!], staticSummary: `Canary rollback: disable TrueNAS on ${member.name}` }),
+        () =>
+          executeChild<DisableWorkflow>(DISABLE_WORKFLOW, {
+            workflowId,
+            args: [disableSettings(input, member)!],
+            staticSummary: `Canary rollback: disable TrueNAS on ${member.name}`,
+          }),
         (outcome) => {
-          rollback.children.push({ instance: member.name, workflowType: 'disable', workflowId, outcome: outcome.ok ? 'completed' : 'failed', ...(outcome.ok ? {} : { message: outcome.message }) });
+          rollback.children.push({
+            instance: member.name,
+            workflowType: 'disable',
+            workflowId,
+            outcome: outcome.ok ? 'completed' : 'failed',
+            ...(outcome.ok ? {} : { message: outcome.message }),
+          });
           applyDisableOutcome(state, member.name, outcome, Date.now());
           if (!outcome.ok) {
-            addEvidence(state, { step: rollback.step, at: iso(), verdict: 'failed', summary: `${member.name}: the Disable workflow failed: ${outcome.message}; disable it by hand.`, details: { workflowId } });
+            addEvidence(state, {
+              step: rollback.step,
+              at: iso(),
+              verdict: 'failed',
+              summary: `${member.name}: the Disable workflow failed: ${outcome.message}; disable it by hand.`,
+              details: { workflowId },
+            });
           }
         },
       );
@@ -533,7 +678,14 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
         step: rollback.step,
         at: iso(),
         verdict: failed.length ? 'failed' : 'ok',
-        summary: `Rollback: ${done} Disable run(s) completed${failed.length ? `, ${failed.length} failed (${failed.slice(0, 10).map((c) => c.instance).join(', ')})` : ''}; ${rollback.humanSteps.length} instance(s) to disable by hand.`,
+        summary: `Rollback: ${done} Disable run(s) completed${
+          failed.length
+            ? `, ${failed.length} failed (${failed
+                .slice(0, 10)
+                .map((c) => c.instance)
+                .join(', ')})`
+            : ''
+        }; ${rollback.humanSteps.length} instance(s) to disable by hand.`,
       });
     }
     state.status = 'aborted';
@@ -560,32 +712,60 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     const outcomes: Array<{ instance: string; workflowId: string; outcome: 'completed' | 'failed' | 'planned'; message?: string }> = [];
     if (inp.phase1.instances.length === 0) noteNoInternalInstances(s);
     // The older path starts every Enable at once; a fleet plans its Enables in waves, with the template filled in.
-    const settingsOf = (instance: (typeof inp.phase1.instances)[number]) => (fleetPath ? instanceSettings(inp.fleet, instance, 'enable') : instance.enable);
+    const settingsOf = (instance: (typeof inp.phase1.instances)[number]) =>
+      fleetPath ? instanceSettings(inp.fleet, instance, 'enable') : instance.enable;
     const wave = fleetPath ? inp.fleet.waves.concurrency : Math.max(1, inp.phase1.instances.length);
     for (let first = 0; first < inp.phase1.instances.length; first += wave) {
       await Promise.all(
-      inp.phase1.instances.slice(first, first + wave).map(async (instance) => {
-        const workflowId = `${info.workflowId}-${plan ? 'plan-' : ''}enable-${instance.name}`;
-        let outcome: (typeof outcomes)[number] = { instance: instance.name, workflowId, outcome: plan ? 'planned' : 'completed' };
-        const settings = settingsOf(instance);
-        if (!settings) {
-          outcome = { ...outcome, outcome: plan ? 'planned' : 'completed', message: 'no Enable settings: enabled by a person' };
-          addEvidence(s, { step: 'canary.phase1.1', at: iso(), verdict: 'human', summary: `${instance.name}: no Enable settings given; set PULSE_ENABLE_TRUENAS=true there yourself.` });
-        } else {
-          try {
-            await executeChild<EnableWorkflow>(ENABLE_WORKFLOW, { workflowId, args: [{ ...settings, plan }], staticSummary: `Canary phase 1: enable TrueNAS on ${instance.name}` });
-            addEvidence(s, { step: 'canary.phase1.1', at: iso(), verdict: plan ? 'planned' : 'ok', summary: `${instance.name}: the Enable workflow ${plan ? 'planned the change' : 'completed'} (${workflowId}).`, details: { workflowId } });
-          } catch (err) {
-            const message = childMessage(err);
-            outcome = { ...outcome, outcome: 'failed', message };
-            addEvidence(s, { step: 'canary.phase1.1', at: iso(), verdict: 'failed', summary: `${instance.name}: the Enable workflow failed: ${message}`, details: { workflowId } });
+        inp.phase1.instances.slice(first, first + wave).map(async (instance) => {
+          const workflowId = `${info.workflowId}-${plan ? 'plan-' : ''}enable-${instance.name}`;
+          let outcome: (typeof outcomes)[number] = { instance: instance.name, workflowId, outcome: plan ? 'planned' : 'completed' };
+          const settings = settingsOf(instance);
+          if (!settings) {
+            outcome = { ...outcome, outcome: plan ? 'planned' : 'completed', message: 'no Enable settings: enabled by a person' };
+            addEvidence(s, {
+              step: 'canary.phase1.1',
+              at: iso(),
+              verdict: 'human',
+              summary: `${instance.name}: no Enable settings given; set PULSE_ENABLE_TRUENAS=true there yourself.`,
+            });
+          } else {
+            try {
+              await executeChild<EnableWorkflow>(ENABLE_WORKFLOW, {
+                workflowId,
+                args: [{ ...settings, plan }],
+                staticSummary: `Canary phase 1: enable TrueNAS on ${instance.name}`,
+              });
+              addEvidence(s, {
+                step: 'canary.phase1.1',
+                at: iso(),
+                verdict: plan ? 'planned' : 'ok',
+                summary: `${instance.name}: the Enable workflow ${plan ? 'planned the change' : 'completed'} (${workflowId}).`,
+                details: { workflowId },
+              });
+            } catch (err) {
+              const message = childMessage(err);
+              outcome = { ...outcome, outcome: 'failed', message };
+              addEvidence(s, {
+                step: 'canary.phase1.1',
+                at: iso(),
+                verdict: 'failed',
+                summary: `${instance.name}: the Enable workflow failed: ${message}`,
+                details: { workflowId },
+              });
+            }
           }
-        }
-        outcomes.push(outcome);
-        if (!plan) {
-          s.instances.push({ ...instance, phase: 1, registeredBy: inp.startedBy, registeredAt: iso(), enabled: { workflowId, outcome: outcome.outcome, message: outcome.message } });
-        }
-      }),
+          outcomes.push(outcome);
+          if (!plan) {
+            s.instances.push({
+              ...instance,
+              phase: 1,
+              registeredBy: inp.startedBy,
+              registeredAt: iso(),
+              enabled: { workflowId, outcome: outcome.outcome, message: outcome.message },
+            });
+          }
+        }),
       );
     }
     return outcomes;
@@ -623,13 +803,29 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
         }
         const workflowId = `${info.workflowId}-rollback-disable-${instance.name}`;
         try {
-          await executeChild<DisableWorkflow>(DISABLE_WORKFLOW, { workflowId, args: [instance.disable], staticSummary: `Canary rollback: disable TrueNAS on ${instance.name}` });
+          await executeChild<DisableWorkflow>(DISABLE_WORKFLOW, {
+            workflowId,
+            args: [instance.disable],
+            staticSummary: `Canary rollback: disable TrueNAS on ${instance.name}`,
+          });
           rollback.children.push({ instance: instance.name, workflowType: DISABLE_WORKFLOW, workflowId, outcome: 'completed' });
-          addEvidence(state, { step, at: iso(), verdict: 'ok', summary: `${instance.name}: the Disable workflow completed (${workflowId}).`, details: { workflowId } });
+          addEvidence(state, {
+            step,
+            at: iso(),
+            verdict: 'ok',
+            summary: `${instance.name}: the Disable workflow completed (${workflowId}).`,
+            details: { workflowId },
+          });
         } catch (err) {
           const message = childMessage(err);
           rollback.children.push({ instance: instance.name, workflowType: DISABLE_WORKFLOW, workflowId, outcome: 'failed', message });
-          addEvidence(state, { step, at: iso(), verdict: 'failed', summary: `${instance.name}: the Disable workflow failed: ${message}; disable it by hand.`, details: { workflowId } });
+          addEvidence(state, {
+            step,
+            at: iso(),
+            verdict: 'failed',
+            summary: `${instance.name}: the Disable workflow failed: ${message}; disable it by hand.`,
+            details: { workflowId },
+          });
         }
       }),
     );
@@ -650,13 +846,29 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     }
     const workflowId = `${info.workflowId}-rollback-revert-${release.commit.slice(0, 12)}`;
     try {
-      await executeChild<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { workflowId, args: [release.rollback], staticSummary: `Canary rollback: revert the default-on commit ${release.commit}` });
+      await executeChild<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, {
+        workflowId,
+        args: [release.rollback],
+        staticSummary: `Canary rollback: revert the default-on commit ${release.commit}`,
+      });
       rollback.children.push({ workflowType: CODE_ROLLBACK_WORKFLOW, workflowId, outcome: 'completed' });
-      addEvidence(state, { step, at: iso(), verdict: 'ok', summary: `The Code Rollback of ${release.commit} completed (${workflowId}).`, details: { workflowId } });
+      addEvidence(state, {
+        step,
+        at: iso(),
+        verdict: 'ok',
+        summary: `The Code Rollback of ${release.commit} completed (${workflowId}).`,
+        details: { workflowId },
+      });
     } catch (err) {
       const message = childMessage(err);
       rollback.children.push({ workflowType: CODE_ROLLBACK_WORKFLOW, workflowId, outcome: 'failed', message });
-      addEvidence(state, { step, at: iso(), verdict: 'failed', summary: `The Code Rollback of ${release.commit} failed: ${message}`, details: { workflowId } });
+      addEvidence(state, {
+        step,
+        at: iso(),
+        verdict: 'failed',
+        summary: `The Code Rollback of ${release.commit} failed: ${message}`,
+        details: { workflowId },
+      });
     }
     rollback.humanSteps.push(`release a patch with the revert of ${release.commit}`);
     addEvidence(state, { step, at: iso(), verdict: 'human', summary: `Release a patch with the revert of ${release.commit}.` });
@@ -665,7 +877,12 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
 
   async function completeRollout(): Promise<CanaryResult> {
     state.status = 'completed';
-    addEvidence(state, { step: 'canary.phase3.2', at: state.completed!.at, verdict: 'ok', summary: `${state.completed!.by} completed the rollout: TrueNAS is default-on${state.completed!.comment ? `; ${state.completed!.comment}` : ''}.` });
+    addEvidence(state, {
+      step: 'canary.phase3.2',
+      at: state.completed!.at,
+      verdict: 'ok',
+      summary: `${state.completed!.by} completed the rollout: TrueNAS is default-on${state.completed!.comment ? `; ${state.completed!.comment}` : ''}.`,
+    });
     publish();
     await condition(allHandlersFinished);
     return result('completed');
@@ -689,7 +906,13 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
 }
 
 function noteNoInternalInstances(state: CanaryState): void {
-  addEvidence(state, { step: 'canary.phase1.1', at: iso(), verdict: 'human', summary: 'No internal instances are listed: set PULSE_ENABLE_TRUENAS=true on the internal/dev instances yourself (or list them with their Enable settings).' });
+  addEvidence(state, {
+    step: 'canary.phase1.1',
+    at: iso(),
+    verdict: 'human',
+    summary:
+      'No internal instances are listed: set PULSE_ENABLE_TRUENAS=true on the internal/dev instances yourself (or list them with their Enable settings).',
+  });
 }
 
 function stepOfPhase(phase: Phase): Evidence['step'] {

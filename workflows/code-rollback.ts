@@ -64,7 +64,12 @@ function activitiesFor(input: CodeRollbackInput, log: EvidenceLog) {
   return { git, build, restart, pulse };
 }
 
-const codeRollbackDefinition = procedureDefinition('code-rollback', CodeRollbackInputSchema, ROLLBACK_FAILURES.invalidInput, 'code rollback');
+const codeRollbackDefinition = procedureDefinition(
+  'code-rollback',
+  CodeRollbackInputSchema,
+  ROLLBACK_FAILURES.invalidInput,
+  'code rollback',
+);
 
 export async function codeRollback(raw: CodeRollbackInputRaw): Promise<CodeRollbackResult> {
   return runProcedure(codeRollbackDefinition, raw, ({ input, log, base }) => {

@@ -75,7 +75,9 @@ export async function dataCleanup(raw: DataCleanupInputRaw): Promise<DataCleanup
       // Step 2: Pulse keeps TrueNAS connections in exactly this file of its data directory (the dev runner's
       // tmp/dev-config is just another data directory).
       log.begin('cleanup.2');
-      log.note('cleanup.2', plan ? 'planned' : 'ok', `The TrueNAS config file is ${truenasPath}.`, { path: truenasPath }, [{ kind: 'file', op: 'stat', path: truenasPath }]);
+      log.note('cleanup.2', plan ? 'planned' : 'ok', `The TrueNAS config file is ${truenasPath}.`, { path: truenasPath }, [
+        { kind: 'file', op: 'stat', path: truenasPath },
+      ]);
 
       // Step 3: it must exist and be a regular file (a symlink is refused, not followed); its hash is recorded.
       log.begin('cleanup.3');
@@ -147,7 +149,9 @@ export async function dataCleanup(raw: DataCleanupInputRaw): Promise<DataCleanup
 
       // Step 7: the only delete this run takes (or plans) is truenas.enc; the evidence's own actions prove it.
       log.begin('cleanup.7');
-      const deletes = log.progress.evidence.flatMap((e) => e.actions ?? []).flatMap((a) => (a.kind === 'file' && a.op === 'delete' ? [a.path] : []));
+      const deletes = log.progress.evidence
+        .flatMap((e) => e.actions ?? [])
+        .flatMap((a) => (a.kind === 'file' && a.op === 'delete' ? [a.path] : []));
       const others = deletes.filter((p) => p !== truenasPath);
       log.note(
         'cleanup.7',
@@ -158,7 +162,11 @@ export async function dataCleanup(raw: DataCleanupInputRaw): Promise<DataCleanup
         { deletes },
       );
       if (others.length > 0) {
-        throw ApplicationFailure.create({ message: `the cleanup recorded deletes other than ${truenasPath}: ${others.join(', ')}`, type: 'UnexpectedDelete', nonRetryable: true });
+        throw ApplicationFailure.create({
+          message: `the cleanup recorded deletes other than ${truenasPath}: ${others.join(', ')}`,
+          type: 'UnexpectedDelete',
+          nonRetryable: true,
+        });
       }
     };
     return { result, steps };

@@ -85,12 +85,19 @@ export async function disable(raw: DisableInputRaw): Promise<DisableResult> {
           input.flagValue === 'unset'
             ? 'the flag was removed, and on v6 (2026-03-30+) an unset PULSE_ENABLE_TRUENAS means ON: run again with flagValue false (--flag-value false)'
             : `Pulse did not read PULSE_ENABLE_TRUENAS=false from ${path} (${kind}); check that the service reads that file and, for a container, that the restart re-creates it`;
-        throw ApplicationFailure.nonRetryable(`The TrueNAS connections API still answers an array after the restart: ${why}.`, DISABLE_FAILURES.flagNotApplied);
+        throw ApplicationFailure.nonRetryable(
+          `The TrueNAS connections API still answers an array after the restart: ${why}.`,
+          DISABLE_FAILURES.flagNotApplied,
+        );
       }
 
       // Step 4: the staleness window, on a durable timer that starts when the restarted Pulse answered.
       log.begin('disable.4', `the ${stale} s TrueNAS staleness window after the restart`);
-      const waitAction = { kind: 'wait' as const, seconds: stale, reason: `Pulse marks the TrueNAS source stale ${stale} s after its last poll (registry.go defaultStaleThresholds)` };
+      const waitAction = {
+        kind: 'wait' as const,
+        seconds: stale,
+        reason: `Pulse marks the TrueNAS source stale ${stale} s after its last poll (registry.go defaultStaleThresholds)`,
+      };
       let alreadyDone = false;
       if (input.plan) {
         log.note('disable.4', 'planned', `Would wait ${stale} s after the restart on a durable timer.`, undefined, [waitAction]);
@@ -99,25 +106,54 @@ export async function disable(raw: DisableInputRaw): Promise<DisableResult> {
         const now = await inspect('disable.5', 'stale-or-gone');
         alreadyDone = now.value.online === 0;
         if (alreadyDone) {
-          log.note('disable.4', 'skipped', 'Pulse was already disabled before this run and no TrueNAS resource reports fresh data: there is no window left to wait.');
+          log.note(
+            'disable.4',
+            'skipped',
+            'Pulse was already disabled before this run and no TrueNAS resource reports fresh data: there is no window left to wait.',
+          );
         } else {
           await sleep(stale * 1000, log.timer());
-          log.note('disable.4', 'ok', `Pulse was already disabled, but resources still looked fresh: waited the full ${stale} s.`, undefined, [waitAction]);
+          log.note(
+            'disable.4',
+            'ok',
+            `Pulse was already disabled, but resources still looked fresh: waited the full ${stale} s.`,
+            undefined,
+            [waitAction],
+          );
         }
       } else {
         const remainingMs = stale * 1000 - (Date.now() - applied.restartedAt);
         if (remainingMs > 0) await sleep(remainingMs, log.timer());
-        log.note('disable.4', 'ok', `Waited until ${stale} s after the restarted Pulse answered (${result.restartedAt}).`, { restartedAt: result.restartedAt, windowSeconds: stale }, [waitAction]);
+        log.note(
+          'disable.4',
+          'ok',
+          `Waited until ${stale} s after the restarted Pulse answered (${result.restartedAt}).`,
+          { restartedAt: result.restartedAt, windowSeconds: stale },
+          [waitAction],
+        );
       }
 
       // Step 3, second half: no poll activity in Pulse's logs over that window.
-      const silence = await readPulseLogs(log, input.retry, { plan: input.plan, source: input.logs, step: 'disable.3', mark, prefix: input.prefix, expect: 'poller-silent' });
+      const silence = await readPulseLogs(log, input.retry, {
+        plan: input.plan,
+        source: input.logs,
+        step: 'disable.3',
+        mark,
+        prefix: input.prefix,
+        expect: 'poller-silent',
+      });
       if (silence && silence.evidence.verdict === 'failed') {
-        throw ApplicationFailure.nonRetryable(`${silence.evidence.summary}; the disabled Pulse should not poll TrueNAS at all`, DISABLE_FAILURES.pollerStillActive);
+        throw ApplicationFailure.nonRetryable(
+          `${silence.evidence.summary}; the disabled Pulse should not poll TrueNAS at all`,
+          DISABLE_FAILURES.pollerStillActive,
+        );
       }
 
       // Step 5: the TrueNAS source is stale or its resources are gone; watched for the grace period at most.
-      log.begin('disable.5', `TrueNAS resources to be stale or gone${input.graceSeconds > 0 ? ` (up to ${input.graceSeconds} s more)` : ''}`);
+      log.begin(
+        'disable.5',
+        `TrueNAS resources to be stale or gone${input.graceSeconds > 0 ? ` (up to ${input.graceSeconds} s more)` : ''}`,
+      );
       if (input.plan) {
         log.add((await inspect('disable.5', 'stale-or-gone')).evidence);
       } else {

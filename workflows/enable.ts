@@ -128,7 +128,14 @@ export async function enable(raw: EnableInputRaw): Promise<EnableResult> {
 
       // Step 4: the poller, verified by what its work changes (see the activity), now that it has work.
       log.begin('enable.4', `the poller to poll ${watchId ?? 'a connection'} (up to ${input.appearWithinSeconds} s)`);
-      const pollerLogs = { plan: input.plan, source: input.logs, step: 'enable.4' as const, mark, prefix: input.prefix, expect: 'poller-active' as const };
+      const pollerLogs = {
+        plan: input.plan,
+        source: input.logs,
+        step: 'enable.4' as const,
+        mark,
+        prefix: input.prefix,
+        expect: 'poller-active' as const,
+      };
       if (!watchId) {
         log.note(
           'enable.4',
@@ -164,7 +171,7 @@ export async function enable(raw: EnableInputRaw): Promise<EnableResult> {
           if (!lines || lines.value.total - lines.value.shutdown === 0) {
             throw ApplicationFailure.nonRetryable(
               `No sign of the TrueNAS poller within ${input.appearWithinSeconds} s: connection ${id} has no poll state, no TrueNAS resource is listed and no poller line was logged. ` +
-                'Check that the connection is enabled and Pulse\'s logs for errors.',
+                "Check that the connection is enabled and Pulse's logs for errors.",
               ENABLE_FAILURES.pollerNotObserved,
             );
           }
@@ -208,7 +215,12 @@ export async function enable(raw: EnableInputRaw): Promise<EnableResult> {
       const { type, message } = describeStepFailure(err);
       const details: EnableFailureDetails = { ...(failedStep && { failedStep }), undone: undo.undone, left: undo.left };
       const undone = undoText(undo);
-      return ApplicationFailure.create({ type, message: undone ? `${message.replace(/[.\s]+$/, '')}. ${undone}` : message, nonRetryable: true, details: [details] });
+      return ApplicationFailure.create({
+        type,
+        message: undone ? `${message.replace(/[.\s]+$/, '')}. ${undone}` : message,
+        nonRetryable: true,
+        details: [details],
+      });
     };
     return { result, steps, onFailure };
   });

@@ -107,13 +107,20 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
   const log = new EvidenceLog('incident', input.plan);
   const record = openRecord(info.workflowId, input, Date.now());
   const background: Array<Promise<void>> = [];
-  const notifier = proxyActivities<typeof notifyActivities>(activityOptions(input.notify.retry, Math.ceil(input.notify.timeoutMs / 1000) + 5));
+  const notifier = proxyActivities<typeof notifyActivities>(
+    activityOptions(input.notify.retry, Math.ceil(input.notify.timeoutMs / 1000) + 5),
+  );
   setHandler(incidentRecordQuery, () => record);
 
   // --- visibility: search attributes (only when they change: each upsert is a history event), memo, details
   let published = '';
   const publish = () => {
-    const attributes = { RunbookProcedure: 'incident', RunbookStatus: input.plan ? 'planned' : record.status, IncidentSeverity: record.severity, IncidentOwner: record.owner };
+    const attributes = {
+      RunbookProcedure: 'incident',
+      RunbookStatus: input.plan ? 'planned' : record.status,
+      IncidentSeverity: record.severity,
+      IncidentOwner: record.owner,
+    };
     const key = JSON.stringify(attributes);
     if (key !== published) {
       published = key;
@@ -130,11 +137,27 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
         n.deliveries.push({ target: target.name, status: 'planned', at: n.at });
         continue;
       }
-      const message = { incidentId: record.id, title: record.title, severity: record.severity, owner: record.owner, status: record.status, kind: n.kind, to: n.to, reason: n.reason, at: n.at };
+      const message = {
+        incidentId: record.id,
+        title: record.title,
+        severity: record.severity,
+        owner: record.owner,
+        status: record.status,
+        kind: n.kind,
+        to: n.to,
+        reason: n.reason,
+        at: n.at,
+      };
       background.push(
         notifier.notifyIncidentWebhook({ target, message, timeoutMs: input.notify.timeoutMs }).then(
           (r) => void n.deliveries.push({ target: target.name, status: 'sent', at: new Date().toISOString(), httpStatus: r.httpStatus }),
-          (err: unknown) => void n.deliveries.push({ target: target.name, status: 'failed', at: new Date().toISOString(), error: sanitizeText(failureMessage(err)) }),
+          (err: unknown) =>
+            void n.deliveries.push({
+              target: target.name,
+              status: 'failed',
+              at: new Date().toISOString(),
+              error: sanitizeText(failureMessage(err)),
+            }),
         ),
       );
     }
@@ -142,13 +165,20 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
 
   // --- escalation.1 / escalation.3 / escalation.2 at opening
   const first = record.severityHistory[0];
-  log.note('escalation.1', 'ok', `Classified ${record.severity} by ${first.source === 'rules' ? `the rules: ${first.reason}` : `${first.by}: ${first.reason}`}.`, {
-    severity: record.severity,
-    impacts: first.impacts,
-  });
+  log.note(
+    'escalation.1',
+    'ok',
+    `Classified ${record.severity} by ${first.source === 'rules' ? `the rules: ${first.reason}` : `${first.by}: ${first.reason}`}.`,
+    {
+      severity: record.severity,
+      impacts: first.impacts,
+    },
+  );
   if (record.source) {
     applySourceProcedure(record, Date.now());
-    log.note('escalation.3', 'ok', `Incident record opened for the ${record.source.procedure} run ${record.source.workflowId}.`, { ...record.source });
+    log.note('escalation.3', 'ok', `Incident record opened for the ${record.source.procedure} run ${record.source.workflowId}.`, {
+      ...record.source,
+    });
   }
   let timer = armTimer(record, input, Date.now());
   log.note(
@@ -162,7 +192,14 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
 
   if (input.plan) {
     log.finish('completed');
-    return { procedure: 'incident', plan: true, startedAt, finishedAt: new Date().toISOString(), evidence: log.progress.evidence, incident: record };
+    return {
+      procedure: 'incident',
+      plan: true,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      evidence: log.progress.evidence,
+      incident: record,
+    };
   }
 
   // --- updates: validators refuse bad input (naming the field) and updates the state does not allow
@@ -175,19 +212,29 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
     ...extra,
   });
   const validator = (name: IncidentUpdateName) => (raw: unknown) => void checkUpdate(record, name, raw);
-  const handle = <N extends IncidentUpdateName>(name: N, apply: (input: UpdateInputs[N]) => Partial<UpdateReceipt> | void) =>
+  const handle =
+    <N extends IncidentUpdateName>(name: N, apply: (input: UpdateInputs[N]) => Partial<UpdateReceipt> | void) =>
     (raw: unknown): UpdateReceipt => {
       const extra = apply(checkUpdate(record, name, raw)) ?? {};
       publish();
       return receipt(extra);
     };
 
-  setHandler(acknowledgeUpdate, handle('acknowledge', (i) => applyAcknowledge(record, i, Date.now())), { validator: validator('acknowledge') });
+  setHandler(
+    acknowledgeUpdate,
+    handle('acknowledge', (i) => applyAcknowledge(record, i, Date.now())),
+    { validator: validator('acknowledge') },
+  );
   setHandler(
     classifyUpdate,
     handle('classify', (i) => {
       const { changed, notifications } = applyClassify(record, i, Date.now());
-      log.note('escalation.1', 'human', `${i.actor} set the severity to ${i.severity}${changed ? '' : ' (unchanged)'}: ${sanitizeText(i.reason)}.`, { severity: i.severity });
+      log.note(
+        'escalation.1',
+        'human',
+        `${i.actor} set the severity to ${i.severity}${changed ? '' : ' (unchanged)'}: ${sanitizeText(i.reason)}.`,
+        { severity: i.severity },
+      );
       notifications.forEach(deliver);
       if (changed) generation++;
     }),
@@ -202,9 +249,13 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
     }),
     { validator: validator('handoff') },
   );
-  setHandler(recordActionUpdate, handle('recordAction', (i) => ({ actionIndex: applyRecordAction(record, i, Date.now()).index })), {
-    validator: validator('recordAction'),
-  });
+  setHandler(
+    recordActionUpdate,
+    handle('recordAction', (i) => ({ actionIndex: applyRecordAction(record, i, Date.now()).index })),
+    {
+      validator: validator('recordAction'),
+    },
+  );
   setHandler(
     resolveUpdate,
     handle('resolve', (i) => {
@@ -246,7 +297,11 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
    * that is half done is worse than one that finishes after the incident's run was terminated or cancelled.
    * The memo tells the child it belongs to this incident, so it does not open another one.
    */
-  async function startContainment(action: IncidentAction, procedure: keyof typeof CONTAINMENT_PROCEDURES, childInput: unknown): Promise<string> {
+  async function startContainment(
+    action: IncidentAction,
+    procedure: keyof typeof CONTAINMENT_PROCEDURES,
+    childInput: unknown,
+  ): Promise<string> {
     const spec = CONTAINMENT_PROCEDURES[procedure];
     const workflowId = `${record.id}.${procedure}-${action.index + 1}`;
     action.child = { procedure, workflowType: spec.workflowType, workflowId, status: 'running' };
@@ -264,17 +319,30 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
         child.result().then(
           (result: unknown) => {
             const compact = compactResult(result);
-            Object.assign(action.child!, { status: 'completed', finishedAt: new Date().toISOString(), outcome: compact.outcome, result: compact.result });
+            Object.assign(action.child!, {
+              status: 'completed',
+              finishedAt: new Date().toISOString(),
+              outcome: compact.outcome,
+              result: compact.result,
+            });
             publish();
           },
           (err: unknown) => {
-            Object.assign(action.child!, { status: 'failed', finishedAt: new Date().toISOString(), outcome: sanitizeText(failureMessage(err)) });
+            Object.assign(action.child!, {
+              status: 'failed',
+              finishedAt: new Date().toISOString(),
+              outcome: sanitizeText(failureMessage(err)),
+            });
             publish();
           },
         ),
       );
     } catch (err) {
-      Object.assign(action.child, { status: 'failed', finishedAt: new Date().toISOString(), outcome: `could not start: ${sanitizeText(failureMessage(err))}` });
+      Object.assign(action.child, {
+        status: 'failed',
+        finishedAt: new Date().toISOString(),
+        outcome: `could not start: ${sanitizeText(failureMessage(err))}`,
+      });
     }
     return workflowId;
   }
@@ -285,10 +353,15 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
     if (timer.outcome === 'pending') {
       const remaining = Date.parse(timer.deadline) - Date.now();
       const current = timer;
-      const settled = await condition(() => record.resolution !== undefined || generation !== seen || timerConditionMet(record, current), Math.max(remaining, 1));
+      const settled = await condition(
+        () => record.resolution !== undefined || generation !== seen || timerConditionMet(record, current),
+        Math.max(remaining, 1),
+      );
       if (generation !== seen) {
         timer = armTimer(record, input, Date.now());
-        log.note('escalation.2', 'ok', `Severity now ${record.severity}: ${timer.rule}: deadline ${timer.deadline}.`, { deadline: timer.deadline });
+        log.note('escalation.2', 'ok', `Severity now ${record.severity}: ${timer.rule}: deadline ${timer.deadline}.`, {
+          deadline: timer.deadline,
+        });
         publish();
       } else if (settled) {
         settleTimer(current, 'met', Date.now());
@@ -302,7 +375,9 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
       await condition(() => record.resolution !== undefined || generation !== seen);
       if (generation !== seen) {
         timer = armTimer(record, input, Date.now());
-        log.note('escalation.2', 'ok', `Severity now ${record.severity}: ${timer.rule}: deadline ${timer.deadline}.`, { deadline: timer.deadline });
+        log.note('escalation.2', 'ok', `Severity now ${record.severity}: ${timer.rule}: deadline ${timer.deadline}.`, {
+          deadline: timer.deadline,
+        });
         publish();
       }
     }
@@ -313,7 +388,14 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
   while (background.length > 0) await Promise.all(background.splice(0));
   log.finish('completed');
   publish();
-  return { procedure: 'incident', plan: false, startedAt, finishedAt: new Date().toISOString(), evidence: log.progress.evidence, incident: record };
+  return {
+    procedure: 'incident',
+    plan: false,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    evidence: log.progress.evidence,
+    incident: record,
+  };
 }
 
 function failureMessage(err: unknown): string {

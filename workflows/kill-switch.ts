@@ -79,7 +79,11 @@ export async function killSwitch(raw: KillSwitchInputRaw): Promise<KillSwitchRes
       // Step 2: delete each one; one activity per id, so a retry repeats only the delete that failed.
       log.begin('kill-switch.2');
       if (disabled) {
-        log.note('kill-switch.2', 'skipped', 'The TrueNAS integration is disabled (404 truenas_disabled): there are no connections to delete.');
+        log.note(
+          'kill-switch.2',
+          'skipped',
+          'The TrueNAS integration is disabled (404 truenas_disabled): there are no connections to delete.',
+        );
       } else if (ids.length === 0) {
         log.note('kill-switch.2', 'ok', 'No TrueNAS connections are configured: nothing to delete.');
       }
@@ -93,9 +97,21 @@ export async function killSwitch(raw: KillSwitchInputRaw): Promise<KillSwitchRes
       // Step 3: Pulse's poller reloads truenas.enc once per tick; nothing in its API says when that happened,
       // so the runbook's wait is a durable timer of one tick.
       log.begin('kill-switch.3', `the next poller tick (${input.tickSeconds} s)`);
-      const tickAction = { kind: 'wait' as const, seconds: input.tickSeconds, reason: 'syncConnections() drops removed connections on the next tick' };
+      const tickAction = {
+        kind: 'wait' as const,
+        seconds: input.tickSeconds,
+        reason: 'syncConnections() drops removed connections on the next tick',
+      };
       if (input.plan || disabled) {
-        log.note('kill-switch.3', input.plan ? 'planned' : 'skipped', disabled ? 'The poller does not run while the integration is disabled.' : `Would wait ${input.tickSeconds} s for the poller tick.`, undefined, [tickAction]);
+        log.note(
+          'kill-switch.3',
+          input.plan ? 'planned' : 'skipped',
+          disabled
+            ? 'The poller does not run while the integration is disabled.'
+            : `Would wait ${input.tickSeconds} s for the poller tick.`,
+          undefined,
+          [tickAction],
+        );
       } else {
         await sleep(input.tickSeconds * 1000, log.timer());
         log.note('kill-switch.3', 'ok', `Waited ${input.tickSeconds} s for the poller tick.`, undefined, [tickAction]);
@@ -113,7 +129,13 @@ export async function killSwitch(raw: KillSwitchInputRaw): Promise<KillSwitchRes
       // Step 5: watch the resources until every TrueNAS resource is stale or gone, reading them every
       // verifyEverySeconds, for at most the staleness window; finish as soon as it is observed.
       log.begin('kill-switch.5', `TrueNAS resources to turn stale or vanish (up to ${input.staleThresholdSeconds} s)`);
-      const check = () => pulse.checkTrueNASResources({ ...target, step: 'kill-switch.5', staleThresholdSeconds: input.staleThresholdSeconds, expect: 'stale-or-gone' });
+      const check = () =>
+        pulse.checkTrueNASResources({
+          ...target,
+          step: 'kill-switch.5',
+          staleThresholdSeconds: input.staleThresholdSeconds,
+          expect: 'stale-or-gone',
+        });
       if (input.plan) {
         const planned = await check();
         log.add(planned.evidence);

@@ -21,7 +21,9 @@ async function readSecret(ref: SecretRef, what: string): Promise<string> {
     where = `the environment variable ${ref.env}`;
     raw = process.env[ref.env];
     if (raw === undefined) {
-      throw secretUnavailable(`${what}: ${where} is not set on the worker's host; export it in the worker's environment or use {"file": "/path/to/key"}`);
+      throw secretUnavailable(
+        `${what}: ${where} is not set on the worker's host; export it in the worker's environment or use {"file": "/path/to/key"}`,
+      );
     }
   } else {
     where = `the file ${ref.file}`;
@@ -29,7 +31,9 @@ async function readSecret(ref: SecretRef, what: string): Promise<string> {
       raw = await readFile(ref.file as string, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw secretUnavailable(`${what}: ${where} cannot be read (${code ?? 'error'}); write the key to it (one line, mode 0600) on the worker's host`);
+      throw secretUnavailable(
+        `${what}: ${where} cannot be read (${code ?? 'error'}); write the key to it (one line, mode 0600) on the worker's host`,
+      );
     }
   }
   const value = raw.trim();
@@ -53,21 +57,35 @@ export async function resolveBody(spec: ConnectionSpec, id: string): Promise<Res
     try {
       text = await readFile(spec.bodyFile, 'utf8');
     } catch (err) {
-      throw secretUnavailable(`connection.bodyFile ${spec.bodyFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}) on the worker's host`);
+      throw secretUnavailable(
+        `connection.bodyFile ${spec.bodyFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}) on the worker's host`,
+      );
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
       // JSON.parse's message quotes the text around the error, which may be the key: never pass it on.
-      throw ApplicationFailure.create({ type: ENABLE_FAILURES.connectionInvalid, message: `connection.bodyFile ${spec.bodyFile} is not valid JSON`, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: ENABLE_FAILURES.connectionInvalid,
+        message: `connection.bodyFile ${spec.bodyFile} is not valid JSON`,
+        nonRetryable: true,
+      });
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw ApplicationFailure.create({ type: ENABLE_FAILURES.connectionInvalid, message: `connection.bodyFile ${spec.bodyFile} must hold one JSON object such as {"name":"nas-1","host":"https://truenas.local","api_key":"…"}`, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: ENABLE_FAILURES.connectionInvalid,
+        message: `connection.bodyFile ${spec.bodyFile} must hold one JSON object such as {"name":"nas-1","host":"https://truenas.local","api_key":"…"}`,
+        nonRetryable: true,
+      });
     }
     body = { ...(parsed as Record<string, unknown>) };
     if (body.enabled === false) {
-      throw ApplicationFailure.create({ type: ENABLE_FAILURES.connectionInvalid, message: `connection.bodyFile ${spec.bodyFile} sets "enabled": false: Pulse's poller skips disabled connections, so the Enable procedure cannot verify it; remove the field or set it to true`, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: ENABLE_FAILURES.connectionInvalid,
+        message: `connection.bodyFile ${spec.bodyFile} sets "enabled": false: Pulse's poller skips disabled connections, so the Enable procedure cannot verify it; remove the field or set it to true`,
+        nonRetryable: true,
+      });
     }
     if (typeof body.id !== 'string' || !body.id.trim()) body.id = id;
   } else {

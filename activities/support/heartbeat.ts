@@ -84,7 +84,10 @@ function beat(ctx: Context, state: JournalState): Promise<void> {
   const sent = state.chain.then(() => client.activity.heartbeat(ctx.info.taskToken, details));
   state.chain = sent.catch((err: Error) => {
     if (['ActivityCancelledError', 'ActivityNotFoundError', 'ActivityPausedError', 'ActivityResetError'].includes(err.name)) {
-      state.stopReason ??= err.name === 'ActivityNotFoundError' ? 'this attempt is no longer current (it timed out and was retried)' : `Temporal asked it to stop (${err.name})`;
+      state.stopReason ??=
+        err.name === 'ActivityNotFoundError'
+          ? 'this attempt is no longer current (it timed out and was retried)'
+          : `Temporal asked it to stop (${err.name})`;
       state.stop.abort();
     }
   });

@@ -47,7 +47,11 @@ export interface TrueNASResourceRead {
 
 const SHOWN_RESOURCES = 25;
 
-export async function readTrueNASResources(client: PulseClient, baseUrl: string, staleThresholdSeconds: number): Promise<TrueNASResourceRead> {
+export async function readTrueNASResources(
+  client: PulseClient,
+  baseUrl: string,
+  staleThresholdSeconds: number,
+): Promise<TrueNASResourceRead> {
   const listing = await client.listTrueNASResources();
   const now = new Date();
   const line = listing.line;
@@ -84,7 +88,8 @@ export function describeResources(read: TrueNASResourceRead): string {
   const { summary, listing, views } = read;
   if (summary.total === 0) return `no TrueNAS resources are listed on ${listing.endpoint}`;
   const statuses = new Map<string, number>();
-  for (const v of views) statuses.set(`${v.resourceStatus}/${v.truenasSourceStatus}`, (statuses.get(`${v.resourceStatus}/${v.truenasSourceStatus}`) ?? 0) + 1);
+  for (const v of views)
+    statuses.set(`${v.resourceStatus}/${v.truenasSourceStatus}`, (statuses.get(`${v.resourceStatus}/${v.truenasSourceStatus}`) ?? 0) + 1);
   const shown = [...statuses].map(([k, n]) => `${n}× ${k}`).join(', ');
   return `${summary.total} TrueNAS resource(s) on ${listing.endpoint}: ${summary.online} online, ${summary.stale} stale, ${summary.offline} offline (resource/source status: ${shown})`;
 }
@@ -92,8 +97,8 @@ export function describeResources(read: TrueNASResourceRead): string {
 /** Why no TrueNAS resource is listed after a disable or kill-switch, in the words of the line that answered. */
 export function vanishedText(read: TrueNASResourceRead): string {
   return read.line.line === 'feb'
-    ? 'they vanished: the Feb line drops a removed connection\'s records on the next poller tick and never marks them stale (pulse-api.md §8.4)'
-    : 'they are gone: on the v6 line Pulse drops a removed connection\'s resources once the poller\'s tick has removed it and the store is rebuilt (pulse-api.md §10)';
+    ? "they vanished: the Feb line drops a removed connection's records on the next poller tick and never marks them stale (pulse-api.md §8.4)"
+    : "they are gone: on the v6 line Pulse drops a removed connection's resources once the poller's tick has removed it and the store is rebuilt (pulse-api.md §10)";
 }
 
 /** Details every resource evidence carries. */

@@ -143,5 +143,7 @@ export function parseSince(value: string, now: Date = new Date()): Date {
     const t = Date.parse(value.trim());
     if (!Number.isNaN(t)) return new Date(t);
   }
-  throw new AuditFilterError(`audit --since ${value}: must be an ISO date or time (2026-11-26, 2026-11-26T08:00:00Z) or a duration back from now (30m, 24h, 7d)`);
+  throw new AuditFilterError(
+    `audit --since ${value}: must be an ISO date or time (2026-11-26, 2026-11-26T08:00:00Z) or a duration back from now (30m, 24h, 7d)`,
+  );
 }

@@ -59,7 +59,8 @@ export interface AuditEvent {
  * How a run ended, as an auditor reads it: a completed run whose result says `plan: true` is "planned", one whose
  * result says `outcome: "aborted"` (a canary) is "aborted".
  */
-export type RunOutcome = 'running' | 'completed' | 'failed' | 'aborted' | 'planned' | 'canceled' | 'terminated' | 'timed-out' | 'continued-as-new';
+export type RunOutcome =
+  'running' | 'completed' | 'failed' | 'aborted' | 'planned' | 'canceled' | 'terminated' | 'timed-out' | 'continued-as-new';
 
 export interface RunRef {
   workflowId: string;
@@ -71,7 +72,10 @@ export interface RunRef {
 export type PayloadDecoder = (payloads: Payload[]) => Promise<unknown[]>;
 
 /** A decoder from a client's loaded data converter: codecs in reverse order, then the payload converter. */
-export function decoderFor(converter: { payloadCodecs: Array<{ decode(p: Payload[]): Promise<Payload[]> }>; payloadConverter: { fromPayload<T>(p: Payload): T } }): PayloadDecoder {
+export function decoderFor(converter: {
+  payloadCodecs: Array<{ decode(p: Payload[]): Promise<Payload[]> }>;
+  payloadConverter: { fromPayload<T>(p: Payload): T };
+}): PayloadDecoder {
   return async (payloads) => {
     let decoded = payloads;
     for (const codec of [...converter.payloadCodecs].reverse()) decoded = await codec.decode(decoded);
@@ -82,11 +86,17 @@ export function decoderFor(converter: { payloadCodecs: Array<{ decode(p: Payload
 function timeOf(event: HistoryEvent): string {
   const t = event.eventTime;
   if (!t) return new Date(0).toISOString();
-  const seconds = typeof t.seconds === 'object' && t.seconds !== null ? (t.seconds as { toNumber(): number }).toNumber() : Number(t.seconds ?? 0);
+  const seconds =
+    typeof t.seconds === 'object' && t.seconds !== null ? (t.seconds as { toNumber(): number }).toNumber() : Number(t.seconds ?? 0);
   return new Date(seconds * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
 }
 
-const idOf = (event: HistoryEvent) => Number(typeof event.eventId === 'object' && event.eventId !== null ? (event.eventId as { toNumber(): number }).toNumber() : event.eventId ?? 0);
+const idOf = (event: HistoryEvent) =>
+  Number(
+    typeof event.eventId === 'object' && event.eventId !== null
+      ? (event.eventId as { toNumber(): number }).toNumber()
+      : (event.eventId ?? 0),
+  );
 
 async function decodeAll(decode: PayloadDecoder, payloads: Payload[] | null | undefined): Promise<unknown[]> {
   if (!payloads?.length) return [];
@@ -102,8 +112,31 @@ async function decodeAll(decode: PayloadDecoder, payloads: Payload[] | null | un
 // Facts: what people write, picked by name
 
 const TEXT_FIELDS = [
-  'title', 'summary', 'reason', 'severityReason', 'comment', 'note', 'description', 'evidence', 'phase', 'severity', 'impacts', 'scope',
-  'to', 'finalOwner', 'issue', 'source', 'instance', 'version', 'commit', 'workflowId', 'rollout', 'plan', 'procedure', 'roles', 'pulse',
+  'title',
+  'summary',
+  'reason',
+  'severityReason',
+  'comment',
+  'note',
+  'description',
+  'evidence',
+  'phase',
+  'severity',
+  'impacts',
+  'scope',
+  'to',
+  'finalOwner',
+  'issue',
+  'source',
+  'instance',
+  'version',
+  'commit',
+  'workflowId',
+  'rollout',
+  'plan',
+  'procedure',
+  'roles',
+  'pulse',
   // set by decodeAll when the key file cannot read a payload
   'undecodable',
 ] as const;
@@ -134,23 +167,33 @@ export function pickFacts(value: unknown): Record<string, unknown> {
     if (s !== undefined) {
       out[key] = s;
     } else if (Array.isArray(field)) {
-      out[key] = field.slice(0, 20).map(scalar).filter((x) => x !== undefined);
+      out[key] = field
+        .slice(0, 20)
+        .map(scalar)
+        .filter((x) => x !== undefined);
     } else if (field && typeof field === 'object') {
       const o = field as Record<string, unknown>;
       if (key === 'evidence') {
         if (Array.isArray(o.links)) out.links = o.links.slice(0, 20).map(scalar);
         if (typeof o.workflowId === 'string') out.evidenceWorkflowId = clip(o.workflowId);
         if (o.details && typeof o.details === 'object') {
-          out.details = Object.fromEntries(Object.entries(o.details as Record<string, unknown>).slice(0, 20).map(([k, d]) => [clip(k), scalar(d) ?? null]));
+          out.details = Object.fromEntries(
+            Object.entries(o.details as Record<string, unknown>)
+              .slice(0, 20)
+              .map(([k, d]) => [clip(k), scalar(d) ?? null]),
+          );
         }
       } else if (key === 'procedure' || key === 'instance') {
         if (typeof o.name === 'string') out[key] = clip(o.name);
       } else if (key === 'pulse') {
         if (typeof o.url === 'string') out.pulseUrl = clip(o.url);
       } else if (key === 'source') {
-        if (typeof o.workflowId === 'string') out.source = `${typeof o.procedure === 'string' ? `${o.procedure} ` : ''}${clip(o.workflowId)}`;
+        if (typeof o.workflowId === 'string')
+          out.source = `${typeof o.procedure === 'string' ? `${o.procedure} ` : ''}${clip(o.workflowId)}`;
       } else if (key === 'roles') {
-        out.roles = Object.fromEntries(Object.entries(o).map(([role, names]) => [clip(role), Array.isArray(names) ? names.slice(0, 200).map(scalar) : []]));
+        out.roles = Object.fromEntries(
+          Object.entries(o).map(([role, names]) => [clip(role), Array.isArray(names) ? names.slice(0, 200).map(scalar) : []]),
+        );
       }
     }
   }
@@ -160,7 +203,9 @@ export function pickFacts(value: unknown): Record<string, unknown> {
 /** Facts of an update's answer worth keeping: ids, the state it left, and checklist tallies. */
 export function pickResultFacts(value: unknown): Record<string, unknown> {
   const checklist = (items: unknown) =>
-    Array.isArray(items) && items.every((i) => i && typeof i === 'object' && 'ok' in i) ? `${items.filter((i) => (i as { ok: boolean }).ok).length}/${items.length} checklist items ok` : undefined;
+    Array.isArray(items) && items.every((i) => i && typeof i === 'object' && 'ok' in i)
+      ? `${items.filter((i) => (i as { ok: boolean }).ok).length}/${items.length} checklist items ok`
+      : undefined;
   const direct = checklist(value);
   if (direct) return { checklist: direct };
   if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
@@ -176,7 +221,8 @@ export function pickResultFacts(value: unknown): Record<string, unknown> {
 }
 
 export function evidenceLine(facts: Record<string, unknown>, result: Record<string, unknown> = {}): string {
-  const show = (v: unknown): string => (Array.isArray(v) ? v.map(show).join(', ') : v && typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const show = (v: unknown): string =>
+    Array.isArray(v) ? v.map(show).join(', ') : v && typeof v === 'object' ? JSON.stringify(v) : String(v);
   const parts = Object.entries(facts).map(([k, v]) => `${k}: ${show(v)}`);
   const answer = Object.entries(result).map(([k, v]) => `${k} ${show(v)}`);
   return [...parts, ...(answer.length ? [`→ ${answer.join(', ')}`] : [])].join('; ');
@@ -185,11 +231,20 @@ export function evidenceLine(facts: Record<string, unknown>, result: Record<stri
 // ---------------------------------------------------------------------------------------------------------------
 // Who
 
-function who(payloadActor: unknown, header: ReturnType<typeof readActorHeader>, identity: string, payloadSource?: unknown): Pick<AuditEvent, 'actor' | 'actorSource' | 'actorMismatch' | 'tokenId'> {
+function who(
+  payloadActor: unknown,
+  header: ReturnType<typeof readActorHeader>,
+  identity: string,
+  payloadSource?: unknown,
+): Pick<AuditEvent, 'actor' | 'actorSource' | 'actorMismatch' | 'tokenId'> {
   const fromIdentity = parseClientIdentity(identity)?.actor;
   const sender = header?.actor ?? fromIdentity;
   const named = typeof payloadActor === 'string' && payloadActor ? clip(payloadActor) : undefined;
-  const source = header?.actorSource ?? (typeof payloadSource === 'string' && ['os-user', 'token', 'claimed'].includes(payloadSource) ? (payloadSource as ActorSource) : 'unknown');
+  const source =
+    header?.actorSource ??
+    (typeof payloadSource === 'string' && ['os-user', 'token', 'claimed'].includes(payloadSource)
+      ? (payloadSource as ActorSource)
+      : 'unknown');
   return {
     actor: named ?? sender ?? (identity ? clip(identity) : 'unknown'),
     actorSource: source,
@@ -203,7 +258,13 @@ function who(payloadActor: unknown, header: ReturnType<typeof readActorHeader>, 
 export async function auditEventsFromHistory(events: readonly HistoryEvent[], run: RunRef, decode: PayloadDecoder): Promise<AuditEvent[]> {
   const out: AuditEvent[] = [];
   const updates = new Map<string, AuditEvent>();
-  const base = (event: HistoryEvent) => ({ at: timeOf(event), eventId: idOf(event), workflowId: run.workflowId, runId: run.runId, workflowType: run.workflowType });
+  const base = (event: HistoryEvent) => ({
+    at: timeOf(event),
+    eventId: idOf(event),
+    workflowId: run.workflowId,
+    runId: run.runId,
+    workflowType: run.workflowType,
+  });
 
   for (const event of events) {
     const started = event.workflowExecutionStartedEventAttributes;
@@ -278,7 +339,11 @@ export async function auditEventsFromHistory(events: readonly HistoryEvent[], ru
       out.push({
         ...base(event),
         action: `signal:${signaled.signalName ?? '?'}`,
-        ...who((arg as { actor?: unknown } | undefined)?.actor, readActorHeader(signaled.header?.fields as Record<string, Payload>), identity),
+        ...who(
+          (arg as { actor?: unknown } | undefined)?.actor,
+          readActorHeader(signaled.header?.fields as Record<string, Payload>),
+          identity,
+        ),
         identity,
         outcome: 'recorded',
         evidence: evidenceLine(facts),
@@ -292,7 +357,15 @@ export async function auditEventsFromHistory(events: readonly HistoryEvent[], ru
       if (cancel.externalWorkflowExecution?.workflowId) continue;
       const identity = cancel.identity ?? '';
       const facts = cancel.cause ? { reason: clip(cancel.cause) } : {};
-      out.push({ ...base(event), action: 'cancel-request', ...who(undefined, undefined, identity), identity, outcome: 'recorded', evidence: evidenceLine(facts), facts });
+      out.push({
+        ...base(event),
+        action: 'cancel-request',
+        ...who(undefined, undefined, identity),
+        identity,
+        outcome: 'recorded',
+        evidence: evidenceLine(facts),
+        facts,
+      });
       continue;
     }
 
@@ -300,20 +373,32 @@ export async function auditEventsFromHistory(events: readonly HistoryEvent[], ru
     if (terminated) {
       const identity = terminated.identity ?? '';
       const facts = terminated.reason ? { reason: clip(terminated.reason) } : {};
-      out.push({ ...base(event), action: 'terminate', ...who(undefined, undefined, identity), identity, outcome: 'recorded', evidence: evidenceLine(facts), facts });
+      out.push({
+        ...base(event),
+        action: 'terminate',
+        ...who(undefined, undefined, identity),
+        identity,
+        outcome: 'recorded',
+        evidence: evidenceLine(facts),
+        facts,
+      });
     }
   }
   const start = out.find((e) => e.action === 'start');
   if (start) {
     const ended = await runOutcomeFromHistory(events, decode);
     start.outcome = ended.outcome;
-    if (ended.detail) start.evidence = start.evidence ? `${start.evidence} → ${ended.outcome}: ${ended.detail}` : `${ended.outcome}: ${ended.detail}`;
+    if (ended.detail)
+      start.evidence = start.evidence ? `${start.evidence} → ${ended.outcome}: ${ended.detail}` : `${ended.outcome}: ${ended.detail}`;
   }
   return out;
 }
 
 /** How the run whose history this is ended, with the failure's message or the abort's reason. */
-export async function runOutcomeFromHistory(events: readonly HistoryEvent[], decode: PayloadDecoder): Promise<{ outcome: RunOutcome; detail?: string }> {
+export async function runOutcomeFromHistory(
+  events: readonly HistoryEvent[],
+  decode: PayloadDecoder,
+): Promise<{ outcome: RunOutcome; detail?: string }> {
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i];
     const completed = e.workflowExecutionCompletedEventAttributes;
@@ -324,7 +409,11 @@ export async function runOutcomeFromHistory(events: readonly HistoryEvent[], dec
     const failed = e.workflowExecutionFailedEventAttributes;
     if (failed) return { outcome: 'failed', ...(failed.failure && { detail: await failureMessage(failed.failure, decode) }) };
     if (e.workflowExecutionCanceledEventAttributes) return { outcome: 'canceled' };
-    if (e.workflowExecutionTerminatedEventAttributes) return { outcome: 'terminated', ...(e.workflowExecutionTerminatedEventAttributes.reason && { detail: clip(e.workflowExecutionTerminatedEventAttributes.reason) }) };
+    if (e.workflowExecutionTerminatedEventAttributes)
+      return {
+        outcome: 'terminated',
+        ...(e.workflowExecutionTerminatedEventAttributes.reason && { detail: clip(e.workflowExecutionTerminatedEventAttributes.reason) }),
+      };
     if (e.workflowExecutionTimedOutEventAttributes) return { outcome: 'timed-out' };
     if (e.workflowExecutionContinuedAsNewEventAttributes) return { outcome: 'continued-as-new' };
   }
@@ -347,7 +436,8 @@ async function failureMessage(failure: temporal.api.failure.v1.IFailure, decode:
   let message = failure.message ?? '';
   if (failure.encodedAttributes) {
     const [attrs] = await decodeAll(decode, [failure.encodedAttributes as Payload]);
-    if (attrs && typeof attrs === 'object' && typeof (attrs as { message?: unknown }).message === 'string') message = (attrs as { message: string }).message;
+    if (attrs && typeof attrs === 'object' && typeof (attrs as { message?: unknown }).message === 'string')
+      message = (attrs as { message: string }).message;
   }
   const type = failure.applicationFailureInfo?.type;
   return clip(`${type ? `${type}: ` : ''}${message}`);

@@ -35,7 +35,11 @@ export function renderAuditTable(events: readonly AuditEvent[], opts: { evidence
   ]);
   const header = ['TIME', 'ACTOR (SOURCE)', 'ACTION', 'WORKFLOW', 'OUTCOME', 'EVIDENCE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
 

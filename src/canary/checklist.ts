@@ -103,7 +103,10 @@ export function checklist(state: CanaryState, input: CanaryInput, now: number): 
   const fleetText = !state.fleet
     ? ''
     : waiting.length
-      ? `; instances not ready: ${countsText(countMembers(waiting))} (${waiting.slice(0, 5).map((m) => m.name).join(', ')}${waiting.length > 5 ? ', …' : ''})`
+      ? `; instances not ready: ${countsText(countMembers(waiting))} (${waiting
+          .slice(0, 5)
+          .map((m) => m.name)
+          .join(', ')}${waiting.length > 5 ? ', …' : ''})`
       : `; fleet: ${countsText(fleetCounts(state))}`;
   return [
     {
@@ -117,7 +120,12 @@ export function checklist(state: CanaryState, input: CanaryInput, now: number): 
             ? 'no checkpoint evaluated yet'
             : last.green
               ? `green at ${last.at}`
-              : `not green at ${last.at}: ${last.checks.filter((c) => c.verdict !== 'pass').map((c) => `${c.check} ${c.verdict}`).join(', ') || 'Prometheus unreachable'}`) + fleetText,
+              : `not green at ${last.at}: ${
+                  last.checks
+                    .filter((c) => c.verdict !== 'pass')
+                    .map((c) => `${c.check} ${c.verdict}`)
+                    .join(', ') || 'Prometheus unreachable'
+                }`) + fleetText,
     },
     {
       step: 'canary.checklist.2',
@@ -129,7 +137,9 @@ export function checklist(state: CanaryState, input: CanaryInput, now: number): 
       step: 'canary.checklist.3',
       title: 'Rollback procedure has been tested in staging',
       ok: !!staging,
-      detail: staging ? `confirmed by ${staging.actor} at ${staging.at}: ${staging.evidence}` : `not confirmed for phase ${state.phase} (canary confirm-staging-rollback)`,
+      detail: staging
+        ? `confirmed by ${staging.actor} at ${staging.at}: ${staging.evidence}`
+        : `not confirmed for phase ${state.phase} (canary confirm-staging-rollback)`,
     },
     { step: 'canary.checklist.4', title: 'Phase exit gate duration has been met', ok: gate.met, detail: gateDetail },
     {

@@ -34,12 +34,18 @@ export function withVerdictOverrides(result: CheckResult, overrides: VerdictOver
   if (!o.onNaN) return result;
   const series = result.series.map((s) => (Number.isNaN(parseValue(s.value)) ? { ...s, verdict: o.onNaN! } : s));
   if (series.every((s, i) => s.verdict === result.series[i].verdict)) return result;
-  const verdict = series.some((s) => s.verdict === 'fail') ? 'fail' : series.some((s) => s.verdict === 'inconclusive') ? 'inconclusive' : 'pass';
+  const verdict = series.some((s) => s.verdict === 'fail')
+    ? 'fail'
+    : series.some((s) => s.verdict === 'inconclusive')
+      ? 'inconclusive'
+      : 'pass';
   return { ...result, series, verdict, reason: `${result.reason} (NaN counted as ${o.onNaN} for this rollout)` };
 }
 
 function labelsKey(labels: Record<string, string>): string {
-  const keys = Object.keys(labels).filter((k) => k !== '__name__').sort();
+  const keys = Object.keys(labels)
+    .filter((k) => k !== '__name__')
+    .sort();
   return keys.map((k) => `${k}=${labels[k]}`).join(',') || 'all';
 }
 
@@ -72,7 +78,13 @@ export function applyCheckpoint(state: CanaryState, input: CanaryInput, evaluati
     at: evaluation.at,
     reachable: evaluation.reachable,
     green,
-    checks: results.map((r) => ({ check: r.check, verdict: r.verdict, reason: r.reason, ...(r.query && { query: r.query }), values: r.series.slice(0, 10).map((s) => ({ labels: s.labels, value: s.value })) })),
+    checks: results.map((r) => ({
+      check: r.check,
+      verdict: r.verdict,
+      reason: r.reason,
+      ...(r.query && { query: r.query }),
+      values: r.series.slice(0, 10).map((s) => ({ labels: s.labels, value: s.value })),
+    })),
   };
   // Older records keep each check's verdict and reason; the query and values are in the latest one (and in the
   // evidence of every reset): ten full records of a fleet's long queries would fill the state.
@@ -87,7 +99,13 @@ export function applyCheckpoint(state: CanaryState, input: CanaryInput, evaluati
   if (green) {
     if (!clock.since) {
       clock.since = at;
-      addEvidence(state, { step: 'canary.phase1.4', at, verdict: 'ok', summary: 'Every monitoring checkpoint is green: the continuous green clock starts.', details: { checks: [...GREEN_CHECKS] } });
+      addEvidence(state, {
+        step: 'canary.phase1.4',
+        at,
+        verdict: 'ok',
+        summary: 'Every monitoring checkpoint is green: the continuous green clock starts.',
+        details: { checks: [...GREEN_CHECKS] },
+      });
     }
   } else {
     const bad = gate.filter((r) => r?.verdict !== 'pass').map((r, i) => `${r?.check ?? GREEN_CHECKS[i]}: ${r?.verdict ?? 'missing'}`);
@@ -103,7 +121,11 @@ export function applyCheckpoint(state: CanaryState, input: CanaryInput, evaluati
         at,
         verdict: 'failed',
         summary: `The green clock resets after ${Math.round(greenForSeconds)} s: ${reason}.`,
-        details: { failing: gate.filter((r) => r && r.verdict !== 'pass').map((r) => ({ check: r!.check, query: r!.query, verdict: r!.verdict, reason: r!.reason })) },
+        details: {
+          failing: gate
+            .filter((r) => r && r.verdict !== 'pass')
+            .map((r) => ({ check: r!.check, query: r!.query, verdict: r!.verdict, reason: r!.reason })),
+        },
       });
     }
   }
@@ -126,7 +148,10 @@ function firstAbort(
   // Abort 1: the check itself spans the 5 minutes (its lowest ratio over the window is above 50 %).
   const failureRate = byId.get('abort-failure-rate');
   if (failureRate?.verdict === 'fail') {
-    return { criterion: 'canary.abort.1', reason: `poll failure rate above 50 % across all connections for ${failureRate.windowSeconds ?? 300} s: ${failureRate.reason}` };
+    return {
+      criterion: 'canary.abort.1',
+      reason: `poll failure rate above 50 % across all connections for ${failureRate.windowSeconds ?? 300} s: ${failureRate.reason}`,
+    };
   }
 
   // Abort 4: auth errors in every reading for longer than authPersistSeconds. Inconclusive keeps the timer as is.
@@ -135,10 +160,18 @@ function firstAbort(
     state.authFailingSince ??= at;
     const persisted = secondsBetween(state.authFailingSince, now);
     if (persisted > input.aborts.authPersistSeconds) {
-      return { criterion: 'canary.abort.4', reason: `auth errors have persisted for ${Math.round(persisted)} s (more than ${input.aborts.authPersistSeconds} s) without resolution: ${auth.reason}` };
+      return {
+        criterion: 'canary.abort.4',
+        reason: `auth errors have persisted for ${Math.round(persisted)} s (more than ${input.aborts.authPersistSeconds} s) without resolution: ${auth.reason}`,
+      };
     }
   } else if (auth?.verdict === 'pass' && state.authFailingSince) {
-    addEvidence(state, { step: 'canary.abort.4', at, verdict: 'ok', summary: `Auth errors stopped after ${Math.round(secondsBetween(state.authFailingSince, now))} s.` });
+    addEvidence(state, {
+      step: 'canary.abort.4',
+      at,
+      verdict: 'ok',
+      summary: `Auth errors stopped after ${Math.round(secondsBetween(state.authFailingSince, now))} s.`,
+    });
     state.authFailingSince = undefined;
   }
 
@@ -147,7 +180,12 @@ function firstAbort(
   if (regression && state.resources?.at === at) {
     if (!state.regressionSince) {
       state.regressionSince = at;
-      addEvidence(state, { step: 'canary.abort.3', at, verdict: 'failed', summary: `Resource regression seen: ${regression}; confirming for ${input.aborts.regressionConfirmSeconds} s.` });
+      addEvidence(state, {
+        step: 'canary.abort.3',
+        at,
+        verdict: 'failed',
+        summary: `Resource regression seen: ${regression}; confirming for ${input.aborts.regressionConfirmSeconds} s.`,
+      });
     }
     const held = secondsBetween(state.regressionSince, now);
     if (held >= input.aborts.regressionConfirmSeconds) {

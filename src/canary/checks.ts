@@ -5,7 +5,13 @@
 import type { CheckId, CheckVerdict } from '../prometheus/checks.js';
 
 /** The Phase 1 monitoring checkpoints: all must pass for the green clock to run (promql.md "The checks"). */
-export const GREEN_CHECKS = ['error-rate', 'staleness-gauge-max', 'staleness-never-succeeded', 'staleness-last-success', 'auth-gate'] as const satisfies readonly CheckId[];
+export const GREEN_CHECKS = [
+  'error-rate',
+  'staleness-gauge-max',
+  'staleness-never-succeeded',
+  'staleness-last-success',
+  'auth-gate',
+] as const satisfies readonly CheckId[];
 /** Abort criteria 1 and 4 read these; criterion 3 reads the resource checks. */
 export const ABORT_CHECKS = ['abort-failure-rate', 'auth-errors'] as const satisfies readonly CheckId[];
 export const RESOURCE_CHECKS = ['resource-memory', 'resource-cpu'] as const satisfies readonly CheckId[];

@@ -30,10 +30,18 @@ export function definitionOf(input: CanaryInput, member: FleetMember): CanaryIns
   return listed;
 }
 
-export const enableSettings = (input: CanaryInput, member: FleetMember) => instanceSettings(input.fleet, definitionOf(input, member), 'enable');
-export const disableSettings = (input: CanaryInput, member: FleetMember) => instanceSettings(input.fleet, definitionOf(input, member), 'disable');
+export const enableSettings = (input: CanaryInput, member: FleetMember) =>
+  instanceSettings(input.fleet, definitionOf(input, member), 'enable');
+export const disableSettings = (input: CanaryInput, member: FleetMember) =>
+  instanceSettings(input.fleet, definitionOf(input, member), 'disable');
 
-function newMember(input: CanaryInput, instance: CanaryInstance, phase: Phase, at: string, registered?: FleetMember['registered']): FleetMember {
+function newMember(
+  input: CanaryInput,
+  instance: CanaryInstance,
+  phase: Phase,
+  at: string,
+  registered?: FleetMember['registered'],
+): FleetMember {
   const member: FleetMember = { name: instance.name, phase, state: 'pending', since: at, ...(registered && { registered }) };
   if (!instanceSettings(input.fleet, instance, 'enable')) {
     member.state = 'enabled';
@@ -50,7 +58,14 @@ export function initialFleet(input: CanaryInput, startMs: number): FleetState {
 }
 
 /** Adds an instance (phase 2's list at the move, or one registered by a person) and records it. */
-export function addMember(state: CanaryState, input: CanaryInput, instance: CanaryInstance, phase: Phase, now: number, registered?: FleetMember['registered']): FleetMember {
+export function addMember(
+  state: CanaryState,
+  input: CanaryInput,
+  instance: CanaryInstance,
+  phase: Phase,
+  now: number,
+  registered?: FleetMember['registered'],
+): FleetMember {
   const member = newMember(input, instance, phase, iso(now), registered);
   state.fleet!.members.push(member);
   if (member.state === 'enabled' && !registered) {
@@ -79,7 +94,12 @@ export function budgetOf(state: CanaryState, input: CanaryInput): Budget {
   const { maxFailures, maxFailurePercent } = input.fleet.waves;
   const total = members.filter((m) => !m.manual).length;
   const allowed = maxFailures ?? (maxFailurePercent !== undefined ? Math.floor((maxFailurePercent * total) / 100) : 0);
-  const basis = maxFailures !== undefined ? `maxFailures ${maxFailures}` : maxFailurePercent !== undefined ? `maxFailurePercent ${maxFailurePercent} % of ${total}` : 'no budget given: the first failure';
+  const basis =
+    maxFailures !== undefined
+      ? `maxFailures ${maxFailures}`
+      : maxFailurePercent !== undefined
+        ? `maxFailurePercent ${maxFailurePercent} % of ${total}`
+        : 'no budget given: the first failure';
   return { failures, allowed, spent: failures > allowed, text: `${failures} failure(s), ${allowed} allowed (${basis})` };
 }
 
@@ -90,7 +110,10 @@ export function budgetAbort(state: CanaryState, input: CanaryInput): { criterion
   const failed = state.fleet!.members.filter((m) => m.failed);
   return {
     criterion: 'activation-failed',
-    reason: `the error budget is spent: ${budget.text}: ${failed.slice(0, 10).map((m) => `${m.name} (${m.note})`).join('; ')}${failed.length > 10 ? `; … ${failed.length - 10} more` : ''}`,
+    reason: `the error budget is spent: ${budget.text}: ${failed
+      .slice(0, 10)
+      .map((m) => `${m.name} (${m.note})`)
+      .join('; ')}${failed.length > 10 ? `; … ${failed.length - 10} more` : ''}`,
   };
 }
 
@@ -124,7 +147,13 @@ export function memberNamed(state: CanaryState, name: string): FleetMember | und
 }
 
 /** A member's Enable run ended. A failure takes it out of the rollout and counts against the budget. */
-export function applyEnableOutcome(state: CanaryState, name: string, outcome: { ok: true } | { ok: false; message: string }, now: number, workflowId: string): void {
+export function applyEnableOutcome(
+  state: CanaryState,
+  name: string,
+  outcome: { ok: true } | { ok: false; message: string },
+  now: number,
+  workflowId: string,
+): void {
   const member = memberNamed(state, name)!;
   const step = member.phase === 1 ? 'canary.phase1.1' : 'canary.phase2.1';
   if (outcome.ok) {
@@ -134,7 +163,13 @@ export function applyEnableOutcome(state: CanaryState, name: string, outcome: { 
     member.out = true;
     member.failed = true;
     member.attention = true;
-    addEvidence(state, { step, at: iso(now), verdict: 'failed', summary: `${name}: the Enable workflow failed: ${outcome.message}`, details: { workflowId } });
+    addEvidence(state, {
+      step,
+      at: iso(now),
+      verdict: 'failed',
+      summary: `${name}: the Enable workflow failed: ${outcome.message}`,
+      details: { workflowId },
+    });
   }
 }
 
@@ -161,10 +196,19 @@ export function finishWaveIfDone(state: CanaryState, input: CanaryInput, now: nu
   return true;
 }
 
-const names = (ms: FleetMember[], max = 10) => `${ms.slice(0, max).map((m) => m.name).join(', ')}${ms.length > max ? `, … ${ms.length - max} more` : ''}`;
+const names = (ms: FleetMember[], max = 10) =>
+  `${ms
+    .slice(0, max)
+    .map((m) => m.name)
+    .join(', ')}${ms.length > max ? `, … ${ms.length - max} more` : ''}`;
 
 /** A member's own Disable (it broke a checkpoint) or the rollback's ended. */
-export function applyDisableOutcome(state: CanaryState, name: string, outcome: { ok: true } | { ok: false; message: string }, now: number): void {
+export function applyDisableOutcome(
+  state: CanaryState,
+  name: string,
+  outcome: { ok: true } | { ok: false; message: string },
+  now: number,
+): void {
   const member = memberNamed(state, name)!;
   if (outcome.ok) setMemberState(member, 'disabled', now, member.note);
   else {
@@ -186,7 +230,9 @@ export function judgedMembers(state: CanaryState): FleetMember[] {
 /** Members that keep the phase from ending: not started, starting, being disabled, or failing while still in. */
 export function notReady(state: CanaryState): FleetMember[] {
   return (state.fleet?.members ?? []).filter(
-    (m) => m.phase <= state.phase && (m.state === 'pending' || m.state === 'enabling' || m.state === 'disabling' || (m.state === 'failing' && !m.out)),
+    (m) =>
+      m.phase <= state.phase &&
+      (m.state === 'pending' || m.state === 'enabling' || m.state === 'disabling' || (m.state === 'failing' && !m.out)),
   );
 }
 

@@ -31,7 +31,12 @@ export interface InstanceOutcome {
  * Applies the per-instance results to the members judged this cycle. A result whose query failed judges nobody:
  * when any did, the members keep their states (the fleet-wide checks already say Prometheus could not be read).
  */
-export function applyInstanceVerdicts(state: CanaryState, input: CanaryInput, results: InstanceCheckResult[] | undefined, now: number): InstanceOutcome {
+export function applyInstanceVerdicts(
+  state: CanaryState,
+  input: CanaryInput,
+  results: InstanceCheckResult[] | undefined,
+  now: number,
+): InstanceOutcome {
   const broke: FleetMember[] = [];
   if (!results?.length || results.some((r) => r.error)) return { broke };
   const at = new Date(now).toISOString();
@@ -75,7 +80,9 @@ export function applyInstanceVerdicts(state: CanaryState, input: CanaryInput, re
       at,
       verdict: 'failed',
       summary: `${member.name} broke its own phase ${member.phase} checkpoint(s): ${failing.map((f) => `${f.check} ${f.value}`).join(', ')}. ${
-        canDisable ? 'It is disabled on its own (a Disable run) and left out of the fleet-wide checks.' : 'It has no Disable settings: disable it by hand; it is left out of the fleet-wide checks.'
+        canDisable
+          ? 'It is disabled on its own (a Disable run) and left out of the fleet-wide checks.'
+          : 'It has no Disable settings: disable it by hand; it is left out of the fleet-wide checks.'
       }`,
       details: { instance: member.name, checks: failing.map((f) => ({ check: f.check, value: f.value, query: f.query })) },
     });

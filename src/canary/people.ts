@@ -32,7 +32,13 @@ function refuseWhenEnded(state: CanaryState): string | undefined {
 /** With `operators` configured, only they, the approvers and the starter may act on the rollout at all. */
 export function refuseUnknownActor(input: CanaryInput, actor: string): string | undefined {
   if (!input.operators) return undefined;
-  const known = new Set([input.startedBy, ...input.operators, ...input.approvers.phase1, ...input.approvers.phase2, ...input.approvers.phase3]);
+  const known = new Set([
+    input.startedBy,
+    ...input.operators,
+    ...input.approvers.phase1,
+    ...input.approvers.phase2,
+    ...input.approvers.phase3,
+  ]);
   if (known.has(actor)) return undefined;
   return `${actor} is not part of this rollout: only its operators (${input.operators.join(', ') || 'none'}), approvers and ${input.startedBy} (who started it) may act`;
 }
@@ -41,8 +47,10 @@ export function refuseUnknownActor(input: CanaryInput, actor: string): string | 
 export function refuseApprover(state: CanaryState, input: CanaryInput, actor: string, what: string): string | undefined {
   const key = phaseKey(state.phase);
   const approvers = input.approvers[key];
-  if (!approvers.includes(actor)) return `${actor} is not an approver for phase ${state.phase} and may not ${what} (approvers: ${approvers.join(', ')})`;
-  if (actor === input.startedBy && !input.allowSelfApproval) return `${actor} started this rollout and may not ${what} their own phase (self-approval is off)`;
+  if (!approvers.includes(actor))
+    return `${actor} is not an approver for phase ${state.phase} and may not ${what} (approvers: ${approvers.join(', ')})`;
+  if (actor === input.startedBy && !input.allowSelfApproval)
+    return `${actor} started this rollout and may not ${what} their own phase (self-approval is off)`;
   return undefined;
 }
 
@@ -51,25 +59,37 @@ export function refuseApprover(state: CanaryState, input: CanaryInput, actor: st
 export function refuseSignOff(state: CanaryState, input: CanaryInput, req: SignOffRequest, now: number): string | undefined {
   const ended = refuseWhenEnded(state);
   if (ended) return ended;
-  if (state.phase === 3) return 'phase 3 is permanent and has no transition to sign off; an approver ends the rollout with `canary complete`';
+  if (state.phase === 3)
+    return 'phase 3 is permanent and has no transition to sign off; an approver ends the rollout with `canary complete`';
   if (state.status === 'activating') return 'phase 1 is still being activated; sign-off comes at the exit gate';
   const who = refuseApprover(state, input, req.actor, 'sign off');
   if (who) return who;
   if (signersOf(state, state.phase).includes(req.actor)) return `${req.actor} has already signed off phase ${state.phase}`;
   const missing = missingItems(checklist(state, input, now)).filter((i) => i.step !== 'canary.checklist.5');
-  if (missing.length) return `phase ${state.phase} is not ready for sign-off; missing: ${missing.map((i) => `${i.title} (${i.detail})`).join('; ')}`;
+  if (missing.length)
+    return `phase ${state.phase} is not ready for sign-off; missing: ${missing.map((i) => `${i.title} (${i.detail})`).join('; ')}`;
   return undefined;
 }
 
 export function applySignOff(state: CanaryState, input: CanaryInput, req: SignOffRequest, now: number): SignOff {
-  const signOff: SignOff = { phase: state.phase, actor: req.actor, at: iso(now), comment: req.comment, snapshot: checklist(state, input, now) };
+  const signOff: SignOff = {
+    phase: state.phase,
+    actor: req.actor,
+    at: iso(now),
+    comment: req.comment,
+    snapshot: checklist(state, input, now),
+  };
   state.signOffs.push(signOff);
   addEvidence(state, {
     step: 'canary.checklist.5',
     at: signOff.at,
     verdict: 'ok',
     summary: `${req.actor} signed off phase ${state.phase}${req.comment ? `: ${req.comment}` : ''}.`,
-    details: { actor: req.actor, phase: state.phase, snapshot: signOff.snapshot.map((i) => ({ step: i.step, ok: i.ok, detail: i.detail })) },
+    details: {
+      actor: req.actor,
+      phase: state.phase,
+      snapshot: signOff.snapshot.map((i) => ({ step: i.step, ok: i.ok, detail: i.detail })),
+    },
   });
   return signOff;
 }
@@ -130,7 +150,12 @@ export function applyTriage(state: CanaryState, req: IssueRefRequest, now: numbe
 export function applyResolve(state: CanaryState, req: IssueRefRequest, now: number): CanaryIssue {
   const issue = state.issues.find((i) => i.id === req.issue)!;
   issue.resolved = { by: req.actor, at: iso(now), note: req.note };
-  addEvidence(state, { step: 'canary.checklist.2', at: iso(now), verdict: 'ok', summary: `${req.actor} resolved ${issue.id}: ${req.note}` });
+  addEvidence(state, {
+    step: 'canary.checklist.2',
+    at: iso(now),
+    verdict: 'ok',
+    summary: `${req.actor} resolved ${issue.id}: ${req.note}`,
+  });
   return issue;
 }
 
@@ -142,7 +167,10 @@ export function overdueTriage(state: CanaryState, now: number): CanaryIssue[] {
 /** Abort criterion 5: more than criticalBugsMax critical bugs reported in any window of criticalBugWindowSeconds. */
 export function criticalBurst(state: CanaryState, input: CanaryInput): string | undefined {
   const { criticalBugsMax, criticalBugWindowSeconds } = input.aborts;
-  const times = state.issues.filter((i) => i.severity === 'critical').map((i) => Date.parse(i.reportedAt)).sort((a, b) => a - b);
+  const times = state.issues
+    .filter((i) => i.severity === 'critical')
+    .map((i) => Date.parse(i.reportedAt))
+    .sort((a, b) => a - b);
   for (let i = 0; i + criticalBugsMax < times.length; i++) {
     const span = (times[i + criticalBugsMax] - times[i]) / 1000;
     if (span <= criticalBugWindowSeconds) {
@@ -158,7 +186,10 @@ export const refuseDataCorruption = (state: CanaryState, _req: DataCorruptionReq
 // --- staging rollback test (checklist item 3), instances, release, pause --------------------------------------
 
 export function refuseStagingRollback(state: CanaryState): string | undefined {
-  return refuseWhenEnded(state) ?? (state.phase === 3 ? 'phase 3 has no transition: record the staging test of the revert before phase 3' : undefined);
+  return (
+    refuseWhenEnded(state) ??
+    (state.phase === 3 ? 'phase 3 has no transition: record the staging test of the revert before phase 3' : undefined)
+  );
 }
 
 export function applyStagingRollback(state: CanaryState, req: StagingRollbackRequest, now: number): void {
@@ -178,7 +209,8 @@ export function refuseRegisterInstance(state: CanaryState, req: RegisterInstance
   if (state.phase === 3) return 'phase 3 is default-on: every instance runs TrueNAS, there is nothing to opt in';
   const name = req.instance.name;
   const listed = state.fleet && input ? [...input.phase1.instances, ...input.phase2.instances].some((i) => i.name === name) : false;
-  if (listed || state.instances.some((i) => i.name === name) || state.fleet?.members.some((m) => m.name === name)) return `an instance named "${name}" is already part of the rollout`;
+  if (listed || state.instances.some((i) => i.name === name) || state.fleet?.members.some((m) => m.name === name))
+    return `an instance named "${name}" is already part of the rollout`;
   if (state.fleet && input) {
     const problems = templateProblems(input.fleet, req.instance);
     if (problems.length) return `instance ${name}: ${problems.map((p) => p.message).join('; ')}`;
@@ -195,7 +227,9 @@ export function applyRegisterInstance(state: CanaryState, req: RegisterInstanceR
       at: iso(now),
       verdict: member.manual ? 'human' : 'ok',
       summary: `${req.actor} registered opt-in instance ${req.instance.name}${req.instance.pulseUrl ? ` (${req.instance.pulseUrl})` : ''}; ${
-        member.manual ? 'its user sets PULSE_ENABLE_TRUENAS=true themselves' : `the rollout enables it in a wave of phase 2${state.phase === 1 ? ' once phase 2 begins' : ''}`
+        member.manual
+          ? 'its user sets PULSE_ENABLE_TRUENAS=true themselves'
+          : `the rollout enables it in a wave of phase 2${state.phase === 1 ? ' once phase 2 begins' : ''}`
       }.`,
       details: { instance: req.instance.name },
     });
@@ -215,7 +249,8 @@ export function refuseRelease(state: CanaryState, _req: DefaultOnReleaseRequest)
   const ended = refuseWhenEnded(state);
   if (ended) return ended;
   if (state.phase === 1) return 'the default-on release belongs to phase 3; record it once phase 2 is under way';
-  if (state.release) return `the default-on release ${state.release.version} (${state.release.commit}) was already recorded by ${state.release.by}`;
+  if (state.release)
+    return `the default-on release ${state.release.version} (${state.release.commit}) was already recorded by ${state.release.by}`;
   return undefined;
 }
 

@@ -62,9 +62,20 @@ export function movePhase(state: CanaryState, input: CanaryInput, items: Checkli
   if (from === 1 && !state.baseline) {
     if (state.resources) {
       state.baseline = { ...state.resources, source: 'phase1' };
-      addEvidence(state, { step: 'canary.phase1.3', at, verdict: 'ok', summary: 'Memory and CPU baseline captured at the end of phase 1 for comparison in later phases.', details: { memoryBytes: state.resources.memoryBytes, cpuCoresUsed: state.resources.cpuCoresUsed } });
+      addEvidence(state, {
+        step: 'canary.phase1.3',
+        at,
+        verdict: 'ok',
+        summary: 'Memory and CPU baseline captured at the end of phase 1 for comparison in later phases.',
+        details: { memoryBytes: state.resources.memoryBytes, cpuCoresUsed: state.resources.cpuCoresUsed },
+      });
     } else {
-      addEvidence(state, { step: 'canary.phase1.3', at, verdict: 'failed', summary: 'No memory/CPU reading was available: no baseline, so abort criterion 3 cannot be evaluated in later phases.' });
+      addEvidence(state, {
+        step: 'canary.phase1.3',
+        at,
+        verdict: 'failed',
+        summary: 'No memory/CPU reading was available: no baseline, so abort criterion 3 cannot be evaluated in later phases.',
+      });
     }
   }
   state.phases[state.phases.length - 1].endedAt = at;

@@ -60,7 +60,9 @@ export interface RangeFile {
 }
 
 /** Wraps a source and keeps every answer, for `--save-range`. */
-export function recordingSource(inner: RangeSource): RangeSource & { save(file: string, range: { from: number; to: number; stepSeconds: number }): void } {
+export function recordingSource(
+  inner: RangeSource,
+): RangeSource & { save(file: string, range: { from: number; to: number; stepSeconds: number }): void } {
   const answers: SavedAnswer[] = [];
   return {
     describe: inner.describe,
@@ -84,9 +86,14 @@ export function fileRangeSource(file: string): RangeSource & { saved: RangeFile 
   try {
     saved = JSON.parse(readFileSync(file, 'utf8')) as RangeFile;
   } catch (err) {
-    throw new RangeFileError(`--range-file ${file}: cannot be read as JSON (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give a file written by --save-range`);
+    throw new RangeFileError(
+      `--range-file ${file}: cannot be read as JSON (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give a file written by --save-range`,
+    );
   }
-  if (saved?.format !== RANGE_FILE_FORMAT) throw new RangeFileError(`--range-file ${file}: not a range file (format ${JSON.stringify(saved?.format)}, expected ${RANGE_FILE_FORMAT}); give a file written by --save-range`);
+  if (saved?.format !== RANGE_FILE_FORMAT)
+    throw new RangeFileError(
+      `--range-file ${file}: not a range file (format ${JSON.stringify(saved?.format)}, expected ${RANGE_FILE_FORMAT}); give a file written by --save-range`,
+    );
   const byQuery = new Map<string, SavedAnswer[]>();
   for (const a of saved.answers) byQuery.set(a.query, [...(byQuery.get(a.query) ?? []), a]);
   return {

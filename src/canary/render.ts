@@ -22,9 +22,20 @@ export function formatDuration(totalSeconds: number): string {
       .map(([n, unit]) => `${n} ${unit}`)
       .join(' ');
   if (s < 60) return `${s} s`;
-  if (s < 3600) return parts([[Math.floor(s / 60), 'min'], [s % 60, 's']]);
-  if (s < 3 * 86_400) return parts([[Math.floor(s / 3600), 'h'], [Math.floor((s % 3600) / 60), 'min']]);
-  return parts([[Math.floor(s / 86_400), 'd'], [Math.floor((s % 86_400) / 3600), 'h']]);
+  if (s < 3600)
+    return parts([
+      [Math.floor(s / 60), 'min'],
+      [s % 60, 's'],
+    ]);
+  if (s < 3 * 86_400)
+    return parts([
+      [Math.floor(s / 3600), 'h'],
+      [Math.floor((s % 3600) / 60), 'min'],
+    ]);
+  return parts([
+    [Math.floor(s / 86_400), 'd'],
+    [Math.floor((s % 86_400) / 3600), 'h'],
+  ]);
 }
 
 /** The last n entries (none for 0: `slice(-0)` would be all of them). */
@@ -41,7 +52,9 @@ function progress(have: number, needed: number | undefined, left: number | undef
 
 function gateLines(s: CanaryStatus): string[] {
   const g = s.gates;
-  const lines = [`  Minimum duration: ${progress(g.inPhaseSeconds, g.minSeconds, g.minLeftSeconds)} in phase ${s.phase} since ${s.phaseStartedAt}`];
+  const lines = [
+    `  Minimum duration: ${progress(g.inPhaseSeconds, g.minSeconds, g.minLeftSeconds)} in phase ${s.phase} since ${s.phaseStartedAt}`,
+  ];
   const resets = s.greenClock.resetCount;
   const lastReset = s.greenClock.resets.at(-1);
   const resetText = resets ? `; reset ${resets} time(s), last at ${lastReset?.at}: ${lastReset?.reason}` : '; never reset';
@@ -51,10 +64,14 @@ function gateLines(s: CanaryStatus): string[] {
       : `not running (not green now), ${formatDuration(g.greenNeededSeconds ?? 0)} continuous green needed`;
     lines.push(`  Green clock: ${clock}${resetText}`);
   } else {
-    lines.push(`  Green clock: ${g.greenSince ? `green since ${g.greenSince} (${formatDuration(g.greenForSeconds)})` : 'not green now'}${resetText}`);
+    lines.push(
+      `  Green clock: ${g.greenSince ? `green since ${g.greenSince} (${formatDuration(g.greenForSeconds)})` : 'not green now'}${resetText}`,
+    );
   }
   if (s.phase === 2) {
-    lines.push(`  Quiet clock: no critical issue since ${g.quietSince}: ${progress(g.quietForSeconds ?? 0, g.quietNeededSeconds, g.quietLeftSeconds)}`);
+    lines.push(
+      `  Quiet clock: no critical issue since ${g.quietSince}: ${progress(g.quietForSeconds ?? 0, g.quietNeededSeconds, g.quietLeftSeconds)}`,
+    );
   }
   if (s.phase === 3) lines.push('  Phase 3 is permanent: no exit gate.');
   return lines;
@@ -98,11 +115,17 @@ export function renderCanaryStatus(s: CanaryStatus, opts: RenderStatusOptions = 
   ];
   if (s.pause) lines.push(`Paused by ${s.pause.by} at ${s.pause.at}: ${s.pause.reason}`);
   if (s.abort) {
-    lines.push(`ABORTED in phase ${s.abort.phase} at ${s.abort.at} (${s.abort.criterion}${s.abort.actor ? `, by ${s.abort.actor}` : ''}): ${s.abort.reason}`);
-    for (const c of s.abort.rollback?.children ?? []) lines.push(`  rollback ${c.workflowType}${c.instance ? ` ${c.instance}` : ''}: ${c.outcome} (${c.workflowId})${c.message ? `: ${c.message}` : ''}`);
+    lines.push(
+      `ABORTED in phase ${s.abort.phase} at ${s.abort.at} (${s.abort.criterion}${s.abort.actor ? `, by ${s.abort.actor}` : ''}): ${s.abort.reason}`,
+    );
+    for (const c of s.abort.rollback?.children ?? [])
+      lines.push(
+        `  rollback ${c.workflowType}${c.instance ? ` ${c.instance}` : ''}: ${c.outcome} (${c.workflowId})${c.message ? `: ${c.message}` : ''}`,
+      );
     for (const h of s.abort.rollback?.humanSteps ?? []) lines.push(`  ☐ by hand: ${h}`);
   }
-  if (s.completed) lines.push(`COMPLETED by ${s.completed.by} at ${s.completed.at}${s.completed.comment ? `: ${s.completed.comment}` : ''}`);
+  if (s.completed)
+    lines.push(`COMPLETED by ${s.completed.by} at ${s.completed.at}${s.completed.comment ? `: ${s.completed.comment}` : ''}`);
 
   lines.push(`Phase ${s.phase} gates:`, ...gateLines(s));
   lines.push(...checklistLines(s.checklist, s.phase));
@@ -115,7 +138,10 @@ export function renderCanaryStatus(s: CanaryStatus, opts: RenderStatusOptions = 
   lines.push(s.signOffs.length ? 'Sign-offs:' : 'Sign-offs: none yet');
   lines.push(...s.signOffs.map((o) => `  phase ${o.phase}: ${o.actor} at ${o.at}${o.comment ? `: ${o.comment}` : ''}`));
   if (s.stagingTests.length) {
-    lines.push('Staging rollback tests:', ...s.stagingTests.map((t) => `  phase ${t.phase}: ${t.actor} at ${t.at}: ${t.evidence}${t.workflowId ? ` (${t.workflowId})` : ''}`));
+    lines.push(
+      'Staging rollback tests:',
+      ...s.stagingTests.map((t) => `  phase ${t.phase}: ${t.actor} at ${t.at}: ${t.evidence}${t.workflowId ? ` (${t.workflowId})` : ''}`),
+    );
   }
   if (s.instances.length) {
     lines.push(
@@ -128,13 +154,20 @@ export function renderCanaryStatus(s: CanaryStatus, opts: RenderStatusOptions = 
     );
   }
   if (s.fleet) lines.push(...fleetLines(s.fleet));
-  if (s.release) lines.push(`Default-on release: ${s.release.version} (commit ${s.release.commit}) recorded by ${s.release.by} at ${s.release.at}; revert ${s.release.rollbackConfigured ? 'configured' : 'by hand'}`);
+  if (s.release)
+    lines.push(
+      `Default-on release: ${s.release.version} (commit ${s.release.commit}) recorded by ${s.release.by} at ${s.release.at}; revert ${s.release.rollbackConfigured ? 'configured' : 'by hand'}`,
+    );
 
   lines.push(...evaluationLines(s.lastEvaluation, s.nextCheckAt));
   lines.push(`Monitoring: ${s.cycles} check(s) over ${s.runs} run(s)`);
 
   const shown = latest(s.evidence, opts.evidence ?? 5);
-  if (shown.length) lines.push(`Latest evidence (${shown.length} of ${s.evidence.length}):`, ...shown.map((e) => `  ${e.at} [${e.step}] ${e.verdict}: ${e.summary}`));
+  if (shown.length)
+    lines.push(
+      `Latest evidence (${shown.length} of ${s.evidence.length}):`,
+      ...shown.map((e) => `  ${e.at} [${e.step}] ${e.verdict}: ${e.summary}`),
+    );
   if (opts.uiLink) lines.push(`Temporal UI: ${opts.uiLink}`);
   return lines.join('\n');
 }
@@ -169,7 +202,11 @@ export function renderInstanceDetail(d: InstanceDetail, opts: RenderStatusOption
   const runs = Object.entries(d.runs);
   lines.push(runs.length ? `  Runs: ${runs.map(([k, id]) => `${k} ${id}`).join('; ')}` : '  Runs: none yet');
   const shown = latest(d.evidence, opts.evidence ?? 10);
-  if (shown.length) lines.push(`  Evidence naming it (${shown.length} of ${d.evidence.length} kept):`, ...shown.map((e) => `    ${e.at} [${e.step}] ${e.verdict}: ${e.summary}`));
+  if (shown.length)
+    lines.push(
+      `  Evidence naming it (${shown.length} of ${d.evidence.length} kept):`,
+      ...shown.map((e) => `    ${e.at} [${e.step}] ${e.verdict}: ${e.summary}`),
+    );
   if (opts.uiLink) lines.push(`Temporal UI: ${opts.uiLink}`);
   return lines.join('\n');
 }
@@ -178,13 +215,18 @@ export function renderInstanceDetail(d: InstanceDetail, opts: RenderStatusOption
 export function renderCanaryResult(r: CanaryResult, opts: RenderStatusOptions = {}): string {
   const lines = [`Canary rollout ${r.rollout}: ${r.outcome} in phase ${r.phase} (started ${r.startedAt}, finished ${r.finishedAt})`];
   if (r.abort) lines.push(`Abort (${r.abort.criterion}${r.abort.actor ? `, by ${r.abort.actor}` : ''}): ${r.abort.reason}`);
-  if (r.completed) lines.push(`Completed by ${r.completed.by} at ${r.completed.at}${r.completed.comment ? `: ${r.completed.comment}` : ''}`);
+  if (r.completed)
+    lines.push(`Completed by ${r.completed.by} at ${r.completed.at}${r.completed.comment ? `: ${r.completed.comment}` : ''}`);
   if (r.planned) {
     lines.push('Plan (nothing was changed):', ...r.planned.enable.map((e) => `  enable ${e.instance}: ${e.outcome} (${e.workflowId})`));
     lines.push(...checklistLines(r.planned.checklist, r.phase));
   }
   const shown = latest(r.evidence, opts.evidence ?? 10);
-  if (shown.length) lines.push(`Evidence (${shown.length} of ${r.evidence.length}):`, ...shown.map((e) => `  ${e.at} [${e.step}] ${e.verdict}: ${e.summary}`));
+  if (shown.length)
+    lines.push(
+      `Evidence (${shown.length} of ${r.evidence.length}):`,
+      ...shown.map((e) => `  ${e.at} [${e.step}] ${e.verdict}: ${e.summary}`),
+    );
   if (opts.uiLink) lines.push(`Temporal UI: ${opts.uiLink}`);
   return lines.join('\n');
 }
@@ -200,5 +242,7 @@ export interface CanaryListRow {
 export function renderCanaryList(rows: CanaryListRow[]): string {
   if (rows.length === 0) return 'No canary rollouts.';
   const width = Math.max(...rows.map((r) => r.id.length));
-  return rows.map((r) => `${r.id.padEnd(width)}  ${r.phase.padEnd(8)}  ${r.status.padEnd(12)}  ${r.execution.padEnd(10)}  ${r.started}`).join('\n');
+  return rows
+    .map((r) => `${r.id.padEnd(width)}  ${r.phase.padEnd(8)}  ${r.status.padEnd(12)}  ${r.execution.padEnd(10)}  ${r.started}`)
+    .join('\n');
 }

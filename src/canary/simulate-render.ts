@@ -22,21 +22,37 @@ export function renderSimulation(r: SimulationResult, opts: { maxDetail?: number
   const rows = r.events.map((e) => [e.at, String(e.phase), e.what, cut(e.detail)]);
   const head = ['TIME', 'PHASE', 'EVENT', 'DETAIL'];
   const width = [0, 1, 2].map((i) => Math.max(head[i].length, ...rows.map((row) => row[i].length)));
-  const line = (row: string[]) => row.map((c, i) => (i < 3 ? c.padEnd(width[i]) : c)).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => (i < 3 ? c.padEnd(width[i]) : c))
+      .join('  ')
+      .trimEnd();
   lines.push(line(head), ...rows.map(line), '');
   for (const p of r.phases) {
     const end = p.endedAt ?? r.endedAt;
     lines.push(
       `Phase ${p.phase}: ${p.startedAt} to ${p.endedAt ?? `${r.endedAt} (${r.abort ? 'aborted' : 'end of the range'})`} (${formatDuration(hours(p.startedAt, end) * 3600)})` +
-        (p.phase === 3 ? '' : p.gateOpenedAt ? `; exit gate open at ${p.gateOpenedAt}, ${formatDuration(hours(p.startedAt, p.gateOpenedAt) * 3600)} into the phase` : '; exit gate never opened'),
+        (p.phase === 3
+          ? ''
+          : p.gateOpenedAt
+            ? `; exit gate open at ${p.gateOpenedAt}, ${formatDuration(hours(p.startedAt, p.gateOpenedAt) * 3600)} into the phase`
+            : '; exit gate never opened'),
     );
   }
   lines.push(`Green clock: ${r.resets.length ? `reset ${r.resets.length} time(s)` : 'never reset'}`);
   if (r.instances) {
-    const counts = Object.entries(r.instances.counts).map(([s, n]) => `${n} ${s}`).join(', ');
-    lines.push(`Instances: ${counts}${r.instances.broke.length ? `; taken out by their own checkpoints: ${r.instances.broke.map((b) => `${b.name} at ${b.at}`).join(', ')}` : ''}`);
+    const counts = Object.entries(r.instances.counts)
+      .map(([s, n]) => `${n} ${s}`)
+      .join(', ');
+    lines.push(
+      `Instances: ${counts}${r.instances.broke.length ? `; taken out by their own checkpoints: ${r.instances.broke.map((b) => `${b.name} at ${b.at}`).join(', ')}` : ''}`,
+    );
   }
-  lines.push(r.abort ? `Abort: ${r.abort.criterion} at ${r.abort.at} in phase ${r.abort.phase}: ${r.abort.reason}` : 'Abort: none of the criteria fired');
+  lines.push(
+    r.abort
+      ? `Abort: ${r.abort.criterion} at ${r.abort.at} in phase ${r.abort.phase}: ${r.abort.reason}`
+      : 'Abort: none of the criteria fired',
+  );
   return lines.join('\n');
 }
 
@@ -68,28 +84,50 @@ export function greenClockSvg(r: SimulationResult, input: CanaryInput): string {
     out.push(`<g class="phase-${p.phase}">`);
     out.push(
       `<text x="${M.left}" y="${y0 + 20}" font-weight="bold">Phase ${p.phase}: ${esc(p.startedAt)} to ${esc(p.endedAt ?? r.endedAt)}${
-        p.phase === 1 ? `; gate: ${input.phase1.minSeconds / 3600} h in phase and ${input.phase1.greenSeconds / 3600} h continuous green` : p.phase === 2 ? `; gate: ${input.phase2.minSeconds / 86400} days in phase and ${input.phase2.quietSeconds / 86400} days without a critical issue` : '; permanent'
+        p.phase === 1
+          ? `; gate: ${input.phase1.minSeconds / 3600} h in phase and ${input.phase1.greenSeconds / 3600} h continuous green`
+          : p.phase === 2
+            ? `; gate: ${input.phase2.minSeconds / 86400} days in phase and ${input.phase2.quietSeconds / 86400} days without a critical issue`
+            : '; permanent'
       }</text>`,
     );
-    out.push(`<line x1="${M.left}" y1="${fmt(base)}" x2="${W - M.right}" y2="${fmt(base)}" stroke="#444"/>`, `<line x1="${M.left}" y1="${fmt(y(top))}" x2="${M.left}" y2="${fmt(base)}" stroke="#444"/>`);
-    for (const tick of [0, top / 1.1 / 2, top / 1.1]) out.push(`<text x="${M.left - 6}" y="${fmt(y(tick) + 4)}" text-anchor="end">${fmt(tick)} h</text>`);
-    out.push(`<text x="${M.left}" y="${fmt(base + 16)}">${esc(p.startedAt.slice(0, 16))}</text>`, `<text x="${W - M.right}" y="${fmt(base + 16)}" text-anchor="end">${esc((p.endedAt ?? r.endedAt).slice(0, 16))}</text>`);
+    out.push(
+      `<line x1="${M.left}" y1="${fmt(base)}" x2="${W - M.right}" y2="${fmt(base)}" stroke="#444"/>`,
+      `<line x1="${M.left}" y1="${fmt(y(top))}" x2="${M.left}" y2="${fmt(base)}" stroke="#444"/>`,
+    );
+    for (const tick of [0, top / 1.1 / 2, top / 1.1])
+      out.push(`<text x="${M.left - 6}" y="${fmt(y(tick) + 4)}" text-anchor="end">${fmt(tick)} h</text>`);
+    out.push(
+      `<text x="${M.left}" y="${fmt(base + 16)}">${esc(p.startedAt.slice(0, 16))}</text>`,
+      `<text x="${W - M.right}" y="${fmt(base + 16)}" text-anchor="end">${esc((p.endedAt ?? r.endedAt).slice(0, 16))}</text>`,
+    );
     if (needed !== undefined) {
-      out.push(`<line x1="${M.left}" y1="${fmt(y(needed))}" x2="${W - M.right}" y2="${fmt(y(needed))}" stroke="#2a7" stroke-dasharray="6 4"/>`, `<text x="${M.left + 4}" y="${fmt(y(needed) - 4)}" fill="#2a7">${needed} h needed</text>`);
+      out.push(
+        `<line x1="${M.left}" y1="${fmt(y(needed))}" x2="${W - M.right}" y2="${fmt(y(needed))}" stroke="#2a7" stroke-dasharray="6 4"/>`,
+        `<text x="${M.left + 4}" y="${fmt(y(needed) - 4)}" fill="#2a7">${needed} h needed</text>`,
+      );
     }
     // Between corners the clock rises with time while green, so a straight line joins them.
     const path = points.map((c, k) => `${k ? 'L' : 'M'}${fmt(x(c.at))},${fmt(y(c.greenForSeconds / 3600))}`).join(' ');
     if (path) out.push(`<path d="${path}" fill="none" stroke="#1a5fb4" stroke-width="1.5"/>`);
     for (const reset of r.resets.filter((z) => Date.parse(z.at) >= start && Date.parse(z.at) <= end)) {
-      out.push(`<circle cx="${fmt(x(Date.parse(reset.at)))}" cy="${fmt(base)}" r="3.5" fill="#c01c28"><title>${esc(`${reset.at}: ${reset.reason}`)}</title></circle>`);
+      out.push(
+        `<circle cx="${fmt(x(Date.parse(reset.at)))}" cy="${fmt(base)}" r="3.5" fill="#c01c28"><title>${esc(`${reset.at}: ${reset.reason}`)}</title></circle>`,
+      );
     }
     if (p.gateOpenedAt) {
       const gx = fmt(x(Date.parse(p.gateOpenedAt)));
-      out.push(`<line x1="${gx}" y1="${fmt(y(top))}" x2="${gx}" y2="${fmt(base)}" stroke="#2a7"/>`, `<text x="${gx}" y="${fmt(y(top) - 2)}" text-anchor="end" fill="#2a7">gate open ${esc(p.gateOpenedAt.slice(0, 16))}</text>`);
+      out.push(
+        `<line x1="${gx}" y1="${fmt(y(top))}" x2="${gx}" y2="${fmt(base)}" stroke="#2a7"/>`,
+        `<text x="${gx}" y="${fmt(y(top) - 2)}" text-anchor="end" fill="#2a7">gate open ${esc(p.gateOpenedAt.slice(0, 16))}</text>`,
+      );
     }
     if (r.abort && r.abort.phase === p.phase) {
       const ax = fmt(x(Date.parse(r.abort.at)));
-      out.push(`<line x1="${ax}" y1="${fmt(y(top))}" x2="${ax}" y2="${fmt(base)}" stroke="#c01c28" stroke-width="2"/>`, `<text x="${ax}" y="${fmt(y(top) - 2)}" text-anchor="end" fill="#c01c28">${esc(r.abort.criterion)} ${esc(r.abort.at.slice(0, 16))}</text>`);
+      out.push(
+        `<line x1="${ax}" y1="${fmt(y(top))}" x2="${ax}" y2="${fmt(base)}" stroke="#c01c28" stroke-width="2"/>`,
+        `<text x="${ax}" y="${fmt(y(top) - 2)}" text-anchor="end" fill="#c01c28">${esc(r.abort.criterion)} ${esc(r.abort.at.slice(0, 16))}</text>`,
+      );
     }
     out.push('</g>');
   });

@@ -111,7 +111,9 @@ export async function simulate(input: CanaryInput, source: RangeSource, opts: Si
   state.fleet = initialFleet(input, opts.from);
   const label = input.fleet.instanceLabel;
   const turnOn = (now: number) => {
-    for (const m of state.fleet!.members) if (m.state === 'pending' && m.phase <= state.phase) setMemberState(m, 'enabled', now, 'taken as enabled from the start of its phase');
+    for (const m of state.fleet!.members)
+      if (m.state === 'pending' && m.phase <= state.phase)
+        setMemberState(m, 'enabled', now, 'taken as enabled from the start of its phase');
   };
   turnOn(opts.from);
 
@@ -147,7 +149,9 @@ export async function simulate(input: CanaryInput, source: RangeSource, opts: Si
   const samplesAt = (query: string, tSec: number) => {
     const entry = cache.get(query)!;
     const k = Math.round((tSec - entry.start) / step);
-    return entry.series.flatMap((s) => (s.values[k] === null || s.values[k] === undefined ? [] : [{ labels: s.labels, time: tSec, value: s.values[k]! }]));
+    return entry.series.flatMap((s) =>
+      s.values[k] === null || s.values[k] === undefined ? [] : [{ labels: s.labels, time: tSec, value: s.values[k]! }],
+    );
   };
 
   for (let t = opts.from; t / 1000 <= toSec + 1e-6; t += step * 1000) {
@@ -157,25 +161,55 @@ export async function simulate(input: CanaryInput, source: RangeSource, opts: Si
     const out = excludedNames(state);
     const judged = judgedMembers(state).map((m) => m.name);
     const fleetWide = ids
-      .map((id) => ({ check: id, ...checkQuery(id, { windowSeconds: input.windows[id], job: input.pulseJob, exclude: label && out.length ? { label, values: out } : undefined }) }))
+      .map((id) => ({
+        check: id,
+        ...checkQuery(id, {
+          windowSeconds: input.windows[id],
+          job: input.pulseJob,
+          exclude: label && out.length ? { label, values: out } : undefined,
+        }),
+      }))
       .filter((q) => {
         if (!NOT_REPLAYABLE.test(q.query)) return true;
         if (!skipped.has(q.check)) {
           skipped.add(q.check);
-          notes.push(`${q.check} is left out: its query reads \`@ end()\`, which a range query fixes at the end of the range (no gate or abort reads it).`);
+          notes.push(
+            `${q.check} is left out: its query reads \`@ end()\`, which a range query fixes at the end of the range (no gate or abort reads it).`,
+          );
         }
         return false;
       });
-    const perInstance = label && judged.length ? INSTANCE_CHECKS.map((id) => ({ check: id, ...checkQuery(id, { windowSeconds: input.windows[id], job: input.pulseJob, by: label }) })) : [];
+    const perInstance =
+      label && judged.length
+        ? INSTANCE_CHECKS.map((id) => ({
+            check: id,
+            ...checkQuery(id, { windowSeconds: input.windows[id], job: input.pulseJob, by: label }),
+          }))
+        : [];
     await fetchMissing([...fleetWide, ...perInstance], tSec);
 
     const evaluation: Evaluation = {
       at,
       prometheusUrl: source.describe,
       reachable: true,
-      results: fleetWide.map((q) => trimPassing(judge(q.check, q.query, { resultType: 'vector', samples: samplesAt(q.query, tSec) }, at, q.windowSeconds), PASSING_SERIES_KEPT)),
+      results: fleetWide.map((q) =>
+        trimPassing(
+          judge(q.check, q.query, { resultType: 'vector', samples: samplesAt(q.query, tSec) }, at, q.windowSeconds),
+          PASSING_SERIES_KEPT,
+        ),
+      ),
       ...(perInstance.length && {
-        perInstance: perInstance.map((q) => judgeInstances(q.check, q.query, { resultType: 'vector', samples: samplesAt(q.query, tSec) }, at, label!, judged, q.windowSeconds)),
+        perInstance: perInstance.map((q) =>
+          judgeInstances(
+            q.check,
+            q.query,
+            { resultType: 'vector', samples: samplesAt(q.query, tSec) },
+            at,
+            label!,
+            judged,
+            q.windowSeconds,
+          ),
+        ),
       }),
     };
 
@@ -202,11 +236,23 @@ export async function simulate(input: CanaryInput, source: RangeSource, opts: Si
       const reset = state.greenClock.resets.at(-1)!;
       resets.push(reset);
       clock.push({ at: t, greenForSeconds: reset.greenForSeconds, phase: state.phase }, { at: t, greenForSeconds: 0, phase: state.phase });
-      events.push({ at, phase: state.phase, kind: 'clock-reset', what: 'green clock reset', detail: `after ${formatDuration(reset.greenForSeconds)} green: ${reset.reason}` });
+      events.push({
+        at,
+        phase: state.phase,
+        kind: 'clock-reset',
+        what: 'green clock reset',
+        detail: `after ${formatDuration(reset.greenForSeconds)} green: ${reset.reason}`,
+      });
     }
     if (!sinceBefore && state.greenClock.since) {
       clock.push({ at: t, greenForSeconds: 0, phase: state.phase });
-      events.push({ at, phase: state.phase, kind: 'clock-start', what: 'green clock starts', detail: 'every monitoring checkpoint is green' });
+      events.push({
+        at,
+        phase: state.phase,
+        kind: 'clock-start',
+        what: 'green clock starts',
+        detail: 'every monitoring checkpoint is green',
+      });
     }
     for (const m of cycle.broke) setMemberState(m, 'disabled', t, m.note);
     for (const m of state.fleet.members) if (m.out && !outBefore.has(m.name)) broke.push({ name: m.name, at, note: m.note });
@@ -223,26 +269,63 @@ export async function simulate(input: CanaryInput, source: RangeSource, opts: Si
     }
     if (cycle.abort) {
       abort = { criterion: cycle.abort.criterion, reason: cycle.abort.reason, at, phase: state.phase };
-      events.push({ at, phase: state.phase, kind: 'abort', what: `abort: ${cycle.abort.criterion}`, detail: `${cycle.abort.reason} (the rollout would end here and run phase ${state.phase}'s rollback)` });
+      events.push({
+        at,
+        phase: state.phase,
+        kind: 'abort',
+        what: `abort: ${cycle.abort.criterion}`,
+        detail: `${cycle.abort.reason} (the rollout would end here and run phase ${state.phase}'s rollback)`,
+      });
       break;
     }
     if (cycle.gateOpened) {
       const phase = phases.at(-1)!;
       phase.gateOpenedAt = at;
-      events.push({ at, phase: state.phase, kind: 'gate-open', what: `phase ${state.phase} exit gate open`, detail: state.evidence.at(-1)?.summary ?? '' });
+      events.push({
+        at,
+        phase: state.phase,
+        kind: 'gate-open',
+        what: `phase ${state.phase} exit gate open`,
+        detail: state.evidence.at(-1)?.summary ?? '',
+      });
       // The sign-off is taken as given at once: the move happens at this check.
-      clock.push({ at: t, greenForSeconds: state.greenClock.since ? (t - Date.parse(state.greenClock.since)) / 1000 : 0, phase: state.phase });
+      clock.push({
+        at: t,
+        greenForSeconds: state.greenClock.since ? (t - Date.parse(state.greenClock.since)) / 1000 : 0,
+        phase: state.phase,
+      });
       movePhase(state, input, checklist(state, input, t), t);
       phase.endedAt = at;
       phases.push({ phase: state.phase, startedAt: at });
-      clock.push({ at: t, greenForSeconds: state.greenClock.since ? (t - Date.parse(state.greenClock.since)) / 1000 : 0, phase: state.phase });
+      clock.push({
+        at: t,
+        greenForSeconds: state.greenClock.since ? (t - Date.parse(state.greenClock.since)) / 1000 : 0,
+        phase: state.phase,
+      });
       turnOn(t);
-      events.push({ at, phase: state.phase, kind: 'phase', what: `phase ${state.phase} begins`, detail: 'the sign-off is taken as given when the gate opens' });
+      events.push({
+        at,
+        phase: state.phase,
+        kind: 'phase',
+        what: `phase ${state.phase} begins`,
+        detail: 'the sign-off is taken as given when the gate opens',
+      });
     }
   }
 
-  clock.push({ at: last, greenForSeconds: state.greenClock.since ? (last - Date.parse(state.greenClock.since)) / 1000 : 0, phase: state.phase });
-  if (!abort) events.push({ at: iso(last), phase: state.phase, kind: 'end', what: 'end of the range', detail: `in phase ${state.phase}; no abort criterion fired` });
+  clock.push({
+    at: last,
+    greenForSeconds: state.greenClock.since ? (last - Date.parse(state.greenClock.since)) / 1000 : 0,
+    phase: state.phase,
+  });
+  if (!abort)
+    events.push({
+      at: iso(last),
+      phase: state.phase,
+      kind: 'end',
+      what: 'end of the range',
+      detail: `in phase ${state.phase}; no abort criterion fired`,
+    });
   const counts: Partial<Record<MemberState, number>> = {};
   for (const m of state.fleet.members) counts[m.state] = (counts[m.state] ?? 0) + 1;
   return {

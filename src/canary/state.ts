@@ -103,12 +103,19 @@ export interface EvaluationRecord {
   checks: CheckSummary[];
 }
 
-export type AbortCriterion = 'canary.abort.1' | 'canary.abort.2' | 'canary.abort.3' | 'canary.abort.4' | 'canary.abort.5' | 'manual' | 'activation-failed';
+export type AbortCriterion =
+  'canary.abort.1' | 'canary.abort.2' | 'canary.abort.3' | 'canary.abort.4' | 'canary.abort.5' | 'manual' | 'activation-failed';
 
 export interface RollbackRecord {
   /** The runbook step of the phase's rollback (canary.phase1.5, phase2.5, phase3.5). */
   step: 'canary.phase1.5' | 'canary.phase2.5' | 'canary.phase3.5';
-  children: Array<{ instance?: string; workflowType: 'disable' | 'codeRollback'; workflowId: string; outcome: 'completed' | 'failed'; message?: string }>;
+  children: Array<{
+    instance?: string;
+    workflowType: 'disable' | 'codeRollback';
+    workflowId: string;
+    outcome: 'completed' | 'failed';
+    message?: string;
+  }>;
   /** What people must still do by hand (an opt-in user's instance, a patch release). */
   humanSteps: string[];
 }

@@ -8,7 +8,18 @@ import type { DisableInput } from '../config/disable.js';
 import type { EnableInput } from '../config/enable.js';
 import type { Evidence } from '../runbook/evidence.js';
 import { checklist, gateStatus, missingItems, type GateStatus } from './checklist.js';
-import { budgetOf, childIds, definitionOf, disableSettings, enableSettings, fleetCounts, memberNamed, needsAttention, type Budget, type FleetCounts } from './fleet.js';
+import {
+  budgetOf,
+  childIds,
+  definitionOf,
+  disableSettings,
+  enableSettings,
+  fleetCounts,
+  memberNamed,
+  needsAttention,
+  type Budget,
+  type FleetCounts,
+} from './fleet.js';
 import { overdueTriage } from './people.js';
 import type { AbortRecord, CanaryIssue, CanaryState, ChecklistItem, EvaluationRecord, FleetMember, SignOff } from './state.js';
 
@@ -62,7 +73,15 @@ export interface CanaryStatus {
   overdueTriage: string[];
   signOffs: SignOff[];
   stagingTests: CanaryState['stagingTests'];
-  instances: Array<{ name: string; phase: Phase; pulseUrl?: string; registeredBy: string; registeredAt: string; rollback: 'workflow' | 'human'; enabled?: CanaryState['instances'][number]['enabled'] }>;
+  instances: Array<{
+    name: string;
+    phase: Phase;
+    pulseUrl?: string;
+    registeredBy: string;
+    registeredAt: string;
+    rollback: 'workflow' | 'human';
+    enabled?: CanaryState['instances'][number]['enabled'];
+  }>;
   baseline?: CanaryState['baseline'];
   resources?: CanaryState['resources'];
   regressionSince?: string;
@@ -86,12 +105,22 @@ export function waitingFor(state: CanaryState, input: CanaryInput, now: number):
   if (state.status === 'rolling-back') return 'the rollback children to finish';
   if (state.status === 'activating') return 'the phase 1 Enable workflows';
   if (state.pause) return `resume (monitoring paused by ${state.pause.by}: ${state.pause.reason})`;
-  if (state.phase === 3) return state.release ? 'an approver to complete the rollout (monitoring continues)' : 'the default-on release to be recorded (canary record-release)';
+  if (state.phase === 3)
+    return state.release
+      ? 'an approver to complete the rollout (monitoring continues)'
+      : 'the default-on release to be recorded (canary record-release)';
   const missing = missingItems(checklist(state, input, now));
   return `phase ${state.phase} exit: ${missing.map((i) => `${i.title.toLowerCase()} (${i.detail})`).join('; ')}`;
 }
 
-export function statusOf(state: CanaryState, input: CanaryInput, workflowId: string, runCycles: number, nextCheckAt: number, now = Date.now()): CanaryStatus {
+export function statusOf(
+  state: CanaryState,
+  input: CanaryInput,
+  workflowId: string,
+  runCycles: number,
+  nextCheckAt: number,
+  now = Date.now(),
+): CanaryStatus {
   const items = state.phase < 3 ? checklist(state, input, now) : [];
   return {
     rollout: input.rollout,
@@ -110,12 +139,26 @@ export function statusOf(state: CanaryState, input: CanaryInput, workflowId: str
     overdueTriage: overdueTriage(state, now).map((i) => i.id),
     signOffs: state.signOffs,
     stagingTests: state.stagingTests,
-    instances: state.instances.map((i) => ({ name: i.name, phase: i.phase, pulseUrl: i.pulseUrl, registeredBy: i.registeredBy, registeredAt: i.registeredAt, rollback: i.disable ? 'workflow' : 'human', enabled: i.enabled })),
+    instances: state.instances.map((i) => ({
+      name: i.name,
+      phase: i.phase,
+      pulseUrl: i.pulseUrl,
+      registeredBy: i.registeredBy,
+      registeredAt: i.registeredAt,
+      rollback: i.disable ? 'workflow' : 'human',
+      enabled: i.enabled,
+    })),
     baseline: state.baseline,
     resources: state.resources,
     regressionSince: state.regressionSince,
     authFailingSince: state.authFailingSince,
-    release: state.release && { version: state.release.version, commit: state.release.commit, by: state.release.by, at: state.release.at, rollbackConfigured: !!state.release.rollback },
+    release: state.release && {
+      version: state.release.version,
+      commit: state.release.commit,
+      by: state.release.by,
+      at: state.release.at,
+      rollbackConfigured: !!state.release.rollback,
+    },
     pause: state.pause,
     abort: state.abort,
     completed: state.completed,
@@ -137,7 +180,9 @@ export function fleetSummary(state: CanaryState, input: CanaryInput): FleetSumma
     waves: state.fleet?.waves ?? 0,
     waveInFlight: state.fleet?.wave?.length ?? 0,
     budget: budgetOf(state, input),
-    attention: attention.slice(0, ATTENTION_LISTED).map(({ name, phase, state: st, since, note }) => ({ name, phase, state: st, since, note })),
+    attention: attention
+      .slice(0, ATTENTION_LISTED)
+      .map(({ name, phase, state: st, since, note }) => ({ name, phase, state: st, since, note })),
     attentionTotal: attention.length,
     instanceLabel: input.fleet.instanceLabel,
   };

@@ -11,7 +11,12 @@ import { AlertMonitorInputSchema, type AlertMonitorInput, type WebhookInput } fr
 import { ConfigError, parseOrExplain } from '../config/load.js';
 import { CHECK_IDS, type CheckId } from '../prometheus/checks.js';
 import type { AlertMonitorResult, AlertMonitorStatus } from '../../workflows/alert-monitor.js';
-import { ALERT_MONITOR_WORKFLOW, alertMonitorStatusQuery, stopAlertMonitorSignal, type AlertMonitorWorkflow } from '../../workflows/alert-monitor.messages.js';
+import {
+  ALERT_MONITOR_WORKFLOW,
+  alertMonitorStatusQuery,
+  stopAlertMonitorSignal,
+  type AlertMonitorWorkflow,
+} from '../../workflows/alert-monitor.messages.js';
 import { addGlobalFlags, connect, loadSettings, type Settings } from './context.js';
 import { describeFailure, uiLink } from './follow.js';
 import { renderAction } from './render.js';
@@ -42,26 +47,46 @@ export interface AlertStartFlags {
 /** Builds the monitor's input from flags and the environment, checked by the workflow's own schema. */
 export function alertInputFromFlags(flags: AlertStartFlags, env: NodeJS.ProcessEnv = process.env): AlertMonitorInput {
   const url = flags.prometheusUrl ?? env.PROMETHEUS_URL;
-  if (!url) throw new ConfigError('--prometheus-url / PROMETHEUS_URL: required; give the Prometheus base URL, e.g. --prometheus-url http://prometheus:9090');
+  if (!url)
+    throw new ConfigError(
+      '--prometheus-url / PROMETHEUS_URL: required; give the Prometheus base URL, e.g. --prometheus-url http://prometheus:9090',
+    );
   const tokenEnv = flags.prometheusTokenEnv ?? env.PROMETHEUS_TOKEN_ENV;
   const tokenFile = flags.prometheusTokenFile ?? env.PROMETHEUS_TOKEN_FILE;
   const windows: Record<string, number> = {};
   for (const w of flags.window ?? []) {
     const m = /^([a-z0-9-]+)=(\d+(?:\.\d+)?)$/.exec(w);
     if (!m) throw new ConfigError(`--window ${w}: must be <check>=<seconds>, e.g. --window auth-errors=600`);
-    if (!(CHECK_IDS as readonly string[]).includes(m[1])) throw new ConfigError(`--window ${w}: unknown check "${m[1]}"; known: ${CHECK_IDS.join(', ')}`);
+    if (!(CHECK_IDS as readonly string[]).includes(m[1]))
+      throw new ConfigError(`--window ${w}: unknown check "${m[1]}"; known: ${CHECK_IDS.join(', ')}`);
     windows[m[1]] = Number(m[2]);
   }
   const webhooks: WebhookInput[] = [
-    ...(flags.webhook ?? []).map((u, i) => ({ name: `webhook-${i + 1}`, url: u, ...(flags.webhookBearerEnv ? { bearer: { env: flags.webhookBearerEnv } } : {}) })),
+    ...(flags.webhook ?? []).map((u, i) => ({
+      name: `webhook-${i + 1}`,
+      url: u,
+      ...(flags.webhookBearerEnv ? { bearer: { env: flags.webhookBearerEnv } } : {}),
+    })),
     ...(flags.slackWebhookEnv ?? []).map((v, i) => ({ name: `slack-${i + 1}`, format: 'slack' as const, urlFrom: { env: v } })),
-    ...(flags.pagerdutyRoutingKeyEnv ? [{ name: 'pagerduty', format: 'pagerduty' as const, routingKey: { env: flags.pagerdutyRoutingKeyEnv } }] : []),
+    ...(flags.pagerdutyRoutingKeyEnv
+      ? [{ name: 'pagerduty', format: 'pagerduty' as const, routingKey: { env: flags.pagerdutyRoutingKeyEnv } }]
+      : []),
   ];
   const candidate = {
-    prometheus: { url, ...(tokenEnv || tokenFile ? { token: Object.fromEntries(Object.entries({ env: tokenEnv, file: tokenFile }).filter(([, v]) => v)) } : {}) },
+    prometheus: {
+      url,
+      ...(tokenEnv || tokenFile
+        ? { token: Object.fromEntries(Object.entries({ env: tokenEnv, file: tokenFile }).filter(([, v]) => v)) }
+        : {}),
+    },
     ...(flags.monitor !== undefined && { monitor: flags.monitor }),
     ...(flags.pulseJob !== undefined && { pulseJob: flags.pulseJob }),
-    ...(flags.checks !== undefined && { checks: flags.checks.split(',').map((c) => c.trim()).filter(Boolean) as CheckId[] }),
+    ...(flags.checks !== undefined && {
+      checks: flags.checks
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean) as CheckId[],
+    }),
     windows,
     ...(flags.intervalSeconds !== undefined && { intervalSeconds: flags.intervalSeconds }),
     ...(flags.repeatSeconds !== undefined && { repeatIntervalSeconds: flags.repeatSeconds }),
@@ -101,12 +126,16 @@ export function renderStatus(s: AlertMonitorStatus): string {
     for (const c of s.lastEvaluation.checks) lines.push(`  ${MARK[c.verdict]} ${c.check}: ${c.reason}`);
   }
   lines.push(s.open.length ? `Open alerts (${s.open.length}):` : 'No open alerts.');
-  for (const a of s.open) lines.push(`  ${SEVERITY[a.severity]} ${a.check}${labelsText(a.labels)}: value ${a.value} ${a.comparison} ${a.threshold} since ${a.since}. Action: ${a.action}`);
+  for (const a of s.open)
+    lines.push(
+      `  ${SEVERITY[a.severity]} ${a.check}${labelsText(a.labels)}: value ${a.value} ${a.comparison} ${a.threshold} since ${a.since}. Action: ${a.action}`,
+    );
   const recent = s.resolved.slice(-5);
   if (recent.length) lines.push(`Recently resolved (${recent.length} of ${s.resolved.length}):`);
   for (const r of recent) lines.push(`  ${r.check}${labelsText(r.labels)}: ${r.since} → ${r.resolvedAt}`);
   lines.push(`Notifications: ${s.delivered} delivered, ${s.dropped} dropped, ${s.outbox.length} pending`);
-  for (const o of s.outbox) lines.push(`  pending ${o.status} → ${o.webhook} (${o.tries} failed cycle(s)${o.lastError ? `: ${o.lastError}` : ''})`);
+  for (const o of s.outbox)
+    lines.push(`  pending ${o.status} → ${o.webhook} (${o.tries} failed cycle(s)${o.lastError ? `: ${o.lastError}` : ''})`);
   if (s.stop) lines.push(`Stop requested at ${s.stop.at}: ${s.stop.reason}`);
   return lines.join('\n');
 }
@@ -159,7 +188,9 @@ function startCommand(): Command {
           });
         } catch (err) {
           if (err instanceof WorkflowExecutionAlreadyStartedError) {
-            throw new ConfigError(`--id ${workflowId}: a monitor with this id is already running; see \`pulse-runbook alerts status --id ${workflowId}\`, stop it first, or choose another --id`);
+            throw new ConfigError(
+              `--id ${workflowId}: a monitor with this id is already running; see \`pulse-runbook alerts status --id ${workflowId}\`, stop it first, or choose another --id`,
+            );
           }
           throw err;
         }
@@ -167,7 +198,9 @@ function startCommand(): Command {
         if (!input.plan) {
           if (flags.json) out.write(`${JSON.stringify({ workflowId, runId: handle.firstExecutionRunId, ui: link }, null, 2)}\n`);
           else {
-            out.write(`Alert monitor ${input.monitor} started: workflow ${workflowId}, checks ${input.checks.join(', ')}, every ${input.intervalSeconds} s, ${input.webhooks.length} webhook(s)\n`);
+            out.write(
+              `Alert monitor ${input.monitor} started: workflow ${workflowId}, checks ${input.checks.join(', ')}, every ${input.intervalSeconds} s, ${input.webhooks.length} webhook(s)\n`,
+            );
             if (link) out.write(`Temporal UI: ${link}\n`);
             out.write(`Status: pulse-runbook alerts status --id ${workflowId}    Stop: pulse-runbook alerts stop --id ${workflowId}\n`);
           }
@@ -203,7 +236,8 @@ function statusCommand(): Command {
         try {
           status = await client.workflow.getHandle(flags.id).query(alertMonitorStatusQuery);
         } catch (err) {
-          if (err instanceof WorkflowNotFoundError) throw new ConfigError(`--id ${flags.id}: no monitor with this id; start one with \`pulse-runbook alerts start\``);
+          if (err instanceof WorkflowNotFoundError)
+            throw new ConfigError(`--id ${flags.id}: no monitor with this id; start one with \`pulse-runbook alerts start\``);
           throw err;
         }
         process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : `${renderStatus(status)}\n`);
@@ -243,7 +277,7 @@ function stopCommand(): Command {
 
 export function alertsCommand(): Command {
   return new Command('alerts')
-    .description('Alert monitor for the runbook\'s Alert Thresholds (Prometheus → webhooks)')
+    .description("Alert monitor for the runbook's Alert Thresholds (Prometheus → webhooks)")
     .addCommand(startCommand())
     .addCommand(statusCommand())
     .addCommand(stopCommand());

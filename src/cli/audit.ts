@@ -24,7 +24,8 @@ interface AuditFlags extends GlobalFlags {
 export function auditFiltersFromFlags(flags: AuditFlags, now: Date = new Date()): { filters: AuditFilters; format: AuditFormat } {
   try {
     if (flags.json && flags.jsonl) throw new AuditFilterError('audit --json / --jsonl: give one of them');
-    if (!Number.isInteger(flags.maxRuns) || flags.maxRuns < 1) throw new AuditFilterError('audit --max-runs: must be a whole number of at least 1');
+    if (!Number.isInteger(flags.maxRuns) || flags.maxRuns < 1)
+      throw new AuditFilterError('audit --max-runs: must be a whole number of at least 1');
     if (flags.procedure) workflowTypeOf(flags.procedure);
     const filters: AuditFilters = {
       ...(flags.since !== undefined && { since: parseSince(flags.since, now) }),
@@ -41,10 +42,15 @@ export function auditFiltersFromFlags(flags: AuditFlags, now: Date = new Date())
 }
 
 export function auditCommand(): Command {
-  return addGlobalFlags(new Command('audit').description('List recorded human actions across runs (who, what, when, evidence), from workflow history'))
+  return addGlobalFlags(
+    new Command('audit').description('List recorded human actions across runs (who, what, when, evidence), from workflow history'),
+  )
     .option('--since <when>', 'only actions since: an ISO date/time or a duration back from now (30m, 24h, 7d)')
     .option('--workflow-id <id>', 'only this workflow (all its runs)')
-    .option('--procedure <name>', 'only this procedure: kill-switch, enable, disable, code-rollback, data-cleanup, incident, alert-monitor, canary-rollout')
+    .option(
+      '--procedure <name>',
+      'only this procedure: kill-switch, enable, disable, code-rollback, data-cleanup, incident, alert-monitor, canary-rollout',
+    )
     .option('--actor <name>', 'only actions by this person')
     .option('--json', 'print a JSON array')
     .option('--jsonl', 'print one JSON object per line (for a log pipeline)')
@@ -56,7 +62,10 @@ export function auditCommand(): Command {
       try {
         const { events, runs, truncated } = await collectAuditEvents(client, filters);
         process.stdout.write(renderAudit(events, format));
-        if (truncated) process.stderr.write(`audit: stopped after ${runs} runs (--max-runs); narrow with --since, --procedure or --workflow-id, or raise --max-runs\n`);
+        if (truncated)
+          process.stderr.write(
+            `audit: stopped after ${runs} runs (--max-runs); narrow with --since, --procedure or --workflow-id, or raise --max-runs\n`,
+          );
       } finally {
         await client.connection.close();
       }

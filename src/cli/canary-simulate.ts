@@ -32,15 +32,21 @@ export function parseTimeFlag(value: string, flag: string, now = Date.now()): nu
   const relative = /^-(.+)$/.exec(value);
   if (relative) return now - parseDurationFlag(relative[1], flag) * 1000;
   const t = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t)) throw new ConfigError(`${flag} ${value}: must be an ISO time (2026-11-01T00:00:00Z), "now", or now minus a duration (-21d, -36h)`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t))
+    throw new ConfigError(`${flag} ${value}: must be an ISO time (2026-11-01T00:00:00Z), "now", or now minus a duration (-21d, -36h)`);
   return t;
 }
 
 export function simulateCommand(): Command {
   return new Command('simulate')
-    .description("Replay a rollout's gates, green clock and abort criteria over recorded metrics (Prometheus query_range, or a saved range file)")
+    .description(
+      "Replay a rollout's gates, green clock and abort criteria over recorded metrics (Prometheus query_range, or a saved range file)",
+    )
     .option('--rollout-file <file>', 'the rollout (the same JSON as canary start)')
-    .option('--from <time>', 'the rollout start to simulate: ISO time, or now minus a duration (-21d); default with --range-file: its start')
+    .option(
+      '--from <time>',
+      'the rollout start to simulate: ISO time, or now minus a duration (-21d); default with --range-file: its start',
+    )
     .option('--to <time>', 'the end of the range: ISO time, "now" or -<duration> (default: now, or the range file\'s end)')
     .option('--prometheus-url <url>', "Prometheus base URL, overriding the file's prometheus.url")
     .option('--check-every <duration>', "the check interval, overriding the file's checkEverySeconds (the grid the series are read on)")
@@ -50,9 +56,21 @@ export function simulateCommand(): Command {
     .option('--json', 'print JSON instead of the timeline table')
     .action(async (flags: SimulateFlags) => {
       const started = performance.now();
-      if (flags.rangeFile && flags.saveRange) throw new ConfigError('canary simulate: give --range-file (read saved series) or --save-range (save what Prometheus answers), not both');
-      if (flags.rangeFile && flags.prometheusUrl) throw new ConfigError('canary simulate --prometheus-url: not used with --range-file, which holds the series; leave one out');
-      const { raw } = canaryInputFromFlags({ rolloutFile: flags.rolloutFile, prometheusUrl: flags.prometheusUrl, checkEvery: flags.checkEvery, actor: 'simulation' } as Parameters<typeof canaryInputFromFlags>[0], 'canary simulate');
+      if (flags.rangeFile && flags.saveRange)
+        throw new ConfigError(
+          'canary simulate: give --range-file (read saved series) or --save-range (save what Prometheus answers), not both',
+        );
+      if (flags.rangeFile && flags.prometheusUrl)
+        throw new ConfigError('canary simulate --prometheus-url: not used with --range-file, which holds the series; leave one out');
+      const { raw } = canaryInputFromFlags(
+        {
+          rolloutFile: flags.rolloutFile,
+          prometheusUrl: flags.prometheusUrl,
+          checkEvery: flags.checkEvery,
+          actor: 'simulation',
+        } as Parameters<typeof canaryInputFromFlags>[0],
+        'canary simulate',
+      );
       const input = CanaryInputSchema.parse(raw);
 
       let source: RangeSource;
@@ -75,7 +93,10 @@ export function simulateCommand(): Command {
         to ??= file.saved.to * 1000;
         source = file;
       } else {
-        if (from === undefined) throw new ConfigError('canary simulate --from: required when reading Prometheus; give the rollout start, e.g. --from 2026-11-01T00:00:00Z or --from -21d');
+        if (from === undefined)
+          throw new ConfigError(
+            'canary simulate --from: required when reading Prometheus; give the rollout start, e.g. --from 2026-11-01T00:00:00Z or --from -21d',
+          );
         const client = await PrometheusClient.create(input.prometheus);
         source = prometheusRangeSource(client);
         if (flags.saveRange) source = save = recordingSource(source);
@@ -96,7 +117,9 @@ export function simulateCommand(): Command {
         process.stdout.write(`${JSON.stringify({ ...result, elapsedMs }, null, 2)}\n`);
         return;
       }
-      const files = [flags.saveRange && `series saved to ${flags.saveRange}`, flags.svg && `chart written to ${flags.svg}`].filter(Boolean).join('; ');
+      const files = [flags.saveRange && `series saved to ${flags.saveRange}`, flags.svg && `chart written to ${flags.svg}`]
+        .filter(Boolean)
+        .join('; ');
       process.stdout.write(`${renderSimulation(result)}\nSimulated in ${(elapsedMs / 1000).toFixed(1)} s${files ? `; ${files}` : ''}\n`);
     });
 }

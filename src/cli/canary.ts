@@ -13,7 +13,15 @@
 import { readFileSync } from 'node:fs';
 import { assertWorkersCanReadFor } from './codec-check.js';
 import { Command, Option } from 'commander';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { z } from 'zod';
 import {
@@ -38,7 +46,12 @@ import type { InstanceDetail } from '../canary/status.js';
 import type { CanaryIssue, ChecklistItem, SignOff } from '../canary/state.js';
 import { sanitizeText } from '../incident/sanitize.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
-import { CANARY_ROLLOUT_WORKFLOW, CANARY_UPDATES, canaryInstanceQuery, canaryStatusQuery } from '../../workflows/canary-rollout.messages.js';
+import {
+  CANARY_ROLLOUT_WORKFLOW,
+  CANARY_UPDATES,
+  canaryInstanceQuery,
+  canaryStatusQuery,
+} from '../../workflows/canary-rollout.messages.js';
 import type { Identity } from '../identity/resolve.js';
 import { EMBEDDED_UI, addActorFlag, addGlobalFlags, connect, loadSettings, type GlobalFlags, type Settings } from './context.js';
 import { describeFailure, uiLink } from './follow.js';
@@ -74,7 +87,10 @@ export function canaryWorkflowId(idOrRollout: string): string {
   return idOrRollout.startsWith(CANARY_ID_PREFIX) ? idOrRollout : `${CANARY_ID_PREFIX}${idOrRollout}`;
 }
 
-async function withClient<T>(flags: GlobalFlags & { identity?: Identity }, fn: (client: Client, settings: Settings) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  flags: GlobalFlags & { identity?: Identity },
+  fn: (client: Client, settings: Settings) => Promise<T>,
+): Promise<T> {
   const settings = loadSettings(flags);
   const { client } = await connect(settings, { identity: flags.identity });
   try {
@@ -117,7 +133,9 @@ function readJsonObject(path: string, what: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${what} ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path`);
+    throw new ConfigError(
+      `${what} ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path`,
+    );
   }
   try {
     const value = JSON.parse(text) as unknown;
@@ -154,21 +172,33 @@ interface StartFlags extends CommonFlags {
 }
 
 /** The workflow input from the rollout file and the flags (flags win); checked with CanaryInputSchema. */
-export function canaryInputFromFlags(flags: StartFlags, command = 'canary start'): { raw: Record<string, unknown>; rollout: string; plan: boolean } {
+export function canaryInputFromFlags(
+  flags: StartFlags,
+  command = 'canary start',
+): { raw: Record<string, unknown>; rollout: string; plan: boolean } {
   if (!flags.rolloutFile) {
-    throw new ConfigError(`${command} --rollout-file: required; give the rollout file (JSON with prometheus, approvers, phase1.instances, durations)`);
+    throw new ConfigError(
+      `${command} --rollout-file: required; give the rollout file (JSON with prometheus, approvers, phase1.instances, durations)`,
+    );
   }
   const file = readJsonObject(flags.rolloutFile, `${command} --rollout-file`);
   const source = `--rollout-file ${flags.rolloutFile}`;
-  if ('startedBy' in file) throw new ConfigError(`${command} ${source} startedBy: who starts the rollout is the one running the command; remove it and give --actor`);
-  if ('state' in file) throw new ConfigError(`${command} ${source} state: is carried by the workflow across continue-as-new and is not set by people; remove it`);
+  if ('startedBy' in file)
+    throw new ConfigError(
+      `${command} ${source} startedBy: who starts the rollout is the one running the command; remove it and give --actor`,
+    );
+  if ('state' in file)
+    throw new ConfigError(
+      `${command} ${source} state: is carried by the workflow across continue-as-new and is not set by people; remove it`,
+    );
   const prometheus = file.prometheus && typeof file.prometheus === 'object' ? (file.prometheus as Record<string, unknown>) : undefined;
   const raw = defined({
     ...file,
     startedBy: flags.actor,
     rollout: flags.rollout ?? file.rollout,
     prometheus: flags.prometheusUrl ? { ...prometheus, url: flags.prometheusUrl } : file.prometheus,
-    checkEverySeconds: flags.checkEvery !== undefined ? parseDurationFlag(flags.checkEvery, `${command} --check-every`) : file.checkEverySeconds,
+    checkEverySeconds:
+      flags.checkEvery !== undefined ? parseDurationFlag(flags.checkEvery, `${command} --check-every`) : file.checkEverySeconds,
     plan: flags.plan ? true : file.plan,
   });
   const input = checkFlags(CanaryInputSchema, raw, command, {
@@ -194,15 +224,25 @@ function startCommand(): Command {
     .option('--plan', 'plan the Enable children, evaluate once and show the gates; change nothing')
     .action(async (flags: StartFlags) => {
       const { raw, rollout, plan } = canaryInputFromFlags(flags);
-      const workflowId = plan ? `${CANARY_ID_PREFIX}${rollout}-plan-${new Date().toISOString().replace(/[:.]/g, '-')}` : `${CANARY_ID_PREFIX}${rollout}`;
+      const workflowId = plan
+        ? `${CANARY_ID_PREFIX}${rollout}-plan-${new Date().toISOString().replace(/[:.]/g, '-')}`
+        : `${CANARY_ID_PREFIX}${rollout}`;
       await withClient(flags, async (client, settings) => {
         const summary = `Canary rollout ${rollout} ${plan ? 'planned' : 'started'} by ${flags.actor}`;
         let handle: WorkflowHandleWithFirstExecutionRunId;
         try {
           await assertWorkersCanReadFor(client, settings);
-          handle = await client.workflow.start(CANARY_ROLLOUT_WORKFLOW, { taskQueue: settings.temporal.taskQueue, workflowId, args: [raw], staticSummary: summary,
+          handle = await client.workflow.start(CANARY_ROLLOUT_WORKFLOW, {
+            taskQueue: settings.temporal.taskQueue,
+            workflowId,
+            args: [raw],
+            staticSummary: summary,
             // Set at start as well as by the workflow, so the run is listed before a worker has picked it up.
-            typedSearchAttributes: keywordStartAttributes({ RunbookProcedure: 'canary-rollout', RunbookStatus: plan ? 'planning' : 'activating', CanaryPhase: 'phase-1' }),
+            typedSearchAttributes: keywordStartAttributes({
+              RunbookProcedure: 'canary-rollout',
+              RunbookStatus: plan ? 'planning' : 'activating',
+              CanaryPhase: 'phase-1',
+            }),
           });
         } catch (err) {
           if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -224,7 +264,11 @@ function startCommand(): Command {
         }
         try {
           const result = (await handle.result()) as CanaryResult;
-          process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `PLAN (nothing was changed): ${renderCanaryResult(result, { uiLink: link })}\n`);
+          process.stdout.write(
+            flags.json
+              ? `${JSON.stringify(result, null, 2)}\n`
+              : `PLAN (nothing was changed): ${renderCanaryResult(result, { uiLink: link })}\n`,
+          );
         } catch (err) {
           process.stderr.write(`pulse-runbook: canary start --plan: ${describeFailure(err)}\n`);
           process.exitCode = 1;
@@ -255,7 +299,8 @@ function statusCommand(): Command {
     .option('--evidence <n>', 'how many of the latest evidence entries to show', Number, 5)
     .option('--instance <name>', 'show one instance of the fleet in full (state, settings, runs, evidence)')
     .action(async (idArg: string, flags: CommonFlags & { evidence: number; instance?: string }) => {
-      if (!Number.isInteger(flags.evidence) || flags.evidence < 0) throw new ConfigError('canary status --evidence: must be a whole number of entries, 0 or more');
+      if (!Number.isInteger(flags.evidence) || flags.evidence < 0)
+        throw new ConfigError('canary status --evidence: must be a whole number of entries, 0 or more');
       const id = canaryWorkflowId(idArg);
       await withClient(flags, async (client, settings) => {
         const handle = client.workflow.getHandle(id);
@@ -265,17 +310,27 @@ function statusCommand(): Command {
           try {
             detail = await handle.query(canaryInstanceQuery, flags.instance);
           } catch (err) {
-            throw new ConfigError(`canary status ${id} --instance ${flags.instance}: the rollout did not answer (${describeFailure(err)}); a rollout begun before fleets has no per-instance view, and an ended one needs a running worker`);
+            throw new ConfigError(
+              `canary status ${id} --instance ${flags.instance}: the rollout did not answer (${describeFailure(err)}); a rollout begun before fleets has no per-instance view, and an ended one needs a running worker`,
+            );
           }
-          if (!detail) throw new ConfigError(`canary status ${id} --instance ${flags.instance}: no such instance in this rollout; \`canary status ${id}\` lists those that need a person`);
-          process.stdout.write(flags.json ? `${JSON.stringify(detail, null, 2)}\n` : `${renderInstanceDetail(detail, { uiLink: link, evidence: flags.evidence })}\n`);
+          if (!detail)
+            throw new ConfigError(
+              `canary status ${id} --instance ${flags.instance}: no such instance in this rollout; \`canary status ${id}\` lists those that need a person`,
+            );
+          process.stdout.write(
+            flags.json
+              ? `${JSON.stringify(detail, null, 2)}\n`
+              : `${renderInstanceDetail(detail, { uiLink: link, evidence: flags.evidence })}\n`,
+          );
           return;
         }
         let running: boolean;
         try {
           running = (await handle.describe()).status.name === 'RUNNING';
         } catch (err) {
-          if (err instanceof WorkflowNotFoundError) throw new ConfigError(`canary status ${idArg}: no canary rollout ${id}; see \`pulse-runbook canary list\``);
+          if (err instanceof WorkflowNotFoundError)
+            throw new ConfigError(`canary status ${idArg}: no canary rollout ${id}; see \`pulse-runbook canary list\``);
           throw err;
         }
         let status: CanaryStatus | undefined;
@@ -283,17 +338,27 @@ function statusCommand(): Command {
           status = await queryStatus(handle, running ? 10_000 : 0);
         } catch (err) {
           if (running) {
-            throw new ConfigError(`canary status ${id}: the rollout is running but no worker answered (${describeFailure(err)}); is a worker running on task queue ${settings.temporal.taskQueue}?`);
+            throw new ConfigError(
+              `canary status ${id}: the rollout is running but no worker answered (${describeFailure(err)}); is a worker running on task queue ${settings.temporal.taskQueue}?`,
+            );
           }
         }
         if (status) {
-          process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : `${renderCanaryStatus(status, { uiLink: link, evidence: flags.evidence })}\n`);
+          process.stdout.write(
+            flags.json
+              ? `${JSON.stringify(status, null, 2)}\n`
+              : `${renderCanaryStatus(status, { uiLink: link, evidence: flags.evidence })}\n`,
+          );
           return;
         }
         // A closed run no worker can replay: its result is in history.
         try {
           const result = (await handle.result()) as CanaryResult;
-          process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderCanaryResult(result, { uiLink: link, evidence: flags.evidence })}\n`);
+          process.stdout.write(
+            flags.json
+              ? `${JSON.stringify(result, null, 2)}\n`
+              : `${renderCanaryResult(result, { uiLink: link, evidence: flags.evidence })}\n`,
+          );
         } catch (err) {
           process.stderr.write(`pulse-runbook: canary status ${id}: the run ended without a result: ${describeFailure(err)}\n`);
           process.exitCode = 1;
@@ -329,7 +394,8 @@ export function updateFailureMessage(err: unknown, workflowId: string): string {
     if (cause instanceof ApplicationFailure) return `${cause.type ? `${cause.type}: ` : ''}${cause.message}`;
     return (cause as Error | undefined)?.message ?? err.message;
   }
-  if (err instanceof WorkflowNotFoundError) return `no running canary rollout ${workflowId} (not found, or it has ended); see \`pulse-runbook canary list\``;
+  if (err instanceof WorkflowNotFoundError)
+    return `no running canary rollout ${workflowId} (not found, or it has ended); see \`pulse-runbook canary list\``;
   if (err instanceof WorkflowFailedError) return describeFailure(err);
   const message = (err as Error)?.message ?? String(err);
   if (/already completed|not found/i.test(message)) return `no running canary rollout ${workflowId} (it has ended): ${message}`;
@@ -365,7 +431,8 @@ async function sendUpdate<S extends z.ZodType, R>(idArg: string, flags: CommonFl
   });
 }
 
-const checklistText = (items: ChecklistItem[]) => items.map((i) => `  ${i.ok ? '✓' : '✗'} ${i.step.slice(-1)}. ${i.title}: ${i.detail}`).join('\n');
+const checklistText = (items: ChecklistItem[]) =>
+  items.map((i) => `  ${i.ok ? '✓' : '✗'} ${i.step.slice(-1)}. ${i.title}: ${i.detail}`).join('\n');
 const issueRef = (value: string) => (/^\d+$/.test(value) ? `issue-${value}` : value);
 
 function signOffCommand(): Command {
@@ -410,14 +477,24 @@ function reportCommand(): Command {
         verb: 'report',
         update: CANARY_UPDATES.reportIssue,
         schema: ReportIssueSchema,
-        payload: { actor: flags.actor, severity: flags.severity, title: clean(flags.title), instance: flags.instance, source: flags.source },
-        describe: (i, wf) => `${wf}: recorded ${i.id} (${i.severity}, ${i.source}) at ${i.reportedAt}${i.triageDueAt ? `; triage due by ${i.triageDueAt}` : ''}`,
+        payload: {
+          actor: flags.actor,
+          severity: flags.severity,
+          title: clean(flags.title),
+          instance: flags.instance,
+          source: flags.source,
+        },
+        describe: (i, wf) =>
+          `${wf}: recorded ${i.id} (${i.severity}, ${i.source}) at ${i.reportedAt}${i.triageDueAt ? `; triage due by ${i.triageDueAt}` : ''}`,
       }),
     );
 }
 
 function issueRefCommand(verb: 'triage' | 'resolve'): Command {
-  return base(verb, verb === 'triage' ? 'Record the triage of an issue (user reports: within 24 h)' : 'Resolve an issue (it no longer blocks the move)')
+  return base(
+    verb,
+    verb === 'triage' ? 'Record the triage of an issue (user reports: within 24 h)' : 'Resolve an issue (it no longer blocks the move)',
+  )
     .argument('<id>', 'workflow id or rollout name')
     .option('--issue <issue-N>', 'the issue id, e.g. issue-3')
     .option('--note <text>', verb === 'triage' ? 'what the triage found' : 'how it was resolved')
@@ -446,7 +523,8 @@ function reportCorruptionCommand(): Command {
         update: CANARY_UPDATES.reportDataCorruption,
         schema: DataCorruptionSchema,
         payload: { actor: flags.actor, description: clean(flags.description), instance: flags.instance },
-        describe: (r, wf) => `${wf}: data corruption report accepted at ${r.at}; the rollout aborts (abort criterion 2) and its rollback runs`,
+        describe: (r, wf) =>
+          `${wf}: data corruption report accepted at ${r.at}; the rollout aborts (abort criterion 2) and its rollback runs`,
       }),
     );
 }
@@ -480,7 +558,10 @@ function registerInstanceCommand(): Command {
         verb: 'register-instance',
         update: CANARY_UPDATES.registerInstance,
         schema: RegisterInstanceSchema,
-        payload: { actor: flags.actor, instance: defined({ name: flags.name, pulseUrl: flags.pulseUrl, contact: clean(flags.contact), disable }) },
+        payload: {
+          actor: flags.actor,
+          instance: defined({ name: flags.name, pulseUrl: flags.pulseUrl, contact: clean(flags.contact), disable }),
+        },
         files: [
           { prefix: 'instance.name', flag: '--name' },
           { prefix: 'instance.pulseUrl', flag: '--pulse-url' },
@@ -489,7 +570,9 @@ function registerInstanceCommand(): Command {
         ],
         exact: { instance: '--name / --pulse-url / --contact / --disable-config' },
         describe: (r, wf) =>
-          r.total === undefined ? `${wf}: registered ${flags.name}; instances now: ${r.instances.join(', ')}` : `${wf}: registered ${flags.name}; ${r.total} instance(s) now (newest: ${r.instances.join(', ')})`,
+          r.total === undefined
+            ? `${wf}: registered ${flags.name}; instances now: ${r.instances.join(', ')}`
+            : `${wf}: registered ${flags.name}; ${r.total} instance(s) now (newest: ${r.instances.join(', ')})`,
       });
     });
 }
@@ -508,7 +591,8 @@ function recordReleaseCommand(): Command {
         schema: DefaultOnReleaseSchema,
         payload: { actor: flags.actor, version: flags.version, commit: flags.commit, rollback },
         files: [{ prefix: 'rollback', flag: `--rollback-config ${flags.rollbackConfig}` }],
-        describe: (r, wf) => `${wf}: default-on release ${r.version} (commit ${r.commit}) recorded${rollback ? '; its revert runs as a Code Rollback if phase 3 aborts' : ''}`,
+        describe: (r, wf) =>
+          `${wf}: default-on release ${r.version} (commit ${r.commit}) recorded${rollback ? '; its revert runs as a Code Rollback if phase 3 aborts' : ''}`,
       });
     });
 }
@@ -566,7 +650,8 @@ function listCommand(): Command {
     .option('--running', 'only running rollouts')
     .option('--limit <n>', 'at most this many', Number, 20)
     .action(async (flags: CommonFlags & { running?: boolean; limit: number }) => {
-      if (!Number.isInteger(flags.limit) || flags.limit < 1) throw new ConfigError('canary list --limit: must be a whole number of at least 1');
+      if (!Number.isInteger(flags.limit) || flags.limit < 1)
+        throw new ConfigError('canary list --limit: must be a whole number of at least 1');
       const clauses = [`RunbookProcedure = '${PROCEDURE}'`];
       if (flags.running) clauses.push(`ExecutionStatus = 'Running'`);
       await withClient(flags, async (client) => {

@@ -13,9 +13,14 @@ import { runProcedure } from './run-procedure.js';
 import { addPreflightFlag, preflightFrom } from './preflight.js';
 
 export function cleanupCommand(): Command {
-  const cmd = new Command('cleanup').description('Remove only truenas.enc from the Pulse data directory and verify .encryption.key is intact (runbook §5)');
+  const cmd = new Command('cleanup').description(
+    'Remove only truenas.enc from the Pulse data directory and verify .encryption.key is intact (runbook §5)',
+  );
   addPreflightFlag(addPulseFlags(addGlobalFlags(cmd)))
-    .option('--data-dir <path>', `Pulse data directory on the worker's host (default: the worker's PULSE_DATA_DIR, else ${DEFAULT_DATA_DIR})`)
+    .option(
+      '--data-dir <path>',
+      `Pulse data directory on the worker's host (default: the worker's PULSE_DATA_DIR, else ${DEFAULT_DATA_DIR})`,
+    )
     .option('--allow-missing', 'succeed when truenas.enc is already absent (the runbook otherwise requires it to exist)')
     .option('--file-timeout-seconds <n>', 'upper bound of one file step (default 30)', Number)
     .option('--max-attempts <n>', 'attempts per step while a file or Pulse is unavailable', Number)
@@ -65,6 +70,8 @@ export function summarizeCleanup(r: DataCleanupResult): string {
       : r.connectionsAfter === 'integration-disabled'
         ? 'the integration is off (404 truenas_disabled), so the list was not checked'
         : 'this Pulse has no TrueNAS routes, so the list was not checked';
-  const key = r.encryptionKey?.existed ? `${r.encryptionKey.path} intact (inode ${r.encryptionKey.ino}, ${r.encryptionKey.size} bytes)` : 'no .encryption.key existed';
+  const key = r.encryptionKey?.existed
+    ? `${r.encryptionKey.path} intact (inode ${r.encryptionKey.ino}, ${r.encryptionKey.size} bytes)`
+    : 'no .encryption.key existed';
   return `Data Cleanup complete: ${file}; ${list}; ${key}.`;
 }

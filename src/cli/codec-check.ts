@@ -30,7 +30,13 @@ export interface WorkerCheck {
   unknown: string[];
 }
 
-export async function checkWorkersCanRead(client: Client, namespace: string, taskQueue: string, codec: LoadedCodec | undefined, now = Date.now()): Promise<WorkerCheck> {
+export async function checkWorkersCanRead(
+  client: Client,
+  namespace: string,
+  taskQueue: string,
+  codec: LoadedCodec | undefined,
+  now = Date.now(),
+): Promise<WorkerCheck> {
   const res = await client.workflowService.describeTaskQueue({
     namespace,
     taskQueue: { name: taskQueue, kind: proto.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
@@ -53,7 +59,12 @@ export async function checkWorkersCanRead(client: Client, namespace: string, tas
 }
 
 /** Throws a ConfigError (exit 2, nothing started) when a recent worker on the queue could not work with this command. */
-export async function assertWorkersCanRead(client: Client, namespace: string, taskQueue: string, codec: LoadedCodec | undefined): Promise<void> {
+export async function assertWorkersCanRead(
+  client: Client,
+  namespace: string,
+  taskQueue: string,
+  codec: LoadedCodec | undefined,
+): Promise<void> {
   const check = await checkWorkersCanRead(client, namespace, taskQueue, codec);
   const bad = check.checked.filter((c) => c.problem);
   if (bad.length === 0) return;

@@ -25,7 +25,7 @@ export function codecCommand(): Command {
     .description('Create a key file (owner-only, mode 0600), or rotate one: a new current key, every old key kept for decryption')
     .option('--out <file>', `where to create the key file (default ${CODEC_KEYS_FILE_ENV} or ${DEFAULT_KEYS_FILE}); never overwrites`)
     .option('--rotate <file>', 'add a new current key to this existing key file')
-    .option('--key-id <id>', 'id of the new key (default: today\'s date and a random suffix)')
+    .option('--key-id <id>', "id of the new key (default: today's date and a random suffix)")
     .action((flags: { out?: string; rotate?: string; keyId?: string }) => {
       if (flags.out && flags.rotate) throw new ConfigError('codec keygen: give --out (create) or --rotate (rotate), not both');
       const change = flags.rotate
@@ -41,7 +41,8 @@ export function codecCommand(): Command {
   return cmd;
 }
 
-const OriginSchema = z.url('must be an origin such as https://temporal-ui.example.com')
+const OriginSchema = z
+  .url('must be an origin such as https://temporal-ui.example.com')
   .refine((o) => {
     const u = new URL(o);
     return /^https?:$/.test(u.protocol) && u.pathname === '/' && !u.search && !u.hash && !o.replace(/\/$/, '').endsWith('/');
@@ -50,7 +51,8 @@ const OriginSchema = z.url('must be an origin such as https://temporal-ui.exampl
 
 /** Each origin on its own, so the error names the flag and the value that is wrong. */
 function parseOrigins(values: string[], source: string): string[] {
-  if (values.length === 0) throw new ConfigError(`${source}: give at least one origin, e.g. --allow-origin https://temporal-ui.example.com`);
+  if (values.length === 0)
+    throw new ConfigError(`${source}: give at least one origin, e.g. --allow-origin https://temporal-ui.example.com`);
   return values.map((value) => {
     const r = OriginSchema.safeParse(value);
     if (!r.success) throw new ConfigError(`${source} ${value}: ${r.error.issues[0].message}`);
@@ -60,7 +62,11 @@ function parseOrigins(values: string[], source: string): string[] {
 
 const CodecServerFlagsSchema = z
   .object({
-    port: z.number({ error: 'must be a port number (0-65535)' }).int('must be a whole number').min(0).max(65535, 'must be a port number (0-65535)'),
+    port: z
+      .number({ error: 'must be a port number (0-65535)' })
+      .int('must be a whole number')
+      .min(0)
+      .max(65535, 'must be a port number (0-65535)'),
     host: z.string().min(1, 'must be an interface address such as 127.0.0.1 or 0.0.0.0'),
     allowOrigins: z.array(z.string()),
     namespaces: z.array(z.string().min(1, 'must not be empty')),
@@ -74,16 +80,26 @@ export function codecServerCommand(): Command {
     .option('--codec-keys-file <path>', `the key file (or ${CODEC_KEYS_FILE_ENV})`)
     .option('--port <n>', 'port to listen on', Number, DEFAULT_CODEC_PORT)
     .option('--host <addr>', 'interface to listen on (0.0.0.0 inside a container)', '127.0.0.1')
-    .option('--allow-origin <origin...>', 'browser origins allowed to call it, e.g. the Web UI https://temporal.example.com (or PULSE_RUNBOOKS_CODEC_ALLOW_ORIGINS, comma-separated); default the local UI on --ui-port')
+    .option(
+      '--allow-origin <origin...>',
+      'browser origins allowed to call it, e.g. the Web UI https://temporal.example.com (or PULSE_RUNBOOKS_CODEC_ALLOW_ORIGINS, comma-separated); default the local UI on --ui-port',
+    )
     .option('--ui-port <n>', 'port of the local Web UI for the default origins', Number, 8233)
     .option('--namespace <name...>', 'namespaces it decodes for (X-Namespace); default TEMPORAL_NAMESPACE or "default"')
-    .addOption(new Option('--token-env <name>', 'env var holding a bearer token that every request must send (or PULSE_RUNBOOKS_CODEC_TOKEN_ENV)'))
+    .addOption(
+      new Option('--token-env <name>', 'env var holding a bearer token that every request must send (or PULSE_RUNBOOKS_CODEC_TOKEN_ENV)'),
+    )
     .addOption(new Option('--token-file <path>', 'file holding that bearer token (or PULSE_RUNBOOKS_CODEC_TOKEN_FILE)'))
     .action(async (flags) => {
       const env = process.env;
       const keysFile = flags.codecKeysFile ?? env[CODEC_KEYS_FILE_ENV];
-      if (!keysFile) throw new ConfigError(`codec-server --codec-keys-file / ${CODEC_KEYS_FILE_ENV}: required; create a key file with \`pulse-runbook codec keygen\``);
-      const envOrigins = env.PULSE_RUNBOOKS_CODEC_ALLOW_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);
+      if (!keysFile)
+        throw new ConfigError(
+          `codec-server --codec-keys-file / ${CODEC_KEYS_FILE_ENV}: required; create a key file with \`pulse-runbook codec keygen\``,
+        );
+      const envOrigins = env.PULSE_RUNBOOKS_CODEC_ALLOW_ORIGINS?.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean);
       const allowOrigins = flags.allowOrigin
         ? parseOrigins(flags.allowOrigin, 'codec-server --allow-origin')
         : envOrigins?.length
@@ -101,7 +117,10 @@ export function codecServerCommand(): Command {
         'codec-server',
         { port: '--port', host: '--host', allowOrigins: '--allow-origin', namespaces: '--namespace', keysFile: '--codec-keys-file' },
       );
-      const bearerToken = await readBearerToken(flags.tokenEnv ?? env.PULSE_RUNBOOKS_CODEC_TOKEN_ENV, flags.tokenFile ?? env.PULSE_RUNBOOKS_CODEC_TOKEN_FILE);
+      const bearerToken = await readBearerToken(
+        flags.tokenEnv ?? env.PULSE_RUNBOOKS_CODEC_TOKEN_ENV,
+        flags.tokenFile ?? env.PULSE_RUNBOOKS_CODEC_TOKEN_FILE,
+      );
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const codec = loadCodec(opts.keysFile);
       for (const w of codec.warnings) log(`warning: ${w}`);

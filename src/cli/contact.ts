@@ -5,7 +5,8 @@
  */
 /** gRPC status codes (stable by the gRPC spec): CANCELLED 1, DEADLINE_EXCEEDED 4, UNAVAILABLE 14. */
 const CONTACT_CODES = new Set<number>([1, 4, 14]);
-const CONTACT_TEXT = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|No connection established|Connection dropped|connect(ion)? (failed|refused|timed out)|Failed to connect|socket hang up|GOAWAY|RST_STREAM|transport is closing|TransportError|deadline/i;
+const CONTACT_TEXT =
+  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|No connection established|Connection dropped|connect(ion)? (failed|refused|timed out)|Failed to connect|socket hang up|GOAWAY|RST_STREAM|transport is closing|TransportError|deadline/i;
 
 /** Whether `err` (or what caused it) says the server could not be reached or the connection broke. */
 export function isContactLoss(err: unknown): boolean {

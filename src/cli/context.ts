@@ -35,16 +35,26 @@ export function addGlobalFlags(cmd: Command): Command {
     .option('--temporal-address <host:port>', 'Temporal frontend (or TEMPORAL_ADDRESS); default: the embedded dev server')
     .option('--namespace <name>', 'Temporal namespace (or TEMPORAL_NAMESPACE)')
     .option('--task-queue <name>', 'task queue (or TEMPORAL_TASK_QUEUE)')
-    .option('--codec-keys-file <path>', `payload encryption key file (or ${CODEC_KEYS_FILE_ENV}); default against the embedded server: ${EMBEDDED_KEYS_FILE} when it exists`)
-    .option('--identity-token-file <path>', `file with your signed identity token (or ${IDENTITY_ENV.token} / ${IDENTITY_ENV.tokenFile}); required when ${IDENTITY_ENV.keyFile} is set`)
-    .option('--reconnect-for <seconds>', `while following a run: how long to keep reconnecting when Temporal cannot be reached before giving up with exit 3 (the run goes on); default ${DEFAULT_RECONNECT_SECONDS}`);
+    .option(
+      '--codec-keys-file <path>',
+      `payload encryption key file (or ${CODEC_KEYS_FILE_ENV}); default against the embedded server: ${EMBEDDED_KEYS_FILE} when it exists`,
+    )
+    .option(
+      '--identity-token-file <path>',
+      `file with your signed identity token (or ${IDENTITY_ENV.token} / ${IDENTITY_ENV.tokenFile}); required when ${IDENTITY_ENV.keyFile} is set`,
+    )
+    .option(
+      '--reconnect-for <seconds>',
+      `while following a run: how long to keep reconnecting when Temporal cannot be reached before giving up with exit 3 (the run goes on); default ${DEFAULT_RECONNECT_SECONDS}`,
+    );
 }
 
 /** --reconnect-for, checked: whole or fractional seconds, up to a day. */
 export function reconnectSeconds(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 86_400) throw new ConfigError('--reconnect-for: must be a number of seconds greater than 0 and at most 86400, e.g. --reconnect-for 600');
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400)
+    throw new ConfigError('--reconnect-for: must be a number of seconds greater than 0 and at most 86400, e.g. --reconnect-for 600');
   return n;
 }
 
@@ -72,14 +82,24 @@ export function loadSettings(flags: GlobalFlags, env = process.env): Settings {
   // Only the embedded dev server falls back to `npm start`'s generated key: a real cluster's key is never guessed.
   const codecKeysFile = resolveCodecKeysFile(flags, env, temporal.address ? undefined : EMBEDDED_KEYS_FILE);
   const reconnectForSeconds = reconnectSeconds(flags.reconnectFor);
-  return { file, temporal, ...(codecKeysFile ? { codecKeysFile } : {}), identity: identitySettingsFrom(flags, env), ...(reconnectForSeconds && { reconnectForSeconds }) };
+  return {
+    file,
+    temporal,
+    ...(codecKeysFile ? { codecKeysFile } : {}),
+    identity: identitySettingsFrom(flags, env),
+    ...(reconnectForSeconds && { reconnectForSeconds }),
+  };
 }
 
 /**
  * Who acts: the verified token's subject, else the OS user, or `--actor` (refused under a token policy when it
  * names someone else; recorded as claimed without one). Local only: nothing is sent, so bad flags still fail fast.
  */
-export async function resolveActor(settings: Settings, claimedActor?: string, warn = (line: string) => process.stderr.write(`${line}\n`)): Promise<Identity> {
+export async function resolveActor(
+  settings: Settings,
+  claimedActor?: string,
+  warn = (line: string) => process.stderr.write(`${line}\n`),
+): Promise<Identity> {
   const identity = await resolveIdentity(settings.identity, { claimedActor });
   for (const w of identity.warnings) warn(`warning: ${w}`);
   return identity;
@@ -92,7 +112,10 @@ export async function resolveActor(settings: Settings, claimedActor?: string, wa
  */
 export function addActorFlag(cmd: Command): Command {
   return cmd
-    .option('--actor <name>', `who acts (default: the OS user, or the subject of your identity token); without a token policy it is recorded as claimed, with one (${IDENTITY_ENV.keyFile}) it must match the token`)
+    .option(
+      '--actor <name>',
+      `who acts (default: the OS user, or the subject of your identity token); without a token policy it is recorded as claimed, with one (${IDENTITY_ENV.keyFile}) it must match the token`,
+    )
     .hook('preAction', async (_self, action) => {
       const flags = action.opts() as GlobalFlags & { actor?: string };
       const identity = await resolveActor(loadSettings(flags), flags.actor);
@@ -109,9 +132,14 @@ export function loadSettingsCodec(settings: Settings, warn = (line: string) => p
   return loaded;
 }
 
-export function requirePulseTarget(flags: { pulseUrl?: string; tokenEnv?: string; tokenFile?: string }, settings: Settings, env = process.env): PulseTarget {
+export function requirePulseTarget(
+  flags: { pulseUrl?: string; tokenEnv?: string; tokenFile?: string },
+  settings: Settings,
+  env = process.env,
+): PulseTarget {
   const target = resolvePulseTarget(flags, env, settings.file);
-  if (!target) throw new ConfigError('Pulse target --pulse-url / PULSE_URL: required; give the Pulse base URL, e.g. --pulse-url http://pulse:7655');
+  if (!target)
+    throw new ConfigError('Pulse target --pulse-url / PULSE_URL: required; give the Pulse base URL, e.g. --pulse-url http://pulse:7655');
   return target;
 }
 
@@ -131,16 +159,31 @@ export async function connect(
   const identity = opts.identity ?? (await resolveActor(settings));
   // A follower's connection has no retry interceptor: followRun is its retry loop (src/client.ts).
   const makeClient = (retries: boolean) =>
-    connectClient({ address, namespace: settings.temporal.namespace, identity, retries, ...(codec ? { dataConverter: codec.dataConverter } : {}) });
+    connectClient({
+      address,
+      namespace: settings.temporal.namespace,
+      identity,
+      retries,
+      ...(codec ? { dataConverter: codec.dataConverter } : {}),
+    });
   const reconnect = () => makeClient(false);
   try {
     const client = await makeClient(true);
     await client.connection.workflowService.getSystemInfo({});
-    return { client, address, uiUrl: settings.temporal.address ? process.env.TEMPORAL_UI_URL : EMBEDDED_UI, identity, ...(codec && { codec }), reconnect };
+    return {
+      client,
+      address,
+      uiUrl: settings.temporal.address ? process.env.TEMPORAL_UI_URL : EMBEDDED_UI,
+      identity,
+      ...(codec && { codec }),
+      reconnect,
+    };
   } catch (err) {
     throw new ConfigError(
       `Temporal at ${address} is not reachable (${(err as Error).message.split('\n')[0]}). ` +
-        (settings.temporal.address ? 'Check TEMPORAL_ADDRESS / --temporal-address.' : 'Start the main job first (`npm start`), or set TEMPORAL_ADDRESS.'),
+        (settings.temporal.address
+          ? 'Check TEMPORAL_ADDRESS / --temporal-address.'
+          : 'Start the main job first (`npm start`), or set TEMPORAL_ADDRESS.'),
     );
   }
 }

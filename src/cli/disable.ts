@@ -10,10 +10,15 @@ import { runProcedure } from './run-procedure.js';
 import { addPreflightFlag, preflightFrom } from './preflight.js';
 
 export function disableCommand(): Command {
-  const cmd = new Command('disable').description('Disable TrueNAS: set the flag to false, restart Pulse, wait the staleness window, verify (runbook §2)');
+  const cmd = new Command('disable').description(
+    'Disable TrueNAS: set the flag to false, restart Pulse, wait the staleness window, verify (runbook §2)',
+  );
   addPreflightFlag(addHostFlags(addPulseFlags(addGlobalFlags(cmd))))
     .option('--plan', 'print each step, the exact command or HTTP call and the file it would touch, without changing anything')
-    .option('--flag-value <false|unset>', "write false (default; works on every Pulse line) or remove the line (disables only the Feb line: on v6 unset means ON)")
+    .option(
+      '--flag-value <false|unset>',
+      'write false (default; works on every Pulse line) or remove the line (disables only the Feb line: on v6 unset means ON)',
+    )
     .option('--stale-seconds <n>', "Pulse's TrueNAS staleness threshold, waited after the restart (default 120)", Number)
     .option('--grace-seconds <n>', 'how long to keep watching after the window before failing (default 30)', Number)
     .option('--verify-every-seconds <n>', 'how often the resources are read during the grace period', Number)
@@ -68,6 +73,11 @@ export function summarizeDisable(r: DisableResult, stale?: number): string {
     : f.total === 0
       ? `after ${window} no TrueNAS resource is listed (they vanished${r.before?.total ? `; ${r.before.total} before` : ''})`
       : `after ${window}: ${f.stale} stale, ${f.offline} offline, ${f.online} online`;
-  const lines = (f?.resources ?? []).slice(0, 10).map((x) => `\n  ${x.name} (${x.type}): resource ${x.resourceStatus}, TrueNAS source ${x.truenasSourceStatus}${x.ageSeconds !== undefined ? `, last seen ${x.ageSeconds} s ago` : ''}`);
+  const lines = (f?.resources ?? [])
+    .slice(0, 10)
+    .map(
+      (x) =>
+        `\n  ${x.name} (${x.type}): resource ${x.resourceStatus}, TrueNAS source ${x.truenasSourceStatus}${x.ageSeconds !== undefined ? `, last seen ${x.ageSeconds} s ago` : ''}`,
+    );
   return `Disable complete: ${flag}; ${restart}; ${seen}.${lines.join('')}`;
 }

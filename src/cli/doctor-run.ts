@@ -38,12 +38,19 @@ export async function runDoctor(settings: Settings, host: DoctorHostInputRaw): P
     first = check('temporal', 'ok', `${address}${info.serverVersion ? `, server ${info.serverVersion}` : ''}`);
   } catch (err) {
     const failed = check('temporal', 'fail', `${address} is not reachable (${firstLine(err)})`, temporalFix(settings));
-    return [failed, ...(['namespace', 'worker', 'payload-key', 'worker-host', ...HOST_CHECKS] as CheckId[]).map((id) => skippedBecause(id, failed))];
+    return [
+      failed,
+      ...(['namespace', 'worker', 'payload-key', 'worker-host', ...HOST_CHECKS] as CheckId[]).map((id) => skippedBecause(id, failed)),
+    ];
   }
   try {
     const namespace = await namespaceCheck(connection, settings.temporal.namespace);
     if (namespace.status === 'fail') {
-      return [first, namespace, ...(['worker', 'payload-key', 'worker-host', ...HOST_CHECKS] as CheckId[]).map((id) => skippedBecause(id, namespace))];
+      return [
+        first,
+        namespace,
+        ...(['worker', 'payload-key', 'worker-host', ...HOST_CHECKS] as CheckId[]).map((id) => skippedBecause(id, namespace)),
+      ];
     }
     return [first, namespace, ...(await workerChecks(connection, settings, host))];
   } finally {
@@ -67,10 +74,16 @@ async function namespaceCheck(connection: Connection, namespace: string): Promis
     const res = await connection.operatorService.listSearchAttributes({ namespace });
     registered = new Set(Object.keys(res.customAttributes ?? {}));
   } catch (err) {
-    return check('namespace', 'warn', `namespace "${namespace}" is registered; its search attributes could not be listed (${firstLine(err)})`, 'check them with `temporal operator search-attribute list`');
+    return check(
+      'namespace',
+      'warn',
+      `namespace "${namespace}" is registered; its search attributes could not be listed (${firstLine(err)})`,
+      'check them with `temporal operator search-attribute list`',
+    );
   }
   const missing = SEARCH_ATTRIBUTES.filter((a) => !registered.has(a.name));
-  if (missing.length === 0) return check('namespace', 'ok', `namespace "${namespace}", ${SEARCH_ATTRIBUTES.length} search attributes registered`);
+  if (missing.length === 0)
+    return check('namespace', 'ok', `namespace "${namespace}", ${SEARCH_ATTRIBUTES.length} search attributes registered`);
   return check(
     'namespace',
     'fail',
@@ -98,7 +111,12 @@ export async function workerChecks(connection: ConnectionLike, settings: Setting
   try {
     pollers = await checkWorkersCanRead(new Client({ connection, namespace }), namespace, taskQueue, codec);
   } catch (err) {
-    const failed = check('worker', 'fail', `the task queue "${taskQueue}" could not be described (${firstLine(err)})`, 'check --namespace and --task-queue');
+    const failed = check(
+      'worker',
+      'fail',
+      `the task queue "${taskQueue}" could not be described (${firstLine(err)})`,
+      'check --namespace and --task-queue',
+    );
     return [failed, ...rest(failed, ['payload-key', 'worker-host', ...HOST_CHECKS])];
   }
   const count = pollers.checked.length + pollers.unknown.length;
@@ -116,19 +134,41 @@ export async function workerChecks(connection: ConnectionLike, settings: Setting
 
   let key: CheckResult;
   const bad = pollers.checked.filter((c) => c.problem);
-  if (codecError) key = check('payload-key', 'fail', `this command's key file cannot be used: ${codecError}`, 'fix --codec-keys-file / PULSE_RUNBOOKS_CODEC_KEYS_FILE');
+  if (codecError)
+    key = check(
+      'payload-key',
+      'fail',
+      `this command's key file cannot be used: ${codecError}`,
+      'fix --codec-keys-file / PULSE_RUNBOOKS_CODEC_KEYS_FILE',
+    );
   else if (bad.length) key = check('payload-key', 'fail', `${bad[0].identity.split(' ')[0]}: ${bad[0].problem}`);
   else if (pollers.checked.length === 0) {
-    key = check('payload-key', 'warn', 'the workers do not advertise their keys (an older build): not checked', 'upgrade the workers; a run they cannot read fails at once with PayloadUndecodable');
+    key = check(
+      'payload-key',
+      'warn',
+      'the workers do not advertise their keys (an older build): not checked',
+      'upgrade the workers; a run they cannot read fails at once with PayloadUndecodable',
+    );
   } else {
-    key = check('payload-key', 'ok', codec ? `the workers hold key "${codec.codec.currentKeyId}" (${codec.keysFile}) and this command theirs` : 'no payload encryption, on either side');
+    key = check(
+      'payload-key',
+      'ok',
+      codec
+        ? `the workers hold key "${codec.codec.currentKeyId}" (${codec.keysFile}) and this command theirs`
+        : 'no payload encryption, on either side',
+    );
   }
   if (key.status === 'fail') return [worker, key, ...rest(key, ['worker-host', ...HOST_CHECKS])];
   return [worker, key, ...(await hostChecksOnWorker(connection, settings, codec, host))];
 }
 
 /** Starts the doctor run on the task queue and waits (a bounded time) for the worker's host checks. */
-async function hostChecksOnWorker(connection: ConnectionLike, settings: Settings, codec: LoadedCodec | undefined, host: DoctorHostInputRaw): Promise<CheckResult[]> {
+async function hostChecksOnWorker(
+  connection: ConnectionLike,
+  settings: Settings,
+  codec: LoadedCodec | undefined,
+  host: DoctorHostInputRaw,
+): Promise<CheckResult[]> {
   const { namespace, taskQueue } = settings.temporal;
   const client = new Client({ connection, namespace, ...(codec && { dataConverter: codec.dataConverter }) });
   const workflowId = `doctor-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;

@@ -17,10 +17,13 @@ const FIELD_NAMES = { ...HOST_FIELD_NAMES, 'dataDir.path': '--data-dir', 'promet
 
 export function doctorCommand(): Command {
   const cmd = new Command('doctor').description(
-    'Check everything a procedure needs, in order, and say how to fix each: Temporal, namespace, worker, payload key, and on the worker\'s host the Pulse token, Pulse, the flag file, the restart method, the data dir and Prometheus',
+    "Check everything a procedure needs, in order, and say how to fix each: Temporal, namespace, worker, payload key, and on the worker's host the Pulse token, Pulse, the flag file, the restart method, the data dir and Prometheus",
   );
   addHostFlags(addPulseFlags(addGlobalFlags(cmd)))
-    .option('--data-dir <path>', "Pulse data directory on the worker's host, as Data Cleanup would use it (default: the worker's PULSE_DATA_DIR, else /etc/pulse)")
+    .option(
+      '--data-dir <path>',
+      "Pulse data directory on the worker's host, as Data Cleanup would use it (default: the worker's PULSE_DATA_DIR, else /etc/pulse)",
+    )
     .option('--prometheus-url <url>', 'Prometheus base URL the canary and alerts use (or PROMETHEUS_URL); not checked when not given')
     .option('--json', 'print the checks as JSON')
     .action(async (flags) => {
@@ -49,11 +52,16 @@ export function doctorCommand(): Command {
       const { address, namespace, taskQueue } = { ...settings.temporal, address: settings.temporal.address ?? EMBEDDED_ADDRESS };
       const settingRows = settingsWithSources(flags, flags.settingSources ?? {});
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ ok: !failed, temporal: { address, namespace, taskQueue }, settings: settingRows, checks }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ ok: !failed, temporal: { address, namespace, taskQueue }, settings: settingRows, checks }, null, 2)}\n`,
+        );
       } else {
-        process.stdout.write(`pulse-runbook doctor: Temporal ${address}, namespace ${namespace}, task queue ${taskQueue}${pulse ? `, Pulse ${pulse.url}` : ''}\n\n`);
+        process.stdout.write(
+          `pulse-runbook doctor: Temporal ${address}, namespace ${namespace}, task queue ${taskQueue}${pulse ? `, Pulse ${pulse.url}` : ''}\n\n`,
+        );
         const given = settingRows.filter((r) => r.source !== 'default');
-        if (given.length) process.stdout.write(`Settings:\n${given.map((r) => `  ${r.key.padEnd(22)} ${r.value}   (${r.source})`).join('\n')}\n\n`);
+        if (given.length)
+          process.stdout.write(`Settings:\n${given.map((r) => `  ${r.key.padEnd(22)} ${r.value}   (${r.source})`).join('\n')}\n\n`);
         process.stdout.write(`${renderChecks(checks)}\n\n${summaryLine(checks)}\n`);
       }
       process.exitCode = failed ? EXIT.badInput : EXIT.ok;
@@ -62,7 +70,11 @@ export function doctorCommand(): Command {
 }
 
 /** Each setting the doctor used, its value and where it came from (flag, environment variable, named environment). */
-export function settingsWithSources(flags: Record<string, unknown>, sources: SettingSources, env: NodeJS.ProcessEnv = process.env): Array<{ key: string; value: string; source: string }> {
+export function settingsWithSources(
+  flags: Record<string, unknown>,
+  sources: SettingSources,
+  env: NodeJS.ProcessEnv = process.env,
+): Array<{ key: string; value: string; source: string }> {
   return Object.entries(SETTING_KEYS).map(([key, spec]) => {
     const value = flags[spec.option] ?? (spec.envVar ? env[spec.envVar] : undefined);
     return { key, value: value === undefined ? '(default)' : String(value), source: sources[key] ?? 'default' };

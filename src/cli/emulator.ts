@@ -16,11 +16,19 @@ export function emulatorCommand(): Command {
     .action(async (flags) => {
       if (!['feb', 'v6'].includes(flags.profile)) throw new ConfigError(`emulator --profile: must be feb or v6, not ${flags.profile}`);
       // Checked here, before a process is started: the emulator's own check names its env vars, not these flags.
-      for (const [flag, value, min] of [['--port', flags.port, 0], ['--metrics-port', flags.metricsPort, 0]] as const) {
-        if (!Number.isInteger(value) || value < min || value > 65535) throw new ConfigError(`emulator ${flag}: must be a TCP port number from 0 to 65535 (0 picks a free port), e.g. ${flag} 7655`);
+      for (const [flag, value, min] of [
+        ['--port', flags.port, 0],
+        ['--metrics-port', flags.metricsPort, 0],
+      ] as const) {
+        if (!Number.isInteger(value) || value < min || value > 65535)
+          throw new ConfigError(`emulator ${flag}: must be a TCP port number from 0 to 65535 (0 picks a free port), e.g. ${flag} 7655`);
       }
-      for (const [flag, value] of [['--tick-seconds', flags.tickSeconds], ['--stale-seconds', flags.staleSeconds]] as const) {
-        if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`emulator ${flag}: must be a number of seconds greater than 0, e.g. ${flag} 60`);
+      for (const [flag, value] of [
+        ['--tick-seconds', flags.tickSeconds],
+        ['--stale-seconds', flags.staleSeconds],
+      ] as const) {
+        if (!Number.isFinite(value) || value <= 0)
+          throw new ConfigError(`emulator ${flag}: must be a number of seconds greater than 0, e.g. ${flag} 60`);
       }
       const { spawnEmulator } = await import('../emulator/process.js');
       const emu = await spawnEmulator({

@@ -41,18 +41,24 @@ export const ENV_FILE_RENAMED =
 
 export function addHostFlags(cmd: Command): Command {
   return cmd
-    .option('--flag-env-file <path>', 'env file the service reads (systemd EnvironmentFile=) to write the flag to; created (0600) when missing (default /etc/pulse/.env). Not --env-file: Node takes that one itself')
+    .option(
+      '--flag-env-file <path>',
+      'env file the service reads (systemd EnvironmentFile=) to write the flag to; created (0600) when missing (default /etc/pulse/.env). Not --env-file: Node takes that one itself',
+    )
     .addOption(new Option('--env-file <path>', 'renamed to --flag-env-file').hideHelp())
     .option('--dropin <path>', 'write the flag to this systemd drop-in (Environment=) instead; daemon-reload runs before the restart')
-    .option('--container-env <path>', "write the flag to this container env file instead (the restart must re-create the container)")
+    .option('--container-env <path>', 'write the flag to this container env file instead (the restart must re-create the container)')
     .option('--systemd-unit <name>', 'restart with `systemctl restart <name>` (the default, unit pulse)')
     .option('--restart-cmd <json>', 'restart with this command instead, as a JSON argv, e.g. \'["/usr/local/bin/pulse-restart"]\'')
-    .option('--container-recreate [json]', 'restart by re-creating the container (default ["docker","compose","up","-d","--force-recreate","pulse"])')
+    .option(
+      '--container-recreate [json]',
+      'restart by re-creating the container (default ["docker","compose","up","-d","--force-recreate","pulse"])',
+    )
     .option('--health-timeout-ms <n>', 'how long Pulse may take to answer /api/health after the restart', Number)
     .option('--prefix <json>', 'JSON argv put before every host command, e.g. \'["sudo","-n"]\'')
     .option('--log-unit <name>', "read Pulse's logs with journalctl -u <name> (the default, unit pulse)")
     .option('--log-file <path>', "read Pulse's logs from this file instead")
-    .option('--log-cmd <json>', "read Pulse's logs with this JSON argv instead; \"{since}\" is replaced by the start time")
+    .option('--log-cmd <json>', 'read Pulse\'s logs with this JSON argv instead; "{since}" is replaced by the start time')
     .addHelpText(
       'after',
       '\nThe env file flag is --flag-env-file. Do not type --env-file: Node reads that option itself, before this program\n' +
@@ -84,7 +90,9 @@ function argvFlag(value: string, flag: string): string[] {
     parsed = undefined;
   }
   if (!Array.isArray(parsed) || parsed.some((a) => typeof a !== 'string')) {
-    throw new ConfigError(`${flag}: must be a JSON array of strings such as '["systemctl","restart","pulse"]' (one element per argument, no shell)`);
+    throw new ConfigError(
+      `${flag}: must be a JSON array of strings such as '["systemctl","restart","pulse"]' (one element per argument, no shell)`,
+    );
   }
   return parsed as string[];
 }
@@ -99,15 +107,24 @@ function onlyOne(flags: Record<string, unknown>, names: Record<string, string>):
 export function hostInputFromFlags(flags: HostFlags): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (flags.envFile !== undefined) throw new ConfigError(ENV_FILE_RENAMED);
-  const target = onlyOne(flags as Record<string, unknown>, { flagEnvFile: '--flag-env-file', dropin: '--dropin', containerEnv: '--container-env' });
+  const target = onlyOne(flags as Record<string, unknown>, {
+    flagEnvFile: '--flag-env-file',
+    dropin: '--dropin',
+    containerEnv: '--container-env',
+  });
   if (target === 'flagEnvFile') out.flag = { kind: 'env-file', path: flags.flagEnvFile };
   if (target === 'dropin') out.flag = { kind: 'systemd-dropin', path: flags.dropin };
   if (target === 'containerEnv') out.flag = { kind: 'container-env', path: flags.containerEnv };
 
-  const restartKind = onlyOne(flags as Record<string, unknown>, { systemdUnit: '--systemd-unit', restartCmd: '--restart-cmd', containerRecreate: '--container-recreate' });
+  const restartKind = onlyOne(flags as Record<string, unknown>, {
+    systemdUnit: '--systemd-unit',
+    restartCmd: '--restart-cmd',
+    containerRecreate: '--container-recreate',
+  });
   const health = flags.healthTimeoutMs !== undefined ? { healthTimeoutMs: flags.healthTimeoutMs } : {};
   if (restartKind === 'systemdUnit') out.restart = { kind: 'systemd', unit: flags.systemdUnit, ...health };
-  else if (restartKind === 'restartCmd') out.restart = { kind: 'command', argv: argvFlag(flags.restartCmd as string, '--restart-cmd'), ...health };
+  else if (restartKind === 'restartCmd')
+    out.restart = { kind: 'command', argv: argvFlag(flags.restartCmd as string, '--restart-cmd'), ...health };
   else if (restartKind === 'containerRecreate') {
     const argv = typeof flags.containerRecreate === 'string' ? { argv: argvFlag(flags.containerRecreate, '--container-recreate') } : {};
     out.restart = { kind: 'container', ...argv, ...health };
@@ -137,13 +154,18 @@ interface ConnectionFlags {
 
 function connectionFromFlags(f: ConnectionFlags): Record<string, unknown> | undefined {
   if (f.connectionFile !== undefined) {
-    const extra = [f.connectionName, f.connectionHost, f.connectionPort, f.apiKeyEnv, f.apiKeyFile, f.useHttps].some((v) => v !== undefined);
+    const extra = [f.connectionName, f.connectionHost, f.connectionPort, f.apiKeyEnv, f.apiKeyFile, f.useHttps].some(
+      (v) => v !== undefined,
+    );
     if (extra) throw new ConfigError('--connection-file: give either the body file or the --connection-*/--api-key-* flags, not both');
     return { bodyFile: f.connectionFile };
   }
   const given = [f.connectionName, f.connectionHost, f.connectionPort, f.apiKeyEnv, f.apiKeyFile, f.useHttps].some((v) => v !== undefined);
   if (!given) return undefined;
-  const apiKey = f.apiKeyEnv !== undefined || f.apiKeyFile !== undefined ? { ...(f.apiKeyEnv !== undefined && { env: f.apiKeyEnv }), ...(f.apiKeyFile !== undefined && { file: f.apiKeyFile }) } : undefined;
+  const apiKey =
+    f.apiKeyEnv !== undefined || f.apiKeyFile !== undefined
+      ? { ...(f.apiKeyEnv !== undefined && { env: f.apiKeyEnv }), ...(f.apiKeyFile !== undefined && { file: f.apiKeyFile }) }
+      : undefined;
   return {
     ...(f.connectionName !== undefined && { name: f.connectionName }),
     ...(f.connectionHost !== undefined && { host: f.connectionHost }),
@@ -155,17 +177,28 @@ function connectionFromFlags(f: ConnectionFlags): Record<string, unknown> | unde
 }
 
 export function enableCommand(): Command {
-  const cmd = new Command('enable').description('Enable TrueNAS: set the flag, restart Pulse, add and test a connection, verify the poller and resources (runbook §1)');
+  const cmd = new Command('enable').description(
+    'Enable TrueNAS: set the flag, restart Pulse, add and test a connection, verify the poller and resources (runbook §1)',
+  );
   addPreflightFlag(addHostFlags(addPulseFlags(addGlobalFlags(cmd))))
     .option('--plan', 'print each step, the exact command or HTTP call and the file it would touch, without changing anything')
     .option('--connection-name <name>', 'name of the TrueNAS connection to add, e.g. nas-1')
-    .option('--connection-host <host>', 'TrueNAS address, e.g. https://truenas.local or http://10.0.0.5 (give --connection-port for plain HTTP)')
+    .option(
+      '--connection-host <host>',
+      'TrueNAS address, e.g. https://truenas.local or http://10.0.0.5 (give --connection-port for plain HTTP)',
+    )
     .option('--connection-port <n>', 'TrueNAS port; without it Pulse dials HTTPS even for an http:// host', Number)
     .option('--api-key-env <name>', 'env var (on the worker host) that holds the TrueNAS API key')
     .option('--api-key-file <path>', 'file (on the worker host) that holds the TrueNAS API key')
-    .option('--connection-file <path>', "JSON file (on the worker host) with the runbook's body, e.g. {\"name\":\"nas-1\",\"host\":\"…\",\"api_key\":\"…\"}")
+    .option(
+      '--connection-file <path>',
+      'JSON file (on the worker host) with the runbook\'s body, e.g. {"name":"nas-1","host":"…","api_key":"…"}',
+    )
     .option('--use-https', 'Pulse dials the NAS over HTTPS (useHttps: true); with --connection-port, the pair says exactly how it connects')
-    .option('--no-use-https', 'Pulse dials the NAS over plain HTTP (useHttps: false); give --connection-port too, since Pulse dials HTTPS when the port is 0')
+    .option(
+      '--no-use-https',
+      'Pulse dials the NAS over plain HTTP (useHttps: false); give --connection-port too, since Pulse dials HTTPS when the port is 0',
+    )
     .option('--insecure-skip-verify', "let Pulse skip the NAS's TLS certificate check")
     .option('--appear-within-seconds <n>', 'how long the poller and the resources may take to show up (default 120: two ticks)', Number)
     .option('--verify-every-seconds <n>', 'how often Pulse is read while waiting', Number)

@@ -45,7 +45,8 @@ export function envCommand(): Command {
         return;
       }
       const { key } = splitKey(dotted);
-      if (settings[key] === undefined) throw new ConfigError(`env get: ${dotted} is not set; set it with \`pulse-runbook env set ${dotted} <value>\``);
+      if (settings[key] === undefined)
+        throw new ConfigError(`env get: ${dotted} is not set; set it with \`pulse-runbook env set ${dotted} <value>\``);
       out(settings[key]);
     });
   cmd
@@ -56,7 +57,8 @@ export function envCommand(): Command {
       const file = configFilePath();
       const all = readEnvironments(file).environments;
       if (flags.json) return out(JSON.stringify({ file, environments: all }, null, 2));
-      if (Object.keys(all).length === 0) return out(`no environments in ${file}; create one with \`pulse-runbook env set prod.temporal.address host:7233\``);
+      if (Object.keys(all).length === 0)
+        return out(`no environments in ${file}; create one with \`pulse-runbook env set prod.temporal.address host:7233\``);
       out(`# ${file}`);
       for (const [name, settings] of Object.entries(all)) {
         out(name);

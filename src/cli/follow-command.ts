@@ -27,7 +27,7 @@ const PROCEDURES: Record<string, { procedure: string; summarize: (r: never) => s
 export function followCommand(): Command {
   const cmd = new Command('follow')
     .description('Follow a procedure run to its end (e.g. after the command that started it lost contact with Temporal)')
-    .argument('<workflow-id>', 'the run\'s workflow id, as the starting command printed it (e.g. kill-switch@pulse:7655)')
+    .argument('<workflow-id>', "the run's workflow id, as the starting command printed it (e.g. kill-switch@pulse:7655)")
     .option('--run-id <id>', 'a particular run of that workflow id (default: the latest)')
     .option('--json', 'print the result as JSON');
   addGlobalFlags(cmd).action(async (workflowId: string, flags) => {
@@ -39,7 +39,9 @@ export function followCommand(): Command {
         described = await connected.client.workflow.getHandle(workflowId, flags.runId).describe();
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) {
-          throw new ConfigError(`follow ${workflowId}: no such run in namespace ${settings.temporal.namespace} on ${connected.address}; give the workflow id the starting command printed (and --temporal-address / --namespace if it ran elsewhere)`);
+          throw new ConfigError(
+            `follow ${workflowId}: no such run in namespace ${settings.temporal.namespace} on ${connected.address}; give the workflow id the starting command printed (and --temporal-address / --namespace if it ran elsewhere)`,
+          );
         }
         throw err;
       }

@@ -46,7 +46,11 @@ interface ContactState {
   announced: boolean;
 }
 
-export async function followRun<R>(conn: FollowConnection, target: { workflowId: string; runId?: string }, opts: FollowOptions): Promise<FollowOutcome<R>> {
+export async function followRun<R>(
+  conn: FollowConnection,
+  target: { workflowId: string; runId?: string },
+  opts: FollowOptions,
+): Promise<FollowOutcome<R>> {
   const errOut = opts.err ?? process.stderr;
   const reconnectMs = (opts.reconnectForSeconds ?? DEFAULT_RECONNECT_SECONDS) * 1000;
   const contact: ContactState = { announced: false };
@@ -72,7 +76,10 @@ export async function followRun<R>(conn: FollowConnection, target: { workflowId:
     }
   };
   const regained = () => {
-    if (contact.announced) errOut.write(`reconnected to Temporal at ${conn.address} after ${Math.round((Date.now() - (contact.lostAt ?? Date.now())) / 1000)} s; following the run again.\n`);
+    if (contact.announced)
+      errOut.write(
+        `reconnected to Temporal at ${conn.address} after ${Math.round((Date.now() - (contact.lostAt ?? Date.now())) / 1000)} s; following the run again.\n`,
+      );
     contact.lostAt = undefined;
     contact.announced = false;
   };
@@ -90,7 +97,13 @@ export async function followRun<R>(conn: FollowConnection, target: { workflowId:
       const handle = client.workflow.getHandle(target.workflowId, target.runId);
       try {
         const giveUp = () => contact.lostAt !== undefined && Date.now() - contact.lostAt >= reconnectMs;
-        const result = await waitWithProgress<R>(handle, client, opts.pollMs ?? 1000, { print, lost, regained, keep: (p) => (progress = p), giveUp });
+        const result = await waitWithProgress<R>(handle, client, opts.pollMs ?? 1000, {
+          print,
+          lost,
+          regained,
+          keep: (p) => (progress = p),
+          giveUp,
+        });
         regained();
         const evidence = (result as { evidence?: Progress['evidence'] }).evidence;
         if (evidence && !opts.json) for (const e of evidence.slice(shown)) opts.out.write(`${renderEvidence(e)}\n`);
@@ -184,7 +197,10 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   p.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timeout: no answer within ${ms / 1000} s`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timeout: no answer within ${ms / 1000} s`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -36,7 +36,9 @@ function whoamiCommand(): Command {
               how: identity.how,
               temporalIdentity,
               ...(identity.token && { token: identity.token }),
-              tokenPolicy: settings.identity.keyFile ? { keyFile: settings.identity.keyFile, issuer: settings.identity.issuer, audience: settings.identity.audience } : null,
+              tokenPolicy: settings.identity.keyFile
+                ? { keyFile: settings.identity.keyFile, issuer: settings.identity.issuer, audience: settings.identity.audience }
+                : null,
             },
             null,
             2,
@@ -67,7 +69,10 @@ function issueTokenCommand(): Command {
     .action(async (flags: { sub?: string; ttl: string; keyFile?: string; issuer?: string; audience?: string; out?: string }) => {
       if (!flags.sub) throw new Error('identity issue-token --sub: required; name the person, e.g. --sub olga');
       const keyFile = flags.keyFile ?? process.env[IDENTITY_ENV.keyFile];
-      if (!keyFile) throw new Error(`identity issue-token --key-file / ${IDENTITY_ENV.keyFile}: required; give the private key (or HS256 secret) tokens are signed with`);
+      if (!keyFile)
+        throw new Error(
+          `identity issue-token --key-file / ${IDENTITY_ENV.keyFile}: required; give the private key (or HS256 secret) tokens are signed with`,
+        );
       const key = readIdentityKey(keyFile);
       for (const w of key.warnings) process.stderr.write(`warning: ${w}\n`);
       const issued = await issueIdentityToken(key, {
@@ -82,17 +87,24 @@ function issueTokenCommand(): Command {
           fd = openSync(flags.out, 'wx', 0o600);
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
-          throw new Error(`identity issue-token --out ${flags.out}: ${code === 'EEXIST' ? 'already exists; it is never overwritten' : `cannot be created (${code ?? (err as Error).message})`}`, { cause: err });
+          throw new Error(
+            `identity issue-token --out ${flags.out}: ${code === 'EEXIST' ? 'already exists; it is never overwritten' : `cannot be created (${code ?? (err as Error).message})`}`,
+            { cause: err },
+          );
         }
         try {
           writeSync(fd, `${issued.token}\n`);
         } finally {
           closeSync(fd);
         }
-        process.stderr.write(`Wrote a token for ${flags.sub} to ${flags.out} (mode 0600); it expires at ${issued.expiresAt}. Use it with --identity-token-file ${flags.out}.\n`);
+        process.stderr.write(
+          `Wrote a token for ${flags.sub} to ${flags.out} (mode 0600); it expires at ${issued.expiresAt}. Use it with --identity-token-file ${flags.out}.\n`,
+        );
       } else {
         process.stdout.write(`${issued.token}\n`);
-        process.stderr.write(`Token for ${flags.sub}, ${key.algorithm}, expires at ${issued.expiresAt}. Give it as ${IDENTITY_ENV.token} or in a file with --identity-token-file.\n`);
+        process.stderr.write(
+          `Token for ${flags.sub}, ${key.algorithm}, expires at ${issued.expiresAt}. Give it as ${IDENTITY_ENV.token} or in a file with --identity-token-file.\n`,
+        );
       }
     });
 }
@@ -101,7 +113,11 @@ function keygenCommand(): Command {
   return new Command('keygen')
     .description('Create an identity key: EdDSA (default) writes the private key and <out>.pub for CLI users; HS256 a shared secret')
     .option('--out <file>', 'where to write the signing key (never overwritten)')
-    .addOption(new Option('--algorithm <alg>', 'EdDSA: users get only the public key and cannot issue tokens; HS256: one secret for both').choices(['EdDSA', 'HS256']).default('EdDSA'))
+    .addOption(
+      new Option('--algorithm <alg>', 'EdDSA: users get only the public key and cannot issue tokens; HS256: one secret for both')
+        .choices(['EdDSA', 'HS256'])
+        .default('EdDSA'),
+    )
     .action((flags: { out?: string; algorithm: IdentityAlgorithm }) => {
       if (!flags.out) throw new Error('identity keygen --out: required; e.g. --out /etc/pulse-runbooks/identity.key');
       const made = generateIdentityKey(flags.out, flags.algorithm);

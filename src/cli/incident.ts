@@ -13,21 +13,20 @@ import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { assertWorkersCanReadFor } from './codec-check.js';
 import { Command, Option } from 'commander';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import {
-  IMPACTS,
-  IncidentInputSchema,
-  OWNERS,
-  SCOPES,
-  UPDATE_SCHEMAS,
-  type IncidentUpdateName,
-} from '../config/incident.js';
+import { IMPACTS, IncidentInputSchema, OWNERS, SCOPES, UPDATE_SCHEMAS, type IncidentUpdateName } from '../config/incident.js';
 import { listRuns } from '../temporal/list-runs.js';
 import { ConfigError, parseOrExplain, resolvePulseTarget } from '../config/load.js';
 import { renderIncidentJson, renderIncidentMarkdown } from '../incident/report.js';
 import { sanitizeValue } from '../incident/sanitize.js';
 import type { IncidentRecord } from '../incident/types.js';
 import type { IncidentResult } from '../../workflows/incident.js';
-import { INCIDENT_ID_PREFIX, INCIDENT_UPDATES, INCIDENT_WORKFLOW, incidentRecordQuery, type IncidentWorkflow } from '../../workflows/incident.messages.js';
+import {
+  INCIDENT_ID_PREFIX,
+  INCIDENT_UPDATES,
+  INCIDENT_WORKFLOW,
+  incidentRecordQuery,
+  type IncidentWorkflow,
+} from '../../workflows/incident.messages.js';
 import type { Identity } from '../identity/resolve.js';
 import { addActorFlag, addGlobalFlags, addPulseFlags, connect, loadSettings, type GlobalFlags, type Settings } from './context.js';
 import { describeFailure, uiLink } from './follow.js';
@@ -39,7 +38,10 @@ function base(name: string, description: string): Command {
   return addActorFlag(addGlobalFlags(new Command(name).description(description))).option('--json', 'print JSON');
 }
 
-async function withClient<T>(flags: GlobalFlags & { identity?: Identity }, fn: (client: Client, settings: Settings, uiUrl?: string) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  flags: GlobalFlags & { identity?: Identity },
+  fn: (client: Client, settings: Settings, uiUrl?: string) => Promise<T>,
+): Promise<T> {
   const settings = loadSettings(flags);
   const { client, uiUrl } = await connect(settings, { identity: flags.identity });
   try {
@@ -57,7 +59,10 @@ function pairs(values: string[] | undefined, flag: string): Array<[string, strin
   return (values ?? []).map((v) => {
     const i = v.indexOf('=');
     // The value is not repeated: it may be a URL with a secret in it.
-    if (i <= 0) throw new ConfigError(`incident ${flag}: must be name=value, e.g. ${flag} ops-chat=${flag === '--webhook-env' ? 'OPS_CHAT_WEBHOOK_URL' : flag === '--role' ? 'olga,omar' : 'https://hooks.example/incident'}`);
+    if (i <= 0)
+      throw new ConfigError(
+        `incident ${flag}: must be name=value, e.g. ${flag} ops-chat=${flag === '--webhook-env' ? 'OPS_CHAT_WEBHOOK_URL' : flag === '--role' ? 'olga,omar' : 'https://hooks.example/incident'}`,
+      );
     return [v.slice(0, i), v.slice(i + 1)];
   });
 }
@@ -102,12 +107,22 @@ export const ROLES_FILE_ENV = 'PULSE_RUNBOOKS_INCIDENT_ROLES_FILE';
  * The roles of a new incident: the file's, plus `--role role=name,name` (the names are added to the role). Checked
  * by IncidentRolesSchema with the rest of the input; undefined when neither is given (anyone may act).
  */
-export function rolesFromFlags(file: string | undefined, role: string[] | undefined, fileFlag = '--roles-file'): Record<string, unknown> | undefined {
+export function rolesFromFlags(
+  file: string | undefined,
+  role: string[] | undefined,
+  fileFlag = '--roles-file',
+): Record<string, unknown> | undefined {
   if (!file && !role?.length) return undefined;
   const roles: Record<string, unknown> = file ? readJsonFile(file, fileFlag) : {};
   for (const [name, members] of pairs(role, '--role')) {
     const previous = Array.isArray(roles[name]) ? (roles[name] as unknown[]) : [];
-    roles[name] = [...previous, ...members.split(',').map((m) => m.trim()).filter(Boolean)];
+    roles[name] = [
+      ...previous,
+      ...members
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean),
+    ];
   }
   return roles;
 }
@@ -124,23 +139,39 @@ function openCommand(): Command {
     .option('--business-days <days>', 'comma-separated, e.g. Mon,Tue,Wed,Thu,Fri')
     .option('--business-hours <HH:MM-HH:MM>', 'e.g. 09:00-17:00')
     .addOption(new Option('--holiday <YYYY-MM-DD>', 'a holiday in the business calendar (repeatable)').argParser(collect))
-    .addOption(new Option('--escalate-at <start|end>', 'P3/P4 escalate at the start or the end of the next business day').choices(['start', 'end']))
+    .addOption(
+      new Option('--escalate-at <start|end>', 'P3/P4 escalate at the start or the end of the next business day').choices(['start', 'end']),
+    )
     .option('--p1-minutes <n>', 'P1: minutes until containment must start (default 15)', Number)
     .option('--p2-minutes <n>', 'P2: minutes until mitigation must be active (default 60)', Number)
     .addOption(new Option('--webhook <name=url>', 'notification webhook (repeatable)').argParser(collect))
-    .addOption(new Option('--webhook-env <name=ENV_VAR>', 'notification webhook whose URL is in an env var on the worker (repeatable)').argParser(collect))
+    .addOption(
+      new Option('--webhook-env <name=ENV_VAR>', 'notification webhook whose URL is in an env var on the worker (repeatable)').argParser(
+        collect,
+      ),
+    )
     .option('--roles-file <path>', `JSON of role -> names: who may act on this incident (or ${ROLES_FILE_ENV}); default: anyone may`)
-    .addOption(new Option('--role <role=name,name>', 'members of one role, e.g. ops=olga,omar or ic=ian (repeatable; added to --roles-file)').argParser(collect))
+    .addOption(
+      new Option(
+        '--role <role=name,name>',
+        'members of one role, e.g. ops=olga,omar or ic=ian (repeatable; added to --roles-file)',
+      ).argParser(collect),
+    )
     .option('--id <id>', `incident id (default: a timestamp); "${INCIDENT_ID_PREFIX}" is prefixed`)
     .option('--plan', 'classify, route and compute the deadline only; notify nobody')
     .action(async (flags) => {
       const hours = flags.businessHours as string | undefined;
       const [opensAt, closesAt] = hours ? hours.split('-') : [];
-      if (hours && (!opensAt || !closesAt)) throw new ConfigError(`incident open --business-hours ${hours}: must be HH:MM-HH:MM such as 09:00-17:00`);
+      if (hours && (!opensAt || !closesAt))
+        throw new ConfigError(`incident open --business-hours ${hours}: must be HH:MM-HH:MM such as 09:00-17:00`);
       const calendar = Object.fromEntries(
         Object.entries({
           timeZone: flags.timeZone,
-          days: flags.businessDays ? String(flags.businessDays).split(',').map((d) => d.trim()) : undefined,
+          days: flags.businessDays
+            ? String(flags.businessDays)
+                .split(',')
+                .map((d) => d.trim())
+            : undefined,
           opensAt,
           closesAt,
           holidays: flags.holiday,
@@ -175,7 +206,10 @@ function openCommand(): Command {
         'incident open',
         OPEN_FIELDS,
       );
-      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+      const stamp = new Date()
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z');
       const workflowId = incidentId(flags.id ?? `${input.plan ? 'plan-' : ''}${stamp}-${Math.random().toString(36).slice(2, 6)}`);
       await withClient(flags, async (client, settings, uiUrl) => {
         await assertWorkersCanReadFor(client, settings);
@@ -195,7 +229,9 @@ function openCommand(): Command {
           `${input.plan ? 'PLAN (nobody notified): ' : ''}Incident ${record.id} ${input.plan ? 'would open' : 'opened'}: ${record.severity} (${record.severityHistory[0].reason})`,
           `Owner: ${record.owner} (escalation owner ${record.escalationOwner}); response target: ${record.responseTarget}`,
           ...record.notifications.map((n) => `  ${n.kind} ${n.to}: ${n.reason}`),
-          timer ? `Escalates to ${timer.escalateTo} at ${timer.deadline} unless ${timer.condition === 'resolution' ? 'resolved' : `${timer.condition} has started`} (${timer.rule})` : '',
+          timer
+            ? `Escalates to ${timer.escalateTo} at ${timer.deadline} unless ${timer.condition === 'resolution' ? 'resolved' : `${timer.condition} has started`} (${timer.rule})`
+            : '',
         ];
         const link = uiLink(uiUrl, settings.temporal.namespace, workflowId);
         if (link) lines.push(`Temporal UI: ${link}`);
@@ -211,7 +247,10 @@ async function firstRecord(handle: WorkflowHandle, timeoutMs = 15_000): Promise<
     try {
       return await handle.query(incidentRecordQuery);
     } catch (err) {
-      if (Date.now() > deadline) throw new ConfigError(`incident ${handle.workflowId} started but no worker answered within ${timeoutMs / 1000} s (${(err as Error).message}); is a worker running on this task queue?`);
+      if (Date.now() > deadline)
+        throw new ConfigError(
+          `incident ${handle.workflowId} started but no worker answered within ${timeoutMs / 1000} s (${(err as Error).message}); is a worker running on this task queue?`,
+        );
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -238,11 +277,21 @@ const UPDATE_FIELDS: Record<string, string> = {
 };
 
 /** Sends one update: checked here with the validator's schema, refused or applied by the workflow. */
-async function sendUpdate(name: IncidentUpdateName, verb: string, id: string, flags: GlobalFlags & { json?: boolean; identity?: Identity }, payload: Record<string, unknown>): Promise<void> {
+async function sendUpdate(
+  name: IncidentUpdateName,
+  verb: string,
+  id: string,
+  flags: GlobalFlags & { json?: boolean; identity?: Identity },
+  payload: Record<string, unknown>,
+): Promise<void> {
   // Text and evidence are sanitized; a procedure's input is not: its schema only takes secrets by reference
   // (a token's env var name or file path), and masking its `token` field would break the reference.
   const { procedure, ...rest } = payload;
-  const clean = { ...sanitizeValue(rest), ...(flags.identity && { actorSource: flags.identity.source }), ...(procedure !== undefined && { procedure }) };
+  const clean = {
+    ...sanitizeValue(rest),
+    ...(flags.identity && { actorSource: flags.identity.source }),
+    ...(procedure !== undefined && { procedure }),
+  };
   parseOrExplain(UPDATE_SCHEMAS[name], clean, `incident ${verb}`, UPDATE_FIELDS);
   await withClient(flags, async (client) => {
     const handle = client.workflow.getHandle(incidentId(id));
@@ -273,11 +322,18 @@ function ackCommand(): Command {
   return base('ack', 'acknowledge an incident')
     .argument('<id>', 'incident id')
     .option('--note <text>', 'a note')
-    .action((id: string, flags) => sendUpdate('acknowledge', 'ack', id, flags, { actor: flags.actor, ...(flags.note && { note: flags.note }) }));
+    .action((id: string, flags) =>
+      sendUpdate('acknowledge', 'ack', id, flags, { actor: flags.actor, ...(flags.note && { note: flags.note }) }),
+    );
 }
 
 function responseCommand(phase: 'containment' | 'mitigation'): Command {
-  const cmd = base(phase === 'containment' ? 'contain' : 'mitigate', phase === 'containment' ? 'start containment, optionally running the Kill-Switch or Disable procedure as a child workflow' : 'mark mitigation as active')
+  const cmd = base(
+    phase === 'containment' ? 'contain' : 'mitigate',
+    phase === 'containment'
+      ? 'start containment, optionally running the Kill-Switch or Disable procedure as a child workflow'
+      : 'mark mitigation as active',
+  )
     .argument('<id>', 'incident id')
     .option('--summary <text>', `what the ${phase} is`)
     .addOption(new Option('--link <url>', 'evidence link (repeatable)').argParser(collect));
@@ -291,7 +347,10 @@ function responseCommand(phase: 'containment' | 'mitigation'): Command {
     if (flags.procedure) {
       const fromFile = flags.inputFile ? readJsonFile(flags.inputFile, '--input-file') : {};
       const pulse = fromFile.pulse ?? resolvePulseTarget(flags, process.env, loadSettings(flags).file);
-      if (!pulse) throw new ConfigError('incident contain --pulse-url / PULSE_URL: required with --procedure; give the Pulse base URL, e.g. --pulse-url http://pulse:7655');
+      if (!pulse)
+        throw new ConfigError(
+          'incident contain --pulse-url / PULSE_URL: required with --procedure; give the Pulse base URL, e.g. --pulse-url http://pulse:7655',
+        );
       procedure = { name: flags.procedure, input: { ...fromFile, pulse } };
     }
     await sendUpdate('startResponse', phase === 'containment' ? 'contain' : 'mitigate', id, flags, {
@@ -311,7 +370,12 @@ function classifyCommand(): Command {
     .option('--reason <text>', 'why')
     .addOption(new Option('--impact <impact>', `what happened (repeatable): ${IMPACTS.join(', ')}`).argParser(collect))
     .action((id: string, flags) =>
-      sendUpdate('classify', 'classify', id, flags, { actor: flags.actor, severity: flags.severity, reason: flags.reason, ...(flags.impact && { impacts: flags.impact }) }),
+      sendUpdate('classify', 'classify', id, flags, {
+        actor: flags.actor,
+        severity: flags.severity,
+        reason: flags.reason,
+        ...(flags.impact && { impacts: flags.impact }),
+      }),
     );
 }
 
@@ -320,7 +384,9 @@ function handoffCommand(): Command {
     .argument('<id>', 'incident id')
     .option('--to <owner>', `${OWNERS.join(', ')} (or ops, eng, security)`)
     .option('--reason <text>', 'why the owner changes')
-    .action((id: string, flags) => sendUpdate('handoff', 'handoff', id, flags, { actor: flags.actor, to: flags.to, ...(flags.reason && { reason: flags.reason }) }));
+    .action((id: string, flags) =>
+      sendUpdate('handoff', 'handoff', id, flags, { actor: flags.actor, to: flags.to, ...(flags.reason && { reason: flags.reason }) }),
+    );
 }
 
 function actionCommand(): Command {
@@ -337,7 +403,11 @@ function actionCommand(): Command {
         ...(details.length > 0 && { details: Object.fromEntries(details) }),
         ...(flags.workflow && { workflowId: flags.workflow }),
       };
-      return sendUpdate('recordAction', 'action', id, flags, { actor: flags.actor, summary: flags.summary, ...(Object.keys(evidence).length > 0 && { evidence }) });
+      return sendUpdate('recordAction', 'action', id, flags, {
+        actor: flags.actor,
+        summary: flags.summary,
+        ...(Object.keys(evidence).length > 0 && { evidence }),
+      });
     });
 }
 
@@ -346,7 +416,9 @@ function resolveCommand(): Command {
     .argument('<id>', 'incident id')
     .option('--final-owner <owner>', `the final resolution owner: ${OWNERS.join(', ')} (or ops, eng, security)`)
     .option('--summary <text>', 'how it was resolved')
-    .action((id: string, flags) => sendUpdate('resolve', 'resolve', id, flags, { actor: flags.actor, finalOwner: flags.finalOwner, summary: flags.summary }));
+    .action((id: string, flags) =>
+      sendUpdate('resolve', 'resolve', id, flags, { actor: flags.actor, finalOwner: flags.finalOwner, summary: flags.summary }),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -365,7 +437,8 @@ function listCommand(): Command {
       const clauses = [`RunbookProcedure = 'incident'`];
       if (!flags.all) clauses.push(`ExecutionStatus = 'Running'`);
       if (flags.severity) clauses.push(`IncidentSeverity = ${quote(String(flags.severity).toUpperCase())}`);
-      if (flags.owner) clauses.push(`IncidentOwner = ${quote(parseOrExplain(UPDATE_SCHEMAS.handoff.shape.to, flags.owner, 'incident list --owner'))}`);
+      if (flags.owner)
+        clauses.push(`IncidentOwner = ${quote(parseOrExplain(UPDATE_SCHEMAS.handoff.shape.to, flags.owner, 'incident list --owner'))}`);
       if (flags.status) clauses.push(`RunbookStatus = ${quote(flags.status)}`);
       await withClient(flags, async (client) => {
         const rows: Array<Record<string, string>> = [];
@@ -388,7 +461,8 @@ function listCommand(): Command {
         } else if (rows.length === 0) {
           process.stdout.write('No incidents.\n');
         } else {
-          for (const r of rows) process.stdout.write(`${r.id}  ${r.severity}  ${r.status.padEnd(12)}  ${r.owner.padEnd(23)}  ${r.opened}  ${r.title}\n`);
+          for (const r of rows)
+            process.stdout.write(`${r.id}  ${r.severity}  ${r.status.padEnd(12)}  ${r.owner.padEnd(23)}  ${r.opened}  ${r.title}\n`);
         }
       });
     });
@@ -414,7 +488,9 @@ function writeOwnerOnly(file: string, text: string): void {
     renameSync(partial, file);
   } catch (err) {
     rmSync(partial, { force: true });
-    throw new ConfigError(`incident report --out ${file}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give a path in a directory you can write`);
+    throw new ConfigError(
+      `incident report --out ${file}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give a path in a directory you can write`,
+    );
   }
 }
 

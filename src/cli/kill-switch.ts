@@ -10,7 +10,9 @@ import { runProcedure } from './run-procedure.js';
 import { addPreflightFlag, preflightFrom } from './preflight.js';
 
 export function killSwitchCommand(): Command {
-  const cmd = new Command('kill-switch').description('Immediately deactivate TrueNAS by deleting every connection (runbook §3; no restart)');
+  const cmd = new Command('kill-switch').description(
+    'Immediately deactivate TrueNAS by deleting every connection (runbook §3; no restart)',
+  );
   addPreflightFlag(addIncidentRolesFlag(addPulseFlags(addGlobalFlags(cmd))))
     .option('--plan', 'print the exact steps and HTTP calls without changing anything (only read-only GETs are made)')
     .option('--tick-seconds <n>', "Pulse's poller interval", Number)

@@ -19,25 +19,100 @@ export interface LazyCommand {
 
 // One line per command, in the order of `pulse-runbook --help`.
 export const COMMANDS: LazyCommand[] = [
-  { name: 'start', summary: 'Run the worker, with an embedded Temporal dev server unless TEMPORAL_ADDRESS is set; a demo when no Pulse is given', load: async () => (await import('./start.js')).startCommand() },
-  { name: 'worker', summary: 'Run the worker against an existing Temporal server (TEMPORAL_ADDRESS)', load: async () => (await import('./worker.js')).workerCommand() },
-  { name: 'emulator', summary: 'Start the Pulse emulator (TrueNAS endpoints, poller, metrics) to rehearse the runbook', load: async () => (await import('./emulator.js')).emulatorCommand() },
-  { name: 'kill-switch', summary: 'Immediately deactivate TrueNAS by deleting every connection (runbook §3; no restart)', load: async () => (await import('./kill-switch.js')).killSwitchCommand() },
-  { name: 'enable', summary: 'Enable TrueNAS: set the flag, restart Pulse, add and test a connection, verify the poller and resources (runbook §1)', load: async () => (await import('./enable.js')).enableCommand() },
-  { name: 'disable', summary: 'Disable TrueNAS: set the flag to false, restart Pulse, wait the staleness window, verify (runbook §2)', load: async () => (await import('./disable.js')).disableCommand() },
-  { name: 'rollback', summary: 'Revert the TrueNAS commit range, build, restart Pulse and verify the TrueNAS routes are gone (runbook §4)', load: async () => (await import('./rollback.js')).rollbackCommand() },
-  { name: 'cleanup', summary: 'Remove only truenas.enc from the Pulse data directory and verify .encryption.key is intact (runbook §5)', load: async () => (await import('./cleanup.js')).cleanupCommand() },
-  { name: 'incident', summary: 'Incidents per the runbook: severity P1–P4, owner routing, escalation timers, the incident record', load: async () => (await import('./incident.js')).incidentCommand() },
-  { name: 'alerts', summary: "Alert monitor for the runbook's Alert Thresholds (Prometheus → webhooks)", load: async () => (await import('./alerts.js')).alertsCommand() },
-  { name: 'canary', summary: 'Canary rollout of TrueNAS (phase 1 internal → 2 opt-in → 3 default-on): gates, checklist, sign-offs, aborts', load: async () => (await import('./canary.js')).canaryCommand() },
-  { name: 'rehearse', summary: 'Rehearse Enable → Kill-Switch → Enable → Disable → Data Cleanup, headless, against a real Pulse on loopback (or the emulator), with a per-step report', load: async () => (await import('./rehearse.js')).rehearseCommand() },
+  {
+    name: 'start',
+    summary: 'Run the worker, with an embedded Temporal dev server unless TEMPORAL_ADDRESS is set; a demo when no Pulse is given',
+    load: async () => (await import('./start.js')).startCommand(),
+  },
+  {
+    name: 'worker',
+    summary: 'Run the worker against an existing Temporal server (TEMPORAL_ADDRESS)',
+    load: async () => (await import('./worker.js')).workerCommand(),
+  },
+  {
+    name: 'emulator',
+    summary: 'Start the Pulse emulator (TrueNAS endpoints, poller, metrics) to rehearse the runbook',
+    load: async () => (await import('./emulator.js')).emulatorCommand(),
+  },
+  {
+    name: 'kill-switch',
+    summary: 'Immediately deactivate TrueNAS by deleting every connection (runbook §3; no restart)',
+    load: async () => (await import('./kill-switch.js')).killSwitchCommand(),
+  },
+  {
+    name: 'enable',
+    summary: 'Enable TrueNAS: set the flag, restart Pulse, add and test a connection, verify the poller and resources (runbook §1)',
+    load: async () => (await import('./enable.js')).enableCommand(),
+  },
+  {
+    name: 'disable',
+    summary: 'Disable TrueNAS: set the flag to false, restart Pulse, wait the staleness window, verify (runbook §2)',
+    load: async () => (await import('./disable.js')).disableCommand(),
+  },
+  {
+    name: 'rollback',
+    summary: 'Revert the TrueNAS commit range, build, restart Pulse and verify the TrueNAS routes are gone (runbook §4)',
+    load: async () => (await import('./rollback.js')).rollbackCommand(),
+  },
+  {
+    name: 'cleanup',
+    summary: 'Remove only truenas.enc from the Pulse data directory and verify .encryption.key is intact (runbook §5)',
+    load: async () => (await import('./cleanup.js')).cleanupCommand(),
+  },
+  {
+    name: 'incident',
+    summary: 'Incidents per the runbook: severity P1–P4, owner routing, escalation timers, the incident record',
+    load: async () => (await import('./incident.js')).incidentCommand(),
+  },
+  {
+    name: 'alerts',
+    summary: "Alert monitor for the runbook's Alert Thresholds (Prometheus → webhooks)",
+    load: async () => (await import('./alerts.js')).alertsCommand(),
+  },
+  {
+    name: 'canary',
+    summary: 'Canary rollout of TrueNAS (phase 1 internal → 2 opt-in → 3 default-on): gates, checklist, sign-offs, aborts',
+    load: async () => (await import('./canary.js')).canaryCommand(),
+  },
+  {
+    name: 'rehearse',
+    summary:
+      'Rehearse Enable → Kill-Switch → Enable → Disable → Data Cleanup, headless, against a real Pulse on loopback (or the emulator), with a per-step report',
+    load: async () => (await import('./rehearse.js')).rehearseCommand(),
+  },
   { name: 'codec', summary: 'Payload encryption keys (docs/security.md)', load: async () => (await import('./codec.js')).codecCommand() },
-  { name: 'codec-server', summary: 'Serve the Temporal codec-server protocol (POST /decode, /encode) so a Web UI can show decrypted payloads', load: async () => (await import('./codec.js')).codecServerCommand() },
-  { name: 'identity', summary: 'Who acts: the actor recorded with every change, from a signed token or the OS user (docs/identity.md)', load: async () => (await import('./identity.js')).identityCommand() },
-  { name: 'audit', summary: 'List recorded human actions across runs (who, what, when, evidence), from workflow history', load: async () => (await import('./audit.js')).auditCommand() },
-  { name: 'doctor', summary: 'Check everything a procedure needs, in order, and say how to fix each: Temporal, namespace, worker, payload key, and on the worker\'s host the Pulse token, Pulse, the flag file, the restart method, the data dir and Prometheus', load: async () => (await import('./doctor.js')).doctorCommand() },
-  { name: 'env', summary: 'Named environments (Temporal address, namespace, task queue, key file, Pulse URL and token reference, host settings, Prometheus URL), kept in $XDG_CONFIG_HOME/pulse-runbooks/config.json (or PULSE_RUNBOOK_CONFIG_FILE); use one with --env NAME or PULSE_RUNBOOK_ENV', load: async () => (await import('./env.js')).envCommand() },
-  { name: 'follow', summary: 'Follow a procedure run to its end (e.g. after the command that started it lost contact with Temporal)', load: async () => (await import('./follow-command.js')).followCommand() },
+  {
+    name: 'codec-server',
+    summary: 'Serve the Temporal codec-server protocol (POST /decode, /encode) so a Web UI can show decrypted payloads',
+    load: async () => (await import('./codec.js')).codecServerCommand(),
+  },
+  {
+    name: 'identity',
+    summary: 'Who acts: the actor recorded with every change, from a signed token or the OS user (docs/identity.md)',
+    load: async () => (await import('./identity.js')).identityCommand(),
+  },
+  {
+    name: 'audit',
+    summary: 'List recorded human actions across runs (who, what, when, evidence), from workflow history',
+    load: async () => (await import('./audit.js')).auditCommand(),
+  },
+  {
+    name: 'doctor',
+    summary:
+      "Check everything a procedure needs, in order, and say how to fix each: Temporal, namespace, worker, payload key, and on the worker's host the Pulse token, Pulse, the flag file, the restart method, the data dir and Prometheus",
+    load: async () => (await import('./doctor.js')).doctorCommand(),
+  },
+  {
+    name: 'env',
+    summary:
+      'Named environments (Temporal address, namespace, task queue, key file, Pulse URL and token reference, host settings, Prometheus URL), kept in $XDG_CONFIG_HOME/pulse-runbooks/config.json (or PULSE_RUNBOOK_CONFIG_FILE); use one with --env NAME or PULSE_RUNBOOK_ENV',
+    load: async () => (await import('./env.js')).envCommand(),
+  },
+  {
+    name: 'follow',
+    summary: 'Follow a procedure run to its end (e.g. after the command that started it lost contact with Temporal)',
+    load: async () => (await import('./follow-command.js')).followCommand(),
+  },
 ];
 
 /** The command the arguments name (`help <command>` names its second word), if any. */
@@ -110,7 +185,12 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version end well; every other commander error was already printed (values hidden).
-      if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') {
+      if (
+        err.exitCode === 0 ||
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.help' ||
+        err.code === 'commander.version'
+      ) {
         process.exitCode = EXIT.ok;
         return;
       }

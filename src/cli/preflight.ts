@@ -44,7 +44,9 @@ export async function runPreflight(
   const err = opts.err ?? process.stderr;
   if (!req.run) {
     const line = `Preflight checks skipped with --no-preflight by the person who started ${opts.procedure}.`;
-    err.write(`warning: preflight checks skipped (--no-preflight): nothing was checked before ${opts.procedure} starts; this is recorded in the run's details\n`);
+    err.write(
+      `warning: preflight checks skipped (--no-preflight): nothing was checked before ${opts.procedure} starts; this is recorded in the run's details\n`,
+    );
     return line;
   }
   const { workerChecks } = await import('./doctor-run.js');

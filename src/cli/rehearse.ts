@@ -38,7 +38,14 @@ export function rehearseCommand(): Command {
           json: Boolean(flags.json),
         },
         'rehearse',
-        { pulseSource: '--pulse-source', pulseBinary: '--pulse-binary', emulatorProfile: '--emulator-profile', tickSeconds: '--tick-seconds', workDir: '--work-dir', reportDir: '--report-dir' },
+        {
+          pulseSource: '--pulse-source',
+          pulseBinary: '--pulse-binary',
+          emulatorProfile: '--emulator-profile',
+          tickSeconds: '--tick-seconds',
+          workDir: '--work-dir',
+          reportDir: '--report-dir',
+        },
       );
       const codec = settings.temporal.address ? loadSettingsCodec(settings)?.codec : undefined;
       const log = options.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => process.stdout.write(`${line}\n`);
@@ -58,7 +65,10 @@ export function rehearseCommand(): Command {
         follow: (conn, target, opts) => followRun<{ evidence: Evidence[] }>(conn, target, opts),
       });
       if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      else process.stdout.write(`\nRehearsal ${report.passed ? 'PASSED' : 'FAILED'}: ${report.procedures.map((p) => `${p.procedure} ${p.outcome}`).join(', ')} (${Math.round(report.seconds)} s)\n`);
+      else
+        process.stdout.write(
+          `\nRehearsal ${report.passed ? 'PASSED' : 'FAILED'}: ${report.procedures.map((p) => `${p.procedure} ${p.outcome}`).join(', ')} (${Math.round(report.seconds)} s)\n`,
+        );
       process.exitCode = report.passed ? 0 : 1;
     });
   return cmd;

@@ -61,7 +61,8 @@ export function parseArgvFlag(value: string | undefined, flag: string): string[]
 /** Repeated `--build-env NAME=value` flags. */
 function collectEnv(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf('=');
-  if (eq <= 0) throw new ConfigError(`rollback --build-env: "${value.split('=')[0]}" must be NAME=value, e.g. --build-env GOFLAGS=-mod=mod`);
+  if (eq <= 0)
+    throw new ConfigError(`rollback --build-env: "${value.split('=')[0]}" must be NAME=value, e.g. --build-env GOFLAGS=-mod=mod`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
@@ -74,21 +75,39 @@ export const OLD_RESTART_WARNING =
  * The restart of a rollback, from the flags every procedure spells the same way (--systemd-unit, --restart-cmd,
  * --container-recreate, --health-timeout-ms, --prefix; src/cli/enable.ts) or, with a warning, the old ones.
  */
-function restartAndPrefix(flags: Record<string, string | number | boolean | undefined>, warn: (line: string) => void): { restart?: Record<string, unknown>; prefix?: string[]; fieldNames: Record<string, string> } {
+function restartAndPrefix(
+  flags: Record<string, string | number | boolean | undefined>,
+  warn: (line: string) => void,
+): { restart?: Record<string, unknown>; prefix?: string[]; fieldNames: Record<string, string> } {
   const old = Object.keys(OLD_RESTART_FLAGS).filter((k) => flags[k] !== undefined);
   const current = ['systemdUnit', 'restartCmd', 'containerRecreate'].filter((k) => flags[k] !== undefined);
   if (old.length && current.length) {
-    throw new ConfigError(`rollback ${old.map((k) => OLD_RESTART_FLAGS[k as keyof typeof OLD_RESTART_FLAGS]).join(', ')}: deprecated spelling; give the restart with --systemd-unit, --restart-cmd or --container-recreate only`);
+    throw new ConfigError(
+      `rollback ${old.map((k) => OLD_RESTART_FLAGS[k as keyof typeof OLD_RESTART_FLAGS]).join(', ')}: deprecated spelling; give the restart with --systemd-unit, --restart-cmd or --container-recreate only`,
+    );
   }
   const prefix = parseArgvFlag(flags.prefix as string | undefined, '--prefix');
   if (old.length) {
     warn(OLD_RESTART_WARNING);
-    return { restart: restartFrom(flags as Record<string, string | number | undefined>), ...(prefix && { prefix }), fieldNames: FIELD_NAMES };
+    return {
+      restart: restartFrom(flags as Record<string, string | number | undefined>),
+      ...(prefix && { prefix }),
+      fieldNames: FIELD_NAMES,
+    };
   }
-  const host = hostInputFromFlags({ systemdUnit: flags.systemdUnit as string | undefined, restartCmd: flags.restartCmd as string | undefined, containerRecreate: flags.containerRecreate as string | boolean | undefined, healthTimeoutMs: flags.healthTimeoutMs as number | undefined });
+  const host = hostInputFromFlags({
+    systemdUnit: flags.systemdUnit as string | undefined,
+    restartCmd: flags.restartCmd as string | undefined,
+    containerRecreate: flags.containerRecreate as string | boolean | undefined,
+    healthTimeoutMs: flags.healthTimeoutMs as number | undefined,
+  });
   let restart = host.restart as Record<string, unknown> | undefined;
   if (flags.healthUrl !== undefined) restart = { ...(restart ?? { kind: 'systemd' }), healthUrl: flags.healthUrl };
-  return { ...(restart && { restart }), ...(prefix && { prefix }), fieldNames: { ...FIELD_NAMES, ...HOST_FIELD_NAMES, 'restart.healthUrl': '--health-url' } };
+  return {
+    ...(restart && { restart }),
+    ...(prefix && { prefix }),
+    fieldNames: { ...FIELD_NAMES, ...HOST_FIELD_NAMES, 'restart.healthUrl': '--health-url' },
+  };
 }
 
 function restartFrom(flags: Record<string, string | number | undefined>): Record<string, unknown> | undefined {
@@ -112,17 +131,30 @@ export function rollbackCommand(): Command {
     .description('Revert the TrueNAS commit range, build, restart Pulse and verify the TrueNAS routes are gone (runbook §4)')
     .addHelpText('after', `\n${BUILD_INSTALLS_NOTHING}`);
   addPreflightFlag(addIncidentRolesFlag(addPulseFlags(addGlobalFlags(cmd))))
-    .option('--repo <path>', 'top-level folder of the Pulse checkout, on the worker\'s host (required)')
+    .option('--repo <path>', "top-level folder of the Pulse checkout, on the worker's host (required)")
     .option('--from <sha>', `oldest commit of the TrueNAS range (default: the runbook's ${RUNBOOK_ROLLBACK_RANGE.from})`)
     .option('--to <sha>', `newest commit of the TrueNAS range (default: the runbook's ${RUNBOOK_ROLLBACK_RANGE.to})`)
     .option('--build-command <json>', 'build check as a JSON argv (default ["go","build","./..."])')
     .option('--build-env <NAME=value>', 'extra environment for the build (repeatable)', collectEnv)
     .option('--build-timeout-ms <n>', 'kill the build after this long (default 15 minutes)', Number)
-    .option('--build-heartbeat-seconds <n>', 'a build whose worker stops heartbeating this long is taken as lost and retried elsewhere (default 10)', Number)
+    .option(
+      '--build-heartbeat-seconds <n>',
+      'a build whose worker stops heartbeating this long is taken as lost and retried elsewhere (default 10)',
+      Number,
+    )
     .option('--git-timeout-seconds <n>', 'upper bound of one git step (default 600)', Number)
-    .option('--systemd-unit <name>', 'restart with `systemctl restart <name>` (the default, unit pulse); the unit must start the rebuilt binary')
-    .option('--restart-cmd <json>', 'restart with this command instead, as a JSON argv, e.g. \'["/usr/local/bin/pulse-deploy"]\': it must install the binary the build made and start it')
-    .option('--container-recreate [json]', 'restart by re-creating the container (default ["docker","compose","up","-d","--force-recreate","pulse"]); the image must hold the rebuilt code')
+    .option(
+      '--systemd-unit <name>',
+      'restart with `systemctl restart <name>` (the default, unit pulse); the unit must start the rebuilt binary',
+    )
+    .option(
+      '--restart-cmd <json>',
+      'restart with this command instead, as a JSON argv, e.g. \'["/usr/local/bin/pulse-deploy"]\': it must install the binary the build made and start it',
+    )
+    .option(
+      '--container-recreate [json]',
+      'restart by re-creating the container (default ["docker","compose","up","-d","--force-recreate","pulse"]); the image must hold the rebuilt code',
+    )
     .addOption(new Option('--restart <kind>', 'deprecated: --systemd-unit, --restart-cmd or --container-recreate').hideHelp())
     .addOption(new Option('--restart-unit <name>', 'deprecated: --systemd-unit').hideHelp())
     .addOption(new Option('--restart-command <json>', 'deprecated: --restart-cmd').hideHelp())

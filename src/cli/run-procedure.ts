@@ -98,7 +98,10 @@ export async function runProcedure<R extends { evidence: unknown[] }>(opts: RunP
     }
 
     // Before anything changes: the doctor's checks for this procedure's settings (a plan changes nothing anyway).
-    const preflightNote = !attached && !plan && opts.preflight ? await runPreflight(client.connection, opts.settings, opts.preflight, { procedure: opts.procedure, json: opts.json }) : undefined;
+    const preflightNote =
+      !attached && !plan && opts.preflight
+        ? await runPreflight(client.connection, opts.settings, opts.preflight, { procedure: opts.procedure, json: opts.json })
+        : undefined;
 
     let runId: string;
     if (attached) {
@@ -172,7 +175,11 @@ export function reportOutcome<R>(
   const out = process.stdout;
   switch (outcome.kind) {
     case 'completed':
-      out.write(opts.json ? `${JSON.stringify(outcome.result, null, 2)}\n` : `\n${opts.plan ? 'Plan complete, nothing was changed: ' : ''}${opts.summarize(outcome.result)}\n`);
+      out.write(
+        opts.json
+          ? `${JSON.stringify(outcome.result, null, 2)}\n`
+          : `\n${opts.plan ? 'Plan complete, nothing was changed: ' : ''}${opts.summarize(outcome.result)}\n`,
+      );
       process.exitCode = EXIT.ok;
       return;
     case 'failed':

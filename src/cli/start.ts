@@ -27,7 +27,9 @@ const DEMO_TICK_SECONDS = 3;
 const DEMO_STALE_SECONDS = 6;
 
 export function startCommand(): Command {
-  const cmd = new Command('start').description('Run the worker, with an embedded Temporal dev server unless TEMPORAL_ADDRESS is set; a demo when no Pulse is given');
+  const cmd = new Command('start').description(
+    'Run the worker, with an embedded Temporal dev server unless TEMPORAL_ADDRESS is set; a demo when no Pulse is given',
+  );
   addPulseFlags(addGlobalFlags(cmd))
     .option('--data-dir <dir>', 'where the embedded server keeps its SQLite file', '.data')
     .option('--temporal-port <n>', 'gRPC port of the embedded dev server', Number, Number(EMBEDDED_ADDRESS.split(':')[1]))
@@ -70,7 +72,11 @@ export function startCommand(): Command {
       }
       // The worker, dev server and emulator are imported when used, so `start --help` loads none of them.
       const { createWorker } = await import('../worker.js');
-      const { worker, connection } = await createWorker({ ...settings.temporal, address }, {}, { codec: codec?.codec, ring: codec?.ring, warn: log });
+      const { worker, connection } = await createWorker(
+        { ...settings.temporal, address },
+        {},
+        { codec: codec?.codec, ring: codec?.ring, warn: log },
+      );
       log(`Worker on task queue "${settings.temporal.taskQueue}" (namespace ${settings.temporal.namespace})`);
       const running = worker.run();
 
@@ -100,7 +106,14 @@ export function startCommand(): Command {
         const ok = await runDemo(
           emulator,
           demoKey,
-          { address, namespace: settings.temporal.namespace, taskQueue: settings.temporal.taskQueue, uiUrl, dataConverter: codec?.dataConverter, identity: await resolveActor(settings) },
+          {
+            address,
+            namespace: settings.temporal.namespace,
+            taskQueue: settings.temporal.taskQueue,
+            uiUrl,
+            dataConverter: codec?.dataConverter,
+            identity: await resolveActor(settings),
+          },
           log,
         );
         if (flags.once) {
@@ -110,7 +123,9 @@ export function startCommand(): Command {
         }
         log('\nDemo finished; the worker keeps serving. Ctrl-C to stop.');
       } else if (pulse) {
-        log(`Pulse target: ${pulse.url}. Start a procedure from another terminal, e.g.\n  npx pulse-runbook kill-switch --pulse-url ${pulse.url} --plan`);
+        log(
+          `Pulse target: ${pulse.url}. Start a procedure from another terminal, e.g.\n  npx pulse-runbook kill-switch --pulse-url ${pulse.url} --plan`,
+        );
       }
       await running;
     });
@@ -151,7 +166,11 @@ async function runDemo(
     log(`\n--- DEMO: Kill-Switch${plan ? ' PLAN (changes nothing)' : ''} — workflow ${workflowId}`);
     const link = uiLink(temporal.uiUrl, temporal.namespace, workflowId);
     if (link) log(`    ${link}`);
-    const handle = await client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId, args: [input] });
+    const handle = await client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
+      taskQueue: temporal.taskQueue,
+      workflowId,
+      args: [input],
+    });
     // followRun closes the client it follows with: it gets one of its own, the demo's client starts the next run.
     const reconnect = () => connectClient(temporal);
     const outcome = await followRun(
@@ -174,7 +193,11 @@ async function runDemo(
  * embedded server only - the data dir's generated key file, created 0600 on the first start and reused after.
  * Against an external Temporal no key is invented: its other workers and its Web UI would not have it.
  */
-function startCodec(flags: { codecKeysFile?: string; dataDir: string }, external: boolean, log: (line: string) => void): LoadedCodec | undefined {
+function startCodec(
+  flags: { codecKeysFile?: string; dataDir: string },
+  external: boolean,
+  log: (line: string) => void,
+): LoadedCodec | undefined {
   let keysFile = resolveCodecKeysFile(flags, process.env);
   let created = false;
   if (!keysFile && !external) {
@@ -188,7 +211,9 @@ function startCodec(flags: { codecKeysFile?: string; dataDir: string }, external
   }
   const codec = loadCodec(keysFile);
   for (const w of codec.warnings) log(`warning: ${w}`);
-  log(`Payload encryption on: key file ${codec.keysFile} (${created ? 'created now' : 'reused'}), current key id "${codec.codec.currentKeyId}"`);
+  log(
+    `Payload encryption on: key file ${codec.keysFile} (${created ? 'created now' : 'reused'}), current key id "${codec.codec.currentKeyId}"`,
+  );
   if (external) {
     log('    The Web UI of that Temporal needs a codec server to show decrypted values: `pulse-runbook codec-server` (docs/security.md)');
   } else if (path.resolve(EMBEDDED_KEYS_FILE) !== codec.keysFile) {

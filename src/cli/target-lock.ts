@@ -52,7 +52,8 @@ export async function runningOnTarget(client: Client, pulseUrl: string): Promise
     const workflowId = procedureWorkflowId(procedure, pulseUrl);
     try {
       const d = await client.workflow.getHandle(workflowId).describe();
-      if (d.status.name === 'RUNNING') found.set(workflowId, { workflowId, runId: d.runId, workflowType, startTime: d.startTime, procedure });
+      if (d.status.name === 'RUNNING')
+        found.set(workflowId, { workflowId, runId: d.runId, workflowType, startTime: d.startTime, procedure });
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
     }
@@ -61,7 +62,13 @@ export async function runningOnTarget(client: Client, pulseUrl: string): Promise
   for await (const run of listRuns(client, query)) {
     if (found.has(run.workflowId) || /-plan-/.test(run.workflowId)) continue;
     const procedure = Object.entries(PROCEDURE_TYPES).find(([, t]) => t === run.type)?.[0];
-    found.set(run.workflowId, { workflowId: run.workflowId, runId: run.runId, workflowType: run.type, startTime: run.startTime, procedure });
+    found.set(run.workflowId, {
+      workflowId: run.workflowId,
+      runId: run.runId,
+      workflowType: run.type,
+      startTime: run.startTime,
+      procedure,
+    });
   }
   return [...found.values()];
 }

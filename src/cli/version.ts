@@ -14,7 +14,8 @@ function temporalSdkVersion(): string {
   const entry = createRequire(path.join(PACKAGE_ROOT, 'package.json')).resolve('@temporalio/client');
   for (let dir = path.dirname(entry); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
     const file = path.join(dir, 'package.json');
-    if (existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === '@temporalio/client') return versionOf(file);
+    if (existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === '@temporalio/client')
+      return versionOf(file);
   }
   return 'unknown';
 }

@@ -44,7 +44,10 @@ export const CANARY_DEFAULTS = {
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const NAME_HELP = 'must be 1-64 letters, digits, dot, dash or underscore';
 const seconds = (field: string, max: number) =>
-  z.number({ error: `${field} must be a number of seconds` }).positive(`${field} must be positive`).max(max, `${field} must be at most ${max} s`);
+  z
+    .number({ error: `${field} must be a number of seconds` })
+    .positive(`${field} must be positive`)
+    .max(max, `${field} must be at most ${max} s`);
 
 /**
  * An instance the rollout acts on. Phase 1 instances are enabled by the rollout (`enable`, run as a child Enable
@@ -61,12 +64,16 @@ export const CanaryInstanceSchema = z
     /** Who to ask when the rollback of this instance is a human step (the opt-in user). */
     contact: z.string().max(200).optional(),
     /** Values for the fleet template's `{vars.<key>}` placeholders (fleet.template). */
-    vars: z.record(z.string().regex(/^[A-Za-z0-9_]{1,40}$/, 'var names are 1-40 letters, digits or underscores'), z.union([z.string().max(500), z.number(), z.boolean()])).optional(),
+    vars: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_]{1,40}$/, 'var names are 1-40 letters, digits or underscores'),
+        z.union([z.string().max(500), z.number(), z.boolean()]),
+      )
+      .optional(),
   })
   .strict();
 export type CanaryInstance = z.infer<typeof CanaryInstanceSchema>;
 export type CanaryInstanceInput = z.input<typeof CanaryInstanceSchema>;
-
 
 /** A Prometheus label name: where the scrape config names the Pulse instance on its series. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -89,7 +96,10 @@ export const FleetSchema = z
     instanceLabel: z
       .string()
       .regex(LABEL_NAME, 'must be a Prometheus label name such as pulse_instance')
-      .refine((l) => l !== 'instance' && l !== 'job' && l !== 'instance_type', 'must not be instance, job or instance_type: Pulse and Prometheus use those; use e.g. pulse_instance')
+      .refine(
+        (l) => l !== 'instance' && l !== 'job' && l !== 'instance_type',
+        'must not be instance, job or instance_type: Pulse and Prometheus use those; use e.g. pulse_instance',
+      )
       .optional(),
     waves: z
       .object({
@@ -134,7 +144,9 @@ export const CanaryInputSchema = z
     /** Window per check in seconds, overriding the runbook's (short gates in rehearsals). */
     windows: z.partialRecord(z.enum(CHECK_IDS), seconds('windows.<check>', 7 * DAY)).default({}),
     /** The verdict of an empty or NaN answer per check, overriding the catalogue's (never a silent pass by default). */
-    verdicts: z.partialRecord(z.enum(CHECK_IDS), z.object({ onEmpty: VerdictSchema.optional(), onNaN: VerdictSchema.optional() }).strict()).default({}),
+    verdicts: z
+      .partialRecord(z.enum(CHECK_IDS), z.object({ onEmpty: VerdictSchema.optional(), onNaN: VerdictSchema.optional() }).strict())
+      .default({}),
     /** Durable timer between metric checkpoints. */
     checkEverySeconds: seconds('checkEverySeconds', DAY).default(CANARY_DEFAULTS.checkEverySeconds),
     phase1: z
@@ -182,7 +194,11 @@ export const CanaryInputSchema = z
     approvers: z.object({ phase1: ApproversSchema, phase2: ApproversSchema, phase3: ApproversSchema }).strict(),
     /** Distinct approvers needed per phase. */
     quorum: z
-      .object({ phase1: z.number().int().min(1).max(20).default(1), phase2: z.number().int().min(1).max(20).default(1), phase3: z.number().int().min(1).max(20).default(1) })
+      .object({
+        phase1: z.number().int().min(1).max(20).default(1),
+        phase2: z.number().int().min(1).max(20).default(1),
+        phase3: z.number().int().min(1).max(20).default(1),
+      })
       .strict()
       .prefault({}),
     /**
@@ -194,7 +210,10 @@ export const CanaryInputSchema = z
     /** The person who started the rollout may approve its phases (off: the runbook's "stakeholder" is someone else). */
     allowSelfApproval: z.boolean().default(false),
     /** A memory/CPU baseline measured before the rollout; otherwise phase 1 captures it (phase1.3). */
-    baseline: z.object({ memoryBytes: z.number().positive().optional(), cpuCoresUsed: z.number().positive().optional() }).strict().optional(),
+    baseline: z
+      .object({ memoryBytes: z.number().positive().optional(), cpuCoresUsed: z.number().positive().optional() })
+      .strict()
+      .optional(),
     /** Monitoring cycles after which the run continues as new (also when Temporal suggests it), carrying the state. */
     cyclesPerRun: z.number().int().min(1).max(5000).default(500),
     /** Plan mode: one evaluation, and the phases, gates and children it would run; nothing is started or changed. */
@@ -221,7 +240,8 @@ export const CanaryInputSchema = z
     }
     const names = new Set<string>();
     [...input.phase1.instances, ...input.phase2.instances].forEach((instance, i) => {
-      if (names.has(instance.name)) ctx.addIssue({ code: 'custom', path: ['instances', i, 'name'], message: `duplicate instance name "${instance.name}"` });
+      if (names.has(instance.name))
+        ctx.addIssue({ code: 'custom', path: ['instances', i, 'name'], message: `duplicate instance name "${instance.name}"` });
       names.add(instance.name);
     });
     // Every instance the template serves must come out of it as valid Enable/Disable settings: say which one does not.
@@ -242,7 +262,10 @@ export function fillTemplate(template: unknown, instance: Pick<CanaryInstance, '
   const PLACEHOLDER = /\{(name|pulseUrl|vars\.[A-Za-z0-9_]+)\}/g;
   const valueOf = (whole: string, key: string) => {
     const value = key === 'name' ? instance.name : key === 'pulseUrl' ? instance.pulseUrl : instance.vars?.[key.slice(5)];
-    if (value === undefined) throw new TemplateError(`${whole} has no value for instance ${instance.name}: give it ${key === 'pulseUrl' ? 'a pulseUrl' : `vars.${key.slice(5)}`}`);
+    if (value === undefined)
+      throw new TemplateError(
+        `${whole} has no value for instance ${instance.name}: give it ${key === 'pulseUrl' ? 'a pulseUrl' : `vars.${key.slice(5)}`}`,
+      );
     return value;
   };
   const fill = (text: string): unknown => {
@@ -251,7 +274,13 @@ export function fillTemplate(template: unknown, instance: Pick<CanaryInstance, '
     return text.replace(PLACEHOLDER, (w, key: string) => String(valueOf(w, key)));
   };
   const walk = (v: unknown): unknown =>
-    typeof v === 'string' ? fill(v) : Array.isArray(v) ? v.map(walk) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v;
+    typeof v === 'string'
+      ? fill(v)
+      : Array.isArray(v)
+        ? v.map(walk)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
+          : v;
   return walk(template);
 }
 
@@ -260,7 +289,11 @@ export class TemplateError extends Error {}
 /** The Enable (or Disable) settings of an instance: its own, else the fleet template filled in for it. */
 export function instanceSettings(fleet: FleetSettings, instance: CanaryInstance, which: 'enable'): EnableInput | undefined;
 export function instanceSettings(fleet: FleetSettings, instance: CanaryInstance, which: 'disable'): DisableInput | undefined;
-export function instanceSettings(fleet: FleetSettings, instance: CanaryInstance, which: 'enable' | 'disable'): EnableInput | DisableInput | undefined {
+export function instanceSettings(
+  fleet: FleetSettings,
+  instance: CanaryInstance,
+  which: 'enable' | 'disable',
+): EnableInput | DisableInput | undefined {
   if (instance[which]) return instance[which];
   const template = fleet.template?.[which];
   if (!template) return undefined;
@@ -284,7 +317,10 @@ export function templateProblems(fleet: FleetSettings, instance: CanaryInstance)
     const parsed = (which === 'enable' ? EnableInputSchema : DisableInputSchema).safeParse(filled);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
-        problems.push({ path: [which, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: `fleet.template.${which} filled in for ${instance.name}: ${issue.message}` });
+        problems.push({
+          path: [which, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+          message: `fleet.template.${which} filled in for ${instance.name}: ${issue.message}`,
+        });
       }
     }
   }
@@ -297,7 +333,12 @@ export type CanaryInputRaw = z.input<typeof CanaryInputSchema>;
 // ---------------------------------------------------------------------------------------------------------------
 // Updates a person sends. Every payload carries `actor`.
 
-const text = (what: string, max = 2000) => z.string({ error: `${what} is required` }).trim().min(1, `${what} must not be empty`).max(max);
+const text = (what: string, max = 2000) =>
+  z
+    .string({ error: `${what} is required` })
+    .trim()
+    .min(1, `${what} must not be empty`)
+    .max(max);
 
 export const SignOffSchema = z.object({ actor: ActorSchema, comment: text('a comment').optional() }).strict();
 export const AbortSchema = z.object({ actor: ActorSchema, reason: text('the reason (--reason)') }).strict();
@@ -313,8 +354,20 @@ export const ReportIssueSchema = z
     source: z.enum(['user', 'internal']).default('user'),
   })
   .strict();
-export const IssueRefSchema = z.object({ actor: ActorSchema, issue: z.string().regex(/^issue-\d+$/, 'must be an issue id such as issue-3'), note: text('a note (--note)') }).strict();
-export const DataCorruptionSchema = z.object({ actor: ActorSchema, description: text('what was seen (--description)'), instance: z.string().regex(NAME, NAME_HELP).optional() }).strict();
+export const IssueRefSchema = z
+  .object({
+    actor: ActorSchema,
+    issue: z.string().regex(/^issue-\d+$/, 'must be an issue id such as issue-3'),
+    note: text('a note (--note)'),
+  })
+  .strict();
+export const DataCorruptionSchema = z
+  .object({
+    actor: ActorSchema,
+    description: text('what was seen (--description)'),
+    instance: z.string().regex(NAME, NAME_HELP).optional(),
+  })
+  .strict();
 export const StagingRollbackSchema = z
   .object({
     actor: ActorSchema,

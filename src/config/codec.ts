@@ -36,9 +36,7 @@ const KeySchema = z.string({ error: 'must be a string: the base64 of 32 random b
   ctx.addIssue({
     code: 'custom',
     message:
-      (bytes !== undefined
-        ? `decodes to ${bytes} bytes; AES-256 needs exactly ${KEY_BYTES}`
-        : 'is not standard base64') +
+      (bytes !== undefined ? `decodes to ${bytes} bytes; AES-256 needs exactly ${KEY_BYTES}` : 'is not standard base64') +
       ' (the base64 of 32 random bytes, 44 characters ending in "="); generate one with `pulse-runbook codec keygen`',
   });
 });
@@ -111,7 +109,12 @@ function readJson(abs: string): unknown {
     raw = readFileSync(abs, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? 'error'})`;
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'cannot be read (permission denied)'
+          : `cannot be read (${code ?? 'error'})`;
     throw new ConfigError(
       `codec key file ${abs} ${why}: fix --codec-keys-file / ${CODEC_KEYS_FILE_ENV}, or create one with \`pulse-runbook codec keygen --out ${abs}\``,
     );
@@ -120,7 +123,9 @@ function readJson(abs: string): unknown {
     return JSON.parse(raw);
   } catch {
     // JSON.parse's message quotes the text around the error, which would be key material.
-    throw new ConfigError(`codec key file ${abs}: is not valid JSON; it must look like {"current":"<id>","keys":{"<id>":"<base64 of 32 bytes>"}}`);
+    throw new ConfigError(
+      `codec key file ${abs}: is not valid JSON; it must look like {"current":"<id>","keys":{"<id>":"<base64 of 32 bytes>"}}`,
+    );
   }
 }
 
@@ -180,7 +185,9 @@ export function createKeyFile(file: string, opts: { keyId?: string } = {}): KeyF
   const abs = path.resolve(file);
   const keyId = checkedKeyId(opts.keyId);
   if (existsSync(abs)) {
-    throw new ConfigError(`codec key file ${abs} already exists: rotate it with \`pulse-runbook codec keygen --rotate ${abs}\` instead of overwriting it (its keys still decrypt old history)`);
+    throw new ConfigError(
+      `codec key file ${abs} already exists: rotate it with \`pulse-runbook codec keygen --rotate ${abs}\` instead of overwriting it (its keys still decrypt old history)`,
+    );
   }
   // A new directory is owner-only too; an existing one is left as it is.
   mkdirSync(path.dirname(abs), { recursive: true, mode: 0o700 });

@@ -63,7 +63,8 @@ export function trueNASHostProblem(host: string): string | undefined {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must use http:// or https://, not ${url.protocol}//`;
   if (url.username || url.password) return 'must not contain user:password@; the API key is given by reference';
-  if ((url.pathname && url.pathname !== '/') || url.search || url.hash) return `must be an address without a path or query, e.g. https://truenas.local`;
+  if ((url.pathname && url.pathname !== '/') || url.search || url.hash)
+    return `must be an address without a path or query, e.g. https://truenas.local`;
   return undefined;
 }
 
@@ -103,18 +104,26 @@ export const ConnectionSpecSchema = z
     if (v.bodyFile !== undefined) {
       const others = Object.keys(v).filter((k) => k !== 'bodyFile' && (v as Record<string, unknown>)[k] !== undefined);
       if (others.length > 0) {
-        ctx.addIssue({ code: 'custom', path: ['bodyFile'], message: `give either bodyFile or the fields (${others.join(', ')}), not both` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bodyFile'],
+          message: `give either bodyFile or the fields (${others.join(', ')}), not both`,
+        });
       }
       return;
     }
     if (!v.host) {
-      ctx.addIssue({ code: 'custom', path: ['host'], message: 'is required: the TrueNAS address, e.g. https://truenas.local (or give bodyFile)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['host'],
+        message: 'is required: the TrueNAS address, e.g. https://truenas.local (or give bodyFile)',
+      });
     } else {
       const problem = trueNASHostProblem(v.host);
       if (problem) ctx.addIssue({ code: 'custom', path: ['host'], message: problem });
     }
     if (v.apiKey && v.api_key) {
-      ctx.addIssue({ code: 'custom', path: ['api_key'], message: 'give apiKey or the runbook\'s api_key, not both' });
+      ctx.addIssue({ code: 'custom', path: ['api_key'], message: "give apiKey or the runbook's api_key, not both" });
     } else if (!v.apiKey && !v.api_key) {
       ctx.addIssue({ code: 'custom', path: ['apiKey'], message: `is required: ${REFERENCE_HELP}` });
     }

@@ -34,20 +34,67 @@ export interface SettingKey {
 
 /** Every key of an environment, `section.name` → the flag it fills. */
 export const SETTING_KEYS: Record<string, SettingKey> = {
-  'temporal.address': { option: 'temporalAddress', flag: '--temporal-address', envVar: 'TEMPORAL_ADDRESS', describe: 'Temporal frontend host:port' },
+  'temporal.address': {
+    option: 'temporalAddress',
+    flag: '--temporal-address',
+    envVar: 'TEMPORAL_ADDRESS',
+    describe: 'Temporal frontend host:port',
+  },
   'temporal.namespace': { option: 'namespace', flag: '--namespace', envVar: 'TEMPORAL_NAMESPACE', describe: 'Temporal namespace' },
   'temporal.taskQueue': { option: 'taskQueue', flag: '--task-queue', envVar: 'TEMPORAL_TASK_QUEUE', describe: 'task queue of the workers' },
-  'temporal.codecKeysFile': { option: 'codecKeysFile', flag: '--codec-keys-file', envVar: 'PULSE_RUNBOOKS_CODEC_KEYS_FILE', describe: 'payload key file' },
+  'temporal.codecKeysFile': {
+    option: 'codecKeysFile',
+    flag: '--codec-keys-file',
+    envVar: 'PULSE_RUNBOOKS_CODEC_KEYS_FILE',
+    describe: 'payload key file',
+  },
   'pulse.url': { option: 'pulseUrl', flag: '--pulse-url', envVar: 'PULSE_URL', describe: 'Pulse base URL' },
-  'pulse.tokenEnv': { option: 'tokenEnv', flag: '--token-env', envVar: 'PULSE_TOKEN_ENV', group: ['tokenEnv', 'tokenFile'], describe: "NAME of the env var holding the Pulse token on the worker's host" },
-  'pulse.tokenFile': { option: 'tokenFile', flag: '--token-file', envVar: 'PULSE_TOKEN_FILE', group: ['tokenEnv', 'tokenFile'], describe: "file holding the Pulse token on the worker's host" },
-  'host.flagEnvFile': { option: 'flagEnvFile', flag: '--flag-env-file', group: ['flagEnvFile', 'dropin', 'containerEnv'], describe: 'env file the Pulse service reads the flag from' },
-  'host.restartCmd': { option: 'restartCmd', flag: '--restart-cmd', group: ['systemdUnit', 'restartCmd', 'containerRecreate'], describe: 'restart command, a JSON argv' },
-  'host.systemdUnit': { option: 'systemdUnit', flag: '--systemd-unit', group: ['systemdUnit', 'restartCmd', 'containerRecreate'], describe: 'systemd unit restarted' },
-  'host.logFile': { option: 'logFile', flag: '--log-file', group: ['logUnit', 'logFile', 'logCmd'], describe: "file Pulse's logs are read from" },
+  'pulse.tokenEnv': {
+    option: 'tokenEnv',
+    flag: '--token-env',
+    envVar: 'PULSE_TOKEN_ENV',
+    group: ['tokenEnv', 'tokenFile'],
+    describe: "NAME of the env var holding the Pulse token on the worker's host",
+  },
+  'pulse.tokenFile': {
+    option: 'tokenFile',
+    flag: '--token-file',
+    envVar: 'PULSE_TOKEN_FILE',
+    group: ['tokenEnv', 'tokenFile'],
+    describe: "file holding the Pulse token on the worker's host",
+  },
+  'host.flagEnvFile': {
+    option: 'flagEnvFile',
+    flag: '--flag-env-file',
+    group: ['flagEnvFile', 'dropin', 'containerEnv'],
+    describe: 'env file the Pulse service reads the flag from',
+  },
+  'host.restartCmd': {
+    option: 'restartCmd',
+    flag: '--restart-cmd',
+    group: ['systemdUnit', 'restartCmd', 'containerRecreate'],
+    describe: 'restart command, a JSON argv',
+  },
+  'host.systemdUnit': {
+    option: 'systemdUnit',
+    flag: '--systemd-unit',
+    group: ['systemdUnit', 'restartCmd', 'containerRecreate'],
+    describe: 'systemd unit restarted',
+  },
+  'host.logFile': {
+    option: 'logFile',
+    flag: '--log-file',
+    group: ['logUnit', 'logFile', 'logCmd'],
+    describe: "file Pulse's logs are read from",
+  },
   'host.logUnit': { option: 'logUnit', flag: '--log-unit', group: ['logUnit', 'logFile', 'logCmd'], describe: 'journald unit of the logs' },
   'host.dataDir': { option: 'dataDir', flag: '--data-dir', describe: "Pulse data dir on the worker's host (Data Cleanup)" },
-  'prometheus.url': { option: 'prometheusUrl', flag: '--prometheus-url', envVar: 'PROMETHEUS_URL', describe: 'Prometheus base URL (canary, alerts)' },
+  'prometheus.url': {
+    option: 'prometheusUrl',
+    flag: '--prometheus-url',
+    envVar: 'PROMETHEUS_URL',
+    describe: 'Prometheus base URL (canary, alerts)',
+  },
 };
 
 const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -55,7 +102,9 @@ const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const EnvironmentSchema = z.record(z.string(), z.string());
 export const EnvironmentsFileSchema = z
   .object({
-    environments: z.record(z.string().regex(ENV_NAME, 'an environment name is letters, digits, - and _ (e.g. prod)'), EnvironmentSchema).default({}),
+    environments: z
+      .record(z.string().regex(ENV_NAME, 'an environment name is letters, digits, - and _ (e.g. prod)'), EnvironmentSchema)
+      .default({}),
   })
   .strict();
 export type EnvironmentsFile = z.infer<typeof EnvironmentsFileSchema>;
@@ -85,7 +134,8 @@ export function settingProblem(key: string, value: string): string | undefined {
     return 'must be the base URL, without a user, password or query (e.g. http://prometheus:9090): give credentials by reference';
   }
   if (key === 'temporal.address' && !/^[^\s:/]+:\d{1,5}$/.test(value)) return 'must be host:port such as temporal.example:7233';
-  if (WORKER_PATHS.has(key) && !value.startsWith('/')) return `must be an absolute path on the worker's host, e.g. ${key === 'host.dataDir' ? '/etc/pulse' : '/etc/pulse/.env'}`;
+  if (WORKER_PATHS.has(key) && !value.startsWith('/'))
+    return `must be an absolute path on the worker's host, e.g. ${key === 'host.dataDir' ? '/etc/pulse' : '/etc/pulse/.env'}`;
   if (key === 'host.restartCmd') {
     let argv: unknown;
     try {
@@ -93,7 +143,8 @@ export function settingProblem(key: string, value: string): string | undefined {
     } catch {
       argv = undefined;
     }
-    if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string')) return 'must be a JSON array of strings such as \'["systemctl","restart","pulse"]\'';
+    if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string'))
+      return 'must be a JSON array of strings such as \'["systemctl","restart","pulse"]\'';
   }
   return undefined;
 }
@@ -104,7 +155,9 @@ export function splitKey(dotted: string): { env: string; key: string } {
   const env = i > 0 ? dotted.slice(0, i) : '';
   const key = i > 0 ? dotted.slice(i + 1) : '';
   if (!ENV_NAME.test(env) || !SETTING_KEYS[key]) {
-    throw new ConfigError(`env: "${dotted}" must be <environment>.<setting>, e.g. prod.temporal.address; the settings are ${Object.keys(SETTING_KEYS).join(', ')}`);
+    throw new ConfigError(
+      `env: "${dotted}" must be <environment>.<setting>, e.g. prod.temporal.address; the settings are ${Object.keys(SETTING_KEYS).join(', ')}`,
+    );
   }
   return { env, key };
 }
@@ -115,7 +168,9 @@ export function readEnvironments(file: string = configFilePath()): EnvironmentsF
     raw = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { environments: {} };
-    throw new ConfigError(`config file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code}); fix its permissions or set ${CONFIG_FILE_ENV}`);
+    throw new ConfigError(
+      `config file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code}); fix its permissions or set ${CONFIG_FILE_ENV}`,
+    );
   }
   let json: unknown;
   try {
@@ -148,7 +203,9 @@ export function writeEnvironments(data: EnvironmentsFile, file: string = configF
     } catch {
       // already gone
     }
-    throw new ConfigError(`config file ${file}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was changed`);
+    throw new ConfigError(
+      `config file ${file}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was changed`,
+    );
   }
 }
 

@@ -28,16 +28,16 @@ const Argv = z
   .array(ArgvElement)
   .min(1, 'must name at least the program, e.g. ["systemctl","restart","pulse"]')
   .refine((argv) => !/\s/.test(argv[0] ?? ''), {
-    error: 'the program (argv[0]) contains whitespace: give each argument as its own element, e.g. ["docker","compose"] instead of ["docker compose"]',
+    error:
+      'the program (argv[0]) contains whitespace: give each argument as its own element, e.g. ["docker","compose"] instead of ["docker compose"]',
   });
 
-const HttpUrl = z.url('must be a URL such as http://127.0.0.1:7655/api/health')
+const HttpUrl = z
+  .url('must be a URL such as http://127.0.0.1:7655/api/health')
   .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://');
 
 /** A systemd unit name; a leading dash would be read by systemctl as an option. */
-const UnitName = z
-  .string()
-  .regex(/^[A-Za-z0-9_@:.\\][A-Za-z0-9_@:.\\-]*$/, 'must be a systemd unit name such as pulse or pulse.service');
+const UnitName = z.string().regex(/^[A-Za-z0-9_@:.\\][A-Za-z0-9_@:.\\-]*$/, 'must be a systemd unit name such as pulse or pulse.service');
 
 // ---------------------------------------------------------------------------------------------
 // Where the flag is written
@@ -210,9 +210,7 @@ export function hostConfigWarnings(flag: FlagTarget, restart: RestartConfig): st
     );
   }
   if ((flag.kind === 'env-file' || flag.kind === 'systemd-dropin') && restart.kind === 'container') {
-    warnings.push(
-      `flag.kind is ${flag.kind} (read by systemd) but restart.kind is container: a container does not read ${flag.path}`,
-    );
+    warnings.push(`flag.kind is ${flag.kind} (read by systemd) but restart.kind is container: a container does not read ${flag.path}`);
   }
   if (flag.kind === 'systemd-dropin' && restart.kind === 'command') {
     warnings.push('flag.kind is systemd-dropin: `systemctl daemon-reload` runs before the custom restart command');

@@ -78,7 +78,10 @@ export const IncidentRolesSchema = z.preprocess(
               : undefined,
       },
     )
-    .refine((roles) => Object.values(roles).some((members) => (members?.length ?? 0) > 0), 'must name at least one person in one role (or leave roles out: anyone may act)'),
+    .refine(
+      (roles) => Object.values(roles).some((members) => (members?.length ?? 0) > 0),
+      'must name at least one person in one role (or leave roles out: anyone may act)',
+    ),
 );
 
 export type IncidentRoles = z.infer<typeof IncidentRolesSchema>;

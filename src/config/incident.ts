@@ -79,13 +79,10 @@ export const ScopeSchema = z.enum(SCOPES, { error: () => `must be one of ${SCOPE
 
 /** Free text a person writes into the record: bounded, so one update cannot bloat the history. */
 const text = (what: string, max = 2000) =>
-  z
-    .string(required(what))
-    .trim()
-    .min(1, `must not be empty: ${what}`)
-    .max(max, `must be at most ${max} characters`);
+  z.string(required(what)).trim().min(1, `must not be empty: ${what}`).max(max, `must be at most ${max} characters`);
 
-const HttpUrl = z.url('must be a URL such as https://hooks.example/incident')
+const HttpUrl = z
+  .url('must be a URL such as https://hooks.example/incident')
   .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://');
 
 /**
@@ -95,7 +92,7 @@ const HttpUrl = z.url('must be a URL such as https://hooks.example/incident')
  */
 const WebhookUrl = HttpUrl.refine((u) => !/^https?:\/\/[^/?#]*@/i.test(u), {
   error:
-    'must not contain a user or password (user:pass@host): put the whole URL, credentials included, in an env var on the worker\'s host and give its name instead (--webhook-env name=ENV_VAR, or urlEnv in the input)',
+    "must not contain a user or password (user:pass@host): put the whole URL, credentials included, in an env var on the worker's host and give its name instead (--webhook-env name=ENV_VAR, or urlEnv in the input)",
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -114,9 +111,7 @@ function isValidTimeZone(timeZone: string): boolean {
 }
 
 const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM such as 09:00');
-const LocalDate = z
-  .string()
-  .regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'must be a date YYYY-MM-DD such as 2026-12-25');
+const LocalDate = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'must be a date YYYY-MM-DD such as 2026-12-25');
 
 /**
  * When the business is open. "Next business day" means: the first day after the local date on which the
@@ -125,10 +120,7 @@ const LocalDate = z
  */
 export const BusinessCalendarSchema = z
   .object({
-    timeZone: z
-      .string()
-      .refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin, America/New_York or UTC')
-      .default('UTC'),
+    timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin, America/New_York or UTC').default('UTC'),
     days: z
       .array(z.enum(WEEKDAYS, { error: () => `must be one of ${WEEKDAYS.join(', ')}` }))
       .min(1, 'must name at least one business day, e.g. Mon..Fri')
@@ -148,9 +140,17 @@ export type BusinessCalendarInput = z.input<typeof BusinessCalendarSchema>;
 export const EscalationTimersSchema = z
   .object({
     /** P1: escalate if containment has not started within this many minutes. */
-    p1ContainmentMinutes: z.number().positive().max(24 * 60).default(15),
+    p1ContainmentMinutes: z
+      .number()
+      .positive()
+      .max(24 * 60)
+      .default(15),
     /** P2: escalate to Engineering if mitigation is not active within this many minutes. */
-    p2MitigationMinutes: z.number().positive().max(7 * 24 * 60).default(60),
+    p2MitigationMinutes: z
+      .number()
+      .positive()
+      .max(7 * 24 * 60)
+      .default(60),
   })
   .strict();
 
@@ -247,7 +247,11 @@ export const IncidentInputSchema = z
   .strict()
   .superRefine((input, ctx) => {
     if (input.severity && !input.severityReason) {
-      ctx.addIssue({ code: 'custom', path: ['severityReason'], message: 'required when severity is set: say why a person chose this severity' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['severityReason'],
+        message: 'required when severity is set: say why a person chose this severity',
+      });
     }
     if (!input.severity && input.impacts.length === 0) {
       ctx.addIssue({
@@ -264,7 +268,9 @@ export type IncidentInputRaw = z.input<typeof IncidentInputSchema>;
 // ---------------------------------------------------------------------------------------------------------------
 // Updates a person sends. Every payload carries `actor` (see ActorSchema) and, from the CLI, `actorSource`.
 
-export const AcknowledgeSchema = z.object({ actor: ActorSchema, actorSource: ActorSourceSchema.optional(), note: text('a note').optional() }).strict();
+export const AcknowledgeSchema = z
+  .object({ actor: ActorSchema, actorSource: ActorSourceSchema.optional(), note: text('a note').optional() })
+  .strict();
 
 /** Evidence a person attaches to an action: links, a workflow run, small facts. Secrets are masked on entry. */
 export const ActionEvidenceSchema = z

@@ -26,9 +26,7 @@ export { ConfigError } from './config-error.js';
  * that set it; a deeper path is named after its nearest mapped parent ("--roles-file (at Engineering.0)").
  */
 export function describeZodError(err: z.ZodError, source: string, fieldNames: Record<string, string> = {}): string {
-  return err.issues
-    .map((issue) => `${source} ${fieldName(issue.path.map(String), fieldNames)}: ${issue.message}`)
-    .join('\n');
+  return err.issues.map((issue) => `${source} ${fieldName(issue.path.map(String), fieldNames)}: ${issue.message}`).join('\n');
 }
 
 function fieldName(path: string[], fieldNames: Record<string, string>): string {
@@ -56,7 +54,9 @@ export function readConfigFile(path: string): ConfigFile {
   try {
     raw = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`config file ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); fix the path given to --config or PULSE_RUNBOOKS_CONFIG`);
+    throw new ConfigError(
+      `config file ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); fix the path given to --config or PULSE_RUNBOOKS_CONFIG`,
+    );
   }
   let json: unknown;
   try {
@@ -98,7 +98,7 @@ export function resolvePulseTarget(flags: PulseFlags, env: NodeJS.ProcessEnv, fi
   const candidate = {
     url,
     ...(token ? { token: Object.fromEntries(Object.entries(token).filter(([, v]) => v !== undefined)) } : {}),
-    ...(flags.timeoutMs ?? file?.pulse?.timeoutMs ? { timeoutMs: flags.timeoutMs ?? file?.pulse?.timeoutMs } : {}),
+    ...((flags.timeoutMs ?? file?.pulse?.timeoutMs) ? { timeoutMs: flags.timeoutMs ?? file?.pulse?.timeoutMs } : {}),
   };
   return parseOrExplain(PulseTargetSchema, candidate, 'Pulse target', PULSE_FIELD_NAMES);
 }

@@ -4,7 +4,8 @@ import { TokenRefSchema } from './pulse-target.js';
 
 export const PrometheusTargetSchema = z
   .object({
-    url: z.url('must be a URL such as http://prometheus:9090')
+    url: z
+      .url('must be a URL such as http://prometheus:9090')
       .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://, e.g. http://prometheus:9090')
       .transform((u) => u.replace(/\/+$/, '')),
     /** Bearer token for a Prometheus behind auth, by reference (env var name or file path). */

@@ -31,8 +31,10 @@ export function pulseUrlProblem(u: string): string | undefined {
     return 'must be a URL such as http://pulse.example:7655';
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must start with http:// or https://, e.g. http://pulse.example:7655';
-  if (url.username || url.password) return 'must not contain a user or password (user:pass@host); give the API token by reference (token.env or token.file)';
-  if (url.search || u.includes('?')) return 'must not have a query (?…): it would be stored in plain text in the run\'s search attributes; give the base URL only, e.g. http://pulse.example:7655, and the token by reference (--token-env or --token-file)';
+  if (url.username || url.password)
+    return 'must not contain a user or password (user:pass@host); give the API token by reference (token.env or token.file)';
+  if (url.search || u.includes('?'))
+    return "must not have a query (?…): it would be stored in plain text in the run's search attributes; give the base URL only, e.g. http://pulse.example:7655, and the token by reference (--token-env or --token-file)";
   if (url.hash || u.includes('#')) return 'must not have a fragment (#…): give the base URL only, e.g. http://pulse.example:7655';
   if (url.pathname !== '/' && url.pathname !== '') {
     return `must be the base URL without a path (got the path ${url.pathname}): Pulse serves its API at /api on the root, so give e.g. ${url.protocol}//${url.host}; a path prefix (Pulse behind a proxy under a path) is not supported`;

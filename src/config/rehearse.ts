@@ -16,10 +16,13 @@ export const RehearseOptionsSchema = z
   })
   .strict()
   .superRefine((v, ctx) => {
-    if (v.pulseSource && v.pulseBinary) ctx.addIssue({ code: 'custom', path: ['pulseBinary'], message: 'give --pulse-source or --pulse-binary, not both' });
+    if (v.pulseSource && v.pulseBinary)
+      ctx.addIssue({ code: 'custom', path: ['pulseBinary'], message: 'give --pulse-source or --pulse-binary, not both' });
     const real = Boolean(v.pulseSource || v.pulseBinary);
-    if (real && v.emulatorProfile) ctx.addIssue({ code: 'custom', path: ['emulatorProfile'], message: 'is for the emulator only; a real Pulse tells its own line' });
-    if (real && v.tickSeconds !== undefined) ctx.addIssue({ code: 'custom', path: ['tickSeconds'], message: 'is for the emulator only; a real Pulse polls every 60 s' });
+    if (real && v.emulatorProfile)
+      ctx.addIssue({ code: 'custom', path: ['emulatorProfile'], message: 'is for the emulator only; a real Pulse tells its own line' });
+    if (real && v.tickSeconds !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['tickSeconds'], message: 'is for the emulator only; a real Pulse polls every 60 s' });
   });
 
 export type RehearseOptions = z.infer<typeof RehearseOptionsSchema>;

@@ -63,7 +63,10 @@ export function absolutePath(field: string, example: string) {
     .string({ error: `${field} must be an absolute path such as ${example}` })
     .min(1, `${field} must be an absolute path such as ${example}`)
     .refine((p) => p.startsWith('/'), `${field} must be an absolute path such as ${example}`)
-    .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), `${field} must not contain . or .. segments; give the real path such as ${example}`)
+    .refine(
+      (p) => !p.split('/').some((s) => s === '.' || s === '..'),
+      `${field} must not contain . or .. segments; give the real path such as ${example}`,
+    )
     .refine((p) => !p.includes('\0'), `${field} must not contain a NUL character`)
     .transform((p) => p.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1'));
 }
@@ -81,13 +84,18 @@ export function commitId(field: string) {
 export const RepoPathSchema = absolutePath('repoPath', '/srv/pulse');
 
 export const BuildCommandSchema = z
-  .array(z.string().min(1, 'buildCommand arguments must not be empty'), { error: 'buildCommand must be an argv array such as ["go","build","./..."]' })
+  .array(z.string().min(1, 'buildCommand arguments must not be empty'), {
+    error: 'buildCommand must be an argv array such as ["go","build","./..."]',
+  })
   .min(1, 'buildCommand must name a program, e.g. ["go","build","./..."]');
 
 /** Extra environment for the build (e.g. GOFLAGS, CGO_ENABLED), on top of the worker's environment. */
 export const BuildEnvSchema = z
   .record(z.string(), z.string({ error: 'buildEnv values must be strings' }), { error: 'buildEnv must be an object of NAME: value pairs' })
-  .refine((env) => Object.keys(env).every((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)), 'buildEnv keys must be environment variable names such as GOFLAGS');
+  .refine(
+    (env) => Object.keys(env).every((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)),
+    'buildEnv keys must be environment variable names such as GOFLAGS',
+  );
 
 /** The whole procedure's input: the same schema checks the CLI flags, the config file and the workflow input. */
 export const RollbackInputSchema = z
@@ -119,7 +127,13 @@ export const RollbackRangeInputSchema = RollbackInputSchema.pick({ plan: true, r
 export type RollbackRangeInput = z.infer<typeof RollbackRangeInputSchema>;
 export type RollbackRangeInputRaw = z.input<typeof RollbackRangeInputSchema>;
 
-export const BuildInputSchema = RollbackInputSchema.pick({ plan: true, repoPath: true, buildCommand: true, buildEnv: true, buildTimeoutMs: true });
+export const BuildInputSchema = RollbackInputSchema.pick({
+  plan: true,
+  repoPath: true,
+  buildCommand: true,
+  buildEnv: true,
+  buildTimeoutMs: true,
+});
 export type BuildInput = z.infer<typeof BuildInputSchema>;
 export type BuildInputRaw = z.input<typeof BuildInputSchema>;
 

@@ -43,7 +43,12 @@ async function tokenCheck(input: DoctorHostInput, env: NodeJS.ProcessEnv): Promi
   if (!input.pulse) return check('token', 'skip', 'skipped: no Pulse URL given', 'give --pulse-url (or set <env>.pulse.url)');
   const ref = input.pulse.token;
   if (!ref || (!ref.env && !ref.file)) {
-    return check('token', 'warn', 'no token reference given: requests go without a token (works only when Pulse has no authentication)', 'give --token-env NAME or --token-file PATH naming where the worker finds the token');
+    return check(
+      'token',
+      'warn',
+      'no token reference given: requests go without a token (works only when Pulse has no authentication)',
+      'give --token-env NAME or --token-file PATH naming where the worker finds the token',
+    );
   }
   try {
     await readPulseToken(ref, env);
@@ -59,7 +64,10 @@ function pulseFix(url: string): string {
 
 async function pulseChecks(input: DoctorHostInput, env: NodeJS.ProcessEnv, token: CheckResult): Promise<CheckResult[]> {
   if (!input.pulse) {
-    return [check('pulse', 'skip', 'skipped: no Pulse URL given', 'give --pulse-url'), check('pulse-auth', 'skip', 'skipped: no Pulse URL given')];
+    return [
+      check('pulse', 'skip', 'skipped: no Pulse URL given', 'give --pulse-url'),
+      check('pulse-auth', 'skip', 'skipped: no Pulse URL given'),
+    ];
   }
   if (token.status === 'fail') return [skippedBecause('pulse', token), skippedBecause('pulse-auth', token)];
   const target = input.pulse;
@@ -76,9 +84,19 @@ async function pulseChecks(input: DoctorHostInput, env: NodeJS.ProcessEnv, token
       const health = await client.health();
       reach = health.ok
         ? check('pulse', 'ok', `GET ${target.url}/api/health answered ${health.status}`)
-        : check('pulse', 'fail', `GET ${target.url}/api/health answered ${health.status}`, 'Pulse answers but is not healthy: look at its logs');
+        : check(
+            'pulse',
+            'fail',
+            `GET ${target.url}/api/health answered ${health.status}`,
+            'Pulse answers but is not healthy: look at its logs',
+          );
     } catch (err) {
-      reach = check('pulse', 'fail', `${target.url} is not reachable from the worker's host: ${(err as Error).message}`, pulseFix(target.url));
+      reach = check(
+        'pulse',
+        'fail',
+        `${target.url} is not reachable from the worker's host: ${(err as Error).message}`,
+        pulseFix(target.url),
+      );
     }
     if (reach.status === 'fail') return [reach, skippedBecause('pulse-auth', reach)];
     return [reach, await authCheck(client, target.token)];
@@ -104,12 +122,14 @@ async function authCheck(client: PulseClient, ref: TokenRef | undefined): Promis
     const flag = caps.truenasEnabled ? 'TrueNAS flag on' : 'TrueNAS flag off (404 truenas_disabled)';
     return check('pulse-auth', 'ok', `${auth}; scopes ${NEEDED_SCOPES.join(', ')} accepted; ${PULSE_LINE_NAMES[caps.line]}; ${flag}`);
   } catch (err) {
-    if (err instanceof PulseAuthError) return check('pulse-auth', 'fail', `Pulse answered 401 to the token from ${where}: it was refused`, fixToken);
+    if (err instanceof PulseAuthError)
+      return check('pulse-auth', 'fail', `Pulse answered 401 to the token from ${where}: it was refused`, fixToken);
     if (err instanceof PulseForbiddenError) {
       const scope = err.requiredScope ? ` (missing scope ${err.requiredScope})` : ` (${err.reason})`;
       return check('pulse-auth', 'fail', `Pulse answered 403 to ${err.method} ${err.path}${scope}`, fixToken);
     }
-    if (err instanceof PulseError) return check('pulse-auth', 'fail', err.message, 'look at Pulse\'s answer above; the procedures would get the same');
+    if (err instanceof PulseError)
+      return check('pulse-auth', 'fail', err.message, "look at Pulse's answer above; the procedures would get the same");
     throw err;
   }
 }
@@ -117,7 +137,8 @@ async function authCheck(client: PulseClient, ref: TokenRef | undefined): Promis
 async function flagCheck(input: DoctorHostInput): Promise<CheckResult> {
   if (!input.flag) return check('flag', 'skip', 'not needed here (only Enable and Disable write the flag)');
   const file = input.flag.path;
-  const fix = 'give the file the Pulse service reads its environment from (--flag-env-file, --dropin or --container-env; or set <env>.host.flagEnvFile), on the worker\'s host';
+  const fix =
+    "give the file the Pulse service reads its environment from (--flag-env-file, --dropin or --container-env; or set <env>.host.flagEnvFile), on the worker's host";
   try {
     await inspectTarget(file);
     // The real write makes a temporary file next to the target and renames it over; make (and remove) one now.
@@ -134,7 +155,12 @@ async function flagCheck(input: DoctorHostInput): Promise<CheckResult> {
 
 /** Where a program would be found, as execa finds it: a path as given, a bare name on PATH. */
 export async function findProgram(program: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const candidates = program.includes('/') ? [program] : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, program));
+  const candidates = program.includes('/')
+    ? [program]
+    : (env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((d) => path.join(d, program));
   for (const c of candidates) {
     try {
       const st = await fs.stat(c);
@@ -171,19 +197,35 @@ async function dataDirCheck(input: DoctorHostInput, env: NodeJS.ProcessEnv): Pro
     await fs.access(info.path, fsConstants.W_OK | fsConstants.X_OK);
     return check('data-dir', 'ok', `${info.path} (${from}) is a directory the worker can change`);
   } catch (err) {
-    return check('data-dir', 'fail', (err as Error).message, 'give --data-dir (or set <env>.host.dataDir) to the directory Pulse runs with (its PULSE_DATA_DIR), as seen from the worker');
+    return check(
+      'data-dir',
+      'fail',
+      (err as Error).message,
+      'give --data-dir (or set <env>.host.dataDir) to the directory Pulse runs with (its PULSE_DATA_DIR), as seen from the worker',
+    );
   }
 }
 
 async function prometheusCheck(input: DoctorHostInput, env: NodeJS.ProcessEnv): Promise<CheckResult> {
-  if (!input.prometheus) return check('prometheus', 'skip', 'not configured (the canary and the alert monitor use it)', 'give --prometheus-url (or set <env>.prometheus.url) to check it');
+  if (!input.prometheus)
+    return check(
+      'prometheus',
+      'skip',
+      'not configured (the canary and the alert monitor use it)',
+      'give --prometheus-url (or set <env>.prometheus.url) to check it',
+    );
   const url = input.prometheus.url;
   try {
     const client = await PrometheusClient.create(input.prometheus, env);
     if (await client.ready()) return check('prometheus', 'ok', `GET ${url}/-/ready answered 200`);
-    return check('prometheus', 'fail', `GET ${url}/-/ready did not answer 200 from the worker's host`, 'check --prometheus-url and that Prometheus runs and is reachable from the worker');
+    return check(
+      'prometheus',
+      'fail',
+      `GET ${url}/-/ready did not answer 200 from the worker's host`,
+      'check --prometheus-url and that Prometheus runs and is reachable from the worker',
+    );
   } catch (err) {
-    return check('prometheus', 'fail', (err as Error).message, 'check the Prometheus token reference on the worker\'s host');
+    return check('prometheus', 'fail', (err as Error).message, "check the Prometheus token reference on the worker's host");
   }
 }
 
@@ -191,5 +233,12 @@ async function prometheusCheck(input: DoctorHostInput, env: NodeJS.ProcessEnv): 
 export async function runHostChecks(input: DoctorHostInput, env: NodeJS.ProcessEnv = process.env): Promise<CheckResult[]> {
   const token = await tokenCheck(input, env);
   const pulse = await pulseChecks(input, env, token);
-  return [token, ...pulse, await flagCheck(input), await restartCheck(input, env), await dataDirCheck(input, env), await prometheusCheck(input, env)];
+  return [
+    token,
+    ...pulse,
+    await flagCheck(input),
+    await restartCheck(input, env),
+    await dataDirCheck(input, env),
+    await prometheusCheck(input, env),
+  ];
 }

@@ -26,9 +26,7 @@ export interface TokenRecord {
   scopes: string[];
 }
 
-export type AuthResult =
-  | { ok: true; token?: TokenRecord; user: string }
-  | { ok: false; written?: Reply };
+export type AuthResult = { ok: true; token?: TokenRecord; user: string } | { ok: false; written?: Reply };
 
 export const TOKENS_FILE = 'api_tokens.json';
 export const ENV_FILE = '.env';
@@ -125,7 +123,9 @@ export class AuthState {
     if (!this.hasPasswordAuth()) {
       if (provided !== undefined) {
         const record = this.findToken(provided);
-        return record ? { ok: true, token: record, user: `token:${record.name}` } : { ok: false, written: textError(401, 'Invalid API token') };
+        return record
+          ? { ok: true, token: record, user: `token:${record.name}` }
+          : { ok: false, written: textError(401, 'Invalid API token') };
       }
       return {
         ok: false,
@@ -136,7 +136,9 @@ export class AuthState {
     }
     if (this.tokens.length > 0 && provided !== undefined) {
       const record = this.findToken(provided);
-      return record ? { ok: true, token: record, user: `token:${record.name}` } : { ok: false, written: textError(401, 'Invalid API token') };
+      return record
+        ? { ok: true, token: record, user: `token:${record.name}` }
+        : { ok: false, written: textError(401, 'Invalid API token') };
     }
     const authz = req.headers.authorization;
     if (authz?.startsWith('Basic ')) {

@@ -51,7 +51,9 @@ export const TokenPresetSchema = z.array(
 );
 
 const EnvSchema = z.object({
-  PULSE_DATA_DIR: z.string({ error: 'PULSE_DATA_DIR is required: set it to the emulator data directory' }).min(1, 'PULSE_DATA_DIR is required: set it to the emulator data directory'),
+  PULSE_DATA_DIR: z
+    .string({ error: 'PULSE_DATA_DIR is required: set it to the emulator data directory' })
+    .min(1, 'PULSE_DATA_DIR is required: set it to the emulator data directory'),
   FRONTEND_PORT: port('FRONTEND_PORT').default(7655),
   BIND_ADDRESS: z.string().min(1).default('127.0.0.1'),
   PULSE_METRICS_PORT: port('PULSE_METRICS_PORT').optional(),
@@ -64,7 +66,11 @@ const EnvSchema = z.object({
   PULSE_EMULATOR_TICK_SECONDS: seconds('PULSE_EMULATOR_TICK_SECONDS').default(60),
   PULSE_EMULATOR_STALE_SECONDS: seconds('PULSE_EMULATOR_STALE_SECONDS').default(120),
   PULSE_EMULATOR_API_TOKENS: z.string().optional(),
-  PULSE_EMULATOR_TRUENAS_TIMEOUT_MS: z.coerce.number({ error: 'PULSE_EMULATOR_TRUENAS_TIMEOUT_MS must be milliseconds' }).int().positive().optional(),
+  PULSE_EMULATOR_TRUENAS_TIMEOUT_MS: z.coerce
+    .number({ error: 'PULSE_EMULATOR_TRUENAS_TIMEOUT_MS must be milliseconds' })
+    .int()
+    .positive()
+    .optional(),
   PULSE_EMULATOR_DEMO_TRUENAS: z.string().optional(),
   PULSE_EMULATOR_DEMO_TRUENAS_KEY: z.string().optional(),
   PULSE_EMULATOR_REQUEST_LOG: z.string().optional(),

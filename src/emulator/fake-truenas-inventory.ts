@@ -86,11 +86,26 @@ export function createInventory(opts: InventoryOptions): FakeInventory {
     // One disk per pool, so a pool change shows on the disks too.
     disks: () =>
       pools.map((p, i) => ({
-        identifier: `{serial}FAKEDISK${i}`, name: `sd${String.fromCharCode(97 + i)}`, serial: `FAKEDISK${i}`,
-        size: p.size ?? 1000 * GIB, model: 'FAKE HDD', type: 'HDD', pool: p.name, bus: 'SATA', status: 'ONLINE', rotationrate: 7200,
+        identifier: `{serial}FAKEDISK${i}`,
+        name: `sd${String.fromCharCode(97 + i)}`,
+        serial: `FAKEDISK${i}`,
+        size: p.size ?? 1000 * GIB,
+        model: 'FAKE HDD',
+        type: 'HDD',
+        pool: p.name,
+        bus: 'SATA',
+        status: 'ONLINE',
+        rotationrate: 7200,
       })),
     alerts: () => [
-      { id: 'fake-alert-1', level: 'INFO', formatted: 'Fake TrueNAS is running', source: 'Fake', dismissed: false, datetime: { $date: Date.now() } },
+      {
+        id: 'fake-alert-1',
+        level: 'INFO',
+        formatted: 'Fake TrueNAS is running',
+        source: 'Fake',
+        dismissed: false,
+        datetime: { $date: Date.now() },
+      },
     ],
     update(update) {
       if (update.pools) pools = update.pools;

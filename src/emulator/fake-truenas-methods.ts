@@ -82,8 +82,7 @@ export function trueNASMethods(inventory: FakeInventory, credentials: RpcCredent
     'pool.query': () => inventory.pools(),
     'pool.dataset.query': () => inventory.datasets(),
     // disk.query names a disk's pool only when asked with {extra: {pools: true}}, as Pulse's poll does.
-    'disk.query': ([, options]) =>
-      wantsPools(options) ? inventory.disks() : inventory.disks().map(({ pool: _pool, ...disk }) => disk),
+    'disk.query': ([, options]) => (wantsPools(options) ? inventory.disks() : inventory.disks().map(({ pool: _pool, ...disk }) => disk)),
     'alert.list': () => inventory.alerts(),
 
     // The rest of a poll is best-effort for Pulse; a NAS with nothing of the kind answers empty.
@@ -123,10 +122,14 @@ function loginEx(login: unknown, credentials: RpcCredentials, session: RpcSessio
   if (data.mechanism === 'API_KEY_PLAIN') {
     ok = data.api_key === credentials.apiKey && data.username === credentials.apiKeyUser;
   } else if (data.mechanism === 'PASSWORD_PLAIN') {
-    ok = !!credentials.username && !!credentials.password &&
-      data.username === credentials.username && data.password === credentials.password;
+    ok =
+      !!credentials.username && !!credentials.password && data.username === credentials.username && data.password === credentials.password;
   } else {
-    return callError('EINVAL', `login_ex.mechanism: ${String(data.mechanism)} is not modelled by the fake TrueNAS`, RPC_ERROR.INVALID_PARAMS);
+    return callError(
+      'EINVAL',
+      `login_ex.mechanism: ${String(data.mechanism)} is not modelled by the fake TrueNAS`,
+      RPC_ERROR.INVALID_PARAMS,
+    );
   }
   if (!ok) return { response_type: 'AUTH_ERR' }; // PAM_AUTH_ERR and PAM_USER_UNKNOWN both squash to this
   session.authenticated = true;

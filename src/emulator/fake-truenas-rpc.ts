@@ -17,7 +17,13 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { FakeFault } from './fake-truenas.js';
 import {
-  callError, refusedLogin, RpcFailure, RPC_ERROR, type RpcErrorBody, type RpcSession, type TrueNASMethods,
+  callError,
+  refusedLogin,
+  RpcFailure,
+  RPC_ERROR,
+  type RpcErrorBody,
+  type RpcSession,
+  type TrueNASMethods,
 } from './fake-truenas-methods.js';
 
 export const RPC_PATH = '/api/current';
@@ -53,7 +59,8 @@ export function serveJsonRpc(server: Server | HttpsServer, host: RpcHost): void 
     const fault = host.faultFor([RPC_PATH]);
     afterFaultDelay(fault, () => {
       if (fault?.reset) return socket.destroy();
-      if (fault?.status) return refuseHandshake(host, socket, path, fault.status, fault.body ?? JSON.stringify({ message: 'Injected fault' }));
+      if (fault?.status)
+        return refuseHandshake(host, socket, path, fault.status, fault.body ?? JSON.stringify({ message: 'Injected fault' }));
       wss.handleUpgrade(req, socket, head, (ws) => {
         host.log({ method: 'GET', path, status: 101 });
         converse(ws, host);

@@ -89,8 +89,7 @@ export async function startFakeTrueNAS(opts: FakeTrueNASOptions): Promise<FakeTr
   let fault: FakeFault | null = null;
   const log: FakeRequest[] = [];
   const sockets = new Set<Socket>();
-  const faultFor = (targets: string[]) =>
-    fault && (!fault.paths || targets.some((t) => fault!.paths!.includes(t))) ? fault : null;
+  const faultFor = (targets: string[]) => (fault && (!fault.paths || targets.some((t) => fault!.paths!.includes(t))) ? fault : null);
 
   const bodies: Record<string, () => unknown> = {
     '/api/v2.0/system/info': inventory.systemInfo,
@@ -177,7 +176,13 @@ export async function startFakeTrueNAS(opts: FakeTrueNASOptions): Promise<FakeTr
     rpcUrl: `${opts.tls ? 'wss' : 'ws'}://127.0.0.1:${port}${RPC_PATH}`,
     fingerprint,
     connection: (extra = {}) => ({
-      name: inventory.hostname(), host: `${scheme}://127.0.0.1`, port, apiKey: opts.apiKey, enabled: true, ...tlsFields, ...extra,
+      name: inventory.hostname(),
+      host: `${scheme}://127.0.0.1`,
+      port,
+      apiKey: opts.apiKey,
+      enabled: true,
+      ...tlsFields,
+      ...extra,
     }),
     async setFault(next) {
       const wasDown = fault?.down === true;

@@ -33,7 +33,12 @@ interface ActiveRule {
 
 function compile(pattern: string): (path: string) => boolean {
   if (!pattern.includes('*')) return (path) => path.startsWith(pattern);
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return (path) => re.test(path);
 }
 
@@ -47,8 +52,15 @@ function defaultReply(status: number): Reply {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout', 429: 'Too Many Requests',
-  500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 export type FaultDecision = { delayMs: number; reply?: Reply; rule: FaultRule } | undefined;
@@ -72,9 +84,7 @@ export class FaultInjector {
 
   /** Consumes one use of the first matching rule and says what to do with the request. */
   decide(method: string, path: string): FaultDecision {
-    const active = this.rules.find(
-      (r) => (!r.rule.method || r.rule.method.toUpperCase() === method.toUpperCase()) && r.matcher(path),
-    );
+    const active = this.rules.find((r) => (!r.rule.method || r.rule.method.toUpperCase() === method.toUpperCase()) && r.matcher(path));
     if (!active) return undefined;
     active.remaining -= 1;
     if (active.remaining <= 0) this.rules = this.rules.filter((r) => r !== active);
@@ -83,7 +93,8 @@ export class FaultInjector {
     if (rule.reset) reply = { status: 0, headers: {}, body: '', reset: true };
     else if (rule.status !== undefined) {
       if (rule.body === undefined) reply = defaultReply(rule.status);
-      else if (typeof rule.body === 'string') reply = { status: rule.status, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: rule.body };
+      else if (typeof rule.body === 'string')
+        reply = { status: rule.status, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: rule.body };
       else reply = jsonReply(rule.status, rule.body);
       reply.headers = { ...reply.headers, ...(rule.headers ?? {}) };
     }

@@ -15,7 +15,9 @@ async function main(): Promise<void> {
   let nas: FakeTrueNAS | undefined;
   if (config.fakeTrueNAS) nas = await startFakeTrueNAS({ apiKey: config.fakeTrueNAS.apiKey, transports: ['rest'] });
   const fleet = await startEmulatorFleet(config);
-  process.stdout.write(`${JSON.stringify({ event: 'listening', controlUrl: fleet.controlUrl, truenasPort: nas?.port, pid: process.pid, instances: fleet.instances.length, startMs: Date.now() - began })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event: 'listening', controlUrl: fleet.controlUrl, truenasPort: nas?.port, pid: process.pid, instances: fleet.instances.length, startMs: Date.now() - began })}\n`,
+  );
   let stopping = false;
   const shutdown = () => {
     if (stopping) return;

@@ -22,11 +22,16 @@ export interface FleetProcess {
   stop(): Promise<void>;
 }
 
-export async function spawnEmulatorFleet(opts: EmulatorFleetOptions & { fakeTrueNAS?: { apiKey: string }; startTimeoutMs?: number }): Promise<FleetProcess> {
+export async function spawnEmulatorFleet(
+  opts: EmulatorFleetOptions & { fakeTrueNAS?: { apiKey: string }; startTimeoutMs?: number },
+): Promise<FleetProcess> {
   const configFile = join(opts.dir, 'fleet.json');
   writeFileSync(configFile, JSON.stringify(opts), { mode: 0o600 });
   const main = new URL('./fleet-main.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', 'tsx', main, configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PULSE_ENABLE_TRUENAS: undefined } });
+  const child = spawn(process.execPath, ['--import', 'tsx', main, configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PULSE_ENABLE_TRUENAS: undefined },
+  });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (c: string) => {
     stderr = (stderr + c).slice(-200_000);
@@ -39,5 +44,14 @@ export async function spawnEmulatorFleet(opts: EmulatorFleetOptions & { fakeTrue
     throw err;
   }
   const list = async () => (await (await fetch(`${event.controlUrl}/instances`)).json()) as FleetInstance[];
-  return { pid: child.pid!, controlUrl: event.controlUrl, truenasPort: event.truenasPort, startMs: event.startMs, instances: await list(), list, logs: () => stderr, stop: () => terminate(child) };
+  return {
+    pid: child.pid!,
+    controlUrl: event.controlUrl,
+    truenasPort: event.truenasPort,
+    startMs: event.startMs,
+    instances: await list(),
+    list,
+    logs: () => stderr,
+    stop: () => terminate(child),
+  };
 }

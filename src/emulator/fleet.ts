@@ -70,7 +70,8 @@ function flagFrom(envFile: string): string | undefined {
 }
 
 export async function startEmulatorFleet(opts: EmulatorFleetOptions): Promise<EmulatorFleet> {
-  for (const name of opts.names) if (!NAME.test(name)) throw new Error(`fleet instance name "${name}" must be 1-64 letters, digits, dot, dash or underscore`);
+  for (const name of opts.names)
+    if (!NAME.test(name)) throw new Error(`fleet instance name "${name}" must be 1-64 letters, digits, dot, dash or underscore`);
   const handles = new Map<string, EmulatorHandle>();
   const configs = new Map<string, EmulatorConfig>();
   const instances: FleetInstance[] = [];
@@ -79,7 +80,10 @@ export async function startEmulatorFleet(opts: EmulatorFleetOptions): Promise<Em
   const start = async (name: string): Promise<EmulatorHandle> => {
     const base = configs.get(name)!;
     const inst = instances.find((i) => i.name === name)!;
-    const handle = await startEmulator({ ...base, enableTrueNAS: flagFrom(inst.envFile) }, { logSink: (line) => appendFileSync(inst.logFile, `${line}\n`) });
+    const handle = await startEmulator(
+      { ...base, enableTrueNAS: flagFrom(inst.envFile) },
+      { logSink: (line) => appendFileSync(inst.logFile, `${line}\n`) },
+    );
     handles.set(name, handle);
     // Later restarts keep the same ports, as a service does.
     base.port = Number(new URL(handle.url).port);
@@ -91,7 +95,15 @@ export async function startEmulatorFleet(opts: EmulatorFleetOptions): Promise<Em
   const concurrency = opts.startConcurrency ?? 25;
   for (const name of names) {
     const root = join(opts.dir, name);
-    const inst: FleetInstance = { name, url: '', metricsUrl: '', envFile: join(root, 'pulse.env'), logFile: join(root, 'pulse.log'), dataDir: join(root, 'data'), restarts: 0 };
+    const inst: FleetInstance = {
+      name,
+      url: '',
+      metricsUrl: '',
+      envFile: join(root, 'pulse.env'),
+      logFile: join(root, 'pulse.log'),
+      dataDir: join(root, 'data'),
+      restarts: 0,
+    };
     mkdirSync(inst.dataDir, { recursive: true });
     try {
       readFileSync(inst.envFile);
@@ -133,7 +145,10 @@ export async function startEmulatorFleet(opts: EmulatorFleetOptions): Promise<Em
       await start(name);
       instances.find((i) => i.name === name)!.restarts += 1;
     });
-    restarting.set(name, next.catch(() => undefined));
+    restarting.set(
+      name,
+      next.catch(() => undefined),
+    );
     return next;
   };
 

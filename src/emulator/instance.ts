@@ -43,8 +43,18 @@ const FIELDS: ReadonlyArray<{ key: keyof TrueNASInstance; kind: FieldKind; omitE
 
 export function zeroInstance(): TrueNASInstance {
   return {
-    id: '', name: '', host: '', port: 0, apiKey: '', username: '', password: '',
-    useHttps: false, insecureSkipVerify: false, fingerprint: '', enabled: false, pollIntervalSeconds: 0,
+    id: '',
+    name: '',
+    host: '',
+    port: 0,
+    apiKey: '',
+    username: '',
+    password: '',
+    useHttps: false,
+    insecureSkipVerify: false,
+    fingerprint: '',
+    enabled: false,
+    pollIntervalSeconds: 0,
   };
 }
 

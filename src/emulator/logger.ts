@@ -24,7 +24,11 @@ export class PulseLogger {
     if (this.profile.logFormat === 'stdlib') {
       this.stdlib(`[TrueNASPoller] Refresh failed for ${connectionId}: ${error}`);
     } else {
-      this.zerolog('warn', { component: 'truenas_poller', action: 'refresh_connection', connection_id: connectionId, error }, 'TrueNAS poller refresh failed');
+      this.zerolog(
+        'warn',
+        { component: 'truenas_poller', action: 'refresh_connection', connection_id: connectionId, error },
+        'TrueNAS poller refresh failed',
+      );
     }
   }
 
@@ -32,7 +36,11 @@ export class PulseLogger {
     if (this.profile.logFormat === 'stdlib') {
       this.stdlib(`[TrueNASPoller] Failed to initialize client for connection ${JSON.stringify(connectionId)}: ${error}`);
     } else {
-      this.zerolog('warn', { component: 'truenas_poller', action: 'init_client', connection_id: connectionId, error }, 'Failed to initialize TrueNAS client');
+      this.zerolog(
+        'warn',
+        { component: 'truenas_poller', action: 'init_client', connection_id: connectionId, error },
+        'Failed to initialize TrueNAS client',
+      );
     }
   }
 
@@ -44,7 +52,9 @@ export class PulseLogger {
   /** Emulator-specific lines (startup, shutdown) in the same format, clearly marked. */
   info(message: string, fields: Record<string, unknown> = {}): void {
     if (this.profile.logFormat === 'stdlib') {
-      const extra = Object.entries(fields).map(([k, v]) => ` ${k}=${String(v)}`).join('');
+      const extra = Object.entries(fields)
+        .map(([k, v]) => ` ${k}=${String(v)}`)
+        .join('');
       this.stdlib(`${message}${extra}`);
     } else {
       this.zerolog('info', fields, message);

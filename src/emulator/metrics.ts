@@ -114,7 +114,10 @@ export class MetricsRegistry {
 const byteCompare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function labelKey(labels: Labels): string {
-  return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join('\u0000');
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join('\u0000');
 }
 
 function formatLabels(labels: Labels): string {

@@ -117,7 +117,13 @@ export async function spawnEmulator(opts: SpawnOptions = {}): Promise<EmulatorPr
       const next = await spawnEmulator({ ...opts, ...overrides, dataDir });
       // The restarted process reuses our data dir; hand its removal on to the new handle's stop().
       if (!ownsDataDir) return next;
-      return { ...next, stop: async () => { await next.stop(); rmSync(dataDir, { recursive: true, force: true }); } };
+      return {
+        ...next,
+        stop: async () => {
+          await next.stop();
+          rmSync(dataDir, { recursive: true, force: true });
+        },
+      };
     },
   };
 }

@@ -77,10 +77,21 @@ export class PulseMetrics {
 /** normalizeRoute: at most 5 segments; numbers → :id, UUIDs → :uuid, long segments → :token. */
 export function normalizeRoute(path: string): string {
   const clean = path.split('?')[0];
-  const segs = clean.split('/').filter((s) => s !== '').slice(0, 5);
+  const segs = clean
+    .split('/')
+    .filter((s) => s !== '')
+    .slice(0, 5);
   if (segs.length === 0) return '/';
   return `/${segs
-    .map((s) => (/^\d+$/.test(s) ? ':id' : /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(s) ? ':uuid' : s.length > 32 ? ':token' : s))
+    .map((s) =>
+      /^\d+$/.test(s)
+        ? ':id'
+        : /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(s)
+          ? ':uuid'
+          : s.length > 32
+            ? ':token'
+            : s,
+    )
     .join('/')}`;
 }
 
@@ -95,7 +106,11 @@ function processMetrics(): string {
   ];
   const fds = countOpenFds();
   if (fds !== undefined) {
-    out.push('# HELP process_open_fds Number of open file descriptors.', '# TYPE process_open_fds gauge', `process_open_fds ${goFloat(fds)}`);
+    out.push(
+      '# HELP process_open_fds Number of open file descriptors.',
+      '# TYPE process_open_fds gauge',
+      `process_open_fds ${goFloat(fds)}`,
+    );
   }
   out.push(
     '# HELP process_resident_memory_bytes Resident memory size in bytes.',
@@ -107,7 +122,11 @@ function processMetrics(): string {
   );
   const vsize = virtualMemoryBytes();
   if (vsize !== undefined) {
-    out.push('# HELP process_virtual_memory_bytes Virtual memory size in bytes.', '# TYPE process_virtual_memory_bytes gauge', `process_virtual_memory_bytes ${goFloat(vsize)}`);
+    out.push(
+      '# HELP process_virtual_memory_bytes Virtual memory size in bytes.',
+      '# TYPE process_virtual_memory_bytes gauge',
+      `process_virtual_memory_bytes ${goFloat(vsize)}`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

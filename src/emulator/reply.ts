@@ -34,13 +34,7 @@ export const notFound = (): Reply => textError(404, '404 page not found');
 export const methodNotAllowed = (): Reply => textError(405, 'Method not allowed');
 
 /** writeErrorResponse: {error, code, status_code, timestamp, details?}; v6 always sends details. */
-export function apiError(
-  profile: Profile,
-  status: number,
-  code: string,
-  message: string,
-  details?: Record<string, string>,
-): Reply {
+export function apiError(profile: Profile, status: number, code: string, message: string, details?: Record<string, string>): Reply {
   const body: Record<string, unknown> = {
     error: message,
     code,

@@ -30,19 +30,33 @@ function matches(path: string, profile: Profile): 'state' | 'unified-list' | 'un
   return undefined;
 }
 
-export function routeResources(req: IncomingMessage, path: string, query: URLSearchParams, ctx: ResourceContext, auth: AuthState): Reply | undefined {
+export function routeResources(
+  req: IncomingMessage,
+  path: string,
+  query: URLSearchParams,
+  ctx: ResourceContext,
+  auth: AuthState,
+): Reply | undefined {
   const kind = matches(path, ctx.profile);
   if (!kind) return undefined;
   const result = auth.check(req);
   if (!result.ok) return AuthState.unauthorized(result);
   const denied = AuthState.requireScope(result, 'monitoring:read');
   if (denied) return denied;
-  if (req.method !== 'GET') return kind === 'state' ? apiError(ctx.profile, 405, 'method_not_allowed', 'Only GET method is allowed') : methodNotAllowed();
+  if (req.method !== 'GET')
+    return kind === 'state' ? apiError(ctx.profile, 405, 'method_not_allowed', 'Only GET method is allowed') : methodNotAllowed();
 
   if (kind === 'state') {
     // The real frontend state has nodes, guests, storage… of which the emulator has none; only its resources.
     const built = ctx.store.buildFrontendState();
-    return jsonReply(200, { nodes: [], vms: [], containers: [], storage: [], resources: built.map((r) => resourceToWire(r, ctx.profile)), lastUpdate: new Date().toISOString() });
+    return jsonReply(200, {
+      nodes: [],
+      vms: [],
+      containers: [],
+      storage: [],
+      resources: built.map((r) => resourceToWire(r, ctx.profile)),
+      lastUpdate: new Date().toISOString(),
+    });
   }
   if (kind === 'legacy') {
     return jsonReply(200, { resources: [], count: 0, stats: { total: 0, byType: {}, byPlatform: {}, byStatus: {} } });

@@ -113,7 +113,16 @@ export function buildResources(records: IngestRecord[], profile: Profile, staleS
     const type = rec.type === 'host' ? profile.systemResourceType : rec.type;
     const id = resourceId(type, rec.sourceId);
     idOfSource.set(rec.sourceId, id);
-    byId.set(id, { id, type, name: rec.name, status: rec.status, lastSeen: rec.lastSeen, sourceStatus: 'online', record: rec, childCount: 0 });
+    byId.set(id, {
+      id,
+      type,
+      name: rec.name,
+      status: rec.status,
+      lastSeen: rec.lastSeen,
+      sourceStatus: 'online',
+      record: rec,
+      childCount: 0,
+    });
   }
   for (const res of byId.values()) {
     const parent = res.record.parentSourceId ? idOfSource.get(res.record.parentSourceId) : undefined;
@@ -172,11 +181,26 @@ export interface ListQuery {
 
 /** Filter words Pulse recognises; anything else is silently ignored, as in parseResourceTypesV2. */
 const KNOWN_TYPES: Record<string, string> = {
-  storage: 'storage', vm: 'vm', vms: 'vm', qemu: 'vm', lxc: 'lxc', lxcs: 'lxc', container: 'container',
-  containers: 'container', pod: 'pod', pods: 'pod', pbs: 'pbs', pmg: 'pmg', ceph: 'ceph',
+  storage: 'storage',
+  vm: 'vm',
+  vms: 'vm',
+  qemu: 'vm',
+  lxc: 'lxc',
+  lxcs: 'lxc',
+  container: 'container',
+  containers: 'container',
+  pod: 'pod',
+  pods: 'pod',
+  pbs: 'pbs',
+  pmg: 'pmg',
+  ceph: 'ceph',
 };
 const KNOWN_SOURCES = ['proxmox', 'agent', 'docker', 'pbs', 'pmg', 'kubernetes', 'truenas'];
-const csv = (raw: string | null) => (raw ?? '').split(',').map((p) => p.trim().toLowerCase()).filter((p) => p !== '');
+const csv = (raw: string | null) =>
+  (raw ?? '')
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .filter((p) => p !== '');
 const intOr = (raw: string | null, def: number) => (raw && /^[+-]?\d+$/.test(raw) ? Number(raw) : def);
 
 /** parseListFilters: unknown filter words are ignored; bad numbers fall back to defaults. */
@@ -217,7 +241,13 @@ export function listResources(all: Resource[], query: ListQuery, profile: Profil
       (query.tags.size === 0 || r.record.tags.some((t) => query.tags.has(t.toLowerCase()))),
   );
   const key = (r: Resource): string | number =>
-    query.sort === 'status' ? r.status : query.sort === 'type' ? r.type : query.sort === 'lastSeen' ? r.lastSeen.getTime() : r.name.toLowerCase();
+    query.sort === 'status'
+      ? r.status
+      : query.sort === 'type'
+        ? r.type
+        : query.sort === 'lastSeen'
+          ? r.lastSeen.getTime()
+          : r.name.toLowerCase();
   filtered.sort((a, b) => {
     const [ka, kb] = [key(a), key(b)];
     const cmp = ka < kb ? -1 : ka > kb ? 1 : 0;

@@ -61,9 +61,10 @@ export async function quickSetup(req: IncomingMessage, auth: AuthState): Promise
   if (req.method !== 'POST') return methodNotAllowed();
   const body = await readBody(req, 1024 * 1024);
   const parsed = goDecode(body.text);
-  const payload = parsed.ok && parsed.value && typeof parsed.value === 'object' && !Array.isArray(parsed.value)
-    ? (parsed.value as Record<string, unknown>)
-    : undefined;
+  const payload =
+    parsed.ok && parsed.value && typeof parsed.value === 'object' && !Array.isArray(parsed.value)
+      ? (parsed.value as Record<string, unknown>)
+      : undefined;
   if (!payload) return textError(400, 'Invalid request body');
   const str = (k: string) => (typeof payload[k] === 'string' ? (payload[k] as string) : '');
 

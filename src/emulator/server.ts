@@ -53,7 +53,15 @@ export async function startEmulator(config: EmulatorConfig, options: StartOption
   auth.load({ user: config.authUser, pass: config.authPass, presetTokens: config.tokens });
   const logger = new PulseLogger(profile, options.logSink);
   const metrics = new PulseMetrics();
-  const poller = new TrueNASPoller({ profile, enabled: flagEnabled, tickSeconds: config.tickSeconds, timeoutMs: config.pollTimeoutMs, store, metrics, logger });
+  const poller = new TrueNASPoller({
+    profile,
+    enabled: flagEnabled,
+    tickSeconds: config.tickSeconds,
+    timeoutMs: config.pollTimeoutMs,
+    store,
+    metrics,
+    logger,
+  });
   const resourceStore = new ResourceStore(profile, poller, config.staleSeconds);
   const faults = new FaultInjector();
   const requestLog = new RequestLog();
@@ -125,14 +133,22 @@ export async function startEmulator(config: EmulatorConfig, options: StartOption
   /** PULSE_EMULATOR_REQUEST_LOG: one JSON line per request, the control API's included (never headers). */
   function appendRequest(method: string, path: string, status: number, control: boolean): void {
     if (!config.requestLogFile) return;
-    appendFileSync(config.requestLogFile, `${JSON.stringify({ time: goTime(Date.now()), method, path, status, ...(control && { control: true }) })}\n`);
+    appendFileSync(
+      config.requestLogFile,
+      `${JSON.stringify({ time: goTime(Date.now()), method, path, status, ...(control && { control: true }) })}\n`,
+    );
   }
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
       // ErrorHandler's panic recovery: 500 internal_error envelope, never a hung request.
       logger.info('emulator request failed', { error: err.message });
-      if (!res.headersSent) write(res, { status: 500, headers: { 'Content-Type': 'application/json' }, body: '{"error":"An unexpected error occurred","code":"internal_error","status_code":500}\n' });
+      if (!res.headersSent)
+        write(res, {
+          status: 500,
+          headers: { 'Content-Type': 'application/json' },
+          body: '{"error":"An unexpected error occurred","code":"internal_error","status_code":500}\n',
+        });
     });
   });
   const metricsServer = createMetricsServer(metrics, config.metricsToken);

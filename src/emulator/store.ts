@@ -43,7 +43,9 @@ export class TrueNASStore {
     if (!parsed.ok) throw new Error(`decode config file ${this.path}: ${parsed.error}`);
     if (parsed.value === null) return [];
     if (!Array.isArray(parsed.value)) {
-      throw new Error(`decode config file ${this.path}: json: cannot unmarshal ${goKind(parsed.value)} into Go value of type []config.TrueNASInstance`);
+      throw new Error(
+        `decode config file ${this.path}: json: cannot unmarshal ${goKind(parsed.value)} into Go value of type []config.TrueNASInstance`,
+      );
     }
     return parsed.value.map((item) => {
       const decoded = decodeInstance(item);

@@ -103,7 +103,11 @@ export class TrueNASClient {
     private readonly timeoutMs: number,
   ) {
     this.endpoint = resolveEndpoint(instance.host, instance.useHttps, instance.port);
-    const pin = instance.fingerprint.trim().toLowerCase().replace(/^sha256:/, '').replace(/[: ]/g, '');
+    const pin = instance.fingerprint
+      .trim()
+      .toLowerCase()
+      .replace(/^sha256:/, '')
+      .replace(/[: ]/g, '');
     if (this.endpoint.https && pin !== '' && !/^[0-9a-f]{64}$/.test(pin)) {
       throw new Error(`invalid truenas fingerprint "${instance.fingerprint}": expected 64 hex characters`);
     }
@@ -197,7 +201,10 @@ export class TrueNASClient {
         socket.once('secureConnect', () => {
           const cert = (socket as TLSSocket).getPeerCertificate();
           const actual = (cert.fingerprint256 ?? '').replace(/:/g, '').toLowerCase();
-          const wanted = this.instance.fingerprint.toLowerCase().replace(/^sha256:/, '').replace(/[: ]/g, '');
+          const wanted = this.instance.fingerprint
+            .toLowerCase()
+            .replace(/^sha256:/, '')
+            .replace(/[: ]/g, '');
           if (actual !== wanted) req.destroy(transportErr('truenas tls pinning failed: fingerprint mismatch', 'api'));
         });
       });

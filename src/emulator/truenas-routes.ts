@@ -42,12 +42,7 @@ interface Route {
   handler: Handler;
 }
 
-export async function routeTrueNAS(
-  req: IncomingMessage,
-  path: string,
-  ctx: TrueNASContext,
-  auth: AuthState,
-): Promise<Reply | undefined> {
+export async function routeTrueNAS(req: IncomingMessage, path: string, ctx: TrueNASContext, auth: AuthState): Promise<Reply | undefined> {
   const route = pickRoute(req.method ?? 'GET', path, ctx);
   if (route === undefined) return undefined;
   const result: AuthResult = auth.check(req);
@@ -99,8 +94,10 @@ function handlers(ctx: TrueNASContext): Record<'list' | 'add' | 'test' | 'remove
   const { profile, store } = ctx;
   const fail = (status: number, code: string, message: string, details?: Record<string, string>) =>
     apiError(profile, status, code, message, details);
-  const loadFailed = (err: unknown) => fail(500, 'truenas_load_failed', 'Failed to load TrueNAS configuration', { error: (err as Error).message });
-  const saveFailed = (err: unknown) => fail(500, 'truenas_save_failed', 'Failed to save TrueNAS configuration', { error: (err as Error).message });
+  const loadFailed = (err: unknown) =>
+    fail(500, 'truenas_load_failed', 'Failed to load TrueNAS configuration', { error: (err as Error).message });
+  const saveFailed = (err: unknown) =>
+    fail(500, 'truenas_save_failed', 'Failed to save TrueNAS configuration', { error: (err as Error).message });
 
   /** MaxBytesReader(32 KiB) + json.Decode onto `base`. */
   async function decodeBody(req: IncomingMessage, base: TrueNASInstance): Promise<TrueNASInstance | Reply> {

@@ -160,8 +160,7 @@ export async function runCommand(argv: readonly string[], options: CommandOption
       details: [details],
     });
   }
-  const how =
-    result.exitCode !== undefined ? `exit code ${result.exitCode}` : `signal ${result.signal ?? 'unknown'}`;
+  const how = result.exitCode !== undefined ? `exit code ${result.exitCode}` : `signal ${result.signal ?? 'unknown'}`;
   throw ApplicationFailure.create({
     type: 'CommandFailed',
     message: `${shown} failed with ${how}${output ? `: ${output}` : ''}`,

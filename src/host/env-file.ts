@@ -267,7 +267,13 @@ export async function inspectTarget(path: string): Promise<import('node:fs').Sta
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOTDIR') notWritable(path, 'a parent of it is not a directory', 'check the configured path', 'parent-not-directory');
-    if (code === 'EACCES') notWritable(path, 'its directory cannot be searched (permission denied)', 'run the worker as a user that may edit it, or fix the directory permissions', 'permission');
+    if (code === 'EACCES')
+      notWritable(
+        path,
+        'its directory cannot be searched (permission denied)',
+        'run the worker as a user that may edit it, or fix the directory permissions',
+        'permission',
+      );
     if (code !== 'ENOENT') throw err;
   }
   if (st === null) {
@@ -275,12 +281,22 @@ export async function inspectTarget(path: string): Promise<import('node:fs').Sta
     try {
       dst = await fs.stat(dir);
     } catch {
-      notWritable(path, `its directory ${dir} does not exist`, `create ${dir} (where the service reads its environment) or configure the right path`, 'directory-missing');
+      notWritable(
+        path,
+        `its directory ${dir} does not exist`,
+        `create ${dir} (where the service reads its environment) or configure the right path`,
+        'directory-missing',
+      );
     }
     if (!dst.isDirectory()) notWritable(path, `${dir} is not a directory`, 'check the configured path', 'parent-not-directory');
   } else if (st.isSymbolicLink()) {
     const to = await fs.readlink(path).catch(() => '?');
-    notWritable(path, `it is a symbolic link (to ${to}); a rename would replace the link, not the file it points to`, `configure the real file's path instead`, 'symlink');
+    notWritable(
+      path,
+      `it is a symbolic link (to ${to}); a rename would replace the link, not the file it points to`,
+      `configure the real file's path instead`,
+      'symlink',
+    );
   } else if (st.isDirectory()) {
     notWritable(path, 'it is a directory', 'configure the path of the env file inside it (e.g. /etc/pulse/.env)', 'directory');
   } else if (!st.isFile()) {
@@ -293,13 +309,23 @@ export async function inspectTarget(path: string): Promise<import('node:fs').Sta
   try {
     await fs.access(dir, fsConstants.W_OK | fsConstants.X_OK);
   } catch {
-    notWritable(path, `its directory ${dir} is not writable by this process (uid ${process.getuid?.() ?? '?'})`, 'run the worker as a user that may edit it (e.g. root): files are edited by the worker itself, the command prefix does not apply to them', 'permission');
+    notWritable(
+      path,
+      `its directory ${dir} is not writable by this process (uid ${process.getuid?.() ?? '?'})`,
+      'run the worker as a user that may edit it (e.g. root): files are edited by the worker itself, the command prefix does not apply to them',
+      'permission',
+    );
   }
   if (st !== null) {
     try {
       await fs.access(path, fsConstants.R_OK | fsConstants.W_OK);
     } catch {
-      notWritable(path, `it is not readable and writable by this process (uid ${process.getuid?.() ?? '?'})`, 'run the worker as a user that may edit it, or fix its permissions', 'permission');
+      notWritable(
+        path,
+        `it is not readable and writable by this process (uid ${process.getuid?.() ?? '?'})`,
+        'run the worker as a user that may edit it, or fix its permissions',
+        'permission',
+      );
     }
   }
   return st;
@@ -309,7 +335,12 @@ function mapWriteError(path: string, err: unknown): never {
   if (err instanceof ApplicationFailure) throw err;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    notWritable(path, code === 'EROFS' ? 'the filesystem is read-only' : `permission denied (${code})`, 'run the worker as a user that may edit it, or remount read-write', 'permission');
+    notWritable(
+      path,
+      code === 'EROFS' ? 'the filesystem is read-only' : `permission denied (${code})`,
+      'run the worker as a user that may edit it, or remount read-write',
+      'permission',
+    );
   }
   fail('EnvFileWriteFailed', `Writing ${path} failed (${code ?? 'error'}); the file was left as it was`, path, false, code);
 }
@@ -342,7 +373,12 @@ async function editAssignmentFile(path: string, edit: (content: string) => EnvEd
         try {
           await handle.chown(st.uid, st.gid);
         } catch {
-          notWritable(path, `its owner ${st.uid}:${st.gid} could not be kept (only root can give a file away)`, 'run the worker as root or as the owner', 'owner');
+          notWritable(
+            path,
+            `its owner ${st.uid}:${st.gid} could not be kept (only root can give a file away)`,
+            'run the worker as root or as the owner',
+            'owner',
+          );
         }
       }
     }

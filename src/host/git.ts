@@ -98,7 +98,11 @@ export async function runGit(repoPath: string, args: string[], accept: number[] 
   });
   const argv = gitArgv(args);
   if (result.code === 'ENOENT' && result.exitCode === undefined) {
-    throw new RollbackError(ROLLBACK_FAILURES.gitUnavailable, 'git is not installed or not on the worker\'s PATH; install git (runbook prerequisite 2)', { argv });
+    throw new RollbackError(
+      ROLLBACK_FAILURES.gitUnavailable,
+      "git is not installed or not on the worker's PATH; install git (runbook prerequisite 2)",
+      { argv },
+    );
   }
   const exitCode = result.exitCode ?? -1;
   const out: GitResult = { argv, exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
@@ -125,7 +129,10 @@ async function gitLine(repoPath: string, args: string[]): Promise<string> {
  */
 export async function checkWorkTree(repoPath: string): Promise<{ topLevel: string }> {
   if (!isAbsolute(repoPath)) {
-    throw new RollbackError(ROLLBACK_FAILURES.repositoryInvalid, `repoPath ${repoPath} must be absolute; give the top-level folder of the Pulse checkout`);
+    throw new RollbackError(
+      ROLLBACK_FAILURES.repositoryInvalid,
+      `repoPath ${repoPath} must be absolute; give the top-level folder of the Pulse checkout`,
+    );
   }
   let real: string;
   try {
@@ -183,7 +190,11 @@ export async function workTreeStatus(repoPath: string): Promise<string> {
 export async function headCommit(repoPath: string): Promise<string> {
   const r = await runGit(repoPath, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], [0, 1]);
   if (r.exitCode !== 0) {
-    throw new RollbackError(ROLLBACK_FAILURES.repositoryInvalid, `the repository in ${repoPath} has no commit checked out (HEAD does not resolve)`, { repoPath });
+    throw new RollbackError(
+      ROLLBACK_FAILURES.repositoryInvalid,
+      `the repository in ${repoPath} has no commit checked out (HEAD does not resolve)`,
+      { repoPath },
+    );
   }
   return r.stdout.trim();
 }
@@ -210,12 +221,19 @@ export async function resolveCommit(repoPath: string, field: 'from' | 'to', sha:
   if (candidates.length > 1) {
     throw new RollbackError(
       ROLLBACK_FAILURES.commitAmbiguous,
-      `${field} ${sha} is ambiguous in ${repoPath}: ${candidates.length} objects start with it (${candidates.slice(0, 5).map((c) => c.slice(0, 12)).join(', ')}); give more hex digits`,
+      `${field} ${sha} is ambiguous in ${repoPath}: ${candidates.length} objects start with it (${candidates
+        .slice(0, 5)
+        .map((c) => c.slice(0, 12))
+        .join(', ')}); give more hex digits`,
       { field, sha, candidates: candidates.slice(0, 20) },
     );
   }
   if (candidates.length === 1) {
-    throw new RollbackError(ROLLBACK_FAILURES.commitUnknown, `${field} ${sha} names an object that is not a commit (${candidates[0]}); give a commit id`, { field, sha });
+    throw new RollbackError(
+      ROLLBACK_FAILURES.commitUnknown,
+      `${field} ${sha} names an object that is not a commit (${candidates[0]}); give a commit id`,
+      { field, sha },
+    );
   }
   throw new RollbackError(
     ROLLBACK_FAILURES.commitUnknown,
@@ -268,7 +286,9 @@ export async function listRange(repoPath: string, from: string, to: string): Pro
  */
 /** How the range reads in messages: the runbook's `from^..to`, or the whole history up to `to` from a root commit. */
 export function rangeText(from: string, to: string, fromIsRoot: boolean): string {
-  return fromIsRoot ? `${to.slice(0, 12)} and all its ancestors (from the root commit ${from.slice(0, 12)})` : `${from.slice(0, 12)}^..${to.slice(0, 12)}`;
+  return fromIsRoot
+    ? `${to.slice(0, 12)} and all its ancestors (from the root commit ${from.slice(0, 12)})`
+    : `${from.slice(0, 12)}^..${to.slice(0, 12)}`;
 }
 
 export function revertArgs(from: string, to: string, commits: RangeCommit[], fromIsRoot: boolean): string[] {
@@ -292,7 +312,8 @@ export function revertArgs(from: string, to: string, commits: RangeCommit[], fro
  */
 export async function findLiveReverts(repoPath: string, to: string, commits: RangeCommit[]): Promise<Map<string, string>> {
   // --grep only narrows the read (a long history after `to`); the message is matched exactly below.
-  const log = (await runGit(repoPath, ['log', '--fixed-strings', '--grep=This reverts commit ', '--format=%H%x00%B%x1e', `${to}..HEAD`])).stdout;
+  const log = (await runGit(repoPath, ['log', '--fixed-strings', '--grep=This reverts commit ', '--format=%H%x00%B%x1e', `${to}..HEAD`]))
+    .stdout;
   /** revert commit → the commit it reverts */
   const target = new Map<string, string>();
   /** commit → the revert commits that name it */
@@ -385,7 +406,17 @@ export async function inspectRollback(input: { repoPath: string; from: string; t
 
   const reverted = await findLiveReverts(repoPath, to, commits);
   const status = await workTreeStatus(repoPath);
-  const base = { repoPath, head, branch, from, to, fromIsRoot, commits, revertArgv: gitArgv(revertArgs(from, to, commits, fromIsRoot)), status };
+  const base = {
+    repoPath,
+    head,
+    branch,
+    from,
+    to,
+    fromIsRoot,
+    commits,
+    revertArgv: gitArgv(revertArgs(from, to, commits, fromIsRoot)),
+    status,
+  };
   if (reverted.size === commits.length) {
     // Nothing will be written, so a dirty tree (e.g. a binary left by the earlier build) is reported, not refused.
     return { ...base, state: 'already-reverted', revertedBy: commits.map((c) => ({ commit: c.sha, revertedBy: reverted.get(c.sha)! })) };
@@ -545,10 +576,18 @@ export async function runBuild(input: {
   const argvText = input.argv.join(' ');
   const details = { argv: input.argv, cwd: input.repoPath, exitCode: result.exitCode ?? null, durationMs, outputTail: tail(output, 2000) };
   if (result.code === 'ENOENT' && result.exitCode === undefined) {
-    throw new RollbackError(ROLLBACK_FAILURES.buildFailed, `${program} is not installed or not on the worker's PATH; install it (runbook prerequisite 2) or set buildCommand`, details);
+    throw new RollbackError(
+      ROLLBACK_FAILURES.buildFailed,
+      `${program} is not installed or not on the worker's PATH; install it (runbook prerequisite 2) or set buildCommand`,
+      details,
+    );
   }
   if (result.timedOut) {
-    throw new RollbackError(ROLLBACK_FAILURES.buildFailed, `${argvText} did not finish within ${input.timeoutMs} ms and was killed; raise buildTimeoutMs if the build is just slow`, { ...details, timedOut: true });
+    throw new RollbackError(
+      ROLLBACK_FAILURES.buildFailed,
+      `${argvText} did not finish within ${input.timeoutMs} ms and was killed; raise buildTimeoutMs if the build is just slow`,
+      { ...details, timedOut: true },
+    );
   }
   if (result.isCanceled) {
     throw new RollbackError(ROLLBACK_FAILURES.buildFailed, `${argvText} was cancelled`, { ...details, cancelled: true });

@@ -60,12 +60,7 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
  * Non-retryable because the wait already lasted the configured time; whether to restart again or escalate
  * is the workflow's decision, not a blind retry's.
  */
-export async function waitForHealthy(
-  url: string,
-  timeoutMs: number,
-  intervalMs = 1_000,
-  options: WaitOptions = {},
-): Promise<HealthResult> {
+export async function waitForHealthy(url: string, timeoutMs: number, intervalMs = 1_000, options: WaitOptions = {}): Promise<HealthResult> {
   const shown = safeUrl(url);
   const started = Date.now();
   const deadline = started + timeoutMs;

@@ -98,7 +98,10 @@ export async function resolveDataDir(explicit: string | undefined, env: NodeJS.P
       : [DEFAULT_DATA_DIR, 'default'];
   const named = source === 'input' ? 'dataDir' : source === 'PULSE_DATA_DIR' ? "the worker's PULSE_DATA_DIR" : 'the default data directory';
   if (!isAbsolute(path)) {
-    throw new CleanupError(CLEANUP_FAILURES.dataDirInvalid, `${named} ${path} must be an absolute path such as ${DEFAULT_DATA_DIR}`, { path, source });
+    throw new CleanupError(CLEANUP_FAILURES.dataDirInvalid, `${named} ${path} must be an absolute path such as ${DEFAULT_DATA_DIR}`, {
+      path,
+      source,
+    });
   }
   const st = await checkDataDir(path, named);
   let real: string;
@@ -114,7 +117,11 @@ export async function resolveDataDir(explicit: string | undefined, env: NodeJS.P
 export async function checkDataDir(path: string, named = 'dataDir'): Promise<BigIntStats> {
   const st = await lstatOrNull(path);
   if (!st) {
-    throw new CleanupError(CLEANUP_FAILURES.dataDirInvalid, `${named} ${path} does not exist; give the directory Pulse runs with (its PULSE_DATA_DIR)`, { path });
+    throw new CleanupError(
+      CLEANUP_FAILURES.dataDirInvalid,
+      `${named} ${path} does not exist; give the directory Pulse runs with (its PULSE_DATA_DIR)`,
+      { path },
+    );
   }
   if (st.isSymbolicLink()) {
     let target = '';
@@ -213,7 +220,9 @@ async function holdRegularFile(dir: string, name: string, unsafeType: CleanupFai
     const sha256 = await sha256Of(handle);
     const after = await handle.stat({ bigint: true });
     if (after.size !== stat.size || after.mtimeNs !== stat.mtimeNs) {
-      throw new CleanupError(CLEANUP_FAILURES.fileAccessFailed, `${path} was being written while it was hashed; run the step again`, { path });
+      throw new CleanupError(CLEANUP_FAILURES.fileAccessFailed, `${path} was being written while it was hashed; run the step again`, {
+        path,
+      });
     }
     return {
       handle,
@@ -265,7 +274,15 @@ export async function fingerprintFile(dir: string, name: string): Promise<FileFi
   const st = await lstatOrNull(path);
   if (!st) return { path, exists: false };
   const kind = kindOf(st);
-  const base: FileFingerprint = { path, exists: true, kind, dev: String(st.dev), ino: String(st.ino), size: Number(st.size), mode: modeString(st.mode) };
+  const base: FileFingerprint = {
+    path,
+    exists: true,
+    kind,
+    dev: String(st.dev),
+    ino: String(st.ino),
+    size: Number(st.size),
+    mode: modeString(st.mode),
+  };
   if (kind === 'symlink') {
     try {
       return { ...base, linkTarget: await readlink(path) };
@@ -323,7 +340,11 @@ export async function removeRegularFile(
     const dirNow = await checkDataDir(dir);
     const fileNow = await lstatOrNull(facts.path);
     if (!fileNow || !fileNow.isFile() || !sameInode(fileNow, stat)) {
-      throw new CleanupError(opts.unsafeType, `${facts.path} was replaced between inspection and removal; it was not removed: run the cleanup again`, { path: facts.path });
+      throw new CleanupError(
+        opts.unsafeType,
+        `${facts.path} was replaced between inspection and removal; it was not removed: run the cleanup again`,
+        { path: facts.path },
+      );
     }
     try {
       await unlink(facts.path);

@@ -41,7 +41,8 @@ export function actorHeaderInterceptor(identity: Identity): WorkflowClientInterc
   return {
     startWithDetails: (input, next) => next({ ...input, headers: withActor(input.headers) }),
     startUpdate: (input, next) => next({ ...input, headers: withActor(input.headers) }),
-    startUpdateWithStart: (input, next) => next({ ...input, workflowStartHeaders: withActor(input.workflowStartHeaders), updateHeaders: withActor(input.updateHeaders) }),
+    startUpdateWithStart: (input, next) =>
+      next({ ...input, workflowStartHeaders: withActor(input.workflowStartHeaders), updateHeaders: withActor(input.updateHeaders) }),
     signal: (input, next) => next({ ...input, headers: withActor(input.headers) }),
     signalWithStart: (input, next) => next({ ...input, headers: withActor(input.headers) }),
   };

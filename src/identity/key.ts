@@ -44,7 +44,9 @@ export function readIdentityKey(file: string): IdentityKey {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new IdentityKeyError(`identity key file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check PULSE_RUNBOOKS_IDENTITY_KEY_FILE`);
+    throw new IdentityKeyError(
+      `identity key file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check PULSE_RUNBOOKS_IDENTITY_KEY_FILE`,
+    );
   }
   const trimmed = text.trim();
   const secretish = (kind: string) => looseModeWarning(file, kind);
@@ -57,10 +59,19 @@ export function readIdentityKey(file: string): IdentityKey {
   if (trimmed.startsWith('-----BEGIN PRIVATE KEY-----')) {
     const key = parsePem(() => createPrivateKey(trimmed), file, 'private key');
     requireEd25519(key, file);
-    return { algorithm: 'EdDSA', kind: 'Ed25519 private key', path: file, verifyKey: createPublicKey(key), signKey: key, warnings: secretish('private key') };
+    return {
+      algorithm: 'EdDSA',
+      kind: 'Ed25519 private key',
+      path: file,
+      verifyKey: createPublicKey(key),
+      signKey: key,
+      warnings: secretish('private key'),
+    };
   }
   if (trimmed.startsWith('-----BEGIN')) {
-    throw new IdentityKeyError(`identity key file ${file}: is a PEM block this tool does not use; give an Ed25519 key (PKCS#8 private or SPKI public, e.g. from \`pulse-runbook identity keygen\`) or an HS256 secret`);
+    throw new IdentityKeyError(
+      `identity key file ${file}: is a PEM block this tool does not use; give an Ed25519 key (PKCS#8 private or SPKI public, e.g. from \`pulse-runbook identity keygen\`) or an HS256 secret`,
+    );
   }
   if (trimmed.length < MIN_SECRET_LENGTH) {
     throw new IdentityKeyError(
@@ -76,20 +87,28 @@ function parsePem(parse: () => KeyObject, file: string, what: string): KeyObject
   try {
     return parse();
   } catch {
-    throw new IdentityKeyError(`identity key file ${file}: the PEM ${what} cannot be parsed; regenerate it with \`pulse-runbook identity keygen\``);
+    throw new IdentityKeyError(
+      `identity key file ${file}: the PEM ${what} cannot be parsed; regenerate it with \`pulse-runbook identity keygen\``,
+    );
   }
 }
 
 function requireEd25519(key: KeyObject, file: string): void {
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new IdentityKeyError(`identity key file ${file}: is a ${key.asymmetricKeyType ?? 'non-asymmetric'} key; only Ed25519 keys (EdDSA) are used; create one with \`pulse-runbook identity keygen\``);
+    throw new IdentityKeyError(
+      `identity key file ${file}: is a ${key.asymmetricKeyType ?? 'non-asymmetric'} key; only Ed25519 keys (EdDSA) are used; create one with \`pulse-runbook identity keygen\``,
+    );
   }
 }
 
 function looseModeWarning(file: string, what: string): string[] {
   if (process.platform === 'win32') return [];
   const mode = statSync(file).mode & 0o777;
-  return mode & 0o077 ? [`identity key file ${file} holds a ${what} and is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 ${file}`] : [];
+  return mode & 0o077
+    ? [
+        `identity key file ${file} holds a ${what} and is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 ${file}`,
+      ]
+    : [];
 }
 
 export interface GeneratedKey {
@@ -104,7 +123,8 @@ export interface GeneratedKey {
 export function generateIdentityKey(out: string, algorithm: IdentityAlgorithm): GeneratedKey {
   const publicPath = algorithm === 'EdDSA' ? `${out}.pub` : undefined;
   for (const p of [out, publicPath]) {
-    if (p && existsSync(p)) throw new IdentityKeyError(`identity keygen: ${p} already exists; it is never overwritten (move it away or choose another --out)`);
+    if (p && existsSync(p))
+      throw new IdentityKeyError(`identity keygen: ${p} already exists; it is never overwritten (move it away or choose another --out)`);
   }
   if (algorithm === 'HS256') {
     writeNew(out, `${randomBytes(48).toString('base64url')}\n`, 0o600);

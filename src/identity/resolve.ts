@@ -39,7 +39,8 @@ export interface IdentitySettings {
 
 export function identitySettingsFrom(flags: { identityTokenFile?: string }, env: NodeJS.ProcessEnv = process.env): IdentitySettings {
   const nonEmpty = (v: string | undefined) => (v && v.trim() ? v.trim() : undefined);
-  const tokenFile = nonEmpty(flags.identityTokenFile) ?? (nonEmpty(env[IDENTITY_ENV.token]) ? undefined : nonEmpty(env[IDENTITY_ENV.tokenFile]));
+  const tokenFile =
+    nonEmpty(flags.identityTokenFile) ?? (nonEmpty(env[IDENTITY_ENV.token]) ? undefined : nonEmpty(env[IDENTITY_ENV.tokenFile]));
   return Object.fromEntries(
     Object.entries({
       keyFile: nonEmpty(env[IDENTITY_ENV.keyFile]),
@@ -131,10 +132,25 @@ export async function resolveIdentity(settings: IdentitySettings, opts: ResolveO
     );
   }
   if (claimed !== undefined && claimed !== osUser) {
-    return { actor: claimed, source: 'claimed', osUser, how: `claimed with --actor and not verified (the OS user is ${osUser || 'unknown'}; no token policy is configured)`, warnings: [] };
+    return {
+      actor: claimed,
+      source: 'claimed',
+      osUser,
+      how: `claimed with --actor and not verified (the OS user is ${osUser || 'unknown'}; no token policy is configured)`,
+      warnings: [],
+    };
   }
-  if (!osUser) throw new IdentityError('identity: the OS user cannot be determined (no passwd entry and no USER); give --actor, or configure identity tokens');
-  return { actor: checkActor(osUser, 'the OS user'), source: 'os-user', osUser, how: `the OS user of this process (${osUser}); no token policy is configured`, warnings: [] };
+  if (!osUser)
+    throw new IdentityError(
+      'identity: the OS user cannot be determined (no passwd entry and no USER); give --actor, or configure identity tokens',
+    );
+  return {
+    actor: checkActor(osUser, 'the OS user'),
+    source: 'os-user',
+    osUser,
+    how: `the OS user of this process (${osUser}); no token policy is configured`,
+    warnings: [],
+  };
 }
 
 function checkActor(value: string, what: string): string {
@@ -149,9 +165,14 @@ function readToken(settings: IdentitySettings, env: NodeJS.ProcessEnv): { value:
     try {
       text = readFileSync(settings.tokenFile, 'utf8');
     } catch (err) {
-      throw new IdentityError(`identity token file ${settings.tokenFile}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check --identity-token-file`);
+      throw new IdentityError(
+        `identity token file ${settings.tokenFile}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check --identity-token-file`,
+      );
     }
-    if (!text.trim()) throw new IdentityError(`identity token file ${settings.tokenFile}: is empty; put the token from \`pulse-runbook identity issue-token\` in it`);
+    if (!text.trim())
+      throw new IdentityError(
+        `identity token file ${settings.tokenFile}: is empty; put the token from \`pulse-runbook identity issue-token\` in it`,
+      );
     return { value: text.trim(), from: `the file ${settings.tokenFile}` };
   }
   const fromEnv = env[IDENTITY_ENV.token]?.trim();

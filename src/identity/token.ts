@@ -38,7 +38,12 @@ export class IdentityTokenError extends Error {
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
-export async function verifyIdentityToken(token: string, key: IdentityKey, expect: TokenExpectations = {}, now: Date = new Date()): Promise<VerifiedToken> {
+export async function verifyIdentityToken(
+  token: string,
+  key: IdentityKey,
+  expect: TokenExpectations = {},
+  now: Date = new Date(),
+): Promise<VerifiedToken> {
   const where = `the ${key.kind} in ${key.path}`;
   let payload: JWTPayload;
   let alg: string;
@@ -57,7 +62,10 @@ export async function verifyIdentityToken(token: string, key: IdentityKey, expec
     throw new IdentityTokenError(`identity token: ${explain(err, where, expect)}`);
   }
   const subject = ActorSchema.safeParse(payload.sub);
-  if (!subject.success) throw new IdentityTokenError(`identity token: its subject (sub) ${subject.error.issues[0].message}; issue a new token with a valid --sub`);
+  if (!subject.success)
+    throw new IdentityTokenError(
+      `identity token: its subject (sub) ${subject.error.issues[0].message}; issue a new token with a valid --sub`,
+    );
   return {
     subject: subject.data,
     algorithm: alg,
@@ -75,16 +83,21 @@ function explain(err: unknown, where: string, expect: TokenExpectations): string
     const exp = typeof err.payload.exp === 'number' ? ` at ${iso(err.payload.exp)}` : '';
     return `expired${exp}${typeof err.payload.sub === 'string' ? ` (subject ${err.payload.sub})` : ''}; ${renew}`;
   }
-  if (err instanceof errors.JWSSignatureVerificationFailed) return `its signature does not verify with ${where}: it was issued with another key, or altered; ${renew}`;
-  if (err instanceof errors.JOSEAlgNotAllowed) return `is not signed with ${where.includes('HS256') ? 'HS256' : 'EdDSA'}, the algorithm of ${where}; ${renew}`;
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return `its signature does not verify with ${where}: it was issued with another key, or altered; ${renew}`;
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    return `is not signed with ${where.includes('HS256') ? 'HS256' : 'EdDSA'}, the algorithm of ${where}; ${renew}`;
   if (err instanceof errors.JWTClaimValidationFailed) {
-    if (err.claim === 'iss') return `its issuer (iss) is ${JSON.stringify(err.payload.iss ?? null)}, expected ${JSON.stringify(expect.issuer)} (PULSE_RUNBOOKS_IDENTITY_ISSUER); ${renew}`;
-    if (err.claim === 'aud') return `its audience (aud) is ${JSON.stringify(err.payload.aud ?? null)}, expected ${JSON.stringify(expect.audience)} (PULSE_RUNBOOKS_IDENTITY_AUDIENCE); ${renew}`;
+    if (err.claim === 'iss')
+      return `its issuer (iss) is ${JSON.stringify(err.payload.iss ?? null)}, expected ${JSON.stringify(expect.issuer)} (PULSE_RUNBOOKS_IDENTITY_ISSUER); ${renew}`;
+    if (err.claim === 'aud')
+      return `its audience (aud) is ${JSON.stringify(err.payload.aud ?? null)}, expected ${JSON.stringify(expect.audience)} (PULSE_RUNBOOKS_IDENTITY_AUDIENCE); ${renew}`;
     if (err.reason === 'missing') return `has no "${err.claim}" claim, which is required; ${renew}`;
     if (err.claim === 'nbf') return `is not valid yet (nbf is in the future); check the clocks, or ${renew}`;
     return `its "${err.claim}" claim is not valid (${err.reason}); ${renew}`;
   }
-  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return `is not a valid signed JWT (three base64url parts separated by dots); check PULSE_RUNBOOKS_IDENTITY_TOKEN or --identity-token-file`;
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid)
+    return `is not a valid signed JWT (three base64url parts separated by dots); check PULSE_RUNBOOKS_IDENTITY_TOKEN or --identity-token-file`;
   if (err instanceof errors.JOSEError) return `cannot be verified with ${where} (${err.code}); ${renew}`;
   return `cannot be verified with ${where} (${(err as Error).message})`;
 }
@@ -100,7 +113,9 @@ export interface IssueOptions {
 /** Signs a token for `subject`; needs a signing key (a private key or the HS256 secret). */
 export async function issueIdentityToken(key: IdentityKey, opts: IssueOptions): Promise<{ token: string; expiresAt: string }> {
   if (!key.signKey) {
-    throw new IdentityTokenError(`identity issue-token: ${key.path} holds an ${key.kind}, which verifies tokens but cannot issue them; give the private key (--key-file)`);
+    throw new IdentityTokenError(
+      `identity issue-token: ${key.path} holds an ${key.kind}, which verifies tokens but cannot issue them; give the private key (--key-file)`,
+    );
   }
   const subject = ActorSchema.safeParse(opts.subject);
   if (!subject.success) throw new IdentityTokenError(`identity issue-token --sub: ${subject.error.issues[0].message}`);

@@ -82,7 +82,10 @@ export function formatLocalDate(d: { year: number; month: number; day: number })
   return `${String(d.year).padStart(4, '0')}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
 }
 
-function addDays(d: { year: number; month: number; day: number }, days: number): { year: number; month: number; day: number; weekday: Weekday } {
+function addDays(
+  d: { year: number; month: number; day: number },
+  days: number,
+): { year: number; month: number; day: number; weekday: Weekday } {
   const t = new Date(Date.UTC(d.year, d.month - 1, d.day + days));
   // getUTCDay: 0 = Sunday; WEEKDAYS starts on Monday.
   const weekday = WEEKDAYS[(t.getUTCDay() + 6) % 7];
@@ -111,7 +114,12 @@ export function nextBusinessDay(fromMs: number, calendar: BusinessCalendar): Nex
   for (let i = 1; i <= 372; i++) {
     const day = addDays(local, i);
     if (isBusinessDay(day, calendar)) {
-      return { at: zonedTimeToInstant(day, time, calendar.timeZone), localDate: formatLocalDate(day), weekday: day.weekday, localTime: time };
+      return {
+        at: zonedTimeToInstant(day, time, calendar.timeZone),
+        localDate: formatLocalDate(day),
+        weekday: day.weekday,
+        localTime: time,
+      };
     }
   }
   throw new Error(`the business calendar has no business day in the year after ${formatLocalDate(local)}: check days and holidays`);

@@ -70,11 +70,21 @@ export function openRecord(id: string, input: IncidentInput, nowMs: number): Inc
         ? { at, by, severity, source: 'person', reason: sanitizeText(input.severityReason ?? ''), impacts: [...input.impacts] }
         : { at, by, severity, source: 'rules', reason: byRules!.reason, impacts: [...input.impacts] },
     ],
-    handoffs: [{ at, by, to: routing.owner, kind: 'initial', reason: `${severity}, ${OWNERSHIP_TABLE[scope].description}: primary owner ${routing.owner}` }],
+    handoffs: [
+      {
+        at,
+        by,
+        to: routing.owner,
+        kind: 'initial',
+        reason: `${severity}, ${OWNERSHIP_TABLE[scope].description}: primary owner ${routing.owner}`,
+      },
+    ],
     actions: [],
     notifications: routing.notifications.map((n) => ({ ...n, at, deliveries: [] })),
     timers: [],
-    updates: [{ at, by, ...source(input.openedBySource), update: 'open', summary: `opened as ${severity} (${scope}), owner ${routing.owner}` }],
+    updates: [
+      { at, by, ...source(input.openedBySource), update: 'open', summary: `opened as ${severity} (${scope}), owner ${routing.owner}` },
+    ],
     calendar: input.calendar,
     ...(input.roles && { roles: input.roles }),
   };
@@ -159,12 +169,21 @@ export function checkUpdate<N extends IncidentUpdateName>(record: IncidentRecord
   // Who may act comes first: someone outside the incident's roles learns nothing about its state.
   const notAllowed = roleRefusal(record, name, input as { actor: string; finalOwner?: string });
   if (notAllowed) throw refuse(name, notAllowed, INCIDENT_FAILURE_TYPES.actorNotAllowed);
-  if (record.plan) throw refuse(name, 'this incident is a plan (opened with plan: true) and takes no updates', INCIDENT_FAILURE_TYPES.refusedUpdate);
+  if (record.plan)
+    throw refuse(name, 'this incident is a plan (opened with plan: true) and takes no updates', INCIDENT_FAILURE_TYPES.refusedUpdate);
   if (record.resolution) {
-    throw refuse(name, `the incident was resolved by ${record.resolution.by} at ${record.resolution.at}; open a new incident instead`, INCIDENT_FAILURE_TYPES.refusedUpdate);
+    throw refuse(
+      name,
+      `the incident was resolved by ${record.resolution.by} at ${record.resolution.at}; open a new incident instead`,
+      INCIDENT_FAILURE_TYPES.refusedUpdate,
+    );
   }
   if (name === 'acknowledge' && record.acknowledged) {
-    throw refuse(name, `already acknowledged by ${record.acknowledged.by} at ${record.acknowledged.at}`, INCIDENT_FAILURE_TYPES.refusedUpdate);
+    throw refuse(
+      name,
+      `already acknowledged by ${record.acknowledged.by} at ${record.acknowledged.at}`,
+      INCIDENT_FAILURE_TYPES.refusedUpdate,
+    );
   }
   if (name === 'handoff' && (input as HandoffInput).to === record.owner) {
     throw refuse(name, `to: ${record.owner} already owns this incident; name another owner`, INCIDENT_FAILURE_TYPES.refusedUpdate);
@@ -203,18 +222,41 @@ export function applyStartResponse(record: IncidentRecord, input: StartResponseI
     if (record.status !== 'containing') record.status = 'mitigating';
   }
   const summary = sanitizeText(input.summary);
-  record.updates.push({ at, by, ...source(input.actorSource), update: 'startResponse', summary: `${input.phase} started: ${summary}${input.procedure ? ` (runs ${input.procedure.name})` : ''}` });
+  record.updates.push({
+    at,
+    by,
+    ...source(input.actorSource),
+    update: 'startResponse',
+    summary: `${input.phase} started: ${summary}${input.procedure ? ` (runs ${input.procedure.name})` : ''}`,
+  });
   return pushAction(record, { at, by, kind: input.phase, summary, ...(input.evidence && { evidence: sanitizeValue(input.evidence) }) });
 }
 
 /** A person sets the severity. A change re-routes notifications and restarts the escalation timer. */
-export function applyClassify(record: IncidentRecord, input: ClassifyInput, nowMs: number): { changed: boolean; notifications: IncidentNotification[] } {
+export function applyClassify(
+  record: IncidentRecord,
+  input: ClassifyInput,
+  nowMs: number,
+): { changed: boolean; notifications: IncidentNotification[] } {
   const at = iso(nowMs);
   const by = sanitizeText(input.actor);
   const previous: Severity = record.severity;
   const severity = input.severity;
-  record.severityHistory.push({ at, by, severity, source: 'person', reason: sanitizeText(input.reason), impacts: input.impacts ?? record.severityHistory.at(-1)!.impacts });
-  record.updates.push({ at, by, ...source(input.actorSource), update: 'classify', summary: `${previous} → ${severity}: ${sanitizeText(input.reason)}` });
+  record.severityHistory.push({
+    at,
+    by,
+    severity,
+    source: 'person',
+    reason: sanitizeText(input.reason),
+    impacts: input.impacts ?? record.severityHistory.at(-1)!.impacts,
+  });
+  record.updates.push({
+    at,
+    by,
+    ...source(input.actorSource),
+    update: 'classify',
+    summary: `${previous} → ${severity}: ${sanitizeText(input.reason)}`,
+  });
   if (severity === previous) return { changed: false, notifications: [] };
   record.severity = severity;
   record.responseTarget = severityRule(severity).response;
@@ -246,7 +288,13 @@ export function applyResolve(record: IncidentRecord, input: ResolveInput, nowMs:
   const summary = sanitizeText(input.summary);
   record.resolution = { at, by, finalOwner: input.finalOwner as Owner, summary };
   record.status = 'resolved';
-  record.updates.push({ at, by, ...source(input.actorSource), update: 'resolve', summary: `resolved, final resolution owner ${input.finalOwner}: ${summary}` });
+  record.updates.push({
+    at,
+    by,
+    ...source(input.actorSource),
+    update: 'resolve',
+    summary: `resolved, final resolution owner ${input.finalOwner}: ${summary}`,
+  });
 }
 
 /** The action a procedure-opened incident starts with: the procedure itself is the containment or mitigation. */
@@ -315,7 +363,10 @@ export function compactResult(result: unknown): { outcome: string; result: Recor
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(result as Record<string, unknown>)) {
     if (k === 'evidence') continue;
-    const small = v === null || ['string', 'number', 'boolean'].includes(typeof v) || (Array.isArray(v) && v.length <= 50 && v.every((x) => typeof x !== 'object'));
+    const small =
+      v === null ||
+      ['string', 'number', 'boolean'].includes(typeof v) ||
+      (Array.isArray(v) && v.length <= 50 && v.every((x) => typeof x !== 'object'));
     if (small || (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length <= 10)) out[k] = v;
   }
   const evidence = (result as { evidence?: Array<{ step: string; verdict: string; summary: string; at: string }> }).evidence ?? [];

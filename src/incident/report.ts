@@ -37,7 +37,9 @@ function evidenceText(a: IncidentAction): string {
   for (const link of a.evidence?.links ?? []) parts.push(link);
   for (const [k, v] of Object.entries(a.evidence?.details ?? {})) parts.push(`${k}=${String(v)}`);
   if (a.child) {
-    parts.push(`child ${a.child.workflowType} ${a.child.workflowId}: ${a.child.status}${a.child.finishedAt ? ` at ${a.child.finishedAt}` : ''}${a.child.failedStep ? ` at step ${a.child.failedStep}` : ''}${a.child.outcome ? ` (${a.child.outcome})` : ''}`);
+    parts.push(
+      `child ${a.child.workflowType} ${a.child.workflowId}: ${a.child.status}${a.child.finishedAt ? ` at ${a.child.finishedAt}` : ''}${a.child.failedStep ? ` at step ${a.child.failedStep}` : ''}${a.child.outcome ? ` (${a.child.outcome})` : ''}`,
+    );
     if (a.child.leftToDo?.length) parts.push(`left to do: ${a.child.leftToDo.join('; ')}`);
   }
   return parts.join('; ');
@@ -64,21 +66,43 @@ export function renderIncidentMarkdown(raw: IncidentRecord, exportedAt: Date = n
         ['Mitigation started', r.mitigationStartedAt],
         ['Resolved', r.resolution ? `${r.resolution.at} by ${r.resolution.by}` : undefined],
         ['Final resolution owner', r.resolution?.finalOwner],
-        ['Business calendar', `${r.calendar.days.join(',')} ${r.calendar.opensAt}–${r.calendar.closesAt} ${r.calendar.timeZone}${r.calendar.holidays.length ? `, ${r.calendar.holidays.length} holiday(s)` : ''}`],
+        [
+          'Business calendar',
+          `${r.calendar.days.join(',')} ${r.calendar.opensAt}–${r.calendar.closesAt} ${r.calendar.timeZone}${r.calendar.holidays.length ? `, ${r.calendar.holidays.length} holiday(s)` : ''}`,
+        ],
       ],
     ),
     '',
   );
   if (r.summary) lines.push('## Summary', '', r.summary, '');
 
-  lines.push('## Severity', '', ...table(['At', 'Severity', 'By', 'Source', 'Reason'], r.severityHistory.map((s) => [s.at, s.severity, s.by, s.source, s.reason])), '');
+  lines.push(
+    '## Severity',
+    '',
+    ...table(
+      ['At', 'Severity', 'By', 'Source', 'Reason'],
+      r.severityHistory.map((s) => [s.at, s.severity, s.by, s.source, s.reason]),
+    ),
+    '',
+  );
   lines.push(
     '## Owner handoffs',
     '',
-    ...table(['#', 'At', 'From', 'To', 'By', 'Kind', 'Reason'], r.handoffs.map((h, i) => [i + 1, h.at, h.from, h.to, h.by, h.kind, h.reason])),
+    ...table(
+      ['#', 'At', 'From', 'To', 'By', 'Kind', 'Reason'],
+      r.handoffs.map((h, i) => [i + 1, h.at, h.from, h.to, h.by, h.kind, h.reason]),
+    ),
     '',
   );
-  lines.push('## Actions taken', '', ...table(['#', 'At', 'By', 'Kind', 'Summary', 'Evidence'], r.actions.map((a) => [a.index + 1, a.at, a.by, a.kind, a.summary, evidenceText(a)])), '');
+  lines.push(
+    '## Actions taken',
+    '',
+    ...table(
+      ['#', 'At', 'By', 'Kind', 'Summary', 'Evidence'],
+      r.actions.map((a) => [a.index + 1, a.at, a.by, a.kind, a.summary, evidenceText(a)]),
+    ),
+    '',
+  );
   lines.push(
     '## Notifications and escalations',
     '',
@@ -91,7 +115,9 @@ export function renderIncidentMarkdown(raw: IncidentRecord, exportedAt: Date = n
         n.reason,
         n.deliveries.length === 0
           ? 'recorded only (no webhook configured)'
-          : n.deliveries.map((d) => `${d.target}: ${d.status}${d.httpStatus ? ` ${d.httpStatus}` : ''} at ${d.at}${d.error ? ` (${d.error})` : ''}`).join('; '),
+          : n.deliveries
+              .map((d) => `${d.target}: ${d.status}${d.httpStatus ? ` ${d.httpStatus}` : ''} at ${d.at}${d.error ? ` (${d.error})` : ''}`)
+              .join('; '),
       ]),
     ),
     '',
@@ -99,13 +125,31 @@ export function renderIncidentMarkdown(raw: IncidentRecord, exportedAt: Date = n
   lines.push(
     '## Escalation timers',
     '',
-    ...table(['Severity', 'Waits for', 'Started', 'Deadline', 'Outcome', 'Settled', 'Rule'], r.timers.map((t) => [t.severity, t.condition, t.startedAt, t.deadline, t.outcome, t.settledAt, t.rule])),
+    ...table(
+      ['Severity', 'Waits for', 'Started', 'Deadline', 'Outcome', 'Settled', 'Rule'],
+      r.timers.map((t) => [t.severity, t.condition, t.startedAt, t.deadline, t.outcome, t.settledAt, t.rule]),
+    ),
     '',
   );
   if (r.resolution) {
-    lines.push('## Resolution', '', `Resolved at ${r.resolution.at} by ${r.resolution.by}. Final resolution owner: **${r.resolution.finalOwner}**.`, '', r.resolution.summary, '');
+    lines.push(
+      '## Resolution',
+      '',
+      `Resolved at ${r.resolution.at} by ${r.resolution.by}. Final resolution owner: **${r.resolution.finalOwner}**.`,
+      '',
+      r.resolution.summary,
+      '',
+    );
   }
-  lines.push('## Timeline (every update, who and when)', '', ...table(['At', 'By', 'Update', 'Summary'], r.updates.map((u) => [u.at, u.by, u.update, u.summary])), '');
+  lines.push(
+    '## Timeline (every update, who and when)',
+    '',
+    ...table(
+      ['At', 'By', 'Update', 'Summary'],
+      r.updates.map((u) => [u.at, u.by, u.update, u.summary]),
+    ),
+    '',
+  );
   lines.push(`_Exported ${exportedAt.toISOString()} by pulse-runbook; times are UTC (workflow time)._`, '');
   return lines.join('\n');
 }
@@ -124,7 +168,9 @@ export function renderIncidentDetails(r: IncidentRecord): string {
   const failed = r.actions.filter((a) => a.child?.status === 'failed');
   for (const a of failed) {
     const c = a.child!;
-    lines.push(`- **${c.procedure} ${c.workflowId} failed**${c.failedStep ? ` at ${c.failedStep}` : ''}: ${c.outcome ?? ''}${c.leftToDo?.length ? `; left to do: ${c.leftToDo.join('; ')}` : ''}`);
+    lines.push(
+      `- **${c.procedure} ${c.workflowId} failed**${c.failedStep ? ` at ${c.failedStep}` : ''}: ${c.outcome ?? ''}${c.leftToDo?.length ? `; left to do: ${c.leftToDo.join('; ')}` : ''}`,
+    );
   }
   if (r.resolution) lines.push(`- Resolved ${r.resolution.at} by ${r.resolution.by}; final owner ${r.resolution.finalOwner}`);
   return lines.join('\n');

@@ -17,7 +17,14 @@
  * Pure and deterministic: the workflow's update validators run it (through checkUpdate in record.ts). Names are
  * compared exactly, as the CLI determined them (src/identity).
  */
-import { INCIDENT_COMMANDER, INCIDENT_ROLES, type IncidentRole, type IncidentRoles, type IncidentUpdateName, type Owner } from '../config/incident.js';
+import {
+  INCIDENT_COMMANDER,
+  INCIDENT_ROLES,
+  type IncidentRole,
+  type IncidentRoles,
+  type IncidentUpdateName,
+  type Owner,
+} from '../config/incident.js';
 import type { IncidentRecord } from './types.js';
 
 const VERBS: Record<IncidentUpdateName, string> = {
@@ -41,18 +48,28 @@ export function describeRoles(roles: IncidentRoles, only?: readonly IncidentRole
 }
 
 /** The roles that may send this update now, given the incident's state and the update's input. */
-export function allowedRoles(record: IncidentRecord, name: IncidentUpdateName, input: { finalOwner?: string }): { roles: IncidentRole[]; rule: string } {
+export function allowedRoles(
+  record: IncidentRecord,
+  name: IncidentUpdateName,
+  input: { finalOwner?: string },
+): { roles: IncidentRole[]; rule: string } {
   const owner = record.owner;
   switch (name) {
     case 'resolve':
       return { roles: [input.finalOwner as Owner], rule: `only members of the final resolution owner's role (${input.finalOwner})` };
     case 'classify':
     case 'handoff':
-      return { roles: [owner, INCIDENT_COMMANDER], rule: `only members of the current owner's role (${owner}) or an ${INCIDENT_COMMANDER}` };
+      return {
+        roles: [owner, INCIDENT_COMMANDER],
+        rule: `only members of the current owner's role (${owner}) or an ${INCIDENT_COMMANDER}`,
+      };
     default: {
       const involved = new Set<IncidentRole>([owner, ...record.notifications.map((n) => n.to), INCIDENT_COMMANDER]);
       const roles = INCIDENT_ROLES.filter((r) => involved.has(r));
-      return { roles, rule: `only the responders: the current owner's role (${owner}), a role this incident paged or notified, or an ${INCIDENT_COMMANDER}` };
+      return {
+        roles,
+        rule: `only the responders: the current owner's role (${owner}), a role this incident paged or notified, or an ${INCIDENT_COMMANDER}`,
+      };
     }
   }
 }
@@ -61,7 +78,11 @@ export function allowedRoles(record: IncidentRecord, name: IncidentUpdateName, i
  * Undefined when the actor may send this update; otherwise the refusal, naming the actor, their roles and the
  * roles (with their members) that may.
  */
-export function roleRefusal(record: IncidentRecord, name: IncidentUpdateName, input: { actor: string; finalOwner?: string }): string | undefined {
+export function roleRefusal(
+  record: IncidentRecord,
+  name: IncidentUpdateName,
+  input: { actor: string; finalOwner?: string },
+): string | undefined {
   const roles = record.roles;
   if (!roles) return undefined;
   const mine = rolesOf(roles, input.actor);

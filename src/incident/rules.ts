@@ -7,14 +7,7 @@
  * For every scope but code rollback both tables agree (Pulse Operations first, Engineering next); for a code
  * rollback Engineering owns and Pulse Operations is the escalation owner, as the ownership table says.
  */
-import {
-  type BusinessCalendar,
-  type EscalationTimers,
-  type Impact,
-  type Owner,
-  type Scope,
-  type Severity,
-} from '../config/incident.js';
+import { type BusinessCalendar, type EscalationTimers, type Impact, type Owner, type Scope, type Severity } from '../config/incident.js';
 import { OWNERSHIP_TABLE, SEVERITY_RULES, type SeverityRule } from './tables.js';
 import { nextBusinessDay } from './business-calendar.js';
 import type { EscalationTimer, IncidentNotification } from './types.js';

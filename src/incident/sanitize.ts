@@ -8,7 +8,10 @@ import { MASK, redact } from '../runbook/redact.js';
 
 const INLINE_SECRETS: Array<[RegExp, string]> = [
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, `$1 ${MASK}`],
-  [/\b(api[_-]?key|apikey|token|password|passwd|secret|authorization|x-api-token)(["']?\s*[:=]\s*["']?)(?!(?:Bearer|Basic)\s)[^\s"',;&]+/gi, `$1$2${MASK}`],
+  [
+    /\b(api[_-]?key|apikey|token|password|passwd|secret|authorization|x-api-token)(["']?\s*[:=]\s*["']?)(?!(?:Bearer|Basic)\s)[^\s"',;&]+/gi,
+    `$1$2${MASK}`,
+  ],
   [/(\bhttps?:\/\/)[^\s/:@]+:[^\s/@]+@/gi, `$1${MASK}@`],
 ];
 

@@ -4,7 +4,16 @@
  * Plain JSON: it lives in workflow state, answers the `record` query, is the workflow's result and is exported
  * by `pulse-runbook incident report`. Every time is ISO-8601 workflow time; every `by` is the actor as given.
  */
-import type { ActionEvidence, BusinessCalendar, Impact, IncidentRoles, IncidentSource, Owner, Scope, Severity } from '../config/incident.js';
+import type {
+  ActionEvidence,
+  BusinessCalendar,
+  Impact,
+  IncidentRoles,
+  IncidentSource,
+  Owner,
+  Scope,
+  Severity,
+} from '../config/incident.js';
 import type { ActorSource } from '../identity/sources.js';
 
 export type IncidentStatus = 'open' | 'acknowledged' | 'containing' | 'mitigating' | 'resolved';

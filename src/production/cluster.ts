@@ -177,7 +177,11 @@ export async function startProductionCluster(opts: ClusterOptions = {}): Promise
     temporalCliDir: path.dirname(temporalCli),
     secretFiles,
     workflowBundle,
-    variables: { POSTGRES_PASSWORD: postgresPassword, PULSE_TOKEN_FILE: secretFiles.pulse_token, PULSE_RUNBOOKS_CODEC_KEYS_FILE: secretFiles.codec_keys },
+    variables: {
+      POSTGRES_PASSWORD: postgresPassword,
+      PULSE_TOKEN_FILE: secretFiles.pulse_token,
+      PULSE_RUNBOOKS_CODEC_KEYS_FILE: secretFiles.codec_keys,
+    },
   });
   const address = `127.0.0.1:${ports.frontendGrpc}`;
   const roles = composeRoles(compose);
@@ -195,23 +199,38 @@ export async function startProductionCluster(opts: ClusterOptions = {}): Promise
   try {
     const bundling = timed('workflow bundle (as the Dockerfile builds it)', () => buildWorkflowBundle(workflowBundle));
     postgres = await timed(`PostgreSQL on 127.0.0.1:${ports.postgres}`, () =>
-      startPostgres({ pgBin: binaries.pgBin, port: ports.postgres, user: dbEnv.POSTGRES_USER ?? 'temporal', password: postgresPassword, logFile: logOf('postgresql') }),
+      startPostgres({
+        pgBin: binaries.pgBin,
+        port: ports.postgres,
+        user: dbEnv.POSTGRES_USER ?? 'temporal',
+        password: postgresPassword,
+        logFile: logOf('postgresql'),
+      }),
     );
     log(`PostgreSQL ${postgres.version} (compose pins postgres:${plan.versions.postgres})`);
     await timed('schema job (deploy/scripts/setup-postgres.sh)', () => runJob(plan.schemaJob, logOf(plan.schemaJob.name), 300_000));
 
-    const temporal = Object.fromEntries(TEMPORAL_SERVICES.map((s) => [s, new ManagedProcess(plan.temporal[s], logOf(plan.temporal[s].name))])) as Record<TemporalService, ManagedProcess>;
+    const temporal = Object.fromEntries(
+      TEMPORAL_SERVICES.map((s) => [s, new ManagedProcess(plan.temporal[s], logOf(plan.temporal[s].name))]),
+    ) as Record<TemporalService, ManagedProcess>;
     await timed(`Temporal ${plan.versions.server}: ${TEMPORAL_SERVICES.join(', ')} (frontend ${address})`, async () => {
       // One after the other: every service process writes the cluster metadata record when it starts on an empty
       // database, and two doing it at once makes one of them exit on the duplicate key (as a pod would crash-loop).
       for (const s of TEMPORAL_SERVICES) {
         temporal[s].start();
         started.push(temporal[s]);
-        await waitUntil(`temporal ${s} listening on ${MEMBERSHIP_PORT[s](ports)}`, () => listening(MEMBERSHIP_PORT[s](ports)), 120_000, temporal[s]);
+        await waitUntil(
+          `temporal ${s} listening on ${MEMBERSHIP_PORT[s](ports)}`,
+          () => listening(MEMBERSHIP_PORT[s](ports)),
+          120_000,
+          temporal[s],
+        );
       }
       await waitForTemporal(address, 120_000);
     });
-    await timed('namespace job (deploy/scripts/create-namespace.sh)', () => runJob(plan.namespaceJob, logOf(plan.namespaceJob.name), 600_000));
+    await timed('namespace job (deploy/scripts/create-namespace.sh)', () =>
+      runJob(plan.namespaceJob, logOf(plan.namespaceJob.name), 600_000),
+    );
 
     const codecUrl = `http://127.0.0.1:${ports.codec}`;
     const codecServer = new ManagedProcess(plan.codecServer, logOf(plan.codecServer.name));
@@ -223,7 +242,19 @@ export async function startProductionCluster(opts: ClusterOptions = {}): Promise
       ui.start();
       started.push(ui);
       await Promise.all([
-        waitUntil('the codec server answers an empty decode', async () => (await fetch(`${codecUrl}/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"payloads":[]}' })).ok, 60_000, codecServer),
+        waitUntil(
+          'the codec server answers an empty decode',
+          async () =>
+            (
+              await fetch(`${codecUrl}/decode`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: '{"payloads":[]}',
+              })
+            ).ok,
+          60_000,
+          codecServer,
+        ),
         waitUntil('the UI server answers /api/v1/settings', async () => (await fetch(`${uiUrl}/api/v1/settings`)).ok, 60_000, ui),
       ]);
     });
@@ -231,7 +262,11 @@ export async function startProductionCluster(opts: ClusterOptions = {}): Promise
     await bundling;
     const workers: ManagedProcess[] = [];
     const startWorker = async (i: number, bundle = workflowBundle): Promise<ManagedProcess> => {
-      const spec = { ...plan.worker, name: `worker-${i + 1}`, env: { ...plan.worker.env, ...opts.workerEnv, PULSE_RUNBOOKS_WORKFLOW_BUNDLE: bundle } };
+      const spec = {
+        ...plan.worker,
+        name: `worker-${i + 1}`,
+        env: { ...plan.worker.env, ...opts.workerEnv, PULSE_RUNBOOKS_WORKFLOW_BUNDLE: bundle },
+      };
       const w = workers[i] ?? new ManagedProcess(spec, logOf(spec.name));
       w.spec = spec;
       const before = w.log().length;
@@ -241,7 +276,9 @@ export async function startProductionCluster(opts: ClusterOptions = {}): Promise
       await waitUntil(`${spec.name} polls its task queue`, async () => w.log().slice(before).includes('Worker on '), 120_000, w);
       return w;
     };
-    await timed(`${opts.workers ?? 2} pulse-runbooks workers`, () => Promise.all(Array.from({ length: opts.workers ?? 2 }, (_, i) => startWorker(i))));
+    await timed(`${opts.workers ?? 2} pulse-runbooks workers`, () =>
+      Promise.all(Array.from({ length: opts.workers ?? 2 }, (_, i) => startWorker(i))),
+    );
 
     const all = () => [postgres!.process, ...started];
     const cluster: ProductionCluster = {
@@ -274,7 +311,12 @@ export async function startProductionCluster(opts: ClusterOptions = {}): Promise
       },
       async restartService(service) {
         await temporal[service].restart(15_000);
-        await waitUntil(`temporal ${service} listening again`, () => listening(MEMBERSHIP_PORT[service](ports)), 120_000, temporal[service]);
+        await waitUntil(
+          `temporal ${service} listening again`,
+          () => listening(MEMBERSHIP_PORT[service](ports)),
+          120_000,
+          temporal[service],
+        );
       },
       async waitHealthy(timeoutMs = 120_000) {
         await waitForTemporal(address, timeoutMs);

@@ -66,11 +66,14 @@ export const argv = (v: string[] | string | undefined): string[] => (v === undef
 /** Which compose service plays each role (by image or command, as compose-file.test.ts finds them). */
 export function composeRoles(compose: ComposeFile) {
   const one = (role: string, test: (s: ComposeService) => boolean): string => {
-    const names = Object.entries(compose.services).filter(([, s]) => test(s)).map(([n]) => n);
+    const names = Object.entries(compose.services)
+      .filter(([, s]) => test(s))
+      .map(([n]) => n);
     if (names.length !== 1) throw new Error(`docker-compose.yml: expected one ${role} service, found ${names.length}`);
     return names[0];
   };
-  const job = (script: string) => (s: ComposeService) => (s.image ?? '').startsWith('temporalio/admin-tools:') && argv(s.entrypoint).some((a) => a.endsWith(`/${script}`));
+  const job = (script: string) => (s: ComposeService) =>
+    (s.image ?? '').startsWith('temporalio/admin-tools:') && argv(s.entrypoint).some((a) => a.endsWith(`/${script}`));
   return {
     database: one('PostgreSQL', (s) => (s.image ?? '').startsWith('postgres:')),
     schemaJob: one('schema job', job('setup-postgres.sh')),
@@ -91,7 +94,8 @@ export function hostPathOf(service: ComposeService, containerPath: string): stri
   for (const v of service.volumes ?? []) {
     const [source, target] = typeof v === 'string' ? v.split(':') : [v.source ?? '', v.target ?? ''];
     if (!source || !target || !/^[./]/.test(source)) continue;
-    if (containerPath === target || containerPath.startsWith(`${target}/`)) return path.join(path.resolve(REPO_ROOT, source), containerPath.slice(target.length));
+    if (containerPath === target || containerPath.startsWith(`${target}/`))
+      return path.join(path.resolve(REPO_ROOT, source), containerPath.slice(target.length));
   }
   return undefined;
 }
@@ -114,8 +118,18 @@ export interface ClusterPorts {
   codec: number;
 }
 export const PORT_NAMES: Array<keyof ClusterPorts> = [
-  'postgres', 'frontendGrpc', 'frontendHttp', 'frontendMembership', 'historyGrpc', 'historyMembership', 'matchingGrpc',
-  'matchingMembership', 'workerGrpc', 'workerMembership', 'ui', 'codec',
+  'postgres',
+  'frontendGrpc',
+  'frontendHttp',
+  'frontendMembership',
+  'historyGrpc',
+  'historyMembership',
+  'matchingGrpc',
+  'matchingMembership',
+  'workerGrpc',
+  'workerMembership',
+  'ui',
+  'codec',
 ];
 
 export interface PlanInputs {
@@ -210,7 +224,11 @@ export function rehearsalPlan(compose: ComposeFile, inputs: PlanInputs): Rehears
   const translateAddress = (v: string) => addressMap.reduce((acc, [re, to]) => acc.replace(re, to), v);
 
   /** compose env -> rehearsal env, recording each change. */
-  const envFor = (service: string, extra: Record<string, [string, ChangeReason]>, base: Record<string, string> = {}): Record<string, string> => {
+  const envFor = (
+    service: string,
+    extra: Record<string, [string, ChangeReason]>,
+    base: Record<string, string> = {},
+  ): Record<string, string> => {
     const env = { ...base, ...composeEnv(svc(service), inputs.variables) };
     for (const [k, v] of Object.entries(env)) {
       let next = translateAddress(v);
@@ -260,7 +278,8 @@ export function rehearsalPlan(compose: ComposeFile, inputs: PlanInputs): Rehears
   // environment; here one process per service, each told every service's ports.
   const dynamicConfig = composeEnv(svc(roles.server), inputs.variables).DYNAMIC_CONFIG_FILE_PATH ?? '';
   const dynamicConfigHost = hostPathOf(svc(roles.server), path.posix.resolve(SERVER_IMAGE_WORKDIR, dynamicConfig));
-  if (!dynamicConfigHost) throw new Error(`docker-compose.yml: the server's DYNAMIC_CONFIG_FILE_PATH ${dynamicConfig} is not bind-mounted from the repository`);
+  if (!dynamicConfigHost)
+    throw new Error(`docker-compose.yml: the server's DYNAMIC_CONFIG_FILE_PATH ${dynamicConfig} is not bind-mounted from the repository`);
   const serverEnv = envFor(roles.server, {
     POSTGRES_SEEDS: ['127.0.0.1', 'address'],
     DB_PORT: [String(p.postgres), 'port'],
@@ -278,12 +297,30 @@ export function rehearsalPlan(compose: ComposeFile, inputs: PlanInputs): Rehears
     LOG_LEVEL: ['warn', 'logs'],
   });
   const temporal = Object.fromEntries(
-    TEMPORAL_SERVICES.map((s) => [s, { name: `temporal-${s}`, command: path.join(inputs.serverBin, 'temporal-server'), args: ['start', '--service', s], env: { ...serverEnv } }]),
+    TEMPORAL_SERVICES.map((s) => [
+      s,
+      {
+        name: `temporal-${s}`,
+        command: path.join(inputs.serverBin, 'temporal-server'),
+        args: ['start', '--service', s],
+        env: { ...serverEnv },
+      },
+    ]),
   ) as Record<TemporalService, ProcessSpec>;
-  changes.push({ service: roles.server, setting: 'command', compose: 'temporal-server start (every service in one process)', rehearsal: TEMPORAL_SERVICES.map((s) => `temporal-server start --service ${s}`).join('; '), reason: 'the issue asks for frontend, history, matching and worker as separate processes' });
+  changes.push({
+    service: roles.server,
+    setting: 'command',
+    compose: 'temporal-server start (every service in one process)',
+    rehearsal: TEMPORAL_SERVICES.map((s) => `temporal-server start --service ${s}`).join('; '),
+    reason: 'the issue asks for frontend, history, matching and worker as separate processes',
+  });
 
   // The namespace job: deploy/scripts/create-namespace.sh with the temporal CLI.
-  const namespaceJob: ProcessSpec = { name: roles.namespaceJob, ...hostScript(roles.namespaceJob), env: envFor(roles.namespaceJob, { PATH: withPath(inputs.temporalCliDir) }) };
+  const namespaceJob: ProcessSpec = {
+    name: roles.namespaceJob,
+    ...hostScript(roles.namespaceJob),
+    env: envFor(roles.namespaceJob, { PATH: withPath(inputs.temporalCliDir) }),
+  };
 
   // The UI: the image runs `ui-server --env docker start` beside its config/docker.yaml template.
   const ui: ProcessSpec = {
@@ -293,7 +330,13 @@ export function rehearsalPlan(compose: ComposeFile, inputs: PlanInputs): Rehears
     cwd: inputs.uiRoot,
     env: envFor(roles.ui, { TEMPORAL_UI_PORT: [String(p.ui), 'port'] }),
   };
-  changes.push({ service: roles.ui, setting: 'config/docker.yaml host', compose: '(unset: every interface of the container)', rehearsal: UI_BIND_HOST, reason: REASONS.bind });
+  changes.push({
+    service: roles.ui,
+    setting: 'config/docker.yaml host',
+    compose: '(unset: every interface of the container)',
+    rehearsal: UI_BIND_HOST,
+    reason: REASONS.bind,
+  });
 
   // The codec server and the worker: this repository's CLI, as the image's entrypoint runs it.
   const node = process.execPath;
@@ -303,13 +346,26 @@ export function rehearsalPlan(compose: ComposeFile, inputs: PlanInputs): Rehears
     let next = translateAddress(a);
     if (flag === '--host') next = '127.0.0.1';
     if (flag === '--port') next = String(p.codec);
-    if (next !== a) changes.push({ service: roles.codecServer, setting: `${flag?.startsWith('--') ? flag : 'argument'} ${a}`, compose: a, rehearsal: next, reason: REASONS[flag === '--host' ? 'bind' : flag === '--port' || isLoopback(a) ? 'port' : 'address'] });
+    if (next !== a)
+      changes.push({
+        service: roles.codecServer,
+        setting: `${flag?.startsWith('--') ? flag : 'argument'} ${a}`,
+        compose: a,
+        rehearsal: next,
+        reason: REASONS[flag === '--host' ? 'bind' : flag === '--port' || isLoopback(a) ? 'port' : 'address'],
+      });
     return next;
   });
-  const codecServer: ProcessSpec = { name: roles.codecServer, command: node, args: [cli, ...codecArgs], env: envFor(roles.codecServer, {}) };
+  const codecServer: ProcessSpec = {
+    name: roles.codecServer,
+    command: node,
+    args: [cli, ...codecArgs],
+    env: envFor(roles.codecServer, {}),
+  };
 
   const workerEnv = envFor(roles.worker, { PULSE_RUNBOOKS_WORKFLOW_BUNDLE: [inputs.workflowBundle, 'image'] }, { ...WORKER_IMAGE_ENV });
-  changes.find((c) => c.setting === 'PULSE_RUNBOOKS_WORKFLOW_BUNDLE')!.compose = `${WORKER_IMAGE_ENV.PULSE_RUNBOOKS_WORKFLOW_BUNDLE} (the Dockerfile's ENV)`;
+  changes.find((c) => c.setting === 'PULSE_RUNBOOKS_WORKFLOW_BUNDLE')!.compose =
+    `${WORKER_IMAGE_ENV.PULSE_RUNBOOKS_WORKFLOW_BUNDLE} (the Dockerfile's ENV)`;
   const worker: ProcessSpec = { name: roles.worker, command: node, args: [cli, ...argv(svc(roles.worker).command)], env: workerEnv };
 
   shortPath();

@@ -36,18 +36,34 @@ try {
 
   // A Kill-Switch of two connections against the emulator, with the token the workers read from their secret file.
   const truenas = await startFakeTrueNAS({ apiKey: 'rehearsal-truenas-key' });
-  const emulator = await spawnEmulator({ enableTrueNAS: 'true', tickSeconds: 2, staleSeconds: 4, tokens: [{ token: cluster.pulseToken, scopes: ['*'] }] });
+  const emulator = await spawnEmulator({
+    enableTrueNAS: 'true',
+    tickSeconds: 2,
+    staleSeconds: 4,
+    tokens: [{ token: cluster.pulseToken, scopes: ['*'] }],
+  });
   const pulse = await PulseClient.create({ url: emulator.url, token: { file: cluster.secretFiles.pulse_token }, timeoutMs: 5000 });
   for (const name of ['nas-1', 'nas-2']) await pulse.addConnection(truenas.connection({ name }));
   await emulator.control.tick();
   const connection = await Connection.connect({ address: cluster.address });
-  const client = new Client({ connection, namespace: cluster.namespace, dataConverter: loadCodec(cluster.secretFiles.codec_keys).dataConverter });
+  const client = new Client({
+    connection,
+    namespace: cluster.namespace,
+    dataConverter: loadCodec(cluster.secretFiles.codec_keys).dataConverter,
+  });
   const workflowId = `rehearsal-kill-switch-${Date.now()}`;
   const t = Date.now();
   const handle = await client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
     taskQueue: cluster.taskQueue,
     workflowId,
-    args: [KillSwitchInputSchema.parse({ pulse: { url: emulator.url, token: { file: cluster.secretFiles.pulse_token } }, tickSeconds: 2, staleThresholdSeconds: 8, verifyEverySeconds: 1 })],
+    args: [
+      KillSwitchInputSchema.parse({
+        pulse: { url: emulator.url, token: { file: cluster.secretFiles.pulse_token } },
+        tickSeconds: 2,
+        staleThresholdSeconds: 8,
+        verifyEverySeconds: 1,
+      }),
+    ],
   });
   await handle.result();
   const left = await pulse.listConnections();

@@ -58,10 +58,23 @@ export async function startPostgres(opts: PostgresOptions): Promise<Postgres> {
   writeFileSync(pwFile, `${opts.password}\n`, { mode: 0o600 });
   if (as) for (const p of [root, socketDir, pwFile]) chownSync(p, as.uid, as.gid);
   try {
-    await execa(as ? as.prefix[0] : path.join(opts.pgBin, 'initdb'), [
-      ...(as ? [...as.prefix.slice(1), path.join(opts.pgBin, 'initdb')] : []),
-      '-D', dataDir, '-U', opts.user, `--pwfile=${pwFile}`, '--auth-host=scram-sha-256', '--auth-local=trust', '-E', 'UTF8', '--no-locale',
-    ], { env: { LANG: 'C.UTF-8' } });
+    await execa(
+      as ? as.prefix[0] : path.join(opts.pgBin, 'initdb'),
+      [
+        ...(as ? [...as.prefix.slice(1), path.join(opts.pgBin, 'initdb')] : []),
+        '-D',
+        dataDir,
+        '-U',
+        opts.user,
+        `--pwfile=${pwFile}`,
+        '--auth-host=scram-sha-256',
+        '--auth-local=trust',
+        '-E',
+        'UTF8',
+        '--no-locale',
+      ],
+      { env: { LANG: 'C.UTF-8' } },
+    );
   } finally {
     rmSync(pwFile, { force: true });
   }
@@ -69,7 +82,18 @@ export async function startPostgres(opts: PostgresOptions): Promise<Postgres> {
     {
       name: 'postgresql',
       command: path.join(opts.pgBin, 'postgres'),
-      args: ['-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir}`, '-c', `max_connections=${opts.maxConnections ?? 200}`],
+      args: [
+        '-D',
+        dataDir,
+        '-p',
+        String(opts.port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        `unix_socket_directories=${socketDir}`,
+        '-c',
+        `max_connections=${opts.maxConnections ?? 200}`,
+      ],
       env: {},
     },
     opts.logFile,
@@ -77,11 +101,35 @@ export async function startPostgres(opts: PostgresOptions): Promise<Postgres> {
   );
 
   const psql = (sql: string, database = 'postgres') =>
-    execa(path.join(opts.pgBin, 'psql'), ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', socketDir, '-p', String(opts.port), '-U', opts.user, '-d', database, '-c', sql]);
+    execa(path.join(opts.pgBin, 'psql'), [
+      '-X',
+      '-A',
+      '-t',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      socketDir,
+      '-p',
+      String(opts.port),
+      '-U',
+      opts.user,
+      '-d',
+      database,
+      '-c',
+      sql,
+    ]);
   const ready = () =>
     waitUntil(
       `PostgreSQL on 127.0.0.1:${opts.port}`,
-      async () => (await execa(path.join(opts.pgBin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(opts.port), '-U', opts.user, '-d', 'postgres'], { reject: false })).exitCode === 0,
+      async () =>
+        (
+          await execa(
+            path.join(opts.pgBin, 'pg_isready'),
+            ['-h', '127.0.0.1', '-p', String(opts.port), '-U', opts.user, '-d', 'postgres'],
+            { reject: false },
+          )
+        ).exitCode === 0,
       30_000,
       proc,
     );

@@ -145,7 +145,8 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
     } catch {
       // not yet
     }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s${proc ? `\n${proc.name} log:\n${proc.tail()}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s${proc ? `\n${proc.name} log:\n${proc.tail()}` : ''}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

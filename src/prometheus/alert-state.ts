@@ -76,7 +76,13 @@ export interface DeliveryRecord {
 export interface EvaluationSummary {
   at: string;
   reachable: boolean;
-  checks: Array<{ check: CheckId; verdict: CheckResult['verdict']; reason: string; values: Array<{ labels: Labels; value: string }>; error?: string }>;
+  checks: Array<{
+    check: CheckId;
+    verdict: CheckResult['verdict'];
+    reason: string;
+    values: Array<{ labels: Labels; value: string }>;
+    error?: string;
+  }>;
 }
 
 export interface MonitorState {
@@ -119,7 +125,17 @@ export interface ApplyOptions {
 }
 
 export function initialState(at: string): MonitorState {
-  return { monitorStartedAt: at, cycles: 0, open: [], resolved: [], unreachableCycles: 0, outbox: [], delivered: 0, dropped: 0, deliveries: [] };
+  return {
+    monitorStartedAt: at,
+    cycles: 0,
+    open: [],
+    resolved: [],
+    unreachableCycles: 0,
+    outbox: [],
+    delivered: 0,
+    dropped: 0,
+    deliveries: [],
+  };
 }
 
 export function alertKey(check: string, labels: Labels): string {
@@ -134,7 +150,12 @@ function pushBounded<T>(list: T[], item: T): void {
   if (list.length > HISTORY_LIMIT) list.splice(0, list.length - HISTORY_LIMIT);
 }
 
-function notification(opts: ApplyOptions, status: AlertNotification['status'], alert: AlertNotification['alert'], repeat = false): AlertNotification {
+function notification(
+  opts: ApplyOptions,
+  status: AlertNotification['status'],
+  alert: AlertNotification['alert'],
+  repeat = false,
+): AlertNotification {
   const id = `${opts.monitor}/${alert.key}/${alert.since}/${status}${repeat ? `/${opts.at}` : ''}`;
   return { id, monitor: opts.monitor, status, repeat, at: opts.at, alert: { ...alert } };
 }
@@ -229,7 +250,10 @@ export function applyEvaluation(state: MonitorState, evaluation: Evaluation, opt
   for (const result of evaluation.results) {
     // No answer, or an empty result that proves nothing: hold every alert of this check as it is.
     if (result.error || (result.empty && result.verdict === 'inconclusive')) continue;
-    const failing = result.empty && result.verdict === 'fail' ? [{ labels: {}, value: '(no series)' }] : result.series.filter((s) => s.verdict === 'fail');
+    const failing =
+      result.empty && result.verdict === 'fail'
+        ? [{ labels: {}, value: '(no series)' }]
+        : result.series.filter((s) => s.verdict === 'fail');
     const held = new Set(result.series.filter((s) => s.verdict === 'inconclusive').map((s) => alertKey(result.check, redact(s.labels))));
     const firingKeys = new Set<string>();
     for (const s of failing) {
@@ -250,7 +274,8 @@ export function applyEvaluation(state: MonitorState, evaluation: Evaluation, opt
     if (gapOpen) resolve(state, gapOpen, opts, out);
   } else {
     state.unreachableCycles += 1;
-    if (!gapOpen && state.unreachableCycles >= opts.gapAfterCycles) fire(state, gapSnapshot(evaluation, opts.at, state.unreachableCycles), opts, out);
+    if (!gapOpen && state.unreachableCycles >= opts.gapAfterCycles)
+      fire(state, gapSnapshot(evaluation, opts.at, state.unreachableCycles), opts, out);
     else if (gapOpen) fire(state, { ...gapOpen, value: String(state.unreachableCycles) }, opts, out);
   }
   return out;
@@ -265,7 +290,14 @@ export function enqueue(state: MonitorState, notifications: AlertNotification[],
 export function markDelivered(state: MonitorState, entry: OutboxEntry, at: string): void {
   state.outbox = state.outbox.filter((e) => e !== entry);
   state.delivered += 1;
-  pushBounded(state.deliveries, { id: entry.notification.id, webhook: entry.webhook, status: entry.notification.status, key: entry.notification.alert.key, at, outcome: 'sent' });
+  pushBounded(state.deliveries, {
+    id: entry.notification.id,
+    webhook: entry.webhook,
+    status: entry.notification.status,
+    key: entry.notification.alert.key,
+    at,
+    outcome: 'sent',
+  });
 }
 
 /** Records a failed cycle of delivery; after `maxTries` cycles the notification is dropped (and recorded). */
@@ -275,5 +307,13 @@ export function markFailed(state: MonitorState, entry: OutboxEntry, at: string, 
   if (entry.tries < maxTries) return;
   state.outbox = state.outbox.filter((e) => e !== entry);
   state.dropped += 1;
-  pushBounded(state.deliveries, { id: entry.notification.id, webhook: entry.webhook, status: entry.notification.status, key: entry.notification.alert.key, at, outcome: 'dropped', error });
+  pushBounded(state.deliveries, {
+    id: entry.notification.id,
+    webhook: entry.webhook,
+    status: entry.notification.status,
+    key: entry.notification.alert.key,
+    at,
+    outcome: 'dropped',
+    error,
+  });
 }

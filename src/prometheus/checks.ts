@@ -66,7 +66,13 @@ export interface QueryParams {
 }
 
 /** The checks with a per-instance form (`QueryParams.by`): the canary's monitoring checkpoints. */
-export const PER_INSTANCE_CHECKS = ['error-rate', 'staleness-gauge-max', 'staleness-never-succeeded', 'staleness-last-success', 'auth-gate'] as const satisfies readonly CheckId[];
+export const PER_INSTANCE_CHECKS = [
+  'error-rate',
+  'staleness-gauge-max',
+  'staleness-never-succeeded',
+  'staleness-last-success',
+  'auth-gate',
+] as const satisfies readonly CheckId[];
 
 export interface MetricCheck {
   id: CheckId;
@@ -230,7 +236,7 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'pass',
     onNaN: 'inconclusive',
     note:
-      'Pulse exports no streak metric: the value is the failed polls since the connection\'s last success (its last-success ' +
+      "Pulse exports no streak metric: the value is the failed polls since the connection's last success (its last-success " +
       'timestamp), counted exactly over at most the window, a first-ever streak included; 4 means more than 3 in a row.',
     query: (p) => (noPerInstanceForm('consecutive-errors')(p), streakQuery(p)),
   },
@@ -298,7 +304,10 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'pass',
     onNaN: 'inconclusive',
     note: 'Timeouts counted exactly in the window (increase() extrapolates 5 into 5.04); a series born within it counts with its whole value (pitfall 2).',
-    query: (p) => (noPerInstanceForm('timeouts')(p), `sum by (instance) (${incrementsOf(selectors(p).errorsOf('timeout'), promDuration(p.windowSeconds))})`),
+    query: (p) => (
+      noPerInstanceForm('timeouts')(p),
+      `sum by (instance) (${incrementsOf(selectors(p).errorsOf('timeout'), promDuration(p.windowSeconds))})`
+    ),
   },
   'connection-errors': {
     id: 'connection-errors',
@@ -314,7 +323,10 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'pass',
     onNaN: 'inconclusive',
     note: 'Connection errors counted exactly in the window; a series born within it counts with its whole value (increase() misses the first error, pitfall 2).',
-    query: (p) => (noPerInstanceForm('connection-errors')(p), incrementsOf(selectors(p).errorsOf('connection'), promDuration(p.windowSeconds))),
+    query: (p) => (
+      noPerInstanceForm('connection-errors')(p),
+      incrementsOf(selectors(p).errorsOf('connection'), promDuration(p.windowSeconds))
+    ),
   },
   'latency-p95': {
     id: 'latency-p95',
@@ -332,7 +344,10 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     // (the staleness alerts speak for a poller that stopped).
     onNaN: 'inconclusive',
     note: 'Polls run every 60 s: the window is 15 min so the quantile rests on about 15 polls (pitfall 5).',
-    query: (p) => (noPerInstanceForm('latency-p95')(p), `histogram_quantile(0.95, sum by (instance, le) (rate(${selectors(p).durationBuckets}[${promDuration(p.windowSeconds)}])))`),
+    query: (p) => (
+      noPerInstanceForm('latency-p95')(p),
+      `histogram_quantile(0.95, sum by (instance, le) (rate(${selectors(p).durationBuckets}[${promDuration(p.windowSeconds)}])))`
+    ),
   },
   'pulse-scrape': {
     id: 'pulse-scrape',
@@ -341,7 +356,8 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     metric: 'up{job="<pulse job>"}',
     condition: 'Pulse metrics listener not scraped',
     severity: 'warning',
-    action: "Prometheus cannot scrape Pulse's metrics listener (:9091/metrics); the TrueNAS alerts see no data: check Pulse and the scrape job",
+    action:
+      "Prometheus cannot scrape Pulse's metrics listener (:9091/metrics); the TrueNAS alerts see no data: check Pulse and the scrape job",
     comparison: '<',
     threshold: 1,
     // No `up` series: the job does not exist in Prometheus, so every other check is blind. Say so.
@@ -419,7 +435,8 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'inconclusive',
     onNaN: 'inconclusive',
     note: 'Catches a stopped poller whose staleness gauge froze (pitfall 4).',
-    query: (p) => `max_over_time((time() - ${agg(p, 'min')}(${selectors(p).lastSuccess}))[${promDuration(p.windowSeconds)}:${subqueryStep(p.windowSeconds)}])`,
+    query: (p) =>
+      `max_over_time((time() - ${agg(p, 'min')}(${selectors(p).lastSuccess}))[${promDuration(p.windowSeconds)}:${subqueryStep(p.windowSeconds)}])`,
   },
   'auth-gate': {
     id: 'auth-gate',
@@ -435,7 +452,8 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'inconclusive',
     onNaN: 'inconclusive',
     note: 'Auth errors counted exactly in the window, a series born within it included; no auth series at all is 0.',
-    query: (p) => `${agg(p, 'sum')}(${incrementsOf(selectors(p).errorsOf('auth'), promDuration(p.windowSeconds))}) or ${noErrors(p, selectors(p).polls)}`,
+    query: (p) =>
+      `${agg(p, 'sum')}(${incrementsOf(selectors(p).errorsOf('auth'), promDuration(p.windowSeconds))}) or ${noErrors(p, selectors(p).polls)}`,
   },
   'abort-failure-rate': {
     id: 'abort-failure-rate',
@@ -476,7 +494,10 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'inconclusive',
     onNaN: 'inconclusive',
     note: "Averaged over the window so one garbage-collection peak is not a regression; Pulse's own process metrics on its metrics listener.",
-    query: (p) => (noPerInstanceForm('resource-memory')(p), `avg_over_time(process_resident_memory_bytes${selectors(p).job}[${promDuration(p.windowSeconds)}])`),
+    query: (p) => (
+      noPerInstanceForm('resource-memory')(p),
+      `avg_over_time(process_resident_memory_bytes${selectors(p).job}[${promDuration(p.windowSeconds)}])`
+    ),
   },
   'resource-cpu': {
     id: 'resource-cpu',
@@ -492,7 +513,10 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     onEmpty: 'inconclusive',
     onNaN: 'inconclusive',
     note: 'CPU cores used on average over the window.',
-    query: (p) => (noPerInstanceForm('resource-cpu')(p), `rate(process_cpu_seconds_total${selectors(p).job}[${promDuration(p.windowSeconds)}])`),
+    query: (p) => (
+      noPerInstanceForm('resource-cpu')(p),
+      `rate(process_cpu_seconds_total${selectors(p).job}[${promDuration(p.windowSeconds)}])`
+    ),
   },
 };
 
@@ -505,12 +529,17 @@ export function checkQuery(
 ): { query: string; windowSeconds?: number } {
   const check = CHECKS[id];
   const windowSeconds = check.defaultWindowSeconds === undefined ? undefined : (opts.windowSeconds ?? check.defaultWindowSeconds);
-  return { query: check.query({ windowSeconds: windowSeconds ?? 0, job: opts.job ?? DEFAULT_JOB, exclude: opts.exclude, by: opts.by }), windowSeconds };
+  return {
+    query: check.query({ windowSeconds: windowSeconds ?? 0, job: opts.job ?? DEFAULT_JOB, exclude: opts.exclude, by: opts.by }),
+    windowSeconds,
+  };
 }
 
 /** "Alert Thresholds, row 4" / "Canary Rollout Strategy (canary.phase1.3)". */
 export function checkReference(check: MetricCheck): string {
-  return check.source.row !== undefined ? `${check.source.section}, row ${check.source.row}` : `${check.source.section} (${check.source.step})`;
+  return check.source.row !== undefined
+    ? `${check.source.section}, row ${check.source.row}`
+    : `${check.source.section} (${check.source.step})`;
 }
 
 export function compare(value: number, comparison: Comparison, threshold: number): boolean {

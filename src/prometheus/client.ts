@@ -11,7 +11,6 @@ import { scrub } from '../runbook/redact.js';
 import { PrometheusError } from './errors.js';
 import { readSecretRef, type SecretRef } from './secret-ref.js';
 
-
 /** Where Prometheus is, as src/config/prometheus-target.ts checks it at the edge (this folder reads no config). */
 export interface PrometheusEndpoint {
   url: string;
@@ -70,7 +69,8 @@ export class PrometheusClient {
 
   /** Builds a client for a target, reading its token reference (on the worker's host). */
   static async create(target: PrometheusEndpoint, env: NodeJS.ProcessEnv = process.env): Promise<PrometheusClient> {
-    const token = target.token && (target.token.env || target.token.file) ? await readSecretRef(target.token, 'the Prometheus token', env) : undefined;
+    const token =
+      target.token && (target.token.env || target.token.file) ? await readSecretRef(target.token, 'the Prometheus token', env) : undefined;
     return new PrometheusClient({ baseUrl: target.url, token, timeoutMs: target.timeoutMs });
   }
 
@@ -87,7 +87,10 @@ export class PrometheusClient {
     const d = data.data;
     switch (d.resultType) {
       case 'vector':
-        return { resultType: 'vector', samples: d.result.map((s) => ({ labels: withoutName(s.metric), time: s.value[0], value: s.value[1] })) };
+        return {
+          resultType: 'vector',
+          samples: d.result.map((s) => ({ labels: withoutName(s.metric), time: s.value[0], value: s.value[1] })),
+        };
       case 'scalar':
         return { resultType: 'scalar', sample: { labels: {}, time: d.result[0], value: d.result[1] } };
       case 'matrix':
@@ -98,7 +101,12 @@ export class PrometheusClient {
   }
 
   /** Range query: one series per label set, values every `stepSeconds` from `start` to `end` (unix seconds). */
-  async queryRange(expr: string, start: number, end: number, stepSeconds: number): Promise<Array<{ labels: Labels; values: Array<[number, string]> }>> {
+  async queryRange(
+    expr: string,
+    start: number,
+    end: number,
+    stepSeconds: number,
+  ): Promise<Array<{ labels: Labels; values: Array<[number, string]> }>> {
     const raw = await this.post('/api/v1/query_range', { query: expr, start: String(start), end: String(end), step: String(stepSeconds) });
     const data = DataJson.safeParse(raw);
     if (!data.success || data.data.resultType !== 'matrix') throw this.protocol('/api/v1/query_range', 'expected a matrix');
@@ -153,21 +161,45 @@ export class PrometheusClient {
     }
     const answer = ApiAnswer.safeParse(json);
     if (status === 401 || status === 403) {
-      throw new PrometheusError(this.clean(`POST ${this.opts.baseUrl}${path} → ${status}: Prometheus (or a proxy in front of it) refused the credentials; check the Prometheus token reference`), 'auth', undefined, status);
+      throw new PrometheusError(
+        this.clean(
+          `POST ${this.opts.baseUrl}${path} → ${status}: Prometheus (or a proxy in front of it) refused the credentials; check the Prometheus token reference`,
+        ),
+        'auth',
+        undefined,
+        status,
+      );
     }
     if (!answer.success) {
       const kind = status >= 200 && status < 300 ? 'protocol' : 'unavailable';
-      throw new PrometheusError(this.clean(`POST ${this.opts.baseUrl}${path} → ${status}: the answer is not Prometheus API JSON (${text.slice(0, 120).replace(/\s+/g, ' ')})`), kind, undefined, status);
+      throw new PrometheusError(
+        this.clean(
+          `POST ${this.opts.baseUrl}${path} → ${status}: the answer is not Prometheus API JSON (${text.slice(0, 120).replace(/\s+/g, ' ')})`,
+        ),
+        kind,
+        undefined,
+        status,
+      );
     }
     if (answer.data.status === 'error') {
       const errorType = answer.data.errorType ?? 'unknown';
       // bad_data and execution errors are about the expression; timeout, canceled, internal and unavailable are
       // about Prometheus's state at this moment.
       const kind = errorType === 'bad_data' || errorType === 'execution' || status === 400 || status === 422 ? 'query' : 'unavailable';
-      throw new PrometheusError(this.clean(`Prometheus ${errorType} error (${status}): ${answer.data.error ?? 'no message'}; query: ${form.query}`), kind, errorType, status);
+      throw new PrometheusError(
+        this.clean(`Prometheus ${errorType} error (${status}): ${answer.data.error ?? 'no message'}; query: ${form.query}`),
+        kind,
+        errorType,
+        status,
+      );
     }
     if (status < 200 || status >= 300) {
-      throw new PrometheusError(this.clean(`POST ${this.opts.baseUrl}${path} → ${status} with a success body`), 'protocol', undefined, status);
+      throw new PrometheusError(
+        this.clean(`POST ${this.opts.baseUrl}${path} → ${status} with a success body`),
+        'protocol',
+        undefined,
+        status,
+      );
     }
     return answer.data.data;
   }
@@ -175,7 +207,8 @@ export class PrometheusClient {
   private transportError(path: string, err: unknown): PrometheusError {
     const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string } };
     const code = e?.code ?? e?.cause?.code;
-    const timedOut = e?.name === 'TimeoutError' || e?.name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+    const timedOut =
+      e?.name === 'TimeoutError' || e?.name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
     const what = timedOut
       ? `no answer within ${this.opts.timeoutMs} ms (timeout)`
       : code === 'ECONNREFUSED'

@@ -27,7 +27,10 @@ export async function evaluateCheck(client: PrometheusClient, id: CheckId, time:
   try {
     return judge(id, query, await client.query(query, time), at, windowSeconds);
   } catch (err) {
-    const error = err instanceof PrometheusError ? { kind: err.kind, message: err.message } : { kind: 'internal' as const, message: (err as Error).message };
+    const error =
+      err instanceof PrometheusError
+        ? { kind: err.kind, message: err.message }
+        : { kind: 'internal' as const, message: (err as Error).message };
     return unanswered(id, query, at, error, windowSeconds);
   }
 }
@@ -51,7 +54,11 @@ export interface InstanceChecksOptions {
 }
 
 /** The checkpoints per instance (one query per check, grouped by the instance label), all at the same time. */
-export async function evaluateInstanceChecks(client: PrometheusClient, ids: readonly CheckId[], opts: InstanceChecksOptions): Promise<InstanceCheckResult[]> {
+export async function evaluateInstanceChecks(
+  client: PrometheusClient,
+  ids: readonly CheckId[],
+  opts: InstanceChecksOptions,
+): Promise<InstanceCheckResult[]> {
   const at = new Date(Math.round(opts.time * 1000)).toISOString();
   return Promise.all(
     ids.map(async (id) => {
@@ -59,7 +66,10 @@ export async function evaluateInstanceChecks(client: PrometheusClient, ids: read
       try {
         return judgeInstances(id, query, await client.query(query, opts.time), at, opts.label, opts.expected, windowSeconds);
       } catch (err) {
-        const error = err instanceof PrometheusError ? { kind: err.kind, message: err.message } : { kind: 'internal' as const, message: (err as Error).message };
+        const error =
+          err instanceof PrometheusError
+            ? { kind: err.kind, message: err.message }
+            : { kind: 'internal' as const, message: (err as Error).message };
         return { check: id, evaluatedAt: at, query, windowSeconds, notPassing: [], passing: 0, error };
       }
     }),

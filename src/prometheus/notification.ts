@@ -14,13 +14,21 @@ export type PayloadFormat = 'json' | 'slack' | 'pagerduty';
 
 function labelText(labels: Record<string, string>): string {
   const keys = Object.keys(labels).filter((k) => k !== 'job' && k !== 'instance_type' && k !== 'result' && k !== 'error_type');
-  return keys.length ? ` (${keys.sort().map((k) => `${k}=${labels[k]}`).join(', ')})` : '';
+  return keys.length
+    ? ` (${keys
+        .sort()
+        .map((k) => `${k}=${labels[k]}`)
+        .join(', ')})`
+    : '';
 }
 
 /** One line for people: "[CRITICAL] auth-errors firing (instance=…): 1 > 0, Any increment. Action: …". */
 export function summaryLine(n: AlertNotification): string {
   const a = n.alert;
-  const head = n.status === 'resolved' ? `[RESOLVED] ${a.check} resolved` : `[${a.severity.toUpperCase()}] ${a.check} ${n.repeat ? 'still firing' : 'firing'}`;
+  const head =
+    n.status === 'resolved'
+      ? `[RESOLVED] ${a.check} resolved`
+      : `[${a.severity.toUpperCase()}] ${a.check} ${n.repeat ? 'still firing' : 'firing'}`;
   const rule = n.status === 'resolved' ? `last value ${a.value}` : `value ${a.value} ${a.comparison} ${a.threshold}`;
   return `${head}${labelText(a.labels)}: ${a.metric} ${a.condition}, ${rule}. Action: ${a.action}`;
 }

@@ -35,18 +35,24 @@ export async function readSecretRef(ref: SecretRef, what: string, env: NodeJS.Pr
   let raw: string | undefined;
   if (ref.env) {
     raw = env[ref.env];
-    if (raw === undefined) throw new SecretRefError(`${what}: the environment variable ${safeEnvName(ref.env)} is not set on the worker's host; export it there`);
+    if (raw === undefined)
+      throw new SecretRefError(
+        `${what}: the environment variable ${safeEnvName(ref.env)} is not set on the worker's host; export it there`,
+      );
   } else if (ref.file) {
     try {
       raw = await readFile(ref.file, 'utf8');
     } catch (err) {
-      throw new SecretRefError(`${what}: the file ${ref.file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); write the value to it (one line, mode 0600)`);
+      throw new SecretRefError(
+        `${what}: the file ${ref.file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); write the value to it (one line, mode 0600)`,
+      );
     }
   } else {
     throw new SecretRefError(`${what}: give either env or file`);
   }
   const value = raw.trim();
   if (!value) throw new SecretRefError(`${what}: ${describeSecretRef(ref)} is empty`);
-  if (/\s/.test(value)) throw new SecretRefError(`${what}: ${describeSecretRef(ref)} holds whitespace or several lines; it must hold the value alone`);
+  if (/\s/.test(value))
+    throw new SecretRefError(`${what}: ${describeSecretRef(ref)} holds whitespace or several lines; it must hold the value alone`);
   return value;
 }

@@ -43,7 +43,12 @@ export interface CheckResult {
 
 function labelText(labels: Labels): string {
   const keys = Object.keys(labels).filter((k) => k !== 'job' && k !== 'instance_type');
-  return keys.length ? `{${keys.sort().map((k) => `${k}="${labels[k]}"`).join(',')}}` : '';
+  return keys.length
+    ? `{${keys
+        .sort()
+        .map((k) => `${k}="${labels[k]}"`)
+        .join(',')}}`
+    : '';
 }
 
 export function judgeSeries(id: CheckId, value: string): CheckVerdict {
@@ -69,18 +74,38 @@ export function trimPassing(result: CheckResult, max: number): CheckResult {
   const passing = result.series.filter((s) => s.verdict === 'pass');
   if (passing.length <= max) return result;
   const kept = new Set(passing.slice(0, max));
-  return { ...result, series: result.series.filter((s) => s.verdict !== 'pass' || kept.has(s)), omittedPassingSeries: passing.length - max };
+  return {
+    ...result,
+    series: result.series.filter((s) => s.verdict !== 'pass' || kept.has(s)),
+    omittedPassingSeries: passing.length - max,
+  };
 }
 
 /** The verdict of a check from Prometheus's answer. */
 export function judge(id: CheckId, query: string, answer: InstantResult, evaluatedAt: string, windowSeconds?: number): CheckResult {
   const check = CHECKS[id];
-  const base = { check: id, kind: check.kind, severity: check.severity, query, windowSeconds, comparison: check.comparison, threshold: check.threshold, evaluatedAt };
+  const base = {
+    check: id,
+    kind: check.kind,
+    severity: check.severity,
+    query,
+    windowSeconds,
+    comparison: check.comparison,
+    threshold: check.threshold,
+    evaluatedAt,
+  };
   let samples: Array<{ labels: Labels; value: string }>;
   if (answer.resultType === 'vector') samples = answer.samples;
   else if (answer.resultType === 'scalar') samples = [answer.sample];
   else {
-    return { ...base, verdict: 'inconclusive', reason: `the query returned a ${answer.resultType}, not a vector`, series: [], empty: false, error: { kind: 'protocol', message: `unexpected ${answer.resultType} result` } };
+    return {
+      ...base,
+      verdict: 'inconclusive',
+      reason: `the query returned a ${answer.resultType}, not a vector`,
+      series: [],
+      empty: false,
+      error: { kind: 'protocol', message: `unexpected ${answer.resultType} result` },
+    };
   }
   // In label order: an instant and a range query list the same series in different orders, and the reason text,
   // the series kept and the resource readings must not depend on which one asked (canary simulate).
@@ -89,11 +114,20 @@ export function judge(id: CheckId, query: string, answer: InstantResult, evaluat
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     .map(({ key: _key, ...s }) => s);
   const warnings = samples.some((s) => 'exported_instance' in s.labels)
-    ? ['series carry exported_instance: scrape Pulse with honor_labels: true, or per-connection alerts group by the scrape target instead of the connection id']
+    ? [
+        'series carry exported_instance: scrape Pulse with honor_labels: true, or per-connection alerts group by the scrape target instead of the connection id',
+      ]
     : undefined;
   const rule = `${check.comparison} ${check.threshold}`;
   if (series.length === 0) {
-    return { ...base, verdict: check.onEmpty, reason: `no series (empty result): ${check.onEmpty} by definition of this check`, series, empty: true, warnings };
+    return {
+      ...base,
+      verdict: check.onEmpty,
+      reason: `no series (empty result): ${check.onEmpty} by definition of this check`,
+      series,
+      empty: true,
+      warnings,
+    };
   }
   const failing = series.filter((s) => s.verdict === 'fail');
   const unknown = series.filter((s) => s.verdict === 'inconclusive');
@@ -101,13 +135,19 @@ export function judge(id: CheckId, query: string, answer: InstantResult, evaluat
   let reason: string;
   if (failing.length) {
     verdict = 'fail';
-    reason = `${failing.length} of ${series.length} series ${rule}: ${failing.slice(0, 5).map((s) => `${labelText(s.labels) || 'value'} ${s.value}`).join(', ')}`;
+    reason = `${failing.length} of ${series.length} series ${rule}: ${failing
+      .slice(0, 5)
+      .map((s) => `${labelText(s.labels) || 'value'} ${s.value}`)
+      .join(', ')}`;
   } else if (unknown.length) {
     verdict = 'inconclusive';
     reason = `${unknown.length} of ${series.length} series have no number (${unknown[0].value}); none ${rule}`;
   } else {
     verdict = 'pass';
-    reason = `no series ${rule} (${series.slice(0, 5).map((s) => `${labelText(s.labels) || 'value'} ${s.value}`).join(', ')})`;
+    reason = `no series ${rule} (${series
+      .slice(0, 5)
+      .map((s) => `${labelText(s.labels) || 'value'} ${s.value}`)
+      .join(', ')})`;
   }
   return { ...base, verdict, reason, series, empty: false, warnings };
 }
@@ -157,7 +197,13 @@ export function judgeInstances(
 }
 
 /** The result of a check whose query could not be run. */
-export function unanswered(id: CheckId, query: string, evaluatedAt: string, error: { kind: PrometheusErrorKind | 'internal'; message: string }, windowSeconds?: number): CheckResult {
+export function unanswered(
+  id: CheckId,
+  query: string,
+  evaluatedAt: string,
+  error: { kind: PrometheusErrorKind | 'internal'; message: string },
+  windowSeconds?: number,
+): CheckResult {
   const check = CHECKS[id];
   return {
     check: id,
@@ -180,7 +226,9 @@ export function unanswered(id: CheckId, query: string, evaluatedAt: string, erro
 export function checkEvidence(result: CheckResult, step: StepId = CHECKS[result.check].source.step, prometheusUrl?: string): Evidence {
   const check = CHECKS[result.check];
   const verdict = result.verdict === 'pass' ? 'ok' : result.verdict === 'fail' ? 'failed' : 'inconclusive';
-  const actions: Action[] | undefined = prometheusUrl ? [{ kind: 'http', method: 'POST', url: `${prometheusUrl}/api/v1/query`, body: { query: result.query }, expect: 'status "success"' }] : undefined;
+  const actions: Action[] | undefined = prometheusUrl
+    ? [{ kind: 'http', method: 'POST', url: `${prometheusUrl}/api/v1/query`, body: { query: result.query }, expect: 'status "success"' }]
+    : undefined;
   return {
     step,
     at: result.evaluatedAt,

@@ -76,7 +76,13 @@ export function urlSecrets(url: string, minSegment = 8): string[] {
   try {
     const u = new URL(url);
     const parts = [url, u.pathname + u.search, u.pathname, u.search.slice(1), u.username, u.password];
-    for (const segment of [...u.pathname.split('/'), ...u.search.slice(1).split('&').flatMap((kv) => kv.split('='))]) {
+    for (const segment of [
+      ...u.pathname.split('/'),
+      ...u.search
+        .slice(1)
+        .split('&')
+        .flatMap((kv) => kv.split('=')),
+    ]) {
       if (segment.length >= minSegment) parts.push(segment);
     }
     return parts.filter((p) => p.length > 1).sort((a, b) => b.length - a.length);
@@ -90,7 +96,9 @@ export function scrubDeep<T>(value: T, secrets: string[]): T {
   if (typeof value === 'string') return scrub(value, secrets) as T;
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, secrets)) as T;
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [scrub(k, secrets), scrubDeep(v, secrets)])) as T;
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [scrub(k, secrets), scrubDeep(v, secrets)]),
+    ) as T;
   }
   return value;
 }
@@ -104,7 +112,8 @@ export async function postWebhook(post: WebhookPost): Promise<WebhookAnswer> {
     const clean = scrub(detail, errorMasked);
     return new WebhookError(scrub(`${where}${sep}${clean}`, errorMasked), kind, status, clean);
   };
-  if (!/^https?:\/\//.test(post.url)) throw fail('config', `the URL${post.secretUrl ? ' read from its reference' : ''} does not start with http:// or https://`);
+  if (!/^https?:\/\//.test(post.url))
+    throw fail('config', `the URL${post.secretUrl ? ' read from its reference' : ''} does not start with http:// or https://`);
 
   const headers: Record<string, string> = {
     'content-type': 'application/json',
@@ -130,7 +139,12 @@ export async function postWebhook(post: WebhookPost): Promise<WebhookAnswer> {
     // Only the kind of failure is reported: a transport error's own message can hold the URL.
     const e = err as { name?: string; code?: string; cause?: { code?: string } };
     const code = e.code ?? e.cause?.code;
-    throw fail('unavailable', e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${post.timeoutMs} ms` : `network error${code ? ` ${code}` : ''}`);
+    throw fail(
+      'unavailable',
+      e.name === 'TimeoutError' || e.name === 'AbortError'
+        ? `no answer within ${post.timeoutMs} ms`
+        : `network error${code ? ` ${code}` : ''}`,
+    );
   }
   if (status >= 200 && status < 300) return { status, ms: Date.now() - started };
   const retryable = status === 408 || status === 429 || status >= 500;
@@ -156,7 +170,11 @@ export interface WebhookDestination {
 }
 
 /** One alert notification to one alert webhook: its secrets read by reference, its body per format. */
-export async function deliver(webhook: WebhookDestination, notification: AlertNotification, env: NodeJS.ProcessEnv = process.env): Promise<Delivery> {
+export async function deliver(
+  webhook: WebhookDestination,
+  notification: AlertNotification,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Delivery> {
   let url: string;
   let bearer: string | undefined;
   let routingKey: string | undefined;

@@ -14,14 +14,7 @@ import { lineFromResources, type LineEvidence } from './line.js';
 import { interpretCapabilities, perIdTestFrom, resourcesShapeFrom, type CapabilityProbes } from './capabilities.js';
 import { PulseValidationError, protocolError, type TokenSourceHint } from './errors.js';
 import { prepareNewConnection, prepareOverrides } from './input.js';
-import {
-  PULSE_PATHS,
-  assertConnectionId,
-  connectionPath,
-  connectionTestPath,
-  truenasResourcesPath,
-  type ResourcesPath,
-} from './paths.js';
+import { PULSE_PATHS, assertConnectionId, connectionPath, connectionTestPath, truenasResourcesPath, type ResourcesPath } from './paths.js';
 import * as plans from './plan.js';
 import { readPulseToken } from './token.js';
 import { PulseTransport, type HttpMethod, type PulseAnswer } from './transport.js';
@@ -237,10 +230,18 @@ export class PulseClient {
     const answer = await this.http.send('GET', PULSE_PATHS.state);
     const status = answer.status;
     if (status >= 200 && status < 300) {
-      return { refreshed: true, status, note: 'refreshed the frontend state first (GET /api/state, as the web UI does), so the resource store is current' };
+      return {
+        refreshed: true,
+        status,
+        note: 'refreshed the frontend state first (GET /api/state, as the web UI does), so the resource store is current',
+      };
     }
     if (status === 401 || status === 403) throw this.http.errorFor(answer);
-    return { refreshed: false, status, note: `GET /api/state answered ${status}: the resources are read without a refresh and may lag behind the poller` };
+    return {
+      refreshed: false,
+      status,
+      note: `GET /api/state answered ${status}: the resources are read without a refresh and may lag behind the poller`,
+    };
   }
 
   /**
@@ -259,9 +260,7 @@ export class PulseClient {
 
   private async readTrueNASResources(resourcesPath?: ResourcesPath): Promise<TrueNASResourceListing> {
     const bases: ResourcesPath[] =
-      resourcesPath === PULSE_PATHS.resources
-        ? [PULSE_PATHS.resources]
-        : [PULSE_PATHS.resourcesV2, PULSE_PATHS.resources];
+      resourcesPath === PULSE_PATHS.resources ? [PULSE_PATHS.resources] : [PULSE_PATHS.resourcesV2, PULSE_PATHS.resources];
     const notes: string[] = [];
     for (const [i, base] of bases.entries()) {
       const isLast = i === bases.length - 1;

@@ -228,12 +228,10 @@ export interface ResponseFacts {
 
 /** Builds the typed error for a non-2xx answer from Pulse. */
 export function errorFromResponse(f: ResponseFacts): PulseError {
-  const env: EnvelopeLike =
-    f.json && typeof f.json === 'object' && !Array.isArray(f.json) ? (f.json as EnvelopeLike) : {};
+  const env: EnvelopeLike = f.json && typeof f.json === 'object' && !Array.isArray(f.json) ? (f.json as EnvelopeLike) : {};
   const code = typeof env.code === 'string' && env.code ? env.code : undefined;
   // Router-level answers (405, some 401/403) are plain text; fall back to a short excerpt of it.
-  const rawText =
-    typeof env.error === 'string' ? env.error : f.json === undefined ? f.bodyText.trim().slice(0, 300) : '';
+  const rawText = typeof env.error === 'string' ? env.error : f.json === undefined ? f.bodyText.trim().slice(0, 300) : '';
   const details =
     env.details && typeof env.details === 'object' && !Array.isArray(env.details)
       ? scrubDeep(env.details as Record<string, unknown>, f.secrets)
@@ -269,12 +267,7 @@ export function errorFromResponse(f: ResponseFacts): PulseError {
   }
 }
 
-function forbidden(
-  head: string,
-  base: PulseErrorInit,
-  env: EnvelopeLike,
-  rawText: string,
-): PulseForbiddenError {
+function forbidden(head: string, base: PulseErrorInit, env: EnvelopeLike, rawText: string): PulseForbiddenError {
   const requiredScope = typeof env.requiredScope === 'string' ? env.requiredScope : undefined;
   if (rawText === 'missing_scope' || base.code === 'missing_scope' || requiredScope) {
     return new PulseForbiddenError(
@@ -283,10 +276,10 @@ function forbidden(
     );
   }
   if (base.code === 'mock_mode_enabled') {
-    return new PulseForbiddenError(
-      `${head}. Pulse runs in mock mode (PULSE_MOCK_MODE=true), which refuses to add or delete connections.`,
-      { ...base, reason: 'mock_mode_enabled' },
-    );
+    return new PulseForbiddenError(`${head}. Pulse runs in mock mode (PULSE_MOCK_MODE=true), which refuses to add or delete connections.`, {
+      ...base,
+      reason: 'mock_mode_enabled',
+    });
   }
   if (/admin/i.test(rawText)) {
     return new PulseForbiddenError(`${head}. The caller is not the configured admin user; use an admin API token.`, {
@@ -312,8 +305,7 @@ const UNDICI_TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADER
 export function errorFromTransport(f: TransportFacts): PulseUnavailableError {
   const e = f.error as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e?.code ?? e?.cause?.code;
-  const isTimeout =
-    e?.name === 'TimeoutError' || e?.name === 'AbortError' || (code !== undefined && UNDICI_TIMEOUT_CODES.has(code));
+  const isTimeout = e?.name === 'TimeoutError' || e?.name === 'AbortError' || (code !== undefined && UNDICI_TIMEOUT_CODES.has(code));
   let what: string;
   let underlying: string;
   if (isTimeout) {

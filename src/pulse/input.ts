@@ -5,12 +5,7 @@
  */
 import type { z } from 'zod';
 import { PulseValidationError } from './errors.js';
-import {
-  ConnectionOverridesSchema,
-  NewConnectionSchema,
-  type ConnectionOverrides,
-  type NewConnection,
-} from './types.js';
+import { ConnectionOverridesSchema, NewConnectionSchema, type ConnectionOverrides, type NewConnection } from './types.js';
 
 export interface PreparedBody<T> {
   body: T;
@@ -62,11 +57,7 @@ export function prepareNewConnection(input: unknown, method: string, path: strin
 }
 
 /** Optional override body for POST /api/truenas/connections/{id}/test. */
-export function prepareOverrides(
-  input: unknown,
-  method: string,
-  path: string,
-): PreparedBody<ConnectionOverrides | undefined> {
+export function prepareOverrides(input: unknown, method: string, path: string): PreparedBody<ConnectionOverrides | undefined> {
   if (input === undefined) return { body: undefined, secrets: [], notes: [] };
   const body = parseOrThrow(ConnectionOverridesSchema, input, method, path);
   return { body, secrets: secretsOf(body), notes: apiKeyNotes(input) };

@@ -6,26 +6,13 @@
 import type { Action } from '../runbook/evidence.js';
 import { redact } from '../runbook/redact.js';
 import { prepareNewConnection, prepareOverrides } from './input.js';
-import {
-  PULSE_PATHS,
-  assertConnectionId,
-  connectionPath,
-  connectionTestPath,
-  truenasResourcesPath,
-  type ResourcesPath,
-} from './paths.js';
+import { PULSE_PATHS, assertConnectionId, connectionPath, connectionTestPath, truenasResourcesPath, type ResourcesPath } from './paths.js';
 import type { HttpMethod } from './transport.js';
 
 export type HttpAction = Extract<Action, { kind: 'http' }>;
 
 /** One request as an Action: full URL, body redacted. */
-export function planPulseRequest(
-  baseUrl: string,
-  method: HttpMethod,
-  path: string,
-  body?: unknown,
-  expect?: string,
-): HttpAction {
+export function planPulseRequest(baseUrl: string, method: HttpMethod, path: string, body?: unknown, expect?: string): HttpAction {
   const action: HttpAction = { kind: 'http', method, url: `${baseUrl.replace(/\/+$/, '')}${path}` };
   if (body !== undefined) action.body = redact(body);
   if (expect) action.expect = expect;
@@ -85,15 +72,17 @@ export function describeTestConnectionById(baseUrl: string, id: string, override
 
 /** GET /api/state: what the web UI loads; it makes a headless v6 Pulse refresh its resource store (§10). */
 export function describeRefreshState(baseUrl: string): HttpAction {
-  return planPulseRequest(baseUrl, 'GET', PULSE_PATHS.state, undefined, '200 (body discarded): the frontend state is built, which refreshes the resource store');
+  return planPulseRequest(
+    baseUrl,
+    'GET',
+    PULSE_PATHS.state,
+    undefined,
+    '200 (body discarded): the frontend state is built, which refreshes the resource store',
+  );
 }
 
-export function describeListTrueNASResources(
-  baseUrl: string,
-  resourcesPath: ResourcesPath = PULSE_PATHS.resourcesV2,
-): HttpAction {
-  const fallback =
-    resourcesPath === PULSE_PATHS.resourcesV2 ? `; on 404 (v6) the same query on ${PULSE_PATHS.resources}` : '';
+export function describeListTrueNASResources(baseUrl: string, resourcesPath: ResourcesPath = PULSE_PATHS.resourcesV2): HttpAction {
+  const fallback = resourcesPath === PULSE_PATHS.resourcesV2 ? `; on 404 (v6) the same query on ${PULSE_PATHS.resources}` : '';
   return planPulseRequest(
     baseUrl,
     'GET',

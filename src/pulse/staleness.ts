@@ -24,7 +24,8 @@ export function judgeForLine(line: PulseLine): StalenessJudge {
 
 export const JUDGE_TEXT: Record<StalenessJudge, string> = {
   pulse: "Pulse's own sourceStatus.truenas.status after a state refresh",
-  'last-seen': 'the age of sourceStatus.truenas.lastSeen, computed here because the Feb line never marks the TrueNAS source stale (pulse-api.md §3.1)',
+  'last-seen':
+    'the age of sourceStatus.truenas.lastSeen, computed here because the Feb line never marks the TrueNAS source stale (pulse-api.md §3.1)',
 };
 
 /** Pulse's default stale threshold for the TrueNAS source, in seconds. */

@@ -13,10 +13,7 @@ import { looksLikeSecret } from '../runbook/redact.js';
  * Returns the token, or undefined when no reference is given (Pulse with no auth configured is open
  * anonymously, pulse-api.md §1). `env` defaults to process.env; tests pass their own.
  */
-export async function readPulseToken(
-  ref?: TokenRef,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<string | undefined> {
+export async function readPulseToken(ref?: TokenRef, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   if (!ref || (!ref.env && !ref.file)) return undefined;
   if (ref.env) return fromEnv(ref.env, env);
   return fromFile(ref.file as string);
@@ -59,7 +56,10 @@ async function fromFile(path: string): Promise<string> {
           : code === 'EISDIR'
             ? 'is a directory, not a file'
             : `cannot be read (${code ?? 'unknown error'})`;
-    throw new PulseTokenError(`The Pulse token file ${path} ${why} on the worker's host (${hostname()}): write the API token to it there (one line, mode 0600), readable by the worker's user, or give --token-file the path the worker sees.`, where);
+    throw new PulseTokenError(
+      `The Pulse token file ${path} ${why} on the worker's host (${hostname()}): write the API token to it there (one line, mode 0600), readable by the worker's user, or give --token-file the path the worker sees.`,
+      where,
+    );
   }
   const value = raw.trim();
   if (!value) {
@@ -72,9 +72,6 @@ async function fromFile(path: string): Promise<string> {
 /** A token never contains whitespace; several lines usually mean the wrong file was named. */
 function assertOneToken(value: string, where: string, init: { method: string; path: string }): void {
   if (/\s/.test(value)) {
-    throw new PulseTokenError(
-      `The Pulse token in ${where} contains whitespace or several lines: it must hold the token alone.`,
-      init,
-    );
+    throw new PulseTokenError(`The Pulse token in ${where} contains whitespace or several lines: it must hold the token alone.`, init);
   }
 }

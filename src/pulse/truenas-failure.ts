@@ -67,7 +67,8 @@ const RULES: Array<{ test: (m: string, category: string) => boolean; explain: (m
     }),
   },
   {
-    test: (m, category) => category === 'connection' || /connection refused|no such host|network is unreachable|connection reset|EOF/i.test(m),
+    test: (m, category) =>
+      category === 'connection' || /connection refused|no such host|network is unreachable|connection reset|EOF/i.test(m),
     explain: () => ({
       cause: 'connection',
       meaning: 'Pulse could not open a connection to the NAS',
@@ -90,5 +91,9 @@ function statusIn(message: string): string | undefined {
 
 export function explainTrueNASFailure(message: string, category = ''): TrueNASFailureExplanation {
   for (const rule of RULES) if (rule.test(message, category)) return rule.explain(message);
-  return { cause: 'unknown', meaning: 'Pulse could not use the NAS', fix: "read Pulse's message above and its log lines (component truenas_poller / [TrueNASPoller])" };
+  return {
+    cause: 'unknown',
+    meaning: 'Pulse could not use the NAS',
+    fix: "read Pulse's message above and its log lines (component truenas_poller / [TrueNASPoller])",
+  };
 }

@@ -207,8 +207,7 @@ export const NewConnectionSchema = z
       ctx.addIssue({
         code: 'custom',
         path,
-        message:
-          'credentials are required: give apiKey (the runbook\'s api_key is accepted) or both username and password',
+        message: "credentials are required: give apiKey (the runbook's api_key is accepted) or both username and password",
       });
     }
   })

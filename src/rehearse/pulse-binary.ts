@@ -32,11 +32,15 @@ const ASSETS_SCRIPT = 'scripts/ensure_test_assets.sh';
 export async function buildPulseFromSource(checkout: string, outDir: string, log: (line: string) => void): Promise<PulseBinary> {
   const root = path.resolve(checkout);
   const goMod = await fs.readFile(path.join(root, 'go.mod'), 'utf8').catch(() => undefined);
-  if (!goMod) throw new PulseBinaryError(`--pulse-source ${checkout}: no go.mod there; give the root of a Pulse checkout (github.com/rcourtman/Pulse)`);
+  if (!goMod)
+    throw new PulseBinaryError(
+      `--pulse-source ${checkout}: no go.mod there; give the root of a Pulse checkout (github.com/rcourtman/Pulse)`,
+    );
   if (!new RegExp(`^module\\s+${PULSE_MODULE.replace(/\./g, '\\.')}\\s*$`, 'm').test(goMod)) {
     throw new PulseBinaryError(`--pulse-source ${checkout}: go.mod is not the module ${PULSE_MODULE}; give the root of a Pulse checkout`);
   }
-  if (!existsSync(path.join(root, 'cmd', 'pulse'))) throw new PulseBinaryError(`--pulse-source ${checkout}: there is no cmd/pulse to build`);
+  if (!existsSync(path.join(root, 'cmd', 'pulse')))
+    throw new PulseBinaryError(`--pulse-source ${checkout}: there is no cmd/pulse to build`);
   if (!existsSync(path.join(root, EMBED_DIR))) {
     if (!existsSync(path.join(root, ASSETS_SCRIPT))) {
       throw new PulseBinaryError(
@@ -52,7 +56,13 @@ export async function buildPulseFromSource(checkout: string, outDir: string, log
   const started = performance.now();
   const built = await execa('go', ['build', '-o', out, './cmd/pulse'], { cwd: root, reject: false, all: true });
   if (built.exitCode !== 0) {
-    throw new PulseBinaryError(`go build ./cmd/pulse failed in ${root} (exit ${built.exitCode}): ${String(built.all ?? '').trim().split('\n').slice(-8).join('\n')}`);
+    throw new PulseBinaryError(
+      `go build ./cmd/pulse failed in ${root} (exit ${built.exitCode}): ${String(built.all ?? '')
+        .trim()
+        .split('\n')
+        .slice(-8)
+        .join('\n')}`,
+    );
   }
   const buildSeconds = (performance.now() - started) / 1000;
   return { path: out, origin: `source ${root} at ${await describeCheckout(root)}`, buildSeconds };
@@ -78,6 +88,9 @@ async function describeCheckout(root: string): Promise<string> {
 function sha256(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
-    createReadStream(file).on('data', (d) => hash.update(d)).on('error', reject).on('end', () => resolve(hash.digest('hex')));
+    createReadStream(file)
+      .on('data', (d) => hash.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
   });
 }

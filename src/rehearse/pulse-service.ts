@@ -47,7 +47,12 @@ export class PulseServiceError extends Error {
   }
 }
 
-export async function startRehearsalPulse(opts: { workDir: string; program: PulseProgram; flag?: 'true' | 'false'; healthTimeoutMs?: number }): Promise<RehearsalPulse> {
+export async function startRehearsalPulse(opts: {
+  workDir: string;
+  program: PulseProgram;
+  flag?: 'true' | 'false';
+  healthTimeoutMs?: number;
+}): Promise<RehearsalPulse> {
   const dir = path.resolve(opts.workDir, 'pulse');
   const dataDir = path.join(dir, 'data');
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -57,7 +62,11 @@ export async function startRehearsalPulse(opts: { workDir: string; program: Puls
   const tokenFile = path.join(dir, 'api-token');
   const invocationsFile = path.join(dir, 'service-invocations');
   // The flag lives where the service reads it, as on a host; unset means the line is absent.
-  await fs.writeFile(envFile, `# The Pulse service's EnvironmentFile (rehearsal)\n${opts.flag ? `PULSE_ENABLE_TRUENAS=${opts.flag}\n` : ''}`, { mode: 0o600 });
+  await fs.writeFile(
+    envFile,
+    `# The Pulse service's EnvironmentFile (rehearsal)\n${opts.flag ? `PULSE_ENABLE_TRUENAS=${opts.flag}\n` : ''}`,
+    { mode: 0o600 },
+  );
   const bootstrap = randomBytes(16).toString('hex');
   await fs.writeFile(path.join(dataDir, '.bootstrap_token'), `${bootstrap}\n`, { mode: 0o600 });
 
@@ -109,7 +118,8 @@ export async function startRehearsalPulse(opts: { workDir: string; program: Puls
     logFile,
     tokenFile,
     restartArgv: ctl('restart'),
-    restarts: async () => (await fs.readFile(invocationsFile, 'utf8').catch(() => '')).split('\n').filter((l) => /^(start|restart) /.test(l)).length - 1,
+    restarts: async () =>
+      (await fs.readFile(invocationsFile, 'utf8').catch(() => '')).split('\n').filter((l) => /^(start|restart) /.test(l)).length - 1,
     stop,
   };
 }
@@ -124,7 +134,9 @@ async function quickSetup(url: string, bootstrap: string, apiToken: string): Pro
   });
   const text = await res.body.text();
   if (res.statusCode !== 200) {
-    throw new PulseServiceError(`quick-setup answered ${res.statusCode}: ${text.slice(0, 300).replaceAll(apiToken, '********').replaceAll(bootstrap, '********')}`);
+    throw new PulseServiceError(
+      `quick-setup answered ${res.statusCode}: ${text.slice(0, 300).replaceAll(apiToken, '********').replaceAll(bootstrap, '********')}`,
+    );
   }
 }
 

@@ -59,7 +59,8 @@ export interface RehearsalOptions {
 }
 
 /** What a followed run came to: its result, or why it did not complete and the progress it had made. */
-export type FollowedRun = { ok: true; result: { evidence: Evidence[] } } | { ok: false; error: string; progress?: { evidence: Evidence[] } };
+export type FollowedRun =
+  { ok: true; result: { evidence: Evidence[] } } | { ok: false; error: string; progress?: { evidence: Evidence[] } };
 
 /** src/cli/follow.ts's followRun, as the rehearsal calls it. */
 export type FollowRun = (
@@ -89,7 +90,12 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     const emulatorTick = opts.emulatorTickSeconds ?? 2;
     const timings: Timings = real
       ? REAL_PULSE
-      : { tickSeconds: emulatorTick, staleSeconds: emulatorTick * 2, appearWithinSeconds: emulatorTick * 6, verifyEverySeconds: Math.max(0.25, emulatorTick / 4) };
+      : {
+          tickSeconds: emulatorTick,
+          staleSeconds: emulatorTick * 2,
+          appearWithinSeconds: emulatorTick * 6,
+          verifyEverySeconds: Math.max(0.25, emulatorTick / 4),
+        };
 
     // The NAS: a real Pulse of the main line speaks JSON-RPC over a websocket and sends credentials only over TLS,
     // v6.0.0 speaks REST; over HTTPS both are served. The emulator's own client speaks plain REST.
@@ -140,11 +146,16 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
       finishedAt: finishedAt.toISOString(),
       seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
       passed: !failed,
-      pulse: { origin, url: pulse.url, buildSeconds: binary?.buildSeconds ?? 0, ...(line && { line: line.line, ...(line.seenFrom && { lineSeenFrom: line.seenFrom }) }) },
+      pulse: {
+        origin,
+        url: pulse.url,
+        buildSeconds: binary?.buildSeconds ?? 0,
+        ...(line && { line: line.line, ...(line.seenFrom && { lineSeenFrom: line.seenFrom }) }),
+      },
       nas: { url: nas.url, transports: real ? 'HTTPS: REST and JSON-RPC 2.0 over a websocket at /api/current' : 'HTTP: REST' },
       temporal: { address: temporal.address, embedded: temporal.embedded },
       headless:
-        'no browser and no websocket client; the procedures call Pulse\'s public API only (what the web UI loads, GET /api/state, is read before resources)',
+        "no browser and no websocket client; the procedures call Pulse's public API only (what the web UI loads, GET /api/state, is read before resources)",
       procedures: reports,
       ...(!real && { requests: await requestsAsked(opts.workDir) }),
     };
@@ -170,9 +181,14 @@ async function requestsAsked(workDir: string): Promise<Record<string, number>> {
 }
 
 /** The program the service runs, and where it came from. */
-async function pulseProgram(opts: RehearsalOptions, log: (line: string) => void): Promise<{ program: PulseProgram; origin: string; binary?: PulseBinary }> {
+async function pulseProgram(
+  opts: RehearsalOptions,
+  log: (line: string) => void,
+): Promise<{ program: PulseProgram; origin: string; binary?: PulseBinary }> {
   if (opts.pulseSource || opts.pulseBinary) {
-    const binary = opts.pulseSource ? await buildPulseFromSource(opts.pulseSource, path.join(opts.workDir, 'bin'), log) : await givenPulseBinary(opts.pulseBinary!);
+    const binary = opts.pulseSource
+      ? await buildPulseFromSource(opts.pulseSource, path.join(opts.workDir, 'bin'), log)
+      : await givenPulseBinary(opts.pulseBinary!);
     if (binary.buildSeconds) log(`Built in ${Math.round(binary.buildSeconds)} s: ${binary.path}`);
     return { program: { argv: [binary.path], cwd: opts.workDir, environment: {} }, origin: `real Pulse, ${binary.origin}`, binary };
   }
@@ -217,7 +233,12 @@ async function temporalFor(opts: RehearsalOptions, log: (line: string) => void):
   const { worker, connection } = await createWorker({ ...opts.temporal, address }, {}, { codec: opts.codec });
   const running = worker.run();
   const connect = () =>
-    connectClient({ address, namespace: opts.temporal.namespace, identity: opts.identity, ...(opts.codec && { dataConverter: encryptedDataConverter(opts.codec) }) });
+    connectClient({
+      address,
+      namespace: opts.temporal.namespace,
+      identity: opts.identity,
+      ...(opts.codec && { dataConverter: encryptedDataConverter(opts.codec) }),
+    });
   const client = await connect();
   return {
     client,
@@ -257,7 +278,13 @@ function sequence(pulse: RehearsalPulse, connection: ConnectionSpecInput, refuse
     logs: { kind: 'file' as const, path: pulse.logFile },
   };
   const enable = () =>
-    EnableInputSchema.parse({ pulse: target, ...host, connection, appearWithinSeconds: t.appearWithinSeconds, verifyEverySeconds: t.verifyEverySeconds });
+    EnableInputSchema.parse({
+      pulse: target,
+      ...host,
+      connection,
+      appearWithinSeconds: t.appearWithinSeconds,
+      verifyEverySeconds: t.verifyEverySeconds,
+    });
   const refused = EnableInputSchema.parse({
     pulse: target,
     ...host,
@@ -266,24 +293,51 @@ function sequence(pulse: RehearsalPulse, connection: ConnectionSpecInput, refuse
     verifyEverySeconds: t.verifyEverySeconds,
   });
   return [
-    { procedure: 'enable (refused key)', workflowType: ENABLE_WORKFLOW, input: refused, mustFail: { check: (failure) => leftNothingBehind(pulse, failure) } },
+    {
+      procedure: 'enable (refused key)',
+      workflowType: ENABLE_WORKFLOW,
+      input: refused,
+      mustFail: { check: (failure) => leftNothingBehind(pulse, failure) },
+    },
     { procedure: 'enable', workflowType: ENABLE_WORKFLOW, input: enable() },
     {
       procedure: 'kill-switch',
       workflowType: KILL_SWITCH_WORKFLOW,
-      input: KillSwitchInputSchema.parse({ pulse: target, tickSeconds: t.tickSeconds, staleThresholdSeconds: t.staleSeconds, verifyEverySeconds: t.verifyEverySeconds }),
+      input: KillSwitchInputSchema.parse({
+        pulse: target,
+        tickSeconds: t.tickSeconds,
+        staleThresholdSeconds: t.staleSeconds,
+        verifyEverySeconds: t.verifyEverySeconds,
+      }),
     },
     { procedure: 'enable (again)', workflowType: ENABLE_WORKFLOW, input: enable() },
     {
       procedure: 'disable',
       workflowType: DISABLE_WORKFLOW,
-      input: DisableInputSchema.parse({ pulse: target, ...host, staleThresholdSeconds: t.staleSeconds, verifyEverySeconds: t.verifyEverySeconds, graceSeconds: t.tickSeconds / 2 }),
+      input: DisableInputSchema.parse({
+        pulse: target,
+        ...host,
+        staleThresholdSeconds: t.staleSeconds,
+        verifyEverySeconds: t.verifyEverySeconds,
+        graceSeconds: t.tickSeconds / 2,
+      }),
     },
-    { procedure: 'data-cleanup', workflowType: DATA_CLEANUP_WORKFLOW, input: DataCleanupInputSchema.parse({ pulse: target, dataDir: pulse.dataDir }) },
+    {
+      procedure: 'data-cleanup',
+      workflowType: DATA_CLEANUP_WORKFLOW,
+      input: DataCleanupInputSchema.parse({ pulse: target, dataDir: pulse.dataDir }),
+    },
   ];
 }
 
-async function runOne(temporal: RehearsalTemporal, taskQueue: string, n: string, p: PlannedProcedure, log: (line: string) => void, followRun: FollowRun): Promise<{ report: ProcedureReport; evidence: Evidence[] }> {
+async function runOne(
+  temporal: RehearsalTemporal,
+  taskQueue: string,
+  n: string,
+  p: PlannedProcedure,
+  log: (line: string) => void,
+  followRun: FollowRun,
+): Promise<{ report: ProcedureReport; evidence: Evidence[] }> {
   const client = temporal.client;
   const workflowId = `rehearsal-${p.procedure.replace(/\W+/g, '-')}-${n}-${Date.now()}`;
   log(`\n=== ${p.procedure} (workflow ${workflowId})`);
@@ -303,7 +357,14 @@ async function runOne(temporal: RehearsalTemporal, taskQueue: string, n: string,
   const seconds = (Date.now() - started.getTime()) / 1000;
   const fallback = 'progress' in outcome ? outcome.progress : undefined;
   const evidence = outcome.ok ? outcome.result.evidence : ((await handle.query(progressQuery).catch(() => fallback))?.evidence ?? []);
-  const base = { procedure: p.procedure, workflowType: p.workflowType, workflowId, startedAt: started.toISOString(), seconds, steps: stepReports(evidence, started.toISOString()) };
+  const base = {
+    procedure: p.procedure,
+    workflowType: p.workflowType,
+    workflowId,
+    startedAt: started.toISOString(),
+    seconds,
+    steps: stepReports(evidence, started.toISOString()),
+  };
   if (p.mustFail) {
     if (outcome.ok) {
       log(`=== ${p.procedure} COMPLETED, but it must fail`);
@@ -331,7 +392,8 @@ async function runOne(temporal: RehearsalTemporal, taskQueue: string, n: string,
  */
 async function leftNothingBehind(pulse: RehearsalPulse, failure: string): Promise<string[]> {
   const problems: string[] = [];
-  if (!/^(ConnectionTestFailed|TrueNASPollFailed): /.test(failure)) problems.push(`it failed with ${failure.split(':')[0]}, not at the connection test or the poll`);
+  if (!/^(ConnectionTestFailed|TrueNASPollFailed): /.test(failure))
+    problems.push(`it failed with ${failure.split(':')[0]}, not at the connection test or the poll`);
   if (!/Pulse|status=40[13]|authentication failed/.test(failure)) problems.push("the failure does not quote Pulse's words");
   if (!/Undone: /.test(failure)) problems.push('the failure does not say what was undone');
   const env = await fs.readFile(pulse.envFile, 'utf8');

@@ -103,7 +103,9 @@ export function renderReportMarkdown(r: RehearsalReport): string {
     '',
     '| Procedure | Outcome | Seconds | Workflow |',
     '|---|---|---|---|',
-    ...r.procedures.map((p) => `| ${p.procedure} | ${p.outcome} | ${p.seconds === undefined ? '' : round(p.seconds)} | ${p.workflowId ?? ''} |`),
+    ...r.procedures.map(
+      (p) => `| ${p.procedure} | ${p.outcome} | ${p.seconds === undefined ? '' : round(p.seconds)} | ${p.workflowId ?? ''} |`,
+    ),
     '',
   ];
   if (r.requests) {

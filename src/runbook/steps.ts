@@ -24,7 +24,8 @@ export const RUNBOOK_STEPS = {
   'enable.1': {
     title: 'Set the feature flag PULSE_ENABLE_TRUENAS=true',
     kind: 'auto',
-    deviation: 'A shell export does not reach the service: the flag is written where the service reads it (env file, drop-in or container env) (§8.8).',
+    deviation:
+      'A shell export does not reach the service: the flag is written where the service reads it (env file, drop-in or container env) (§8.8).',
   },
   'enable.2': { title: 'Restart Pulse', kind: 'auto' },
   'enable.3': { title: 'Verify the connections endpoint is enabled and returns an array', kind: 'auto' },
@@ -50,7 +51,10 @@ export const RUNBOOK_STEPS = {
       '/api/v2/resources is paginated and gone in v6; the legacy view never lists TrueNAS in Feb (§8.5, §8.9); v6 refreshes its resource store only when the frontend state is built, so GET /api/state is read first (§10).',
   },
   // Not numbered in the runbook: what a failed Enable does so that it leaves a known state.
-  'undo.enable': { title: 'Undo what the failed enable changed (the connection it added, the flag it set, with one restart)', kind: 'auto' },
+  'undo.enable': {
+    title: 'Undo what the failed enable changed (the connection it added, the flag it set, with one restart)',
+    kind: 'auto',
+  },
 
   // 2) Disable Path
   'disable.1': {
@@ -68,7 +72,8 @@ export const RUNBOOK_STEPS = {
   'disable.5': {
     title: 'Verify the TrueNAS source is stale or its resources are gone',
     kind: 'auto',
-    deviation: 'TrueNAS resources vanish rather than turn stale (§8.4); on v6 they are read after GET /api/state, which refreshes the store (§10).',
+    deviation:
+      'TrueNAS resources vanish rather than turn stale (§8.4); on v6 they are read after GET /api/state, which refreshes the store (§10).',
   },
 
   // 3) Kill-Switch
@@ -84,7 +89,7 @@ export const RUNBOOK_STEPS = {
     title: 'Verify the TrueNAS source is stale or its resources are gone (within 120 s)',
     kind: 'auto',
     deviation:
-      'TrueNAS resources vanish rather than turn stale (§8.4); v6 shows it only after the frontend state is built, so GET /api/state is read first and Pulse\'s own status is used; only the Feb line needs staleness computed from lastSeen (§10).',
+      "TrueNAS resources vanish rather than turn stale (§8.4); v6 shows it only after the frontend state is built, so GET /api/state is read first and Pulse's own status is used; only the Feb line needs staleness computed from lastSeen (§10).",
   },
   'kill-switch.6': { title: 'Confirm no restart or env change was made', kind: 'auto' },
 
@@ -92,7 +97,8 @@ export const RUNBOOK_STEPS = {
   'rollback.1': {
     title: 'Identify the rollback boundaries',
     kind: 'auto',
-    deviation: 'The runbook\'s range f9680ef8^..687ecd79 is not in public main history; it is validated against the configured repository (§8.7).',
+    deviation:
+      "The runbook's range f9680ef8^..687ecd79 is not in public main history; it is validated against the configured repository (§8.7).",
   },
   'rollback.2': { title: 'Revert the TrueNAS range', kind: 'auto' },
   'rollback.3': { title: 'Resolve conflicts (a conflict aborts the revert) and verify the build', kind: 'auto' },

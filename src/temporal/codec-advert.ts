@@ -60,7 +60,8 @@ export function parseAdvert(identity: string): CodecAdvert | undefined {
  * with. Texts name key ids and the fix, never a key.
  */
 export function codecMismatch(mine: CodecAdvert, theirs: CodecAdvert, keysFile?: string): string | undefined {
-  const fix = 'give this command the key file the worker uses (--codec-keys-file or PULSE_RUNBOOKS_CODEC_KEYS_FILE), or restart the worker with yours';
+  const fix =
+    'give this command the key file the worker uses (--codec-keys-file or PULSE_RUNBOOKS_CODEC_KEYS_FILE), or restart the worker with yours';
   if (!mine.on && !theirs.on) return undefined;
   if (!mine.on) {
     return `the worker encrypts history with key "${theirs.currentKeyId}", and this command has no key file: the run's result would be unreadable here; ${fix}`;
@@ -71,11 +72,15 @@ export function codecMismatch(mine: CodecAdvert, theirs: CodecAdvert, keysFile?:
   }
   const myCurrent = mine.currentKeyId as string;
   const theirCheck = theirs.keys.get(myCurrent);
-  if (theirCheck === undefined) return `this command encrypts with key "${myCurrent}"${file}, which the worker does not hold (it has ${[...theirs.keys.keys()].join(', ')}); ${fix}`;
-  if (theirCheck !== mine.keys.get(myCurrent)) return `the key stored as "${myCurrent}" in this command's key file${file} is not the worker's key "${myCurrent}" (their check values differ); ${fix}`;
+  if (theirCheck === undefined)
+    return `this command encrypts with key "${myCurrent}"${file}, which the worker does not hold (it has ${[...theirs.keys.keys()].join(', ')}); ${fix}`;
+  if (theirCheck !== mine.keys.get(myCurrent))
+    return `the key stored as "${myCurrent}" in this command's key file${file} is not the worker's key "${myCurrent}" (their check values differ); ${fix}`;
   const theirCurrent = theirs.currentKeyId as string;
   const myCheck = mine.keys.get(theirCurrent);
-  if (myCheck === undefined) return `the worker encrypts with key "${theirCurrent}", which this command's key file${file} does not hold; ${fix}`;
-  if (myCheck !== theirs.keys.get(theirCurrent)) return `the key stored as "${theirCurrent}" in this command's key file${file} is not the worker's key "${theirCurrent}"; ${fix}`;
+  if (myCheck === undefined)
+    return `the worker encrypts with key "${theirCurrent}", which this command's key file${file} does not hold; ${fix}`;
+  if (myCheck !== theirs.keys.get(theirCurrent))
+    return `the key stored as "${theirCurrent}" in this command's key file${file} is not the worker's key "${theirCurrent}"; ${fix}`;
   return undefined;
 }

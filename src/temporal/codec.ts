@@ -105,7 +105,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     }
     const cipherName = utf8(payload.metadata?.[METADATA_CIPHER]) ?? CIPHER;
     if (cipherName !== CIPHER) {
-      throw new CodecError(`a payload encrypted with key id "${keyId}" uses cipher "${cipherName}"; this codec only reads ${CIPHER}`, keyId);
+      throw new CodecError(
+        `a payload encrypted with key id "${keyId}" uses cipher "${cipherName}"; this codec only reads ${CIPHER}`,
+        keyId,
+      );
     }
     const key = this.ring.keys.get(keyId);
     if (!key) {
@@ -117,7 +120,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     }
     const data = Buffer.from(payload.data ?? new Uint8Array());
     if (data.length < IV_BYTES + TAG_BYTES) {
-      throw new CodecError(`a payload encrypted with key id "${keyId}" is truncated (${data.length} bytes): it was corrupted or tampered with`, keyId);
+      throw new CodecError(
+        `a payload encrypted with key id "${keyId}" is truncated (${data.length} bytes): it was corrupted or tampered with`,
+        keyId,
+      );
     }
     const iv = data.subarray(0, IV_BYTES);
     const tag = data.subarray(data.length - TAG_BYTES);

@@ -36,7 +36,10 @@ export class DecodeGuardCodec implements PayloadCodec {
       if (!this.inner) {
         out.push(
           AesGcmPayloadCodec.isEncrypted(payload)
-            ? marker({ reason: `it is encrypted with key "${keyIdOf(payload) ?? '?'}" and this worker has no key file`, keyId: keyIdOf(payload) })
+            ? marker({
+                reason: `it is encrypted with key "${keyIdOf(payload) ?? '?'}" and this worker has no key file`,
+                keyId: keyIdOf(payload),
+              })
             : payload,
         );
         continue;

@@ -2,7 +2,13 @@
  * Custom search attributes, registered on the dev server at start (and in the compose setup), so runs can be
  * found in the Web UI by procedure, phase, severity, owner and status.
  */
-import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair, type SearchAttributeUpdatePair, type TypedSearchAttributes } from '@temporalio/common';
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  type SearchAttributePair,
+  type SearchAttributeUpdatePair,
+  type TypedSearchAttributes,
+} from '@temporalio/common';
 
 export const SEARCH_ATTRIBUTES = [
   { name: 'RunbookProcedure', type: 'Keyword' },
@@ -25,7 +31,10 @@ export const SEARCH_ATTRIBUTE_KEYS = Object.fromEntries(
 
 /** The typed update pairs for a set of keyword attributes, in the order given (the order of the upsert's fields). */
 export function keywordAttributes(values: Partial<Record<SearchAttributeName, string>>): SearchAttributeUpdatePair[] {
-  return Object.entries(values).map(([name, value]) => ({ key: SEARCH_ATTRIBUTE_KEYS[name as SearchAttributeName], value: value as string }));
+  return Object.entries(values).map(([name, value]) => ({
+    key: SEARCH_ATTRIBUTE_KEYS[name as SearchAttributeName],
+    value: value as string,
+  }));
 }
 
 /** The same pairs for a start (`typedSearchAttributes`), where a value cannot be null. */

@@ -20,7 +20,12 @@ import { pulseWithConnections, temporalAddress, uniqueId, type PulseFixture } fr
 import { startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
 import { quietRuntime } from '../support/quiet-runtime.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
-import { ALERT_MONITOR_WORKFLOW, alertMonitorStatusQuery, stopAlertMonitorSignal, type AlertMonitorWorkflow } from '../../workflows/alert-monitor.messages.js';
+import {
+  ALERT_MONITOR_WORKFLOW,
+  alertMonitorStatusQuery,
+  stopAlertMonitorSignal,
+  type AlertMonitorWorkflow,
+} from '../../workflows/alert-monitor.messages.js';
 
 let fx: PulseFixture;
 let prometheus: PrometheusProcess;
@@ -73,8 +78,14 @@ it('fires the auth CRITICAL once when the fake TrueNAS answers 401, and records 
   });
 
   // Healthy Pulse: every alert row of the catalogue passes against the live data (short windows for a young TSDB).
-  const healthy = await evaluateMetricChecks({ prometheus: target, checks: [...ALERT_CHECK_IDS], windows: { 'consecutive-errors': 4, 'auth-errors': 10, 'connection-errors': 10, timeouts: 10, 'latency-p95': 15 } });
-  expect(Object.fromEntries(healthy.results.map((r) => [r.check, r.verdict]))).toEqual(Object.fromEntries(ALERT_CHECK_IDS.map((c) => [c, 'pass'])));
+  const healthy = await evaluateMetricChecks({
+    prometheus: target,
+    checks: [...ALERT_CHECK_IDS],
+    windows: { 'consecutive-errors': 4, 'auth-errors': 10, 'connection-errors': 10, timeouts: 10, 'latency-p95': 15 },
+  });
+  expect(Object.fromEntries(healthy.results.map((r) => [r.check, r.verdict]))).toEqual(
+    Object.fromEntries(ALERT_CHECK_IDS.map((c) => [c, 'pass'])),
+  );
   expect(healthy.results.find((r) => r.check === 'staleness-warning')!.series.map((s) => s.labels.instance)).toEqual([connectionId]);
 
   phase('scraped+checked');
@@ -83,7 +94,12 @@ it('fires the auth CRITICAL once when the fake TrueNAS answers 401, and records 
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
   });
   const taskQueue = uniqueId('alerts-e2e');
-  const worker = await Worker.create({ connection: native, taskQueue, workflowBundle: bundle, activities: { evaluateMetricChecks, sendAlertNotification } });
+  const worker = await Worker.create({
+    connection: native,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: { evaluateMetricChecks, sendAlertNotification },
+  });
   const temporal = new Client({ connection });
   const workflowId = uniqueId('alert-monitor');
 
@@ -158,7 +174,9 @@ it('fires the auth CRITICAL once when the fake TrueNAS answers 401, and records 
       return s.deliveries.length === 2 && s;
     });
     expect(after.open).toEqual([]);
-    expect(after.resolved).toEqual([expect.objectContaining({ check: 'auth-errors', since: fired.json.alert.since, resolvedAt: resolved.json.alert.resolvedAt })]);
+    expect(after.resolved).toEqual([
+      expect.objectContaining({ check: 'auth-errors', since: fired.json.alert.since, resolvedAt: resolved.json.alert.resolvedAt }),
+    ]);
     expect(after.deliveries.map((d) => [d.status, d.outcome])).toEqual([
       ['firing', 'sent'],
       ['resolved', 'sent'],
@@ -177,6 +195,8 @@ it('fires the auth CRITICAL once when the fake TrueNAS answers 401, and records 
       expect(history).not.toContain(secret);
     }
     phase('resolved+stopped');
-    process.stderr.write(`[alert e2e] webhook ${fireSeconds.toFixed(1)} s after the 401 fault, resolution ${resolveSeconds.toFixed(1)} s after it cleared; ${phases.join(', ')}\n`);
+    process.stderr.write(
+      `[alert e2e] webhook ${fireSeconds.toFixed(1)} s after the 401 fault, resolution ${resolveSeconds.toFixed(1)} s after it cleared; ${phases.join(', ')}\n`,
+    );
   });
 });

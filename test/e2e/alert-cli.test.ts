@@ -45,10 +45,14 @@ it('refuses bad flags, naming them, before contacting Temporal', async () => {
   const none = await cli(['start'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
   expect(none.exitCode).toBe(2);
   expect(none.stderr).toContain('--prometheus-url / PROMETHEUS_URL: required');
-  const bad = await cli(['start', '--prometheus-url', 'http://p:9090', '--window', 'nope=5', '--interval-seconds', '-1'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  const bad = await cli(['start', '--prometheus-url', 'http://p:9090', '--window', 'nope=5', '--interval-seconds', '-1'], {
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+  });
   expect(bad.exitCode).toBe(2);
   expect(bad.stderr).toContain('--window nope=5: unknown check "nope"');
-  const interval = await cli(['start', '--prometheus-url', 'http://p:9090', '--interval-seconds', '-1'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  const interval = await cli(['start', '--prometheus-url', 'http://p:9090', '--interval-seconds', '-1'], {
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+  });
   expect(interval.stderr).toMatch(/alerts start --interval-seconds: /);
 });
 
@@ -58,7 +62,12 @@ it('plans, starts, reports status, refuses a second start and stops', async () =
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
   });
   const taskQueue = uniqueId('alerts-cli');
-  const worker = await Worker.create({ connection: native, taskQueue, workflowBundle: bundle, activities: { evaluateMetricChecks, sendAlertNotification } });
+  const worker = await Worker.create({
+    connection: native,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: { evaluateMetricChecks, sendAlertNotification },
+  });
   const id = uniqueId('alerts-cli-monitor');
   const env = { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: taskQueue };
   const common = ['--prometheus-url', prometheus.url, '--checks', 'pulse-scrape,auth-errors', '--webhook', receiver.url];
@@ -75,7 +84,9 @@ it('plans, starts, reports status, refuses a second start and stops', async () =
 
     const start = await cli(['start', '--id', id, '--interval-seconds', '1', ...common], env);
     expect(start.stderr).toBe('');
-    expect(start.stdout).toContain(`Alert monitor truenas-alerts started: workflow ${id}, checks pulse-scrape, auth-errors, every 1 s, 1 webhook(s)`);
+    expect(start.stdout).toContain(
+      `Alert monitor truenas-alerts started: workflow ${id}, checks pulse-scrape, auth-errors, every 1 s, 1 webhook(s)`,
+    );
     const [fired] = await receiver.waitFor(1);
     expect(fired.json).toMatchObject({ status: 'firing', alert: { check: 'pulse-scrape', value: '(no series)' } });
     // The receiver answers before the workflow records the delivery: wait for the record.
@@ -99,7 +110,9 @@ it('plans, starts, reports status, refuses a second start and stops', async () =
 
     const stop = await cli(['stop', '--id', id, '--reason', 'maintenance'], env);
     expect(stop.exitCode).toBe(0);
-    expect(stop.stdout).toMatch(/Alert monitor truenas-alerts stopped \(maintenance\) after \d+ evaluation\(s\): 1 alert\(s\) still open, 0 resolved, 1 notification\(s\) delivered, 0 dropped\./);
+    expect(stop.stdout).toMatch(
+      /Alert monitor truenas-alerts stopped \(maintenance\) after \d+ evaluation\(s\): 1 alert\(s\) still open, 0 resolved, 1 notification\(s\) delivered, 0 dropped\./,
+    );
     expect(receiver.received).toHaveLength(1);
 
     const missing = await cli(['status', '--id', `${id}-nope`], env);

@@ -85,15 +85,52 @@ it('lists who did what and when across an incident and a canary, decoded, with n
 
   await temporal.withWorker(async () => {
     // --- the incident, with roles
-    await ok(cli(['incident', 'open', '--id', incidentId, '--title', 'TrueNAS data stale on nas-1', '--impact', 'degraded-functionality', '--role', 'ops=olga,rita', '--role', 'eng=eli', '--role', 'ic=ian'], 'olga'));
+    await ok(
+      cli(
+        [
+          'incident',
+          'open',
+          '--id',
+          incidentId,
+          '--title',
+          'TrueNAS data stale on nas-1',
+          '--impact',
+          'degraded-functionality',
+          '--role',
+          'ops=olga,rita',
+          '--role',
+          'eng=eli',
+          '--role',
+          'ic=ian',
+        ],
+        'olga',
+      ),
+    );
     const id = `incident-${incidentId}`;
     await ok(cli(['incident', 'ack', id, '--note', 'looking'], 'olga'));
     // rita works without a token policy: her name is a claim.
-    await ok(cli(['incident', 'action', id, '--actor', 'rita', '--summary', `restarted the poller after rotating token=${PASTED}`, '--link', 'https://tickets.example/42'], undefined));
+    await ok(
+      cli(
+        [
+          'incident',
+          'action',
+          id,
+          '--actor',
+          'rita',
+          '--summary',
+          `restarted the poller after rotating token=${PASTED}`,
+          '--link',
+          'https://tickets.example/42',
+        ],
+        undefined,
+      ),
+    );
     await ok(cli(['incident', 'handoff', id, '--to', 'eng', '--reason', 'needs a code fix'], 'ian'));
     const outside = await cli(['incident', 'resolve', id, '--final-owner', 'eng', '--summary', 'fixed'], 'olga');
     expect(outside.exitCode).toBe(1);
-    expect(outside.stderr).toContain("olga (Pulse Operations) may not resolve this incident: only members of the final resolution owner's role (Engineering) may; allowed now: Engineering: eli");
+    expect(outside.stderr).toContain(
+      "olga (Pulse Operations) may not resolve this incident: only members of the final resolution owner's role (Engineering) may; allowed now: Engineering: eli",
+    );
     // Under the policy, --actor cannot make olga someone else.
     const impersonate = await cli(['incident', 'resolve', id, '--final-owner', 'eng', '--summary', 'fixed', '--actor', 'eli'], 'olga');
     expect(impersonate.exitCode).toBe(2);
@@ -101,15 +138,25 @@ it('lists who did what and when across an incident and a canary, decoded, with n
     await ok(cli(['incident', 'resolve', id, '--final-owner', 'eng', '--summary', 'poller fixed in v6.1.1'], 'eli'));
 
     // --- the canary: started, staging rollback confirmed, aborted
-    await ok(cli(['canary', 'start', '--rollout-file', writeShortRolloutFile(dir, closedPort), '--rollout', rollout, '--check-every', '1s'], 'olga'));
-    await ok(cli(['canary', 'confirm-staging-rollback', canaryId, '--evidence', 'staging disable run staging-disable-42 completed'], 'olga'));
+    await ok(
+      cli(
+        ['canary', 'start', '--rollout-file', writeShortRolloutFile(dir, closedPort), '--rollout', rollout, '--check-every', '1s'],
+        'olga',
+      ),
+    );
+    await ok(
+      cli(['canary', 'confirm-staging-rollback', canaryId, '--evidence', 'staging disable run staging-disable-42 completed'], 'olga'),
+    );
     await ok(cli(['canary', 'abort', canaryId, '--reason', 'error rate spike on dev-1'], 'sam'));
     await temporal.client.workflow.getHandle(canaryId).result();
   });
 
   // --- the trail (no worker needed: it is read from history)
   const jsonl = await ok(cli(['audit', '--jsonl', '--since', '15m'], 'sam'));
-  const all = jsonl.trimEnd().split('\n').map((l) => JSON.parse(l) as AuditEvent);
+  const all = jsonl
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as AuditEvent);
   const mine = all.filter((e) => e.workflowId === `incident-${incidentId}` || e.workflowId === canaryId);
   expect(mine.map((e) => `${e.workflowType} ${e.action} ${e.actor} (${e.actorSource}) ${e.outcome}`)).toEqual([
     'incident start olga (token) completed',
@@ -133,14 +180,28 @@ it('lists who did what and when across an incident and a canary, decoded, with n
 
   // What they wrote, decoded through the codec.
   const [open, ack, action, handoff, resolve, start, staging, abort] = mine;
-  expect(open.facts).toMatchObject({ title: 'TrueNAS data stale on nas-1', impacts: ['degraded-functionality'], roles: { 'Pulse Operations': ['olga', 'rita'], Engineering: ['eli'], 'incident-commander': ['ian'] } });
+  expect(open.facts).toMatchObject({
+    title: 'TrueNAS data stale on nas-1',
+    impacts: ['degraded-functionality'],
+    roles: { 'Pulse Operations': ['olga', 'rita'], Engineering: ['eli'], 'incident-commander': ['ian'] },
+  });
   expect(ack.facts).toMatchObject({ note: 'looking', result: { status: 'acknowledged' } });
-  expect(action.facts).toMatchObject({ summary: 'restarted the poller after rotating token=********', links: ['https://tickets.example/42'] });
+  expect(action.facts).toMatchObject({
+    summary: 'restarted the poller after rotating token=********',
+    links: ['https://tickets.example/42'],
+  });
   // As sent (the alias), and the owner it left, as the workflow answered.
   expect(handoff.evidence).toBe('reason: needs a code fix; to: eng; → status acknowledged, severity P2, owner Engineering');
-  expect(resolve.facts).toMatchObject({ finalOwner: 'eng', summary: 'poller fixed in v6.1.1', result: { status: 'resolved', owner: 'Engineering' } });
+  expect(resolve.facts).toMatchObject({
+    finalOwner: 'eng',
+    summary: 'poller fixed in v6.1.1',
+    result: { status: 'resolved', owner: 'Engineering' },
+  });
   expect(start.facts).toMatchObject({ rollout });
-  expect(staging.facts).toMatchObject({ evidence: 'staging disable run staging-disable-42 completed', result: { checklist: expect.stringMatching(/^\d\/5 checklist items ok$/) } });
+  expect(staging.facts).toMatchObject({
+    evidence: 'staging disable run staging-disable-42 completed',
+    result: { checklist: expect.stringMatching(/^\d\/5 checklist items ok$/) },
+  });
   expect(abort.facts).toMatchObject({ reason: 'error rate spike on dev-1' });
   expect(abort.completedAt).toBeDefined();
 
@@ -159,12 +220,21 @@ it('lists who did what and when across an incident and a canary, decoded, with n
   const rows = table.trimEnd().split('\n');
   expect(rows[0]).toMatch(/^TIME\s+ACTOR \(SOURCE\)\s+ACTION\s+WORKFLOW\s+OUTCOME\s+EVIDENCE$/);
   expect(rows).toHaveLength(2);
-  expect(rows[1]).toMatch(new RegExp(`sam \\(token\\)\\s+update:abort\\s+${canaryId} \\(canaryRollout\\)\\s+completed\\s+reason: error rate spike on dev-1`));
+  expect(rows[1]).toMatch(
+    new RegExp(`sam \\(token\\)\\s+update:abort\\s+${canaryId} \\(canaryRollout\\)\\s+completed\\s+reason: error rate spike on dev-1`),
+  );
   expect((JSON.parse(procedure) as AuditEvent[]).every((e) => e.workflowType === 'incident')).toBe(true);
 
   // Without the codec key: the actors are still there (header and identity are plain), what they wrote is not.
-  const blindEvents = blind.trimEnd().split('\n').map((l) => JSON.parse(l) as AuditEvent);
-  expect(blindEvents.map((e) => `${e.action} ${e.actor} (${e.actorSource})`)).toEqual(['start olga (token)', 'update:confirmStagingRollback olga (token)', 'update:abort sam (token)']);
+  const blindEvents = blind
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as AuditEvent);
+  expect(blindEvents.map((e) => `${e.action} ${e.actor} (${e.actorSource})`)).toEqual([
+    'start olga (token)',
+    'update:confirmStagingRollback olga (token)',
+    'update:abort sam (token)',
+  ]);
   expect(blind).not.toContain('error rate spike');
   expect(blindEvents[2].facts.undecodable).toEqual(expect.any(String));
 });

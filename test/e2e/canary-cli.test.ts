@@ -99,7 +99,16 @@ it('refuses bad flags, naming them, before contacting Temporal', async () => {
 
 it('plans without starting anything', async () => {
   const rollout = uniqueId('plan');
-  const plan = await cli(['start', '--rollout-file', writeShortRolloutFile(dir, closedPort), '--rollout', rollout, '--plan', '--actor', 'rita']);
+  const plan = await cli([
+    'start',
+    '--rollout-file',
+    writeShortRolloutFile(dir, closedPort),
+    '--rollout',
+    rollout,
+    '--plan',
+    '--actor',
+    'rita',
+  ]);
   expect(plan.stderr).toBe('');
   expect(plan.exitCode).toBe(0);
   expect(plan.stdout).toContain(`PLAN (nothing was changed): Canary rollout ${rollout}: planned in phase 1`);
@@ -113,7 +122,19 @@ it('starts a rollout, shows its status, records people, refuses an early sign-of
   const id = `canary-${rollout}`;
   const file = writeShortRolloutFile(dir, closedPort);
 
-  const start = await cli(['start', '--rollout-file', file, '--rollout', rollout, '--check-every', '1s', '--actor', 'rita', '--ui-url', 'http://other-ui:8080/']);
+  const start = await cli([
+    'start',
+    '--rollout-file',
+    file,
+    '--rollout',
+    rollout,
+    '--check-every',
+    '1s',
+    '--actor',
+    'rita',
+    '--ui-url',
+    'http://other-ui:8080/',
+  ]);
   expect(start.stderr).toBe('');
   expect(start.exitCode).toBe(0);
   expect(start.stdout).toContain(`Canary rollout ${rollout} started by rita: workflow ${id}`);
@@ -150,26 +171,49 @@ it('starts a rollout, shows its status, records people, refuses an early sign-of
   expect(parsed.lastEvaluation?.reachable).toBe(false);
   expect(parsed.checklist.map((i) => i.ok)).toEqual([false, true, false, false, false]);
 
-  const report = await cli(['report', id, '--severity', 'high', '--title', `poller floods the NAS (${PASTED})`, '--instance', 'dev-1', '--actor', 'ulla']);
+  const report = await cli([
+    'report',
+    id,
+    '--severity',
+    'high',
+    '--title',
+    `poller floods the NAS (${PASTED})`,
+    '--instance',
+    'dev-1',
+    '--actor',
+    'ulla',
+  ]);
   expect(report.stderr).toBe('');
   expect(report.exitCode).toBe(0);
   expect(report.stdout).toMatch(new RegExp(`${id}: recorded issue-1 \\(high, user\\) at \\S+; triage due by \\S+`));
 
-  const staging = await cli(['confirm-staging-rollback', id, '--evidence', 'staging disable run staging-disable-42 completed', '--actor', 'olga']);
+  const staging = await cli([
+    'confirm-staging-rollback',
+    id,
+    '--evidence',
+    'staging disable run staging-disable-42 completed',
+    '--actor',
+    'olga',
+  ]);
   expect(staging.stderr).toBe('');
   expect(staging.exitCode).toBe(0);
   expect(staging.stdout).toContain('staging rollback test recorded; checklist now:');
   expect(staging.stdout).toContain('✓ 3. Rollback procedure has been tested in staging: confirmed by olga');
   expect(staging.stdout).toContain('✗ 2. No open critical or high-severity issues attributed to TrueNAS: open: issue-1 (high)');
 
-  const [early, stranger] = await Promise.all([cli(['sign-off', id, '--actor', 'sam', '--comment', 'looks fine']), cli(['sign-off', id, '--actor', 'mallory'])]);
+  const [early, stranger] = await Promise.all([
+    cli(['sign-off', id, '--actor', 'sam', '--comment', 'looks fine']),
+    cli(['sign-off', id, '--actor', 'mallory']),
+  ]);
   expect(early.exitCode).toBe(1);
   expect(early.stdout).toBe('');
   expect(early.stderr).toContain(`pulse-runbook: canary sign-off ${id}: CanaryUpdateRefused: phase 1 is not ready for sign-off; missing: `);
   expect(early.stderr).toContain('No open critical or high-severity issues attributed to TrueNAS (open: issue-1 (high)');
 
   expect(stranger.exitCode).toBe(1);
-  expect(stranger.stderr).toContain('CanaryUpdateRefused: mallory is not an approver for phase 1 and may not sign off (approvers: sam, olga)');
+  expect(stranger.stderr).toContain(
+    'CanaryUpdateRefused: mallory is not an approver for phase 1 and may not sign off (approvers: sam, olga)',
+  );
 
   const after = (await handle.query(canaryStatusQuery)) as CanaryStatus;
   expect(after.signOffs).toEqual([]);

@@ -45,7 +45,13 @@ const cli = (args: string[]) =>
   execa(process.execPath, [path.resolve('bin/pulse-runbook.js'), 'canary', ...args], {
     reject: false,
     timeout: 60_000,
-    env: { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: temporal.taskQueue, TEMPORAL_NAMESPACE: 'default', PULSE_RUNBOOKS_CONFIG: '', PULSE_RUNBOOKS_CODEC_KEYS_FILE: '' },
+    env: {
+      TEMPORAL_ADDRESS: temporalAddress(),
+      TEMPORAL_TASK_QUEUE: temporal.taskQueue,
+      TEMPORAL_NAMESPACE: 'default',
+      PULSE_RUNBOOKS_CONFIG: '',
+      PULSE_RUNBOOKS_CODEC_KEYS_FILE: '',
+    },
   });
 
 it('rolls out over 500 instances in waves, disables the ones that break their checkpoint, and completes', async () => {
@@ -60,7 +66,11 @@ it('rolls out over 500 instances in waves, disables the ones that break their ch
     approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
   } as CanaryInputRaw;
   const workflowId = uniqueId('canary-fleet-500');
-  const handle = await temporal.client.workflow.start(CANARY_ROLLOUT_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId, args: [input] });
+  const handle = await temporal.client.workflow.start(CANARY_ROLLOUT_WORKFLOW, {
+    taskQueue: temporal.taskQueue,
+    workflowId,
+    args: [input],
+  });
 
   const result = await temporal.withWorker(async () => {
     // Every wave done: the two with the closed NAS port failed, within the budget.
@@ -85,14 +95,21 @@ it('rolls out over 500 instances in waves, disables the ones that break their ch
     expect(detail.member.note).toMatch(/^broke .*auth-gate [1-9]/);
     const disableRun = await temporal.client.workflow.getHandle(detail.runs.disable!).describe();
     expect(disableRun.status.name).toBe('COMPLETED');
-    expect(detail.evidence.map((e) => e.summary)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^${fleetName(SECOND[0])}: its Disable completed`))]));
+    expect(detail.evidence.map((e) => e.summary)).toEqual(
+      expect.arrayContaining([expect.stringMatching(new RegExp(`^${fleetName(SECOND[0])}: its Disable completed`))]),
+    );
 
     // What a person sees: counts and the two that need them, not 500 lines; one instance in full on request.
     const text = await cli(['status', workflowId]);
     expect(text.exitCode).toBe(0);
     expect(text.stdout).toMatch(/^Fleet: 500 instance\(s\): 496 green, 2 failing, 2 disabled$/m);
     expect(text.stdout).toMatch(/^ {2}Needs a person \(2\):$/m);
-    expect(text.stdout.split('\n').filter((l) => /^ {4}pulse-\d{3} /.test(l)).map((l) => l.trim().split(' ')[0])).toEqual(CLOSED.map(fleetName));
+    expect(
+      text.stdout
+        .split('\n')
+        .filter((l) => /^ {4}pulse-\d{3} /.test(l))
+        .map((l) => l.trim().split(' ')[0]),
+    ).toEqual(CLOSED.map(fleetName));
     const one = await cli(['status', workflowId, '--instance', fleetName(SECOND[1])]);
     expect(one.stdout).toMatch(new RegExp(`^Instance ${fleetName(SECOND[1])} \\(phase 1\\): disabled since `, 'm'));
     expect(one.stdout).toMatch(/^ {2}Runs: enable .*-enable-pulse-404; disable .*-disable-pulse-404$/m);

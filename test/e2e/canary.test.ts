@@ -15,7 +15,14 @@ import type { CanaryResult } from '../../workflows/canary-rollout.js';
 import { canaryUpdate, statusWhen } from '../support/canary.js';
 import { uniqueId } from '../support/e2e.js';
 import { startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
-import { type EnableDisableTemporal, enableDisableTemporal, flagLines, hostSteps, type PulseService, startPulseService } from '../support/pulse-service.js';
+import {
+  type EnableDisableTemporal,
+  enableDisableTemporal,
+  flagLines,
+  hostSteps,
+  type PulseService,
+  startPulseService,
+} from '../support/pulse-service.js';
 import { CANARY_ROLLOUT_WORKFLOW, type CanaryRolloutWorkflow } from '../../workflows/canary-rollout.messages.js';
 
 let temporal: EnableDisableTemporal;
@@ -48,7 +55,17 @@ it('reaches phase 2 on real metrics, then aborts on > 50 % poll failures and run
     prometheus: { url: prometheus.url, timeoutMs: 5000 },
     checkEverySeconds: 1,
     // Short windows for a young TSDB scraped every second.
-    windows: { 'error-rate': 10, 'staleness-gauge-max': 10, 'staleness-never-succeeded': 10, 'staleness-last-success': 10, 'auth-gate': 10, 'auth-errors': 10, 'abort-failure-rate': 5, 'resource-memory': 10, 'resource-cpu': 10 },
+    windows: {
+      'error-rate': 10,
+      'staleness-gauge-max': 10,
+      'staleness-never-succeeded': 10,
+      'staleness-last-success': 10,
+      'auth-gate': 10,
+      'auth-errors': 10,
+      'abort-failure-rate': 5,
+      'resource-memory': 10,
+      'resource-cpu': 10,
+    },
     phase1: {
       minSeconds: 8,
       greenSeconds: 5,
@@ -56,7 +73,12 @@ it('reaches phase 2 on real metrics, then aborts on > 50 % poll failures and run
         {
           name: 'dev-1',
           pulseUrl: svc.url,
-          enable: { ...hostSteps(svc), connection: { name: 'nas-canary', host: 'http://127.0.0.1', port: fake.port, apiKey: { env: keyEnv } }, appearWithinSeconds: 15, verifyEverySeconds: 0.25 },
+          enable: {
+            ...hostSteps(svc),
+            connection: { name: 'nas-canary', host: 'http://127.0.0.1', port: fake.port, apiKey: { env: keyEnv } },
+            appearWithinSeconds: 15,
+            verifyEverySeconds: 0.25,
+          },
           disable: { ...hostSteps(svc), staleThresholdSeconds: 2, graceSeconds: 5, verifyEverySeconds: 0.25 },
         },
       ],
@@ -65,18 +87,22 @@ it('reaches phase 2 on real metrics, then aborts on > 50 % poll failures and run
     approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
   } as CanaryInputRaw;
 
-  const handle = await temporal.client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId: uniqueId('canary-e2e'), args: [input] });
+  const handle = await temporal.client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, {
+    taskQueue: temporal.taskQueue,
+    workflowId: uniqueId('canary-e2e'),
+    args: [input],
+  });
   const result = await temporal.withWorker(async () => {
     // Phase 1: the Enable child (its wave) turned the flag on and added the connection; the checkpoints go green on live data.
     await statusWhen(handle, (s) => s.fleet?.counts.enabled === 1, 90_000);
     expect(await flagLines(svc)).toEqual(['PULSE_ENABLE_TRUENAS=true']);
     await canaryUpdate(handle, 'confirmStagingRollback', { actor: 'olga', evidence: 'staging disable rehearsal' });
     const ready = await statusWhen(handle, (s) => s.missing.length === 1 && s.missing[0] === 'canary.checklist.5', 90_000);
-    expect(ready.lastEvaluation?.checks.filter((c) => ['error-rate', 'auth-gate', 'staleness-last-success'].includes(c.check)).map((c) => `${c.check}:${c.verdict}`)).toEqual([
-      'error-rate:pass',
-      'staleness-last-success:pass',
-      'auth-gate:pass',
-    ]);
+    expect(
+      ready.lastEvaluation?.checks
+        .filter((c) => ['error-rate', 'auth-gate', 'staleness-last-success'].includes(c.check))
+        .map((c) => `${c.check}:${c.verdict}`),
+    ).toEqual(['error-rate:pass', 'staleness-last-success:pass', 'auth-gate:pass']);
     expect(ready.resources?.memoryBytes && Object.values(ready.resources.memoryBytes)[0]).toBeGreaterThan(0);
     await canaryUpdate(handle, 'signOff', { actor: 'sam', comment: 'e2e phase 1 green' });
     const phase2 = await statusWhen(handle, (s) => s.phase === 2, 30_000);

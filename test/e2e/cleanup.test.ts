@@ -10,7 +10,14 @@ import { execa } from 'execa';
 import type { DataCleanupInputRaw } from '../../src/config/data-cleanup-input.js';
 import type { DataCleanupResult } from '../../workflows/data-cleanup.js';
 import { snapshotDir, without } from '../support/cleanup-snapshot.js';
-import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
+import {
+  pulseWithConnections,
+  temporalAddress,
+  temporalHarness,
+  uniqueId,
+  type PulseFixture,
+  type TemporalHarness,
+} from '../support/e2e.js';
 import { removeWorkerBundle, startWorkerProcess } from '../support/go-pulse-repo-worker.js';
 import { failureOf, startAndSettle, type Settled } from '../support/settle.js';
 import { progressQuery } from '../../workflows/procedure.messages.js';
@@ -37,7 +44,8 @@ function input(fx: PulseFixture, extra: Partial<DataCleanupInputRaw> = {}): Data
 
 type Run = Settled<DataCleanupResult>;
 
-const runCleanup = (args: DataCleanupInputRaw): Promise<Run> => startAndSettle<DataCleanupWorkflow>(temporal, DATA_CLEANUP_WORKFLOW, args, { idPrefix: 'cleanup' });
+const runCleanup = (args: DataCleanupInputRaw): Promise<Run> =>
+  startAndSettle<DataCleanupWorkflow>(temporal, DATA_CLEANUP_WORKFLOW, args, { idPrefix: 'cleanup' });
 
 describe('data cleanup against the emulator data directory', () => {
   let fx: PulseFixture;
@@ -57,20 +65,43 @@ describe('data cleanup against the emulator data directory', () => {
     const r = run.result;
 
     expect(await snapshotDir(dir)).toEqual(without(before, 'truenas.enc'));
-    expect(r.truenasFile).toEqual({ path: join(dir, 'truenas.enc'), outcome: 'removed', size: before['truenas.enc'].size, sha256: before['truenas.enc'].sha256 });
+    expect(r.truenasFile).toEqual({
+      path: join(dir, 'truenas.enc'),
+      outcome: 'removed',
+      size: before['truenas.enc'].size,
+      sha256: before['truenas.enc'].sha256,
+    });
     expect(r.dataDir).toBe(dir);
     expect(r.dataDirSource).toBe('input');
     expect(r.connectionsAfter).toBe('empty');
-    expect(r.encryptionKey).toEqual({ path: join(dir, '.encryption.key'), intact: true, existed: true, ino: String(before['.encryption.key'].ino), size: before['.encryption.key'].size });
+    expect(r.encryptionKey).toEqual({
+      path: join(dir, '.encryption.key'),
+      intact: true,
+      existed: true,
+      ino: String(before['.encryption.key'].ino),
+      size: before['.encryption.key'].size,
+    });
     // Step 5 read the list through the emulator, which read the same directory.
     const lists = (await fx.emulator.control.requests()).filter((q) => q.method === 'GET' && q.path === '/api/truenas/connections');
     expect(lists.map((q) => q.status)).toEqual([200]);
     expect(await fx.pulse.listConnections()).toEqual([]);
 
-    expect(r.evidence.map((e) => e.step)).toEqual(['cleanup.1', 'cleanup.2', 'cleanup.3', 'cleanup.4', 'cleanup.5', 'cleanup.6', 'cleanup.6', 'cleanup.6', 'cleanup.7']);
+    expect(r.evidence.map((e) => e.step)).toEqual([
+      'cleanup.1',
+      'cleanup.2',
+      'cleanup.3',
+      'cleanup.4',
+      'cleanup.5',
+      'cleanup.6',
+      'cleanup.6',
+      'cleanup.6',
+      'cleanup.7',
+    ]);
     expect(r.evidence.every((e) => e.verdict === 'ok')).toBe(true);
     expect(r.evidence[0].summary).toMatch(/worker reads and removes files on its own host/);
-    expect(r.evidence[3].actions).toEqual([{ kind: 'file', op: 'delete', path: join(dir, 'truenas.enc'), change: expect.stringMatching(/one regular file/) }]);
+    expect(r.evidence[3].actions).toEqual([
+      { kind: 'file', op: 'delete', path: join(dir, 'truenas.enc'), change: expect.stringMatching(/one regular file/) },
+    ]);
     // The key's hash before and after, from the evidence (never its content).
     const [keyBefore, keyAfter] = [r.evidence[5].details, r.evidence[6].details] as Array<{ sha256: string; ino: string }>;
     expect(keyBefore.sha256).toBe(before['.encryption.key'].sha256);
@@ -107,11 +138,25 @@ describe('data cleanup against the emulator data directory', () => {
     // Plan mode never calls Pulse: the list check is described, not made.
     expect((await fx.emulator.control.requests()).filter((q) => q.path === '/api/truenas/connections' && q.method === 'GET')).toEqual([]);
     expect((await fx.pulse.listConnections()).map((c) => c.id).sort()).toEqual([...fx.ids].sort());
-    expect(r.evidence.map((e) => e.step)).toEqual(['cleanup.1', 'cleanup.2', 'cleanup.3', 'cleanup.4', 'cleanup.5', 'cleanup.6', 'cleanup.6', 'cleanup.6', 'cleanup.7']);
+    expect(r.evidence.map((e) => e.step)).toEqual([
+      'cleanup.1',
+      'cleanup.2',
+      'cleanup.3',
+      'cleanup.4',
+      'cleanup.5',
+      'cleanup.6',
+      'cleanup.6',
+      'cleanup.6',
+      'cleanup.7',
+    ]);
     expect(r.evidence.find((e) => e.step === 'cleanup.4')?.verdict).toBe('planned');
     const actions = r.evidence.flatMap((e) => e.actions ?? []);
-    expect(actions.filter((a) => a.kind === 'file' && a.op === 'delete')).toEqual([expect.objectContaining({ path: join(dir, 'truenas.enc') })]);
-    expect(actions).toContainEqual(expect.objectContaining({ kind: 'http', method: 'GET', url: `${fx.emulator.url}/api/truenas/connections` }));
+    expect(actions.filter((a) => a.kind === 'file' && a.op === 'delete')).toEqual([
+      expect.objectContaining({ path: join(dir, 'truenas.enc') }),
+    ]);
+    expect(actions).toContainEqual(
+      expect.objectContaining({ kind: 'http', method: 'GET', url: `${fx.emulator.url}/api/truenas/connections` }),
+    );
     expect(r.evidence[0].summary).toMatch(/own host/);
     expect(r.truenasFile.outcome).toBe('planned');
     expect(r.connectionsAfter).toBeUndefined();
@@ -127,7 +172,10 @@ describe('data cleanup against the emulator data directory', () => {
       if (!run.ok) throw run.error;
       expect(run.result.truenasFile.outcome).toBe('removed');
       expect(run.result.connectionsAfter).toBe('integration-disabled');
-      expect(run.result.evidence.find((e) => e.step === 'cleanup.5')).toMatchObject({ verdict: 'skipped', summary: expect.stringMatching(/404 truenas_disabled/) });
+      expect(run.result.evidence.find((e) => e.step === 'cleanup.5')).toMatchObject({
+        verdict: 'skipped',
+        summary: expect.stringMatching(/404 truenas_disabled/),
+      });
     } finally {
       await restarted.stop();
     }
@@ -217,7 +265,11 @@ describe('data cleanup survives a killed worker', () => {
     // The list call of step 5 hangs once, so the run is still in flight when the worker dies.
     await fx.emulator.control.addFaults({ method: 'GET', path: '/api/truenas/connections', delayMs: 4000, times: 1 });
     const taskQueue = uniqueId('cleanup-kill');
-    const handle = await temporal.client.workflow.start<DataCleanupWorkflow>(DATA_CLEANUP_WORKFLOW, { taskQueue, workflowId: uniqueId('cleanup-kill'), args: [input(fx)] });
+    const handle = await temporal.client.workflow.start<DataCleanupWorkflow>(DATA_CLEANUP_WORKFLOW, {
+      taskQueue,
+      workflowId: uniqueId('cleanup-kill'),
+      args: [input(fx)],
+    });
 
     const first = await startWorkerProcess(temporalAddress(), taskQueue);
     let second: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
@@ -262,7 +314,11 @@ describe('data cleanup survives a killed worker', () => {
 describe('pulse-runbook cleanup', () => {
   const bin = join(process.cwd(), 'bin/pulse-runbook.js');
   const cli = (args: string[], env: Record<string, string> = {}) =>
-    execa(process.execPath, [bin, 'cleanup', ...args], { reject: false, env: { PULSE_URL: '', PULSE_TOKEN: '', ...env }, timeout: 120_000 });
+    execa(process.execPath, [bin, 'cleanup', ...args], {
+      reject: false,
+      env: { PULSE_URL: '', PULSE_TOKEN: '', ...env },
+      timeout: 120_000,
+    });
 
   let fx: PulseFixture;
   beforeAll(async () => {
@@ -289,7 +345,7 @@ describe('pulse-runbook cleanup', () => {
     for (let i = 1; i <= 7; i++) expect(plan.stdout).toContain(`[cleanup.${i}]`);
     expect(plan.stdout).toContain(`delete ${dir}/truenas.enc: unlink this one regular file`);
     expect(plan.stdout).toContain(`GET ${fx.emulator.url}/api/truenas/connections`);
-    expect(plan.stdout).toContain("on its own host");
+    expect(plan.stdout).toContain('on its own host');
     expect(plan.stdout).not.toContain(fx.token);
     expect(await fs.stat(join(dir, 'truenas.enc'))).toBeTruthy();
 

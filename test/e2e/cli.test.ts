@@ -43,13 +43,21 @@ describe('pulse-runbook kill-switch', () => {
     writeFileSync(notAList, JSON.stringify({ ops: 'olga' }));
     writeFileSync(unknownRole, JSON.stringify({ sales: ['sam'] }));
     const nobody = `127.0.0.1:${await freePort()}`;
-    const byFlag = await cli(['kill-switch', '--pulse-url', fx.emulator.url, '--incident-roles-file', notAList], { TEMPORAL_ADDRESS: nobody });
+    const byFlag = await cli(['kill-switch', '--pulse-url', fx.emulator.url, '--incident-roles-file', notAList], {
+      TEMPORAL_ADDRESS: nobody,
+    });
     expect(byFlag.exitCode).toBe(2);
     expect(byFlag.stderr).toContain('kill-switch --incident-roles-file (at Pulse Operations): must be a list of names');
-    const byEnv = await cli(['kill-switch', '--pulse-url', fx.emulator.url], { TEMPORAL_ADDRESS: nobody, PULSE_RUNBOOKS_INCIDENT_ROLES_FILE: unknownRole });
+    const byEnv = await cli(['kill-switch', '--pulse-url', fx.emulator.url], {
+      TEMPORAL_ADDRESS: nobody,
+      PULSE_RUNBOOKS_INCIDENT_ROLES_FILE: unknownRole,
+    });
     expect(byEnv.exitCode).toBe(2);
     expect(byEnv.stderr).toContain('kill-switch --incident-roles-file: unknown role "sales"');
-    const missing = await cli(['rollback', '--repo', dir, '--pulse-url', fx.emulator.url, '--incident-roles-file', path.join(dir, 'nope.json')], { TEMPORAL_ADDRESS: nobody });
+    const missing = await cli(
+      ['rollback', '--repo', dir, '--pulse-url', fx.emulator.url, '--incident-roles-file', path.join(dir, 'nope.json')],
+      { TEMPORAL_ADDRESS: nobody },
+    );
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/--incident-roles-file .*nope\.json: ENOENT/);
     expect((await fx.pulse.listConnections()).length).toBe(2);
@@ -86,7 +94,9 @@ describe('pulse-runbook start (the main job)', () => {
   it('starts the embedded dev server and the worker, and runs the labelled demo', async () => {
     const [grpc, ui] = [await freePort(), await freePort()];
     const dataDir = mkdtempSync(path.join(tmpdir(), 'start-'));
-    const r = await cli(['start', '--once', '--temporal-port', String(grpc), '--ui-port', String(ui), '--data-dir', dataDir], { TEMPORAL_ADDRESS: '' });
+    const r = await cli(['start', '--once', '--temporal-port', String(grpc), '--ui-port', String(ui), '--data-dir', dataDir], {
+      TEMPORAL_ADDRESS: '',
+    });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`Temporal 127.0.0.1:${grpc} ready; Web UI http://127.0.0.1:${ui}`);
     expect(r.stdout).toContain('DEMO (no Pulse given)');

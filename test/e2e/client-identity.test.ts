@@ -15,7 +15,11 @@ it('a run started through connectClient carries its actor in the start event', a
   const client = await connectClient({ address: temporalAddress(), namespace: 'default', identity });
   try {
     // No worker polls this queue: the run only has to be started to show what its start recorded.
-    const handle = await client.workflow.start(KILL_SWITCH_WORKFLOW, { taskQueue: uniqueId('no-worker'), workflowId: uniqueId('client-identity'), args: [{}] });
+    const handle = await client.workflow.start(KILL_SWITCH_WORKFLOW, {
+      taskQueue: uniqueId('no-worker'),
+      workflowId: uniqueId('client-identity'),
+      args: [{}],
+    });
     try {
       const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
       expect(started?.identity).toBe(`pulse-runbook:demo-operator@${hostname()}`);

@@ -29,7 +29,11 @@ function spawnLong(args: string[], env: Record<string, string> = {}) {
 }
 
 async function post(url: string, headers: Record<string, string>, body: unknown) {
-  const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const res = await request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   const text = await res.body.text();
   return { status: res.statusCode, headers: res.headers, json: text ? JSON.parse(text) : undefined };
 }
@@ -76,21 +80,42 @@ describe('pulse-runbook codec-server', () => {
     const token = randomBytes(16).toString('hex');
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
     const origin = 'https://temporal-ui.example.com';
-    const server = spawnLong(['codec-server', '--codec-keys-file', file, '--port', '0', '--allow-origin', origin, '--token-file', tokenFile]);
+    const server = spawnLong([
+      'codec-server',
+      '--codec-keys-file',
+      file,
+      '--port',
+      '0',
+      '--allow-origin',
+      origin,
+      '--token-file',
+      tokenFile,
+    ]);
     try {
       const [, url] = await server.waitFor(/Codec server on (http:\/\/127\.0\.0\.1:\d+)/);
       expect(server.output()).toContain(`Browser origins allowed: ${origin}; namespaces: default; bearer token required`);
       expect(server.output()).not.toContain(token);
       const { codec } = loadCodec(file);
       const [enc] = await codec.encode([defaultPayloadConverter.toPayload('hello')]);
-      const payload = { metadata: Object.fromEntries(Object.entries(enc.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])), data: Buffer.from(enc.data!).toString('base64') };
+      const payload = {
+        metadata: Object.fromEntries(Object.entries(enc.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])),
+        data: Buffer.from(enc.data!).toString('base64'),
+      };
 
-      const ok = await post(`${url}/decode`, { origin, authorization: `Bearer ${token}`, 'x-namespace': 'default' }, { payloads: [payload] });
+      const ok = await post(
+        `${url}/decode`,
+        { origin, authorization: `Bearer ${token}`, 'x-namespace': 'default' },
+        { payloads: [payload] },
+      );
       expect(ok.status).toBe(200);
       expect(ok.headers['access-control-allow-origin']).toBe(origin);
       expect(Buffer.from(ok.json.payloads[0].data, 'base64').toString()).toBe('"hello"');
 
-      const local = await post(`${url}/decode`, { origin: 'http://127.0.0.1:8233', authorization: `Bearer ${token}` }, { payloads: [payload] });
+      const local = await post(
+        `${url}/decode`,
+        { origin: 'http://127.0.0.1:8233', authorization: `Bearer ${token}` },
+        { payloads: [payload] },
+      );
       expect(local.status).toBe(403);
       expect(local.headers['access-control-allow-origin']).toBeUndefined();
       expect((await post(`${url}/decode`, { origin }, { payloads: [payload] })).status).toBe(401);
@@ -105,9 +130,19 @@ describe('pulse-runbook codec-server', () => {
     expect(noKeys.stderr).toContain('codec-server --codec-keys-file / PULSE_RUNBOOKS_CODEC_KEYS_FILE: required');
     const file = path.join(dir, 'keys.json');
     await cli(['codec', 'keygen', '--out', file]);
-    const badOrigin = await cli(['codec-server', '--codec-keys-file', file, '--port', '0', '--allow-origin', 'https://ui.example.com/path']);
+    const badOrigin = await cli([
+      'codec-server',
+      '--codec-keys-file',
+      file,
+      '--port',
+      '0',
+      '--allow-origin',
+      'https://ui.example.com/path',
+    ]);
     expect(badOrigin.exitCode).toBe(2);
-    expect(badOrigin.stderr).toContain('codec-server --allow-origin https://ui.example.com/path: must be only scheme://host[:port], with no path');
+    expect(badOrigin.stderr).toContain(
+      'codec-server --allow-origin https://ui.example.com/path: must be only scheme://host[:port], with no path',
+    );
     const short = path.join(dir, 'short.json');
     const shortKey = randomBytes(24).toString('base64');
     writeFileSync(short, JSON.stringify({ current: 'a', keys: { a: shortKey } }), { mode: 0o600 });
@@ -145,16 +180,32 @@ describe('pulse-runbook start with the embedded server', () => {
       const [, codecUrl] = first.output().match(/Codec server (http:\/\/127\.0\.0\.1:\d+)/)!;
 
       // The dev server's Web UI was told where to decode.
-      const settings = await request(`http://127.0.0.1:${ui}/api/v1/settings`).then((r) => r.body.json() as Promise<{ Codec: { Endpoint: string } }>);
+      const settings = await request(`http://127.0.0.1:${ui}/api/v1/settings`).then(
+        (r) => r.body.json() as Promise<{ Codec: { Endpoint: string } }>,
+      );
       expect(settings.Codec.Endpoint).toBe(codecUrl);
-      const preflight = await request(`${codecUrl}/decode`, { method: 'OPTIONS', headers: { origin: `http://localhost:${ui}`, 'access-control-request-method': 'POST' } });
+      const preflight = await request(`${codecUrl}/decode`, {
+        method: 'OPTIONS',
+        headers: { origin: `http://localhost:${ui}`, 'access-control-request-method': 'POST' },
+      });
       await preflight.body.text();
       expect(preflight.statusCode).toBe(204);
       expect(preflight.headers['access-control-allow-origin']).toBe(`http://localhost:${ui}`);
 
       // A procedure from another terminal, with the key file, against this server.
       const run = await cli(
-        ['kill-switch', '--plan', '--pulse-url', fx.emulator.url, '--token-env', fx.tokenEnv, '--tick-seconds', '1', '--codec-keys-file', keyFile],
+        [
+          'kill-switch',
+          '--plan',
+          '--pulse-url',
+          fx.emulator.url,
+          '--token-env',
+          fx.tokenEnv,
+          '--tick-seconds',
+          '1',
+          '--codec-keys-file',
+          keyFile,
+        ],
         { TEMPORAL_ADDRESS: `127.0.0.1:${grpc}`, [fx.tokenEnv]: fx.token },
       );
       expect(run.stderr).toBe('');
@@ -167,7 +218,8 @@ describe('pulse-runbook start with the embedded server', () => {
         // Read raw, without the codec: the input and the result are ciphertext, the URL is nowhere in them.
         const events = (await new Client({ connection }).workflow.getHandle(workflowId).fetchHistory()).events ?? [];
         const input = events[0].workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-        const result = events.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
+        const result = events.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes?.result
+          ?.payloads?.[0];
         for (const p of [input, result]) {
           expect(Buffer.from(p!.metadata!.encoding!).toString()).toBe('binary/encrypted');
           expect(Buffer.from(p!.data!).toString('latin1')).not.toContain(fx.emulator.url);

@@ -29,7 +29,14 @@ function cli(args: string[], env: Record<string, string> = {}) {
   return execa(process.execPath, [bin, ...args], {
     reject: false,
     timeout: 90_000,
-    env: { PULSE_URL: '', PULSE_TOKEN: '', PULSE_RUNBOOKS_CODEC_KEYS_FILE: '', TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: taskQueue, ...env },
+    env: {
+      PULSE_URL: '',
+      PULSE_TOKEN: '',
+      PULSE_RUNBOOKS_CODEC_KEYS_FILE: '',
+      TEMPORAL_ADDRESS: temporalAddress(),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      ...env,
+    },
   });
 }
 
@@ -44,7 +51,7 @@ afterAll(async () => {
 });
 
 describe('a CLI whose key does not match the worker', () => {
-  it('without a key file: refused before anything starts (exit 2), naming the worker\'s key and the flag', async () => {
+  it("without a key file: refused before anything starts (exit 2), naming the worker's key and the flag", async () => {
     const r = await cli(['kill-switch', '--pulse-url', fx.emulator.url, '--token-env', fx.tokenEnv, '--tick-seconds', '1']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(`payload encryption does not match the worker on task queue "${taskQueue}"`);
@@ -54,12 +61,32 @@ describe('a CLI whose key does not match the worker', () => {
     expect((await fx.pulse.listConnections()).length).toBe(1);
   });
 
-  it('with another key: refused before anything starts (exit 2); with the worker\'s key: runs', async () => {
-    const other = await cli(['kill-switch', '--pulse-url', fx.emulator.url, '--token-env', fx.tokenEnv, '--plan', '--codec-keys-file', keysB]);
+  it("with another key: refused before anything starts (exit 2); with the worker's key: runs", async () => {
+    const other = await cli([
+      'kill-switch',
+      '--pulse-url',
+      fx.emulator.url,
+      '--token-env',
+      fx.tokenEnv,
+      '--plan',
+      '--codec-keys-file',
+      keysB,
+    ]);
     expect(other.exitCode).toBe(2);
     expect(other.stderr).toContain('this command encrypts with key "key-b"');
     expect(other.stderr).toContain('which the worker does not hold (it has key-a)');
-    const same = await cli(['kill-switch', '--pulse-url', fx.emulator.url, '--token-env', fx.tokenEnv, '--plan', '--tick-seconds', '1', '--codec-keys-file', keysA]);
+    const same = await cli([
+      'kill-switch',
+      '--pulse-url',
+      fx.emulator.url,
+      '--token-env',
+      fx.tokenEnv,
+      '--plan',
+      '--tick-seconds',
+      '1',
+      '--codec-keys-file',
+      keysA,
+    ]);
     expect(same.stderr).toBe('');
     expect(same.exitCode).toBe(0);
     expect(same.stdout).toContain('Plan complete, nothing was changed');
@@ -92,13 +119,17 @@ describe('a run the worker cannot decrypt (started by a client that skipped the 
     expect(followed.stderr).toContain('it is encrypted with key "key-a", which this command cannot use');
     const withA = await cli(['follow', workflowId, '--codec-keys-file', keysA]);
     expect(withA.exitCode).toBe(1);
-    expect(withA.stderr).toContain('PayloadUndecodable: The worker cannot decrypt this kill-switch run\'s input');
+    expect(withA.stderr).toContain("PayloadUndecodable: The worker cannot decrypt this kill-switch run's input");
     expect(withA.stderr).toContain('"key-b"');
   });
 
   it('a worker without a key file fails an encrypted run the same way', async () => {
     const queue = uniqueId('codec-nokey');
-    const { worker: plainWorker, connection: native } = await createWorker({ address: temporalAddress(), namespace: 'default', taskQueue: queue });
+    const { worker: plainWorker, connection: native } = await createWorker({
+      address: temporalAddress(),
+      namespace: 'default',
+      taskQueue: queue,
+    });
     const codecA = loadCodec(keysA);
     const connection = await Connection.connect({ address: temporalAddress() });
     const client = new Client({ connection, dataConverter: codecA.dataConverter });

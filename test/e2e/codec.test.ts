@@ -16,7 +16,14 @@ import { ENCRYPTED_FAILURE_CONVERTER_PATH } from '../../src/temporal/data-conver
 import { workflowsPath } from '../../src/temporal/workflows-path.js';
 import { createWorker } from '../../src/worker.js';
 import { workflowBundle } from '../support/time-skipping.js';
-import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
+import {
+  pulseWithConnections,
+  temporalAddress,
+  temporalHarness,
+  uniqueId,
+  type PulseFixture,
+  type TemporalHarness,
+} from '../support/e2e.js';
 import { runError, startAndSettle } from '../support/settle.js';
 import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 
@@ -30,7 +37,11 @@ function plainView(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plainView);
   if (value && typeof value === 'object') {
     if (typeof (value as { toNumber?: unknown }).toNumber === 'function' && 'low' in value) return String(value);
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, plainView(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== null && v !== undefined)
+        .map(([k, v]) => [k, plainView(v)]),
+    );
   }
   return value;
 }

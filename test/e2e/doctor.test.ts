@@ -40,7 +40,14 @@ async function doctor(args: string[], env: Record<string, string> = {}) {
   const r = await execa(process.execPath, [bin, 'doctor', '--json', ...args], {
     reject: false,
     timeout: 120_000,
-    env: { PULSE_URL: '', PULSE_TOKEN: '', TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: taskQueue, PULSE_RUNBOOKS_CODEC_KEYS_FILE: keysA, ...env },
+    env: {
+      PULSE_URL: '',
+      PULSE_TOKEN: '',
+      TEMPORAL_ADDRESS: temporalAddress(),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      PULSE_RUNBOOKS_CODEC_KEYS_FILE: keysA,
+      ...env,
+    },
   });
   let json: DoctorJson;
   try {
@@ -69,7 +76,6 @@ function goodFlags(over: Record<string, string> = {}): string[] {
   };
   return Object.entries(flags).flat();
 }
-
 
 beforeAll(async () => {
   fx = await pulseWithConnections(1);
@@ -103,7 +109,19 @@ describe('pulse-runbook doctor', () => {
     expect(r.failed).toEqual([]);
     expect(r.exitCode).toBe(0);
     expect(r.json.ok).toBe(true);
-    for (const id of ['temporal', 'namespace', 'worker', 'payload-key', 'worker-host', 'token', 'pulse', 'pulse-auth', 'flag', 'restart', 'data-dir'] as CheckId[]) {
+    for (const id of [
+      'temporal',
+      'namespace',
+      'worker',
+      'payload-key',
+      'worker-host',
+      'token',
+      'pulse',
+      'pulse-auth',
+      'flag',
+      'restart',
+      'data-dir',
+    ] as CheckId[]) {
       expect([id, r.byId(id).status]).toEqual([id, 'ok']);
     }
     expect(r.byId('prometheus').status).toBe('skip');
@@ -191,11 +209,34 @@ describe('pulse-runbook doctor', () => {
 
 describe('the preflight of a destructive procedure', () => {
   const ks = (extra: string[], env: Record<string, string> = {}) =>
-    execa(process.execPath, [bin, 'kill-switch', '--pulse-url', fx.emulator.url, '--tick-seconds', '1', '--stale-seconds', '2', '--verify-every-seconds', '0.5', ...extra], {
-      reject: false,
-      timeout: 120_000,
-      env: { PULSE_URL: '', PULSE_TOKEN: '', TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: taskQueue, PULSE_RUNBOOKS_CODEC_KEYS_FILE: keysA, ...env },
-    });
+    execa(
+      process.execPath,
+      [
+        bin,
+        'kill-switch',
+        '--pulse-url',
+        fx.emulator.url,
+        '--tick-seconds',
+        '1',
+        '--stale-seconds',
+        '2',
+        '--verify-every-seconds',
+        '0.5',
+        ...extra,
+      ],
+      {
+        reject: false,
+        timeout: 120_000,
+        env: {
+          PULSE_URL: '',
+          PULSE_TOKEN: '',
+          TEMPORAL_ADDRESS: temporalAddress(),
+          TEMPORAL_TASK_QUEUE: taskQueue,
+          PULSE_RUNBOOKS_CODEC_KEYS_FILE: keysA,
+          ...env,
+        },
+      },
+    );
 
   /** The static details of the latest kill-switch run on this Pulse, read with the worker's key. */
   async function runDetails(): Promise<string | undefined> {

@@ -9,7 +9,13 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
 import { temporalAddress } from '../support/e2e.js';
-import { enableDisableTemporal, flagLines, startPulseService, type EnableDisableTemporal, type PulseService } from '../support/pulse-service.js';
+import {
+  enableDisableTemporal,
+  flagLines,
+  startPulseService,
+  type EnableDisableTemporal,
+  type PulseService,
+} from '../support/pulse-service.js';
 
 const bin = path.resolve('bin/pulse-runbook.js');
 
@@ -45,24 +51,54 @@ function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 function hostFlags(s: PulseService): string[] {
-  return ['--pulse-url', s.url, '--token-env', s.tokenEnv, '--flag-env-file', s.envFile, '--restart-cmd', JSON.stringify(s.argv('restart')), '--log-file', s.logFile, '--health-timeout-ms', '20000'];
+  return [
+    '--pulse-url',
+    s.url,
+    '--token-env',
+    s.tokenEnv,
+    '--flag-env-file',
+    s.envFile,
+    '--restart-cmd',
+    JSON.stringify(s.argv('restart')),
+    '--log-file',
+    s.logFile,
+    '--health-timeout-ms',
+    '20000',
+  ];
 }
 
 describe('pulse-runbook enable | disable', () => {
   it('enable --plan prints every step with the exact file, command and HTTP calls, warns about http:// without a port, and changes nothing', async () => {
     svc = await startPulseService({ profile: 'feb', envFile: '# Pulse\n' });
     const r = await temporal.withWorker(() =>
-      cli(['enable', '--plan', ...hostFlags(svc!), '--connection-name', 'nas-1', '--connection-host', 'http://127.0.0.1', '--api-key-env', keyEnv]),
+      cli([
+        'enable',
+        '--plan',
+        ...hostFlags(svc!),
+        '--connection-name',
+        'nas-1',
+        '--connection-host',
+        'http://127.0.0.1',
+        '--api-key-env',
+        keyEnv,
+      ]),
     );
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('PLAN (nothing will be changed)');
-    for (const step of ['prereq.1', 'enable.1', 'enable.2', 'enable.3', 'enable.4', 'enable.5', 'enable.6', 'enable.7']) expect(r.stdout).toContain(`[${step}]`);
+    for (const step of ['prereq.1', 'enable.1', 'enable.2', 'enable.3', 'enable.4', 'enable.5', 'enable.6', 'enable.7'])
+      expect(r.stdout).toContain(`[${step}]`);
     expect(r.stdout).toContain(`write ${svc.envFile}: `);
     expect(r.stdout).toContain(`$ ${svc.argv('restart').join(' ')}`);
-    expect(r.stdout).toMatch(new RegExp(`POST ${svc.url}/api/truenas/connections \\{"id":"[0-9a-f-]{36}","name":"nas-1","host":"http://127.0.0.1","apiKey":"\\*{8}","enabled":true\\}`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `POST ${svc.url}/api/truenas/connections \\{"id":"[0-9a-f-]{36}","name":"nas-1","host":"http://127.0.0.1","apiKey":"\\*{8}","enabled":true\\}`,
+      ),
+    );
     expect(r.stdout).toContain('host http://127.0.0.1 is http:// but has no port field: Pulse dials HTTPS when port is 0');
-    expect(r.stdout).toContain(`read ${svc.logFile}: read only what Pulse writes after the restart (from where the file ends just before it)`);
+    expect(r.stdout).toContain(
+      `read ${svc.logFile}: read only what Pulse writes after the restart (from where the file ends just before it)`,
+    );
     expect(r.stdout).toContain('Plan complete, nothing was changed');
     expect(r.stdout).not.toContain(key);
     expect(r.stdout).not.toContain(svc.token);
@@ -91,7 +127,17 @@ describe('pulse-runbook enable | disable', () => {
     await svc.control.tick();
     expect((await svc.pulse.listTrueNASResources()).resources).toHaveLength(4);
 
-    const flags = [...hostFlags(svc), '--stale-seconds', '3', '--grace-seconds', '5', '--verify-every-seconds', '0.25', '--max-attempts', '3'];
+    const flags = [
+      ...hostFlags(svc),
+      '--stale-seconds',
+      '3',
+      '--grace-seconds',
+      '5',
+      '--verify-every-seconds',
+      '0.25',
+      '--max-attempts',
+      '3',
+    ];
 
     // First the plan: the write, the restart command and the wait are listed, and nothing happens.
     const plan = await temporal.withWorker(() => cli(['disable', '--plan', ...flags]));
@@ -106,7 +152,9 @@ describe('pulse-runbook enable | disable', () => {
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('… waiting for the 3 s TrueNAS staleness window after the restart [disable.4]');
-    expect(r.stdout).toMatch(/✔ \[disable.3\] Verify the poller is not running\n {4}GET \/api\/truenas\/connections answered 404 truenas_disabled/);
+    expect(r.stdout).toMatch(
+      /✔ \[disable.3\] Verify the poller is not running\n {4}GET \/api\/truenas\/connections answered 404 truenas_disabled/,
+    );
     expect(r.stdout).toContain('Disable complete: PULSE_ENABLE_TRUENAS=false written to');
     expect(r.stdout).toContain('no TrueNAS resource is listed (they vanished; 4 before)');
     expect(await flagLines(svc)).toEqual(['PULSE_ENABLE_TRUENAS=false']);
@@ -118,7 +166,9 @@ describe('pulse-runbook enable | disable', () => {
     // found") before the CLI ran, so Enable could not create it from the CLI.
     svc = await startPulseService({ profile: 'feb' });
     await expect(fs.stat(svc.envFile)).rejects.toMatchObject({ code: 'ENOENT' });
-    const r = await temporal.withWorker(() => cli(['enable', ...hostFlags(svc!), '--appear-within-seconds', '2', '--verify-every-seconds', '0.5']));
+    const r = await temporal.withWorker(() =>
+      cli(['enable', ...hostFlags(svc!), '--appear-within-seconds', '2', '--verify-every-seconds', '0.5']),
+    );
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`Enable complete: PULSE_ENABLE_TRUENAS=true written to ${svc.envFile}; Pulse restarted`);

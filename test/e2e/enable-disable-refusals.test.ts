@@ -13,7 +13,13 @@ import { EnableInputSchema, type EnableInputRaw } from '../../src/config/enable.
 import { PulseDisabledError } from '../../src/pulse/errors.js';
 import type { Progress } from '../../workflows/support/evidence-log.js';
 import { uniqueId } from '../support/e2e.js';
-import { enableDisableTemporal, flagLines, startPulseService, type EnableDisableTemporal, type PulseService } from '../support/pulse-service.js';
+import {
+  enableDisableTemporal,
+  flagLines,
+  startPulseService,
+  type EnableDisableTemporal,
+  type PulseService,
+} from '../support/pulse-service.js';
 import { progressQuery } from '../../workflows/procedure.messages.js';
 import { DISABLE_WORKFLOW } from '../../workflows/disable.messages.js';
 import { ENABLE_WORKFLOW } from '../../workflows/enable.messages.js';
@@ -54,8 +60,15 @@ function enableInput(s: PulseService, extra: Partial<EnableInputRaw> = {}) {
 }
 
 /** Runs a workflow to its end and returns the failure (type and message of the root cause) and its evidence. */
-async function runExpectingFailure(input: unknown, type: typeof ENABLE_WORKFLOW | typeof DISABLE_WORKFLOW = ENABLE_WORKFLOW): Promise<{ type?: string; message: string; progress: Progress }> {
-  const handle: WorkflowHandle = await temporal.client.workflow.start(type, { taskQueue: temporal.taskQueue, workflowId: uniqueId(type), args: [input] });
+async function runExpectingFailure(
+  input: unknown,
+  type: typeof ENABLE_WORKFLOW | typeof DISABLE_WORKFLOW = ENABLE_WORKFLOW,
+): Promise<{ type?: string; message: string; progress: Progress }> {
+  const handle: WorkflowHandle = await temporal.client.workflow.start(type, {
+    taskQueue: temporal.taskQueue,
+    workflowId: uniqueId(type),
+    args: [input],
+  });
   return temporal.withWorker(async () => {
     const err = await handle.result().then(
       () => {
@@ -105,28 +118,48 @@ describe('enable refuses, and leaves things as they were', () => {
     expect(await svc.pid()).toBe(pid);
     await expect(svc.pulse.listConnections()).rejects.toBeInstanceOf(PulseDisabledError);
     expect(await posts(svc)).toEqual([]);
-    expect(f.progress.evidence.map((e) => `${e.step} ${e.verdict}`)).toEqual(['prereq.1 ok', 'enable.1 ok', 'enable.1 ok', 'enable.2 failed']);
+    expect(f.progress.evidence.map((e) => `${e.step} ${e.verdict}`)).toEqual([
+      'prereq.1 ok',
+      'enable.1 ok',
+      'enable.1 ok',
+      'enable.2 failed',
+    ]);
     expect(f.progress.evidence[2].summary).toMatch(/^Put back after the failed restart/);
     expect(f.message).not.toContain('Undone:'); // the put-back was the undo; nothing else was changed
   });
 
   it('a Pulse that never comes back fails after the health timeout; the undo puts the flag back and restarts once more', async () => {
     svc = await startPulseService({ profile: 'feb', envFile: '' });
-    const f = await runExpectingFailure(enableInput(svc, { restart: { kind: 'command', argv: svc.argv('restart-broken'), healthTimeoutMs: 2000, healthIntervalMs: 100 } }));
+    const f = await runExpectingFailure(
+      enableInput(svc, { restart: { kind: 'command', argv: svc.argv('restart-broken'), healthTimeoutMs: 2000, healthIntervalMs: 100 } }),
+    );
     expect(f.type).toBe('PulseNotHealthy');
     expect(f.message).toContain(`Pulse did not answer 200 on ${svc.url}/api/health within 2000 ms`);
     expect(f.message).toContain(`Undone: put PULSE_ENABLE_TRUENAS in ${svc.envFile} back to (unset)`);
     expect(f.message).toMatch(/Left as it is: Pulse's state after the failed restarts is unknown .*restart it by hand/);
     expect(svc.invocations('restart-broken')).toBe(2); // enable.2, then the undo's one restart
-    expect(f.progress.evidence.map((e) => `${e.step} ${e.verdict}`)).toEqual(['prereq.1 ok', 'enable.1 ok', 'enable.2 failed', 'undo.enable ok', 'undo.enable failed']);
+    expect(f.progress.evidence.map((e) => `${e.step} ${e.verdict}`)).toEqual([
+      'prereq.1 ok',
+      'enable.1 ok',
+      'enable.2 failed',
+      'undo.enable ok',
+      'undo.enable failed',
+    ]);
     expect(await flagLines(svc)).toEqual([]);
   });
 
   it('with keepOnFailure nothing is undone, and the failure lists exactly what is left', async () => {
     svc = await startPulseService({ profile: 'feb', envFile: '' });
-    const f = await runExpectingFailure(enableInput(svc, { keepOnFailure: true, restart: { kind: 'command', argv: svc.argv('restart-broken'), healthTimeoutMs: 2000, healthIntervalMs: 100 } }));
+    const f = await runExpectingFailure(
+      enableInput(svc, {
+        keepOnFailure: true,
+        restart: { kind: 'command', argv: svc.argv('restart-broken'), healthTimeoutMs: 2000, healthIntervalMs: 100 },
+      }),
+    );
     expect(f.type).toBe('PulseNotHealthy');
-    expect(f.message).toContain(`Left as it is: ${svc.envFile} says PULSE_ENABLE_TRUENAS=true (it said (unset)), not yet read by Pulse (no successful restart)`);
+    expect(f.message).toContain(
+      `Left as it is: ${svc.envFile} says PULSE_ENABLE_TRUENAS=true (it said (unset)), not yet read by Pulse (no successful restart)`,
+    );
     expect(f.message).not.toContain('Undone:');
     expect(svc.invocations('restart-broken')).toBe(1);
     expect(f.progress.evidence.at(-1)).toMatchObject({ step: 'undo.enable', verdict: 'skipped' });
@@ -135,15 +168,19 @@ describe('enable refuses, and leaves things as they were', () => {
 });
 
 describe('a failed enable leaves a known state', () => {
-  it('a NAS that refuses the key fails at the connection test in Pulse\'s words; the connection and the flag are undone, with one restart', async () => {
+  it("a NAS that refuses the key fails at the connection test in Pulse's words; the connection and the flag are undone, with one restart", async () => {
     svc = await startPulseService({ profile: 'v6', envFile: 'PULSE_ENABLE_TRUENAS=false\n', tickSeconds: 1 });
     process.env[`${keyEnv}_WRONG`] = 'not-the-key-0000';
     try {
-      const f = await runExpectingFailure(enableInput(svc, { connection: { name: 'nas-1', host: 'http://127.0.0.1', port: fake.port, apiKey: { env: `${keyEnv}_WRONG` } } }));
+      const f = await runExpectingFailure(
+        enableInput(svc, { connection: { name: 'nas-1', host: 'http://127.0.0.1', port: fake.port, apiKey: { env: `${keyEnv}_WRONG` } } }),
+      );
       expect(f.type).toBe('ConnectionTestFailed');
       expect(f.message).toContain('status=401');
       expect(f.message).toContain('This means the NAS refused the API key');
-      expect(f.message).toMatch(/Undone: deleted connection \S+ \(http:\/\/127\.0\.0\.1\) that this run added \(deleted\); put PULSE_ENABLE_TRUENAS in .* back to false; restarted Pulse once/);
+      expect(f.message).toMatch(
+        /Undone: deleted connection \S+ \(http:\/\/127\.0\.0\.1\) that this run added \(deleted\); put PULSE_ENABLE_TRUENAS in .* back to false; restarted Pulse once/,
+      );
       expect(f.message).not.toContain('not-the-key-0000');
       expect(await flagLines(svc)).toEqual(['PULSE_ENABLE_TRUENAS=false']);
       expect(svc.invocations('restart')).toBe(2); // enable.2 and the undo's
@@ -155,7 +192,7 @@ describe('a failed enable leaves a known state', () => {
     }
   });
 
-  it('a poll that fails after a good test fails enable.4 at once with Pulse\'s category and message, not a missing resource later', async () => {
+  it("a poll that fails after a good test fails enable.4 at once with Pulse's category and message, not a missing resource later", async () => {
     svc = await startPulseService({ profile: 'v6', envFile: 'PULSE_ENABLE_TRUENAS=true\n', tickSeconds: 1 });
     await fake.setFault({ status: 500, paths: ['/api/v2.0/pool'] }); // the test reads only /system/info
     try {
@@ -192,7 +229,7 @@ describe('disable refuses to call an unset flag "off" on v6', () => {
     expect(f.message).toContain('on v6 (2026-03-30+) an unset PULSE_ENABLE_TRUENAS means ON: run again with flagValue false');
     expect(await flagLines(svc)).toEqual([]); // the line was removed, as asked
     expect(svc.invocations('restart')).toBe(1);
-    expect((await svc.pulse.listConnections())).toEqual([]); // still enabled: it answers an array
+    expect(await svc.pulse.listConnections()).toEqual([]); // still enabled: it answers an array
     expect(f.progress.evidence.map((e) => `${e.step} ${e.verdict}`).slice(-2)).toEqual(['disable.3 failed', 'disable.3 failed']);
   });
 });

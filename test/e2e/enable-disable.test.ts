@@ -14,7 +14,15 @@ import { EnableInputSchema, type EnableInputRaw } from '../../src/config/enable.
 import { PulseDisabledError } from '../../src/pulse/errors.js';
 import type { EnableResult } from '../../workflows/enable.js';
 import type { DisableResult } from '../../workflows/disable.js';
-import { answerLosingProxy, type EnableDisableTemporal, enableDisableTemporal, flagLines, hostSteps, type PulseService, startPulseService } from '../support/pulse-service.js';
+import {
+  answerLosingProxy,
+  type EnableDisableTemporal,
+  enableDisableTemporal,
+  flagLines,
+  hostSteps,
+  type PulseService,
+  startPulseService,
+} from '../support/pulse-service.js';
 import { uniqueId } from '../support/e2e.js';
 import { progressQuery } from '../../workflows/procedure.messages.js';
 import { DISABLE_WORKFLOW } from '../../workflows/disable.messages.js';
@@ -57,7 +65,10 @@ async function start(type: typeof ENABLE_WORKFLOW | typeof DISABLE_WORKFLOW, inp
   return temporal.client.workflow.start(type, { taskQueue: temporal.taskQueue, workflowId: uniqueId(type), args: [input] });
 }
 
-async function runToEnd<R>(type: typeof ENABLE_WORKFLOW | typeof DISABLE_WORKFLOW, input: unknown): Promise<{ result: R; handle: WorkflowHandle }> {
+async function runToEnd<R>(
+  type: typeof ENABLE_WORKFLOW | typeof DISABLE_WORKFLOW,
+  input: unknown,
+): Promise<{ result: R; handle: WorkflowHandle }> {
   const handle = await start(type, input);
   const result = (await temporal.withWorker(() => handle.result())) as R;
   return { result, handle };
@@ -92,7 +103,16 @@ describe('enable', () => {
 
     // One connection, stored with apiKey and enabled (the runbook's body would have been refused).
     const stored = await svc.pulse.listConnections();
-    expect(stored).toEqual([expect.objectContaining({ id: r.connection!.id, name: 'nas-1', host: 'http://127.0.0.1', port: fake!.port, apiKey: '********', enabled: true })]);
+    expect(stored).toEqual([
+      expect.objectContaining({
+        id: r.connection!.id,
+        name: 'nas-1',
+        host: 'http://127.0.0.1',
+        port: fake!.port,
+        apiKey: '********',
+        enabled: true,
+      }),
+    ]);
     expect(r.connection).toMatchObject({ outcome: 'added', testedWith: 'body' });
     const posts = (await svc.control.requests()).filter((q) => q.method === 'POST').map((q) => `${q.path} ${q.status}`);
     expect(posts).toEqual([
@@ -118,7 +138,9 @@ describe('enable', () => {
     ]);
     // Every step says what it did and when; the restart shows the exact command.
     for (const e of r.evidence) expect(Date.parse(e.at)).not.toBeNaN();
-    expect(r.evidence.find((e) => e.step === 'enable.2')?.actions).toContainEqual(expect.objectContaining({ kind: 'command', argv: svc.argv('restart') }));
+    expect(r.evidence.find((e) => e.step === 'enable.2')?.actions).toContainEqual(
+      expect.objectContaining({ kind: 'command', argv: svc.argv('restart') }),
+    );
     expect(r.evidence.find((e) => e.step === 'enable.5')?.deviation).toMatch(/apiKey/);
 
     // The API key and the Pulse token never reach workflow history.
@@ -130,7 +152,9 @@ describe('enable', () => {
   it('v6: flag false → true, body file in the runbook spelling (api_key), per-id test, poll state; a second run changes nothing', async () => {
     svc = await startPulseService({ profile: 'v6', envFile: 'PULSE_ENABLE_TRUENAS=false\n' });
     const bodyFile = join(svc.dir, 'nas-1.json');
-    await fs.writeFile(bodyFile, JSON.stringify({ name: 'nas-1', host: 'http://127.0.0.1', port: fake!.port, api_key: key }), { mode: 0o600 });
+    await fs.writeFile(bodyFile, JSON.stringify({ name: 'nas-1', host: 'http://127.0.0.1', port: fake!.port, api_key: key }), {
+      mode: 0o600,
+    });
 
     const input = enableInput(svc, { connection: { bodyFile } });
     const { result: r, handle } = await runToEnd<EnableResult>(ENABLE_WORKFLOW, input);
@@ -199,13 +223,29 @@ describe('disable', () => {
     await expect(svc.pulse.listConnections()).rejects.toBeInstanceOf(PulseDisabledError);
     expect(r.before!.total).toBeGreaterThan(0);
     expect(r.finalResources!.online).toBe(0);
-    expect(r.evidence.map((e) => e.step)).toEqual(['prereq.1', 'prereq.1', 'disable.1', 'disable.2', 'disable.3', 'disable.4', 'disable.3', 'disable.5']);
+    expect(r.evidence.map((e) => e.step)).toEqual([
+      'prereq.1',
+      'prereq.1',
+      'disable.1',
+      'disable.2',
+      'disable.3',
+      'disable.4',
+      'disable.3',
+      'disable.5',
+    ]);
     expect(r.evidence.find((e) => e.step === 'disable.3')?.details).toMatchObject({ status: 404, code: 'truenas_disabled' });
 
     // History: the restart activity was started once, by worker 1; worker 2 completed the workflow.
     const events = (await handle.fetchHistory()).events ?? [];
-    const names = new Map(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityType!.name]));
-    const restarts = events.filter((e) => e.activityTaskStartedEventAttributes && names.get(String(e.activityTaskStartedEventAttributes.scheduledEventId)) === 'restartPulse');
+    const names = new Map(
+      events
+        .filter((e) => e.activityTaskScheduledEventAttributes)
+        .map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityType!.name]),
+    );
+    const restarts = events.filter(
+      (e) =>
+        e.activityTaskStartedEventAttributes && names.get(String(e.activityTaskStartedEventAttributes.scheduledEventId)) === 'restartPulse',
+    );
     expect(restarts.map((e) => e.activityTaskStartedEventAttributes!.identity)).toEqual(['worker-1']);
     const lastTask = events.filter((e) => e.workflowTaskStartedEventAttributes).at(-1);
     expect(lastTask?.workflowTaskStartedEventAttributes?.identity).toBe('worker-2');

@@ -13,7 +13,13 @@ import protoUtils from '@temporalio/common/lib/proto-utils.js';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
 import { createGoPulseRepo, GO_BUILD, GO_ENV, removeGoPulseTemplate, type GoPulseRepo } from '../support/go-pulse-repo.js';
-import { type EnableDisableTemporal, enableDisableTemporal, hostSteps, type PulseService, startPulseService } from '../support/pulse-service.js';
+import {
+  type EnableDisableTemporal,
+  enableDisableTemporal,
+  hostSteps,
+  type PulseService,
+  startPulseService,
+} from '../support/pulse-service.js';
 import { uniqueId } from '../support/e2e.js';
 import { acknowledgeUpdate, resolveUpdate } from '../../workflows/incident.messages.js';
 import { ALERT_MONITOR_WORKFLOW } from '../../workflows/alert-monitor.messages.js';
@@ -69,7 +75,11 @@ function searchable(json: string): string {
 it('no secret value appears in the history of any workflow type', async () => {
   const started: WorkflowHandle[] = [];
   const start = async (type: WorkflowName, input: unknown) => {
-    const handle = await temporal.client.workflow.start(type, { taskQueue: temporal.taskQueue, workflowId: `${prefix}-${type}`, args: [input] });
+    const handle = await temporal.client.workflow.start(type, {
+      taskQueue: temporal.taskQueue,
+      workflowId: `${prefix}-${type}`,
+      args: [input],
+    });
     started.push(handle);
     return handle;
   };
@@ -79,8 +89,18 @@ it('no secret value appears in the history of any workflow type', async () => {
   await temporal.withWorker(async () => {
     // Enable reads the TrueNAS key and sends it to Pulse; Kill-Switch deletes the connection and opens an incident.
     await (await start(ENABLE_WORKFLOW, { ...hostSteps(svc), connection, appearWithinSeconds: 15, verifyEverySeconds: 0.25 })).result();
-    await (await start(KILL_SWITCH_WORKFLOW, { pulse: hostSteps(svc).pulse, tickSeconds: 1, staleThresholdSeconds: 5, verifyEverySeconds: 0.5, retry: hostSteps(svc).retry })).result();
-    await (await start(DISABLE_WORKFLOW, { ...hostSteps(svc), staleThresholdSeconds: 2, graceSeconds: 5, verifyEverySeconds: 0.25 })).result();
+    await (
+      await start(KILL_SWITCH_WORKFLOW, {
+        pulse: hostSteps(svc).pulse,
+        tickSeconds: 1,
+        staleThresholdSeconds: 5,
+        verifyEverySeconds: 0.5,
+        retry: hostSteps(svc).retry,
+      })
+    ).result();
+    await (
+      await start(DISABLE_WORKFLOW, { ...hostSteps(svc), staleThresholdSeconds: 2, graceSeconds: 5, verifyEverySeconds: 0.25 })
+    ).result();
     await (await start(DATA_CLEANUP_WORKFLOW, { pulse: hostSteps(svc).pulse, dataDir: svc.dataDir, plan: true })).result();
     // The doctor reads the token on the worker and calls Pulse with it (issue 15): its input and answers name the reference only.
     const { pulse, flag, restart } = hostSteps(svc);
@@ -122,16 +142,32 @@ it('no secret value appears in the history of any workflow type', async () => {
 
   // Every run of this test, children included (the incident, the canary's Enable plan).
   const ids: string[] = [];
-  for await (const wf of temporal.client.workflow.list({ query: `WorkflowId STARTS_WITH "${prefix}" OR WorkflowId STARTS_WITH "incident-for-${prefix}"` })) {
+  for await (const wf of temporal.client.workflow.list({
+    query: `WorkflowId STARTS_WITH "${prefix}" OR WorkflowId STARTS_WITH "incident-for-${prefix}"`,
+  })) {
     ids.push(`${wf.type}:${wf.workflowId}`);
     const history = await temporal.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
     const text = searchable(protoUtils.historyToJSON(history));
     for (const [name, value] of Object.entries(secrets)) {
-      expect({ workflow: wf.workflowId, secret: name, found: text.includes(value) }).toEqual({ workflow: wf.workflowId, secret: name, found: false });
+      expect({ workflow: wf.workflowId, secret: name, found: text.includes(value) }).toEqual({
+        workflow: wf.workflowId,
+        secret: name,
+        found: false,
+      });
     }
     // The control: the scan does see what the inputs hold.
     if (wf.type !== 'alertMonitor') expect(text).toContain(svc.url);
   }
-  expect([...new Set(ids.map((i) => i.split(':')[0]))].sort()).toEqual(['alertMonitor', 'canaryRollout', 'codeRollback', 'dataCleanup', 'disable', 'doctor', 'enable', 'incident', 'killSwitch']);
+  expect([...new Set(ids.map((i) => i.split(':')[0]))].sort()).toEqual([
+    'alertMonitor',
+    'canaryRollout',
+    'codeRollback',
+    'dataCleanup',
+    'disable',
+    'doctor',
+    'enable',
+    'incident',
+    'killSwitch',
+  ]);
   expect(started).toHaveLength(8);
 }, 300_000);

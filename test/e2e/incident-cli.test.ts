@@ -16,7 +16,14 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import * as activities from '../../activities/index.js';
 import { notifyIncidentWebhook } from '../../activities/incident-notify.js';
 import type { IncidentRecord } from '../../src/incident/types.js';
-import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
+import {
+  pulseWithConnections,
+  temporalAddress,
+  temporalHarness,
+  uniqueId,
+  type PulseFixture,
+  type TemporalHarness,
+} from '../support/e2e.js';
 import { incidentBundle, recordWhen } from '../support/incident.js';
 
 const bin = path.resolve('bin/pulse-runbook.js');
@@ -92,11 +99,27 @@ describe('pulse-runbook incident', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('PLAN (nobody notified)');
     expect(r.stdout).toContain('P4 (documentation → P4');
-    expect(r.stdout).toMatch(/Escalates to Engineering at \S+ unless resolved \(P4: escalate if unresolved by the next business day \(\w{3} \d{4}-\d\d-\d\d 09:00 Europe\/Berlin\)\)/);
+    expect(r.stdout).toMatch(
+      /Escalates to Engineering at \S+ unless resolved \(P4: escalate if unresolved by the next business day \(\w{3} \d{4}-\d\d-\d\d 09:00 Europe\/Berlin\)\)/,
+    );
   });
 
   it('runs a P1 from open to resolved, escalating on the real server and containing with the real Kill-Switch', async () => {
-    const open = await cli(['open', '--id', id, '--title', 'TrueNAS poller hammering NAS', '--impact', 'broad-outage', '--p1-minutes', '0.05', '--webhook', `chat=${hookUrl}`, '--actor', 'alice']);
+    const open = await cli([
+      'open',
+      '--id',
+      id,
+      '--title',
+      'TrueNAS poller hammering NAS',
+      '--impact',
+      'broad-outage',
+      '--p1-minutes',
+      '0.05',
+      '--webhook',
+      `chat=${hookUrl}`,
+      '--actor',
+      'alice',
+    ]);
     expect(open.stderr).toBe('');
     expect(open.exitCode).toBe(0);
     expect(open.stdout).toContain(`Incident ${id} opened: P1`);
@@ -111,13 +134,33 @@ describe('pulse-runbook incident', () => {
 
     const inputFile = path.join(dir, 'kill-switch.json');
     writeFileSync(inputFile, JSON.stringify({ tickSeconds: 1, staleThresholdSeconds: 10, verifyEverySeconds: 0.5 }));
-    const contain = await cli(['contain', id, '--procedure', 'kill-switch', '--input-file', inputFile, '--pulse-url', fx.emulator.url, '--token-env', fx.tokenEnv, '--actor', 'bob'], {
-      [fx.tokenEnv]: fx.token,
-    });
+    const contain = await cli(
+      [
+        'contain',
+        id,
+        '--procedure',
+        'kill-switch',
+        '--input-file',
+        inputFile,
+        '--pulse-url',
+        fx.emulator.url,
+        '--token-env',
+        fx.tokenEnv,
+        '--actor',
+        'bob',
+      ],
+      {
+        [fx.tokenEnv]: fx.token,
+      },
+    );
     expect(contain.stderr).toBe('');
     expect(contain.exitCode).toBe(0);
     expect(contain.stdout).toContain(`started ${id}.kill-switch-1`);
-    const contained = await recordWhen(handle(), (r) => r.actions.some((a) => a.child?.status === 'completed' || a.child?.status === 'failed'), 60_000);
+    const contained = await recordWhen(
+      handle(),
+      (r) => r.actions.some((a) => a.child?.status === 'completed' || a.child?.status === 'failed'),
+      60_000,
+    );
     const child = contained.actions.find((a) => a.child)!.child!;
     expect(child.status).toBe('completed');
     expect((child.result!.deleted as string[]).sort()).toEqual([...fx.ids].sort());
@@ -129,14 +172,36 @@ describe('pulse-runbook incident', () => {
     expect(again.stderr).toContain('to: Security Response Owner already owns this incident');
     expect((await cli(['handoff', id, '--to', 'eng', '--actor', 'sam'])).exitCode).toBe(0);
 
-    const action = await cli(['action', id, '--summary', `rotated the API key (old token=${SECRET})`, '--detail', `apiKey=${SECRET}`, '--detail', 'ticket=SEC-7', '--link', 'https://tickets.example/SEC-7', '--actor', 'carol']);
+    const action = await cli([
+      'action',
+      id,
+      '--summary',
+      `rotated the API key (old token=${SECRET})`,
+      '--detail',
+      `apiKey=${SECRET}`,
+      '--detail',
+      'ticket=SEC-7',
+      '--link',
+      'https://tickets.example/SEC-7',
+      '--actor',
+      'carol',
+    ]);
     expect(action.exitCode).toBe(0);
 
     const noOwner = await cli(['resolve', id, '--summary', 'done', '--actor', 'erin']);
     expect(noOwner.exitCode).toBe(2);
     expect(noOwner.stderr).toContain('incident resolve --final-owner: required: name an owner');
 
-    const resolve = await cli(['resolve', id, '--final-owner', 'eng', '--summary', 'poll interval fixed, connections re-added', '--actor', 'erin']);
+    const resolve = await cli([
+      'resolve',
+      id,
+      '--final-owner',
+      'eng',
+      '--summary',
+      'poll interval fixed, connections re-added',
+      '--actor',
+      'erin',
+    ]);
     expect(resolve.stderr).toBe('');
     expect(resolve.stdout).toContain('now P1 resolved, owner Engineering');
     await handle().result();
@@ -146,7 +211,12 @@ describe('pulse-runbook incident', () => {
     expect(late.stderr).toMatch(/incident action: /);
 
     // The webhook heard the page, both notifications and the escalation.
-    expect(posts.map((p) => `${p.kind} ${p.to}`).sort()).toEqual(['escalation Engineering', 'notify Engineering', 'notify Security Response Owner', 'page Pulse Operations']);
+    expect(posts.map((p) => `${p.kind} ${p.to}`).sort()).toEqual([
+      'escalation Engineering',
+      'notify Engineering',
+      'notify Security Response Owner',
+      'page Pulse Operations',
+    ]);
   });
 
   it('lists the incident (visibility is eventually consistent)', async () => {

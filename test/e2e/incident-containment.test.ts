@@ -17,7 +17,13 @@ import { PulseDisabledError } from '../../src/pulse/errors.js';
 import type { DisableResult } from '../../workflows/disable.js';
 import type { IncidentResult } from '../../workflows/incident.js';
 import { recordWhen, update } from '../support/incident.js';
-import { enableDisableTemporal, flagLines, startPulseService, type EnableDisableTemporal, type PulseService } from '../support/pulse-service.js';
+import {
+  enableDisableTemporal,
+  flagLines,
+  startPulseService,
+  type EnableDisableTemporal,
+  type PulseService,
+} from '../support/pulse-service.js';
 import { uniqueId } from '../support/e2e.js';
 
 let temporal: EnableDisableTemporal;
@@ -76,7 +82,12 @@ describe('incident containment with the real Disable procedure', () => {
     const { record, child, result } = await temporal.withWorker(async () => {
       const opened = await recordWhen(h);
       expect([opened.severity, opened.owner, opened.status]).toEqual(['P1', 'Pulse Operations', 'open']);
-      const receipt = await update(h, 'startResponse', { actor: 'sam', phase: 'containment', summary: 'Disable the TrueNAS integration', procedure: { name: 'disable', input: disableInput } });
+      const receipt = await update(h, 'startResponse', {
+        actor: 'sam',
+        phase: 'containment',
+        summary: 'Disable the TrueNAS integration',
+        procedure: { name: 'disable', input: disableInput },
+      });
       expect(receipt).toMatchObject({ status: 'containing', actionIndex: 0, childWorkflowId: `${incidentId}.disable-1` });
       const done: IncidentRecord = await recordWhen(h, (r) => r.actions[0]?.child?.status !== 'running', 60_000);
       const childHandle = temporal.client.workflow.getHandle(receipt.childWorkflowId!);
@@ -93,13 +104,23 @@ describe('incident containment with the real Disable procedure', () => {
     expect(s.invocations('restart')).toBe(1);
     expect(await s.pid()).not.toBe(pidBefore);
     await expect(s.pulse.listConnections()).rejects.toBeInstanceOf(PulseDisabledError);
-    expect(child.result).toMatchObject({ procedure: 'disable', restarted: true, flag: { changed: true, valueBefore: 'true', valueAfter: 'false' } });
+    expect(child.result).toMatchObject({
+      procedure: 'disable',
+      restarted: true,
+      flag: { changed: true, valueBefore: 'true', valueAfter: 'false' },
+    });
     expect(child.result.finalResources!.online).toBe(0);
 
     // The incident record shows the child: which workflow, that it completed, and what it reported.
     const action = record.actions[0];
     expect(action).toMatchObject({ kind: 'containment', by: 'sam', summary: 'Disable the TrueNAS integration' });
-    expect(action.child).toMatchObject({ procedure: 'disable', workflowType: 'disable', workflowId: child.id, runId: child.description.runId, status: 'completed' });
+    expect(action.child).toMatchObject({
+      procedure: 'disable',
+      workflowType: 'disable',
+      workflowId: child.id,
+      runId: child.description.runId,
+      status: 'completed',
+    });
     expect(action.child!.outcome).toMatch(/^completed; last step \[disable\.5\] ok/);
     expect(action.child!.result).toMatchObject({ procedure: 'disable', restarted: true, pulseUrl: s.url });
     expect((action.child!.result!.steps as Array<{ step: string }>).map((x) => x.step)).toEqual(child.result.evidence.map((e) => e.step));

@@ -31,7 +31,8 @@ function input(fx: PulseFixture, extra: Partial<KillSwitchInputRaw> = {}) {
   });
 }
 
-const runKillSwitch = (args: ReturnType<typeof input>) => startAndSettle<KillSwitchWorkflow>(temporal, KILL_SWITCH_WORKFLOW, args, { idPrefix: 'ks' });
+const runKillSwitch = (args: ReturnType<typeof input>) =>
+  startAndSettle<KillSwitchWorkflow>(temporal, KILL_SWITCH_WORKFLOW, args, { idPrefix: 'ks' });
 
 describe.each(['feb', 'v6'] as const)('kill-switch on the %s profile', (profile) => {
   let fx: PulseFixture;
@@ -70,7 +71,9 @@ describe.each(['feb', 'v6'] as const)('kill-switch on the %s profile', (profile)
     // kill-switch.5 names the Pulse line it saw and judges it the way that line allows, after a state refresh.
     const check = r.evidence.find((e) => e.step === 'kill-switch.5')!;
     expect(check.summary).toContain(profile === 'v6' ? 'the v6 line (v6.0.0 and later)' : 'the Feb 2026 development line');
-    expect(check.summary).toContain(profile === 'v6' ? "judged by Pulse's own sourceStatus.truenas.status" : 'judged by the age of sourceStatus.truenas.lastSeen');
+    expect(check.summary).toContain(
+      profile === 'v6' ? "judged by Pulse's own sourceStatus.truenas.status" : 'judged by the age of sourceStatus.truenas.lastSeen',
+    );
     expect(check.summary).toContain('read after GET /api/state refreshed the resource store');
     expect(check.summary).not.toContain(profile === 'v6' ? 'Feb' : 'v6 line');
     // Same process before and after: the kill-switch never restarted Pulse.
@@ -108,7 +111,11 @@ describe('kill-switch failure paths (feb profile)', () => {
     fx = await pulseWithConnections(1);
     await fx.pulse.deleteConnection(fx.ids[0]);
     const env = new MockActivityEnvironment();
-    const outcome: Awaited<ReturnType<typeof deleteConnection>> = await env.run(deleteConnection, { pulse: { url: fx.emulator.url, token: { env: fx.tokenEnv }, timeoutMs: 3000 }, plan: false, id: fx.ids[0] });
+    const outcome: Awaited<ReturnType<typeof deleteConnection>> = await env.run(deleteConnection, {
+      pulse: { url: fx.emulator.url, token: { env: fx.tokenEnv }, timeoutMs: 3000 },
+      plan: false,
+      id: fx.ids[0],
+    });
     expect(outcome.value.outcome).toBe('already-gone');
     expect(outcome.evidence.summary).toMatch(/already gone \(404 truenas_not_found\)/);
     const deletes = (await fx.emulator.control.requests()).filter((q) => q.method === 'DELETE');
@@ -160,7 +167,9 @@ describe('kill-switch failure paths (feb profile)', () => {
     expect((await fx.pulse.listConnections()).map((c) => c.id).sort()).toEqual([...fx.ids].sort());
     const planned = run.result.evidence.flatMap((e) => e.actions ?? []);
     for (const id of fx.ids) {
-      expect(planned).toContainEqual(expect.objectContaining({ kind: 'http', method: 'DELETE', url: `${fx.emulator.url}/api/truenas/connections/${id}` }));
+      expect(planned).toContainEqual(
+        expect.objectContaining({ kind: 'http', method: 'DELETE', url: `${fx.emulator.url}/api/truenas/connections/${id}` }),
+      );
     }
     expect(planned).toContainEqual(expect.objectContaining({ kind: 'wait', seconds: 1 }));
     expect(run.result.deleted).toEqual([]);
@@ -180,7 +189,12 @@ describe('kill-switch incident record (escalation.3) on the dev server', () => {
     const escalation = (r: KillSwitchResult) => r.evidence.find((e) => e.step === 'escalation.3');
 
     const { first, second, incidentRuns } = await temporal.withWorker(async () => {
-      const start = () => temporal.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId, args: [input(fx!)] });
+      const start = () =>
+        temporal.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
+          taskQueue: temporal.taskQueue,
+          workflowId,
+          args: [input(fx!)],
+        });
       const first = (await (await start()).result()) as KillSwitchResult;
       const incident = temporal.client.workflow.getHandle(incidentId);
       await update(incident, 'resolve', { actor: 'olga', finalOwner: 'Pulse Operations', summary: 'connections deleted, TrueNAS off' });

@@ -41,8 +41,14 @@ function input(url = fx.emulator.url) {
   });
 }
 
-async function run(args: ReturnType<typeof input>): Promise<{ handle: WorkflowHandle; ok: boolean; result?: KillSwitchResult; failureType?: string; message?: string }> {
-  const handle = await temporal.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue: temporal.taskQueue, workflowId: uniqueId('pulse-fault'), args: [args] });
+async function run(
+  args: ReturnType<typeof input>,
+): Promise<{ handle: WorkflowHandle; ok: boolean; result?: KillSwitchResult; failureType?: string; message?: string }> {
+  const handle = await temporal.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
+    taskQueue: temporal.taskQueue,
+    workflowId: uniqueId('pulse-fault'),
+    args: [args],
+  });
   return temporal.withWorker(async () => {
     try {
       return { handle, ok: true, result: (await handle.result()) as KillSwitchResult };
@@ -57,7 +63,11 @@ async function run(args: ReturnType<typeof input>): Promise<{ handle: WorkflowHa
 async function listAttempts(handle: WorkflowHandle): Promise<number> {
   const events = (await handle.fetchHistory()).events ?? [];
   const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'listConnections');
-  const started = events.find((e) => e.eventType === proto.temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled?.eventId));
+  const started = events.find(
+    (e) =>
+      e.eventType === proto.temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED &&
+      String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled?.eventId),
+  );
   return started?.activityTaskStartedEventAttributes?.attempt ?? 0;
 }
 

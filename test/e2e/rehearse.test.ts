@@ -21,7 +21,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const PUBLIC_API = /^(GET \/api\/health|POST \/api\/security\/quick-setup|GET \/api\/state|GET \/api\/(v2\/)?resources|(GET|POST) \/api\/truenas\/connections|POST \/api\/truenas\/connections\/test|POST \/api\/truenas\/connections\/\{id\}\/test|DELETE \/api\/truenas\/connections\/\{id\})$/;
+const PUBLIC_API =
+  /^(GET \/api\/health|POST \/api\/security\/quick-setup|GET \/api\/state|GET \/api\/(v2\/)?resources|(GET|POST) \/api\/truenas\/connections|POST \/api\/truenas\/connections\/test|POST \/api\/truenas\/connections\/\{id\}\/test|DELETE \/api\/truenas\/connections\/\{id\})$/;
 
 describe.each(['v6', 'feb'] as const)('rehearse against the emulator, profile %s', (profile) => {
   it('passes the refused-key case and the five procedures, with a per-step report, asking Pulse only what a headless install answers', async () => {
@@ -30,27 +31,51 @@ describe.each(['v6', 'feb'] as const)('rehearse against the emulator, profile %s
     const run = await execa(
       process.execPath,
       [bin, 'rehearse', '--emulator-profile', profile, '--tick-seconds', '1', '--work-dir', workDir, '--report-dir', reportDir],
-      { reject: false, timeout: 240_000, env: { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: uniqueId('rehearse'), PULSE_RUNBOOKS_CODEC_KEYS_FILE: '' } },
+      {
+        reject: false,
+        timeout: 240_000,
+        env: { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: uniqueId('rehearse'), PULSE_RUNBOOKS_CODEC_KEYS_FILE: '' },
+      },
     );
     expect(run.stderr).not.toMatch(/Error|at .*\.ts:\d+/);
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toMatch(/Rehearsal PASSED: enable \(refused key\) failed-as-expected, enable completed, kill-switch completed, enable \(again\) completed, disable completed, data-cleanup completed/);
+    expect(run.stdout).toMatch(
+      /Rehearsal PASSED: enable \(refused key\) failed-as-expected, enable completed, kill-switch completed, enable \(again\) completed, disable completed, data-cleanup completed/,
+    );
 
     const report = JSON.parse(readFileSync(path.join(reportDir, 'rehearsal.json'), 'utf8')) as RehearsalReport;
     expect(report.passed).toBe(true);
     expect(report.pulse.line).toBe(profile);
-    expect(report.procedures.map((p) => p.outcome)).toEqual(['failed-as-expected', 'completed', 'completed', 'completed', 'completed', 'completed']);
+    expect(report.procedures.map((p) => p.outcome)).toEqual([
+      'failed-as-expected',
+      'completed',
+      'completed',
+      'completed',
+      'completed',
+      'completed',
+    ]);
     const steps = (name: string) => report.procedures.find((p) => p.procedure === name)!.steps.map((s) => s.step);
     expect(steps('enable')).toEqual(['prereq.1', 'enable.1', 'enable.2', 'enable.3', 'enable.5', 'enable.6', 'enable.4', 'enable.7']);
     // escalation.3 twice: the record opened before the first delete, and told the outcome at the end.
-    expect(steps('kill-switch')).toEqual(['escalation.3', 'kill-switch.1', 'kill-switch.2', 'kill-switch.3', 'kill-switch.4', 'kill-switch.5', 'kill-switch.6', 'escalation.3']);
+    expect(steps('kill-switch')).toEqual([
+      'escalation.3',
+      'kill-switch.1',
+      'kill-switch.2',
+      'kill-switch.3',
+      'kill-switch.4',
+      'kill-switch.5',
+      'kill-switch.6',
+      'escalation.3',
+    ]);
     const tick = report.procedures.find((p) => p.procedure === 'kill-switch')!.steps.find((s) => s.step === 'kill-switch.3')!;
     expect(tick.seconds).toBeGreaterThanOrEqual(0.9); // the poller tick (1 s here) is the step's own time
     expect(steps('disable')).toEqual(expect.arrayContaining(['disable.1', 'disable.2', 'disable.3', 'disable.4', 'disable.5']));
     expect(steps('data-cleanup')).toEqual(['cleanup.1', 'cleanup.2', 'cleanup.3', 'cleanup.4', 'cleanup.5', 'cleanup.6', 'cleanup.7']);
     // The refused key: the connection test failed in Pulse's words, and the undo left the flag off and nothing stored.
     const refused = report.procedures[0];
-    expect(refused.error).toMatch(/^ConnectionTestFailed: .*status=401.*This means the NAS refused the API key.*Undone: deleted connection .*back to false; restarted Pulse once/);
+    expect(refused.error).toMatch(
+      /^ConnectionTestFailed: .*status=401.*This means the NAS refused the API key.*Undone: deleted connection .*back to false; restarted Pulse once/,
+    );
     expect(refused.steps.map((s) => s.step)).toContain('undo.enable');
     // Times: every step has them, and they add up within the procedure.
     for (const p of report.procedures) {
@@ -78,11 +103,15 @@ describe('rehearse refuses bad flags before anything starts', () => {
     [['--emulator-profile', 'v7'], /--emulator-profile: must be feb or v6/],
     [['--pulse-binary', '/bin/true', '--tick-seconds', '1'], /--tick-seconds: is for the emulator only/],
   ])('%j', async (args, message) => {
-    const run = await execa(process.execPath, [bin, 'rehearse', '--work-dir', path.join(dir, 'refused'), '--report-dir', path.join(dir, 'refused-report'), ...args], {
-      reject: false,
-      timeout: 60_000,
-      env: { TEMPORAL_ADDRESS: '127.0.0.1:1' },
-    });
+    const run = await execa(
+      process.execPath,
+      [bin, 'rehearse', '--work-dir', path.join(dir, 'refused'), '--report-dir', path.join(dir, 'refused-report'), ...args],
+      {
+        reject: false,
+        timeout: 60_000,
+        env: { TEMPORAL_ADDRESS: '127.0.0.1:1' },
+      },
+    );
     expect(run.exitCode).not.toBe(0);
     expect(run.stderr).toMatch(message);
     expect(() => readFileSync(path.join(dir, 'refused-report', 'rehearsal.json'))).toThrow();

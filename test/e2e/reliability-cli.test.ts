@@ -47,14 +47,18 @@ describe('defect 1: the env file flag is one Node never takes', () => {
   it('--flag-env-file reaches the CLI even for a file that does not exist yet; the old spelling gets the new name', async () => {
     const temporal = await deadTemporal();
     const missing = path.join(tempDir('flag-env-'), 'not-yet', '.env');
-    const renamed = await realCli(['disable', '--pulse-url', 'http://127.0.0.1:9', '--flag-env-file', missing, '--plan'], { TEMPORAL_ADDRESS: temporal });
+    const renamed = await realCli(['disable', '--pulse-url', 'http://127.0.0.1:9', '--flag-env-file', missing, '--plan'], {
+      TEMPORAL_ADDRESS: temporal,
+    });
     expect(renamed.exitCode).toBe(2);
     expect(renamed.stderr).toContain(`Temporal at ${temporal} is not reachable`);
     expect(renamed.stderr).not.toContain('not found');
 
     const existing = path.join(tempDir('flag-env-'), 'pulse.env');
     writeFileSync(existing, 'PULSE_ENABLE_TRUENAS=true\n');
-    const old = await realCli(['disable', '--pulse-url', 'http://127.0.0.1:9', '--env-file', existing, '--plan'], { TEMPORAL_ADDRESS: temporal });
+    const old = await realCli(['disable', '--pulse-url', 'http://127.0.0.1:9', '--env-file', existing, '--plan'], {
+      TEMPORAL_ADDRESS: temporal,
+    });
     if (old.exitCode !== 9) {
       expect(old.exitCode).toBe(2);
       expect(old.stderr).toContain('--env-file: renamed to --flag-env-file');
@@ -148,7 +152,18 @@ describe('with a worker: one procedure per Pulse, the report file mode', () => {
   it('defect 7: two kill-switches started at once on one Pulse make one run and one incident record; another procedure is refused with its id', async () => {
     // A 12 s tick: the Data Cleanup below is a new CLI process (a few seconds to start on a loaded machine) and must
     // find the Kill-Switch still running.
-    const flags = ['--pulse-url', fx.emulator.url, '--token-env', fx.tokenEnv, '--tick-seconds', '12', '--stale-seconds', '10', '--verify-every-seconds', '0.5'];
+    const flags = [
+      '--pulse-url',
+      fx.emulator.url,
+      '--token-env',
+      fx.tokenEnv,
+      '--tick-seconds',
+      '12',
+      '--stale-seconds',
+      '10',
+      '--verify-every-seconds',
+      '0.5',
+    ];
     const workflowId = `kill-switch@127.0.0.1:${new URL(fx.emulator.url).port}`;
     const dataDir = tempDir('busy-cleanup-');
     const [a, b, refused] = await temporal.withWorker(async () => {
@@ -157,7 +172,13 @@ describe('with a worker: one procedure per Pulse, the report file mode', () => {
       // While they run, a Data Cleanup on the same Pulse is refused, naming the kill-switch. The runs start after their
       // preflight (issue 15), so wait for the run to exist rather than for a fixed time.
       for (let i = 0; i < 300; i++) {
-        const running = await temporal.client.workflow.getHandle(workflowId).describe().then((d) => d.status.name === 'RUNNING', () => false);
+        const running = await temporal.client.workflow
+          .getHandle(workflowId)
+          .describe()
+          .then(
+            (d) => d.status.name === 'RUNNING',
+            () => false,
+          );
         if (running) break;
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -196,6 +217,8 @@ describe('with a worker: one procedure per Pulse, the report file mode', () => {
     expect(report.exitCode).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(readFileSync(out, 'utf8')).toContain('report mode');
-    expect(createHash('sha256').update(readFileSync(out)).digest('hex')).not.toBe(createHash('sha256').update('an older report').digest('hex'));
+    expect(createHash('sha256').update(readFileSync(out)).digest('hex')).not.toBe(
+      createHash('sha256').update('an older report').digest('hex'),
+    );
   });
 });

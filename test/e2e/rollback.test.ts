@@ -12,7 +12,15 @@ import { execa } from 'execa';
 import type { CodeRollbackInputRaw } from '../../src/config/code-rollback-input.js';
 import type { CodeRollbackResult } from '../../workflows/code-rollback.js';
 import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
-import { createGoPulseRepo, git, GO_BUILD, GO_ENV, removeGoPulseTemplate, revertCommitsIn, type GoPulseRepo } from '../support/go-pulse-repo.js';
+import {
+  createGoPulseRepo,
+  git,
+  GO_BUILD,
+  GO_ENV,
+  removeGoPulseTemplate,
+  revertCommitsIn,
+  type GoPulseRepo,
+} from '../support/go-pulse-repo.js';
 import { removeWorkerBundle, startWorkerProcess } from '../support/go-pulse-repo-worker.js';
 import { failureOf, startAndSettle, type Settled } from '../support/settle.js';
 import { progressQuery } from '../../workflows/procedure.messages.js';
@@ -45,7 +53,8 @@ function input(fx: GoPulseRepo, extra: Partial<CodeRollbackInputRaw> = {}): Code
 
 type Run = Settled<CodeRollbackResult>;
 
-const runRollback = (args: CodeRollbackInputRaw): Promise<Run> => startAndSettle<CodeRollbackWorkflow>(temporal, CODE_ROLLBACK_WORKFLOW, args, { idPrefix: 'rollback' });
+const runRollback = (args: CodeRollbackInputRaw): Promise<Run> =>
+  startAndSettle<CodeRollbackWorkflow>(temporal, CODE_ROLLBACK_WORKFLOW, args, { idPrefix: 'rollback' });
 
 async function repoState(repo: string) {
   return { head: await git(repo, 'rev-parse', 'HEAD'), status: await git(repo, 'status', '--porcelain=v1', '--untracked-files=all') };
@@ -95,7 +104,12 @@ describe('code rollback on a real Go repository', () => {
     expect(r.revert.revertCommits).toHaveLength(4);
     expect(await revertCommitsIn(fx.repo, `${fx.commits.after}..HEAD`)).toHaveLength(4);
     expect(await git(fx.repo, 'log', '--format=%s', '-4', '--reverse')).toBe(
-      ['Revert "TRR-00: rollout readiness plan"', 'Revert "TN-03: TrueNAS connection handlers"', 'Revert "TN-01: TrueNAS REST client scaffold"', 'Revert "TN-00: TrueNAS GA plan"'].join('\n'),
+      [
+        'Revert "TRR-00: rollout readiness plan"',
+        'Revert "TN-03: TrueNAS connection handlers"',
+        'Revert "TN-01: TrueNAS REST client scaffold"',
+        'Revert "TN-00: TrueNAS GA plan"',
+      ].join('\n'),
     );
     await expect(fs.stat(join(fx.repo, 'internal/truenas'))).rejects.toThrow();
     await expect(fs.stat(join(fx.repo, 'cmd/pulse/truenas_routes.go'))).rejects.toThrow();
@@ -113,14 +127,28 @@ describe('code rollback on a real Go repository', () => {
     // Evidence per step; step 5 is a person's and says so.
     // escalation.3: the run's incident record, opened once rollback.1 proved the range and before the revert.
     // The last escalation.3: the run told its record how it ended (and that rollback.5 is left to a person).
-    expect(r.evidence.map((e) => e.step)).toEqual(['rollback.1', 'escalation.3', 'rollback.2', 'rollback.3', 'rollback.4', 'rollback.4', 'rollback.5', 'escalation.3']);
+    expect(r.evidence.map((e) => e.step)).toEqual([
+      'rollback.1',
+      'escalation.3',
+      'rollback.2',
+      'rollback.3',
+      'rollback.4',
+      'rollback.4',
+      'rollback.5',
+      'escalation.3',
+    ]);
     expect(r.evidence.slice(0, 6).every((e) => e.verdict === 'ok')).toBe(true);
     expect(r.evidence[0].deviation).toMatch(/not in public main history/);
-    expect(r.evidence[2].actions).toEqual([{ kind: 'command', argv: ['git', 'revert', '--no-edit', `${fx.commits.tn00}^..${fx.commits.trr00}`], cwd: fx.repo }]);
+    expect(r.evidence[2].actions).toEqual([
+      { kind: 'command', argv: ['git', 'revert', '--no-edit', `${fx.commits.tn00}^..${fx.commits.trr00}`], cwd: fx.repo },
+    ]);
     expect(r.evidence[3].details).toMatchObject({ exitCode: 0 });
     expect(r.evidence[4].actions).toContainEqual(expect.objectContaining({ kind: 'command', argv: fx.restartArgv }));
     expect(r.evidence[5].summary).toMatch(/answered 404: the route is not registered/);
-    expect(r.evidence[6]).toMatchObject({ verdict: 'human', actions: [{ kind: 'human', instruction: expect.stringMatching(/badges and filters/) }] });
+    expect(r.evidence[6]).toMatchObject({
+      verdict: 'human',
+      actions: [{ kind: 'human', instruction: expect.stringMatching(/badges and filters/) }],
+    });
     expect(r.humanSteps.map((h) => h.step)).toEqual(['rollback.5']);
 
     // A second run finds its own revert commits and makes none.
@@ -157,11 +185,22 @@ describe('code rollback on a real Go repository', () => {
       ['rollback.5', 'human'],
     ]);
     const actions = r.evidence.flatMap((e) => e.actions ?? []);
-    expect(actions).toContainEqual({ kind: 'command', argv: ['git', 'revert', '--no-edit', `${fx.commits.tn00}^..${fx.commits.trr00}`], cwd: fx.repo });
+    expect(actions).toContainEqual({
+      kind: 'command',
+      argv: ['git', 'revert', '--no-edit', `${fx.commits.tn00}^..${fx.commits.trr00}`],
+      cwd: fx.repo,
+    });
     expect(actions).toContainEqual(expect.objectContaining({ kind: 'command', argv: GO_BUILD, cwd: fx.repo, env: GO_ENV }));
     expect(actions).toContainEqual(expect.objectContaining({ kind: 'command', argv: fx.restartArgv }));
     expect(actions).toContainEqual(expect.objectContaining({ kind: 'http', method: 'GET', url: `${fx.url}/api/health` }));
-    expect(actions).toContainEqual(expect.objectContaining({ kind: 'http', method: 'GET', url: `${fx.url}/api/truenas/connections`, expect: expect.stringMatching(/404/) }));
+    expect(actions).toContainEqual(
+      expect.objectContaining({
+        kind: 'http',
+        method: 'GET',
+        url: `${fx.url}/api/truenas/connections`,
+        expect: expect.stringMatching(/404/),
+      }),
+    );
     expect(r.range.commits.map((c) => c.sha)).toEqual([fx.commits.trr00, fx.commits.tn03, fx.commits.tn01, fx.commits.tn00]);
     expect(r.revert.outcome).toBe('planned');
     expect(r.restarted).toBe(false);
@@ -171,12 +210,18 @@ describe('code rollback on a real Go repository', () => {
     fx = await createGoPulseRepo();
     await fx.buildAndStart();
     // A "restart" that leaves the old binary running: the typical mistake of restarting an installed copy.
-    const run = await runRollback(input(fx, { restart: { kind: 'command', argv: ['true'], healthTimeoutMs: 5000, healthIntervalMs: 100 } }));
+    const run = await runRollback(
+      input(fx, { restart: { kind: 'command', argv: ['true'], healthTimeoutMs: 5000, healthIntervalMs: 100 } }),
+    );
     const failure = failureOf(run);
     expect(failure.type).toBe('TrueNASRoutesPresent');
     expect(failure.message).toMatch(/still answers 200.*rebuilt binary/);
     expect(run.progress?.evidence.at(-2)).toMatchObject({ step: 'rollback.4', verdict: 'failed' });
-    expect(run.progress?.evidence.at(-1)).toMatchObject({ step: 'escalation.3', verdict: 'ok', summary: expect.stringMatching(/that this run failed; left to do: rollback\.4: .*rollback\.5: /) });
+    expect(run.progress?.evidence.at(-1)).toMatchObject({
+      step: 'escalation.3',
+      verdict: 'ok',
+      summary: expect.stringMatching(/that this run failed; left to do: rollback\.4: .*rollback\.5: /),
+    });
   });
 });
 
@@ -260,7 +305,11 @@ describe('code rollback survives a killed worker', () => {
     const taskQueue = uniqueId('rollback-kill');
     // A slow build keeps the run inside rollback.3 long enough to kill the worker there.
     const args = input(fx, { buildCommand: ['sh', '-c', 'sleep 3 && exec go build -o bin/ ./...'], buildHeartbeatTimeoutSeconds: 15 });
-    const handle = await temporal.client.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { taskQueue, workflowId: uniqueId('rollback-kill'), args: [args] });
+    const handle = await temporal.client.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, {
+      taskQueue,
+      workflowId: uniqueId('rollback-kill'),
+      args: [args],
+    });
 
     const first = await startWorkerProcess(temporalAddress(), taskQueue);
     let second: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
@@ -302,7 +351,11 @@ describe('code rollback survives a killed worker', () => {
 describe('pulse-runbook rollback', () => {
   const bin = join(process.cwd(), 'bin/pulse-runbook.js');
   const cli = (args: string[], env: Record<string, string> = {}) =>
-    execa(process.execPath, [bin, 'rollback', ...args], { reject: false, env: { PULSE_URL: '', PULSE_TOKEN: '', ...env }, timeout: 120_000 });
+    execa(process.execPath, [bin, 'rollback', ...args], {
+      reject: false,
+      env: { PULSE_URL: '', PULSE_TOKEN: '', ...env },
+      timeout: 120_000,
+    });
 
   let fx: GoPulseRepo;
   beforeAll(async () => {
@@ -319,11 +372,15 @@ describe('pulse-runbook rollback', () => {
   });
 
   it('refuses a restart command that is not a JSON argv', async () => {
-    const r = await cli(['--repo', fx.repo, '--pulse-url', fx.url, '--restart-command', 'systemctl restart pulse'], { TEMPORAL_ADDRESS: temporalAddress() });
+    const r = await cli(['--repo', fx.repo, '--pulse-url', fx.url, '--restart-command', 'systemctl restart pulse'], {
+      TEMPORAL_ADDRESS: temporalAddress(),
+    });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/--restart-command: must be a JSON array of strings/);
     // The old spelling still works as a hidden alias, with one warning naming the flags every procedure shares.
-    expect(r.stderr.split('\n').filter((l) => l.startsWith('warning: --restart, --restart-unit and --restart-command are deprecated'))).toHaveLength(1);
+    expect(
+      r.stderr.split('\n').filter((l) => l.startsWith('warning: --restart, --restart-unit and --restart-command are deprecated')),
+    ).toHaveLength(1);
     expect(r.stderr).toContain('--systemd-unit <name>, --restart-cmd <json> or --container-recreate [json]');
   });
 
@@ -333,13 +390,20 @@ describe('pulse-runbook rollback', () => {
       cli(
         [
           '--plan',
-          '--repo', fx.repo,
-          '--from', fx.commits.tn00.slice(0, 8),
-          '--to', fx.commits.trr00.slice(0, 8),
-          '--pulse-url', fx.url,
-          '--build-command', JSON.stringify(GO_BUILD),
-          '--build-env', 'GOFLAGS=-mod=mod',
-          '--restart-cmd', JSON.stringify(fx.restartArgv),
+          '--repo',
+          fx.repo,
+          '--from',
+          fx.commits.tn00.slice(0, 8),
+          '--to',
+          fx.commits.trr00.slice(0, 8),
+          '--pulse-url',
+          fx.url,
+          '--build-command',
+          JSON.stringify(GO_BUILD),
+          '--build-env',
+          'GOFLAGS=-mod=mod',
+          '--restart-cmd',
+          JSON.stringify(fx.restartArgv),
         ],
         { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: temporal.taskQueue },
       ),
@@ -348,7 +412,9 @@ describe('pulse-runbook rollback', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('PLAN (nothing will be changed): code-rollback');
     // Said up front: the build is a check; the restart has to deploy the rebuilt binary.
-    expect(r.stdout.indexOf('Note: The build step (go build ./...) only checks that the reverted code compiles: it installs nothing')).toBeLessThan(r.stdout.indexOf('PLAN'));
+    expect(
+      r.stdout.indexOf('Note: The build step (go build ./...) only checks that the reverted code compiles: it installs nothing'),
+    ).toBeLessThan(r.stdout.indexOf('PLAN'));
     for (const step of ['rollback.1', 'rollback.2', 'rollback.3', 'rollback.4', 'rollback.5']) expect(r.stdout).toContain(`[${step}]`);
     expect(r.stdout).toContain(`$ git revert --no-edit ${fx.commits.tn00}^..${fx.commits.trr00}   (in ${fx.repo})`);
     expect(r.stdout).toContain(`$ go build -o bin/ ./...   (in ${fx.repo})`);

@@ -26,7 +26,14 @@ let fx: PulseFixture;
 let worker: LongProcess;
 const taskQueue = uniqueId('outage');
 
-const env = () => ({ PULSE_URL: '', PULSE_TOKEN: '', PULSE_RUNBOOKS_CODEC_KEYS_FILE: '', TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_TASK_QUEUE: taskQueue, [fx.tokenEnv]: fx.token });
+const env = () => ({
+  PULSE_URL: '',
+  PULSE_TOKEN: '',
+  PULSE_RUNBOOKS_CODEC_KEYS_FILE: '',
+  TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+  TEMPORAL_TASK_QUEUE: taskQueue,
+  [fx.tokenEnv]: fx.token,
+});
 const startServer = () => startDevServer({ port, headless: true, dbFile: path.join(dir, 'temporal.sqlite') });
 
 beforeAll(async () => {
@@ -47,7 +54,24 @@ afterAll(async () => {
 });
 
 it('the CLI follows a Kill-Switch through a Temporal outage and reports its real outcome; a follower that gives up exits 3 and `follow` finds the outcome', async () => {
-  const run = spawnLong(process.execPath, [bin, 'kill-switch', '--pulse-url', fx.emulator.url, '--token-env', fx.tokenEnv, '--tick-seconds', '15', '--stale-seconds', '10', '--verify-every-seconds', '0.5'], env());
+  const run = spawnLong(
+    process.execPath,
+    [
+      bin,
+      'kill-switch',
+      '--pulse-url',
+      fx.emulator.url,
+      '--token-env',
+      fx.tokenEnv,
+      '--tick-seconds',
+      '15',
+      '--stale-seconds',
+      '10',
+      '--verify-every-seconds',
+      '0.5',
+    ],
+    env(),
+  );
   const workflowId = (await run.waitFor(/: workflow (\S+)/))[1];
   const impatient = spawnLong(process.execPath, [bin, 'follow', workflowId, '--reconnect-for', '5'], env());
   spawned.push(run, impatient);
@@ -61,7 +85,11 @@ it('the CLI follows a Kill-Switch through a Temporal outage and reports its real
   expect(gaveUp.exitCode).toBe(3);
   expect(impatient.errors()).toContain(`lost contact with Temporal at 127.0.0.1:${port}`);
   expect(impatient.errors()).toContain('the run goes on on the server');
-  expect(impatient.errors()).toMatch(new RegExp(`gave up reconnecting to Temporal after \\d+ s .*The kill-switch run was NOT reported failed: it goes on on the server. Follow it with: pulse-runbook follow ${workflowId} --run-id [0-9a-f-]+`));
+  expect(impatient.errors()).toMatch(
+    new RegExp(
+      `gave up reconnecting to Temporal after \\d+ s .*The kill-switch run was NOT reported failed: it goes on on the server. Follow it with: pulse-runbook follow ${workflowId} --run-id [0-9a-f-]+`,
+    ),
+  );
   expect(impatient.errors()).not.toContain('kill-switch failed');
   await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - 8_000)));
   expect(run.exited()).toBe(false);

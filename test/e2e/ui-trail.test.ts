@@ -21,7 +21,11 @@ const { EventType } = proto.temporal.api.enums.v1;
 const actor = userInfo().username;
 
 function cli(args: string[], env: Record<string, string>) {
-  return execa(process.execPath, [bin, ...args], { reject: false, env: { PULSE_URL: '', PULSE_TOKEN: '', PULSE_RUNBOOKS_CODEC_KEYS_FILE: '', ...env }, timeout: 120_000 });
+  return execa(process.execPath, [bin, ...args], {
+    reject: false,
+    env: { PULSE_URL: '', PULSE_TOKEN: '', PULSE_RUNBOOKS_CODEC_KEYS_FILE: '', ...env },
+    timeout: 120_000,
+  });
 }
 
 /** The activity summaries of a history, as raw payloads (what the server stores). */
@@ -29,7 +33,10 @@ async function activitySummaries(client: Client, workflowId: string): Promise<Ar
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   return (history.events ?? [])
     .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
-    .map((e) => ({ activity: e.activityTaskScheduledEventAttributes!.activityType!.name!, summary: (e.userMetadata?.summary ?? undefined) as Payload | undefined }));
+    .map((e) => ({
+      activity: e.activityTaskScheduledEventAttributes!.activityType!.name!,
+      summary: (e.userMetadata?.summary ?? undefined) as Payload | undefined,
+    }));
 }
 
 const text = (p?: Payload) => (p ? defaultPayloadConverter.fromPayload<string>(p) : undefined);
@@ -59,7 +66,9 @@ describe('pulse-runbook kill-switch in the Web UI', () => {
       const workflowId = /: workflow (\S+)/.exec(r.stdout)?.[1];
       expect(workflowId).toMatch(/^kill-switch-plan-/);
       // As the UI asks for them: a query, answered by the worker (so while it still runs).
-      const metadata = await temporal.client.workflow.getHandle(workflowId!).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      const metadata = await temporal.client.workflow
+        .getHandle(workflowId!)
+        .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
       return { workflowId: workflowId!, details: metadata.currentDetails };
     });
   }
@@ -70,9 +79,14 @@ describe('pulse-runbook kill-switch in the Web UI', () => {
       const { workflowId, details } = await runPlan(temporal);
       const described = await temporal.client.workflow.getHandle(workflowId).describe();
       expect(await described.staticSummary()).toBe(`kill-switch plan on ${fx.emulator.url} by ${actor}`);
-      expect(await described.staticDetails()).toBe(`Target: ${fx.emulator.url}\n\nStarted with \`pulse-runbook kill-switch\` by ${actor} as a plan: nothing is changed.`);
+      expect(await described.staticDetails()).toBe(
+        `Target: ${fx.emulator.url}\n\nStarted with \`pulse-runbook kill-switch\` by ${actor} as a plan: nothing is changed.`,
+      );
 
-      const summaries = (await activitySummaries(temporal.client, workflowId)).map((a) => ({ activity: a.activity, summary: text(a.summary) }));
+      const summaries = (await activitySummaries(temporal.client, workflowId)).map((a) => ({
+        activity: a.activity,
+        summary: text(a.summary),
+      }));
       const step = (id: keyof typeof RUNBOOK_STEPS) => `${id}: ${RUNBOOK_STEPS[id].title}`;
       expect(summaries).toEqual([
         { activity: 'listConnections', summary: step('kill-switch.1') },
@@ -122,7 +136,11 @@ describe('pulse-runbook kill-switch in the Web UI', () => {
 describe('the static summary', () => {
   it('is one line, says plan runs are plans, and never carries the credentials of a URL', () => {
     expect(procedureSummary('kill-switch', false, 'http://pulse:7655', 'alice')).toBe('kill-switch on http://pulse:7655 by alice');
-    expect(procedureSummary('code-rollback', true, 'https://ops:s3cret@pulse.example/', 'bob')).toBe('code-rollback plan on https://pulse.example/ by bob');
-    expect(procedureSummary('data-cleanup', false, '/var/lib/pulse\n(on the worker)', 'carol')).toBe('data-cleanup on /var/lib/pulse (on the worker) by carol');
+    expect(procedureSummary('code-rollback', true, 'https://ops:s3cret@pulse.example/', 'bob')).toBe(
+      'code-rollback plan on https://pulse.example/ by bob',
+    );
+    expect(procedureSummary('data-cleanup', false, '/var/lib/pulse\n(on the worker)', 'carol')).toBe(
+      'data-cleanup on /var/lib/pulse (on the worker) by carol',
+    );
   });
 });

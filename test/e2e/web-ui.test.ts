@@ -31,7 +31,15 @@ import { freePort, startDevServer, type DevServer } from '../../src/temporal/dev
 import { createWorker, type WorkerHandle } from '../../src/worker.js';
 import type { CanaryResult } from '../../workflows/canary-rollout.js';
 import type { SignOff } from '../../src/canary/state.js';
-import { launchChromium, readableText, recordResponses, screenshot, waitForText, waitForWebUi, type ResponseLog } from '../support/browser.js';
+import {
+  launchChromium,
+  readableText,
+  recordResponses,
+  screenshot,
+  waitForText,
+  waitForWebUi,
+  type ResponseLog,
+} from '../support/browser.js';
 import { canaryUpdate, scriptedMetrics, statusWhen } from '../support/canary.js';
 import { startPulseService, type PulseService } from '../support/pulse-service.js';
 import { quietRuntime } from '../support/quiet-runtime.js';
@@ -94,7 +102,12 @@ function rolloutInput(s: PulseService, truenas: FakeTrueNAS): CanaryInputRaw {
         {
           name: 'dev-1',
           pulseUrl: s.url,
-          enable: { ...host, connection: { name: 'nas-canary', host: 'http://127.0.0.1', port: truenas.port, apiKey: { env: keyEnv } }, appearWithinSeconds: 15, verifyEverySeconds: 0.25 },
+          enable: {
+            ...host,
+            connection: { name: 'nas-canary', host: 'http://127.0.0.1', port: truenas.port, apiKey: { env: keyEnv } },
+            appearWithinSeconds: 15,
+            verifyEverySeconds: 0.25,
+          },
         },
       ],
     },
@@ -140,8 +153,15 @@ beforeAll(async () => {
   svc = await startPulseService({ envFile: 'PULSE_ENABLE_TRUENAS=false\n' });
 
   const taskQueue = `web-ui-${tag}`;
-  const metrics = scriptedMetrics(() => ({}), () => Date.now());
-  worker = await createWorker({ address: server.address, namespace: NAMESPACE, taskQueue }, { activities: { ...activities, ...metrics.activities } }, { codec });
+  const metrics = scriptedMetrics(
+    () => ({}),
+    () => Date.now(),
+  );
+  worker = await createWorker(
+    { address: server.address, namespace: NAMESPACE, taskQueue },
+    { activities: { ...activities, ...metrics.activities } },
+    { codec },
+  );
   running = worker.worker.run();
   connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: NAMESPACE, dataConverter });
@@ -250,7 +270,11 @@ describe('the Temporal Web UI in Chromium', () => {
       expect(events).toMatch(new RegExp(`"actor": "${approver}",\\s*"comment": "phase 1 is green"`));
       expect(events).toMatch(new RegExp(`"phase": 1,\\s*"actor": "${approver}",\\s*"at": "${escapeRegExp(signOff.at)}"`));
       // The Update Completed row's own timestamp (UTC, as the UI shows it) is the moment of the sign-off.
-      const row = await page.getByTestId('event-summary-row').filter({ hasText: 'Update Completed' }).filter({ hasText: approver }).innerText();
+      const row = await page
+        .getByTestId('event-summary-row')
+        .filter({ hasText: 'Update Completed' })
+        .filter({ hasText: approver })
+        .innerText();
       const shown = /(\d{4}-\d{2}-\d{2}) UTC (\d{2}:\d{2}:\d{2}(?:\.\d+)?)/.exec(row);
       expect(shown).not.toBeNull();
       expect(Math.abs(Date.parse(`${shown![1]}T${shown![2]}Z`) - Date.parse(signOff.at))).toBeLessThan(5000);
@@ -303,7 +327,10 @@ describe('the Temporal Web UI in Chromium', () => {
       // The sign-off's events are there (update names are not payloads), but what they carry is not readable.
       const table = await showOnlyUpdates(page);
       await table.getByTestId('event-summary-row').filter({ hasText: 'signOff' }).click();
-      const request = await waitForText(table, new RegExp(`Accepted Request[\\s\\S]*"name": "signOff"[\\s\\S]*${escapeRegExp(ENCRYPTED_ENCODING_B64)}`));
+      const request = await waitForText(
+        table,
+        new RegExp(`Accepted Request[\\s\\S]*"name": "signOff"[\\s\\S]*${escapeRegExp(ENCRYPTED_ENCODING_B64)}`),
+      );
       expect(request).not.toContain(approver);
       await table.getByText('Accepted Request', { exact: true }).scrollIntoViewIfNeeded();
       await shoot(page, 'sign-off-without-codec-ciphertext');

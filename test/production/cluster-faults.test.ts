@@ -20,7 +20,16 @@ import { loadCodec } from '../../src/temporal/data-converter.js';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
 import type { CanaryResult } from '../../workflows/canary-rollout.js';
 import { buildUpgradedBundle, UPGRADE_NOTE, UPGRADE_PATCH_ID } from '../support/production-upgrade.js';
-import { checkTimeline, durableUpdate, historyEvents, productionClient, pulseForCluster, shortCanaryInput, statusUntil, type PulseFixture } from '../support/production.js';
+import {
+  checkTimeline,
+  durableUpdate,
+  historyEvents,
+  productionClient,
+  pulseForCluster,
+  shortCanaryInput,
+  statusUntil,
+  type PulseFixture,
+} from '../support/production.js';
 import { quietRuntime } from '../support/quiet-runtime.js';
 import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
 import { CANARY_ROLLOUT_WORKFLOW, type CanaryRolloutWorkflow } from '../../workflows/canary-rollout.messages.js';
@@ -60,7 +69,11 @@ function startKillSwitch(id: string, input = killSwitchInput()) {
 }
 
 async function startCanary(id: string): Promise<WorkflowHandle> {
-  const handle = await client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, { taskQueue: cluster.taskQueue, workflowId: id, args: [shortCanaryInput(fixture.prometheus.url)] });
+  const handle = await client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, {
+    taskQueue: cluster.taskQueue,
+    workflowId: id,
+    args: [shortCanaryInput(fixture.prometheus.url)],
+  });
   await statusUntil(handle, 'monitoring with 2 checks', (s) => s.status === 'monitoring' && s.cycles >= 2, 60_000);
   return handle;
 }
@@ -84,8 +97,16 @@ it('runs the compose jobs unchanged: namespace, search attributes, and the UI sh
 
   const settings = (await (await fetch(`${cluster.uiUrl}/api/v1/settings`)).json()) as { Codec?: { Endpoint?: string } };
   expect(settings.Codec?.Endpoint).toBe(cluster.codecUrl);
-  const history = (await (await fetch(`${cluster.uiUrl}/api/v1/namespaces/${cluster.namespace}/workflows/${handle.workflowId}/history?execution.runId=${handle.firstExecutionRunId}`)).json()) as {
-    history: { events: Array<{ workflowExecutionStartedEventAttributes?: { input: { payloads: Array<{ metadata: Record<string, string>; data: string }> } } }> };
+  const history = (await (
+    await fetch(
+      `${cluster.uiUrl}/api/v1/namespaces/${cluster.namespace}/workflows/${handle.workflowId}/history?execution.runId=${handle.firstExecutionRunId}`,
+    )
+  ).json()) as {
+    history: {
+      events: Array<{
+        workflowExecutionStartedEventAttributes?: { input: { payloads: Array<{ metadata: Record<string, string>; data: string }> } };
+      }>;
+    };
   };
   const input = history.history.events[0].workflowExecutionStartedEventAttributes!.input.payloads;
   expect(Buffer.from(input[0].metadata.encoding, 'base64').toString()).toBe('binary/encrypted');
@@ -108,7 +129,12 @@ it('history restarts in the middle of a canary: the run goes on, each timer fire
 
   // Stop history, send an update while it is down, start it again: the update lands once.
   await cluster.temporal.history.stop(15_000);
-  const during = durableUpdate(handle, 'reportIssue', { actor: 'rita', severity: 'low', title: 'reported while history was down', source: 'internal' });
+  const during = durableUpdate(handle, 'reportIssue', {
+    actor: 'rita',
+    severity: 'low',
+    title: 'reported while history was down',
+    source: 'internal',
+  });
   await new Promise((r) => setTimeout(r, 3000));
   cluster.temporal.history.start();
   const { attempts } = await during;
@@ -132,7 +158,9 @@ it('history restarts in the middle of a canary: the run goes on, each timer fire
   // A timer that fired twice would put two checks closer together than the 2 s interval.
   expect(t.minGapSeconds).toBeGreaterThanOrEqual(1.9);
   expect(t.workflowTaskFailures).toBe(0);
-  process.stderr.write(`[production] history restart: update sent while history was down took ${attempts} attempt(s); ${t.checks} checks, ${t.timersFired} timers fired once each\n`);
+  process.stderr.write(
+    `[production] history restart: update sent while history was down took ${attempts} attempt(s); ${t.checks} checks, ${t.timersFired} timers fired once each\n`,
+  );
 }, 300_000);
 
 it('matching restarts during a Kill-Switch: the run completes and every connection is gone', async () => {
@@ -153,12 +181,16 @@ it('one of the two workers is killed in an activity: the other finishes the run'
   await fixture.emulator.control.addFaults({ method: 'DELETE', path: '/api/truenas/connections/*', delayMs: 40_000, times: 1 });
   const handle = await startKillSwitch(`ks-kill-${uid()}`);
   let victim = '';
-  await waitFor('the delete activity running on a worker', async () => {
-    const pending = (await handle.describe()).raw.pendingActivities ?? [];
-    const running = pending.find((a) => a.activityType?.name === 'deleteConnection' && a.lastStartedTime && a.lastWorkerIdentity);
-    victim = running?.lastWorkerIdentity ?? '';
-    return !!victim;
-  }, 60_000);
+  await waitFor(
+    'the delete activity running on a worker',
+    async () => {
+      const pending = (await handle.describe()).raw.pendingActivities ?? [];
+      const running = pending.find((a) => a.activityType?.name === 'deleteConnection' && a.lastStartedTime && a.lastWorkerIdentity);
+      victim = running?.lastWorkerIdentity ?? '';
+      return !!victim;
+    },
+    60_000,
+  );
   const index = cluster.workers.findIndex((w) => victim.startsWith(`${w.pid}@`));
   expect(index).toBeGreaterThanOrEqual(0);
   const survivor = cluster.workers[1 - index].pid;
@@ -166,7 +198,9 @@ it('one of the two workers is killed in an activity: the other finishes the run'
 
   await handle.result();
   expect(await fixture.pulse.listConnections()).toEqual([]);
-  const retried = (await historyEvents(handle)).filter((e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1);
+  const retried = (await historyEvents(handle)).filter(
+    (e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1,
+  );
   expect(retried.map((e) => e.activityTaskStartedEventAttributes!.identity)).toContain(`${survivor}@${victim.split('@')[1]}`);
   // Back to two workers for what follows.
   await cluster.replaceWorker(index);
@@ -201,7 +235,12 @@ it('the workers are upgraded one by one to a build with a patched() change while
   cycles = (await statusUntil(handle, 'three checks with one old and one new worker', (s) => s.cycles >= cycles + 3, 90_000)).cycles;
   await cluster.replaceWorker(1, { bundle: newBundle });
   const upgradedAt = Date.now();
-  const upgraded = await statusUntil(handle, 'the new build noting its first check', (s) => s.cycles >= cycles + 3 && s.evidence.some((e) => e.summary === UPGRADE_NOTE), 90_000);
+  const upgraded = await statusUntil(
+    handle,
+    'the new build noting its first check',
+    (s) => s.cycles >= cycles + 3 && s.evidence.some((e) => e.summary === UPGRADE_NOTE),
+    90_000,
+  );
   expect(upgraded.evidence.filter((e) => e.summary === UPGRADE_NOTE)).toHaveLength(1);
   const result = await abortCanary(handle);
   expect(result.outcome).toBe('aborted');
@@ -209,14 +248,18 @@ it('the workers are upgraded one by one to a build with a patched() change while
   const history = await handle.fetchHistory();
   const events = history.events ?? [];
   const { dataConverter } = loadCodec(cluster.secretFiles.codec_keys);
-  const replay = (codePath: string, h: typeof history) => Worker.runReplayHistory({ workflowBundle: { codePath }, dataConverter }, h, handle.workflowId);
+  const replay = (codePath: string, h: typeof history) =>
+    Worker.runReplayHistory({ workflowBundle: { codePath }, dataConverter }, h, handle.workflowId);
 
   // The new build replays the whole run: what the old build wrote before the upgrade, and its own part.
   await replay(newBundle, history);
   // The old build replays everything written before the new build's first patch marker ...
   const marker = events.findIndex((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
   expect(marker).toBeGreaterThan(0);
-  const lastTaskStarted = events.slice(0, marker).map((e) => !!e.workflowTaskStartedEventAttributes).lastIndexOf(true);
+  const lastTaskStarted = events
+    .slice(0, marker)
+    .map((e) => !!e.workflowTaskStartedEventAttributes)
+    .lastIndexOf(true);
   await replay(oldBundle, { events: events.slice(0, lastTaskStarted + 1) });
   // ... and not past it: Temporal's core refuses a patch marker that the code does not ask for. During the one-by-one
   // upgrade an old worker that gets the run then fails that workflow task, and the server hands it to the next worker;
@@ -227,14 +270,19 @@ it('the workers are upgraded one by one to a build with a patched() change while
   expect(failedAfter).toEqual([]);
   const t = checkTimeline(events);
   expect(t.firedTwice).toEqual([]);
-  process.stderr.write(`[production] rolling upgrade: ${t.checks} checks, ${t.workflowTaskFailures} workflow task(s) failed on the old build during the mixed window\n`);
+  process.stderr.write(
+    `[production] rolling upgrade: ${t.checks} checks, ${t.workflowTaskFailures} workflow task(s) failed on the old build during the mixed window\n`,
+  );
 }, 300_000);
 
-const eventTime = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+const eventTime = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+  Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
 
 it('no service exited unasked, and no secret is in any log', () => {
   expect(cluster.unexpectedExits()).toEqual([]);
-  const codecKeys = Object.values((JSON.parse(readFileSync(cluster.secretFiles.codec_keys, 'utf8')) as { keys: Record<string, string> }).keys);
+  const codecKeys = Object.values(
+    (JSON.parse(readFileSync(cluster.secretFiles.codec_keys, 'utf8')) as { keys: Record<string, string> }).keys,
+  );
   const secrets = [cluster.postgresPassword, cluster.pulseToken, ...codecKeys];
   for (const file of readdirSync(cluster.logDir)) {
     const text = readFileSync(path.join(cluster.logDir, file), 'utf8');

@@ -15,7 +15,11 @@ import { execa } from 'execa';
 
 export const NOBODY = 65534;
 
-export async function runAsNobody(dir: string, imports: string, body: string): Promise<{ stdout: string; stderr: string; exitCode?: number }> {
+export async function runAsNobody(
+  dir: string,
+  imports: string,
+  body: string,
+): Promise<{ stdout: string; stderr: string; exitCode?: number }> {
   const driver = join(dir, `as-nobody-${process.pid}-${Date.now()}.mts`);
   await fs.writeFile(
     driver,

@@ -87,7 +87,9 @@ export function recordResponses(context: BrowserContext): ResponseLog {
  * base64 (the UI's API answers, the codec server's answers), so a plain secret inside one is found here too.
  */
 export function readableText(body: string): string {
-  const decoded = (body.match(/[A-Za-z0-9+/_-]{12,}={0,2}/g) ?? []).map((run) => Buffer.from(run, run.includes('-') || run.includes('_') ? 'base64url' : 'base64').toString('latin1'));
+  const decoded = (body.match(/[A-Za-z0-9+/_-]{12,}={0,2}/g) ?? []).map((run) =>
+    Buffer.from(run, run.includes('-') || run.includes('_') ? 'base64url' : 'base64').toString('latin1'),
+  );
   return [body, ...decoded].join('\n');
 }
 
@@ -98,7 +100,8 @@ export async function waitForText(locator: Locator, pattern: RegExp, timeoutMs =
   for (;;) {
     text = await locator.innerText({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => text);
     if (pattern.test(text)) return text;
-    if (Date.now() > deadline) throw new Error(`no ${pattern} in the page within ${timeoutMs} ms; the element's text was:\n${text.slice(0, 4000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`no ${pattern} in the page within ${timeoutMs} ms; the element's text was:\n${text.slice(0, 4000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -51,7 +51,14 @@ export async function startFleetFixture(opts: {
   process.env[tokenEnv] = token;
   process.env[keyEnv] = key;
   const names = Array.from({ length: opts.count }, (_, i) => fleetName(i + 1));
-  const fleet = await spawnEmulatorFleet({ dir, names, tokens: [{ token, scopes: ['*'] }], tickSeconds: opts.tickSeconds, staleSeconds: 2, fakeTrueNAS: { apiKey: key } });
+  const fleet = await spawnEmulatorFleet({
+    dir,
+    names,
+    tokens: [{ token, scopes: ['*'] }],
+    tickSeconds: opts.tickSeconds,
+    staleSeconds: 2,
+    fakeTrueNAS: { apiKey: key },
+  });
   const secondNas = await startFakeTrueNAS({ apiKey: key, transports: ['rest'] });
   const closed = await freePort();
   const prometheus = await startPrometheus({
@@ -70,7 +77,12 @@ export async function startFleetFixture(opts: {
     // Restarted only through the fleet's control API, as a service by systemctl. With curl when there is one: a wave
     // of 100 restarts as 100 node processes (about 40 MiB and a CPU-heavy start each) starved the worker's heartbeats
     // on a two-core machine, and every restart missed its heartbeat timeout.
-    restart: { kind: 'command', argv: [...restartCommand(), `${fleet.controlUrl}/restart/{name}`], healthTimeoutMs: 20_000, healthIntervalMs: 100 },
+    restart: {
+      kind: 'command',
+      argv: [...restartCommand(), `${fleet.controlUrl}/restart/{name}`],
+      healthTimeoutMs: 20_000,
+      healthIntervalMs: 100,
+    },
     logs: { kind: 'file', path: `${dir}/{name}/pulse.log` },
     retry: { maximumAttempts: 3, initialIntervalSeconds: 0.5, maximumIntervalSeconds: 2 },
     ...extra,
@@ -111,6 +123,11 @@ export async function startFleetFixture(opts: {
 
 /** A command that POSTs to the URL given after it and fails on an error status: curl, else node. */
 function restartCommand(): string[] {
-  const curl = (process.env.PATH ?? '').split(':').map((d) => join(d, 'curl')).find((p) => existsSync(p));
-  return curl ? [curl, '-fsS', '-X', 'POST', '--max-time', '30'] : [process.execPath, '-e', 'fetch(process.argv[1],{method:"POST"}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))'];
+  const curl = (process.env.PATH ?? '')
+    .split(':')
+    .map((d) => join(d, 'curl'))
+    .find((p) => existsSync(p));
+  return curl
+    ? [curl, '-fsS', '-X', 'POST', '--max-time', '30']
+    : [process.execPath, '-e', 'fetch(process.argv[1],{method:"POST"}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))'];
 }

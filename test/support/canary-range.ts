@@ -39,7 +39,13 @@ export function rolloutSeries(s: RangeScenario): string {
       if (f.stop) end = Math.min(end, k + f.polls);
     }
     const labels = pulse.name ? { pulse_instance: pulse.name } : undefined;
-    const text = pulseScrapes({ from, to, scrapeSeconds: 60, labels, polls: { [`nas-${pulse.name ?? i + 1}`]: pollsEvery(firstPoll, outcomes.slice(0, end).join('')) } });
+    const text = pulseScrapes({
+      from,
+      to,
+      scrapeSeconds: 60,
+      labels,
+      polls: { [`nas-${pulse.name ?? i + 1}`]: pollsEvery(firstPoll, outcomes.slice(0, end).join('')) },
+    });
     for (const l of text.split('\n')) if (l && !/_bucket|_sum|_count/.test(l)) lines.push(l);
     const extra = pulse.name ? `,pulse_instance="${pulse.name}"` : '';
     for (let t = from; t <= to; t += 60) {
@@ -54,6 +60,8 @@ export function rolloutSeries(s: RangeScenario): string {
     return { series: l.slice(0, l.lastIndexOf(' ', space - 1)), time: Number(l.slice(space + 1)), family: l.slice(0, l.search(/[{ ]/)) };
   };
   const keyed = lines.map((l) => ({ l, ...key(l) }));
-  keyed.sort((a, b) => (a.family !== b.family ? (a.family < b.family ? -1 : 1) : a.series !== b.series ? (a.series < b.series ? -1 : 1) : a.time - b.time));
+  keyed.sort((a, b) =>
+    a.family !== b.family ? (a.family < b.family ? -1 : 1) : a.series !== b.series ? (a.series < b.series ? -1 : 1) : a.time - b.time,
+  );
   return `${keyed.map((k) => k.l).join('\n')}\n`;
 }

@@ -16,7 +16,12 @@ import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
 import { judge, judgeInstances } from '../../src/prometheus/verdict.js';
 import type { EvaluateMetricChecksInput } from '../../activities/prometheus.js';
 import type { CanaryStatus } from '../../workflows/canary-rollout.js';
-import { CANARY_UPDATES, canaryStatusQuery, type CanaryUpdateName, type CanaryUpdateResult } from '../../workflows/canary-rollout.messages.js';
+import {
+  CANARY_UPDATES,
+  canaryStatusQuery,
+  type CanaryUpdateName,
+  type CanaryUpdateResult,
+} from '../../workflows/canary-rollout.messages.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const HOUR = 3600_000;
@@ -54,7 +59,10 @@ export type ScriptValues = Partial<Record<CheckId, string | null>>;
  * per-instance gates, `instances`: values per instance over HEALTHY (an instance not named is healthy). The script
  * sees the instances the workflow left out of the fleet-wide queries, as Prometheus would.
  */
-export type MetricScript = (hours: number, seen: { exclude: string[] }) => (ScriptValues & { instances?: Record<string, ScriptValues> }) | 'unreachable';
+export type MetricScript = (
+  hours: number,
+  seen: { exclude: string[] },
+) => (ScriptValues & { instances?: Record<string, ScriptValues> }) | 'unreachable';
 
 /**
  * The scripted activity. The time comes from the activity's scheduled timestamp, which is the test server's
@@ -75,7 +83,9 @@ export function scriptedMetrics(script: MetricScript, startedAt: () => number) {
         at,
         prometheusUrl: input.prometheus.url,
         reachable: false,
-        results: input.checks.map((id) => unanswered(id, checkQuery(id).query, at, { kind: 'unavailable', message: 'connect ECONNREFUSED' }, checkQuery(id).windowSeconds)),
+        results: input.checks.map((id) =>
+          unanswered(id, checkQuery(id).query, at, { kind: 'unavailable', message: 'connect ECONNREFUSED' }, checkQuery(id).windowSeconds),
+        ),
       };
     }
     const { instances, ...fleetWide } = answer;
@@ -88,7 +98,8 @@ export function scriptedMetrics(script: MetricScript, startedAt: () => number) {
       results: input.checks.map((id) => {
         const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job, exclude: input.exclude });
         const value = values[id];
-        const samples = value === null || value === undefined ? [] : [{ labels: { instance: 'pulse-1:9091', job: 'pulse' }, time: nowMs / 1000, value }];
+        const samples =
+          value === null || value === undefined ? [] : [{ labels: { instance: 'pulse-1:9091', job: 'pulse' }, time: nowMs / 1000, value }];
         return judge(id, query, { resultType: 'vector', samples }, at, windowSeconds);
       }),
       ...(per && {
@@ -141,7 +152,11 @@ export function canaryInput(overrides: Partial<CanaryInputRaw> = {}): CanaryInpu
     approvers: { phase1: ['sam', 'olga'], phase2: ['sam', 'olga', 'rita'], phase3: ['sam'] },
     phase1: {
       instances: [
-        { name: 'dev-1', enable: { pulse: { url: 'http://dev-1:7655', token: { env: 'PULSE_TOKEN' } }, restart: { kind: 'command', argv: ['true'] } }, disable: { pulse: { url: 'http://dev-1:7655', token: { env: 'PULSE_TOKEN' } }, restart: { kind: 'command', argv: ['true'] } } },
+        {
+          name: 'dev-1',
+          enable: { pulse: { url: 'http://dev-1:7655', token: { env: 'PULSE_TOKEN' } }, restart: { kind: 'command', argv: ['true'] } },
+          disable: { pulse: { url: 'http://dev-1:7655', token: { env: 'PULSE_TOKEN' } }, restart: { kind: 'command', argv: ['true'] } },
+        },
         { name: 'dev-2', contact: 'ops@example.com' },
       ],
     },
@@ -149,7 +164,11 @@ export function canaryInput(overrides: Partial<CanaryInputRaw> = {}): CanaryInpu
   } as CanaryInputRaw;
 }
 
-export async function statusWhen(handle: WorkflowHandle, until: (s: CanaryStatus) => boolean = () => true, timeoutMs = 20_000): Promise<CanaryStatus> {
+export async function statusWhen(
+  handle: WorkflowHandle,
+  until: (s: CanaryStatus) => boolean = () => true,
+  timeoutMs = 20_000,
+): Promise<CanaryStatus> {
   const deadline = Date.now() + timeoutMs;
   let last: CanaryStatus | undefined;
   let lastError: unknown;
@@ -169,13 +188,20 @@ export async function statusWhen(handle: WorkflowHandle, until: (s: CanaryStatus
         throw new Error(`the canary run is ${description.status.name}: ${outcome}`, { cause: err });
       }
     }
-    if (Date.now() > deadline) throw new Error(`the canary status did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last ? { phase: last.phase, status: last.status, missing: last.missing, waitingFor: last.waitingFor } : String(lastError))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `the canary status did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last ? { phase: last.phase, status: last.status, missing: last.missing, waitingFor: last.waitingFor } : String(lastError))}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
 /** Sends one update by its name in the contract (workflows/canary-rollout.messages.ts); answers what it answers. */
-export function canaryUpdate<N extends CanaryUpdateName>(handle: WorkflowHandle, name: N, payload: Record<string, unknown>): Promise<CanaryUpdateResult<N>> {
+export function canaryUpdate<N extends CanaryUpdateName>(
+  handle: WorkflowHandle,
+  name: N,
+  payload: Record<string, unknown>,
+): Promise<CanaryUpdateResult<N>> {
   const update = CANARY_UPDATES[name] as UpdateDefinition<CanaryUpdateResult<N>, [unknown]>;
   return handle.executeUpdate(update, { args: [payload] });
 }

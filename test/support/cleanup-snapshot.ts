@@ -23,7 +23,10 @@ export async function snapshotDir(dir: string): Promise<Record<string, SnapshotE
       const st = await fs.lstat(full);
       const type = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
       const entry: SnapshotEntry = { type, ino: st.ino, size: st.size, mode: st.mode };
-      if (type === 'file') entry.sha256 = createHash('sha256').update(await fs.readFile(full)).digest('hex');
+      if (type === 'file')
+        entry.sha256 = createHash('sha256')
+          .update(await fs.readFile(full))
+          .digest('hex');
       if (type === 'symlink') entry.target = await fs.readlink(full);
       out[relative(dir, full)] = entry;
       if (type === 'dir') await walk(full);

@@ -25,12 +25,18 @@ export async function runCliCases(cases: CliCase[], timeoutMs = 300_000): Promis
   try {
     const file = path.join(dir, 'cases.json');
     writeFileSync(file, JSON.stringify(cases));
-    const r = await execa(process.execPath, ['--import', 'tsx', child, file], { reject: false, timeout: timeoutMs, env: { ...process.env, TSX_DISABLE_CACHE: '0' } });
+    const r = await execa(process.execPath, ['--import', 'tsx', child, file], {
+      reject: false,
+      timeout: timeoutMs,
+      env: { ...process.env, TSX_DISABLE_CACHE: '0' },
+    });
     const last = String(r.stdout).trim().split('\n').pop() ?? '';
     try {
       return JSON.parse(last) as CliResult[];
     } catch {
-      throw new Error(`the CLI case runner failed (exit ${r.exitCode}): ${String(r.stderr).slice(0, 2000)} ${String(r.stdout).slice(0, 2000)}`);
+      throw new Error(
+        `the CLI case runner failed (exit ${r.exitCode}): ${String(r.stderr).slice(0, 2000)} ${String(r.stdout).slice(0, 2000)}`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -63,7 +63,13 @@ export async function temporalHarness(opts: TemporalHarnessOptions = {}): Promis
     dataConverter,
     taskQueue,
     async withWorker(fn) {
-      const worker = await Worker.create({ connection: native, taskQueue, workflowBundle: bundle, activities, ...(dataConverter ? { dataConverter } : {}) });
+      const worker = await Worker.create({
+        connection: native,
+        taskQueue,
+        workflowBundle: bundle,
+        activities,
+        ...(dataConverter ? { dataConverter } : {}),
+      });
       return worker.runUntil(fn);
     },
     async close() {
@@ -91,7 +97,13 @@ export async function pulseWithConnections(connections: number, opts: SpawnOptio
   process.env[tokenEnv] = token;
   const truenasKey = randomBytes(16).toString('hex');
   const truenas = await startFakeTrueNAS({ apiKey: truenasKey });
-  const emulator = await spawnEmulator({ enableTrueNAS: 'true', tickSeconds: 1, staleSeconds: 2, tokens: [{ token, scopes: ['*'] }], ...opts });
+  const emulator = await spawnEmulator({
+    enableTrueNAS: 'true',
+    tickSeconds: 1,
+    staleSeconds: 2,
+    tokens: [{ token, scopes: ['*'] }],
+    ...opts,
+  });
   const pulse = await PulseClient.create({ url: emulator.url, token: { env: tokenEnv }, timeoutMs: 5000 });
   const ids: string[] = [];
   for (let i = 0; i < connections; i++) {

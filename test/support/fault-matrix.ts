@@ -104,7 +104,12 @@ export async function scheduledActivities(handle: WorkflowHandle): Promise<Array
   const history = await handle.fetchHistory();
   return (history.events ?? []).flatMap((e) =>
     e.eventType === proto.temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-      ? [{ activityId: e.activityTaskScheduledEventAttributes?.activityId ?? '', activityType: e.activityTaskScheduledEventAttributes?.activityType?.name ?? '' }]
+      ? [
+          {
+            activityId: e.activityTaskScheduledEventAttributes?.activityId ?? '',
+            activityType: e.activityTaskScheduledEventAttributes?.activityType?.name ?? '',
+          },
+        ]
       : [],
   );
 }

@@ -37,10 +37,18 @@ class KillAtBoundary implements ActivityInboundCallsInterceptor {
     if (!run || run.workflowId !== watched) return next(input);
     const key = `${run.runId}-${info.activityId}`;
     if (info.attempt > 1 && existsSync(join(dir, `killed-${key}.json`))) {
-      writeOnce(join(dir, `retried-${key}.json`), JSON.stringify({ activityId: info.activityId, activityType: info.activityType, attempt: info.attempt, at: Date.now() }));
+      writeOnce(
+        join(dir, `retried-${key}.json`),
+        JSON.stringify({ activityId: info.activityId, activityType: info.activityType, attempt: info.attempt, at: Date.now() }),
+      );
     }
     const result = await next(input);
-    if (writeOnce(join(dir, `killed-${key}.json`), JSON.stringify({ activityId: info.activityId, activityType: info.activityType, attempt: info.attempt, at: Date.now() }))) {
+    if (
+      writeOnce(
+        join(dir, `killed-${key}.json`),
+        JSON.stringify({ activityId: info.activityId, activityType: info.activityType, attempt: info.attempt, at: Date.now() }),
+      )
+    ) {
       process.kill(process.pid, 'SIGKILL');
       await new Promise(() => undefined);
     }

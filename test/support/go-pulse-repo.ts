@@ -164,7 +164,11 @@ async function commit(repo: string, message: string, files: Record<string, strin
 async function buildHistory(repo: string): Promise<GoPulseCommits> {
   await fs.mkdir(repo, { recursive: true });
   await git(repo, 'init', '-q', '-b', 'main');
-  for (const [k, v] of [['user.name', 'Runbook Test'], ['user.email', 'runbook@example.invalid'], ['commit.gpgsign', 'false']]) {
+  for (const [k, v] of [
+    ['user.name', 'Runbook Test'],
+    ['user.email', 'runbook@example.invalid'],
+    ['commit.gpgsign', 'false'],
+  ]) {
     await git(repo, 'config', k, v);
   }
   const init = await commit(repo, 'init: Pulse serves /api/health', {
@@ -250,7 +254,8 @@ export async function createGoPulseRepo(): Promise<GoPulseRepo> {
       await run(restartArgv[0], restartArgv.slice(1));
       const deadline = Date.now() + 20_000;
       while ((await status('/api/health')) !== 200) {
-        if (Date.now() > deadline) throw new Error(`the test Pulse did not answer on ${url}; log:\n${await fs.readFile(logFile, 'utf8').catch(() => '')}`);
+        if (Date.now() > deadline)
+          throw new Error(`the test Pulse did not answer on ${url}; log:\n${await fs.readFile(logFile, 'utf8').catch(() => '')}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },

@@ -51,7 +51,9 @@ export function folderEdges(root: string): ImportEdge[] {
       const path = relative(root, file).split(sep).join('/');
       const from = folderOf(path)!;
       for (const spec of importsOf(readFileSync(file, 'utf8'))) {
-        const target = relative(root, resolve(dirname(file), spec)).split(sep).join('/');
+        const target = relative(root, resolve(dirname(file), spec))
+          .split(sep)
+          .join('/');
         const to = folderOf(target);
         if (!to || to === from) continue;
         const key = `${from} -> ${to}`;

@@ -53,20 +53,46 @@ export function scriptedKillSwitch(opts: { ids?: string[]; goneAtCheck?: number;
       if (opts.failFirstList && ++lists === 1) throw new Error(`GET ${pulse.url}/api/truenas/connections: connect ECONNREFUSED (scripted)`);
       return {
         value: { ids, disabled: false },
-        evidence: scriptedEvidence('kill-switch.1', `${ids.length} TrueNAS connection(s) configured: ${ids.join(', ')}.`, [describeListConnections(pulse.url)], {
-          status: 200,
-          connections: ids.map((id) => ({ id, name: id, host: `https://${id}.lan`, enabled: true })),
-        }),
+        evidence: scriptedEvidence(
+          'kill-switch.1',
+          `${ids.length} TrueNAS connection(s) configured: ${ids.join(', ')}.`,
+          [describeListConnections(pulse.url)],
+          {
+            status: 200,
+            connections: ids.map((id) => ({ id, name: id, host: `https://${id}.lan`, enabled: true })),
+          },
+        ),
       };
     },
     async deleteConnection({ pulse, id, plan }) {
       calls.push(`delete ${id}${plan ? ' (plan)' : ''}`);
-      if (plan) return { value: { outcome: 'planned' }, evidence: { ...scriptedEvidence('kill-switch.2', `Would delete connection ${id}.`, [describeDeleteConnection(pulse.url, id)]), verdict: 'planned' } };
-      return { value: { outcome: 'deleted' }, evidence: scriptedEvidence('kill-switch.2', `Deleted connection ${id}.`, [describeDeleteConnection(pulse.url, id)], { status: 204, outcome: 'deleted' }) };
+      if (plan)
+        return {
+          value: { outcome: 'planned' },
+          evidence: {
+            ...scriptedEvidence('kill-switch.2', `Would delete connection ${id}.`, [describeDeleteConnection(pulse.url, id)]),
+            verdict: 'planned',
+          },
+        };
+      return {
+        value: { outcome: 'deleted' },
+        evidence: scriptedEvidence('kill-switch.2', `Deleted connection ${id}.`, [describeDeleteConnection(pulse.url, id)], {
+          status: 204,
+          outcome: 'deleted',
+        }),
+      };
     },
     async verifyNoConnections({ pulse, step }) {
       calls.push('verify');
-      return { value: { remaining: [] }, evidence: scriptedEvidence(step ?? 'kill-switch.4', 'GET /api/truenas/connections answered [].', [describeListConnections(pulse.url)], { status: 200, body: '[]' }) };
+      return {
+        value: { remaining: [] },
+        evidence: scriptedEvidence(
+          step ?? 'kill-switch.4',
+          'GET /api/truenas/connections answered [].',
+          [describeListConnections(pulse.url)],
+          { status: 200, body: '[]' },
+        ),
+      };
     },
     async checkTrueNASResources({ pulse }) {
       calls.push('resources');
@@ -78,7 +104,9 @@ export function scriptedKillSwitch(opts: { ids?: string[]; goneAtCheck?: number;
         evidence: {
           ...scriptedEvidence(
             'kill-switch.5',
-            gone ? 'No TrueNAS resources are listed (they vanished: the expected end state in Feb Pulse, §8.4).' : `${total} TrueNAS resource(s): 0 stale, ${total} still online.`,
+            gone
+              ? 'No TrueNAS resources are listed (they vanished: the expected end state in Feb Pulse, §8.4).'
+              : `${total} TrueNAS resource(s): 0 stale, ${total} still online.`,
             [describeListTrueNASResources(pulse.url, endpoint)],
             { endpoint, pages: 1 },
           ),
@@ -113,19 +141,40 @@ export function scriptedCodeRollback(opts: { refuse?: { type: string; message: s
     { sha: SHA.mid, subject: 'TN-03: TrueNAS connection handlers' },
     { sha: SHA.from, subject: 'TN-00: TrueNAS GA plan' },
   ];
-  const revertCommits = ['a1a1a1a1b2b2b2b2c3c3c3c3d4d4d4d4e5e5e5e5', 'b2b2b2b2c3c3c3c3d4d4d4d4e5e5e5e5f6f6f6f6', 'c3c3c3c3d4d4d4d4e5e5e5e5f6f6f6f6a7a7a7a7'];
+  const revertCommits = [
+    'a1a1a1a1b2b2b2b2c3c3c3c3d4d4d4d4e5e5e5e5',
+    'b2b2b2b2c3c3c3c3d4d4d4d4e5e5e5e5f6f6f6f6',
+    'c3c3c3c3d4d4d4d4e5e5e5e5f6f6f6f6a7a7a7a7',
+  ];
   const activities: ScriptedActivities = {
     async validateRollbackRange({ repoPath }) {
       calls.push('validate');
       if (opts.refuse) throw ApplicationFailure.create({ ...opts.refuse, nonRetryable: true });
       const revertArgv = ['git', 'revert', '--no-edit', `${SHA.from}^..${SHA.to}`];
       return {
-        value: { repoPath, head: SHA.head, branch: 'main', from: SHA.from, to: SHA.to, fromIsRoot: false, commits, revertArgv, state: 'not-reverted', revertedBy: [], status: '' },
-        evidence: scriptedEvidence('rollback.1', `${commits.length} commit(s) ${SHA.from.slice(0, 12)}..${SHA.to.slice(0, 12)} are in the history of HEAD (main); the tree is clean.`, [], {
+        value: {
           repoPath,
           head: SHA.head,
+          branch: 'main',
+          from: SHA.from,
+          to: SHA.to,
+          fromIsRoot: false,
           commits,
-        }),
+          revertArgv,
+          state: 'not-reverted',
+          revertedBy: [],
+          status: '',
+        },
+        evidence: scriptedEvidence(
+          'rollback.1',
+          `${commits.length} commit(s) ${SHA.from.slice(0, 12)}..${SHA.to.slice(0, 12)} are in the history of HEAD (main); the tree is clean.`,
+          [],
+          {
+            repoPath,
+            head: SHA.head,
+            commits,
+          },
+        ),
       };
     },
     async revertRange({ repoPath }) {
@@ -133,9 +182,14 @@ export function scriptedCodeRollback(opts: { refuse?: { type: string; message: s
       const argv = ['git', 'revert', '--no-edit', `${SHA.from}^..${SHA.to}`];
       return {
         value: { outcome: 'reverted', headBefore: SHA.head, headAfter: revertCommits[2], revertCommits, commits },
-        evidence: scriptedEvidence('rollback.2', `Reverted ${commits.length} commit(s); HEAD is now ${revertCommits[2].slice(0, 12)}.`, [{ kind: 'command', argv, cwd: repoPath }], {
-          exitCode: 0,
-        }),
+        evidence: scriptedEvidence(
+          'rollback.2',
+          `Reverted ${commits.length} commit(s); HEAD is now ${revertCommits[2].slice(0, 12)}.`,
+          [{ kind: 'command', argv, cwd: repoPath }],
+          {
+            exitCode: 0,
+          },
+        ),
       };
     },
     async buildRepository({ repoPath, buildCommand }) {
@@ -144,7 +198,10 @@ export function scriptedCodeRollback(opts: { refuse?: { type: string; message: s
       const argv = buildCommand ?? ['go', 'build', './...'];
       return {
         value: { outcome: 'built', exitCode: 0, durationMs: 41_250 },
-        evidence: scriptedEvidence('rollback.3', `${argv.join(' ')} exited 0 in 41.3 s.`, [{ kind: 'command', argv, cwd: repoPath }], { exitCode: 0, durationMs: 41_250 }),
+        evidence: scriptedEvidence('rollback.3', `${argv.join(' ')} exited 0 in 41.3 s.`, [{ kind: 'command', argv, cwd: repoPath }], {
+          exitCode: 0,
+          durationMs: 41_250,
+        }),
       };
     },
     async restartPulse({ pulseUrl, step }) {
@@ -155,17 +212,24 @@ export function scriptedCodeRollback(opts: { refuse?: { type: string; message: s
           commands: [{ argv, exitCode: 0, durationMs: 1_830, stdoutExcerpt: '', stderrExcerpt: '' }],
           health: { url: `${pulseUrl}/api/health`, status: 200, attempts: 3, elapsedMs: 2_400, bodyExcerpt: '{"status":"healthy"}' },
         },
-        evidence: scriptedEvidence(step, `Restarted Pulse (${argv.join(' ')}); ${pulseUrl}/api/health answered 200 after 3 attempt(s).`, [{ kind: 'command', argv }]),
+        evidence: scriptedEvidence(step, `Restarted Pulse (${argv.join(' ')}); ${pulseUrl}/api/health answered 200 after 3 attempt(s).`, [
+          { kind: 'command', argv },
+        ]),
       };
     },
     async verifyTrueNASRoutesAbsent({ pulse, step }) {
       calls.push('routes');
       return {
         value: { answer: 'not-found', status: 404 },
-        evidence: scriptedEvidence(step ?? 'rollback.4', 'The TrueNAS routes are absent: GET /api/truenas/connections answered 404: the route is not registered.', [describeListConnections(pulse.url)], {
-          status: 404,
-          answer: 'not-found',
-        }),
+        evidence: scriptedEvidence(
+          step ?? 'rollback.4',
+          'The TrueNAS routes are absent: GET /api/truenas/connections answered 404: the route is not registered.',
+          [describeListConnections(pulse.url)],
+          {
+            status: 404,
+            answer: 'not-found',
+          },
+        ),
       };
     },
   };

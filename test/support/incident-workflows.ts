@@ -15,13 +15,23 @@ import { openIncidentForProcedure, type IncidentLink } from '../../workflows/sup
 export { incident } from '../../workflows/incident.js';
 export { killSwitch } from '../../workflows/kill-switch.js';
 
-export async function disable(input: { pulse: { url: string } }): Promise<{ procedure: 'disable'; pulseUrl: string; link: Omit<IncidentLink, 'evidence'>; evidence: unknown[] }> {
+export async function disable(input: {
+  pulse: { url: string };
+}): Promise<{ procedure: 'disable'; pulseUrl: string; link: Omit<IncidentLink, 'evidence'>; evidence: unknown[] }> {
   await sleep(30_000);
   const link = await openIncidentForProcedure('kill-switch', 'stand-in');
-  return { procedure: 'disable', pulseUrl: input.pulse.url, link: { incidentId: link.incidentId, opened: link.opened }, evidence: [link.evidence] };
+  return {
+    procedure: 'disable',
+    pulseUrl: input.pulse.url,
+    link: { incidentId: link.incidentId, opened: link.opened },
+    evidence: [link.evidence],
+  };
 }
 
-export async function procedureWithIncident(procedure: LinkedProcedure, summary: string): Promise<{ first: IncidentLink; second: IncidentLink }> {
+export async function procedureWithIncident(
+  procedure: LinkedProcedure,
+  summary: string,
+): Promise<{ first: IncidentLink; second: IncidentLink }> {
   const first = await openIncidentForProcedure(procedure, summary);
   const second = await openIncidentForProcedure(procedure, summary);
   return { first, second };

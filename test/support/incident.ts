@@ -50,7 +50,11 @@ export function incidentServerForFile(name: string): { readonly env: TestWorkflo
 }
 
 /** Queries the record until `until` holds (the worker may not have processed the latest event yet). */
-export async function recordWhen(handle: WorkflowHandle, until: (r: IncidentRecord) => boolean = () => true, timeoutMs = 15_000): Promise<IncidentRecord> {
+export async function recordWhen(
+  handle: WorkflowHandle,
+  until: (r: IncidentRecord) => boolean = () => true,
+  timeoutMs = 15_000,
+): Promise<IncidentRecord> {
   const deadline = Date.now() + timeoutMs;
   let last: IncidentRecord | undefined;
   let lastError: unknown;
@@ -62,7 +66,9 @@ export async function recordWhen(handle: WorkflowHandle, until: (r: IncidentReco
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`the incident record did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last ?? String(lastError))}`);
+      throw new Error(
+        `the incident record did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last ?? String(lastError))}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -10,7 +10,12 @@ export interface LongProcess {
   stop(): Promise<void>;
 }
 
-export function spawnLong(file: string, args: string[], env: Record<string, string | undefined>, opts: { extendEnv?: boolean } = {}): LongProcess {
+export function spawnLong(
+  file: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  opts: { extendEnv?: boolean } = {},
+): LongProcess {
   const child: ResultPromise = execa(file, args, { reject: false, env, extendEnv: opts.extendEnv ?? true, stdin: 'ignore' });
   let out = '';
   let err = '';

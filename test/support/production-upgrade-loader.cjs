@@ -6,7 +6,9 @@ module.exports = function patchSource(source) {
   let out = source;
   for (const [anchor, replacement] of replacements) {
     if (!out.includes(anchor)) {
-      throw new Error(`${file}: the anchor ${JSON.stringify(anchor.slice(0, 80))} is gone; update test/support/production-upgrade.ts to the workflow as it is now`);
+      throw new Error(
+        `${file}: the anchor ${JSON.stringify(anchor.slice(0, 80))} is gone; update test/support/production-upgrade.ts to the workflow as it is now`,
+      );
     }
     out = out.replace(anchor, replacement);
   }

@@ -16,7 +16,7 @@ export const UPGRADE_NOTE = 'First checkpoint run by the upgraded build (product
 
 /** [anchor in workflows/canary-rollout.ts, what replaces it]. */
 const REPLACEMENTS: Array<[string, string]> = [
-  ["import {\n  ActivityFailure,", "import {\n  patched,\n  ActivityFailure,"],
+  ['import {\n  ActivityFailure,', 'import {\n  patched,\n  ActivityFailure,'],
   [
     '      const outcome = applyCheckpoint(state, input, await evaluate(), Date.now());\n',
     '      const outcome = applyCheckpoint(state, input, await evaluate(), Date.now());\n' +
@@ -35,7 +35,12 @@ export async function buildUpgradedBundle(outPath: string): Promise<string> {
       config.module?.rules?.push({
         test: /[\\/]workflows[\\/]canary-rollout\.ts$/,
         // Rules' loaders run bottom to top: this one, last in the list, sees the TypeScript source first.
-        use: [{ loader: path.join(here, 'production-upgrade-loader.cjs'), options: { replacements: REPLACEMENTS, file: 'workflows/canary-rollout.ts' } }],
+        use: [
+          {
+            loader: path.join(here, 'production-upgrade-loader.cjs'),
+            options: { replacements: REPLACEMENTS, file: 'workflows/canary-rollout.ts' },
+          },
+        ],
       });
       return config;
     },

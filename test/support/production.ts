@@ -15,7 +15,12 @@ import type { ProductionCluster } from '../../src/production/cluster.js';
 import { PulseClient } from '../../src/pulse/client.js';
 import { loadCodec } from '../../src/temporal/data-converter.js';
 import type { CanaryStatus } from '../../workflows/canary-rollout.js';
-import { CANARY_UPDATES, canaryStatusQuery, type CanaryUpdateName, type CanaryUpdateResult } from '../../workflows/canary-rollout.messages.js';
+import {
+  CANARY_UPDATES,
+  canaryStatusQuery,
+  type CanaryUpdateName,
+  type CanaryUpdateResult,
+} from '../../workflows/canary-rollout.messages.js';
 import { startPrometheus, type PrometheusProcess } from './prometheus.js';
 
 export async function productionClient(cluster: ProductionCluster): Promise<Client> {
@@ -36,9 +41,17 @@ export interface PulseFixture {
 /** An emulator (real process) that accepts the cluster's Pulse token, a fake TrueNAS, and a Prometheus scraping it. */
 export async function pulseForCluster(cluster: ProductionCluster, opts: { scrapeInterval?: number } = {}): Promise<PulseFixture> {
   const truenas = await startFakeTrueNAS({ apiKey: 'rehearsal-truenas-key' });
-  const emulator = await spawnEmulator({ enableTrueNAS: 'true', tickSeconds: 1, staleSeconds: 2, tokens: [{ token: cluster.pulseToken, scopes: ['*'] }] });
+  const emulator = await spawnEmulator({
+    enableTrueNAS: 'true',
+    tickSeconds: 1,
+    staleSeconds: 2,
+    tokens: [{ token: cluster.pulseToken, scopes: ['*'] }],
+  });
   const pulse = await PulseClient.create({ url: emulator.url, token: { file: cluster.secretFiles.pulse_token }, timeoutMs: 5000 });
-  const prometheus = await startPrometheus({ targets: [{ url: emulator.metricsUrl, job: 'pulse' }], scrapeInterval: opts.scrapeInterval ?? 1 });
+  const prometheus = await startPrometheus({
+    targets: [{ url: emulator.metricsUrl, job: 'pulse' }],
+    scrapeInterval: opts.scrapeInterval ?? 1,
+  });
   let added = 0;
   return {
     emulator,
@@ -66,7 +79,17 @@ export function shortCanaryInput(prometheusUrl: string, overrides: Partial<Canar
     startedBy: 'rita',
     prometheus: { url: prometheusUrl, timeoutMs: 5000 },
     checkEverySeconds: 2,
-    windows: { 'error-rate': w, 'staleness-gauge-max': w, 'staleness-never-succeeded': w, 'staleness-last-success': w, 'auth-gate': w, 'auth-errors': w, 'abort-failure-rate': 5, 'resource-memory': w, 'resource-cpu': w },
+    windows: {
+      'error-rate': w,
+      'staleness-gauge-max': w,
+      'staleness-never-succeeded': w,
+      'staleness-last-success': w,
+      'auth-gate': w,
+      'auth-errors': w,
+      'abort-failure-rate': 5,
+      'resource-memory': w,
+      'resource-cpu': w,
+    },
     phase1: { minSeconds: 20, greenSeconds: 8, instances: [] },
     phase2: { minSeconds: 3600, quietSeconds: 1800 },
     approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
@@ -79,7 +102,12 @@ export async function canaryStatus(handle: WorkflowHandle): Promise<CanaryStatus
 }
 
 /** Polls the status query (retrying while the cluster is recovering) until `until` holds. */
-export async function statusUntil(handle: WorkflowHandle, what: string, until: (s: CanaryStatus) => boolean, timeoutMs: number): Promise<CanaryStatus> {
+export async function statusUntil(
+  handle: WorkflowHandle,
+  what: string,
+  until: (s: CanaryStatus) => boolean,
+  timeoutMs: number,
+): Promise<CanaryStatus> {
   const deadline = Date.now() + timeoutMs;
   let last: CanaryStatus | undefined;
   let lastError: unknown;
@@ -91,7 +119,9 @@ export async function statusUntil(handle: WorkflowHandle, what: string, until: (
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`canary: ${what} not within ${timeoutMs / 1000} s; last status ${last ? JSON.stringify({ phase: last.phase, status: last.status, cycles: last.cycles, missing: last.missing }) : `error ${String(lastError)}`}`);
+      throw new Error(
+        `canary: ${what} not within ${timeoutMs / 1000} s; last status ${last ? JSON.stringify({ phase: last.phase, status: last.status, cycles: last.cycles, missing: last.missing }) : `error ${String(lastError)}`}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -101,7 +131,12 @@ export async function statusUntil(handle: WorkflowHandle, what: string, until: (
  * An update sent until the server answers, always under the same update id: a retry after a lost answer is the
  * same update to the server, never a second one. A refusal by the workflow's validator is final and thrown.
  */
-export async function durableUpdate<N extends CanaryUpdateName>(handle: WorkflowHandle, name: N, payload: Record<string, unknown>, timeoutMs = 90_000): Promise<{ result: CanaryUpdateResult<N>; attempts: number }> {
+export async function durableUpdate<N extends CanaryUpdateName>(
+  handle: WorkflowHandle,
+  name: N,
+  payload: Record<string, unknown>,
+  timeoutMs = 90_000,
+): Promise<{ result: CanaryUpdateResult<N>; attempts: number }> {
   const update = CANARY_UPDATES[name] as UpdateDefinition<CanaryUpdateResult<N>, [unknown]>;
   const updateId = `${name}-${randomUUID()}`;
   const deadline = Date.now() + timeoutMs;

@@ -78,7 +78,12 @@ function configYaml(opts: StartPrometheusOptions): string {
   for (const [job, targets] of byJob) {
     const urls = targets.map((t) => new URL(t.url));
     // Pulse's `instance` label is the TrueNAS connection id; without honor_labels it would become exported_instance.
-    lines.push(`  - job_name: ${JSON.stringify(job)}`, '    honor_labels: true', `    metrics_path: ${JSON.stringify(urls[0].pathname || '/metrics')}`, '    static_configs:');
+    lines.push(
+      `  - job_name: ${JSON.stringify(job)}`,
+      '    honor_labels: true',
+      `    metrics_path: ${JSON.stringify(urls[0].pathname || '/metrics')}`,
+      '    static_configs:',
+    );
     const plain = urls.filter((_, i) => !targets[i].labels);
     if (plain.length) lines.push(`      - targets: [${plain.map((u) => JSON.stringify(u.host)).join(', ')}]`);
     // A target with labels gets an entry of its own (a fleet: one per Pulse instance).
@@ -173,7 +178,13 @@ export async function backfill(openMetrics: string): Promise<{ dir: string; remo
 }
 
 /** Builds OpenMetrics lines for one series: values[i] at start + i*step seconds; null leaves a gap. */
-export function seriesLines(name: string, labels: Record<string, string>, start: number, step: number, values: Array<number | null>): string {
+export function seriesLines(
+  name: string,
+  labels: Record<string, string>,
+  start: number,
+  step: number,
+  values: Array<number | null>,
+): string {
   const l = Object.entries(labels)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(',');

@@ -64,7 +64,9 @@ switch (command) {
     start({ FRONTEND_PORT: 'not-a-port' });
     break;
   case 'fail':
-    process.stderr.write('Job for pulse.service failed because the control process exited with error code.\nSee "systemctl status pulse.service" and "journalctl -xeu pulse.service" for details.\n');
+    process.stderr.write(
+      'Job for pulse.service failed because the control process exited with error code.\nSee "systemctl status pulse.service" and "journalctl -xeu pulse.service" for details.\n',
+    );
     process.exit(1);
     break;
   default:

@@ -72,7 +72,8 @@ export function pulseScrapes(t: PulseTimeline): string {
     const lastRestart = restarts[restartIndex - 1];
     if (lastRestart !== undefined && scrape < lastRestart + down) continue; // not answering yet
     for (const line of metrics.registry.expose().split('\n')) {
-      if (line.startsWith('pulse_monitor_poll_') && !line.startsWith('pulse_monitor_poll_queue_depth')) out.push(`${extra ? line.replace('{', `{${extra}`) : line} ${scrape}\n`);
+      if (line.startsWith('pulse_monitor_poll_') && !line.startsWith('pulse_monitor_poll_queue_depth'))
+        out.push(`${extra ? line.replace('{', `{${extra}`) : line} ${scrape}\n`);
     }
   }
   return out.join('');

@@ -58,7 +58,12 @@ export function failureOf(run: Settled<unknown>): ApplicationFailure {
  * Awaits a call that must fail with an ApplicationFailure of `type` (its message matching `messagePart`), and
  * returns it; `nonRetryable: true` also requires that retrying is ruled out.
  */
-export async function expectFailure(p: Promise<unknown>, type: string, messagePart?: RegExp, opts: { nonRetryable?: boolean } = {}): Promise<ApplicationFailure> {
+export async function expectFailure(
+  p: Promise<unknown>,
+  type: string,
+  messagePart?: RegExp,
+  opts: { nonRetryable?: boolean } = {},
+): Promise<ApplicationFailure> {
   try {
     await p;
   } catch (err) {

@@ -59,7 +59,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       for (;;) {
         const hits = received.filter(match);
         if (hits.length >= count) return hits;
-        if (Date.now() > until) throw new Error(`expected ${count} matching webhook(s) within ${timeoutMs} ms, got ${hits.length} (of ${received.length})`);
+        if (Date.now() > until)
+          throw new Error(`expected ${count} matching webhook(s) within ${timeoutMs} ms, got ${hits.length} (of ${received.length})`);
         await new Promise((r) => setTimeout(r, 25));
       }
     },

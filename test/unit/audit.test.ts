@@ -21,7 +21,8 @@ import { ACTOR_HEADER } from '../../src/identity/header.js';
 
 type Event = proto.temporal.api.history.v1.IHistoryEvent;
 /** As the server's history arrives: real protobuf messages (Long ids and times, bytes). */
-const events = (objects: Array<Record<string, unknown>>): Event[] => objects.map((o) => proto.temporal.api.history.v1.HistoryEvent.fromObject(o));
+const events = (objects: Array<Record<string, unknown>>): Event[] =>
+  objects.map((o) => proto.temporal.api.history.v1.HistoryEvent.fromObject(o));
 
 const SLACK = 'https://hooks.slack.example/services/T000/B000/XXXXSECRETXXXX';
 const PASTED = 'sk_live_9f8e7d6c5b4a39281706f5e4';
@@ -40,7 +41,9 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const at = (iso: string) => ({ seconds: Math.floor(Date.parse(iso) / 1000), nanos: (Date.parse(iso) % 1000) * 1e6 });
-const header = (actor: string, actorSource: string, extra: Record<string, unknown> = {}) => ({ fields: { [ACTOR_HEADER]: defaultPayloadConverter.toPayload({ actor, actorSource, ...extra }) } });
+const header = (actor: string, actorSource: string, extra: Record<string, unknown> = {}) => ({
+  fields: { [ACTOR_HEADER]: defaultPayloadConverter.toPayload({ actor, actorSource, ...extra }) },
+});
 const run = { workflowId: 'incident-42', runId: 'run-1', workflowType: 'incident' };
 
 async function incidentHistory(): Promise<Event[]> {
@@ -51,7 +54,17 @@ async function incidentHistory(): Promise<Event[]> {
       workflowExecutionStartedEventAttributes: {
         identity: 'pulse-runbook:olga@ops-1',
         header: header('olga', 'token', { tokenId: 'jti-olga' }),
-        input: { payloads: [await encode({ title: 'TrueNAS data stale', openedBy: 'olga', openedBySource: 'token', impacts: ['degraded-functionality'], notify: { webhooks: [{ name: 'ops-chat', url: SLACK }] } })] },
+        input: {
+          payloads: [
+            await encode({
+              title: 'TrueNAS data stale',
+              openedBy: 'olga',
+              openedBySource: 'token',
+              impacts: ['degraded-functionality'],
+              notify: { webhooks: [{ name: 'ops-chat', url: SLACK }] },
+            }),
+          ],
+        },
       },
     },
     { eventId: 2, eventTime: at('2026-11-26T08:00:01Z'), workflowTaskScheduledEventAttributes: {} },
@@ -62,14 +75,42 @@ async function incidentHistory(): Promise<Event[]> {
         protocolInstanceId: 'u-1',
         acceptedRequest: {
           meta: { updateId: 'u-1', identity: 'pulse-runbook:olga@ops-1' },
-          input: { name: 'recordAction', header: header('olga', 'token'), args: { payloads: [await encode({ actor: 'olga', actorSource: 'token', summary: `rotated the key, token=${PASTED} revoked`, evidence: { links: ['https://tickets.example/7'], details: { token: PASTED, host: 'nas-1' } } })] } },
+          input: {
+            name: 'recordAction',
+            header: header('olga', 'token'),
+            args: {
+              payloads: [
+                await encode({
+                  actor: 'olga',
+                  actorSource: 'token',
+                  summary: `rotated the key, token=${PASTED} revoked`,
+                  evidence: { links: ['https://tickets.example/7'], details: { token: PASTED, host: 'nas-1' } },
+                }),
+              ],
+            },
+          },
         },
       },
     },
     {
       eventId: 6,
       eventTime: at('2026-11-26T08:01:00.500Z'),
-      workflowExecutionUpdateCompletedEventAttributes: { meta: { updateId: 'u-1' }, outcome: { success: { payloads: [await encode({ at: '2026-11-26T08:01:00.000Z', status: 'acknowledged', severity: 'P2', owner: 'Pulse Operations', actionIndex: 0 })] } } },
+      workflowExecutionUpdateCompletedEventAttributes: {
+        meta: { updateId: 'u-1' },
+        outcome: {
+          success: {
+            payloads: [
+              await encode({
+                at: '2026-11-26T08:01:00.000Z',
+                status: 'acknowledged',
+                severity: 'P2',
+                owner: 'Pulse Operations',
+                actionIndex: 0,
+              }),
+            ],
+          },
+        },
+      },
     },
     {
       eventId: 9,
@@ -78,7 +119,10 @@ async function incidentHistory(): Promise<Event[]> {
         acceptedRequest: {
           // A raw SDK client: no actor header, its own identity, and a payload naming someone else.
           meta: { updateId: 'u-2', identity: 'pulse-runbook:mallory@laptop' },
-          input: { name: 'handoff', args: { payloads: [await encode({ actor: 'olga', to: 'Engineering', reason: `handing over ${JWT}` })] } },
+          input: {
+            name: 'handoff',
+            args: { payloads: [await encode({ actor: 'olga', to: 'Engineering', reason: `handing over ${JWT}` })] },
+          },
         },
       },
     },
@@ -100,17 +144,41 @@ async function incidentHistory(): Promise<Event[]> {
       eventId: 11,
       eventTime: at('2026-11-26T08:03:00Z'),
       workflowExecutionUpdateAcceptedEventAttributes: {
-        acceptedRequest: { meta: { updateId: 'u-3', identity: 'pulse-runbook:eli@eng-2' }, input: { name: 'resolve', header: header('eli', 'claimed'), args: { payloads: [await encode({ actor: 'eli', finalOwner: 'Engineering', summary: 'poller fixed' })] } } },
+        acceptedRequest: {
+          meta: { updateId: 'u-3', identity: 'pulse-runbook:eli@eng-2' },
+          input: {
+            name: 'resolve',
+            header: header('eli', 'claimed'),
+            args: { payloads: [await encode({ actor: 'eli', finalOwner: 'Engineering', summary: 'poller fixed' })] },
+          },
+        },
       },
     },
     {
       eventId: 12,
       eventTime: at('2026-11-26T08:04:00Z'),
-      workflowExecutionSignaledEventAttributes: { signalName: 'stop', identity: 'pulse-runbook:sam@ops-1', header: header('sam', 'os-user'), input: { payloads: [await encode({ reason: 'stopped from the CLI' })] } },
+      workflowExecutionSignaledEventAttributes: {
+        signalName: 'stop',
+        identity: 'pulse-runbook:sam@ops-1',
+        header: header('sam', 'os-user'),
+        input: { payloads: [await encode({ reason: 'stopped from the CLI' })] },
+      },
     },
     // Sent by another workflow: not a person's action.
-    { eventId: 13, eventTime: at('2026-11-26T08:04:30Z'), workflowExecutionSignaledEventAttributes: { signalName: 'link', identity: '1@worker', externalWorkflowExecution: { workflowId: 'kill-switch-1' } } },
-    { eventId: 14, eventTime: at('2026-11-26T08:05:00Z'), workflowExecutionTerminatedEventAttributes: { identity: 'webui-admin', reason: 'drill over' } },
+    {
+      eventId: 13,
+      eventTime: at('2026-11-26T08:04:30Z'),
+      workflowExecutionSignaledEventAttributes: {
+        signalName: 'link',
+        identity: '1@worker',
+        externalWorkflowExecution: { workflowId: 'kill-switch-1' },
+      },
+    },
+    {
+      eventId: 14,
+      eventTime: at('2026-11-26T08:05:00Z'),
+      workflowExecutionTerminatedEventAttributes: { identity: 'webui-admin', reason: 'drill over' },
+    },
   ]);
 }
 
@@ -142,7 +210,9 @@ describe('events from one run', () => {
       result: { status: 'acknowledged', severity: 'P2', owner: 'Pulse Operations', actionIndex: 0 },
     });
     expect(trail[1].completedAt).toBe('2026-11-26T08:01:00.500Z');
-    expect(trail[1].evidence).toBe('summary: rotated the key, token=******** revoked; links: https://tickets.example/7; details: {"token":"********","host":"nas-1"}; → status acknowledged, severity P2, owner Pulse Operations, actionIndex 0');
+    expect(trail[1].evidence).toBe(
+      'summary: rotated the key, token=******** revoked; links: https://tickets.example/7; details: {"token":"********","host":"nas-1"}; → status acknowledged, severity P2, owner Pulse Operations, actionIndex 0',
+    );
     const all = JSON.stringify(trail);
     expect(all).not.toContain('hooks.slack.example');
     expect(all).not.toContain(JWT);
@@ -159,9 +229,23 @@ describe('events from one run', () => {
 
   it('skips starts that a workflow made (children, continue-as-new)', async () => {
     const child = events([
-      { eventId: 1, eventTime: at('2026-11-26T09:00:00Z'), workflowExecutionStartedEventAttributes: { identity: '1@worker', parentWorkflowExecution: { workflowId: 'incident-42' }, input: { payloads: [await encode({ plan: false })] } } },
+      {
+        eventId: 1,
+        eventTime: at('2026-11-26T09:00:00Z'),
+        workflowExecutionStartedEventAttributes: {
+          identity: '1@worker',
+          parentWorkflowExecution: { workflowId: 'incident-42' },
+          input: { payloads: [await encode({ plan: false })] },
+        },
+      },
     ]);
-    const continued = events([{ eventId: 1, eventTime: at('2026-11-26T09:00:00Z'), workflowExecutionStartedEventAttributes: { identity: '1@worker', continuedExecutionRunId: 'run-0' } }]);
+    const continued = events([
+      {
+        eventId: 1,
+        eventTime: at('2026-11-26T09:00:00Z'),
+        workflowExecutionStartedEventAttributes: { identity: '1@worker', continuedExecutionRunId: 'run-0' },
+      },
+    ]);
     expect(await auditEventsFromHistory(child, run, decode)).toEqual([]);
     expect(await auditEventsFromHistory(continued, run, decode)).toEqual([]);
   });
@@ -170,7 +254,18 @@ describe('events from one run', () => {
     const { codec: otherCodec } = loadCodec(createKeyFile(path.join(dir, 'other.json')).path);
     const foreign = (await otherCodec.encode([defaultPayloadConverter.toPayload({ actor: 'olga', summary: 'x' })]))[0];
     const [e] = await auditEventsFromHistory(
-      events([{ eventId: 3, eventTime: at('2026-11-26T10:00:00Z'), workflowExecutionUpdateAcceptedEventAttributes: { acceptedRequest: { meta: { updateId: 'u', identity: 'pulse-runbook:olga@h' }, input: { name: 'acknowledge', args: { payloads: [foreign] } } } } }]),
+      events([
+        {
+          eventId: 3,
+          eventTime: at('2026-11-26T10:00:00Z'),
+          workflowExecutionUpdateAcceptedEventAttributes: {
+            acceptedRequest: {
+              meta: { updateId: 'u', identity: 'pulse-runbook:olga@h' },
+              input: { name: 'acknowledge', args: { payloads: [foreign] } },
+            },
+          },
+        },
+      ]),
       run,
       decode,
     );
@@ -184,7 +279,11 @@ describe('how each run ended (the OUTCOME of its start)', () => {
   const started = async (input: unknown) => ({
     eventId: 1,
     eventTime: at('2026-11-26T09:00:00Z'),
-    workflowExecutionStartedEventAttributes: { identity: 'pulse-runbook:sam@h', header: header('sam', 'os-user'), input: { payloads: [await encode(input)] } },
+    workflowExecutionStartedEventAttributes: {
+      identity: 'pulse-runbook:sam@h',
+      header: header('sam', 'os-user'),
+      input: { payloads: [await encode(input)] },
+    },
   });
   const outcomeOf = async (close: Record<string, unknown> | undefined, input: unknown = { plan: false }) => {
     const history = events([await started(input), ...(close ? [{ eventId: 9, eventTime: at('2026-11-26T09:05:00Z'), ...close }] : [])]);
@@ -193,19 +292,32 @@ describe('how each run ended (the OUTCOME of its start)', () => {
   };
 
   it('completed, planned, aborted (with its reason), failed (with its message), running, terminated, continued-as-new', async () => {
-    const completed = async (result: unknown) => ({ workflowExecutionCompletedEventAttributes: { result: { payloads: [await encode(result)] } } });
+    const completed = async (result: unknown) => ({
+      workflowExecutionCompletedEventAttributes: { result: { payloads: [await encode(result)] } },
+    });
     expect((await outcomeOf(await completed({ procedure: 'enable', plan: false }))).outcome).toBe('completed');
     expect((await outcomeOf(await completed({ procedure: 'enable', plan: true }))).outcome).toBe('planned');
-    const aborted = await outcomeOf(await completed({ procedure: 'canary-rollout', plan: false, outcome: 'aborted', abort: { criterion: 'abort.1', reason: 'failure ratio 0.8 > 0.5' } }));
+    const aborted = await outcomeOf(
+      await completed({
+        procedure: 'canary-rollout',
+        plan: false,
+        outcome: 'aborted',
+        abort: { criterion: 'abort.1', reason: 'failure ratio 0.8 > 0.5' },
+      }),
+    );
     expect(aborted.outcome).toBe('aborted');
     expect(aborted.evidence).toContain('aborted: failure ratio 0.8 > 0.5');
     const failed = await outcomeOf({
-      workflowExecutionFailedEventAttributes: { failure: { message: 'The connection test failed: status=401', applicationFailureInfo: { type: 'ConnectionTestFailed' } } },
+      workflowExecutionFailedEventAttributes: {
+        failure: { message: 'The connection test failed: status=401', applicationFailureInfo: { type: 'ConnectionTestFailed' } },
+      },
     });
     expect(failed.outcome).toBe('failed');
     expect(failed.evidence).toContain('failed: ConnectionTestFailed: The connection test failed: status=401');
     expect((await outcomeOf(undefined)).outcome).toBe('running');
-    expect((await outcomeOf({ workflowExecutionTerminatedEventAttributes: { identity: 'x', reason: 'drill' } })).outcome).toBe('terminated');
+    expect((await outcomeOf({ workflowExecutionTerminatedEventAttributes: { identity: 'x', reason: 'drill' } })).outcome).toBe(
+      'terminated',
+    );
     expect((await outcomeOf({ workflowExecutionContinuedAsNewEventAttributes: {} })).outcome).toBe('continued-as-new');
     expect(renderAuditTable([failed])).toMatch(/\n\S+\s+sam \(os-user\)\s+start\s+w \(enable\)\s+failed\s+/);
   });
@@ -223,7 +335,13 @@ describe('facts', () => {
         instance: { name: 'dev-1', disable: { host: { envFile: '/etc/pulse.env' } } },
         rollback: { repo: 'https://user:pat@git.example/pulse.git' },
       }),
-    ).toEqual({ summary: 'kill switch', phase: 'containment', instance: 'dev-1', procedure: 'kill-switch', pulseUrl: 'http://********@pulse:7655' });
+    ).toEqual({
+      summary: 'kill switch',
+      phase: 'containment',
+      instance: 'dev-1',
+      procedure: 'kill-switch',
+      pulseUrl: 'http://********@pulse:7655',
+    });
   });
 });
 
@@ -246,7 +364,9 @@ describe('filters and flags', () => {
     expect(visibilityQuery({ procedure: 'incident', workflowId: "incident-o'brien", since: new Date('2026-11-26T00:00:00Z') })).toBe(
       "WorkflowType = 'incident' AND WorkflowId = 'incident-o\\'brien' AND (ExecutionStatus = 'Running' OR CloseTime >= '2026-11-26T00:00:00.000Z')",
     );
-    expect(visibilityQuery({})).toMatch(/^WorkflowType IN \('killSwitch', 'enable', 'disable', 'codeRollback', 'dataCleanup', 'incident', 'alertMonitor', 'canaryRollout'\)$/);
+    expect(visibilityQuery({})).toMatch(
+      /^WorkflowType IN \('killSwitch', 'enable', 'disable', 'codeRollback', 'dataCleanup', 'incident', 'alertMonitor', 'canaryRollout'\)$/,
+    );
   });
 
   it('filters events by time and actor (the recorded one or the sender)', () => {
@@ -259,7 +379,10 @@ describe('filters and flags', () => {
   });
 
   it('checks the CLI flags before Temporal is contacted, naming the flag', () => {
-    expect(auditFiltersFromFlags({ since: '1h', json: true, maxRuns: 10 }, now)).toEqual({ filters: { since: new Date('2026-11-26T11:00:00Z'), maxRuns: 10 }, format: 'json' });
+    expect(auditFiltersFromFlags({ since: '1h', json: true, maxRuns: 10 }, now)).toEqual({
+      filters: { since: new Date('2026-11-26T11:00:00Z'), maxRuns: 10 },
+      format: 'json',
+    });
     expect(auditFiltersFromFlags({ jsonl: true, procedure: 'canary', actor: 'sam', maxRuns: 500 }, now).format).toBe('jsonl');
     expect(() => auditFiltersFromFlags({ json: true, jsonl: true, maxRuns: 1 })).toThrow('audit --json / --jsonl: give one of them');
     expect(() => auditFiltersFromFlags({ maxRuns: 0 })).toThrow('audit --max-runs: must be a whole number of at least 1');
@@ -278,7 +401,9 @@ describe('rendering', () => {
     const lines = table.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^TIME\s+ACTOR \(SOURCE\)\s+ACTION\s+WORKFLOW\s+OUTCOME\s+EVIDENCE$/);
     expect(lines).toHaveLength(trail.length + 1);
-    expect(lines[1]).toMatch(/^2026-11-26T08:00:00Z\s+olga \(token\)\s+start\s+incident-42 \(incident\)\s+terminated\s+title: TrueNAS data stale; impacts: deg…$/);
+    expect(lines[1]).toMatch(
+      /^2026-11-26T08:00:00Z\s+olga \(token\)\s+start\s+incident-42 \(incident\)\s+terminated\s+title: TrueNAS data stale; impacts: deg…$/,
+    );
     expect(lines[1].split(/ {2,}/).at(-1)).toHaveLength(40);
     expect(lines[3]).toContain('olga (unknown) [sent by mallory]');
     expect(lines[3]).toContain('failed');

@@ -23,7 +23,6 @@ const T0 = Date.parse('2026-03-02T08:00:00.000Z');
 const at = (hours: number) => T0 + hours * HOUR;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-
 function input(): CanaryInput {
   return CanaryInputSchema.parse({
     rollout: 'truenas-2026-03',
@@ -41,7 +40,15 @@ function evaluation(now: number, values: Partial<Record<CheckId, string>> | 'unr
       at: when,
       prometheusUrl: 'http://prometheus:9090',
       reachable: false,
-      results: checks.map((id) => unanswered(id, checkQuery(id).query, when, { kind: 'unavailable', message: 'connect ECONNREFUSED 127.0.0.1:9' }, checkQuery(id).windowSeconds)),
+      results: checks.map((id) =>
+        unanswered(
+          id,
+          checkQuery(id).query,
+          when,
+          { kind: 'unavailable', message: 'connect ECONNREFUSED 127.0.0.1:9' },
+          checkQuery(id).windowSeconds,
+        ),
+      ),
     };
   }
   const answer = { ...HEALTHY, ...values };
@@ -52,7 +59,13 @@ function evaluation(now: number, values: Partial<Record<CheckId, string>> | 'unr
     results: checks.map((id) => {
       const { query, windowSeconds } = checkQuery(id);
       const value = answer[id];
-      return judge(id, query, { resultType: 'vector', samples: value === undefined ? [] : [{ labels: { instance: 'pulse-1:9091' }, time: now / 1000, value }] }, when, windowSeconds);
+      return judge(
+        id,
+        query,
+        { resultType: 'vector', samples: value === undefined ? [] : [{ labels: { instance: 'pulse-1:9091' }, time: now / 1000, value }] },
+        when,
+        windowSeconds,
+      );
     }),
   };
 }
@@ -90,9 +103,13 @@ describe('renderCanaryStatus', () => {
     const { state, inp } = monitoring();
     applyCheckpoint(state, inp, evaluation(at(1.5), {}), at(1.5));
     const now = at(2);
-    const text = renderCanaryStatus(statusOf(state, inp, now), { uiLink: 'http://ui:8233/namespaces/default/workflows/canary-truenas-2026-03' });
+    const text = renderCanaryStatus(statusOf(state, inp, now), {
+      uiLink: 'http://ui:8233/namespaces/default/workflows/canary-truenas-2026-03',
+    });
 
-    expect(text).toContain('Canary rollout truenas-2026-03 (canary-truenas-2026-03): phase 1, monitoring; started by rita at 2026-03-02T08:00:00.000Z');
+    expect(text).toContain(
+      'Canary rollout truenas-2026-03 (canary-truenas-2026-03): phase 1, monitoring; started by rita at 2026-03-02T08:00:00.000Z',
+    );
     expect(text).toContain('Minimum duration: 2 h of 48 h (46 h left) in phase 1 since 2026-03-02T08:00:00.000Z');
     expect(text).toContain('Green clock: green since 2026-03-02T09:30:00.000Z: 30 min of 24 h (23 h 30 min left); never reset');
     expect(text).toContain('Checklist to leave phase 1:');
@@ -105,7 +122,9 @@ describe('renderCanaryStatus', () => {
     expect(text).toContain('  ✓ error-rate: pass: ');
     expect(text).toContain('Sign-offs: none yet');
     expect(text).toContain('Issues: none reported');
-    expect(text).toMatch(/Latest evidence \(1 of 1\):\n {2}2026-03-02T09:30:00.000Z \[canary.phase1.4\] ok: Every monitoring checkpoint is green/);
+    expect(text).toMatch(
+      /Latest evidence \(1 of 1\):\n {2}2026-03-02T09:30:00.000Z \[canary.phase1.4\] ok: Every monitoring checkpoint is green/,
+    );
     expect(text.split('\n').at(-1)).toBe('Temporal UI: http://ui:8233/namespaces/default/workflows/canary-truenas-2026-03');
     expect(renderCanaryStatus(statusOf(state, inp, now), { evidence: 0 })).not.toContain('Latest evidence');
   });
@@ -118,7 +137,9 @@ describe('renderCanaryStatus', () => {
     applyCheckpoint(state, inp, evaluation(at(5), 'unreachable'), at(5));
     const text = renderCanaryStatus(statusOf(state, inp, at(6)));
 
-    expect(text).toContain('Green clock: not running (not green now), 24 h continuous green needed; reset 2 time(s), last at 2026-03-02T13:00:00.000Z: inconclusive: Prometheus could not be queried');
+    expect(text).toContain(
+      'Green clock: not running (not green now), 24 h continuous green needed; reset 2 time(s), last at 2026-03-02T13:00:00.000Z: inconclusive: Prometheus could not be queried',
+    );
     expect(text).toContain('Last evaluation at 2026-03-02T13:00:00.000Z: not green (Prometheus could not be queried)');
     expect(text).toMatch(/ {2}\? error-rate: inconclusive: /);
     expect(text).toContain('  ✗ 1. All monitoring checkpoints from the current phase are green: not green at 2026-03-02T13:00:00.000Z');
@@ -143,7 +164,12 @@ describe('renderCanaryStatus', () => {
     state.phase = 2;
     state.phaseStartedAt = iso(at(48));
     state.phases.push({ phase: 2, startedAt: state.phaseStartedAt });
-    people.applyReportIssue(state, inp, { actor: 'ulla', severity: 'critical', title: 'poller writes into the wrong host', source: 'user', instance: 'nas-home' }, at(60));
+    people.applyReportIssue(
+      state,
+      inp,
+      { actor: 'ulla', severity: 'critical', title: 'poller writes into the wrong host', source: 'user', instance: 'nas-home' },
+      at(60),
+    );
     people.applyReportIssue(state, inp, { actor: 'vic', severity: 'low', title: 'typo in the settings page', source: 'internal' }, at(61));
     people.applyResolve(state, { actor: 'sam', issue: 'issue-2', note: 'fixed in docs' }, at(62));
     const now = at(90);
@@ -156,9 +182,13 @@ describe('renderCanaryStatus', () => {
     expect(text).toContain(
       '  issue-1 [critical, user, nas-home] poller writes into the wrong host, reported by ulla at 2026-03-04T20:00:00.000Z in phase 2; open, not triaged; TRIAGE OVERDUE since 2026-03-05T20:00:00.000Z',
     );
-    expect(text).toContain('  issue-2 [low, internal] typo in the settings page, reported by vic at 2026-03-04T21:00:00.000Z in phase 2; resolved by sam at 2026-03-04T22:00:00.000Z: fixed in docs');
+    expect(text).toContain(
+      '  issue-2 [low, internal] typo in the settings page, reported by vic at 2026-03-04T21:00:00.000Z in phase 2; resolved by sam at 2026-03-04T22:00:00.000Z: fixed in docs',
+    );
     expect(text).toContain('Overdue triage: issue-1');
-    expect(text).toContain('  ✗ 2. No open critical or high-severity issues attributed to TrueNAS: open: issue-1 (critical) poller writes into the wrong host');
+    expect(text).toContain(
+      '  ✗ 2. No open critical or high-severity issues attributed to TrueNAS: open: issue-1 (critical) poller writes into the wrong host',
+    );
     expect(text).toContain('Sign-offs:\n  phase 1: sam at 2026-03-04T08:00:00.000Z: gate met, go');
     expect(text).toContain('Staging rollback tests:\n  phase 1: olga at 2026-03-04T07:00:00.000Z: staging-disable-42 completed');
     expect(text).toContain('Checklist to leave phase 2:');
@@ -169,20 +199,33 @@ describe('renderCanaryStatus', () => {
     people.applyReportIssue(state, inp, { actor: 'ulla', severity: 'high', title: 'slow poll', source: 'user' }, at(1));
     people.applyTriage(state, { actor: 'sam', issue: 'issue-1', note: 'reproduced' }, at(30));
     const text = renderCanaryStatus(statusOf(state, inp, at(31)));
-    expect(text).toContain('issue-1 [high, user] slow poll, reported by ulla at 2026-03-02T09:00:00.000Z in phase 1; open, triaged by sam at 2026-03-03T14:00:00.000Z (late): reproduced');
+    expect(text).toContain(
+      'issue-1 [high, user] slow poll, reported by ulla at 2026-03-02T09:00:00.000Z in phase 1; open, triaged by sam at 2026-03-03T14:00:00.000Z (late): reproduced',
+    );
     expect(text).not.toContain('Overdue triage');
   });
 
   it('an aborted rollout: the abort, its rollback and the human steps; no checklist marks lie about it', () => {
     const { state, inp } = monitoring();
-    state.instances.push({ name: 'dev-2', contact: 'ops@example.com', phase: 1, registeredBy: 'rita', registeredAt: iso(T0), enabled: { workflowId: 'canary-x-enable-dev-2', outcome: 'completed', message: 'no Enable settings: enabled by a person' } });
+    state.instances.push({
+      name: 'dev-2',
+      contact: 'ops@example.com',
+      phase: 1,
+      registeredBy: 'rita',
+      registeredAt: iso(T0),
+      enabled: { workflowId: 'canary-x-enable-dev-2', outcome: 'completed', message: 'no Enable settings: enabled by a person' },
+    });
     state.abort = {
       criterion: 'manual',
       reason: 'aborted by sam: customer escalation',
       at: iso(at(3)),
       phase: 1,
       actor: 'sam',
-      rollback: { step: 'canary.phase1.5', children: [{ instance: 'dev-1', workflowType: 'disable', workflowId: 'canary-x-rollback-disable-dev-1', outcome: 'completed' }], humanSteps: ['dev-2: unset PULSE_ENABLE_TRUENAS (or set it to false) and restart Pulse (ask ops@example.com)'] },
+      rollback: {
+        step: 'canary.phase1.5',
+        children: [{ instance: 'dev-1', workflowType: 'disable', workflowId: 'canary-x-rollback-disable-dev-1', outcome: 'completed' }],
+        humanSteps: ['dev-2: unset PULSE_ENABLE_TRUENAS (or set it to false) and restart Pulse (ask ops@example.com)'],
+      },
     };
     state.status = 'aborted';
     const s = statusOf(state, inp, at(4));
@@ -200,7 +243,10 @@ describe('renderCanaryStatus', () => {
     const { state, inp } = monitoring();
     state.phase = 3;
     state.release = { version: 'v6.1.0', commit: 'abc1234', by: 'sam', at: iso(at(1)) };
-    const s = { ...statusOf(state, inp, at(2)), release: { version: 'v6.1.0', commit: 'abc1234', by: 'sam', at: iso(at(1)), rollbackConfigured: false } };
+    const s = {
+      ...statusOf(state, inp, at(2)),
+      release: { version: 'v6.1.0', commit: 'abc1234', by: 'sam', at: iso(at(1)), rollbackConfigured: false },
+    };
     const text = renderCanaryStatus(s);
     expect(text).toContain('Phase 3 is permanent: no exit gate.');
     expect(text).not.toContain('Checklist to leave');
@@ -215,22 +261,39 @@ describe('a fleet', () => {
       startedBy: 'rita',
       prometheus: { url: 'http://prometheus:9090' },
       approvers: { phase1: ['sam'], phase2: ['sam'], phase3: ['sam'] },
-      phase1: { instances: Array.from({ length: 300 }, (_, i) => ({ name: `p${i}`, pulseUrl: `http://p${i}:7655`, contact: i === 7 ? 'ops@p7.example' : undefined })) },
+      phase1: {
+        instances: Array.from({ length: 300 }, (_, i) => ({
+          name: `p${i}`,
+          pulseUrl: `http://p${i}:7655`,
+          contact: i === 7 ? 'ops@p7.example' : undefined,
+        })),
+      },
       fleet: {
         instanceLabel: 'pulse_instance',
         waves: { concurrency: 20, maxFailurePercent: 2 },
-        template: { enable: { pulse: { url: '{pulseUrl}' }, flag: { kind: 'env-file', path: '/srv/{name}/pulse.env' } }, disable: { pulse: { url: '{pulseUrl}' } } },
+        template: {
+          enable: { pulse: { url: '{pulseUrl}' }, flag: { kind: 'env-file', path: '/srv/{name}/pulse.env' } },
+          disable: { pulse: { url: '{pulseUrl}' } },
+        },
       },
     });
     const state = initialState(iso(T0));
     state.status = 'monitoring';
     state.fleet = initialFleet(inp, T0);
-    state.fleet.members.forEach((m, i) => Object.assign(m, { state: i < 240 ? 'green' : i < 260 ? 'enabling' : 'pending', since: iso(at(1)) }));
+    state.fleet.members.forEach((m, i) =>
+      Object.assign(m, { state: i < 240 ? 'green' : i < 260 ? 'enabling' : 'pending', since: iso(at(1)) }),
+    );
     Object.assign(state.fleet.members[7], { state: 'disabled', out: true, failed: true, note: 'broke error-rate 0.2' });
     Object.assign(state.fleet.members[9], { state: 'failing', attention: true, note: 'inconclusive: staleness-last-success no series' });
     state.fleet.waves = 13;
     state.fleet.wave = state.fleet.members.slice(240, 260).map((m) => m.name);
-    addEvidence(state, { step: 'canary.phase1.5', at: iso(at(1)), verdict: 'failed', summary: 'p7 broke its own phase 1 checkpoint(s): error-rate 0.2. It is disabled on its own (a Disable run) and left out of the fleet-wide checks.' });
+    addEvidence(state, {
+      step: 'canary.phase1.5',
+      at: iso(at(1)),
+      verdict: 'failed',
+      summary:
+        'p7 broke its own phase 1 checkpoint(s): error-rate 0.2. It is disabled on its own (a Disable run) and left out of the fleet-wide checks.',
+    });
     addEvidence(state, { step: 'canary.phase1.5', at: iso(at(1)), verdict: 'failed', summary: 'p70 broke something else.' });
     return { state, inp };
   }
@@ -240,11 +303,17 @@ describe('a fleet', () => {
     applyCheckpoint(state, inp, evaluation(at(1.5), {}), at(1.5));
     const text = renderCanaryStatus(statusOf(state, inp, at(2)));
     expect(text).toContain('Fleet: 300 instance(s): 40 pending, 20 enabling, 238 green, 1 failing, 1 disabled');
-    expect(text).toContain('  Waves: 13 started, 20 Enable(s) in flight; error budget: 1 failure(s), 6 allowed (maxFailurePercent 2 % of 300)');
+    expect(text).toContain(
+      '  Waves: 13 started, 20 Enable(s) in flight; error budget: 1 failure(s), 6 allowed (maxFailurePercent 2 % of 300)',
+    );
     expect(text).toContain('  Per-instance gates: on (series labelled pulse_instance="<name>")');
-    expect(text).toContain('  Needs a person (1):\n    p9 (phase 1): failing since 2026-03-02T09:00:00.000Z: inconclusive: staleness-last-success no series');
+    expect(text).toContain(
+      '  Needs a person (1):\n    p9 (phase 1): failing since 2026-03-02T09:00:00.000Z: inconclusive: staleness-last-success no series',
+    );
     expect(text).not.toMatch(/^ {4}p1 /m);
-    expect(text).toContain('  ✗ 1. All monitoring checkpoints from the current phase are green: green at 2026-03-02T09:30:00.000Z; instances not ready: 40 pending, 20 enabling, 1 failing (p9, p240, p241, p242, p243, …)');
+    expect(text).toContain(
+      '  ✗ 1. All monitoring checkpoints from the current phase are green: green at 2026-03-02T09:30:00.000Z; instances not ready: 40 pending, 20 enabling, 1 failing (p9, p240, p241, p242, p243, …)',
+    );
   });
 
   it('shows one instance in full: its state, settings as run, runs and the evidence naming it', () => {
@@ -276,7 +345,13 @@ describe('renderCanaryResult and renderCanaryList', () => {
       startedAt: iso(T0),
       finishedAt: iso(at(1)),
       phase: 1,
-      abort: { criterion: 'canary.abort.2', reason: 'data corruption reported by ulla: wrong pool', at: iso(at(1)), phase: 1, actor: 'ulla' },
+      abort: {
+        criterion: 'canary.abort.2',
+        reason: 'data corruption reported by ulla: wrong pool',
+        at: iso(at(1)),
+        phase: 1,
+        actor: 'ulla',
+      },
       evidence: [{ step: 'canary.abort.2', at: iso(at(1)), verdict: 'failed', summary: 'ulla reported data corruption' }],
     };
     const text = renderCanaryResult(result, { uiLink: 'http://ui/x' });

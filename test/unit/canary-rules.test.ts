@@ -5,7 +5,14 @@
 import { CanaryInputSchema, type CanaryInput, type CanaryInputRaw } from '../../src/config/canary.js';
 import { applyCheckpoint, regressionOf, withVerdictOverrides } from '../../src/canary/checkpoints.js';
 import { checklist, gateStatus } from '../../src/canary/checklist.js';
-import { applyReportIssue, applySignOff, applyStagingRollback, criticalBurst, refuseSignOff, refuseUnknownActor } from '../../src/canary/people.js';
+import {
+  applyReportIssue,
+  applySignOff,
+  applyStagingRollback,
+  criticalBurst,
+  refuseSignOff,
+  refuseUnknownActor,
+} from '../../src/canary/people.js';
 import { initialState, type CanaryState } from '../../src/canary/state.js';
 import type { Evaluation } from '../../src/prometheus/alert-state.js';
 import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
@@ -15,7 +22,12 @@ const T0 = Date.parse('2026-12-01T00:00:00Z');
 const H = 3600_000;
 
 function input(extra: Partial<CanaryInputRaw> = {}): CanaryInput {
-  return CanaryInputSchema.parse({ startedBy: 'rita', prometheus: { url: 'http://prom:9090' }, approvers: { phase1: ['sam', 'rita'], phase2: ['sam'], phase3: ['sam'] }, ...extra });
+  return CanaryInputSchema.parse({
+    startedBy: 'rita',
+    prometheus: { url: 'http://prom:9090' },
+    approvers: { phase1: ['sam', 'rita'], phase2: ['sam'], phase3: ['sam'] },
+    ...extra,
+  });
 }
 
 const HEALTHY: Record<string, string> = {
@@ -39,7 +51,13 @@ function evaluation(at: number, values: Record<string, string | null> = {}): Eva
     reachable: true,
     results: Object.entries(merged).map(([id, v]) => {
       const { query, windowSeconds } = checkQuery(id as CheckId);
-      return judge(id as CheckId, query, { resultType: 'vector', samples: v === null ? [] : [{ labels: { instance: 'p:9091' }, time: at / 1000, value: v }] }, iso, windowSeconds);
+      return judge(
+        id as CheckId,
+        query,
+        { resultType: 'vector', samples: v === null ? [] : [{ labels: { instance: 'p:9091' }, time: at / 1000, value: v }] },
+        iso,
+        windowSeconds,
+      );
     }),
   };
 }
@@ -58,7 +76,14 @@ describe('green clock', () => {
     expect(s.greenClock.since).toBe(new Date(T0).toISOString());
     applyCheckpoint(s, inp, evaluation(T0 + 40 * H, { 'error-rate': '0.06' }), T0 + 40 * H);
     expect(s.greenClock.since).toBeUndefined();
-    expect(s.greenClock.resets).toEqual([{ at: new Date(T0 + 40 * H).toISOString(), reason: 'not green: error-rate: fail', checks: ['error-rate: fail'], greenForSeconds: 40 * 3600 }]);
+    expect(s.greenClock.resets).toEqual([
+      {
+        at: new Date(T0 + 40 * H).toISOString(),
+        reason: 'not green: error-rate: fail',
+        checks: ['error-rate: fail'],
+        greenForSeconds: 40 * 3600,
+      },
+    ]);
     applyCheckpoint(s, inp, evaluation(T0 + 41 * H), T0 + 41 * H);
     expect(s.greenClock.since).toBe(new Date(T0 + 41 * H).toISOString());
     expect(gateStatus(s, inp, T0 + 48 * H)).toMatchObject({ met: false, minLeftSeconds: 0, greenLeftSeconds: 17 * 3600 });
@@ -74,7 +99,12 @@ describe('green clock', () => {
     const s = monitoring();
     applyCheckpoint(s, input(), evaluation(T0), T0);
     const at = new Date(T0 + H).toISOString();
-    const down: Evaluation = { at, prometheusUrl: 'http://prom:9090', reachable: false, results: ['error-rate'].map((id) => unanswered(id as CheckId, 'q', at, { kind: 'unavailable', message: 'ECONNREFUSED' })) };
+    const down: Evaluation = {
+      at,
+      prometheusUrl: 'http://prom:9090',
+      reachable: false,
+      results: ['error-rate'].map((id) => unanswered(id as CheckId, 'q', at, { kind: 'unavailable', message: 'ECONNREFUSED' })),
+    };
     expect(applyCheckpoint(s, input(), down, T0 + H).green).toBe(false);
     expect(s.greenClock.resets[0].reason).toBe('inconclusive: Prometheus could not be queried');
   });
@@ -87,7 +117,10 @@ describe('empty and NaN verdicts', () => {
     const rate = e.results.find((r) => r.check === 'error-rate')!;
     expect(auth.verdict).toBe('inconclusive');
     expect(rate.verdict).toBe('inconclusive');
-    expect(withVerdictOverrides(auth, { 'auth-gate': { onEmpty: 'pass' } })).toMatchObject({ verdict: 'pass', reason: expect.stringMatching(/configured for this rollout/) });
+    expect(withVerdictOverrides(auth, { 'auth-gate': { onEmpty: 'pass' } })).toMatchObject({
+      verdict: 'pass',
+      reason: expect.stringMatching(/configured for this rollout/),
+    });
     expect(withVerdictOverrides(rate, { 'error-rate': { onNaN: 'fail' } }).verdict).toBe('fail');
     expect(withVerdictOverrides(rate, { 'auth-gate': { onNaN: 'pass' } })).toBe(rate);
   });
@@ -111,7 +144,9 @@ describe('resource regression (abort 3)', () => {
     expect(s.regressionSince).toBeUndefined();
     applyCheckpoint(s, inp, evaluation(T0 + 20 * 60_000, { 'resource-memory': '130' }), T0 + 20 * 60_000);
     expect(applyCheckpoint(s, inp, evaluation(T0 + 49 * 60_000, { 'resource-memory': '130' }), T0 + 49 * 60_000).abort).toBeUndefined();
-    expect(applyCheckpoint(s, inp, evaluation(T0 + 50 * 60_000, { 'resource-memory': '130' }), T0 + 50 * 60_000).abort?.criterion).toBe('canary.abort.3');
+    expect(applyCheckpoint(s, inp, evaluation(T0 + 50 * 60_000, { 'resource-memory': '130' }), T0 + 50 * 60_000).abort?.criterion).toBe(
+      'canary.abort.3',
+    );
   });
 });
 
@@ -135,12 +170,20 @@ describe('checklist and sign-off', () => {
     applyCheckpoint(s, inp, evaluation(T0), T0);
     const at = T0 + 49 * H;
     applyCheckpoint(s, inp, evaluation(at), at);
-    expect(checklist(s, inp, at).filter((i) => !i.ok).map((i) => i.step)).toEqual(['canary.checklist.3', 'canary.checklist.5']);
+    expect(
+      checklist(s, inp, at)
+        .filter((i) => !i.ok)
+        .map((i) => i.step),
+    ).toEqual(['canary.checklist.3', 'canary.checklist.5']);
     expect(refuseSignOff(s, inp, { actor: 'sam' }, at)).toMatch(/missing: Rollback procedure has been tested in staging/);
     applyStagingRollback(s, { actor: 'olga', evidence: 'run 7' }, at);
-    expect(refuseSignOff(s, inp, { actor: 'rita' }, at)).toBe('rita started this rollout and may not sign off their own phase (self-approval is off)');
+    expect(refuseSignOff(s, inp, { actor: 'rita' }, at)).toBe(
+      'rita started this rollout and may not sign off their own phase (self-approval is off)',
+    );
     expect(refuseSignOff(s, { ...inp, allowSelfApproval: true }, { actor: 'rita' }, at)).toBeUndefined();
-    expect(refuseSignOff(s, inp, { actor: 'eve' }, at)).toBe('eve is not an approver for phase 1 and may not sign off (approvers: sam, rita)');
+    expect(refuseSignOff(s, inp, { actor: 'eve' }, at)).toBe(
+      'eve is not an approver for phase 1 and may not sign off (approvers: sam, rita)',
+    );
     expect(refuseSignOff(s, inp, { actor: 'sam' }, at)).toBeUndefined();
     const signed = applySignOff(s, inp, { actor: 'sam', comment: 'ok' }, at);
     expect(signed.snapshot.map((i) => i.ok)).toEqual([true, true, true, true, false]);
@@ -152,7 +195,10 @@ describe('checklist and sign-off', () => {
     const inp = input();
     applyReportIssue(s, inp, { actor: 'o', severity: 'high', title: 'x', source: 'user' }, T0);
     applyReportIssue(s, inp, { actor: 'o', severity: 'low', title: 'y', source: 'user' }, T0);
-    expect(checklist(s, inp, T0).find((i) => i.step === 'canary.checklist.2')).toMatchObject({ ok: false, detail: 'open: issue-1 (high) x' });
+    expect(checklist(s, inp, T0).find((i) => i.step === 'canary.checklist.2')).toMatchObject({
+      ok: false,
+      detail: 'open: issue-1 (high) x',
+    });
   });
 });
 
@@ -174,12 +220,36 @@ describe('critical bugs (abort 5)', () => {
 describe('input', () => {
   it('has the runbook defaults and names the field of a bad value', () => {
     const inp = input();
-    expect([inp.phase1.minSeconds, inp.phase1.greenSeconds, inp.phase2.minSeconds, inp.phase2.quietSeconds, inp.phase2.triageSeconds, inp.checkEverySeconds]).toEqual([172800, 86400, 604800, 432000, 86400, 60]);
-    expect([inp.aborts.regressionPercent, inp.aborts.authPersistSeconds, inp.aborts.criticalBugsMax, inp.aborts.criticalBugWindowSeconds]).toEqual([20, 600, 3, 86400]);
-    const bad = CanaryInputSchema.safeParse({ startedBy: 'rita', prometheus: { url: 'http://p:9090' }, approvers: { phase1: ['s'], phase2: ['s'], phase3: ['s'] }, phase1: { minSeconds: -1 } });
+    expect([
+      inp.phase1.minSeconds,
+      inp.phase1.greenSeconds,
+      inp.phase2.minSeconds,
+      inp.phase2.quietSeconds,
+      inp.phase2.triageSeconds,
+      inp.checkEverySeconds,
+    ]).toEqual([172800, 86400, 604800, 432000, 86400, 60]);
+    expect([
+      inp.aborts.regressionPercent,
+      inp.aborts.authPersistSeconds,
+      inp.aborts.criticalBugsMax,
+      inp.aborts.criticalBugWindowSeconds,
+    ]).toEqual([20, 600, 3, 86400]);
+    const bad = CanaryInputSchema.safeParse({
+      startedBy: 'rita',
+      prometheus: { url: 'http://p:9090' },
+      approvers: { phase1: ['s'], phase2: ['s'], phase3: ['s'] },
+      phase1: { minSeconds: -1 },
+    });
     expect(bad.success).toBe(false);
-    expect(bad.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toContain('phase1.minSeconds: phase1.minSeconds must be positive');
-    const tooLong = CanaryInputSchema.safeParse({ startedBy: 'rita', prometheus: { url: 'http://p:9090' }, approvers: { phase1: ['s'], phase2: ['s'], phase3: ['s'] }, aborts: { regressionConfirmSeconds: 7200 } });
+    expect(bad.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toContain(
+      'phase1.minSeconds: phase1.minSeconds must be positive',
+    );
+    const tooLong = CanaryInputSchema.safeParse({
+      startedBy: 'rita',
+      prometheus: { url: 'http://p:9090' },
+      approvers: { phase1: ['s'], phase2: ['s'], phase3: ['s'] },
+      aborts: { regressionConfirmSeconds: 7200 },
+    });
     expect(tooLong.error!.issues[0].path.join('.')).toBe('aborts.regressionConfirmSeconds');
   });
 });
@@ -191,6 +261,8 @@ describe('who may act', () => {
     expect(refuseUnknownActor(inp, 'olga')).toBeUndefined();
     expect(refuseUnknownActor(inp, 'sam')).toBeUndefined();
     expect(refuseUnknownActor(inp, 'rita')).toBeUndefined();
-    expect(refuseUnknownActor(inp, 'mallory')).toBe('mallory is not part of this rollout: only its operators (olga), approvers and rita (who started it) may act');
+    expect(refuseUnknownActor(inp, 'mallory')).toBe(
+      'mallory is not part of this rollout: only its operators (olga), approvers and rita (who started it) may act',
+    );
   });
 });

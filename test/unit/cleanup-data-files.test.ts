@@ -51,7 +51,12 @@ async function snapshot(dir: string): Promise<Record<string, Entry>> {
     for (const name of await fs.readdir(d)) {
       const full = join(d, name);
       const st = await fs.lstat(full);
-      const e: Entry = { type: st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : 'file', ino: st.ino, size: st.size, mode: st.mode };
+      const e: Entry = {
+        type: st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : 'file',
+        ino: st.ino,
+        size: st.size,
+        mode: st.mode,
+      };
       if (st.isFile()) e.sha256 = sha256(await fs.readFile(full));
       if (st.isSymbolicLink()) e.target = await fs.readlink(full);
       out[relative(dir, full)] = e;
@@ -61,7 +66,6 @@ async function snapshot(dir: string): Promise<Record<string, Entry>> {
   await walk(dir);
   return out;
 }
-
 
 function withoutTrueNAS(snap: Record<string, Entry>): Record<string, Entry> {
   const copy = { ...snap };
@@ -81,7 +85,13 @@ describe('Data Cleanup: happy path and idempotency', () => {
 
     const inspected = await inspectTrueNASFile({ dataDir: dir.value.path });
     expect(inspected.value.exists).toBe(true);
-    expect(inspected.value.facts).toMatchObject({ path: join(dataDir, 'truenas.enc'), size: 300, mode: '0600', sha256: sha256(content), nlink: 1 });
+    expect(inspected.value.facts).toMatchObject({
+      path: join(dataDir, 'truenas.enc'),
+      size: 300,
+      mode: '0600',
+      sha256: sha256(content),
+      nlink: 1,
+    });
     expect(inspected.evidence).toMatchObject({ step: 'cleanup.3', verdict: 'ok' });
 
     const keyBefore = await fingerprintEncryptionKey({ dataDir });
@@ -100,7 +110,12 @@ describe('Data Cleanup: happy path and idempotency', () => {
     expect(removed.value).toMatchObject({ outcome: 'removed', path: join(dataDir, 'truenas.enc') });
     expect(removed.evidence).toMatchObject({ step: 'cleanup.4', verdict: 'ok', details: { nlinkAfter: 0 } });
     expect(removed.evidence.actions).toEqual([
-      { kind: 'file', op: 'delete', path: join(dataDir, 'truenas.enc'), change: 'unlink this one regular file; nothing else in the data directory' },
+      {
+        kind: 'file',
+        op: 'delete',
+        path: join(dataDir, 'truenas.enc'),
+        change: 'unlink this one regular file; nothing else in the data directory',
+      },
     ]);
 
     await expect(fs.lstat(join(dataDir, 'truenas.enc'))).rejects.toMatchObject({ code: 'ENOENT' });
@@ -167,8 +182,16 @@ describe('Data Cleanup: the data directory', () => {
     await expectFailure(resolveDataDir({ dataDir: join(root, 'missing') }), 'DataDirInvalid', /does not exist/);
     await expectFailure(removeTrueNASFile({ dataDir: join(root, 'missing') }), 'DataDirInvalid', /does not exist/);
     await expectFailure(resolveDataDir({ dataDir: join(dataDir, 'system.json') }), 'DataDirInvalid', /is not a directory/);
-    await expectFailure(resolveDataDir({ dataDir: 'pulse-data' }), 'InvalidCleanupInput', /dataDir must be an absolute path such as \/etc\/pulse/);
-    await expectFailure(removeTrueNASFile({ dataDir: `${dataDir}/../outside` }), 'InvalidCleanupInput', /must not contain \. or \.\. segments/);
+    await expectFailure(
+      resolveDataDir({ dataDir: 'pulse-data' }),
+      'InvalidCleanupInput',
+      /dataDir must be an absolute path such as \/etc\/pulse/,
+    );
+    await expectFailure(
+      removeTrueNASFile({ dataDir: `${dataDir}/../outside` }),
+      'InvalidCleanupInput',
+      /must not contain \. or \.\. segments/,
+    );
   });
 });
 
@@ -178,7 +201,11 @@ describe('Data Cleanup: truenas.enc that must not be removed', () => {
     await fs.symlink(join(outside, 'secret.enc'), join(dataDir, 'truenas.enc'));
     const before = await snapshot(dataDir);
     const outsideBefore = await snapshot(outside);
-    await expectFailure(inspectTrueNASFile({ dataDir }), 'TrueNASFileUnsafe', /is a symlink to .*secret\.enc, not a regular file; it is refused and not followed/);
+    await expectFailure(
+      inspectTrueNASFile({ dataDir }),
+      'TrueNASFileUnsafe',
+      /is a symlink to .*secret\.enc, not a regular file; it is refused and not followed/,
+    );
     await expectFailure(removeTrueNASFile({ dataDir }), 'TrueNASFileUnsafe', /is a symlink/);
     await expectFailure(removeTrueNASFile({ dataDir, plan: true }), 'TrueNASFileUnsafe', /is a symlink/);
     expect(await snapshot(dataDir)).toEqual(before);
@@ -197,7 +224,11 @@ describe('Data Cleanup: truenas.enc that must not be removed', () => {
   it('a missing truenas.enc is TrueNASFileMissing, unless allowMissing', async () => {
     await fs.rm(join(dataDir, 'truenas.enc'));
     const before = await snapshot(dataDir);
-    await expectFailure(inspectTrueNASFile({ dataDir }), 'TrueNASFileMissing', /truenas\.enc does not exist; the runbook \(§5 step 3\) requires it/);
+    await expectFailure(
+      inspectTrueNASFile({ dataDir }),
+      'TrueNASFileMissing',
+      /truenas\.enc does not exist; the runbook \(§5 step 3\) requires it/,
+    );
     await expectFailure(removeTrueNASFile({ dataDir }), 'TrueNASFileMissing');
     await expectFailure(removeTrueNASFile({ dataDir, plan: true }), 'TrueNASFileMissing');
     expect((await inspectTrueNASFile({ dataDir, allowMissing: true })).value).toEqual({ exists: false });
@@ -209,7 +240,11 @@ describe('Data Cleanup: truenas.enc that must not be removed', () => {
     const inspected = await inspectTrueNASFile({ dataDir });
     await fs.writeFile(join(dataDir, 'truenas.enc'), 'rewritten by Pulse meanwhile');
     const before = await snapshot(dataDir);
-    await expectFailure(removeTrueNASFile({ dataDir, expectedSha256: inspected.value.facts!.sha256 }), 'TrueNASFileChanged', /changed since it was inspected/);
+    await expectFailure(
+      removeTrueNASFile({ dataDir, expectedSha256: inspected.value.facts!.sha256 }),
+      'TrueNASFileChanged',
+      /changed since it was inspected/,
+    );
     expect(await snapshot(dataDir)).toEqual(before);
   });
 

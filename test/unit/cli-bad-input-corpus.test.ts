@@ -60,7 +60,23 @@ describe('the bad-input corpus', () => {
   it('has at least 107 cases over every command', () => {
     expect(cases.length).toBeGreaterThanOrEqual(107);
     const commands = new Set(cases.map((k) => k.args[0]));
-    for (const c of ['kill-switch', 'enable', 'disable', 'rollback', 'cleanup', 'incident', 'alerts', 'canary', 'codec', 'codec-server', 'identity', 'audit', 'emulator', 'follow']) expect(commands).toContain(c);
+    for (const c of [
+      'kill-switch',
+      'enable',
+      'disable',
+      'rollback',
+      'cleanup',
+      'incident',
+      'alerts',
+      'canary',
+      'codec',
+      'codec-server',
+      'identity',
+      'audit',
+      'emulator',
+      'follow',
+    ])
+      expect(commands).toContain(c);
   });
 
   it('every case: exit 2, the flag and the fix named, no stack trace, no secret repeated', () => {

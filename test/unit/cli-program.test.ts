@@ -33,6 +33,8 @@ describe('pulse-runbook program', () => {
     const version = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
     const r = await execa(process.execPath, [path.resolve('bin/pulse-runbook.js'), '--version'], { reject: false });
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toBe(`pulse-runbook ${version('package.json')}\nTemporal TypeScript SDK ${version('node_modules/@temporalio/client/package.json')}`);
+    expect(r.stdout).toBe(
+      `pulse-runbook ${version('package.json')}\nTemporal TypeScript SDK ${version('node_modules/@temporalio/client/package.json')}`,
+    );
   });
 });

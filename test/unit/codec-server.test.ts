@@ -61,14 +61,20 @@ describe('codec server: protocol and CORS', () => {
   });
 
   it('both spellings of the local UI origin are allowed', async () => {
-    const r = await call(server, '/decode', { headers: { origin: 'http://localhost:8233' }, body: JSON.stringify({ payloads: [await encrypted(1)] }) });
+    const r = await call(server, '/decode', {
+      headers: { origin: 'http://localhost:8233' },
+      body: JSON.stringify({ payloads: [await encrypted(1)] }),
+    });
     expect(r.status).toBe(200);
     expect(r.headers['access-control-allow-origin']).toBe('http://localhost:8233');
   });
 
   it('another origin is refused with 403 and no CORS headers, and nothing is decoded', async () => {
     for (const origin of ['https://evil.example', 'http://127.0.0.1:8234', 'http://127.0.0.1:8233.evil.example']) {
-      const r = await call(server, '/decode', { headers: { origin }, body: JSON.stringify({ payloads: [await encrypted('secret-value')] }) });
+      const r = await call(server, '/decode', {
+        headers: { origin },
+        body: JSON.stringify({ payloads: [await encrypted('secret-value')] }),
+      });
       expect(r.status).toBe(403);
       expect(r.headers['access-control-allow-origin']).toBeUndefined();
       expect(r.headers['access-control-allow-credentials']).toBeUndefined();
@@ -85,8 +91,13 @@ describe('codec server: protocol and CORS', () => {
     expect(ok.status).toBe(204);
     expect(ok.headers['access-control-allow-origin']).toBe(UI);
     expect(String(ok.headers['access-control-allow-methods'])).toContain('POST');
-    expect(String(ok.headers['access-control-allow-headers']).toLowerCase().split(/,\s*/)).toEqual(expect.arrayContaining(['content-type', 'x-namespace', 'authorization']));
-    const bad = await call(server, '/decode', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    expect(String(ok.headers['access-control-allow-headers']).toLowerCase().split(/,\s*/)).toEqual(
+      expect.arrayContaining(['content-type', 'x-namespace', 'authorization']),
+    );
+    const bad = await call(server, '/decode', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(bad.status).toBe(403);
     expect(bad.headers['access-control-allow-origin']).toBeUndefined();
   });
@@ -152,7 +163,10 @@ describe('codec server: bearer token and limits', () => {
     const right = await call(server, '/decode', { headers: { origin: UI, authorization: `Bearer ${token}` }, body });
     expect(right.status).toBe(200);
     expect(defaultPayloadConverter.fromPayload(fromJson(right.json.payloads[0]))).toBe('guarded');
-    const preflight = await call(server, '/decode', { method: 'OPTIONS', headers: { origin: UI, 'access-control-request-method': 'POST' } });
+    const preflight = await call(server, '/decode', {
+      method: 'OPTIONS',
+      headers: { origin: UI, 'access-control-request-method': 'POST' },
+    });
     expect(preflight.status).toBe(204);
   });
 

@@ -139,8 +139,12 @@ describe('AesGcmPayloadCodec', () => {
   });
 
   it('refuses a key ring whose keys are not 32 bytes', () => {
-    expect(() => new AesGcmPayloadCodec({ currentKeyId: 'a', keys: new Map([['a', randomBytes(16)]]) })).toThrow(/key "a" is 16 bytes; AES-256 needs 32/);
-    expect(() => new AesGcmPayloadCodec({ currentKeyId: 'x', keys: new Map([['a', randomBytes(32)]]) })).toThrow(/current key id "x" has no key/);
+    expect(() => new AesGcmPayloadCodec({ currentKeyId: 'a', keys: new Map([['a', randomBytes(16)]]) })).toThrow(
+      /key "a" is 16 bytes; AES-256 needs 32/,
+    );
+    expect(() => new AesGcmPayloadCodec({ currentKeyId: 'x', keys: new Map([['a', randomBytes(32)]]) })).toThrow(
+      /current key id "x" has no key/,
+    );
   });
 });
 
@@ -161,12 +165,17 @@ describe('the key file schema', () => {
     expect(msg).not.toContain(short);
     const long = randomBytes(48).toString('base64');
     expect(CodecKeyFileSchema.safeParse({ current: 'a', keys: { a: long } }).success).toBe(false);
-    expect(JSON.stringify(CodecKeyFileSchema.safeParse({ current: 'a', keys: { a: 'not base64 !!' } }).error!.issues)).toMatch(/is not standard base64/);
+    expect(JSON.stringify(CodecKeyFileSchema.safeParse({ current: 'a', keys: { a: 'not base64 !!' } }).error!.issues)).toMatch(
+      /is not standard base64/,
+    );
   });
 
   it('refuses a current id that has no key, bad key ids and unknown fields', () => {
     const r = CodecKeyFileSchema.safeParse({ current: 'b', keys: { a: key() } });
-    expect(r.error!.issues[0]).toMatchObject({ path: ['current'], message: expect.stringMatching(/names key id "b", which is not in "keys"; add that key or set "current" to one of: a/) });
+    expect(r.error!.issues[0]).toMatchObject({
+      path: ['current'],
+      message: expect.stringMatching(/names key id "b", which is not in "keys"; add that key or set "current" to one of: a/),
+    });
     expect(CodecKeyFileSchema.safeParse({ current: 'a b', keys: { 'a b': key() } }).success).toBe(false);
     expect(CodecKeyFileSchema.safeParse({ current: 'a', keys: { a: key() }, key: 'x' }).success).toBe(false);
   });
@@ -186,7 +195,9 @@ describe('the key file schema', () => {
     })();
     expect(err?.message).toMatch(/is not valid JSON/);
     expect(err?.message).not.toContain('c2VjcmV0');
-    expect(() => readCodecKeyFile(path.join(dir, 'missing.json'))).toThrow(/does not exist: fix --codec-keys-file \/ PULSE_RUNBOOKS_CODEC_KEYS_FILE, or create one with `pulse-runbook codec keygen/);
+    expect(() => readCodecKeyFile(path.join(dir, 'missing.json'))).toThrow(
+      /does not exist: fix --codec-keys-file \/ PULSE_RUNBOOKS_CODEC_KEYS_FILE, or create one with `pulse-runbook codec keygen/,
+    );
   });
 });
 
@@ -208,7 +219,9 @@ describe('key files on disk', () => {
     const file = path.join(dir, 'keys.json');
     createKeyFile(file, { keyId: 'a' });
     chmodSync(file, 0o644);
-    expect(readCodecKeyFile(file).warnings).toEqual([`codec key file ${file} has mode 0644: group or others can access it; run \`chmod 600 ${file}\` (owner only)`]);
+    expect(readCodecKeyFile(file).warnings).toEqual([
+      `codec key file ${file} has mode 0644: group or others can access it; run \`chmod 600 ${file}\` (owner only)`,
+    ]);
     chmodSync(file, 0o640);
     expect(readCodecKeyFile(file).warnings[0]).toMatch(/mode 0640/);
     chmodSync(file, 0o400);
@@ -260,7 +273,9 @@ describe('key files on disk', () => {
 
   it('resolves the key file from the flag, then the env, then the embedded default only when it exists', () => {
     const embedded = path.join(dir, 'codec-keys.json');
-    expect(resolveCodecKeysFile({ codecKeysFile: 'a.json' }, { PULSE_RUNBOOKS_CODEC_KEYS_FILE: 'b.json' }, embedded)).toBe(path.resolve('a.json'));
+    expect(resolveCodecKeysFile({ codecKeysFile: 'a.json' }, { PULSE_RUNBOOKS_CODEC_KEYS_FILE: 'b.json' }, embedded)).toBe(
+      path.resolve('a.json'),
+    );
     expect(resolveCodecKeysFile({}, { PULSE_RUNBOOKS_CODEC_KEYS_FILE: 'b.json' }, embedded)).toBe(path.resolve('b.json'));
     expect(resolveCodecKeysFile({}, {}, embedded)).toBeUndefined();
     createKeyFile(embedded);

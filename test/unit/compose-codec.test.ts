@@ -79,7 +79,14 @@ describe(`the ${codecName} service of docker-compose.yml, run for real`, () => {
   async function decode(origin: string, namespace = 'default') {
     const { codec } = loadCodec(keysFile);
     const [encrypted] = await codec.encode([defaultPayloadConverter.toPayload({ pulseUrl: 'http://pulse.internal:7655' })]);
-    const body = { payloads: [{ metadata: Object.fromEntries(Object.entries(encrypted.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(encrypted.data!).toString('base64') }] };
+    const body = {
+      payloads: [
+        {
+          metadata: Object.fromEntries(Object.entries(encrypted.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+          data: Buffer.from(encrypted.data!).toString('base64'),
+        },
+      ],
+    };
     const res = await request(`${url}/decode`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', origin, 'x-namespace': namespace },
@@ -89,7 +96,7 @@ describe(`the ${codecName} service of docker-compose.yml, run for real`, () => {
     return { status: res.statusCode, cors: res.headers['access-control-allow-origin'], json: text ? JSON.parse(text) : undefined };
   }
 
-  it.each(uiOrigins())('decrypts for the Web UI opened at %s, with the worker\'s key', async (origin) => {
+  it.each(uiOrigins())("decrypts for the Web UI opened at %s, with the worker's key", async (origin) => {
     const r = await decode(origin);
     expect(r.status).toBe(200);
     expect(r.cors).toBe(origin);
@@ -106,7 +113,7 @@ describe(`the ${codecName} service of docker-compose.yml, run for real`, () => {
     expect(ns.status).toBe(403);
   });
 
-  it('answers the compose healthcheck\'s empty decode with 200', async () => {
+  it("answers the compose healthcheck's empty decode with 200", async () => {
     const test = (compose.services[codecName] as { healthcheck?: { test?: string[] } }).healthcheck!.test!;
     expect(test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
     const port = new URL(url).port;

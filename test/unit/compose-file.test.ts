@@ -65,7 +65,10 @@ const VARIABLE = /\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|([A-
  * would refuse to run without (with their messages), `unset` the ones used without a default, which compose warns
  * of and replaces with an empty string.
  */
-function composeConfig(text: string, env: Record<string, string | undefined>): { compose: ComposeFile; missing: string[]; unset: string[] } {
+function composeConfig(
+  text: string,
+  env: Record<string, string | undefined>,
+): { compose: ComposeFile; missing: string[]; unset: string[] } {
   const missing: string[] = [];
   const unset: string[] = [];
   const resolve = (value: string) =>
@@ -117,7 +120,9 @@ const argvOf = (v: string[] | string | undefined): string[] => (v === undefined 
 
 /** The one service that plays a role; a role played by none or by two services is a broken file. */
 function serviceWith(compose: ComposeFile, role: string, test: (s: Service) => boolean): string {
-  const names = Object.entries(compose.services).filter(([, s]) => test(s)).map(([n]) => n);
+  const names = Object.entries(compose.services)
+    .filter(([, s]) => test(s))
+    .map(([n]) => n);
   if (names.length !== 1) throw new Error(`expected one ${role} service, found ${names.length} (${names.join(', ')})`);
   return names[0];
 }
@@ -289,7 +294,10 @@ function codecEndpointProblems(compose: ComposeFile): string[] {
   const problems: string[] = [];
   const argv = argvOf(compose.services[r.codecServer].command);
   const host = flagValues(argv, '--host')[0];
-  if (host !== '0.0.0.0') problems.push(`${r.codecServer} listens on ${host ?? '127.0.0.1 (the default)'} inside its container: other containers and the published port cannot reach it; give --host 0.0.0.0`);
+  if (host !== '0.0.0.0')
+    problems.push(
+      `${r.codecServer} listens on ${host ?? '127.0.0.1 (the default)'} inside its container: other containers and the published port cannot reach it; give --host 0.0.0.0`,
+    );
   const port = flagValues(argv, '--port')[0] ?? '8888';
   const published = publishedAt(compose.services[r.codecServer], port);
   const endpoint = envOf(compose.services[r.ui]).TEMPORAL_CODEC_ENDPOINT;
@@ -300,7 +308,8 @@ function codecEndpointProblems(compose: ComposeFile): string[] {
   }
   const ui = publishedAt(compose.services[r.ui], '8080');
   const origins = flagValues(argv, '--allow-origin');
-  if (ui && !origins.includes(`http://${ui}`)) problems.push(`${r.codecServer} does not allow the UI's origin http://${ui} (--allow-origin ${origins.join(' ') || '(none)'})`);
+  if (ui && !origins.includes(`http://${ui}`))
+    problems.push(`${r.codecServer} does not allow the UI's origin http://${ui} (--allow-origin ${origins.join(' ') || '(none)'})`);
   return problems;
 }
 
@@ -510,8 +519,12 @@ describe('docker-compose.yml', () => {
     expect(() => interpolate(db.POSTGRES_PASSWORD, {})).toThrow(/required variable POSTGRES_PASSWORD: set POSTGRES_PASSWORD/);
     expect(interpolate(db.POSTGRES_PASSWORD, { POSTGRES_PASSWORD: 's3cret' })).toBe('s3cret');
     expect(() => interpolate(compose.secrets!.pulse_token.file!, {})).toThrow(/required variable PULSE_TOKEN_FILE/);
-    expect(() => interpolate(compose.secrets!.codec_keys.file!, {})).toThrow(/required variable PULSE_RUNBOOKS_CODEC_KEYS_FILE: .*codec keygen/);
-    expect(interpolate(compose.secrets!.codec_keys.file!, { PULSE_RUNBOOKS_CODEC_KEYS_FILE: '/etc/pulse-runbooks/codec-keys.json' })).toBe('/etc/pulse-runbooks/codec-keys.json');
+    expect(() => interpolate(compose.secrets!.codec_keys.file!, {})).toThrow(
+      /required variable PULSE_RUNBOOKS_CODEC_KEYS_FILE: .*codec keygen/,
+    );
+    expect(interpolate(compose.secrets!.codec_keys.file!, { PULSE_RUNBOOKS_CODEC_KEYS_FILE: '/etc/pulse-runbooks/codec-keys.json' })).toBe(
+      '/etc/pulse-runbooks/codec-keys.json',
+    );
     expect(interpolate(db.POSTGRES_USER, {})).toBe('temporal');
   });
 
@@ -571,7 +584,7 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.secrets ?? {})).toContain('codec_keys');
   });
 
-  it('runs the codec server on the worker\'s image, built by the worker service and never pulled', () => {
+  it("runs the codec server on the worker's image, built by the worker service and never pulled", () => {
     const codec = compose.services[r.codecServer];
     expect(codec.build).toBeUndefined();
     expect(codec.image).toBe(compose.services[r.worker].image);
@@ -579,7 +592,7 @@ describe('docker-compose.yml', () => {
     expect(codec.pull_policy).toBe('never');
   });
 
-  it('gives the UI the codec endpoint the browser reaches, and the codec server allows the UI\'s origin', () => {
+  it("gives the UI the codec endpoint the browser reaches, and the codec server allows the UI's origin", () => {
     expect(codecEndpointProblems(compose)).toEqual([]);
     expect(envOf(compose.services[r.ui]).TEMPORAL_CODEC_ENDPOINT).toBe('http://127.0.0.1:8888');
   });
@@ -588,11 +601,21 @@ describe('docker-compose.yml', () => {
     const broken = loadCompose();
     (broken.services[r.ui].environment as Record<string, string>).TEMPORAL_CODEC_ENDPOINT = 'http://127.0.0.1:9999';
     broken.services[r.ui].ports = ['127.0.0.1:8081:8080'];
-    broken.services[r.codecServer].command = ['codec-server', '--host', '127.0.0.1', '--port', '8888', '--allow-origin', 'http://127.0.0.1:8080'];
+    broken.services[r.codecServer].command = [
+      'codec-server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '8888',
+      '--allow-origin',
+      'http://127.0.0.1:8080',
+    ];
     expect(codecEndpointProblems(broken)).toEqual([
       expect.stringContaining('listens on 127.0.0.1 inside its container'),
-      expect.stringContaining('TEMPORAL_CODEC_ENDPOINT http://127.0.0.1:9999 is not the codec server\'s published address http://127.0.0.1:8888'),
-      expect.stringContaining('does not allow the UI\'s origin http://127.0.0.1:8081'),
+      expect.stringContaining(
+        "TEMPORAL_CODEC_ENDPOINT http://127.0.0.1:9999 is not the codec server's published address http://127.0.0.1:8888",
+      ),
+      expect.stringContaining("does not allow the UI's origin http://127.0.0.1:8081"),
     ]);
     const unset = loadCompose();
     delete (unset.services[r.ui].environment as Record<string, string>).TEMPORAL_CODEC_ENDPOINT;
@@ -614,14 +637,21 @@ describe('docker-compose.yml', () => {
     const config = loadYaml<Record<string, unknown>>(readFileSync(host!, 'utf8'), configPath);
     expect(Object.keys(config).length).toBeGreaterThan(0);
     for (const [key, values] of Object.entries(config)) {
-      expect({ key, ok: Array.isArray(values) && values.every((v) => v && typeof v === 'object' && 'value' in v) }).toEqual({ key, ok: true });
+      expect({ key, ok: Array.isArray(values) && values.every((v) => v && typeof v === 'object' && 'value' in v) }).toEqual({
+        key,
+        ok: true,
+      });
     }
   });
 
   // What `docker compose config` checks of the variables, run everywhere: compose interpolates every string of the
   // parsed file (comments are not part of it) with the environment (compose-spec "Interpolation").
   describe('variable interpolation, as `docker compose config` does it', () => {
-    const env = { POSTGRES_PASSWORD: 'x', PULSE_TOKEN_FILE: '/srv/secrets/pulse-token', PULSE_RUNBOOKS_CODEC_KEYS_FILE: '/srv/secrets/codec-keys.json' };
+    const env = {
+      POSTGRES_PASSWORD: 'x',
+      PULSE_TOKEN_FILE: '/srv/secrets/pulse-token',
+      PULSE_RUNBOOKS_CODEC_KEYS_FILE: '/srv/secrets/codec-keys.json',
+    };
 
     it('resolves every variable with the documented settings: none unset, secrets from the given files, $$ left to the container', () => {
       const r = composeConfig(composeText, env);
@@ -659,10 +689,16 @@ describe('docker-compose.yml', () => {
       const base = ['compose', '--project-directory', root, '-f', path.join(root, 'docker-compose.yml'), 'config', '--quiet'];
       const keys = path.join(dir, 'codec-keys.json');
       await writeFile(keys, '{}\n', { mode: 0o600 });
-      const ok = await execa('docker', base, { reject: false, env: { POSTGRES_PASSWORD: 'x', PULSE_TOKEN_FILE: token, PULSE_RUNBOOKS_CODEC_KEYS_FILE: keys } });
+      const ok = await execa('docker', base, {
+        reject: false,
+        env: { POSTGRES_PASSWORD: 'x', PULSE_TOKEN_FILE: token, PULSE_RUNBOOKS_CODEC_KEYS_FILE: keys },
+      });
       expect(ok.stderr).toBe('');
       expect(ok.exitCode).toBe(0);
-      const missing = await execa('docker', base, { reject: false, env: { PULSE_TOKEN_FILE: token, PULSE_RUNBOOKS_CODEC_KEYS_FILE: keys, POSTGRES_PASSWORD: '' } });
+      const missing = await execa('docker', base, {
+        reject: false,
+        env: { PULSE_TOKEN_FILE: token, PULSE_RUNBOOKS_CODEC_KEYS_FILE: keys, POSTGRES_PASSWORD: '' },
+      });
       expect(missing.exitCode).not.toBe(0);
       expect(missing.stderr).toMatch(/POSTGRES_PASSWORD/);
     } finally {
@@ -737,7 +773,11 @@ describe('Dockerfile', () => {
   it('runs as an unprivileged user, with `pulse-runbook` as the entrypoint', () => {
     expect(effective(chain, 'USER')).toMatch(/^(?!root$|0$)\w+$/);
     expect(JSON.parse(effective(chain, 'ENTRYPOINT')!)).toEqual(['pulse-runbook']);
-    const runs = chain.flatMap((s) => s.instructions).filter((i) => i.op === 'RUN').map((i) => i.args).join('\n');
+    const runs = chain
+      .flatMap((s) => s.instructions)
+      .filter((i) => i.op === 'RUN')
+      .map((i) => i.args)
+      .join('\n');
     expect(runs).toMatch(/ln -s \/app\/bin\/pulse-runbook\.js \/usr\/local\/bin\/pulse-runbook/);
     expect(runs).toMatch(/apt-get install[^\n]*\bgit\b/);
   });
@@ -753,10 +793,23 @@ describe('Dockerfile', () => {
       .flatMap((i) => i.args.trim().split(/\s+/).slice(0, -1));
     expect(sources.length).toBeGreaterThan(5);
     for (const src of sources) {
-      expect({ src, exists: existsSync(path.join(root, src)), included: dockerignoreIncludes(patterns, src) }).toEqual({ src, exists: true, included: true });
+      expect({ src, exists: existsSync(path.join(root, src)), included: dockerignoreIncludes(patterns, src) }).toEqual({
+        src,
+        exists: true,
+        included: true,
+      });
       if (statSync(path.join(root, src)).isDirectory()) expect(dockerignoreIncludes(patterns, `${src}/x/y.ts`)).toBe(true);
     }
-    for (const secret of ['.env', 'deploy/worker.env', 'deploy/secrets/pulse_token', '.data/temporal.sqlite', 'node_modules/a/b.js', '.git/config', 'test/unit/a.test.ts', 'src/x.test.ts']) {
+    for (const secret of [
+      '.env',
+      'deploy/worker.env',
+      'deploy/secrets/pulse_token',
+      '.data/temporal.sqlite',
+      'node_modules/a/b.js',
+      '.git/config',
+      'test/unit/a.test.ts',
+      'src/x.test.ts',
+    ]) {
       expect({ secret, included: dockerignoreIncludes(patterns, secret) }).toEqual({ secret, included: false });
     }
   });

@@ -31,7 +31,10 @@ function job(script: string, vars: Record<string, string> = {}): { shell: string
     Object.entries(found[0].environment ?? {}).map(([k, v]) => [
       k,
       // Compose's ${VAR:?msg} / ${VAR:-default}, resolved with the variables a test supplies.
-      String(v ?? '').replace(/\$\{(\w+)(?::?[-?]([^}]*))?\}/g, (whole, name: string, fallback?: string) => vars[name] ?? (whole.includes(':-') ? (fallback ?? '') : '')),
+      String(v ?? '').replace(
+        /\$\{(\w+)(?::?[-?]([^}]*))?\}/g,
+        (whole, name: string, fallback?: string) => vars[name] ?? (whole.includes(':-') ? (fallback ?? '') : ''),
+      ),
     ]),
   );
   return { shell: path.basename(shell), env };
@@ -169,7 +172,9 @@ describe('deploy/scripts', () => {
       ]);
       const created = log.filter((c) => c.startsWith('operator search-attribute create'));
       expect(created).toEqual(
-        SEARCH_ATTRIBUTES.map((a) => `operator search-attribute create --namespace default --name ${a.name} --type ${a.type} --address 127.0.0.1:7233`),
+        SEARCH_ATTRIBUTES.map(
+          (a) => `operator search-attribute create --namespace default --name ${a.name} --type ${a.type} --address 127.0.0.1:7233`,
+        ),
       );
       for (const a of SEARCH_ATTRIBUTES) expect(await readFile(path.join(state, `sa-${a.name}`), 'utf8')).toBe(a.type);
       expect(log.every((c) => c.endsWith('--address 127.0.0.1:7233'))).toBe(true);
@@ -205,7 +210,10 @@ describe('deploy/scripts', () => {
     });
 
     it('refuses a malformed attribute list and a missing one, before calling the server', async () => {
-      const bad = await run('create-namespace.sh', shell, { ...address, PULSE_RUNBOOKS_SEARCH_ATTRIBUTES: 'Good=Keyword bad-name=Keyword' });
+      const bad = await run('create-namespace.sh', shell, {
+        ...address,
+        PULSE_RUNBOOKS_SEARCH_ATTRIBUTES: 'Good=Keyword bad-name=Keyword',
+      });
       expect(bad.exitCode).toBe(2);
       expect(bad.stderr).toContain("'bad-name' is not a search attribute name");
       const wrongType = await run('create-namespace.sh', shell, { ...address, PULSE_RUNBOOKS_SEARCH_ATTRIBUTES: 'Good=String' });

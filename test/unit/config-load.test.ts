@@ -17,18 +17,26 @@ describe('settings from flags, environment and config file', () => {
 
   it('takes the token only by reference, defaulting to PULSE_TOKEN when it is set', () => {
     expect(resolvePulseTarget({ pulseUrl: 'http://p:7655' }, { PULSE_TOKEN: 'secret' })?.token).toEqual({ env: 'PULSE_TOKEN' });
-    expect(resolvePulseTarget({ pulseUrl: 'http://p:7655', tokenFile: '/run/secrets/pulse' }, {})?.token).toEqual({ file: '/run/secrets/pulse' });
+    expect(resolvePulseTarget({ pulseUrl: 'http://p:7655', tokenFile: '/run/secrets/pulse' }, {})?.token).toEqual({
+      file: '/run/secrets/pulse',
+    });
     expect(resolvePulseTarget({ pulseUrl: 'http://p:7655' }, {})?.token).toBeUndefined();
     const target = resolvePulseTarget({ pulseUrl: 'http://p:7655' }, { PULSE_TOKEN: 'secret' });
     expect(JSON.stringify(target)).not.toContain('secret');
   });
 
   it('names the flag and the fix for a bad value', () => {
-    expect(() => resolvePulseTarget({ pulseUrl: 'pulse:7655' }, {})).toThrow(/--pulse-url \/ PULSE_URL: must start with http:\/\/ or https:\/\/, e.g. http:\/\/pulse\.example:7655/);
-    expect(() => resolvePulseTarget({ pulseUrl: "not a url" }, {})).toThrow(/--pulse-url \/ PULSE_URL: must be a URL such as/);
-    expect(() => resolvePulseTarget({ pulseUrl: 'http://p', tokenEnv: 'not a name' }, {})).toThrow(/--token-env \/ PULSE_TOKEN_ENV: must be an environment variable name/);
+    expect(() => resolvePulseTarget({ pulseUrl: 'pulse:7655' }, {})).toThrow(
+      /--pulse-url \/ PULSE_URL: must start with http:\/\/ or https:\/\/, e.g. http:\/\/pulse\.example:7655/,
+    );
+    expect(() => resolvePulseTarget({ pulseUrl: 'not a url' }, {})).toThrow(/--pulse-url \/ PULSE_URL: must be a URL such as/);
+    expect(() => resolvePulseTarget({ pulseUrl: 'http://p', tokenEnv: 'not a name' }, {})).toThrow(
+      /--token-env \/ PULSE_TOKEN_ENV: must be an environment variable name/,
+    );
     expect(() => resolvePulseTarget({ pulseUrl: 'http://p', tokenEnv: 'A', tokenFile: '/f' }, {})).toThrow(ConfigError);
-    expect(() => resolveTemporalSettings({ temporalAddress: 'http://x:7233' }, {})).toThrow(/--temporal-address \/ TEMPORAL_ADDRESS: must be host:port/);
+    expect(() => resolveTemporalSettings({ temporalAddress: 'http://x:7233' }, {})).toThrow(
+      /--temporal-address \/ TEMPORAL_ADDRESS: must be host:port/,
+    );
   });
 
   it('reads a JSON config file and names the file and field on error', () => {

@@ -19,7 +19,12 @@ describe.each(['feb', 'v6'] as const)('emulator API, %s profile, flag off', (pro
 
   it('answers every TrueNAS route with the 404 truenas_disabled envelope of the profile', async () => {
     const message = profile === 'feb' ? 'TrueNAS integration is not enabled' : 'TrueNAS integration has been explicitly disabled';
-    for (const [method, path] of [['GET', C], ['POST', C], ['POST', `${C}/test`], ['DELETE', `${C}/abc`]]) {
+    for (const [method, path] of [
+      ['GET', C],
+      ['POST', C],
+      ['POST', `${C}/test`],
+      ['DELETE', `${C}/abc`],
+    ]) {
       const res = await call(emu.url, path, { method, body: method === 'POST' ? {} : undefined });
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toBe('application/json');
@@ -85,11 +90,29 @@ describe.each(['feb', 'v6'] as const)('emulator API, %s profile, flag on', (prof
     expect(body.id).toMatch(UUID);
     expect(res.text).not.toContain('secret-key');
     if (profile === 'feb') {
-      expect(body).toEqual({ id: body.id, name: 'nas-1', host: 'https://truenas.local', apiKey: '********', useHttps: false, enabled: false });
+      expect(body).toEqual({
+        id: body.id,
+        name: 'nas-1',
+        host: 'https://truenas.local',
+        apiKey: '********',
+        useHttps: false,
+        enabled: false,
+      });
     } else {
-      expect(body).toEqual({ id: body.id, name: 'nas-1', host: 'https://truenas.local', apiKey: '********', useHttps: true, enabled: true, pollIntervalSeconds: 60 });
+      expect(body).toEqual({
+        id: body.id,
+        name: 'nas-1',
+        host: 'https://truenas.local',
+        apiKey: '********',
+        useHttps: true,
+        enabled: true,
+        pollIntervalSeconds: 60,
+      });
     }
-    const withId = await call(emu.url, C, { method: 'POST', body: { id: 'my-id', host: 'h', username: 'u', password: 'p', enabled: true } });
+    const withId = await call(emu.url, C, {
+      method: 'POST',
+      body: { id: 'my-id', host: 'h', username: 'u', password: 'p', enabled: true },
+    });
     expect(withId.json()).toMatchObject({ id: 'my-id', username: 'u', password: '********' });
     const list = (await call(emu.url, C)).json();
     expect(list.map((c: { id: string }) => c.id)).toEqual([body.id, 'my-id']);
@@ -117,9 +140,14 @@ describe.each(['feb', 'v6'] as const)('emulator API, %s profile, flag on', (prof
     const wrong = await call(emu.url, `${C}/test`, { method: 'POST', body: fake.connection({ apiKey: 'wrong-key' }) });
     expect(wrong.status).toBe(400);
     expect(wrong.json()).toMatchObject({ code: 'truenas_connection_failed', error: 'Failed to connect to TrueNAS' });
-    expect(wrong.json().details.error).toMatch(/^truenas connection test failed: truenas request GET \/system\/info failed: status=401 body=/);
+    expect(wrong.json().details.error).toMatch(
+      /^truenas connection test failed: truenas request GET \/system\/info failed: status=401 body=/,
+    );
     const badHost = await call(emu.url, `${C}/test`, { method: 'POST', body: { host: 'https://nas/path', apiKey: 'k' } });
-    expect(badHost.json()).toMatchObject({ code: 'truenas_invalid_config', details: { error: 'parse truenas host "https://nas/path": path is not supported' } });
+    expect(badHost.json()).toMatchObject({
+      code: 'truenas_invalid_config',
+      details: { error: 'parse truenas host "https://nas/path": path is not supported' },
+    });
   });
 
   it('routes POST /{id}/test only in v6 (Feb: 405 text) and other methods to 405', async () => {

@@ -98,7 +98,11 @@ describe('emulator auth: scopes with preset tokens (API-only mode)', () => {
 
   it('needs settings:read to list and settings:write to add, test and delete', async () => {
     expect((await call(emu.url, C, { token: 'settings-read-token' })).status).toBe(200);
-    for (const [method, path] of [['POST', C], ['POST', `${C}/test`], ['DELETE', `${C}/x`]]) {
+    for (const [method, path] of [
+      ['POST', C],
+      ['POST', `${C}/test`],
+      ['DELETE', `${C}/x`],
+    ]) {
       const res = await call(emu.url, path, { method, token: 'settings-read-token', body: method === 'POST' ? {} : undefined });
       expect(res.status).toBe(403);
       expect(res.text).toBe('{"error":"missing_scope","requiredScope":"settings:write"}\n');

@@ -16,9 +16,18 @@ describe('emulator codec: Go encoding/json behaviour', () => {
   });
 
   it('reports type mismatches with Go messages', () => {
-    expect(decodeInstance({ port: '443' })).toEqual({ ok: false, error: 'json: cannot unmarshal string into Go struct field TrueNASInstance.port of type int' });
-    expect(decodeInstance({ port: 1.5 })).toEqual({ ok: false, error: 'json: cannot unmarshal number 1.5 into Go struct field TrueNASInstance.port of type int' });
-    expect(decodeInstance({ enabled: 'yes' })).toEqual({ ok: false, error: 'json: cannot unmarshal string into Go struct field TrueNASInstance.enabled of type bool' });
+    expect(decodeInstance({ port: '443' })).toEqual({
+      ok: false,
+      error: 'json: cannot unmarshal string into Go struct field TrueNASInstance.port of type int',
+    });
+    expect(decodeInstance({ port: 1.5 })).toEqual({
+      ok: false,
+      error: 'json: cannot unmarshal number 1.5 into Go struct field TrueNASInstance.port of type int',
+    });
+    expect(decodeInstance({ enabled: 'yes' })).toEqual({
+      ok: false,
+      error: 'json: cannot unmarshal string into Go struct field TrueNASInstance.enabled of type bool',
+    });
     expect(decodeInstance([1])).toEqual({ ok: false, error: 'json: cannot unmarshal array into Go value of type config.TrueNASInstance' });
     expect(decodeInstance(null)).toEqual({ ok: true, instance: zeroInstance() });
   });
@@ -66,7 +75,15 @@ describe('emulator codec: TrueNAS endpoint resolution (resolveEndpoint)', () => 
 describe('emulator codec: Prometheus exposition', () => {
   it('formats numbers like Go strconv g/-1', () => {
     expect([0, 1, -1, 0.1, 2.5, 123456, 1234567, 1.76e9, 0.00001].map(goFloat)).toEqual([
-      '0', '1', '-1', '0.1', '2.5', '123456', '1.234567e+06', '1.76e+09', '1e-05',
+      '0',
+      '1',
+      '-1',
+      '0.1',
+      '2.5',
+      '123456',
+      '1.234567e+06',
+      '1.76e+09',
+      '1e-05',
     ]);
   });
 
@@ -89,8 +106,19 @@ describe('emulator codec: Prometheus exposition', () => {
     const m = new PulseMetrics();
     const t0 = Date.UTC(2026, 0, 1, 12, 0, 0) / 1000;
     const poll = (instance: string, at: number, ok: boolean, errorType?: 'auth' | 'api') =>
-      m.recordPoll({ instanceType: 'truenas', instance, success: ok, errorType, start: new Date((at - 0.05) * 1000), end: new Date(at * 1000) });
-    const lines = (id: string) => m.registry.expose().split('\n').filter((l) => l.startsWith('pulse_monitor_poll_') && l.includes(`instance="${id}"`) && !l.includes('_duration_'));
+      m.recordPoll({
+        instanceType: 'truenas',
+        instance,
+        success: ok,
+        errorType,
+        start: new Date((at - 0.05) * 1000),
+        end: new Date(at * 1000),
+      });
+    const lines = (id: string) =>
+      m.registry
+        .expose()
+        .split('\n')
+        .filter((l) => l.startsWith('pulse_monitor_poll_') && l.includes(`instance="${id}"`) && !l.includes('_duration_'));
 
     poll('c1', t0, false, 'auth');
     poll('c1', t0 + 60, false, 'auth');
@@ -117,7 +145,9 @@ describe('emulator codec: Prometheus exposition', () => {
     const after = lines('c1');
     expect(after).toContain('pulse_monitor_poll_staleness_seconds{instance="c1",instance_type="truenas"} 60.5');
     expect(after).toContain('pulse_monitor_poll_errors_total{error_type="api",instance="c1",instance_type="truenas"} 1');
-    expect(after).toContain(`pulse_monitor_poll_last_success_timestamp{instance="c1",instance_type="truenas"} ${goFloat(Math.floor(t0 + 120.7))}`);
+    expect(after).toContain(
+      `pulse_monitor_poll_last_success_timestamp{instance="c1",instance_type="truenas"} ${goFloat(Math.floor(t0 + 120.7))}`,
+    );
   });
 
   it('sorts families and label names bytewise and renders histogram buckets cumulatively', () => {

@@ -25,14 +25,23 @@ describe('emulator poller against a fake TrueNAS (feb)', () => {
     await call(emu.url, C, { method: 'POST', body: fake.connection({ id: 'disabled', enabled: false }) });
     await emu.control.tick();
     expect(fake.requests().map((r) => `${r.path} ${r.status}`)).toEqual([
-      '/api/v2.0/system/info 200', '/api/v2.0/pool 200', '/api/v2.0/pool/dataset 200', '/api/v2.0/disk 200', '/api/v2.0/alert/list 200',
+      '/api/v2.0/system/info 200',
+      '/api/v2.0/pool 200',
+      '/api/v2.0/pool/dataset 200',
+      '/api/v2.0/disk 200',
+      '/api/v2.0/alert/list 200',
     ]);
     const state = await emu.control.state();
     expect(state.providers.map((p) => p.id)).toEqual(['c1']);
     const res = (await call(emu.url, '/api/v2/resources?source=truenas&limit=100')).json();
     expect(res.meta).toEqual({ page: 1, limit: 100, total: 4, totalPages: 1 });
     const host = res.data.find((r: { type: string }) => r.type === 'host');
-    expect(host).toMatchObject({ name: 'truenas-fake', status: 'online', sources: ['truenas'], sourceStatus: { truenas: { status: 'online' } } });
+    expect(host).toMatchObject({
+      name: 'truenas-fake',
+      status: 'online',
+      sources: ['truenas'],
+      sourceStatus: { truenas: { status: 'online' } },
+    });
     expect(host.tags).toEqual(['truenas', 'TrueNAS-SCALE-24.10.2', 'zfs']);
     const pool = res.data.find((r: { tags: string[] }) => r.tags.includes('pool'));
     expect(pool).toMatchObject({ type: 'storage', name: 'tank', parentId: host.id, childCount: 2 });
@@ -54,7 +63,16 @@ describe('emulator poller against a fake TrueNAS (feb)', () => {
     expect(capped.data).toHaveLength(22);
     const q = (await call(emu.url, '/api/v2/resources?type=storage&q=DS11&sort=name&order=desc')).json();
     expect(q.data.map((r: { name: string }) => r.name)).toEqual([
-      'tank/ds119', 'tank/ds118', 'tank/ds117', 'tank/ds116', 'tank/ds115', 'tank/ds114', 'tank/ds113', 'tank/ds112', 'tank/ds111', 'tank/ds110',
+      'tank/ds119',
+      'tank/ds118',
+      'tank/ds117',
+      'tank/ds116',
+      'tank/ds115',
+      'tank/ds114',
+      'tank/ds113',
+      'tank/ds112',
+      'tank/ds111',
+      'tank/ds110',
     ]);
     expect((await call(emu.url, '/api/v2/resources?type=host')).json().meta.total).toBe(1);
     expect((await call(emu.url, '/api/v2/resources?status=offline')).json().meta.total).toBe(0);
@@ -82,7 +100,9 @@ describe('emulator poller against a fake TrueNAS (feb)', () => {
     expect(text).toContain('pulse_monitor_poll_errors_total{error_type="auth",instance="c1",instance_type="truenas"} 2');
     expect(text).toContain('pulse_monitor_poll_total{instance="c1",instance_type="truenas",result="error"} 6');
     expect(text).toContain('pulse_monitor_poll_staleness_seconds{instance="c1",instance_type="truenas"} -1');
-    expect(emu.logs[0]).toMatch(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[TrueNASPoller\] Refresh failed for c1: fetch truenas system info: truenas request GET \/system\/info failed: status=401 body=/);
+    expect(emu.logs[0]).toMatch(
+      /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[TrueNASPoller\] Refresh failed for c1: fetch truenas system info: truenas request GET \/system\/info failed: status=401 body=/,
+    );
     expect(emu.logs.some((l) => l.includes('dial tcp 127.0.0.1:') && l.includes('connect: connection refused'))).toBe(true);
     expect(emu.logs.join('\n')).not.toContain('fake-key-123456');
   });
@@ -110,7 +130,11 @@ describe('emulator poller against a fake TrueNAS (feb)', () => {
     await call(emu.url, C, { method: 'POST', body: { id: 'bad', host: 'ftp://nas', apiKey: 'k', enabled: true } });
     await emu.control.tick();
     await emu.control.tick();
-    expect(emu.logs.filter((l) => l.includes('[TrueNASPoller] Failed to initialize client for connection "bad": unsupported truenas scheme "ftp"'))).toHaveLength(2);
+    expect(
+      emu.logs.filter((l) =>
+        l.includes('[TrueNASPoller] Failed to initialize client for connection "bad": unsupported truenas scheme "ftp"'),
+      ),
+    ).toHaveLength(2);
     expect(await metricsText(emu)).not.toContain('instance="bad"');
   });
 
@@ -193,7 +217,11 @@ describe('emulator kill-switch (tick 1 s, stale 2 s)', () => {
       const stale = await waitFor(async () => {
         await call(emu.url, '/api/state');
         const data = (await call(emu.url, '/api/resources')).json().data;
-        return data.length === 4 && data.every((r: { sourceStatus: { truenas: { status: string } } }) => r.sourceStatus.truenas.status === 'stale') && data;
+        return (
+          data.length === 4 &&
+          data.every((r: { sourceStatus: { truenas: { status: string } } }) => r.sourceStatus.truenas.status === 'stale') &&
+          data
+        );
       }, 5000);
       expect(stale.every((r: { status: string }) => r.status === 'warning')).toBe(true);
     } finally {
@@ -216,7 +244,9 @@ describe('emulator kill-switch (tick 1 s, stale 2 s)', () => {
       // No build since: the old list is still served, all online, as real Pulse does with no browser open.
       const unrefreshed = (await call(emu.url, '/api/resources')).json().data;
       expect(unrefreshed).toHaveLength(4);
-      expect(unrefreshed.every((r: { sourceStatus: { truenas: { status: string } } }) => r.sourceStatus.truenas.status === 'online')).toBe(true);
+      expect(unrefreshed.every((r: { sourceStatus: { truenas: { status: string } } }) => r.sourceStatus.truenas.status === 'online')).toBe(
+        true,
+      );
       await call(emu.url, '/api/state');
       expect((await call(emu.url, '/api/resources')).json().meta.total).toBe(0);
     } finally {
@@ -230,7 +260,12 @@ describe('emulator kill-switch (tick 1 s, stale 2 s)', () => {
       await call(emu.url, C, { method: 'POST', body: fake.connection({ id: 'z1', apiKey: 'wrong-key' }) });
       await emu.control.tick();
       const line = JSON.parse(emu.logs[0]);
-      expect(line).toMatchObject({ level: 'warn', component: 'truenas_poller', connection_id: 'z1', message: 'TrueNAS poller refresh failed' });
+      expect(line).toMatchObject({
+        level: 'warn',
+        component: 'truenas_poller',
+        connection_id: 'z1',
+        message: 'TrueNAS poller refresh failed',
+      });
       expect(line.error).toContain('status=401');
     } finally {
       await emu.dispose();

@@ -38,7 +38,11 @@ describe('emulator as a real process (spawnEmulator)', () => {
       body: { id: 'demo', name: 'demo', host: 'http://127.0.0.1', port: truenasPort, apiKey: 'demo-key-123456', enabled: true },
     });
     expect(created.status).toBe(201);
-    await call(emu.url, C, { method: 'POST', token, body: { id: 'wrong', host: 'http://127.0.0.1', port: truenasPort, apiKey: 'not-the-key', enabled: true } });
+    await call(emu.url, C, {
+      method: 'POST',
+      token,
+      body: { id: 'wrong', host: 'http://127.0.0.1', port: truenasPort, apiKey: 'not-the-key', enabled: true },
+    });
     await emu.control.tick();
     const resources = (await call(emu.url, '/api/v2/resources?source=truenas', { token })).json();
     expect(resources.meta.total).toBe(4);

@@ -13,7 +13,14 @@ describe('emulator store: truenas.enc encrypted like Pulse', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const sample = (): TrueNASInstance => ({ ...zeroInstance(), id: 'c1', name: 'nas-1', host: 'https://nas.local', apiKey: 'api-key-secret-123', enabled: true });
+  const sample = (): TrueNASInstance => ({
+    ...zeroInstance(),
+    id: 'c1',
+    name: 'nas-1',
+    host: 'https://nas.local',
+    apiKey: 'api-key-secret-123',
+    enabled: true,
+  });
 
   it('creates a 0600 base64 key of 32 bytes and hardens the data dir to 0700', () => {
     CryptoManager.open(dir);

@@ -26,10 +26,12 @@ beforeAll(async () => {
       req.socket.destroy();
       return;
     }
-    void fetch(`http://127.0.0.1:${nas.port}${req.url}`, { headers: { authorization: req.headers.authorization ?? '' } }).then(async (answer) => {
-      res.writeHead(answer.status, { 'content-type': 'application/json', connection: 'keep-alive' });
-      res.end(Buffer.from(await answer.arrayBuffer()));
-    });
+    void fetch(`http://127.0.0.1:${nas.port}${req.url}`, { headers: { authorization: req.headers.authorization ?? '' } }).then(
+      async (answer) => {
+        res.writeHead(answer.status, { 'content-type': 'application/json', connection: 'keep-alive' });
+        res.end(Buffer.from(await answer.arrayBuffer()));
+      },
+    );
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
 });
@@ -41,7 +43,20 @@ afterAll(async () => {
 
 const client = () =>
   new TrueNASClient(
-    { id: 'c1', name: 'nas', host: 'http://127.0.0.1', port: (proxy.address() as AddressInfo).port, apiKey: KEY, username: '', password: '', useHttps: false, insecureSkipVerify: false, fingerprint: '', enabled: true, pollIntervalSeconds: 60 },
+    {
+      id: 'c1',
+      name: 'nas',
+      host: 'http://127.0.0.1',
+      port: (proxy.address() as AddressInfo).port,
+      apiKey: KEY,
+      username: '',
+      password: '',
+      useHttps: false,
+      insecureSkipVerify: false,
+      fingerprint: '',
+      enabled: true,
+      pollIntervalSeconds: 60,
+    },
     5000,
   );
 
@@ -55,7 +70,9 @@ it('sends a GET again on a new connection when the reused one was closed under i
 it('a reset on a new connection still fails the poll', async () => {
   resetFirst = true;
   try {
-    await expect(client().fetchSnapshot()).rejects.toThrow(/^fetch truenas system info: truenas request GET \/system\/info failed: Get "http:\/\/127\.0\.0\.1:\d+\/api\/v2\.0\/system\/info": /);
+    await expect(client().fetchSnapshot()).rejects.toThrow(
+      /^fetch truenas system info: truenas request GET \/system\/info failed: Get "http:\/\/127\.0\.0\.1:\d+\/api\/v2\.0\/system\/info": /,
+    );
   } finally {
     resetFirst = false;
   }

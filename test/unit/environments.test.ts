@@ -15,7 +15,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-
 const TOKEN = 'a3f9c0d1e2b4a5f60718293a4b5c6d7e8f90a1b2c3d4e5f6';
 
 describe('pulse-runbook env and --env', () => {
@@ -34,7 +33,10 @@ describe('pulse-runbook env and --env', () => {
         { args: ['env', 'list', '--json'], env },
         { args: ['doctor', '--env', 'prod', '--json'], env },
         { args: ['doctor', '--json'], env: { ...env, PULSE_RUNBOOK_ENV: 'prod', TEMPORAL_ADDRESS: `127.0.0.1:${p2}` } },
-        { args: ['doctor', '--env', 'prod', '--json', '--temporal-address', `127.0.0.1:${p3}`], env: { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${p2}` } },
+        {
+          args: ['doctor', '--env', 'prod', '--json', '--temporal-address', `127.0.0.1:${p3}`],
+          env: { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${p2}` },
+        },
         { args: ['doctor', '--env', 'staging'], env },
         { args: ['env', 'set', 'prod.temporal.adress', 'x:1'], env },
         { args: ['env', 'delete', 'prod.pulse.tokenFile'], env },
@@ -44,7 +46,24 @@ describe('pulse-runbook env and --env', () => {
       ],
       180_000,
     );
-    const [set, tokenRefused, urlRefused, setFile, setUrl, get, list, fromFile, fromEnvVar, fromFlag, unknownEnv, unknownKey, del, getDeleted, delEnv, listEmpty] = r;
+    const [
+      set,
+      tokenRefused,
+      urlRefused,
+      setFile,
+      setUrl,
+      get,
+      list,
+      fromFile,
+      fromEnvVar,
+      fromFlag,
+      unknownEnv,
+      unknownKey,
+      del,
+      getDeleted,
+      delEnv,
+      listEmpty,
+    ] = r;
 
     expect(set.exitCode).toBe(0);
     expect(tokenRefused.exitCode).toBe(2);
@@ -56,13 +75,22 @@ describe('pulse-runbook env and --env', () => {
     expect([setFile.exitCode, setUrl.exitCode]).toEqual([0, 0]);
     expect(get.stdout.trim()).toBe(`127.0.0.1:${p1}`);
     expect(JSON.parse(list.stdout).environments).toEqual({
-      prod: { 'temporal.address': `127.0.0.1:${p1}`, 'pulse.tokenFile': '/run/secrets/pulse-token', 'pulse.url': 'http://pulse.example:7655' },
+      prod: {
+        'temporal.address': `127.0.0.1:${p1}`,
+        'pulse.tokenFile': '/run/secrets/pulse-token',
+        'pulse.url': 'http://pulse.example:7655',
+      },
     });
 
-    const setting = (out: string, key: string) => (JSON.parse(out).settings as Array<{ key: string; value: string; source: string }>).find((s) => s.key === key);
+    const setting = (out: string, key: string) =>
+      (JSON.parse(out).settings as Array<{ key: string; value: string; source: string }>).find((s) => s.key === key);
     expect(fromFile.exitCode).toBe(2);
     expect(JSON.parse(fromFile.stdout).temporal.address).toBe(`127.0.0.1:${p1}`);
-    expect(setting(fromFile.stdout, 'temporal.address')).toEqual({ key: 'temporal.address', value: `127.0.0.1:${p1}`, source: `environment "prod" in ${file}` });
+    expect(setting(fromFile.stdout, 'temporal.address')).toEqual({
+      key: 'temporal.address',
+      value: `127.0.0.1:${p1}`,
+      source: `environment "prod" in ${file}`,
+    });
     expect(setting(fromFile.stdout, 'pulse.tokenFile')?.source).toBe(`environment "prod" in ${file}`);
     expect(JSON.parse(fromEnvVar.stdout).temporal.address).toBe(`127.0.0.1:${p2}`);
     expect(setting(fromEnvVar.stdout, 'temporal.address')?.source).toBe('environment variable TEMPORAL_ADDRESS');
@@ -105,6 +133,7 @@ describe('what an environment may hold', () => {
     expect(settingProblem('host.flagEnvFile', 'etc/pulse/.env')).toContain("absolute path on the worker's host");
     expect(settingProblem('host.restartCmd', 'systemctl restart pulse')).toContain('JSON array of strings');
     expect(settingProblem('temporal.address', 'temporal')).toContain('host:port');
-    for (const key of ['temporal.namespace', 'prometheus.url', 'host.flagEnvFile']) expect(settingProblem(key, TOKEN) ?? '').not.toContain(TOKEN);
+    for (const key of ['temporal.namespace', 'prometheus.url', 'host.flagEnvFile'])
+      expect(settingProblem(key, TOKEN) ?? '').not.toContain(TOKEN);
   });
 });

@@ -8,7 +8,10 @@ import { stepOf, withoutStep } from '../../activities/support/step.js';
 
 describe('evidence()', () => {
   it('masks every secret-named field of its details, however deep', () => {
-    const e = evidence('enable.5', 'ok', 'Added connection c1.', [], { request: { host: 'nas', apiKey: 'k3y-value', nested: [{ password: 'pw-value' }] }, status: 201 });
+    const e = evidence('enable.5', 'ok', 'Added connection c1.', [], {
+      request: { host: 'nas', apiKey: 'k3y-value', nested: [{ password: 'pw-value' }] },
+      status: 201,
+    });
     expect(e.details).toEqual({ request: { host: 'nas', apiKey: MASK, nested: [{ password: MASK }] }, status: 201 });
     expect(JSON.stringify(e)).not.toMatch(/k3y-value|pw-value/);
     expect(e).toMatchObject({ step: 'enable.5', verdict: 'ok', summary: 'Added connection c1.', actions: [] });
@@ -33,6 +36,9 @@ describe('the step of an activity', () => {
   });
 
   it('is taken out of the input a strict schema checks', () => {
-    expect(withoutStep({ step: 'rollback.1' as const, repoPath: '/srv/pulse', plan: false })).toEqual({ repoPath: '/srv/pulse', plan: false });
+    expect(withoutStep({ step: 'rollback.1' as const, repoPath: '/srv/pulse', plan: false })).toEqual({
+      repoPath: '/srv/pulse',
+      plan: false,
+    });
   });
 });

@@ -125,8 +125,12 @@ describe('JSON-RPC: what a Pulse poll calls', () => {
     }
     expect((await client.call('zfs.resource.snapshot.query', [{ paths: [], recursive: true }])).result).toEqual([]);
     expect((await client.call('disk.temperature_agg', [['sda'], 7])).result).toEqual({});
-    const graphs = (await client.call('reporting.get_data', [[{ name: 'cputemp', identifier: null }], { aggregate: true, start: 1, end: 2 }])).result;
-    expect(graphs).toEqual([{ name: 'cputemp', identifier: null, data: [], start: 1, end: 2, legend: [], aggregations: { min: {}, mean: {}, max: {} } }]);
+    const graphs = (
+      await client.call('reporting.get_data', [[{ name: 'cputemp', identifier: null }], { aggregate: true, start: 1, end: 2 }])
+    ).result;
+    expect(graphs).toEqual([
+      { name: 'cputemp', identifier: null, data: [], start: 1, end: 2, legend: [], aggregations: { min: {}, mean: {}, max: {} } },
+    ]);
 
     const name = 'reporting.realtime:{"interval":2}';
     const sub = await client.call('core.subscribe', [name]);
@@ -135,7 +139,11 @@ describe('JSON-RPC: what a Pulse poll calls', () => {
     // Pulse skips notifications while it waits for an answer: an event sent before the answer would be lost.
     expect(client.received.slice(-3)).toEqual([`#${sub.id}`, 'collection_update', `#${sub.id! + 1}`]);
     expect(client.notifications).toEqual([
-      { jsonrpc: '2.0', method: 'collection_update', params: { msg: 'added', collection: name, fields: expect.objectContaining({ cpu: { usage: 2.5 } }) } },
+      {
+        jsonrpc: '2.0',
+        method: 'collection_update',
+        params: { msg: 'added', collection: name, fields: expect.objectContaining({ cpu: { usage: 2.5 } }) },
+      },
     ]);
     await client.call('core.subscribe', ['app.stats:{"interval":2}']);
     expect(client.notifications[1].params).toEqual({ msg: 'added', collection: 'app.stats:{"interval":2}', fields: [] });
@@ -143,12 +151,20 @@ describe('JSON-RPC: what a Pulse poll calls', () => {
 
   test('auth.login_ex with API_KEY_PLAIN needs the key and its owner; PASSWORD_PLAIN the user and password', async () => {
     await start({ apiKeyUser: 'pulse', username: 'admin', password: 'secret-pw' });
-    const login = (data: Record<string, unknown>) => open().then((c) => c.call('auth.login_ex', [{ ...data, login_options: { user_info: false } }]));
-    expect((await login({ mechanism: 'API_KEY_PLAIN', username: 'pulse', api_key: KEY })).result)
-      .toEqual({ response_type: 'SUCCESS', user_info: null, authenticator: 'LEVEL_1' });
+    const login = (data: Record<string, unknown>) =>
+      open().then((c) => c.call('auth.login_ex', [{ ...data, login_options: { user_info: false } }]));
+    expect((await login({ mechanism: 'API_KEY_PLAIN', username: 'pulse', api_key: KEY })).result).toEqual({
+      response_type: 'SUCCESS',
+      user_info: null,
+      authenticator: 'LEVEL_1',
+    });
     expect((await login({ mechanism: 'API_KEY_PLAIN', username: 'root', api_key: KEY })).result).toEqual({ response_type: 'AUTH_ERR' });
-    expect((await login({ mechanism: 'PASSWORD_PLAIN', username: 'admin', password: 'secret-pw' })).result).toMatchObject({ response_type: 'SUCCESS' });
-    expect((await login({ mechanism: 'PASSWORD_PLAIN', username: 'admin', password: 'nope' })).result).toEqual({ response_type: 'AUTH_ERR' });
+    expect((await login({ mechanism: 'PASSWORD_PLAIN', username: 'admin', password: 'secret-pw' })).result).toMatchObject({
+      response_type: 'SUCCESS',
+    });
+    expect((await login({ mechanism: 'PASSWORD_PLAIN', username: 'admin', password: 'nope' })).result).toEqual({
+      response_type: 'AUTH_ERR',
+    });
     expect((await login({ mechanism: 'SCRAM' })).error).toMatchObject({ code: -32602, data: { errname: 'EINVAL' } });
   });
 
@@ -159,7 +175,10 @@ describe('JSON-RPC: what a Pulse poll calls', () => {
     await client.call('no.such.method');
     const log = fake!.requests();
     expect(log.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
-      'GET /api/current 101', 'RPC auth.login_with_api_key 200', 'RPC system.info 200', 'RPC no.such.method -32601',
+      'GET /api/current 101',
+      'RPC auth.login_with_api_key 200',
+      'RPC system.info 200',
+      'RPC no.such.method -32601',
     ]);
     expect(JSON.stringify(log)).not.toContain(KEY);
   });
@@ -178,7 +197,9 @@ describe('JSON-RPC: refusals, as middleware answers them', () => {
       data: { error: 207, errname: 'ENOTAUTHENTICATED', reason: '[ENOTAUTHENTICATED] Not authenticated', trace: null, extra: null },
     });
     expect(fake!.requests().map((r) => `${r.path} ${r.status}`)).toEqual([
-      '/api/current 101', 'auth.login_with_api_key 401', 'system.info -32001',
+      '/api/current 101',
+      'auth.login_with_api_key 401',
+      'system.info -32001',
     ]);
   });
 
@@ -232,7 +253,12 @@ describe('transports', () => {
       }).once('error', reject);
     });
     expect(peer.replace(/:/g, '').toLowerCase()).toBe(fake!.fingerprint);
-    expect(fake!.connection()).toMatchObject({ host: 'https://127.0.0.1', port: fake!.port, insecureSkipVerify: true, fingerprint: fake!.fingerprint });
+    expect(fake!.connection()).toMatchObject({
+      host: 'https://127.0.0.1',
+      port: fake!.port,
+      insecureSkipVerify: true,
+      fingerprint: fake!.fingerprint,
+    });
   });
 });
 
@@ -244,7 +270,10 @@ describe('faults on the JSON-RPC transport', () => {
     await expect(RpcClient.open(fake!.rpcUrl)).rejects.toThrow('handshake status 500');
     expect((await client.call('system.info')).error).toMatchObject({ code: -32001, data: { errname: 'EFAULT' } });
     await fake!.setFault({ status: 401 });
-    expect((await client.call('system.info')).error).toMatchObject({ code: -32001, data: { errname: 'EACCES', reason: '[EACCES] Not authorized' } });
+    expect((await client.call('system.info')).error).toMatchObject({
+      code: -32001,
+      data: { errname: 'EACCES', reason: '[EACCES] Not authorized' },
+    });
     await fake!.setFault(null);
     expect((await client.call('system.info')).result).toMatchObject({ hostname: 'truenas-fake' });
   });
@@ -288,8 +317,10 @@ describe('faults on the JSON-RPC transport', () => {
     await fake!.setFault({ delayMs: 200 });
     const socket = connectTcp(fake!.port, '127.0.0.1');
     socket.on('error', () => {});
-    socket.write(`GET /api/current HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    socket.write(
+      `GET /api/current HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     socket.resetAndDestroy();
     await new Promise((resolve) => setTimeout(resolve, 300));

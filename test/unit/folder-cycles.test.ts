@@ -19,7 +19,14 @@ describe('folder-level import graph', () => {
 
   it('sees the edges the layers are made of (a scanner that reads nothing would find no cycle either)', () => {
     const pairs = new Set(edges.map((e) => `${e.from} -> ${e.to}`));
-    for (const edge of ['workflows -> src/config', 'workflows -> activities', 'src/cli -> workflows', 'src/config -> src/identity', 'src/canary -> src/config', 'activities -> src/pulse']) {
+    for (const edge of [
+      'workflows -> src/config',
+      'workflows -> activities',
+      'src/cli -> workflows',
+      'src/config -> src/identity',
+      'src/canary -> src/config',
+      'activities -> src/pulse',
+    ]) {
       expect(pairs).toContain(edge);
     }
   });

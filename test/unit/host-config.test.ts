@@ -39,7 +39,11 @@ describe('host config schemas', () => {
   });
 
   it('refuses a plain container restart, which keeps the old environment', () => {
-    for (const argv of [['docker', 'restart', 'pulse'], ['docker', 'compose', 'restart'], ['podman', 'restart', 'pulse']]) {
+    for (const argv of [
+      ['docker', 'restart', 'pulse'],
+      ['docker', 'compose', 'restart'],
+      ['podman', 'restart', 'pulse'],
+    ]) {
       const f = invalid(() => parseHostInput(RestartSchema, { kind: 'container', argv }, 'restart'));
       expect(f.message).toContain('restart.argv: a plain container restart keeps the environment');
     }
@@ -59,9 +63,10 @@ describe('host config schemas', () => {
     expect(invalid(() => parseHostInput(FlagTargetSchema, { kind: 'env-file', path: 'etc/pulse/.env' }, 'target')).message).toContain(
       'target.path: must be an absolute path',
     );
-    expect(invalid(() => parseHostInput(FlagTargetSchema, { kind: 'systemd-dropin', path: '/etc/systemd/system/pulse.service.d/x' }, 'target')).message).toContain(
-      'must end in .conf',
-    );
+    expect(
+      invalid(() => parseHostInput(FlagTargetSchema, { kind: 'systemd-dropin', path: '/etc/systemd/system/pulse.service.d/x' }, 'target'))
+        .message,
+    ).toContain('must end in .conf');
     expect(invalid(() => parseHostInput(RestartSchema, { kind: 'systemd', unit: '--now' }, 'restart')).message).toContain('restart.unit');
     expect(invalid(() => parseHostInput(LogSourceSchema, { kind: 'syslog' }, 'logs')).message).toContain('logs.kind');
     expect(invalid(() => parseHostInput(FlagTargetSchema, { kind: 'env-file', extra: 1 }, 'target')).message).toContain('target');

@@ -24,7 +24,6 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-
 const SAMPLE = [
   '# Pulse environment',
   'PULSE_DATA_DIR=/etc/pulse',

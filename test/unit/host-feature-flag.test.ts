@@ -28,9 +28,7 @@ describe('setFeatureFlag', () => {
 
     expect(await snapshot(path)).toEqual(before);
     expect(out.evidence).toMatchObject({ step: 'enable.1', verdict: 'planned' });
-    expect(out.evidence.actions).toEqual([
-      { kind: 'file', op: 'write', path, change: `line 2: ${NAME}=false → line 2: ${NAME}=true` },
-    ]);
+    expect(out.evidence.actions).toEqual([{ kind: 'file', op: 'write', path, change: `line 2: ${NAME}=false → line 2: ${NAME}=true` }]);
     expect(out.value).toMatchObject({ changed: true, valueBefore: 'false', valueAfter: 'true', needsDaemonReload: false });
     expect(out.evidence.deviation).toMatch(/export does not reach the service/);
     // The rest of the file (which may hold secrets) is never shown.

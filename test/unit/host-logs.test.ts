@@ -7,7 +7,8 @@ import { MASK } from '../../src/runbook/redact.js';
 const node = process.execPath;
 const FEB_FAIL = '2026/02/09 10:00:01 [TrueNASPoller] Refresh failed for 3f2a: truenas: GET /system/info: 401 Unauthorized';
 const FEB_STOP = '2026/02/09 10:00:02 [TrueNASPoller] Stop timed out waiting for shutdown';
-const V6_FAIL = '{"level":"warn","component":"truenas_poller","connection":"3f2a","time":"2026-04-01T10:00:00Z","message":"TrueNAS poller refresh failed"}';
+const V6_FAIL =
+  '{"level":"warn","component":"truenas_poller","connection":"3f2a","time":"2026-04-01T10:00:00Z","message":"TrueNAS poller refresh failed"}';
 const V6_INFO = '{"level":"info","component":"truenas_poller","message":"synced connections"}';
 const NOISE = [
   '2026/02/09 10:00:00 Starting Pulse on :7655',
@@ -40,7 +41,13 @@ describe('markLogPosition + checkPulseLogs on a real file', () => {
     expect(mark.value.file).toMatchObject({ path, offset: FEB_FAIL.length * 2 + 2 });
 
     await fs.appendFile(path, `${NOISE.join('\n')}\n${V6_FAIL}\n`);
-    const out = await checkPulseLogs({ plan: false, source: { kind: 'file', path }, mark: mark.value, step: 'enable.4', expect: 'poller-active' });
+    const out = await checkPulseLogs({
+      plan: false,
+      source: { kind: 'file', path },
+      mark: mark.value,
+      step: 'enable.4',
+      expect: 'poller-active',
+    });
 
     expect(out.value).toMatchObject({ linesRead: 4, feb: 0, v6: 1, total: 1, rotated: false, fromOffset: mark.value.file!.offset });
     expect(out.value.excerpt).toEqual([V6_FAIL]);
@@ -96,7 +103,12 @@ describe('markLogPosition + checkPulseLogs on a real file', () => {
 
   it('a file source without a mark is refused', async () => {
     await expect(
-      checkPulseLogs({ plan: false, source: { kind: 'file', path: join(dir, 'x.log') }, since: new Date().toISOString(), step: 'enable.4' }),
+      checkPulseLogs({
+        plan: false,
+        source: { kind: 'file', path: join(dir, 'x.log') },
+        since: new Date().toISOString(),
+        step: 'enable.4',
+      }),
     ).rejects.toMatchObject({ type: 'LogMarkMissing', nonRetryable: true });
   });
 });
@@ -116,7 +128,14 @@ describe('checkPulseLogs through commands', () => {
       expect: 'poller-active',
     });
     expect(JSON.parse(await fs.readFile(calls, 'utf8'))).toEqual([
-      'journalctl', '-u', 'pulse', '--since', `@${Date.parse(since) / 1000}`, '--no-pager', '-o', 'cat',
+      'journalctl',
+      '-u',
+      'pulse',
+      '--since',
+      `@${Date.parse(since) / 1000}`,
+      '--no-pager',
+      '-o',
+      'cat',
     ]);
     expect(out.value).toMatchObject({ feb: 1, linesRead: 2, since });
     expect(out.evidence.verdict).toBe('ok');

@@ -83,7 +83,12 @@ describe('restartPulse', () => {
       plan: false,
       step: 'enable.2',
       pulseUrl: `http://127.0.0.1:${port}/`,
-      restart: { kind: 'command', argv: [node, '-e', START_SERVICE, String(port), pidFile, SERVER], healthTimeoutMs: 10_000, healthIntervalMs: 100 },
+      restart: {
+        kind: 'command',
+        argv: [node, '-e', START_SERVICE, String(port), pidFile, SERVER],
+        healthTimeoutMs: 10_000,
+        healthIntervalMs: 100,
+      },
     });
     pidsToKill.push(Number(await fs.readFile(pidFile, 'utf8')));
 
@@ -109,13 +114,20 @@ describe('restartPulse', () => {
       prefix: [node, ...recorder],
       restart: { kind: 'systemd', unit: 'pulse-test', healthTimeoutMs: 5_000 },
     });
-    const calls = (await fs.readFile(log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const calls = (await fs.readFile(log, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(calls).toEqual([
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'restart', 'pulse-test'],
     ]);
     expect(out.value.health).toMatchObject({ status: 200, attempts: 1 });
-    expect(out.evidence.actions?.[0]).toEqual({ kind: 'command', argv: [node, ...recorder, 'systemctl', 'daemon-reload'], timeoutMs: 180_000 });
+    expect(out.evidence.actions?.[0]).toEqual({
+      kind: 'command',
+      argv: [node, ...recorder, 'systemctl', 'daemon-reload'],
+      timeoutMs: 180_000,
+    });
   });
 
   it('plan mode lists the commands and the health check and runs nothing', async () => {

@@ -13,7 +13,14 @@ import { SignJWT } from 'jose';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { generateIdentityKey, readIdentityKey, IdentityKeyError } from '../../src/identity/key.js';
 import { issueIdentityToken, parseTtl, verifyIdentityToken, IdentityTokenError } from '../../src/identity/token.js';
-import { clientIdentity, identitySettingsFrom, parseClientIdentity, resolveIdentity, IdentityError, type Identity } from '../../src/identity/resolve.js';
+import {
+  clientIdentity,
+  identitySettingsFrom,
+  parseClientIdentity,
+  resolveIdentity,
+  IdentityError,
+  type Identity,
+} from '../../src/identity/resolve.js';
 import { ACTOR_HEADER, actorHeaderInterceptor, readActorHeader } from '../../src/identity/header.js';
 
 let dir: string;
@@ -80,10 +87,28 @@ describe('tokens', () => {
   it('EdDSA: issued with the private key, verified with the public key; the subject is the actor', async () => {
     const { priv, pub } = edKeys();
     const now = new Date('2026-11-26T08:00:00Z');
-    const issued = await issueIdentityToken(readIdentityKey(priv), { subject: 'olga', ttlSeconds: 8 * HOUR, issuer: 'pulse-ops', audience: 'pulse-runbooks', now });
+    const issued = await issueIdentityToken(readIdentityKey(priv), {
+      subject: 'olga',
+      ttlSeconds: 8 * HOUR,
+      issuer: 'pulse-ops',
+      audience: 'pulse-runbooks',
+      now,
+    });
     expect(issued.expiresAt).toBe('2026-11-26T16:00:00.000Z');
-    const verified = await verifyIdentityToken(issued.token, readIdentityKey(pub), { issuer: 'pulse-ops', audience: 'pulse-runbooks' }, new Date('2026-11-26T12:00:00Z'));
-    expect(verified).toMatchObject({ subject: 'olga', algorithm: 'EdDSA', expiresAt: '2026-11-26T16:00:00.000Z', issuedAt: '2026-11-26T08:00:00.000Z', issuer: 'pulse-ops', audience: 'pulse-runbooks' });
+    const verified = await verifyIdentityToken(
+      issued.token,
+      readIdentityKey(pub),
+      { issuer: 'pulse-ops', audience: 'pulse-runbooks' },
+      new Date('2026-11-26T12:00:00Z'),
+    );
+    expect(verified).toMatchObject({
+      subject: 'olga',
+      algorithm: 'EdDSA',
+      expiresAt: '2026-11-26T16:00:00.000Z',
+      issuedAt: '2026-11-26T08:00:00.000Z',
+      issuer: 'pulse-ops',
+      audience: 'pulse-runbooks',
+    });
     expect(verified.id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -100,11 +125,23 @@ describe('tokens', () => {
       expect(err.message).toMatch(expected);
       errors.push(err);
     };
-    await check(verifyIdentityToken(token, readIdentityKey(pub), {}, new Date('2026-11-26T09:05:00Z')), /^identity token: expired at 2026-11-26T09:00:00.000Z \(subject olga\); ask an admin for a new one/);
-    await check(verifyIdentityToken(token, readIdentityKey(other.publicPath!), {}, now), `its signature does not verify with the Ed25519 public key in ${other.publicPath}`);
+    await check(
+      verifyIdentityToken(token, readIdentityKey(pub), {}, new Date('2026-11-26T09:05:00Z')),
+      /^identity token: expired at 2026-11-26T09:00:00.000Z \(subject olga\); ask an admin for a new one/,
+    );
+    await check(
+      verifyIdentityToken(token, readIdentityKey(other.publicPath!), {}, now),
+      `its signature does not verify with the Ed25519 public key in ${other.publicPath}`,
+    );
     await check(verifyIdentityToken(token, readIdentityKey(hs.path), {}, now), /is not signed with HS256/);
-    await check(verifyIdentityToken(token, readIdentityKey(pub), { issuer: 'security' }, now), 'its issuer (iss) is "pulse-ops", expected "security" (PULSE_RUNBOOKS_IDENTITY_ISSUER)');
-    await check(verifyIdentityToken(token, readIdentityKey(pub), { audience: 'pulse-runbooks' }, now), 'its audience (aud) is null, expected "pulse-runbooks" (PULSE_RUNBOOKS_IDENTITY_AUDIENCE)');
+    await check(
+      verifyIdentityToken(token, readIdentityKey(pub), { issuer: 'security' }, now),
+      'its issuer (iss) is "pulse-ops", expected "security" (PULSE_RUNBOOKS_IDENTITY_ISSUER)',
+    );
+    await check(
+      verifyIdentityToken(token, readIdentityKey(pub), { audience: 'pulse-runbooks' }, now),
+      'its audience (aud) is null, expected "pulse-runbooks" (PULSE_RUNBOOKS_IDENTITY_AUDIENCE)',
+    );
     await check(verifyIdentityToken('not.a.jwt', readIdentityKey(pub), {}, now), /is not a valid signed JWT/);
     // Tampering with the payload (another subject) breaks the signature.
     const [h, , s] = token.split('.');
@@ -115,9 +152,16 @@ describe('tokens', () => {
 
   it('requires exp and a valid sub; HS256 round-trips with the same secret', async () => {
     const hs = readIdentityKey(generateIdentityKey(path.join(dir, 'hs.key'), 'HS256').path);
-    const noExp = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('olga').sign(hs.signKey as Uint8Array);
+    const noExp = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('olga')
+      .sign(hs.signKey as Uint8Array);
     expect((await rejection(verifyIdentityToken(noExp, hs))).message).toContain('has no "exp" claim, which is required');
-    const badSub = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('   ').setExpirationTime('1h').sign(hs.signKey as Uint8Array);
+    const badSub = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('   ')
+      .setExpirationTime('1h')
+      .sign(hs.signKey as Uint8Array);
     expect((await rejection(verifyIdentityToken(badSub, hs))).message).toContain('identity token: its subject (sub) must not be empty');
 
     const { token } = await issueIdentityToken(hs, { subject: 'sara', ttlSeconds: 60 });
@@ -126,9 +170,13 @@ describe('tokens', () => {
 
   it('issue-token needs a signing key, a valid subject and a bounded ttl', async () => {
     const { pub, priv } = edKeys();
-    await expect(issueIdentityToken(readIdentityKey(pub), { subject: 'olga', ttlSeconds: 60 })).rejects.toThrow(/holds an Ed25519 public key, which verifies tokens but cannot issue them/);
+    await expect(issueIdentityToken(readIdentityKey(pub), { subject: 'olga', ttlSeconds: 60 })).rejects.toThrow(
+      /holds an Ed25519 public key, which verifies tokens but cannot issue them/,
+    );
     await expect(issueIdentityToken(readIdentityKey(priv), { subject: '', ttlSeconds: 60 })).rejects.toThrow(/--sub: must not be empty/);
-    await expect(issueIdentityToken(readIdentityKey(priv), { subject: 'olga', ttlSeconds: 31 * 86_400 })).rejects.toThrow(/--ttl: must be more than 0 and at most 30 days/);
+    await expect(issueIdentityToken(readIdentityKey(priv), { subject: 'olga', ttlSeconds: 31 * 86_400 })).rejects.toThrow(
+      /--ttl: must be more than 0 and at most 30 days/,
+    );
     expect(parseTtl('8h')).toBe(8 * HOUR);
     expect(parseTtl('30m')).toBe(1800);
     expect(parseTtl('7d')).toBe(7 * 86_400);
@@ -167,7 +215,9 @@ describe('resolving who acts', () => {
     const env = { PULSE_RUNBOOKS_IDENTITY_TOKEN: token };
     const viaToken = await resolveIdentity(settings, { osUser, env });
     expect(viaToken).toMatchObject({ actor: 'sam', source: 'token', osUser: 'olga', keyFile: pub });
-    expect(viaToken.how).toContain(`signed token from PULSE_RUNBOOKS_IDENTITY_TOKEN (EdDSA, verified with the Ed25519 public key in ${pub}), subject sam`);
+    expect(viaToken.how).toContain(
+      `signed token from PULSE_RUNBOOKS_IDENTITY_TOKEN (EdDSA, verified with the Ed25519 public key in ${pub}), subject sam`,
+    );
     expect((await resolveIdentity(settings, { osUser, env, claimedActor: 'sam' })).actor).toBe('sam');
     const override = await rejection(resolveIdentity(settings, { osUser, env, claimedActor: 'olga' }));
     expect(override.message).toBe(
@@ -179,15 +229,24 @@ describe('resolving who acts', () => {
     writeFileSync(file, `${token}\n`, { mode: 0o600 });
     const fromFile = await resolveIdentity({ ...settings, tokenFile: file }, { osUser, env: { PULSE_RUNBOOKS_IDENTITY_TOKEN: 'garbage' } });
     expect(fromFile.how).toContain(`signed token from the file ${file}`);
-    await expect(resolveIdentity({ ...settings, tokenFile: path.join(dir, 'nope') }, { osUser, env: {} })).rejects.toThrow(/identity token file .*nope: cannot be read \(ENOENT\)/);
+    await expect(resolveIdentity({ ...settings, tokenFile: path.join(dir, 'nope') }, { osUser, env: {} })).rejects.toThrow(
+      /identity token file .*nope: cannot be read \(ENOENT\)/,
+    );
   });
 
   it('settings come from the env and --identity-token-file; empty values count as unset', () => {
-    expect(identitySettingsFrom({}, { PULSE_RUNBOOKS_IDENTITY_KEY_FILE: '/k.pub', PULSE_RUNBOOKS_IDENTITY_ISSUER: 'ops', PULSE_RUNBOOKS_IDENTITY_AUDIENCE: '' })).toEqual({ keyFile: '/k.pub', issuer: 'ops' });
+    expect(
+      identitySettingsFrom(
+        {},
+        { PULSE_RUNBOOKS_IDENTITY_KEY_FILE: '/k.pub', PULSE_RUNBOOKS_IDENTITY_ISSUER: 'ops', PULSE_RUNBOOKS_IDENTITY_AUDIENCE: '' },
+      ),
+    ).toEqual({ keyFile: '/k.pub', issuer: 'ops' });
     expect(identitySettingsFrom({ identityTokenFile: '/flag' }, { PULSE_RUNBOOKS_IDENTITY_TOKEN_FILE: '/env' }).tokenFile).toBe('/flag');
     expect(identitySettingsFrom({}, { PULSE_RUNBOOKS_IDENTITY_TOKEN_FILE: '/env' }).tokenFile).toBe('/env');
     // The token itself in the env wins over a token file named in the env.
-    expect(identitySettingsFrom({}, { PULSE_RUNBOOKS_IDENTITY_TOKEN_FILE: '/env', PULSE_RUNBOOKS_IDENTITY_TOKEN: 'x' }).tokenFile).toBeUndefined();
+    expect(
+      identitySettingsFrom({}, { PULSE_RUNBOOKS_IDENTITY_TOKEN_FILE: '/env', PULSE_RUNBOOKS_IDENTITY_TOKEN: 'x' }).tokenFile,
+    ).toBeUndefined();
   });
 });
 
@@ -221,7 +280,13 @@ describe('what travels to Temporal', () => {
     expect(seen).toHaveLength(3);
     expect(seen[0].other).toBe(other);
     for (const headers of seen) {
-      expect(readActorHeader(headers)).toEqual({ actor: 'sam', actorSource: 'token', tokenId: 'jti-1', tokenExpiresAt: '2026-11-26T16:00:00.000Z', tokenIssuer: 'pulse-ops' });
+      expect(readActorHeader(headers)).toEqual({
+        actor: 'sam',
+        actorSource: 'token',
+        tokenId: 'jti-1',
+        tokenExpiresAt: '2026-11-26T16:00:00.000Z',
+        tokenIssuer: 'pulse-ops',
+      });
       // The header is plain JSON and holds no token.
       expect(Buffer.from(headers[ACTOR_HEADER].data!).toString()).not.toMatch(/eyJ/);
     }
@@ -251,7 +316,11 @@ describe('pulse-runbook identity (a real process)', () => {
     expect(token.split('.')).toHaveLength(3);
     expect(issue.stderr).toMatch(/^Token for olga, EdDSA, expires at \S+/);
 
-    const policy = { PULSE_RUNBOOKS_IDENTITY_KEY_FILE: `${key}.pub`, PULSE_RUNBOOKS_IDENTITY_ISSUER: 'pulse-ops', PULSE_RUNBOOKS_IDENTITY_TOKEN: token };
+    const policy = {
+      PULSE_RUNBOOKS_IDENTITY_KEY_FILE: `${key}.pub`,
+      PULSE_RUNBOOKS_IDENTITY_ISSUER: 'pulse-ops',
+      PULSE_RUNBOOKS_IDENTITY_TOKEN: token,
+    };
     const [whoami, offline, noToken] = await Promise.all([
       run(['identity', 'whoami', '--json'], policy),
       run(['incident', 'ack', 'x', '--actor', 'sam', '--temporal-address', '127.0.0.1:1'], policy),
@@ -259,7 +328,12 @@ describe('pulse-runbook identity (a real process)', () => {
     ]);
     expect(whoami.exitCode).toBe(0);
     const me = JSON.parse(whoami.stdout);
-    expect(me).toMatchObject({ actor: 'olga', actorSource: 'token', token: { subject: 'olga', issuer: 'pulse-ops' }, tokenPolicy: { keyFile: `${key}.pub`, issuer: 'pulse-ops' } });
+    expect(me).toMatchObject({
+      actor: 'olga',
+      actorSource: 'token',
+      token: { subject: 'olga', issuer: 'pulse-ops' },
+      tokenPolicy: { keyFile: `${key}.pub`, issuer: 'pulse-ops' },
+    });
     expect(me.temporalIdentity).toMatch(/^pulse-runbook:olga@/);
     expect(whoami.stdout).not.toContain(token);
 

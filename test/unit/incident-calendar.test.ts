@@ -25,7 +25,11 @@ describe('business calendar', () => {
   it('Friday evening in Berlin (CET) → Monday 09:00 Berlin = 08:00 UTC', () => {
     // Fri 2026-11-27 19:00 CET = 18:00 UTC
     expect(next('2026-11-27T18:00:00Z')).toBe('2026-11-30T08:00:00.000Z');
-    expect(nextBusinessDay(at('2026-11-27T18:00:00Z'), berlin)).toMatchObject({ localDate: '2026-11-30', weekday: 'Mon', localTime: '09:00' });
+    expect(nextBusinessDay(at('2026-11-27T18:00:00Z'), berlin)).toMatchObject({
+      localDate: '2026-11-30',
+      weekday: 'Mon',
+      localTime: '09:00',
+    });
   });
 
   it('uses the local date, not the UTC date: Friday 23:30 UTC is already Saturday in Berlin', () => {
@@ -67,14 +71,31 @@ describe('business calendar', () => {
     expect(zoneOffsetMs(at('2026-01-15T12:00:00Z'), 'Europe/Berlin')).toBe(3_600_000);
     expect(zoneOffsetMs(at('2026-07-15T12:00:00Z'), 'Europe/Berlin')).toBe(7_200_000);
     expect(zoneOffsetMs(at('2026-07-15T12:00:00Z'), 'Asia/Kolkata')).toBe(19_800_000);
-    expect(zonedDateTime(at('2026-11-27T18:00:00Z'), 'Europe/Berlin')).toEqual({ year: 2026, month: 11, day: 27, hour: 19, minute: 0, second: 0, weekday: 'Fri' });
-    expect(new Date(zonedTimeToInstant({ year: 2026, month: 7, day: 1 }, '09:00', 'America/Los_Angeles')).toISOString()).toBe('2026-07-01T16:00:00.000Z');
+    expect(zonedDateTime(at('2026-11-27T18:00:00Z'), 'Europe/Berlin')).toEqual({
+      year: 2026,
+      month: 11,
+      day: 27,
+      hour: 19,
+      minute: 0,
+      second: 0,
+      weekday: 'Fri',
+    });
+    expect(new Date(zonedTimeToInstant({ year: 2026, month: 7, day: 1 }, '09:00', 'America/Los_Angeles')).toISOString()).toBe(
+      '2026-07-01T16:00:00.000Z',
+    );
     // 02:30 does not exist in Berlin on 2026-03-29: it maps to 03:30 CEST = 01:30 UTC
-    expect(new Date(zonedTimeToInstant({ year: 2026, month: 3, day: 29 }, '02:30', 'Europe/Berlin')).toISOString()).toBe('2026-03-29T01:30:00.000Z');
+    expect(new Date(zonedTimeToInstant({ year: 2026, month: 3, day: 29 }, '02:30', 'Europe/Berlin')).toISOString()).toBe(
+      '2026-03-29T01:30:00.000Z',
+    );
   });
 
   it('refuses a bad calendar, naming the field', () => {
-    const bad = BusinessCalendarSchema.safeParse({ timeZone: 'Mars/Olympus', days: ['Mon', 'Funday'], opensAt: '9am', holidays: ['2026-13-01'] });
+    const bad = BusinessCalendarSchema.safeParse({
+      timeZone: 'Mars/Olympus',
+      days: ['Mon', 'Funday'],
+      opensAt: '9am',
+      holidays: ['2026-13-01'],
+    });
     expect(bad.success).toBe(false);
     const byPath = Object.fromEntries(bad.error!.issues.map((i) => [i.path.join('.'), i.message]));
     expect(byPath.timeZone).toMatch(/IANA time zone/);
@@ -86,7 +107,10 @@ describe('business calendar', () => {
   });
 
   it('a calendar with no business day in reach says so', () => {
-    const cal = BusinessCalendarSchema.parse({ days: ['Mon'], holidays: Array.from({ length: 60 }, (_, i) => new Date(Date.UTC(2027, 0, 4 + 7 * i)).toISOString().slice(0, 10)) });
+    const cal = BusinessCalendarSchema.parse({
+      days: ['Mon'],
+      holidays: Array.from({ length: 60 }, (_, i) => new Date(Date.UTC(2027, 0, 4 + 7 * i)).toISOString().slice(0, 10)),
+    });
     expect(() => nextBusinessDay(at('2027-01-01T12:00:00Z'), cal)).toThrow(/no business day in the year after 2027-01-01/);
   });
 });

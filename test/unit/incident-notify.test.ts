@@ -67,7 +67,10 @@ describe('notifyIncidentWebhook', () => {
         method: 'POST',
         url: '/hook',
         type: 'application/json',
-        body: { text: '[P1] PAGE Pulse Operations: TrueNAS data stale (incident-1); P1: page Pulse Operations immediately', incident: message },
+        body: {
+          text: '[P1] PAGE Pulse Operations: TrueNAS data stale (incident-1); P1: page Pulse Operations immediately',
+          incident: message,
+        },
       },
     ]);
   });
@@ -78,7 +81,9 @@ describe('notifyIncidentWebhook', () => {
       await notifyIncidentWebhook({ target: { name: 'slack', urlEnv: 'INCIDENT_TEST_HOOK' }, message, timeoutMs: 5000 });
       expect(received[0].url).toBe(SECRET_PATH);
       answer = 503;
-      const err = await failure(notifyIncidentWebhook({ target: { name: 'slack', urlEnv: 'INCIDENT_TEST_HOOK' }, message, timeoutMs: 5000 }));
+      const err = await failure(
+        notifyIncidentWebhook({ target: { name: 'slack', urlEnv: 'INCIDENT_TEST_HOOK' }, message, timeoutMs: 5000 }),
+      );
       expect(err).toBeInstanceOf(ApplicationFailure);
       expect([err.type, err.nonRetryable]).toEqual(['NotificationUnavailable', false]);
       expect(err.message).toMatch(/^webhook slack: answered HTTP 503/);
@@ -89,7 +94,9 @@ describe('notifyIncidentWebhook', () => {
   });
 
   it('a missing env var is not retried and names the variable', async () => {
-    const err = await failure(notifyIncidentWebhook({ target: { name: 'slack', urlEnv: 'INCIDENT_HOOK_NOT_SET' }, message, timeoutMs: 5000 }));
+    const err = await failure(
+      notifyIncidentWebhook({ target: { name: 'slack', urlEnv: 'INCIDENT_HOOK_NOT_SET' }, message, timeoutMs: 5000 }),
+    );
     expect([err.type, err.nonRetryable]).toEqual(['NotificationTargetUnavailable', true]);
     expect(err.message).toContain('INCIDENT_HOOK_NOT_SET is not set');
   });
@@ -108,7 +115,9 @@ describe('notifyIncidentWebhook', () => {
 
   it('no answer (nothing listening) is retryable and does not show the URL', async () => {
     const port = await freePort();
-    const err = await failure(notifyIncidentWebhook({ target: { name: 'gone', url: `http://127.0.0.1:${port}${SECRET_PATH}` }, message, timeoutMs: 2000 }));
+    const err = await failure(
+      notifyIncidentWebhook({ target: { name: 'gone', url: `http://127.0.0.1:${port}${SECRET_PATH}` }, message, timeoutMs: 2000 }),
+    );
     expect([err.type, err.nonRetryable]).toEqual(['NotificationUnavailable', false]);
     expect(err.message).toMatch(/^webhook gone: no answer/);
     expect(err.message).not.toContain(SECRET_PATH);

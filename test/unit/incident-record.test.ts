@@ -26,7 +26,13 @@ const min = (n: number) => T0 + n * 60_000;
 const SECRET = 'sk_live_9f8e7d6c5b4a39281706f5e4d3c2b1a0';
 
 function opened(extra: Record<string, unknown> = {}) {
-  const input = IncidentInputSchema.parse({ title: 'TrueNAS data stale', impacts: ['data-loss'], openedBy: 'alice', calendar: { timeZone: 'Europe/Berlin' }, ...extra });
+  const input = IncidentInputSchema.parse({
+    title: 'TrueNAS data stale',
+    impacts: ['data-loss'],
+    openedBy: 'alice',
+    calendar: { timeZone: 'Europe/Berlin' },
+    ...extra,
+  });
   const record = openRecord('incident-test-1', input, T0);
   const timer = armTimer(record, input, T0);
   return { input, record, timer };
@@ -44,20 +50,45 @@ function refusal(fn: () => unknown): ApplicationFailure {
 describe('incident record transitions', () => {
   it('opens classified, routed, with the first owner assignment and the P1 pages', () => {
     const { record, timer } = opened();
-    expect(record).toMatchObject({ severity: 'P1', status: 'open', owner: 'Pulse Operations', escalationOwner: 'Engineering', openedAt: '2026-11-27T18:00:00.000Z', openedBy: 'alice' });
-    expect(record.handoffs).toEqual([{ at: '2026-11-27T18:00:00.000Z', by: 'alice', to: 'Pulse Operations', kind: 'initial', reason: expect.stringContaining('primary owner Pulse Operations') }]);
+    expect(record).toMatchObject({
+      severity: 'P1',
+      status: 'open',
+      owner: 'Pulse Operations',
+      escalationOwner: 'Engineering',
+      openedAt: '2026-11-27T18:00:00.000Z',
+      openedBy: 'alice',
+    });
+    expect(record.handoffs).toEqual([
+      {
+        at: '2026-11-27T18:00:00.000Z',
+        by: 'alice',
+        to: 'Pulse Operations',
+        kind: 'initial',
+        reason: expect.stringContaining('primary owner Pulse Operations'),
+      },
+    ]);
     expect(record.notifications.map((n) => [n.at, n.kind, n.to])).toEqual([
       ['2026-11-27T18:00:00.000Z', 'page', 'Pulse Operations'],
       ['2026-11-27T18:00:00.000Z', 'notify', 'Security Response Owner'],
       ['2026-11-27T18:00:00.000Z', 'notify', 'Engineering'],
     ]);
-    expect(timer).toMatchObject({ severity: 'P1', condition: 'containment', deadline: '2026-11-27T18:15:00.000Z', outcome: 'pending', escalateTo: 'Engineering' });
+    expect(timer).toMatchObject({
+      severity: 'P1',
+      condition: 'containment',
+      deadline: '2026-11-27T18:15:00.000Z',
+      outcome: 'pending',
+      escalateTo: 'Engineering',
+    });
   });
 
   it('containment meets the P1 timer; an escalation hands ownership to the escalation owner', () => {
     const a = opened();
     expect(timerConditionMet(a.record, a.timer)).toBe(false);
-    applyStartResponse(a.record, checkUpdate(a.record, 'startResponse', { actor: 'bob', phase: 'containment', summary: 'kill-switch' }), min(3));
+    applyStartResponse(
+      a.record,
+      checkUpdate(a.record, 'startResponse', { actor: 'bob', phase: 'containment', summary: 'kill-switch' }),
+      min(3),
+    );
     expect(timerConditionMet(a.record, a.timer)).toBe(true);
     expect(a.record.acknowledged).toEqual({ at: '2026-11-27T18:03:00.000Z', by: 'bob' });
 
@@ -65,13 +96,22 @@ describe('incident record transitions', () => {
     const n = applyEscalation(b.record, b.timer, min(15));
     expect(n).toMatchObject({ kind: 'escalation', to: 'Engineering', at: '2026-11-27T18:15:00.000Z' });
     expect(b.record.owner).toBe('Engineering');
-    expect(b.record.handoffs.at(-1)).toMatchObject({ from: 'Pulse Operations', to: 'Engineering', kind: 'escalation', by: 'escalation-timer' });
+    expect(b.record.handoffs.at(-1)).toMatchObject({
+      from: 'Pulse Operations',
+      to: 'Engineering',
+      kind: 'escalation',
+      by: 'escalation-timer',
+    });
     expect(b.timer).toMatchObject({ outcome: 'escalated', settledAt: '2026-11-27T18:15:00.000Z' });
   });
 
   it('mitigation meets a P2 timer; only resolution meets a P3 timer', () => {
     const p2 = opened({ impacts: ['degraded-functionality'] });
-    applyStartResponse(p2.record, checkUpdate(p2.record, 'startResponse', { actor: 'bob', phase: 'mitigation', summary: 'restart' }), min(10));
+    applyStartResponse(
+      p2.record,
+      checkUpdate(p2.record, 'startResponse', { actor: 'bob', phase: 'mitigation', summary: 'restart' }),
+      min(10),
+    );
     expect(timerConditionMet(p2.record, p2.timer)).toBe(true);
     const p3 = opened({ impacts: ['monitoring-gap'] });
     applyStartResponse(p3.record, checkUpdate(p3.record, 'startResponse', { actor: 'bob', phase: 'containment', summary: 'x' }), min(10));
@@ -81,7 +121,11 @@ describe('incident record transitions', () => {
 
   it('a person reclassifies: notifications follow, and re-arming supersedes the pending timer', () => {
     const { input, record, timer } = opened({ impacts: ['monitoring-gap'] });
-    const { changed, notifications } = applyClassify(record, checkUpdate(record, 'classify', { actor: 'carol', severity: 'P1', reason: 'customers lost data' }), min(20));
+    const { changed, notifications } = applyClassify(
+      record,
+      checkUpdate(record, 'classify', { actor: 'carol', severity: 'P1', reason: 'customers lost data' }),
+      min(20),
+    );
     expect(changed).toBe(true);
     expect(notifications.map((n) => n.kind)).toEqual(['page', 'notify', 'notify']);
     const next = armTimer(record, input, min(20));
@@ -98,11 +142,18 @@ describe('incident record transitions', () => {
     const noOwner = refusal(() => checkUpdate(record, 'resolve', { actor: 'alice', summary: 'done' }));
     expect(noOwner.type).toBe('InvalidIncidentUpdate');
     expect(noOwner.message).toMatch(/^resolve refused: finalOwner: required: name an owner/);
-    expect(refusal(() => checkUpdate(record, 'handoff', { actor: 'a', to: 'nobody' })).message).toMatch(/^handoff refused: to: must be one of/);
+    expect(refusal(() => checkUpdate(record, 'handoff', { actor: 'a', to: 'nobody' })).message).toMatch(
+      /^handoff refused: to: must be one of/,
+    );
     const same = refusal(() => checkUpdate(record, 'handoff', { actor: 'a', to: 'ops' }));
-    expect([same.type, same.message]).toEqual(['IncidentUpdateRefused', 'handoff refused: to: Pulse Operations already owns this incident; name another owner']);
+    expect([same.type, same.message]).toEqual([
+      'IncidentUpdateRefused',
+      'handoff refused: to: Pulse Operations already owns this incident; name another owner',
+    ]);
     applyResolve(record, checkUpdate(record, 'resolve', { actor: 'alice', summary: 'done', finalOwner: 'Engineering' }), min(30));
-    expect(refusal(() => checkUpdate(record, 'recordAction', { actor: 'a', summary: 'late' })).message).toMatch(/resolved by alice at 2026-11-27T18:30:00.000Z/);
+    expect(refusal(() => checkUpdate(record, 'recordAction', { actor: 'a', summary: 'late' })).message).toMatch(
+      /resolved by alice at 2026-11-27T18:30:00.000Z/,
+    );
     expect(refusal(() => checkUpdate(record, 'acknowledge', { actor: 'b' })).type).toBe('IncidentUpdateRefused');
   });
 
@@ -143,7 +194,9 @@ describe('sanitizing what people type', () => {
   });
 
   it('masks secret-named fields at any depth', () => {
-    expect(sanitizeValue({ details: { password: SECRET, note: `key ${SECRET.slice(0, 3)}` } })).toEqual({ details: { password: '********', note: 'key sk_' } });
+    expect(sanitizeValue({ details: { password: SECRET, note: `key ${SECRET.slice(0, 3)}` } })).toEqual({
+      details: { password: '********', note: 'key sk_' },
+    });
   });
 });
 
@@ -151,18 +204,39 @@ describe('incident export', () => {
   function fullRecord() {
     const { input, record, timer } = opened();
     applyAcknowledge(record, checkUpdate(record, 'acknowledge', { actor: 'alice', note: 'looking' }), min(2));
-    applyHandoff(record, checkUpdate(record, 'handoff', { actor: 'alice', to: 'security', reason: `suspected leak, saw Bearer ${SECRET}` }), min(4));
+    applyHandoff(
+      record,
+      checkUpdate(record, 'handoff', { actor: 'alice', to: 'security', reason: `suspected leak, saw Bearer ${SECRET}` }),
+      min(4),
+    );
     applyStartResponse(
       record,
-      checkUpdate(record, 'startResponse', { actor: 'sam', phase: 'containment', summary: 'kill-switch run', evidence: { workflowId: 'incident-test-1.kill-switch-2', details: { apiKey: SECRET } } }),
+      checkUpdate(record, 'startResponse', {
+        actor: 'sam',
+        phase: 'containment',
+        summary: 'kill-switch run',
+        evidence: { workflowId: 'incident-test-1.kill-switch-2', details: { apiKey: SECRET } },
+      }),
       min(6),
     );
     timer.outcome = 'met';
-    applyRecordAction(record, checkUpdate(record, 'recordAction', { actor: 'sam', summary: `rotated the key (old token=${SECRET})`, evidence: { links: ['https://tickets.example/T-1'] } }), min(9));
+    applyRecordAction(
+      record,
+      checkUpdate(record, 'recordAction', {
+        actor: 'sam',
+        summary: `rotated the key (old token=${SECRET})`,
+        evidence: { links: ['https://tickets.example/T-1'] },
+      }),
+      min(9),
+    );
     applyHandoff(record, checkUpdate(record, 'handoff', { actor: 'sam', to: 'eng' }), min(12));
     const escalation = armTimer(record, input, min(12));
     applyEscalation(record, escalation, min(27));
-    applyResolve(record, checkUpdate(record, 'resolve', { actor: 'erin', finalOwner: 'Engineering', summary: 'connections restored' }), min(40));
+    applyResolve(
+      record,
+      checkUpdate(record, 'resolve', { actor: 'erin', finalOwner: 'Engineering', summary: 'connections restored' }),
+      min(40),
+    );
     return record;
   }
 
@@ -194,9 +268,16 @@ describe('incident export', () => {
     const doc = JSON.parse(json);
     expect(doc.format).toBe(INCIDENT_EXPORT_FORMAT);
     expect(doc.exportedAt).toBe('2026-11-28T00:00:00.000Z');
-    expect(doc.incident.handoffs.map((h: { at: string; to: string }) => `${h.at} ${h.to}`)).toEqual(record.handoffs.map((h) => `${h.at} ${h.to}`));
+    expect(doc.incident.handoffs.map((h: { at: string; to: string }) => `${h.at} ${h.to}`)).toEqual(
+      record.handoffs.map((h) => `${h.at} ${h.to}`),
+    );
     expect(doc.incident.actions).toHaveLength(2);
-    expect(doc.incident.resolution).toEqual({ at: '2026-11-27T18:40:00.000Z', by: 'erin', finalOwner: 'Engineering', summary: 'connections restored' });
+    expect(doc.incident.resolution).toEqual({
+      at: '2026-11-27T18:40:00.000Z',
+      by: 'erin',
+      finalOwner: 'Engineering',
+      summary: 'connections restored',
+    });
     expect(doc.incident.actions[0].evidence.details.apiKey).toBe('********');
   });
 

@@ -38,8 +38,12 @@ describe('severity classification (runbook "Incident Severity and Response")', (
   });
 
   it('needs an impact or a person-set severity with a reason', () => {
-    expect(issues(IncidentInputSchema.safeParse({ title: 't', openedBy: 'alice' })).impacts).toMatch(/give at least one impact .* or set severity with a reason/);
-    expect(issues(IncidentInputSchema.safeParse({ title: 't', openedBy: 'alice', severity: 'P2' })).severityReason).toMatch(/required when severity is set/);
+    expect(issues(IncidentInputSchema.safeParse({ title: 't', openedBy: 'alice' })).impacts).toMatch(
+      /give at least one impact .* or set severity with a reason/,
+    );
+    expect(issues(IncidentInputSchema.safeParse({ title: 't', openedBy: 'alice', severity: 'P2' })).severityReason).toMatch(
+      /required when severity is set/,
+    );
     const ok = IncidentInputSchema.parse({ title: 't', openedBy: 'alice', severity: 'p2', severityReason: 'customer escalation' });
     expect(ok.severity).toBe('P2');
     expect(ok.timers).toEqual({ p1ContainmentMinutes: 15, p2MitigationMinutes: 60 });
@@ -61,7 +65,11 @@ describe('owner routing (runbook "Ownership and Escalation Routing")', () => {
     const r = routeIncident('poller-health', 'P1');
     expect(r.owner).toBe('Pulse Operations');
     expect(r.escalationOwner).toBe('Engineering');
-    expect(r.notifications.map((n) => `${n.kind} ${n.to}`)).toEqual(['page Pulse Operations', 'notify Security Response Owner', 'notify Engineering']);
+    expect(r.notifications.map((n) => `${n.kind} ${n.to}`)).toEqual([
+      'page Pulse Operations',
+      'notify Security Response Owner',
+      'notify Engineering',
+    ]);
   });
 
   it('a security breach is owned by the Security Response Owner', () => {
@@ -73,7 +81,11 @@ describe('owner routing (runbook "Ownership and Escalation Routing")', () => {
   it('P2–P4 are assigned to Pulse Operations and escalate to Engineering; a code rollback the other way round', () => {
     for (const sev of ['P2', 'P3', 'P4'] as const) {
       const r = routeIncident('poller-health', sev);
-      expect([r.owner, r.escalationOwner, r.notifications.map((n) => `${n.kind} ${n.to}`)]).toEqual(['Pulse Operations', 'Engineering', ['assign Pulse Operations']]);
+      expect([r.owner, r.escalationOwner, r.notifications.map((n) => `${n.kind} ${n.to}`)]).toEqual([
+        'Pulse Operations',
+        'Engineering',
+        ['assign Pulse Operations'],
+      ]);
     }
     expect(routeIncident('code-rollback', 'P2')).toMatchObject({ owner: 'Engineering', escalationOwner: 'Pulse Operations' });
   });
@@ -85,7 +97,11 @@ describe('escalation deadlines', () => {
   const from = Date.parse('2026-11-27T18:00:00Z'); // Friday 19:00 Berlin
 
   it('P1: containment within 15 min; P2: mitigation within 1 h', () => {
-    expect(escalationPlan('P1', from, timers, calendar)).toEqual({ condition: 'containment', deadlineMs: from + 15 * 60_000, rule: 'P1: escalate if containment has not started within 15 min' });
+    expect(escalationPlan('P1', from, timers, calendar)).toEqual({
+      condition: 'containment',
+      deadlineMs: from + 15 * 60_000,
+      rule: 'P1: escalate if containment has not started within 15 min',
+    });
     expect(escalationPlan('P2', from, timers, calendar)).toMatchObject({ condition: 'mitigation', deadlineMs: from + 3_600_000 });
   });
 
@@ -114,14 +130,41 @@ describe('update schemas name the field', () => {
   });
 
   it('a containment procedure input is checked with that procedure’s own schema, defaults filled', () => {
-    const bad = StartResponseSchema.safeParse({ actor: 'a', phase: 'containment', summary: 's', procedure: { name: 'kill-switch', input: { pulse: { url: 'nope' } } } });
+    const bad = StartResponseSchema.safeParse({
+      actor: 'a',
+      phase: 'containment',
+      summary: 's',
+      procedure: { name: 'kill-switch', input: { pulse: { url: 'nope' } } },
+    });
     expect(issues(bad)['procedure.input.pulse.url']).toMatch(/http:\/\//);
-    const plan = StartResponseSchema.safeParse({ actor: 'a', phase: 'containment', summary: 's', procedure: { name: 'kill-switch', input: { pulse: { url: 'http://p:7655' }, plan: true } } });
+    const plan = StartResponseSchema.safeParse({
+      actor: 'a',
+      phase: 'containment',
+      summary: 's',
+      procedure: { name: 'kill-switch', input: { pulse: { url: 'http://p:7655' }, plan: true } },
+    });
     expect(issues(plan)['procedure.input.plan']).toMatch(/must act/);
-    const unknown = StartResponseSchema.safeParse({ actor: 'a', phase: 'containment', summary: 's', procedure: { name: 'reboot-everything', input: {} } });
+    const unknown = StartResponseSchema.safeParse({
+      actor: 'a',
+      phase: 'containment',
+      summary: 's',
+      procedure: { name: 'reboot-everything', input: {} },
+    });
     expect(unknown.success).toBe(false);
-    const ok = StartResponseSchema.parse({ actor: 'a', phase: 'containment', summary: 's', procedure: { name: 'kill-switch', input: { pulse: { url: 'http://p:7655/' } } } });
-    expect(ok.procedure?.input).toMatchObject({ pulse: { url: 'http://p:7655' }, tickSeconds: 60, staleThresholdSeconds: 120, plan: false });
-    expect(issues(StartResponseSchema.safeParse({ actor: 'a', phase: 'panic', summary: 's' })).phase).toBe('must be containment or mitigation');
+    const ok = StartResponseSchema.parse({
+      actor: 'a',
+      phase: 'containment',
+      summary: 's',
+      procedure: { name: 'kill-switch', input: { pulse: { url: 'http://p:7655/' } } },
+    });
+    expect(ok.procedure?.input).toMatchObject({
+      pulse: { url: 'http://p:7655' },
+      tickSeconds: 60,
+      staleThresholdSeconds: 120,
+      plan: false,
+    });
+    expect(issues(StartResponseSchema.safeParse({ actor: 'a', phase: 'panic', summary: 's' })).phase).toBe(
+      'must be containment or mitigation',
+    );
   });
 });

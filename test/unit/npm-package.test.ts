@@ -13,7 +13,9 @@ import { call } from '../support/emulator.js';
 
 const root = path.resolve('.');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string; version: string };
-const sdkVersion = (JSON.parse(readFileSync(path.join(root, 'node_modules', '@temporalio', 'client', 'package.json'), 'utf8')) as { version: string }).version;
+const sdkVersion = (
+  JSON.parse(readFileSync(path.join(root, 'node_modules', '@temporalio', 'client', 'package.json'), 'utf8')) as { version: string }
+).version;
 
 // Only Node's own directory and the system's: no node_modules/.bin, no checkout.
 const onlyNode = { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: process.env.HOME ?? '/root' };
@@ -31,17 +33,31 @@ describe('npm pack, then npm install -g into a clean prefix', () => {
     const packed = await execa('npm', ['pack', '--json', '--pack-destination', work], { cwd: root });
     const [report] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
     files = report.files.map((f) => f.path);
-    await execa('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', path.join(work, report.filename)], {
-      cwd: elsewhere,
-      env: { ...onlyNode, npm_config_cache: process.env.npm_config_cache ?? path.join(onlyNode.HOME, '.npm') },
-      extendEnv: false,
-    });
+    await execa(
+      'npm',
+      ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', path.join(work, report.filename)],
+      {
+        cwd: elsewhere,
+        env: { ...onlyNode, npm_config_cache: process.env.npm_config_cache ?? path.join(onlyNode.HOME, '.npm') },
+        extendEnv: false,
+      },
+    );
   }, 600_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it('ships the compiled CLI and the workflow bundle, and no sources, tests, histories or secrets', () => {
-    expect(files).toEqual(expect.arrayContaining(['bin/pulse-runbook.js', 'bin/build-freshness.mjs', 'dist/src/cli/main.js', 'dist/workflow-bundle.js', 'package.json']));
-    const unwanted = files.filter((f) => /^(src|test|workflows|activities|deploy|bench|\.data|\.ci)\/|histories|\.map$|\.env$|codec-keys|secrets?\/|\.(key|pem)$/.test(f));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'bin/pulse-runbook.js',
+        'bin/build-freshness.mjs',
+        'dist/src/cli/main.js',
+        'dist/workflow-bundle.js',
+        'package.json',
+      ]),
+    );
+    const unwanted = files.filter((f) =>
+      /^(src|test|workflows|activities|deploy|bench|\.data|\.ci)\/|histories|\.map$|\.env$|codec-keys|secrets?\/|\.(key|pem)$/.test(f),
+    );
     expect(unwanted).toEqual([]);
   });
 

@@ -38,7 +38,12 @@ function result(check: CheckId, values: Record<string, string>): CheckResult {
   const samples = Object.entries(values).map(([instance, value]) => ({ labels: { instance, instance_type: 'truenas' }, time: 0, value }));
   return judge(check, query, { resultType: 'vector', samples }, when(0));
 }
-const evaluation = (...results: CheckResult[]): Evaluation => ({ at: when(0), prometheusUrl: 'http://prom:9090', reachable: true, results });
+const evaluation = (...results: CheckResult[]): Evaluation => ({
+  at: when(0),
+  prometheusUrl: 'http://prom:9090',
+  reachable: true,
+  results,
+});
 const down = (...checks: CheckId[]): Evaluation => ({
   at: when(0),
   prometheusUrl: 'http://prom:9090',
@@ -54,8 +59,16 @@ describe('applyEvaluation', () => {
 
   it('fires once per episode and per connection, resolves once, and fires again for a new episode', () => {
     const fired = applyEvaluation(state, evaluation(result('auth-errors', { a: '1', b: '0' })), opts(1));
-    expect(fired.map((n) => [n.status, n.alert.key])).toEqual([['firing', alertKey('auth-errors', { instance: 'a', instance_type: 'truenas' })]]);
-    expect(fired[0].alert).toMatchObject({ severity: 'critical', action: 'API key revoked or expired, immediate attention', value: '1', reference: 'Alert Thresholds, row 4', since: when(1) });
+    expect(fired.map((n) => [n.status, n.alert.key])).toEqual([
+      ['firing', alertKey('auth-errors', { instance: 'a', instance_type: 'truenas' })],
+    ]);
+    expect(fired[0].alert).toMatchObject({
+      severity: 'critical',
+      action: 'API key revoked or expired, immediate attention',
+      value: '1',
+      reference: 'Alert Thresholds, row 4',
+      since: when(1),
+    });
     expect(fired[0].alert.query).toContain('error_type="auth"');
 
     // Still firing (value changes): nothing new. b starts failing: its own alert.
@@ -109,13 +122,16 @@ describe('applyEvaluation', () => {
     const empty = judge('pulse-scrape', 'up{job="pulse"}', { resultType: 'vector', samples: [] }, when(0));
     const n = applyEvaluation(state, evaluation(empty), opts(1));
     expect(n.map((x) => [x.alert.key, x.alert.value])).toEqual([['pulse-scrape{}', '(no series)']]);
-    expect(applyEvaluation(state, evaluation(result('pulse-scrape', { 'host:9091': '1' })), opts(2)).map((x) => x.status)).toEqual(['resolved']);
+    expect(applyEvaluation(state, evaluation(result('pulse-scrape', { 'host:9091': '1' })), opts(2)).map((x) => x.status)).toEqual([
+      'resolved',
+    ]);
   });
 
   it('re-sends a still-firing alert only after the repeat interval, marked as a repeat', () => {
     const o = (m: number) => opts(m, { repeatIntervalSeconds: 3600 });
     expect(applyEvaluation(state, evaluation(result('staleness-critical', { a: '700' })), o(0))).toHaveLength(1);
-    for (let m = 1; m < 60; m++) expect(applyEvaluation(state, evaluation(result('staleness-critical', { a: String(700 + 60 * m) })), o(m))).toEqual([]);
+    for (let m = 1; m < 60; m++)
+      expect(applyEvaluation(state, evaluation(result('staleness-critical', { a: String(700 + 60 * m) })), o(m))).toEqual([]);
     const reminder = applyEvaluation(state, evaluation(result('staleness-critical', { a: '4300' })), o(60));
     expect(reminder.map((n) => [n.status, n.repeat, n.alert.value])).toEqual([['firing', true, '4300']]);
     expect(applyEvaluation(state, evaluation(result('staleness-critical', { a: '4360' })), o(61))).toEqual([]);
@@ -152,7 +168,10 @@ describe('applyEvaluation', () => {
     }
     expect(state.resolved).toHaveLength(HISTORY_LIMIT);
     expect(state.cycles).toBe(2 * (HISTORY_LIMIT + 5));
-    expect(state.lastEvaluation).toMatchObject({ reachable: true, checks: [{ check: 'auth-errors', verdict: 'pass', values: [{ value: '0' }] }] });
+    expect(state.lastEvaluation).toMatchObject({
+      reachable: true,
+      checks: [{ check: 'auth-errors', verdict: 'pass', values: [{ value: '0' }] }],
+    });
   });
 });
 

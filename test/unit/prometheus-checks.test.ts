@@ -8,7 +8,15 @@
  * runbook's Alert Thresholds table row by row.
  */
 import { readFileSync } from 'node:fs';
-import { ALERT_CHECK_IDS, CHECK_IDS, CHECKS, checkQuery, PER_INSTANCE_CHECKS, promDuration, type CheckId } from '../../src/prometheus/checks.js';
+import {
+  ALERT_CHECK_IDS,
+  CHECK_IDS,
+  CHECKS,
+  checkQuery,
+  PER_INSTANCE_CHECKS,
+  promDuration,
+  type CheckId,
+} from '../../src/prometheus/checks.js';
 import { PrometheusClient } from '../../src/prometheus/client.js';
 import { evaluateCheck } from '../../src/prometheus/evaluate.js';
 import { evaluateMetricChecks } from '../../activities/prometheus.js';
@@ -19,8 +27,24 @@ import { backfill, seriesLines, startPrometheus, type PrometheusProcess } from '
 const BASE = 1735689600; // 2025-01-01T00:00:00Z
 const SLOT_SECONDS = 4 * 3600;
 const SLOTS = {
-  consecutive: 0, staleness: 1, auth: 2, timeouts: 3, connection: 4, latency: 5, up: 6, rate5: 7, rate4: 8, empty: 9,
-  gaugeMax: 10, gauge299: 11, lastSuccess: 12, lastSuccess299: 13, authGate: 14, abortHalf: 15, abortTwoThirds: 16, latencyIdle: 17,
+  consecutive: 0,
+  staleness: 1,
+  auth: 2,
+  timeouts: 3,
+  connection: 4,
+  latency: 5,
+  up: 6,
+  rate5: 7,
+  rate4: 8,
+  empty: 9,
+  gaugeMax: 10,
+  gauge299: 11,
+  lastSuccess: 12,
+  lastSuccess299: 13,
+  authGate: 14,
+  abortHalf: 15,
+  abortTwoThirds: 16,
+  latencyIdle: 17,
 } as const;
 const at = (slot: number, minutes: number) => BASE + slot * SLOT_SECONDS + minutes * 60;
 const TN = { instance_type: 'truenas' };
@@ -33,64 +57,207 @@ function scenarios(): string {
     out += seriesLines(name, labels, at(slot, fromMinute), 60, values);
   };
   // > 3 consecutive errors (promql.md test 5): successes until minute 10, then errors; the error series is born at 1.
-  s('pulse_monitor_poll_total', { ...TN, instance: 'ce-1', result: 'success' }, SLOTS.consecutive, range(31, (i) => Math.min(i, 10)));
-  s('pulse_monitor_poll_total', { ...TN, instance: 'ce-1', result: 'error' }, SLOTS.consecutive, range(31, (i) => (i < 11 ? null : i - 10)));
+  s(
+    'pulse_monitor_poll_total',
+    { ...TN, instance: 'ce-1', result: 'success' },
+    SLOTS.consecutive,
+    range(31, (i) => Math.min(i, 10)),
+  );
+  s(
+    'pulse_monitor_poll_total',
+    { ...TN, instance: 'ce-1', result: 'error' },
+    SLOTS.consecutive,
+    range(31, (i) => (i < 11 ? null : i - 10)),
+  );
   // Staleness: the last success was 300, 301, 600, 601 s before minute 30; st-frozen's staleness gauge still reads 0.
   const T = at(SLOTS.staleness, 30);
-  for (const [instance, age] of [['st-300', 300], ['st-301', 301], ['st-600', 600], ['st-601', 601], ['st-frozen', 700]] as const) {
-    s('pulse_monitor_poll_last_success_timestamp', { ...TN, instance }, SLOTS.staleness, range(11, () => T - age), 20);
+  for (const [instance, age] of [
+    ['st-300', 300],
+    ['st-301', 301],
+    ['st-600', 600],
+    ['st-601', 601],
+    ['st-frozen', 700],
+  ] as const) {
+    s(
+      'pulse_monitor_poll_last_success_timestamp',
+      { ...TN, instance },
+      SLOTS.staleness,
+      range(11, () => T - age),
+      20,
+    );
   }
-  s('pulse_monitor_poll_staleness_seconds', { ...TN, instance: 'st-frozen' }, SLOTS.staleness, range(11, () => 0), 20);
+  s(
+    'pulse_monitor_poll_staleness_seconds',
+    { ...TN, instance: 'st-frozen' },
+    SLOTS.staleness,
+    range(11, () => 0),
+    20,
+  );
   // Auth: au-1 is born at 1 at minute 30 and never moves again; au-2 goes 5 → 6 at minute 40.
-  s('pulse_monitor_poll_errors_total', { ...TN, instance: 'au-1', error_type: 'auth' }, SLOTS.auth, range(61, (i) => (i < 30 ? null : 1)));
-  s('pulse_monitor_poll_errors_total', { ...TN, instance: 'au-2', error_type: 'auth' }, SLOTS.auth, range(61, (i) => (i < 40 ? 5 : 6)));
+  s(
+    'pulse_monitor_poll_errors_total',
+    { ...TN, instance: 'au-1', error_type: 'auth' },
+    SLOTS.auth,
+    range(61, (i) => (i < 30 ? null : 1)),
+  );
+  s(
+    'pulse_monitor_poll_errors_total',
+    { ...TN, instance: 'au-2', error_type: 'auth' },
+    SLOTS.auth,
+    range(61, (i) => (i < 40 ? 5 : 6)),
+  );
   // Timeouts in the 10 minutes before minute 20: 5 or 6, counted from 0, from birth at 1, or on top of older ones.
   const timeouts = (instance: string, n: number, before: number | null) =>
-    s('pulse_monitor_poll_errors_total', { ...TN, instance, error_type: 'timeout' }, SLOTS.timeouts, range(21, (i) => (i <= 10 ? before : (before ?? 0) + Math.min(i - 10, n))));
+    s(
+      'pulse_monitor_poll_errors_total',
+      { ...TN, instance, error_type: 'timeout' },
+      SLOTS.timeouts,
+      range(21, (i) => (i <= 10 ? before : (before ?? 0) + Math.min(i - 10, n))),
+    );
   timeouts('to-5', 5, 0);
   timeouts('to-6', 6, 0);
   timeouts('to-born-5', 5, null);
   timeouts('to-born-6', 6, null);
   timeouts('to-old-6', 6, 3);
   // Connection errors: co-1 born at minute 30, co-2 steady at 2.
-  s('pulse_monitor_poll_errors_total', { ...TN, instance: 'co-1', error_type: 'connection' }, SLOTS.connection, range(61, (i) => (i < 30 ? null : 1)));
-  s('pulse_monitor_poll_errors_total', { ...TN, instance: 'co-2', error_type: 'connection' }, SLOTS.connection, range(61, () => 2));
+  s(
+    'pulse_monitor_poll_errors_total',
+    { ...TN, instance: 'co-1', error_type: 'connection' },
+    SLOTS.connection,
+    range(61, (i) => (i < 30 ? null : 1)),
+  );
+  s(
+    'pulse_monitor_poll_errors_total',
+    { ...TN, instance: 'co-2', error_type: 'connection' },
+    SLOTS.connection,
+    range(61, () => 2),
+  );
   // Latency over 15 min, 20 polls: lat-10 has 19 within 10 s (p95 exactly 10), lat-12 has 18 (p95 12.5).
-  for (const [instance, within10] of [['lat-10', 19], ['lat-12', 18]] as const) {
+  for (const [instance, within10] of [
+    ['lat-10', 19],
+    ['lat-12', 18],
+  ] as const) {
     const cumulative = (total: number) => range(16, (i) => Math.round((total * i) / 15));
-    s('pulse_monitor_poll_duration_seconds_bucket', { ...TN, instance, le: '1' }, SLOTS.latency, range(16, () => 0));
+    s(
+      'pulse_monitor_poll_duration_seconds_bucket',
+      { ...TN, instance, le: '1' },
+      SLOTS.latency,
+      range(16, () => 0),
+    );
     s('pulse_monitor_poll_duration_seconds_bucket', { ...TN, instance, le: '10' }, SLOTS.latency, cumulative(within10));
     s('pulse_monitor_poll_duration_seconds_bucket', { ...TN, instance, le: '15' }, SLOTS.latency, cumulative(20));
     s('pulse_monitor_poll_duration_seconds_bucket', { ...TN, instance, le: '+Inf' }, SLOTS.latency, cumulative(20));
   }
   // No poll in the window: every bucket flat, the quantile is NaN.
-  for (const le of ['1', '10', '+Inf']) s('pulse_monitor_poll_duration_seconds_bucket', { ...TN, instance: 'lat-idle', le }, SLOTS.latencyIdle, range(16, () => 7));
+  for (const le of ['1', '10', '+Inf'])
+    s(
+      'pulse_monitor_poll_duration_seconds_bucket',
+      { ...TN, instance: 'lat-idle', le },
+      SLOTS.latencyIdle,
+      range(16, () => 7),
+    );
   // Scrape health.
-  s('up', { job: 'pulse', instance: '127.0.0.1:9091' }, SLOTS.up, range(11, () => 1));
-  s('up', { job: 'pulse-down', instance: '127.0.0.1:9092' }, SLOTS.up, range(11, () => 0));
+  s(
+    'up',
+    { job: 'pulse', instance: '127.0.0.1:9091' },
+    SLOTS.up,
+    range(11, () => 1),
+  );
+  s(
+    'up',
+    { job: 'pulse-down', instance: '127.0.0.1:9092' },
+    SLOTS.up,
+    range(11, () => 0),
+  );
   // Error rate over 1 h: exactly 5 % (not "below 5 %") and 4 %.
-  for (const [slot, errors] of [[SLOTS.rate5, 5], [SLOTS.rate4, 4]] as const) {
-    s('pulse_monitor_poll_total', { ...TN, instance: 'er', result: 'success' }, slot, range(61, (i) => ((100 - errors) * i) / 60));
-    s('pulse_monitor_poll_total', { ...TN, instance: 'er', result: 'error' }, slot, range(61, (i) => (errors * i) / 60));
+  for (const [slot, errors] of [
+    [SLOTS.rate5, 5],
+    [SLOTS.rate4, 4],
+  ] as const) {
+    s(
+      'pulse_monitor_poll_total',
+      { ...TN, instance: 'er', result: 'success' },
+      slot,
+      range(61, (i) => ((100 - errors) * i) / 60),
+    );
+    s(
+      'pulse_monitor_poll_total',
+      { ...TN, instance: 'er', result: 'error' },
+      slot,
+      range(61, (i) => (errors * i) / 60),
+    );
   }
   // Staleness gauge: a peak of 300 vs 299; a connection that never succeeded (-1).
-  s('pulse_monitor_poll_staleness_seconds', { ...TN, instance: 'gm-300' }, SLOTS.gaugeMax, range(61, (i) => (i === 30 ? 300 : 0)));
-  s('pulse_monitor_poll_staleness_seconds', { ...TN, instance: 'gm-never' }, SLOTS.gaugeMax, range(61, () => -1));
-  s('pulse_monitor_poll_staleness_seconds', { ...TN, instance: 'gm-299' }, SLOTS.gauge299, range(61, (i) => (i === 30 ? 299 : 0)));
+  s(
+    'pulse_monitor_poll_staleness_seconds',
+    { ...TN, instance: 'gm-300' },
+    SLOTS.gaugeMax,
+    range(61, (i) => (i === 30 ? 300 : 0)),
+  );
+  s(
+    'pulse_monitor_poll_staleness_seconds',
+    { ...TN, instance: 'gm-never' },
+    SLOTS.gaugeMax,
+    range(61, () => -1),
+  );
+  s(
+    'pulse_monitor_poll_staleness_seconds',
+    { ...TN, instance: 'gm-299' },
+    SLOTS.gauge299,
+    range(61, (i) => (i === 30 ? 299 : 0)),
+  );
   // Last success frozen for 300 s (value X) vs 299 s (value X + 1) from minute 20.
-  for (const [slot, late] of [[SLOTS.lastSuccess, 0], [SLOTS.lastSuccess299, 1]] as const) {
+  for (const [slot, late] of [
+    [SLOTS.lastSuccess, 0],
+    [SLOTS.lastSuccess299, 1],
+  ] as const) {
     const X = at(slot, 20);
-    s('pulse_monitor_poll_last_success_timestamp', { ...TN, instance: 'ls' }, slot, range(61, (i) => (at(slot, i) >= X && at(slot, i) <= X + 300 ? X + late : at(slot, i))));
+    s(
+      'pulse_monitor_poll_last_success_timestamp',
+      { ...TN, instance: 'ls' },
+      slot,
+      range(61, (i) => (at(slot, i) >= X && at(slot, i) <= X + 300 ? X + late : at(slot, i))),
+    );
   }
   // Auth gate: a series born at 1 within the hour.
-  s('pulse_monitor_poll_errors_total', { ...TN, instance: 'ag-1', error_type: 'auth' }, SLOTS.authGate, range(61, (i) => (i < 40 ? null : 1)));
+  s(
+    'pulse_monitor_poll_errors_total',
+    { ...TN, instance: 'ag-1', error_type: 'auth' },
+    SLOTS.authGate,
+    range(61, (i) => (i < 40 ? null : 1)),
+  );
   // Abort: 1 of 2 connections failing (exactly 50 %); 2 of 3 failing from minute 10.
-  s('pulse_monitor_poll_total', { ...TN, instance: 'ab-ok', result: 'success' }, SLOTS.abortHalf, range(31, (i) => i));
-  s('pulse_monitor_poll_total', { ...TN, instance: 'ab-bad', result: 'error' }, SLOTS.abortHalf, range(31, (i) => i));
-  s('pulse_monitor_poll_total', { ...TN, instance: 'ab-ok', result: 'success' }, SLOTS.abortTwoThirds, range(31, (i) => i));
+  s(
+    'pulse_monitor_poll_total',
+    { ...TN, instance: 'ab-ok', result: 'success' },
+    SLOTS.abortHalf,
+    range(31, (i) => i),
+  );
+  s(
+    'pulse_monitor_poll_total',
+    { ...TN, instance: 'ab-bad', result: 'error' },
+    SLOTS.abortHalf,
+    range(31, (i) => i),
+  );
+  s(
+    'pulse_monitor_poll_total',
+    { ...TN, instance: 'ab-ok', result: 'success' },
+    SLOTS.abortTwoThirds,
+    range(31, (i) => i),
+  );
   for (const instance of ['ab-1', 'ab-2']) {
-    s('pulse_monitor_poll_total', { ...TN, instance, result: 'success' }, SLOTS.abortTwoThirds, range(31, (i) => Math.min(i, 10)));
-    s('pulse_monitor_poll_total', { ...TN, instance, result: 'error' }, SLOTS.abortTwoThirds, range(31, (i) => Math.max(0, i - 10)));
+    s(
+      'pulse_monitor_poll_total',
+      { ...TN, instance, result: 'success' },
+      SLOTS.abortTwoThirds,
+      range(31, (i) => Math.min(i, 10)),
+    );
+    s(
+      'pulse_monitor_poll_total',
+      { ...TN, instance, result: 'error' },
+      SLOTS.abortTwoThirds,
+      range(31, (i) => Math.max(0, i - 10)),
+    );
   }
   return `${out}# EOF\n`;
 }
@@ -110,7 +277,11 @@ afterAll(async () => {
   removeData?.();
 });
 
-async function check(id: CheckId, time: number, opts: { windows?: Partial<Record<CheckId, number>>; job?: string } = {}): Promise<CheckResult> {
+async function check(
+  id: CheckId,
+  time: number,
+  opts: { windows?: Partial<Record<CheckId, number>>; job?: string } = {},
+): Promise<CheckResult> {
   const result = await evaluateCheck(client, id, time, opts);
   expect(result.error).toBeUndefined();
   return result;
@@ -131,9 +302,21 @@ describe('Alert Thresholds rows against a real Prometheus', () => {
 
   it('staleness > 300 s WARNING and > 600 s CRITICAL, from the last success (a frozen gauge reading 0 still fires)', async () => {
     const warning = byInstance(await check('staleness-warning', at(SLOTS.staleness, 30)));
-    expect(warning).toEqual({ 'st-300': ['300', 'pass'], 'st-301': ['301', 'fail'], 'st-600': ['600', 'fail'], 'st-601': ['601', 'fail'], 'st-frozen': ['700', 'fail'] });
+    expect(warning).toEqual({
+      'st-300': ['300', 'pass'],
+      'st-301': ['301', 'fail'],
+      'st-600': ['600', 'fail'],
+      'st-601': ['601', 'fail'],
+      'st-frozen': ['700', 'fail'],
+    });
     const critical = byInstance(await check('staleness-critical', at(SLOTS.staleness, 30)));
-    expect(critical).toEqual({ 'st-300': ['300', 'pass'], 'st-301': ['301', 'pass'], 'st-600': ['600', 'pass'], 'st-601': ['601', 'fail'], 'st-frozen': ['700', 'fail'] });
+    expect(critical).toEqual({
+      'st-300': ['300', 'pass'],
+      'st-301': ['301', 'pass'],
+      'st-600': ['600', 'pass'],
+      'st-601': ['601', 'fail'],
+      'st-frozen': ['700', 'fail'],
+    });
   });
 
   it('auth errors, any increment: a series born at 1 fires for the 5-minute window and no longer; 5 → 6 fires likewise', async () => {
@@ -147,7 +330,10 @@ describe('Alert Thresholds rows against a real Prometheus', () => {
     // The window is an input: over the last hour the birth at minute 30 still counts.
     expect(byInstance(await check('auth-errors', at(SLOTS.auth, 60), { windows: { 'auth-errors': 3600 } }))['au-1']).toEqual(['1', 'fail']);
     // The plain increase() of the runbook's metric misses it: the reason for the extra arm.
-    const plain = await client.query('sum(increase(pulse_monitor_poll_errors_total{instance="au-1",error_type="auth"}[5m]))', at(SLOTS.auth, 34));
+    const plain = await client.query(
+      'sum(increase(pulse_monitor_poll_errors_total{instance="au-1",error_type="auth"}[5m]))',
+      at(SLOTS.auth, 34),
+    );
     expect(plain.resultType === 'vector' && plain.samples[0].value).toBe('0');
   });
 
@@ -163,7 +349,10 @@ describe('Alert Thresholds rows against a real Prometheus', () => {
   });
 
   it('connection errors, any increment: fires while the newborn series is in the window, a steady counter passes', async () => {
-    expect(byInstance(await check('connection-errors', at(SLOTS.connection, 32)))).toEqual({ 'co-1': ['1', 'fail'], 'co-2': ['0', 'pass'] });
+    expect(byInstance(await check('connection-errors', at(SLOTS.connection, 32)))).toEqual({
+      'co-1': ['1', 'fail'],
+      'co-2': ['0', 'pass'],
+    });
     expect((await check('connection-errors', at(SLOTS.connection, 40))).verdict).toBe('pass');
   });
 
@@ -186,7 +375,13 @@ describe('Alert Thresholds rows against a real Prometheus', () => {
       const r = await check(id, at(SLOTS.empty, 60));
       expect({ id, verdict: r.verdict, empty: r.empty }).toEqual({ id, verdict: 'pass', empty: true });
     }
-    for (const id of ['error-rate', 'staleness-gauge-max', 'staleness-never-succeeded', 'staleness-last-success', 'abort-failure-rate'] as const) {
+    for (const id of [
+      'error-rate',
+      'staleness-gauge-max',
+      'staleness-never-succeeded',
+      'staleness-last-success',
+      'abort-failure-rate',
+    ] as const) {
       expect({ id, verdict: (await check(id, at(SLOTS.empty, 60))).verdict }).toEqual({ id, verdict: 'inconclusive' });
     }
   });
@@ -207,7 +402,10 @@ describe('Canary checkpoints and abort criterion against a real Prometheus', () 
 
   it('staleness from the last success over the window: frozen 300 s fails, 299 s passes', async () => {
     expect((await check('staleness-last-success', at(SLOTS.lastSuccess, 60))).series[0]).toMatchObject({ value: '300', verdict: 'fail' });
-    expect((await check('staleness-last-success', at(SLOTS.lastSuccess299, 60))).series[0]).toMatchObject({ value: '299', verdict: 'pass' });
+    expect((await check('staleness-last-success', at(SLOTS.lastSuccess299, 60))).series[0]).toMatchObject({
+      value: '299',
+      verdict: 'pass',
+    });
   });
 
   it('auth errors do not increment: a series born within the window fails the gate; no series at all passes (vector(0))', async () => {
@@ -233,7 +431,12 @@ describe('the catalogue itself', () => {
   });
 
   it('the evaluation activity can leave out passing series (never failing ones) to keep history small', async () => {
-    const evaluation = await evaluateMetricChecks({ prometheus: { url: prometheus.url, timeoutMs: 5000 }, checks: ['staleness-warning'], time: at(SLOTS.staleness, 30), maxPassingSeries: 0 });
+    const evaluation = await evaluateMetricChecks({
+      prometheus: { url: prometheus.url, timeoutMs: 5000 },
+      checks: ['staleness-warning'],
+      time: at(SLOTS.staleness, 30),
+      maxPassingSeries: 0,
+    });
     const [r] = evaluation.results;
     expect(r.series.map((x) => x.labels.instance).sort()).toEqual(['st-301', 'st-600', 'st-601', 'st-frozen']);
     expect(r.omittedPassingSeries).toBe(1);
@@ -253,9 +456,14 @@ describe('the catalogue itself', () => {
 
   it('docs/metric-checks.md shows every query as the catalogue builds it with the runbook windows', () => {
     const doc = readFileSync(new URL('../../docs/metric-checks.md', import.meta.url), 'utf8');
-    for (const id of CHECK_IDS) expect({ id, inDoc: doc.includes(`\`\`\`promql\n${checkQuery(id).query}\n\`\`\``) }).toEqual({ id, inDoc: true });
+    for (const id of CHECK_IDS)
+      expect({ id, inDoc: doc.includes(`\`\`\`promql\n${checkQuery(id).query}\n\`\`\``) }).toEqual({ id, inDoc: true });
     // The fleet forms too: each checkpoint per instance.
-    for (const id of PER_INSTANCE_CHECKS) expect({ id, inDoc: doc.includes(`\`\`\`promql\n${checkQuery(id, { by: 'pulse_instance' }).query}\n\`\`\``) }).toEqual({ id, inDoc: true });
+    for (const id of PER_INSTANCE_CHECKS)
+      expect({ id, inDoc: doc.includes(`\`\`\`promql\n${checkQuery(id, { by: 'pulse_instance' }).query}\n\`\`\``) }).toEqual({
+        id,
+        inDoc: true,
+      });
   });
 
   it('matches the runbook Alert Thresholds table row by row (metric, condition, severity, action)', () => {
@@ -264,13 +472,24 @@ describe('the catalogue itself', () => {
     const rows = table
       .split('\n')
       .filter((l) => l.startsWith('| `'))
-      .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+      .map((l) =>
+        l
+          .split('|')
+          .slice(1, -1)
+          .map((c) => c.trim()),
+      );
     expect(rows).toHaveLength(7);
     const alertRows = Object.values(CHECKS).filter((c) => c.source.section === 'Alert Thresholds');
     expect(alertRows).toHaveLength(7);
     rows.forEach(([metric, condition, severity, action], i) => {
       const c = alertRows.find((x) => x.source.row === i + 1)!;
-      expect({ row: i + 1, metric: `\`${c.metric}\``, condition: c.condition, severity: c.severity.toUpperCase(), action: c.action }).toEqual({ row: i + 1, metric, condition, severity, action });
+      expect({
+        row: i + 1,
+        metric: `\`${c.metric}\``,
+        condition: c.condition,
+        severity: c.severity.toUpperCase(),
+        action: c.action,
+      }).toEqual({ row: i + 1, metric, condition, severity, action });
     });
   });
 });

@@ -35,14 +35,27 @@ describe('alertInputFromFlags', () => {
     expect(input.webhooks).toEqual([
       expect.objectContaining({ name: 'webhook-1', format: 'json', url: 'https://hooks.example/a', bearer: { env: 'HOOK_TOKEN' } }),
       expect.objectContaining({ name: 'slack-1', format: 'slack', urlFrom: { env: 'SLACK_URL' } }),
-      expect.objectContaining({ name: 'pagerduty', format: 'pagerduty', url: 'https://events.pagerduty.com/v2/enqueue', routingKey: { env: 'PD_KEY' } }),
+      expect.objectContaining({
+        name: 'pagerduty',
+        format: 'pagerduty',
+        url: 'https://events.pagerduty.com/v2/enqueue',
+        routingKey: { env: 'PD_KEY' },
+      }),
     ]);
   });
 
   it('names the flag that is wrong', () => {
-    expect(() => alertInputFromFlags({}, {})).toThrow(new ConfigError('--prometheus-url / PROMETHEUS_URL: required; give the Prometheus base URL, e.g. --prometheus-url http://prometheus:9090'));
-    expect(() => alertInputFromFlags({ prometheusUrl: 'http://p:9090', window: ['auth-errors:5'] })).toThrow(/--window auth-errors:5: must be <check>=<seconds>/);
-    expect(() => alertInputFromFlags({ prometheusUrl: 'http://p:9090', checks: 'auth-errors,bogus' })).toThrow(/alerts start --checks \(at 1\): Invalid option/);
+    expect(() => alertInputFromFlags({}, {})).toThrow(
+      new ConfigError(
+        '--prometheus-url / PROMETHEUS_URL: required; give the Prometheus base URL, e.g. --prometheus-url http://prometheus:9090',
+      ),
+    );
+    expect(() => alertInputFromFlags({ prometheusUrl: 'http://p:9090', window: ['auth-errors:5'] })).toThrow(
+      /--window auth-errors:5: must be <check>=<seconds>/,
+    );
+    expect(() => alertInputFromFlags({ prometheusUrl: 'http://p:9090', checks: 'auth-errors,bogus' })).toThrow(
+      /alerts start --checks \(at 1\): Invalid option/,
+    );
     expect(() => alertInputFromFlags({ prometheusUrl: 'p:9090' })).toThrow(/alerts start --prometheus-url \/ PROMETHEUS_URL: must/);
     expect(() => alertInputFromFlags({ prometheusUrl: 'http://p:9090', intervalSeconds: 0 })).toThrow(/alerts start --interval-seconds: /);
   });
@@ -84,7 +97,11 @@ describe('renderStatus', () => {
       delivered: 4,
       dropped: 0,
       deliveries: [],
-      lastEvaluation: { at: '2026-03-01T12:10:00.000Z', reachable: true, checks: [{ check: 'auth-errors', verdict: 'fail', reason: '1 of 1 series > 0', values: [] }] },
+      lastEvaluation: {
+        at: '2026-03-01T12:10:00.000Z',
+        reachable: true,
+        checks: [{ check: 'auth-errors', verdict: 'fail', reason: '1 of 1 series > 0', values: [] }],
+      },
     };
     expect(renderStatus(status).split('\n')).toEqual([
       'Alert monitor truenas-prod: running, 130 evaluation(s) since 2026-03-01T10:00:00.000Z, every 60 s; Prometheus http://prom:9090',

@@ -37,7 +37,11 @@ async function standIn(handler: (req: import('node:http').IncomingMessage, res: 
   return {
     url,
     seen,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -55,15 +59,27 @@ describe('PrometheusClient against a real Prometheus', () => {
   it('is ready and answers vectors, scalars, NaN and +Inf as Prometheus writes them', async () => {
     const client = new PrometheusClient({ baseUrl: prometheus.url, timeoutMs: 5000 });
     expect(await client.ready()).toBe(true);
-    expect(await client.query('vector(3) + 0.5', 1735689600)).toEqual({ resultType: 'vector', samples: [{ labels: {}, time: 1735689600, value: '3.5' }] });
+    expect(await client.query('vector(3) + 0.5', 1735689600)).toEqual({
+      resultType: 'vector',
+      samples: [{ labels: {}, time: 1735689600, value: '3.5' }],
+    });
     expect(await client.query('0/0')).toMatchObject({ resultType: 'scalar', sample: { value: 'NaN' } });
     expect(await client.query('1/0')).toMatchObject({ resultType: 'scalar', sample: { value: '+Inf' } });
     expect(await client.query('up{job="nothing"}')).toEqual({ resultType: 'vector', samples: [] });
     const range = await client.queryRange('vector(1)', 1735689600, 1735689660, 30);
-    expect(range).toEqual([{ labels: {}, values: [[1735689600, '1'], [1735689630, '1'], [1735689660, '1']] }]);
+    expect(range).toEqual([
+      {
+        labels: {},
+        values: [
+          [1735689600, '1'],
+          [1735689630, '1'],
+          [1735689660, '1'],
+        ],
+      },
+    ]);
   });
 
-  it('reports a refused expression as a query error with Prometheus\'s errorType and the query', async () => {
+  it("reports a refused expression as a query error with Prometheus's errorType and the query", async () => {
     const client = new PrometheusClient({ baseUrl: prometheus.url, timeoutMs: 5000 });
     const err = await failure(client.query('sum(rate(x[5m])'));
     expect(err).toMatchObject({ kind: 'query', errorType: 'bad_data', status: 400, retryable: false });
@@ -134,7 +150,9 @@ describe('PrometheusClient when the answer is not usable', () => {
       expect(new URLSearchParams(proxy.seen[0].body).get('time')).toBe('1735689600');
       const anonymous = new PrometheusClient({ baseUrl: proxy.url, timeoutMs: 2000 });
       expect(await failure(anonymous.query('up'))).toMatchObject({ kind: 'auth', status: 401 });
-      await expect(PrometheusClient.create(PrometheusTargetSchema.parse({ url: proxy.url, token: { env: 'PROM_TEST_MISSING' } }), {})).rejects.toThrow(/PROM_TEST_MISSING is not set/);
+      await expect(
+        PrometheusClient.create(PrometheusTargetSchema.parse({ url: proxy.url, token: { env: 'PROM_TEST_MISSING' } }), {}),
+      ).rejects.toThrow(/PROM_TEST_MISSING is not set/);
     } finally {
       await proxy.close();
     }
@@ -148,14 +166,20 @@ describe('PrometheusClient when the answer is not usable', () => {
     expect(evaluation.results.map((r) => r.verdict)).toEqual(ALERT_CHECK_IDS.map(() => 'inconclusive'));
     expect(evaluation.results[0].error).toMatchObject({ kind: 'unavailable' });
     // The activity does the same when the token cannot be read: the monitor keeps running and says why.
-    const noToken = await evaluateMetricChecks({ prometheus: PrometheusTargetSchema.parse({ url: prometheus.url, token: { file: '/nonexistent/prom-token' } }), checks: ['auth-errors'] });
+    const noToken = await evaluateMetricChecks({
+      prometheus: PrometheusTargetSchema.parse({ url: prometheus.url, token: { file: '/nonexistent/prom-token' } }),
+      checks: ['auth-errors'],
+    });
     expect(noToken.reachable).toBe(false);
     expect(noToken.results[0]).toMatchObject({ verdict: 'inconclusive', error: { kind: 'auth' } });
     expect(noToken.results[0].error!.message).toContain('/nonexistent/prom-token');
   });
 
   it('evaluateChecks against a live Prometheus: the job guard fails (nothing scraped), the TrueNAS rows pass on no data', async () => {
-    const evaluation = await evaluateMetricChecks({ prometheus: PrometheusTargetSchema.parse({ url: prometheus.url }), checks: [...ALERT_CHECK_IDS] });
+    const evaluation = await evaluateMetricChecks({
+      prometheus: PrometheusTargetSchema.parse({ url: prometheus.url }),
+      checks: [...ALERT_CHECK_IDS],
+    });
     expect(evaluation.reachable).toBe(true);
     const verdicts = Object.fromEntries(evaluation.results.map((r) => [r.check, r.verdict]));
     expect(verdicts).toEqual({ ...Object.fromEntries(ALERT_CHECK_IDS.map((c) => [c, 'pass'])), 'pulse-scrape': 'fail' });

@@ -25,7 +25,12 @@ function data(): string {
   const at = (i: number) => BASE + 600.4 + i * 60;
   const S = (k: number) => 'S'.repeat(k);
   const instance = (name: string, polls: Record<string, string>) =>
-    pulseScrapes({ from: BASE + 1, to: BASE + 3 * 3600, labels: { [LABEL]: name }, polls: Object.fromEntries(Object.entries(polls).map(([id, o]) => [id, pollsEvery(at(0), o)])) });
+    pulseScrapes({
+      from: BASE + 1,
+      to: BASE + 3 * 3600,
+      labels: { [LABEL]: name },
+      polls: Object.fromEntries(Object.entries(polls).map(([id, o]) => [id, pollsEvery(at(0), o)])),
+    });
   return [
     instance('pulse-a', { nas1: S(120), nas2: S(120) }),
     // Auth errors from poll 100 on, on one of its two connections.
@@ -52,7 +57,9 @@ const T = BASE + 600 + 115 * 60; // poll 115: every instance has polled for almo
 it.each(PER_INSTANCE_CHECKS)('%s per instance reads what the fleet-wide query reads with the other instances left out', async (id) => {
   const perInstance = await client.query(checkQuery(id, { by: LABEL }).query, T);
   expect(perInstance.resultType).toBe('vector');
-  const byName = new Map((perInstance as { samples: Array<{ labels: Record<string, string>; value: string }> }).samples.map((s) => [s.labels[LABEL], s.value]));
+  const byName = new Map(
+    (perInstance as { samples: Array<{ labels: Record<string, string>; value: string }> }).samples.map((s) => [s.labels[LABEL], s.value]),
+  );
   expect([...byName.keys()].sort()).toEqual([...NAMES].sort());
   for (const name of NAMES) {
     const alone = await evaluateCheck(client, id, T, { exclude: { label: LABEL, values: NAMES.filter((n) => n !== name) } });
@@ -61,11 +68,21 @@ it.each(PER_INSTANCE_CHECKS)('%s per instance reads what the fleet-wide query re
 });
 
 it('judges each instance: the one with auth errors, the one with errors and a never-valid key, the healthy ones; a missing one is inconclusive', async () => {
-  const results = await evaluateInstanceChecks(client, PER_INSTANCE_CHECKS, { time: T, label: LABEL, expected: [...NAMES, 'pulse-missing'] });
-  const notPassing = Object.fromEntries(results.map((r) => [r.check, r.notPassing.map((n) => `${n.instance}:${n.verdict}:${n.value ?? 'none'}`)]));
+  const results = await evaluateInstanceChecks(client, PER_INSTANCE_CHECKS, {
+    time: T,
+    label: LABEL,
+    expected: [...NAMES, 'pulse-missing'],
+  });
+  const notPassing = Object.fromEntries(
+    results.map((r) => [r.check, r.notPassing.map((n) => `${n.instance}:${n.verdict}:${n.value ?? 'none'}`)]),
+  );
   expect(notPassing['auth-gate']).toEqual(['pulse-b:fail:15', 'pulse.c:fail:60', 'pulse-missing:inconclusive:none']);
   expect(notPassing['staleness-never-succeeded']).toEqual(['pulse.c:fail:-1', 'pulse-missing:inconclusive:none']);
-  expect(notPassing['error-rate'].map((x) => x.split(':').slice(0, 2).join(':'))).toEqual(['pulse-b:fail', 'pulse.c:fail', 'pulse-missing:inconclusive']);
+  expect(notPassing['error-rate'].map((x) => x.split(':').slice(0, 2).join(':'))).toEqual([
+    'pulse-b:fail',
+    'pulse.c:fail',
+    'pulse-missing:inconclusive',
+  ]);
   // pulse-b's connection has not polled successfully for 15 polls: its gauge reads 900 s.
   expect(notPassing['staleness-gauge-max']).toEqual(['pulse-b:fail:900', 'pulse-missing:inconclusive:none']);
   expect(results.find((r) => r.check === 'staleness-gauge-max')?.passing).toBe(3);
@@ -87,14 +104,27 @@ it('the fleet-wide checks without an instance no longer see it', async () => {
 it("with queries 'not-passing' the activity leaves out a passing check's query and keeps a failing one's", async () => {
   const checks = ['auth-gate', 'staleness-never-succeeded'] as const;
   const ask = (values: string[]) =>
-    evaluateMetricChecks({ prometheus: { url: prometheus.url, timeoutMs: 10_000 }, checks: [...checks], time: T, queries: 'not-passing', exclude: { label: LABEL, values } });
+    evaluateMetricChecks({
+      prometheus: { url: prometheus.url, timeoutMs: 10_000 },
+      checks: [...checks],
+      time: T,
+      queries: 'not-passing',
+      exclude: { label: LABEL, values },
+    });
   // pulse.c fails both checks; without it and pulse-b, both pass.
   const failing = await ask(['pulse-b']);
-  expect(failing.results.map((r) => [r.check, r.verdict, r.query.includes('pulse_instance!~')])).toEqual(checks.map((c) => [c, 'fail', true]));
+  expect(failing.results.map((r) => [r.check, r.verdict, r.query.includes('pulse_instance!~')])).toEqual(
+    checks.map((c) => [c, 'fail', true]),
+  );
   const passing = await ask(['pulse-b', 'pulse.c']);
   expect(passing.results.map((r) => [r.check, r.verdict, r.query])).toEqual(checks.map((c) => [c, 'pass', '']));
   // By default every query is kept.
-  const all = await evaluateMetricChecks({ prometheus: { url: prometheus.url, timeoutMs: 10_000 }, checks: [...checks], time: T, exclude: { label: LABEL, values: ['pulse-b', 'pulse.c'] } });
+  const all = await evaluateMetricChecks({
+    prometheus: { url: prometheus.url, timeoutMs: 10_000 },
+    checks: [...checks],
+    time: T,
+    exclude: { label: LABEL, values: ['pulse-b', 'pulse.c'] },
+  });
   expect(all.results.every((r) => r.verdict === 'pass' && r.query.includes('pulse_instance!~'))).toBe(true);
 });
 

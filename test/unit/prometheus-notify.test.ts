@@ -18,10 +18,32 @@ import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-r
 function notifications(values: Record<string, string>, extraLabels: Record<string, string> = {}): AlertNotification[] {
   const state = initialState('2026-03-01T10:00:00.000Z');
   const { query } = checkQuery('auth-errors');
-  const samples = Object.entries(values).map(([instance, value]) => ({ labels: { instance, instance_type: 'truenas', error_type: 'auth', job: 'pulse', ...extraLabels }, time: 0, value }));
+  const samples = Object.entries(values).map(([instance, value]) => ({
+    labels: { instance, instance_type: 'truenas', error_type: 'auth', job: 'pulse', ...extraLabels },
+    time: 0,
+    value,
+  }));
   const opts = { monitor: 'truenas-prod', repeatIntervalSeconds: 0, gapAfterCycles: 3, notifyResolved: true };
-  const firing = applyEvaluation(state, { at: '', prometheusUrl: 'http://prom:9090', reachable: true, results: [judge('auth-errors', query, { resultType: 'vector', samples }, '')] }, { ...opts, at: '2026-03-01T10:01:00.000Z' });
-  const resolved = applyEvaluation(state, { at: '', prometheusUrl: 'http://prom:9090', reachable: true, results: [judge('auth-errors', query, { resultType: 'vector', samples: [] }, '')] }, { ...opts, at: '2026-03-01T10:09:00.000Z' });
+  const firing = applyEvaluation(
+    state,
+    {
+      at: '',
+      prometheusUrl: 'http://prom:9090',
+      reachable: true,
+      results: [judge('auth-errors', query, { resultType: 'vector', samples }, '')],
+    },
+    { ...opts, at: '2026-03-01T10:01:00.000Z' },
+  );
+  const resolved = applyEvaluation(
+    state,
+    {
+      at: '',
+      prometheusUrl: 'http://prom:9090',
+      reachable: true,
+      results: [judge('auth-errors', query, { resultType: 'vector', samples: [] }, '')],
+    },
+    { ...opts, at: '2026-03-01T10:09:00.000Z' },
+  );
   return [...firing, ...resolved];
 }
 
@@ -29,8 +51,19 @@ const webhook = (raw: Record<string, unknown>): Webhook => ({ name: 'hook', ...W
 
 describe('schemas', () => {
   it('monitor input: the runbook defaults, every alert check, webhook names assigned', () => {
-    const input = AlertMonitorInputSchema.parse({ prometheus: { url: 'http://prom:9090/' }, webhooks: [{ url: 'https://hooks.example/a' }, { format: 'pagerduty', routingKey: { env: 'PD_KEY' } }] });
-    expect(input).toMatchObject({ intervalSeconds: 60, repeatIntervalSeconds: 14_400, gapAfterCycles: 3, notifyResolved: true, pulseJob: 'pulse', windows: {}, plan: false });
+    const input = AlertMonitorInputSchema.parse({
+      prometheus: { url: 'http://prom:9090/' },
+      webhooks: [{ url: 'https://hooks.example/a' }, { format: 'pagerduty', routingKey: { env: 'PD_KEY' } }],
+    });
+    expect(input).toMatchObject({
+      intervalSeconds: 60,
+      repeatIntervalSeconds: 14_400,
+      gapAfterCycles: 3,
+      notifyResolved: true,
+      pulseJob: 'pulse',
+      windows: {},
+      plan: false,
+    });
     expect(input.prometheus.url).toBe('http://prom:9090');
     expect(input.checks).toEqual([...ALERT_CHECK_IDS]);
     expect(input.webhooks.map((w) => [w.name, w.format, w.url])).toEqual([
@@ -46,7 +79,12 @@ describe('schemas', () => {
       prometheus: { url: 'http://prom:9090' },
       checks: ['auth-errors', 'nope'],
       windows: { timeouts: -5 },
-      webhooks: [{ format: 'slack' }, { format: 'pagerduty', url: 'https://x.example' }, { name: 'a', url: 'https://a.example' }, { name: 'a', url: 'https://b.example' }],
+      webhooks: [
+        { format: 'slack' },
+        { format: 'pagerduty', url: 'https://x.example' },
+        { name: 'a', url: 'https://a.example' },
+        { name: 'a', url: 'https://b.example' },
+      ],
     });
     expect(bad.success).toBe(false);
     const paths = bad.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
@@ -58,7 +96,13 @@ describe('schemas', () => {
         expect.stringMatching(/^webhooks\.1\.routingKey: required for format pagerduty/),
       ]),
     );
-    const dup = AlertMonitorInputSchema.safeParse({ prometheus: { url: 'http://prom:9090' }, webhooks: [{ name: 'a', url: 'https://a.example' }, { name: 'a', url: 'https://b.example' }] });
+    const dup = AlertMonitorInputSchema.safeParse({
+      prometheus: { url: 'http://prom:9090' },
+      webhooks: [
+        { name: 'a', url: 'https://a.example' },
+        { name: 'a', url: 'https://b.example' },
+      ],
+    });
     expect(dup.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['webhooks.1.name: duplicate webhook name "a"']);
   });
 });
@@ -95,7 +139,11 @@ describe('payload formats', () => {
   it('PagerDuty Events v2: trigger and resolve share the dedup key; long keys stay within 255 characters', () => {
     const trigger = pagerDutyPayload(firing, 'R0UTING') as any; // eslint-disable-line @typescript-eslint/no-explicit-any
     const resolve = pagerDutyPayload(resolved, 'R0UTING');
-    expect(trigger).toMatchObject({ routing_key: 'R0UTING', event_action: 'trigger', payload: { severity: 'critical', source: 'conn-1', class: 'auth-errors', component: 'truenas' } });
+    expect(trigger).toMatchObject({
+      routing_key: 'R0UTING',
+      event_action: 'trigger',
+      payload: { severity: 'critical', source: 'conn-1', class: 'auth-errors', component: 'truenas' },
+    });
     expect(resolve).toEqual({ routing_key: 'R0UTING', event_action: 'resolve', dedup_key: trigger.dedup_key });
     const [long] = notifications({ ['x'.repeat(400)]: '1' });
     expect(dedupKey(long).length).toBeLessThanOrEqual(255);
@@ -136,7 +184,9 @@ describe('delivery to a real HTTP receiver', () => {
   it('reads a secret URL by reference and never names it in errors', async () => {
     const secretUrl = `${receiver.url}/T000/B000/very-secret-path`;
     receiver.failNext(1, 404);
-    const err = await deliver(webhook({ format: 'slack', urlFrom: { env: 'SLACK_URL' } }), firing, { SLACK_URL: secretUrl }).catch((e: unknown) => e);
+    const err = await deliver(webhook({ format: 'slack', urlFrom: { env: 'SLACK_URL' } }), firing, { SLACK_URL: secretUrl }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(WebhookError);
     expect(err).toMatchObject({ kind: 'rejected', status: 404, retryable: false });
     expect((err as Error).message).not.toContain('very-secret-path');
@@ -147,11 +197,19 @@ describe('delivery to a real HTTP receiver', () => {
   });
 
   it('classifies 503 and 429 as retryable, 400 as rejected, a missing reference as a config error', async () => {
-    for (const [status, kind] of [[503, 'unavailable'], [429, 'unavailable'], [408, 'unavailable'], [400, 'rejected']] as const) {
+    for (const [status, kind] of [
+      [503, 'unavailable'],
+      [429, 'unavailable'],
+      [408, 'unavailable'],
+      [400, 'rejected'],
+    ] as const) {
       receiver.failNext(1, status);
       await expect(deliver(webhook({ url: receiver.url }), firing)).rejects.toMatchObject({ kind, status });
     }
-    await expect(deliver(webhook({ url: receiver.url, bearer: { env: 'NOT_SET_ANYWHERE' } }), firing, {})).rejects.toMatchObject({ kind: 'config', message: expect.stringContaining('NOT_SET_ANYWHERE is not set') });
+    await expect(deliver(webhook({ url: receiver.url, bearer: { env: 'NOT_SET_ANYWHERE' } }), firing, {})).rejects.toMatchObject({
+      kind: 'config',
+      message: expect.stringContaining('NOT_SET_ANYWHERE is not set'),
+    });
   });
 
   it('gives up on a receiver that does not answer within the timeout', async () => {
@@ -171,14 +229,21 @@ describe('delivery to a real HTTP receiver', () => {
 
   it('the activity maps outcomes to failure types Temporal retries (or not)', async () => {
     const env = new MockActivityEnvironment();
-    const ok: Awaited<ReturnType<typeof sendAlertNotification>> = await env.run(sendAlertNotification, { webhook: webhook({ url: receiver.url }), notification: firing });
+    const ok: Awaited<ReturnType<typeof sendAlertNotification>> = await env.run(sendAlertNotification, {
+      webhook: webhook({ url: receiver.url }),
+      notification: firing,
+    });
     expect(ok.status).toBe(200);
     receiver.failNext(1, 502);
-    const retryable = (await env.run(sendAlertNotification, { webhook: webhook({ url: receiver.url }), notification: firing }).catch((e: unknown) => e)) as ApplicationFailure;
+    const retryable = (await env
+      .run(sendAlertNotification, { webhook: webhook({ url: receiver.url }), notification: firing })
+      .catch((e: unknown) => e)) as ApplicationFailure;
     expect(retryable).toBeInstanceOf(ApplicationFailure);
     expect({ type: retryable.type, nonRetryable: retryable.nonRetryable }).toEqual({ type: 'WebhookUnavailable', nonRetryable: false });
     receiver.failNext(1, 401);
-    const rejected = (await env.run(sendAlertNotification, { webhook: webhook({ url: receiver.url }), notification: firing }).catch((e: unknown) => e)) as ApplicationFailure;
+    const rejected = (await env
+      .run(sendAlertNotification, { webhook: webhook({ url: receiver.url }), notification: firing })
+      .catch((e: unknown) => e)) as ApplicationFailure;
     expect({ type: rejected.type, nonRetryable: rejected.nonRetryable }).toEqual({ type: 'WebhookRejected', nonRetryable: true });
   });
 });

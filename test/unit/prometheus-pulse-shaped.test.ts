@@ -18,7 +18,18 @@ import { pollsEvery, pulseScrapes } from '../support/pulse-shaped.js';
 const BASE = 1738368000; // 2025-02-01T00:00:00Z
 const SLOT_SECONDS = 4 * 3600;
 /** Each scenario in its own slot, so fleet-wide sums never see another scenario's series. */
-const SLOTS = { rate1in5: 0, rate2in6: 1, rate1h: 2, streak: 3, streakBroken: 4, neverValid: 5, timeouts: 6, abort: 7, restart: 8, restartStale: 9 } as const;
+const SLOTS = {
+  rate1in5: 0,
+  rate2in6: 1,
+  rate1h: 2,
+  streak: 3,
+  streakBroken: 4,
+  neverValid: 5,
+  timeouts: 6,
+  abort: 7,
+  restart: 8,
+  restartStale: 9,
+} as const;
 const slot = (n: number) => BASE + n * SLOT_SECONDS;
 /** End of the i-th poll of a scenario: every 60 s from 10 min into the slot, 0.4 s off the 5 s scrape grid. */
 const P = (n: number, i: number) => slot(n) + 600.4 + i * 60;
@@ -42,7 +53,9 @@ function scenarios(): string {
     pulseScrapes({
       from: slot(n) + 1,
       to: slot(n) + 3 * 3600,
-      polls: Object.fromEntries(Object.entries(polls).map(([id, outcomes]) => [id, pollsEvery(P(n, 0) + (startOffset[id] ?? 0), outcomes)])),
+      polls: Object.fromEntries(
+        Object.entries(polls).map(([id, outcomes]) => [id, pollsEvery(P(n, 0) + (startOffset[id] ?? 0), outcomes)]),
+      ),
     });
   const S = (k: number) => 'S'.repeat(k);
   return [
@@ -107,10 +120,13 @@ async function old(id: CheckId, query: string, time: number): Promise<CheckResul
 
 /** instance → [value, verdict]; a never-succeeded staleness series is marked "<instance>/never". */
 function byInstance(r: CheckResult): Record<string, [string, string]> {
-  return Object.fromEntries(r.series.map((s) => [`${s.labels.instance ?? '(fleet)'}${s.labels.since ? '/never' : ''}`, [s.value, s.verdict]]));
+  return Object.fromEntries(
+    r.series.map((s) => [`${s.labels.instance ?? '(fleet)'}${s.labels.since ? '/never' : ''}`, [s.value, s.verdict]]),
+  );
 }
 
-const rounded = (r: CheckResult) => Object.fromEntries(Object.entries(byInstance(r)).map(([k, [v, verdict]]) => [k, [Math.round(Number(v)), verdict]]));
+const rounded = (r: CheckResult) =>
+  Object.fromEntries(Object.entries(byInstance(r)).map(([k, [v, verdict]]) => [k, [Math.round(Number(v)), verdict]]));
 
 describe('error-rate counts the first error of a new error series (born at 1)', () => {
   it('1 failed poll in 5 reads 0.2 and fails the gate; the old query read 0 and passed', async () => {
@@ -133,7 +149,11 @@ describe('error-rate counts the first error of a new error series (born at 1)', 
     expect(before.verdict).toBe('pass');
     expect(Number(before.series[0].value)).toBeLessThan(0.04);
     // The evidence carries the query, the value and the verdict.
-    expect(checkEvidence(result).details).toMatchObject({ query: checkQuery('error-rate').query, values: [{ value: '0.05', verdict: 'fail' }], rule: '>= 0.05' });
+    expect(checkEvidence(result).details).toMatchObject({
+      query: checkQuery('error-rate').query,
+      values: [{ value: '0.05', verdict: 'fail' }],
+      rule: '>= 0.05',
+    });
   });
 });
 

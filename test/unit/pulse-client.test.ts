@@ -71,7 +71,14 @@ async function startStub(handler: Handler): Promise<Stub> {
       } catch {
         body = raw;
       }
-      const rec: Recorded = { method: req.method ?? 'GET', url: req.url ?? '/', path: u.pathname, query: u.searchParams, headers: req.headers, body };
+      const rec: Recorded = {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        path: u.pathname,
+        query: u.searchParams,
+        headers: req.headers,
+        body,
+      };
       requests.push(rec);
       const reply = handler(rec);
       if (reply.hang) return;
@@ -225,7 +232,8 @@ async function startFakePulse(o: FakePulseOptions): Promise<FakePulse> {
       return scopeFails('monitoring:read') ?? paginate(resources, r.query);
     }
     if (r.path === '/api/resources') {
-      if (o.line === 'feb') return { status: 200, json: { resources: [{ id: 'pve-1', platformType: 'proxmox-pve' }], count: 1, stats: {} } };
+      if (o.line === 'feb')
+        return { status: 200, json: { resources: [{ id: 'pve-1', platformType: 'proxmox-pve' }], count: 1, stats: {} } };
       return scopeFails('monitoring:read') ?? paginate(resources, r.query);
     }
 
@@ -234,7 +242,11 @@ async function startFakePulse(o: FakePulseOptions): Promise<FakePulse> {
     const rest = r.path.slice(prefix.length);
 
     if (rest === '' || rest === '/') {
-      if (r.method === 'GET') return scopeFails('settings:read') ?? (flag ? { status: 200, json: [...connections.values()].map(redacted) } : pulseError(404, 'truenas_disabled', disabledMsg));
+      if (r.method === 'GET')
+        return (
+          scopeFails('settings:read') ??
+          (flag ? { status: 200, json: [...connections.values()].map(redacted) } : pulseError(404, 'truenas_disabled', disabledMsg))
+        );
       if (r.method === 'POST') {
         const denied2 = scopeFails('settings:write');
         if (denied2) return denied2;
@@ -245,7 +257,14 @@ async function startFakePulse(o: FakePulseOptions): Promise<FakePulse> {
         if (invalid) return invalid;
         const id = String(b.id ?? `conn-${nextId++}`);
         // Feb: enabled/useHttps default to false when omitted; from 2026-04-09 enabled defaults to true
-        const stored = { id, name: b.name ?? '', host: b.host, apiKey: b.apiKey, useHttps: b.useHttps ?? false, enabled: b.enabled ?? o.line === 'v6' };
+        const stored = {
+          id,
+          name: b.name ?? '',
+          host: b.host,
+          apiKey: b.apiKey,
+          useHttps: b.useHttps ?? false,
+          enabled: b.enabled ?? o.line === 'v6',
+        };
         connections.set(id, stored);
         return { status: 201, json: redacted(stored) };
       }
@@ -260,7 +279,9 @@ async function startFakePulse(o: FakePulseOptions): Promise<FakePulse> {
       const invalid = validate(b);
       if (invalid) return invalid;
       if (String(b.host).includes('unreachable')) {
-        return pulseError(400, 'truenas_connection_failed', 'Failed to connect to TrueNAS', { error: `GET /api/v2.0/system/info: status=401 key=${String(b.apiKey)}` });
+        return pulseError(400, 'truenas_connection_failed', 'Failed to connect to TrueNAS', {
+          error: `GET /api/v2.0/system/info: status=401 key=${String(b.apiKey)}`,
+        });
       }
       return { status: 200, json: { success: true } };
     }
@@ -314,7 +335,10 @@ describe('PulseClient: connections against a Feb-like Pulse', () => {
   });
 
   it('masks a secret even if a build echoed it in clear in the list', async () => {
-    const stub = await startStub(() => ({ status: 200, json: [{ id: 'c1', host: 'nas', apiKey: API_KEY, enabled: true, useHttps: false }] }));
+    const stub = await startStub(() => ({
+      status: 200,
+      json: [{ id: 'c1', host: 'nas', apiKey: API_KEY, enabled: true, useHttps: false }],
+    }));
     const client = await clientFor(stub.url);
     const [c] = await client.listConnections();
     expect(c.apiKey).toBe(MASK);
@@ -358,8 +382,17 @@ describe('PulseClient: connections against a Feb-like Pulse', () => {
     const client = await clientFor(pulse.url);
     const list = await caught(client.listConnections());
     expect(list).toBeInstanceOf(PulseDisabledError);
-    expect(list).toMatchObject({ type: 'PulseDisabledError', status: 404, code: 'truenas_disabled', retryable: false, method: 'GET', path: '/api/truenas/connections' });
-    expect(list.message).toMatch(/^GET \/api\/truenas\/connections → 404 truenas_disabled: TrueNAS integration is not enabled\. The TrueNAS feature flag is off/);
+    expect(list).toMatchObject({
+      type: 'PulseDisabledError',
+      status: 404,
+      code: 'truenas_disabled',
+      retryable: false,
+      method: 'GET',
+      path: '/api/truenas/connections',
+    });
+    expect(list.message).toMatch(
+      /^GET \/api\/truenas\/connections → 404 truenas_disabled: TrueNAS integration is not enabled\. The TrueNAS feature flag is off/,
+    );
     // delete with the flag off is not "already gone": nothing was deleted
     const del = await caught(client.deleteConnection('4f0c'));
     expect(del).toBeInstanceOf(PulseDisabledError);
@@ -380,7 +413,9 @@ describe('PulseClient: connections against a Feb-like Pulse', () => {
     const err = await caught(client.testConnection({ host: 'unreachable.nas', apiKey: API_KEY }));
     expect(err).toBeInstanceOf(PulseValidationError);
     expect(err.code).toBe('truenas_connection_failed');
-    expect(err.message).toContain('POST /api/truenas/connections/test → 400 truenas_connection_failed: Failed to connect to TrueNAS (GET /api/v2.0/system/info: status=401 key=********)');
+    expect(err.message).toContain(
+      'POST /api/truenas/connections/test → 400 truenas_connection_failed: Failed to connect to TrueNAS (GET /api/v2.0/system/info: status=401 key=********)',
+    );
     expect(err.details?.error).toContain('status=401');
     expect(JSON.stringify(err.toJSON())).not.toContain(API_KEY);
     expect(err.message).not.toContain(API_KEY);
@@ -465,7 +500,9 @@ describe('PulseClient: auth and permission errors from real answers', () => {
 
 describe('PulseClient: other failures', () => {
   it('400 invalid_request from Pulse is a PulseValidationError with details', async () => {
-    const stub = await startStub(() => pulseError(400, 'invalid_request', 'Invalid request body', { error: 'http: request body too large' }));
+    const stub = await startStub(() =>
+      pulseError(400, 'invalid_request', 'Invalid request body', { error: 'http: request body too large' }),
+    );
     const client = await clientFor(stub.url);
     const err = await caught(client.addConnection({ host: 'nas', apiKey: API_KEY }));
     expect(err).toBeInstanceOf(PulseValidationError);
@@ -474,7 +511,11 @@ describe('PulseClient: other failures', () => {
 
   it('5xx is a retryable PulseUnavailableError; 402 a non-retryable PulseRequestError', async () => {
     let status = 500;
-    const stub = await startStub(() => (status === 500 ? pulseError(500, 'truenas_load_failed', 'Failed to load TrueNAS configuration') : pulseError(402, 'max_nodes_exceeded', 'Node limit reached')));
+    const stub = await startStub(() =>
+      status === 500
+        ? pulseError(500, 'truenas_load_failed', 'Failed to load TrueNAS configuration')
+        : pulseError(402, 'max_nodes_exceeded', 'Node limit reached'),
+    );
     const client = await clientFor(stub.url);
     const e500 = await caught(client.listConnections());
     expect(e500).toBeInstanceOf(PulseUnavailableError);
@@ -526,7 +567,8 @@ describe('PulseClient: other failures', () => {
   it('never puts the token (or request secrets) in an error, even when Pulse echoes them', async () => {
     const stub = await startStub((r) => {
       const echoed = `${String(r.headers.authorization)} ${JSON.stringify(r.body ?? {})}`;
-      if (r.path.endsWith('/test')) return pulseError(400, 'truenas_connection_failed', `failed for ${echoed}`, { error: echoed, apiKey: API_KEY });
+      if (r.path.endsWith('/test'))
+        return pulseError(400, 'truenas_connection_failed', `failed for ${echoed}`, { error: echoed, apiKey: API_KEY });
       if (r.method === 'DELETE') return { status: 403, text: `forbidden: ${echoed}` };
       if (r.method === 'POST') return { status: 401, json: { error: `Invalid API token ${echoed}` } };
       return pulseError(500, 'truenas_load_failed', `boom ${echoed}`, { error: echoed });
@@ -567,7 +609,12 @@ describe('PulseClient: TrueNAS resources', () => {
     expect(listing.resources).toHaveLength(250);
     expect(new Set(listing.resources.map((r) => r.id)).size).toBe(250);
     const asked = pulse.requests.map((r) => `${r.path} ${r.query.get('source')} ${r.query.get('limit')} ${r.query.get('page')}`);
-    expect(asked).toEqual(['/api/state null null null', '/api/v2/resources truenas 100 1', '/api/v2/resources truenas 100 2', '/api/v2/resources truenas 100 3']);
+    expect(asked).toEqual([
+      '/api/state null null null',
+      '/api/v2/resources truenas 100 1',
+      '/api/v2/resources truenas 100 2',
+      '/api/v2/resources truenas 100 3',
+    ]);
     expect(listing.line).toEqual({ line: 'feb', seenFrom: expect.stringContaining('/api/v2/resources') });
   });
 
@@ -592,7 +639,11 @@ describe('PulseClient: TrueNAS resources', () => {
   it('refreshes the frontend state first (GET /api/state, as the web UI does) and says how it went', async () => {
     let stateStatus = 200;
     const stub = await startStub((r) =>
-      r.path === '/api/state' ? { status: stateStatus, json: { nodes: [] } } : r.path === '/api/v2/resources' ? { status: 404, text: '404 page not found\n' } : paginate(makeResources(1), r.query),
+      r.path === '/api/state'
+        ? { status: stateStatus, json: { nodes: [] } }
+        : r.path === '/api/v2/resources'
+          ? { status: 404, text: '404 page not found\n' }
+          : paginate(makeResources(1), r.query),
     );
     const client = await clientFor(stub.url);
     const listing = await client.listTrueNASResources();
@@ -622,7 +673,11 @@ describe('PulseClient: TrueNAS resources', () => {
       resources: [],
       pages: 1,
       refresh: { refreshed: true, status: 200, note: expect.stringContaining('GET /api/state') },
-      notes: [expect.stringContaining('GET /api/state'), expect.stringContaining('404'), expect.stringContaining('legacy {resources} shape')],
+      notes: [
+        expect.stringContaining('GET /api/state'),
+        expect.stringContaining('404'),
+        expect.stringContaining('legacy {resources} shape'),
+      ],
     });
   });
 
@@ -662,7 +717,13 @@ describe('PulseClient: capability detection', () => {
     const pulse = await startFakePulse({ line: 'feb', token: TOKEN });
     const client = await clientFor(pulse.url, { token: { env: 'T' } }, { T: TOKEN });
     const caps = await client.detectCapabilities();
-    expect(caps).toMatchObject({ resourcesPath: '/api/v2/resources', perIdTest: false, truenasEnabled: true, line: 'feb', authRequired: true });
+    expect(caps).toMatchObject({
+      resourcesPath: '/api/v2/resources',
+      perIdTest: false,
+      truenasEnabled: true,
+      line: 'feb',
+      authRequired: true,
+    });
     // the per-id probe used a fresh random id and changed nothing
     const probe = pulse.requests.find((r) => r.path.endsWith('/test'));
     expect(probe?.path).toMatch(/^\/api\/truenas\/connections\/[0-9a-f-]{36}\/test$/);
@@ -675,7 +736,13 @@ describe('PulseClient: capability detection', () => {
     const client = await clientFor(pulse.url);
     const caps = await client.detectCapabilities();
     // flag off: the per-id handler stops at the flag, so its presence cannot be told
-    expect(caps).toMatchObject({ resourcesPath: '/api/resources', perIdTest: 'unknown', truenasEnabled: false, line: 'v6', authRequired: false });
+    expect(caps).toMatchObject({
+      resourcesPath: '/api/resources',
+      perIdTest: 'unknown',
+      truenasEnabled: false,
+      line: 'v6',
+      authRequired: false,
+    });
   });
 
   it('recognises v6 with the per-id test, and v6-rel without it', async () => {
@@ -697,7 +764,9 @@ describe('PulseClient: capability detection', () => {
 
 describe('PulseClient: creation and plan', () => {
   it('fails creation when the token env var is unset, naming it', async () => {
-    await expect(PulseClient.create(PulseTargetSchema.parse({ url: 'http://127.0.0.1:1', token: { env: 'NOPE_TOKEN' } }), { env: {} })).rejects.toMatchObject({
+    await expect(
+      PulseClient.create(PulseTargetSchema.parse({ url: 'http://127.0.0.1:1', token: { env: 'NOPE_TOKEN' } }), { env: {} }),
+    ).rejects.toMatchObject({
       type: 'PulseTokenError',
       message: expect.stringContaining('NOPE_TOKEN is not set'),
     });
@@ -706,8 +775,14 @@ describe('PulseClient: creation and plan', () => {
   it('plans requests with the exact URL and the body redacted, without sending', async () => {
     const stub = await startStub(() => ({ status: 500 }));
     const client = await clientFor(`${stub.url}/`);
-    expect(client.plan('GET', '/api/truenas/connections')).toEqual({ kind: 'http', method: 'GET', url: `${stub.url}/api/truenas/connections` });
-    expect(client.describeAddConnection({ host: 'nas', api_key: API_KEY })).toMatchObject({ body: { host: 'nas', apiKey: MASK, enabled: true } });
+    expect(client.plan('GET', '/api/truenas/connections')).toEqual({
+      kind: 'http',
+      method: 'GET',
+      url: `${stub.url}/api/truenas/connections`,
+    });
+    expect(client.describeAddConnection({ host: 'nas', api_key: API_KEY })).toMatchObject({
+      body: { host: 'nas', apiKey: MASK, enabled: true },
+    });
     expect(client.describeListTrueNASResources()).toMatchObject({ url: `${stub.url}/api/v2/resources?source=truenas&limit=100&page=1` });
     expect(client.describeDetectCapabilities().map((a) => (a.kind === 'http' ? a.method : ''))).toEqual(['GET', 'GET', 'GET', 'POST']);
     expect(stub.requests).toHaveLength(0);

@@ -7,9 +7,11 @@ import { explainTrueNASFailure } from '../../src/pulse/truenas-failure.js';
 
 describe('explainTrueNASFailure', () => {
   it('v6.0.0, a NAS refusing the key (REST): auth', () => {
-    const poll = 'refresh truenas snapshot: fetch truenas system info: truenas request GET /system/info failed: status=401 body="{\\"message\\":\\"Unauthorized\\"}"';
+    const poll =
+      'refresh truenas snapshot: fetch truenas system info: truenas request GET /system/info failed: status=401 body="{\\"message\\":\\"Unauthorized\\"}"';
     expect(explainTrueNASFailure(poll, 'auth')).toMatchObject({ cause: 'auth', meaning: 'the NAS refused the API key' });
-    const test = 'truenas connection test failed: truenas request GET /system/info failed: status=401 body="{\\"message\\":\\"Unauthorized\\"}"';
+    const test =
+      'truenas connection test failed: truenas request GET /system/info failed: status=401 body="{\\"message\\":\\"Unauthorized\\"}"';
     expect(explainTrueNASFailure(test).cause).toBe('auth');
   });
 
@@ -29,12 +31,17 @@ describe('explainTrueNASFailure', () => {
   });
 
   it('TLS, timeouts, refused connections and NAS errors each get their own reading', () => {
-    expect(explainTrueNASFailure('Get "https://127.0.0.1:1/api/v2.0/system/info": http: server gave HTTP response to HTTPS client').cause).not.toBe('auth');
+    expect(
+      explainTrueNASFailure('Get "https://127.0.0.1:1/api/v2.0/system/info": http: server gave HTTP response to HTTPS client').cause,
+    ).not.toBe('auth');
     expect(explainTrueNASFailure('tls: failed to verify certificate: x509: certificate signed by unknown authority').cause).toBe('tls');
     expect(explainTrueNASFailure('truenas JSON-RPC credentials require TLS; configure an https endpoint').cause).toBe('tls');
     expect(explainTrueNASFailure('context deadline exceeded (Client.Timeout exceeded while awaiting headers)').cause).toBe('timeout');
     expect(explainTrueNASFailure('dial tcp 127.0.0.1:9: connect: connection refused', 'connection').cause).toBe('connection');
-    expect(explainTrueNASFailure('truenas request GET /pool failed: status=500 body="boom"', 'api')).toMatchObject({ cause: 'nas-api', meaning: expect.stringContaining('status=500') });
+    expect(explainTrueNASFailure('truenas request GET /pool failed: status=500 body="boom"', 'api')).toMatchObject({
+      cause: 'nas-api',
+      meaning: expect.stringContaining('status=500'),
+    });
     expect(explainTrueNASFailure('something new').cause).toBe('unknown');
   });
 });

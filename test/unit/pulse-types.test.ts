@@ -34,9 +34,7 @@ describe('NewConnectionSchema (the body Pulse needs, §2.2 / §8.1)', () => {
 
   it('names host when it is missing or blank', () => {
     expect(issuesOf({ api_key: 'k' })).toEqual([{ path: 'host', message: expect.stringContaining('host is required') }]);
-    expect(issuesOf({ host: '   ', api_key: 'k' })).toEqual([
-      { path: 'host', message: expect.stringContaining('host is required') },
-    ]);
+    expect(issuesOf({ host: '   ', api_key: 'k' })).toEqual([{ path: 'host', message: expect.stringContaining('host is required') }]);
   });
 
   it('names apiKey when no credentials are given, and password when only the username is', () => {
@@ -48,7 +46,10 @@ describe('NewConnectionSchema (the body Pulse needs, §2.2 / §8.1)', () => {
   });
 
   it('refuses a host with a path, query or userinfo, and a non-http scheme', () => {
-    expect(issuesOf({ host: 'https://nas/api', api_key: 'k' })[0]).toEqual({ path: 'host', message: expect.stringContaining('without a path') });
+    expect(issuesOf({ host: 'https://nas/api', api_key: 'k' })[0]).toEqual({
+      path: 'host',
+      message: expect.stringContaining('without a path'),
+    });
     expect(issuesOf({ host: 'nas?x=1', api_key: 'k' })[0].path).toBe('host');
     expect(issuesOf({ host: 'https://u:p@nas', api_key: 'k' })[0].message).toContain('user:password@');
     expect(issuesOf({ host: 'ftp://nas', api_key: 'k' })[0].message).toContain('http:// or https://');

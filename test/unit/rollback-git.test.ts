@@ -102,7 +102,9 @@ async function buildHistory(root: string, after: After): Promise<Fixture> {
     after === 'unrelated'
       ? await commit(repo, 'unrelated work after the range', { 'README.md': '# Pulse\n' })
       : after === 'conflict'
-        ? await commit(repo, 'rename the product (touches the line TN-01 changed)', { 'internal/core/core.go': core('pulse v2 with truenas') })
+        ? await commit(repo, 'rename the product (touches the line TN-01 changed)', {
+            'internal/core/core.go': core('pulse v2 with truenas'),
+          })
         : await commit(repo, 'main uses the TrueNAS client', { 'main.go': MAIN_USING_TRUENAS });
   return { root, repo, c: { c0, c1, c2, c3, c4 } };
 }
@@ -124,16 +126,23 @@ async function snapshot(repo: string): Promise<{ head: string; status: string; f
       if (entry.isDirectory()) {
         if (entry.name !== '.git') await walk(full);
       } else {
-        files[relative(repo, full)] = createHash('sha256').update(await fs.readFile(full)).digest('hex');
+        files[relative(repo, full)] = createHash('sha256')
+          .update(await fs.readFile(full))
+          .digest('hex');
       }
     }
   };
   await walk(repo);
-  return { head: await git(repo, 'rev-parse', 'HEAD'), status: await git(repo, 'status', '--porcelain=v1', '--untracked-files=all'), files };
+  return {
+    head: await git(repo, 'rev-parse', 'HEAD'),
+    status: await git(repo, 'status', '--porcelain=v1', '--untracked-files=all'),
+    files,
+  };
 }
 
 /** Every rollback failure here is final: retrying cannot help. */
-const expectFinal = (p: Promise<unknown>, type: string, messagePart?: RegExp) => expectFailure(p, type, messagePart, { nonRetryable: true });
+const expectFinal = (p: Promise<unknown>, type: string, messagePart?: RegExp) =>
+  expectFailure(p, type, messagePart, { nonRetryable: true });
 
 const commitCount = async (repo: string) => Number(await git(repo, 'rev-list', '--count', 'HEAD'));
 
@@ -155,7 +164,10 @@ describe('Code Rollback: happy path and idempotency', () => {
     // HEAD advanced by exactly the 3 revert commits, newest range commit reverted first.
     expect(await git(repo, 'rev-parse', 'HEAD~3')).toBe(c.c4);
     expect(await git(repo, 'rev-parse', 'HEAD')).toBe(reverted.value.headAfter);
-    const bodies = (await git(repo, 'log', '--format=%B%x1e', '-3', '--reverse')).split('\x1e').map((b) => b.trim()).filter(Boolean);
+    const bodies = (await git(repo, 'log', '--format=%B%x1e', '-3', '--reverse'))
+      .split('\x1e')
+      .map((b) => b.trim())
+      .filter(Boolean);
     expect(bodies.map((b) => /This reverts commit ([0-9a-f]{40})/.exec(b)?.[1])).toEqual([c.c3, c.c2, c.c1]);
     // The TrueNAS files are gone, the rest is back to c0's content, the tree is clean.
     await expect(fs.access(join(repo, 'internal/truenas/client.go'))).rejects.toThrow();
@@ -167,7 +179,9 @@ describe('Code Rollback: happy path and idempotency', () => {
     const built = await buildRepository({ plan: false, repoPath: repo, buildEnv: GO_ENV });
     expect(built.value).toMatchObject({ outcome: 'built', exitCode: 0 });
     expect(built.evidence).toMatchObject({ step: 'rollback.3', verdict: 'ok', details: { exitCode: 0, statusAfter: '' } });
-    expect(built.evidence.actions).toEqual([{ kind: 'command', argv: ['go', 'build', './...'], cwd: repo, timeoutMs: 15 * 60_000, env: GO_ENV }]);
+    expect(built.evidence.actions).toEqual([
+      { kind: 'command', argv: ['go', 'build', './...'], cwd: repo, timeoutMs: 15 * 60_000, env: GO_ENV },
+    ]);
 
     // A retried or replayed activity recognises its own work: no second revert.
     const head = await git(repo, 'rev-parse', 'HEAD');
@@ -212,7 +226,11 @@ describe('Code Rollback: happy path and idempotency', () => {
 describe('Code Rollback: refusals', () => {
   it('refuses an unknown commit, and explains §8.7 for the runbook default range', async () => {
     const { repo, c } = await makeRepo();
-    await expectFinal(validateRollbackRange({ repoPath: repo, from: 'deadbeef', to: c.c3 }), 'CommitUnknown', /from deadbeef is not a commit of the repository/);
+    await expectFinal(
+      validateRollbackRange({ repoPath: repo, from: 'deadbeef', to: c.c3 }),
+      'CommitUnknown',
+      /from deadbeef is not a commit of the repository/,
+    );
     const f = await expectFinal(validateRollbackRange({ repoPath: repo }), 'CommitUnknown', /from f9680ef8 is not a commit/);
     expect(f.message).toMatch(/not ancestors of public main or pulse\/v6-release/);
     expect(f.message).toMatch(/§0, §8\.7/);
@@ -223,7 +241,11 @@ describe('Code Rollback: refusals', () => {
     const { repo } = await makeRepo();
     const f = await expectFinal(validateRollbackRange({ repoPath: repo, from: 'xyz123', to: 'abcd' }), 'InvalidRollbackInput');
     expect(f.message).toContain('from must be a hex commit id such as f9680ef8');
-    await expectFinal(revertRange({ repoPath: 'relative/path', from: 'abcd', to: 'abcd' }), 'InvalidRollbackInput', /repoPath must be an absolute path/);
+    await expectFinal(
+      revertRange({ repoPath: 'relative/path', from: 'abcd', to: 'abcd' }),
+      'InvalidRollbackInput',
+      /repoPath must be an absolute path/,
+    );
   });
 
   it('refuses a range that is not in the history of HEAD (a branch never merged), with the §8.7 explanation', async () => {
@@ -246,7 +268,10 @@ describe('Code Rollback: refusals', () => {
   it('refuses an ambiguous abbreviation instead of guessing', async () => {
     const { repo, c } = await makeRepo();
     // 1500 unreachable commits make two commits share a 4-digit prefix (birthday bound, ~100 % for 65536 buckets).
-    const stream = Array.from({ length: 1500 }, (_, i) => `commit refs/heads/junk\ncommitter t <t@t> 1700000000 +0000\ndata <<EOF\njunk ${i}\nEOF\n\n`).join('');
+    const stream = Array.from(
+      { length: 1500 },
+      (_, i) => `commit refs/heads/junk\ncommitter t <t@t> 1700000000 +0000\ndata <<EOF\njunk ${i}\nEOF\n\n`,
+    ).join('');
     await execa('git', ['fast-import', '--quiet'], { cwd: repo, input: stream });
     const ids = (await git(repo, 'rev-list', 'junk')).split('\n');
     const seen = new Map<string, string>();
@@ -260,7 +285,11 @@ describe('Code Rollback: refusals', () => {
       seen.set(p, id);
     }
     expect(prefix).not.toBe('');
-    await expectFinal(validateRollbackRange({ repoPath: repo, from: prefix, to: c.c3 }), 'CommitAmbiguous', new RegExp(`from ${prefix} is ambiguous.*give more hex digits`));
+    await expectFinal(
+      validateRollbackRange({ repoPath: repo, from: prefix, to: c.c3 }),
+      'CommitAmbiguous',
+      new RegExp(`from ${prefix} is ambiguous.*give more hex digits`),
+    );
   });
 
   it('refuses a dirty tree (modified and untracked files) and leaves it untouched', async () => {
@@ -284,9 +313,19 @@ describe('Code Rollback: refusals', () => {
   it('a conflict aborts the revert and leaves the repository exactly as before', async () => {
     const { repo, c } = await makeRepo('conflict');
     const before = await snapshot(repo);
-    const f = await expectFinal(revertRange({ repoPath: repo, from: c.c1, to: c.c3 }), 'RevertConflict', /conflicted in internal\/core\/core\.go/);
+    const f = await expectFinal(
+      revertRange({ repoPath: repo, from: c.c1, to: c.c3 }),
+      'RevertConflict',
+      /conflicted in internal\/core\/core\.go/,
+    );
     const details = f.details?.[0] as Record<string, unknown>;
-    expect(details).toMatchObject({ conflicts: ['internal/core/core.go'], headBefore: c.c4, headAfterAbort: c.c4, statusBefore: '', statusAfterAbort: '' });
+    expect(details).toMatchObject({
+      conflicts: ['internal/core/core.go'],
+      headBefore: c.c4,
+      headAfterAbort: c.c4,
+      statusBefore: '',
+      statusAfterAbort: '',
+    });
     // c3 was reverted (a commit was made) before c2 conflicted: the abort must have undone it too.
     expect(await snapshot(repo)).toEqual(before);
     await expect(fs.access(join(repo, '.git', 'REVERT_HEAD'))).rejects.toThrow();
@@ -298,14 +337,22 @@ describe('Code Rollback: refusals', () => {
   it('refuses to start while another revert is in progress', async () => {
     const { repo, c } = await makeRepo('conflict');
     await expect(git(repo, 'revert', '--no-edit', c.c2)).rejects.toThrow();
-    await expectFinal(validateRollbackRange({ repoPath: repo, from: c.c3, to: c.c3 }), 'GitOperationInProgress', /REVERT_HEAD.*git revert --abort/);
+    await expectFinal(
+      validateRollbackRange({ repoPath: repo, from: c.c3, to: c.c3 }),
+      'GitOperationInProgress',
+      /REVERT_HEAD.*git revert --abort/,
+    );
   });
 
   it('refuses a range of which only some commits were already reverted', async () => {
     const { repo, c } = await makeRepo();
     await git(repo, 'revert', '--no-edit', c.c3);
     const head = await git(repo, 'rev-parse', 'HEAD');
-    const f = await expectFinal(revertRange({ repoPath: repo, from: c.c1, to: c.c3 }), 'RangePartiallyReverted', /1 of the 3 commits .* already reverted/);
+    const f = await expectFinal(
+      revertRange({ repoPath: repo, from: c.c1, to: c.c3 }),
+      'RangePartiallyReverted',
+      /1 of the 3 commits .* already reverted/,
+    );
     expect((f.details?.[0] as { notReverted: string[] }).notReverted).toEqual([c.c2, c.c1]);
     expect(await git(repo, 'rev-parse', 'HEAD')).toBe(head);
   });
@@ -320,7 +367,11 @@ describe('Code Rollback: refusals', () => {
     const plain = join(root, 'not-a-repo');
     await fs.mkdir(plain);
     await expectFinal(validateRollbackRange({ repoPath: plain, from: c.c1, to: c.c3 }), 'RepositoryInvalid', /is not a git work tree/);
-    await expectFinal(validateRollbackRange({ repoPath: join(root, 'missing'), from: c.c1, to: c.c3 }), 'RepositoryInvalid', /cannot be opened \(ENOENT\)/);
+    await expectFinal(
+      validateRollbackRange({ repoPath: join(root, 'missing'), from: c.c1, to: c.c3 }),
+      'RepositoryInvalid',
+      /cannot be opened \(ENOENT\)/,
+    );
   });
 });
 
@@ -328,7 +379,11 @@ describe('Code Rollback: build and plan mode', () => {
   it('a build that fails after the revert is BuildFailed, with the exit code and the compiler output', async () => {
     const { repo, c } = await makeRepo('uses-truenas');
     expect((await revertRange({ repoPath: repo, from: c.c1, to: c.c3 })).value.outcome).toBe('reverted');
-    const f = await expectFinal(buildRepository({ repoPath: repo, buildEnv: GO_ENV }), 'BuildFailed', /go build \.\/\.\.\. exited with 1 .*exit code 0 is required/);
+    const f = await expectFinal(
+      buildRepository({ repoPath: repo, buildEnv: GO_ENV }),
+      'BuildFailed',
+      /go build \.\/\.\.\. exited with 1 .*exit code 0 is required/,
+    );
     const details = f.details?.[0] as { exitCode: number; outputTail: string };
     expect(details.exitCode).toBe(1);
     expect(details.outputTail).toMatch(/internal\/truenas/);
@@ -337,7 +392,11 @@ describe('Code Rollback: build and plan mode', () => {
   it('a build that runs past its timeout is killed and reported', async () => {
     const { repo } = await makeRepo();
     const started = Date.now();
-    const f = await expectFinal(buildRepository({ repoPath: repo, buildCommand: ['sleep', '30'], buildTimeoutMs: 300 }), 'BuildFailed', /did not finish within 300 ms/);
+    const f = await expectFinal(
+      buildRepository({ repoPath: repo, buildCommand: ['sleep', '30'], buildTimeoutMs: 300 }),
+      'BuildFailed',
+      /did not finish within 300 ms/,
+    );
     expect((f.details?.[0] as { timedOut: boolean }).timedOut).toBe(true);
     expect(Date.now() - started).toBeLessThan(10_000);
   });

@@ -33,7 +33,9 @@ describe('RollbackInputSchema', () => {
   });
 
   it('refuses a non-hex or too short commit id, naming the field', () => {
-    expect(messages({ repoPath: '/srv/pulse', from: 'xyz123' })).toEqual(['from must be a hex commit id such as f9680ef8 (4 to 40 hex digits)']);
+    expect(messages({ repoPath: '/srv/pulse', from: 'xyz123' })).toEqual([
+      'from must be a hex commit id such as f9680ef8 (4 to 40 hex digits)',
+    ]);
     expect(messages({ repoPath: '/srv/pulse', to: 'abc' })[0]).toMatch(/^to must be a hex commit id/);
     expect(messages({ repoPath: '/srv/pulse', to: 'a'.repeat(41) })[0]).toMatch(/^to must be a hex commit id/);
     expect(messages({ repoPath: '/srv/pulse', from: 'HEAD~1' })[0]).toMatch(/^from must be a hex commit id/);

@@ -7,7 +7,7 @@ import { readRunbook } from '../support/runbook.js';
 
 /** Section heading → step id prefix. */
 const SECTIONS: Record<string, string> = {
-  'Prerequisites': 'prereq',
+  Prerequisites: 'prereq',
   '1) Enable Path': 'enable',
   '2) Disable Path': 'disable',
   '3) Kill-Switch (Immediate Deactivation Without Restart)': 'kill-switch',

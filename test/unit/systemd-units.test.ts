@@ -54,14 +54,17 @@ const REQUIRED: Record<string, string> = {
 function unitProblems(unit: Unit, secrets: string[]): string[] {
   const s = unit.Service ?? {};
   const problems: string[] = [];
-  for (const [key, want] of Object.entries(REQUIRED)) if (s[key]?.at(-1) !== want) problems.push(`${key} must be "${want}", is ${JSON.stringify(s[key] ?? null)}`);
+  for (const [key, want] of Object.entries(REQUIRED))
+    if (s[key]?.at(-1) !== want) problems.push(`${key} must be "${want}", is ${JSON.stringify(s[key] ?? null)}`);
   const env = Object.fromEntries((s.Environment ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   const credentials = new Map((s.LoadCredential ?? []).map((c) => [c.slice(0, c.indexOf(':')), c.slice(c.indexOf(':') + 1)]));
   for (const secret of secrets) {
-    if (!credentials.get(secret)?.startsWith('/etc/pulse-runbooks/')) problems.push(`secret ${secret} must come by LoadCredential from /etc/pulse-runbooks/`);
+    if (!credentials.get(secret)?.startsWith('/etc/pulse-runbooks/'))
+      problems.push(`secret ${secret} must come by LoadCredential from /etc/pulse-runbooks/`);
   }
   for (const [k, v] of Object.entries(env)) {
-    if (/TOKEN|KEY|PASSWORD|SECRET/i.test(k) && !(/_FILE$/.test(k) && /^%d\//.test(v))) problems.push(`${k} must be a file in the credentials directory (%d/...), not "${v}"`);
+    if (/TOKEN|KEY|PASSWORD|SECRET/i.test(k) && !(/_FILE$/.test(k) && /^%d\//.test(v)))
+      problems.push(`${k} must be a file in the credentials directory (%d/...), not "${v}"`);
   }
   return problems;
 }
@@ -82,7 +85,12 @@ describe('systemd units for hosts without Docker', () => {
   });
 
   it('a weakened unit is caught', () => {
-    const weak = parseUnit(readFileSync(unitPath(UNITS[0]), 'utf8').replace('ProtectSystem=strict', 'ProtectSystem=full').replace('User=pulse-runbooks', 'User=root').replace('Environment=PULSE_TOKEN_FILE=%d/pulse_token', 'Environment=PULSE_TOKEN=abc'));
+    const weak = parseUnit(
+      readFileSync(unitPath(UNITS[0]), 'utf8')
+        .replace('ProtectSystem=strict', 'ProtectSystem=full')
+        .replace('User=pulse-runbooks', 'User=root')
+        .replace('Environment=PULSE_TOKEN_FILE=%d/pulse_token', 'Environment=PULSE_TOKEN=abc'),
+    );
     expect(unitProblems(weak, ['pulse_token', 'codec_keys'])).toEqual([
       'User must be "pulse-runbooks", is ["root"]',
       'ProtectSystem must be "strict", is ["full"]',
@@ -93,9 +101,14 @@ describe('systemd units for hosts without Docker', () => {
   it('run what compose runs: the worker command and settings, the codec server with the same port and origins', () => {
     const exec = (u: Unit) => argv(u.Service.ExecStart[0]);
     expect(exec(worker).slice(2)).toEqual(argv(compose.services[roles.worker].command));
-    const workerEnv = composeEnv(compose.services[roles.worker], { POSTGRES_PASSWORD: 'x', PULSE_TOKEN_FILE: 'x', PULSE_RUNBOOKS_CODEC_KEYS_FILE: 'x' });
+    const workerEnv = composeEnv(compose.services[roles.worker], {
+      POSTGRES_PASSWORD: 'x',
+      PULSE_TOKEN_FILE: 'x',
+      PULSE_RUNBOOKS_CODEC_KEYS_FILE: 'x',
+    });
     const unitEnv = Object.fromEntries(worker.Service.Environment.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-    for (const key of ['TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE']) expect({ key, value: unitEnv[key] }).toEqual({ key, value: workerEnv[key] });
+    for (const key of ['TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE'])
+      expect({ key, value: unitEnv[key] }).toEqual({ key, value: workerEnv[key] });
     for (const key of ['PULSE_TOKEN_FILE', 'PULSE_RUNBOOKS_CODEC_KEYS_FILE']) expect(unitEnv[key]).toMatch(/^%d\//);
     const composeCodec = argv(compose.services[roles.codecServer].command);
     const unitCodec = exec(codec).slice(2);
@@ -117,7 +130,12 @@ describe('systemd units for hosts without Docker', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'units-'));
     try {
       const broken = path.join(dir, 'pulse-runbooks-broken.service');
-      writeFileSync(broken, readFileSync(unitPath(UNITS[0]), 'utf8').replace('ProtectSystem=strict', 'ProtectSystm=strict').replace('/usr/bin/node ', '/usr/bin/no-such-node '));
+      writeFileSync(
+        broken,
+        readFileSync(unitPath(UNITS[0]), 'utf8')
+          .replace('ProtectSystem=strict', 'ProtectSystm=strict')
+          .replace('/usr/bin/node ', '/usr/bin/no-such-node '),
+      );
       const bad = spawnSync('systemd-analyze', ['verify', broken], { encoding: 'utf8' });
       expect(bad.status).not.toBe(0);
       expect(`${bad.stdout}${bad.stderr}`).toMatch(/Unknown key 'ProtectSystm'/);
@@ -128,7 +146,9 @@ describe('systemd units for hosts without Docker', () => {
 
   (haveAnalyze ? it : it.skip)('have a low exposure by systemd-analyze security (at most 2.0 of 10)', () => {
     for (const u of UNITS) {
-      const r = spawnSync('systemd-analyze', ['security', '--offline=true', '--threshold=20', '--no-pager', unitPath(u)], { encoding: 'utf8' });
+      const r = spawnSync('systemd-analyze', ['security', '--offline=true', '--threshold=20', '--no-pager', unitPath(u)], {
+        encoding: 'utf8',
+      });
       const score = /Overall exposure level for \S+: ([\d.]+)/.exec(r.stdout)?.[1];
       expect({ unit: u, status: r.status, score: Number(score) <= 2.0 }).toEqual({ unit: u, status: 0, score: true });
     }

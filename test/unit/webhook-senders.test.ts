@@ -44,7 +44,12 @@ function alertNotification(instance: string): AlertNotification {
   const samples = [{ labels: { instance, instance_type: 'truenas', error_type: 'auth', job: 'pulse' }, time: 0, value: '1' }];
   const [firing] = applyEvaluation(
     initialState('2026-03-01T10:00:00.000Z'),
-    { at: '', prometheusUrl: 'http://prom:9090', reachable: true, results: [judge('auth-errors', query, { resultType: 'vector', samples }, '')] },
+    {
+      at: '',
+      prometheusUrl: 'http://prom:9090',
+      reachable: true,
+      results: [judge('auth-errors', query, { resultType: 'vector', samples }, '')],
+    },
     { monitor: 'truenas-prod', repeatIntervalSeconds: 0, gapAfterCycles: 3, notifyResolved: true, at: '2026-03-01T10:01:00.000Z' },
   );
   return firing;
@@ -63,8 +68,10 @@ async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
 
 describe('one webhook sender for incidents and alerts', () => {
   const env = new MockActivityEnvironment();
-  const incident = (url: string, m = message()) => env.run(notifyIncidentWebhook, { target: { name: 'ops-chat', url }, message: m, timeoutMs: 5000 });
-  const alert = (raw: Record<string, unknown>, n = alertNotification('conn-1')) => env.run(sendAlertNotification, { webhook: alertWebhook(raw), notification: n });
+  const incident = (url: string, m = message()) =>
+    env.run(notifyIncidentWebhook, { target: { name: 'ops-chat', url }, message: m, timeoutMs: 5000 });
+  const alert = (raw: Record<string, unknown>, n = alertNotification('conn-1')) =>
+    env.run(sendAlertNotification, { webhook: alertWebhook(raw), notification: n });
 
   it.each([
     [502, true],
@@ -78,7 +85,9 @@ describe('one webhook sender for incidents and alerts', () => {
     receiver.failNext(1, status);
     const a = await failureOf(alert({ url: receiver.url }));
     expect([i.nonRetryable, a.nonRetryable]).toEqual([!retryable, !retryable]);
-    expect([i.type, a.type]).toEqual(retryable ? ['NotificationUnavailable', 'WebhookUnavailable'] : ['NotificationRejected', 'WebhookRejected']);
+    expect([i.type, a.type]).toEqual(
+      retryable ? ['NotificationUnavailable', 'WebhookUnavailable'] : ['NotificationRejected', 'WebhookRejected'],
+    );
   });
 
   it('every attempt of one incident notification carries the same Idempotency-Key; another notification another one', async () => {

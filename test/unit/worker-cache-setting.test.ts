@@ -7,6 +7,8 @@ it('is the SDK default when unset, a whole number when set, and refused otherwis
   expect(cacheSettings({ PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS: '150' })).toEqual({ maxCachedWorkflows: 150 });
   expect(cacheSettings({ PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS: '0' })).toEqual({ maxCachedWorkflows: 0 });
   for (const bad of ['-1', '1.5', 'lots']) {
-    expect(() => cacheSettings({ PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS: bad })).toThrow(`PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS must be a whole number of workflow runs (0 turns the cache off), got "${bad}"`);
+    expect(() => cacheSettings({ PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS: bad })).toThrow(
+      `PULSE_RUNBOOKS_MAX_CACHED_WORKFLOWS must be a whole number of workflow runs (0 turns the cache off), got "${bad}"`,
+    );
   }
 });

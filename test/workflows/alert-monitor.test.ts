@@ -20,7 +20,12 @@ import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
 import { judge, unanswered } from '../../src/prometheus/verdict.js';
 import type { AlertMonitorResult } from '../../workflows/alert-monitor.js';
 import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
-import { ALERT_MONITOR_WORKFLOW, alertMonitorStatusQuery, stopAlertMonitorSignal, type AlertMonitorWorkflow } from '../../workflows/alert-monitor.messages.js';
+import {
+  ALERT_MONITOR_WORKFLOW,
+  alertMonitorStatusQuery,
+  stopAlertMonitorSignal,
+  type AlertMonitorWorkflow,
+} from '../../workflows/alert-monitor.messages.js';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -49,22 +54,46 @@ function scriptedMonitor(cycles: Cycle[], failDeliveries: Array<'retryable' | 'r
       evaluations.push({ cycle: n + 1, scheduledMs: info.currentAttemptScheduledTimestampMs, runId: info.workflowExecution!.runId });
       const at = new Date(info.currentAttemptScheduledTimestampMs).toISOString();
       const script = cycles[Math.min(n, cycles.length - 1)];
-      if (sendStop && n + 1 >= cycles.length) await env.client.workflow.getHandle(info.workflowExecution!.workflowId).signal(stopAlertMonitorSignal, { reason: 'script finished' });
+      if (sendStop && n + 1 >= cycles.length)
+        await env.client.workflow
+          .getHandle(info.workflowExecution!.workflowId)
+          .signal(stopAlertMonitorSignal, { reason: 'script finished' });
       const id: CheckId = input.checks[0];
       const { query } = checkQuery(id);
       if (script === 'down') {
-        return { at, prometheusUrl: input.prometheus.url, reachable: false, results: [unanswered(id, query, at, { kind: 'unavailable', message: 'connection refused' })] } satisfies Evaluation;
+        return {
+          at,
+          prometheusUrl: input.prometheus.url,
+          reachable: false,
+          results: [unanswered(id, query, at, { kind: 'unavailable', message: 'connection refused' })],
+        } satisfies Evaluation;
       }
-      const samples = Object.entries(script).map(([instance, value]) => ({ labels: { instance, instance_type: 'truenas', error_type: 'auth' }, time: 0, value }));
-      return { at, prometheusUrl: input.prometheus.url, reachable: true, results: [judge(id, query, { resultType: 'vector', samples }, at)] } satisfies Evaluation;
+      const samples = Object.entries(script).map(([instance, value]) => ({
+        labels: { instance, instance_type: 'truenas', error_type: 'auth' },
+        time: 0,
+        value,
+      }));
+      return {
+        at,
+        prometheusUrl: input.prometheus.url,
+        reachable: true,
+        results: [judge(id, query, { resultType: 'vector', samples }, at)],
+      } satisfies Evaluation;
     },
   };
   const notify: Partial<typeof notifyActivities> = {
     async sendAlertNotification({ webhook, notification }: { webhook: { name: string }; notification: AlertNotification }) {
       const failure = failDeliveries[deliveryCalls++];
       if (failure === 'retryable') throw ApplicationFailure.create({ message: 'receiver answered 503', type: 'WebhookUnavailable' });
-      if (failure === 'rejected') throw ApplicationFailure.create({ message: 'receiver answered 400', type: 'WebhookRejected', nonRetryable: true });
-      sent.push({ status: notification.status, key: notification.alert.key, id: notification.id, webhook: webhook.name, repeat: notification.repeat });
+      if (failure === 'rejected')
+        throw ApplicationFailure.create({ message: 'receiver answered 400', type: 'WebhookRejected', nonRetryable: true });
+      sent.push({
+        status: notification.status,
+        key: notification.alert.key,
+        id: notification.id,
+        webhook: webhook.name,
+        repeat: notification.repeat,
+      });
       return { webhook: webhook.name, id: notification.id, status: 200, ms: 1 };
     },
   };
@@ -73,13 +102,25 @@ function scriptedMonitor(cycles: Cycle[], failDeliveries: Array<'retryable' | 'r
 
 async function runMonitor(script: ReturnType<typeof scriptedMonitor>, input: Partial<AlertMonitorInputRaw> = {}) {
   const taskQueue = uniqueId('alerts-ts');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: script.activities });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: script.activities,
+  });
   const workflowId = uniqueId('alert-monitor');
   return worker.runUntil(async () => {
     const handle = await env.client.workflow.start<AlertMonitorWorkflow>(ALERT_MONITOR_WORKFLOW, {
       taskQueue,
       workflowId,
-      args: [{ prometheus: { url: 'http://prometheus.invalid:9090' }, checks: ['auth-errors'], webhooks: [{ name: 'ops', url: 'http://hooks.invalid/alerts' }], ...input }],
+      args: [
+        {
+          prometheus: { url: 'http://prometheus.invalid:9090' },
+          checks: ['auth-errors'],
+          webhooks: [{ name: 'ops', url: 'http://hooks.invalid/alerts' }],
+          ...input,
+        },
+      ],
     });
     const result = (await handle.result()) as AlertMonitorResult;
     const status = await env.client.workflow.getHandle(workflowId).query(alertMonitorStatusQuery);
@@ -93,7 +134,17 @@ const KEY_A = 'auth-errors{error_type="auth",instance="a",instance_type="truenas
 
 describe('alert monitor loop (time skipping, 60 s default interval)', () => {
   it('notifies once per firing episode and once on resolution, across continue-as-new, every 60 s', async () => {
-    const script = scriptedMonitor([{ a: '0' }, { a: '0' }, { a: '1' }, { a: '2' }, { a: '2' }, { a: '3' }, { a: '3' }, { a: '0' }, { a: '0' }]);
+    const script = scriptedMonitor([
+      { a: '0' },
+      { a: '0' },
+      { a: '1' },
+      { a: '2' },
+      { a: '2' },
+      { a: '3' },
+      { a: '3' },
+      { a: '0' },
+      { a: '0' },
+    ]);
     const { result, status } = await runMonitor(script, { cyclesPerRun: 3 });
 
     expect(script.sent.map((s) => [s.status, s.key, s.webhook])).toEqual([
@@ -108,12 +159,30 @@ describe('alert monitor loop (time skipping, 60 s default interval)', () => {
     const gaps = script.evaluations.slice(1).map((e, i) => (e.scheduledMs - script.evaluations[i].scheduledMs) / 1000);
     expect(gaps.every((g) => g >= 60 && g < 61)).toBe(true);
 
-    expect(result).toMatchObject({ procedure: 'alert-monitor', plan: false, cycles: 9, open: [], delivered: 2, dropped: 0, stoppedBy: 'script finished' });
+    expect(result).toMatchObject({
+      procedure: 'alert-monitor',
+      plan: false,
+      cycles: 9,
+      open: [],
+      delivered: 2,
+      dropped: 0,
+      stoppedBy: 'script finished',
+    });
     expect(result.resolved.map((r) => [r.key, r.value])).toEqual([[KEY_A, '3']]);
     const [firedAt, resolvedAt] = [result.resolved[0].since, result.resolved[0].resolvedAt].map((t) => Date.parse(t));
     expect((resolvedAt - firedAt) / 1000).toBeGreaterThanOrEqual(5 * 60);
-    expect(result.evidence).toEqual([expect.objectContaining({ step: 'alerts.4', verdict: 'ok', details: expect.objectContaining({ check: 'auth-errors' }) })]);
-    expect(status).toMatchObject({ phase: 'stopped', cycles: 9, runCycles: 3, open: [], delivered: 2, outbox: [], stop: { reason: 'script finished' } });
+    expect(result.evidence).toEqual([
+      expect.objectContaining({ step: 'alerts.4', verdict: 'ok', details: expect.objectContaining({ check: 'auth-errors' }) }),
+    ]);
+    expect(status).toMatchObject({
+      phase: 'stopped',
+      cycles: 9,
+      runCycles: 3,
+      open: [],
+      delivered: 2,
+      outbox: [],
+      stop: { reason: 'script finished' },
+    });
     expect(status.deliveries.map((d) => [d.status, d.outcome])).toEqual([
       ['firing', 'sent'],
       ['resolved', 'sent'],
@@ -123,7 +192,9 @@ describe('alert monitor loop (time skipping, 60 s default interval)', () => {
   it('retries a delivery within the cycle when it may pass, and in the next cycle, in order, when it was rejected', async () => {
     // 1st call: 503 (retried by Temporal at once) → sent; resolution: 400 → held, re-sent next cycle.
     const script = scriptedMonitor([{ a: '1' }, { a: '0' }, { a: '0' }, { a: '0' }], ['retryable', undefined, 'rejected']);
-    const { result, status } = await runMonitor(script, { retry: { maximumAttempts: 3, initialIntervalSeconds: 1, maximumIntervalSeconds: 1 } });
+    const { result, status } = await runMonitor(script, {
+      retry: { maximumAttempts: 3, initialIntervalSeconds: 1, maximumIntervalSeconds: 1 },
+    });
     expect(script.deliveryCalls()).toBe(4);
     expect(script.sent.map((s) => s.status)).toEqual(['firing', 'resolved']);
     expect(result).toMatchObject({ delivered: 2, dropped: 0 });
@@ -155,7 +226,10 @@ describe('alert monitor loop (time skipping, 60 s default interval)', () => {
 
   it('plan mode evaluates once, sends nothing, waits for nothing, and shows the POSTs it would make', async () => {
     const script = scriptedMonitor([{ a: '1' }], [], false);
-    const { result, lastRunSeconds } = await runMonitor(script, { plan: true, webhooks: [{ name: 'pd', format: 'pagerduty', routingKey: { env: 'PD_ROUTING_KEY' } }] });
+    const { result, lastRunSeconds } = await runMonitor(script, {
+      plan: true,
+      webhooks: [{ name: 'pd', format: 'pagerduty', routingKey: { env: 'PD_ROUTING_KEY' } }],
+    });
     expect(lastRunSeconds).toBeLessThan(5);
     expect(script.sent).toEqual([]);
     expect(script.evaluations).toHaveLength(1);
@@ -171,7 +245,9 @@ describe('alert monitor loop (time skipping, 60 s default interval)', () => {
 
   it('refuses bad input naming the field', async () => {
     const script = scriptedMonitor([{ a: '0' }]);
-    const err = await runMonitor(script, { checks: ['auth-errors', 'no-such-check' as CheckId], intervalSeconds: -1 }).catch((e: unknown) => e);
+    const err = await runMonitor(script, { checks: ['auth-errors', 'no-such-check' as CheckId], intervalSeconds: -1 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
     expect(cause.type).toBe('InvalidAlertMonitorInput');

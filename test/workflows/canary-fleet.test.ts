@@ -11,7 +11,15 @@ import { Worker } from '@temporalio/worker';
 import { WorkflowNotFoundError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
-import { canaryBundle, canaryInput, canaryUpdate, HOUR, scriptedMetricsPerWorkflow, statusWhen, type MetricScript } from '../support/canary.js';
+import {
+  canaryBundle,
+  canaryInput,
+  canaryUpdate,
+  HOUR,
+  scriptedMetricsPerWorkflow,
+  statusWhen,
+  type MetricScript,
+} from '../support/canary.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { CanaryResult } from '../../workflows/canary-rollout.js';
 import { CANARY_ROLLOUT_WORKFLOW, canaryInstanceQuery, canaryStatusQuery } from '../../workflows/canary-rollout.messages.js';
@@ -24,7 +32,12 @@ const metrics = scriptedMetricsPerWorkflow();
 
 beforeAll(async () => {
   env = await startTimeSkipping();
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await canaryBundle(), activities: metrics.activities });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await canaryBundle(),
+    activities: metrics.activities,
+  });
   running = worker.run();
 });
 afterAll(async () => {
@@ -36,7 +49,15 @@ afterAll(async () => {
 const EVERY = 600;
 const name = (i: number) => `pulse-${String(i).padStart(2, '0')}`;
 /** n instances served by the template; those in `failing` have an Enable that fails, in `slow` one that takes 30 min. */
-function fleetInput(n: number, opts: { failing?: number[]; slow?: number[]; fleet?: Record<string, unknown>; waves?: Record<string, unknown> } & Partial<CanaryInputRaw> = {}): CanaryInputRaw {
+function fleetInput(
+  n: number,
+  opts: {
+    failing?: number[];
+    slow?: number[];
+    fleet?: Record<string, unknown>;
+    waves?: Record<string, unknown>;
+  } & Partial<CanaryInputRaw> = {},
+): CanaryInputRaw {
   const { failing = [], slow = [], fleet = {}, waves = {}, ...rest } = opts;
   const url = (i: number) => `http://${failing.includes(i) ? 'fail' : slow.includes(i) ? 'slow' : 'pulse'}-${i}:7655`;
   const host = { token: { env: 'PULSE_TOKEN' } };
@@ -46,8 +67,14 @@ function fleetInput(n: number, opts: { failing?: number[]; slow?: number[]; flee
     fleet: {
       waves: { concurrency: 5, maxFailures: 2, ...waves },
       template: {
-        enable: { pulse: { url: '{pulseUrl}', ...host }, restart: { kind: 'command', argv: ['systemctl', '-H', '{name}', 'restart', 'pulse'] } },
-        disable: { pulse: { url: '{pulseUrl}', ...host }, restart: { kind: 'command', argv: ['systemctl', '-H', '{name}', 'restart', 'pulse'] } },
+        enable: {
+          pulse: { url: '{pulseUrl}', ...host },
+          restart: { kind: 'command', argv: ['systemctl', '-H', '{name}', 'restart', 'pulse'] },
+        },
+        disable: {
+          pulse: { url: '{pulseUrl}', ...host },
+          restart: { kind: 'command', argv: ['systemctl', '-H', '{name}', 'restart', 'pulse'] },
+        },
       },
       ...fleet,
     },
@@ -76,7 +103,9 @@ it('enables in waves of the concurrency; past the error budget no Enable starts 
   const h = await start(fleetInput(20, { failing: [3, 8, 14] }));
   const r = (await h.result()) as CanaryResult;
   expect(r.abort?.criterion).toBe('activation-failed');
-  expect(r.abort?.reason).toMatch(/^the error budget is spent: 3 failure\(s\), 2 allowed \(maxFailures 2\): pulse-03 \(Enable failed: RestartFailed: scripted enable failure\); pulse-08 .*; pulse-14 /);
+  expect(r.abort?.reason).toMatch(
+    /^the error budget is spent: 3 failure\(s\), 2 allowed \(maxFailures 2\): pulse-03 \(Enable failed: RestartFailed: scripted enable failure\); pulse-08 .*; pulse-14 /,
+  );
 
   // Three waves of five ran, one after the other; the fourth never started.
   const enables = await Promise.all(Array.from({ length: 20 }, (_, k) => childRun(`${h.workflowId}-enable-${name(k + 1)}`)));
@@ -95,13 +124,18 @@ it('enables in waves of the concurrency; past the error budget no Enable starts 
 
   // The rollback disabled all 15 that were started (a failed Enable too: its Disable converges), at most 5 at a time.
   const rollback = r.abort!.rollback!;
-  expect(rollback.children.map((c) => `${c.instance}:${c.outcome}`).sort()).toEqual(Array.from({ length: 15 }, (_, k) => `${name(k + 1)}:completed`));
+  expect(rollback.children.map((c) => `${c.instance}:${c.outcome}`).sort()).toEqual(
+    Array.from({ length: 15 }, (_, k) => `${name(k + 1)}:completed`),
+  );
   const disables = await Promise.all(rollback.children.map((c) => childRun(c.workflowId)));
   const most = Math.max(...disables.map((d) => disables.filter((o) => o!.start <= d!.start && o!.close > d!.start).length));
   expect(most).toBeLessThanOrEqual(5);
   const s = await h.query(canaryStatusQuery);
   expect(s.fleet!.counts).toMatchObject({ disabled: 15, pending: 5 });
-  expect((await h.query(canaryInstanceQuery, 'pulse-20'))!.member).toMatchObject({ state: 'pending', note: 'not started: the rollout aborted' });
+  expect((await h.query(canaryInstanceQuery, 'pulse-20'))!.member).toMatchObject({
+    state: 'pending',
+    note: 'not started: the rollout aborted',
+  });
 });
 
 it('disables an instance that breaks its own checkpoint and leaves it out fleet-wide; an instance with no series is listed for a person', async () => {
@@ -120,12 +154,18 @@ it('disables an instance that breaks its own checkpoint and leaves it out fleet-
   await env.sleep(2.5 * HOUR);
   let s = await statusWhen(h);
   expect(s.fleet).toMatchObject({ total: 8, counts: { green: 7, failing: 1 }, attentionTotal: 1, waves: 2 });
-  expect(s.fleet?.attention).toEqual([expect.objectContaining({ name: 'pulse-06', state: 'failing', note: 'inconclusive: staleness-last-success no series' })]);
+  expect(s.fleet?.attention).toEqual([
+    expect.objectContaining({ name: 'pulse-06', state: 'failing', note: 'inconclusive: staleness-last-success no series' }),
+  ]);
   expect(s.checklist[0].detail).toMatch(/instances not ready: 1 failing \(pulse-06\)/);
 
   await env.sleep(3.5 * HOUR);
   s = await statusWhen(h, (x) => x.fleet?.counts.disabled === 1);
-  expect(s.fleet).toMatchObject({ counts: { green: 7, disabled: 1 }, attentionTotal: 0, budget: { failures: 1, allowed: 1, spent: false } });
+  expect(s.fleet).toMatchObject({
+    counts: { green: 7, disabled: 1 },
+    attentionTotal: 0,
+    budget: { failures: 1, allowed: 1, spent: false },
+  });
   // The fleet clock reset once, at the check that first saw pulse-03 break; from the next check it is left out.
   const resets = s.greenClock.resets.filter((x) => (Date.parse(x.at) - Date.parse(s.rolloutStartedAt)) / HOUR >= 5);
   expect(resets.map((x) => x.checks)).toEqual([['error-rate: fail']]);
@@ -141,19 +181,36 @@ it('disables an instance that breaks its own checkpoint and leaves it out fleet-
   expect(d.runs.disable).toBe(`${h.workflowId}-disable-pulse-03`);
   expect(d.disable?.restart).toMatchObject({ kind: 'command', argv: ['systemctl', '-H', 'pulse-03', 'restart', 'pulse'] });
   expect(d.evidence.map((e) => e.summary)).toEqual(
-    expect.arrayContaining([expect.stringMatching(/^pulse-03 broke its own phase 1 checkpoint\(s\): error-rate 0\.2\. It is disabled on its own/), `pulse-03: its Disable completed (${h.workflowId}-disable-pulse-03).`]),
+    expect.arrayContaining([
+      expect.stringMatching(/^pulse-03 broke its own phase 1 checkpoint\(s\): error-rate 0\.2\. It is disabled on its own/),
+      `pulse-03: its Disable completed (${h.workflowId}-disable-pulse-03).`,
+    ]),
   );
   expect((await childRun(`${h.workflowId}-disable-pulse-03`))?.status).toBe('COMPLETED');
 
   // A manual abort rolls back the other seven; pulse-03 is already off.
   await canaryUpdate(h, 'abort', { actor: 'sam', reason: 'end of test' });
   const r = (await h.result()) as CanaryResult;
-  expect(r.abort?.rollback?.children.map((c) => c.instance).sort()).toEqual(['pulse-01', 'pulse-02', 'pulse-04', 'pulse-05', 'pulse-06', 'pulse-07', 'pulse-08']);
+  expect(r.abort?.rollback?.children.map((c) => c.instance).sort()).toEqual([
+    'pulse-01',
+    'pulse-02',
+    'pulse-04',
+    'pulse-05',
+    'pulse-06',
+    'pulse-07',
+    'pulse-08',
+  ]);
 });
 
 it('the fleet-wide abort criteria abort everything, before any instance is disabled on its own', async () => {
   const script: MetricScript = (hours) =>
-    hours >= 3 ? { 'abort-failure-rate': '0.8', 'error-rate': '0.8', instances: Object.fromEntries(Array.from({ length: 6 }, (_, k) => [name(k + 1), { 'error-rate': '0.8' }])) } : {};
+    hours >= 3
+      ? {
+          'abort-failure-rate': '0.8',
+          'error-rate': '0.8',
+          instances: Object.fromEntries(Array.from({ length: 6 }, (_, k) => [name(k + 1), { 'error-rate': '0.8' }])),
+        }
+      : {};
   const h = await start(fleetInput(6, { fleet: { instanceLabel: 'pulse_instance' }, waves: { concurrency: 4, maxFailures: 10 } }), script);
   const r = (await h.result()) as CanaryResult;
   expect(r.abort).toMatchObject({ criterion: 'canary.abort.1', phase: 1 });
@@ -183,7 +240,10 @@ it('continues as new only once the wave in flight has finished; instances regist
   await statusWhen(h, (x) => x.missing.join() === 'canary.checklist.5');
   await canaryUpdate(h, 'signOff', { actor: 'sam' });
   await statusWhen(h, (x) => x.phase === 2);
-  const added = await canaryUpdate(h, 'registerInstance', { actor: 'olga', instance: { name: 'adopter-1', pulseUrl: 'http://adopter-1:7655' } });
+  const added = await canaryUpdate(h, 'registerInstance', {
+    actor: 'olga',
+    instance: { name: 'adopter-1', pulseUrl: 'http://adopter-1:7655' },
+  });
   expect(added).toEqual({ instances: ['pulse-01', 'pulse-02', 'pulse-03', 'adopter-1'], total: 4 });
   await env.sleep(EVERY * 1000);
   const after = await statusWhen(h, (x) => x.fleet?.counts.enabled === 4);

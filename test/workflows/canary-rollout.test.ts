@@ -8,10 +8,24 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
-import { canaryBundle, canaryInput, canaryUpdate, DAY, HOUR, scriptedMetricsPerWorkflow, statusWhen, type MetricScript } from '../support/canary.js';
+import {
+  canaryBundle,
+  canaryInput,
+  canaryUpdate,
+  DAY,
+  HOUR,
+  scriptedMetricsPerWorkflow,
+  statusWhen,
+  type MetricScript,
+} from '../support/canary.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
-import { CANARY_ROLLOUT_WORKFLOW, canaryInstanceQuery, type CanaryRolloutWorkflow, canaryStatusQuery } from '../../workflows/canary-rollout.messages.js';
+import {
+  CANARY_ROLLOUT_WORKFLOW,
+  canaryInstanceQuery,
+  type CanaryRolloutWorkflow,
+  canaryStatusQuery,
+} from '../../workflows/canary-rollout.messages.js';
 import { keywordValues } from '../../src/temporal/search-attributes.js';
 
 let env: TestWorkflowEnvironment;
@@ -23,7 +37,12 @@ const metrics = scriptedMetricsPerWorkflow();
 
 beforeAll(async () => {
   env = await startTimeSkipping();
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await canaryBundle(), activities: metrics.activities });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await canaryBundle(),
+    activities: metrics.activities,
+  });
   running = worker.run();
 });
 afterAll(async () => {
@@ -37,7 +56,11 @@ const EVERY = 600;
 async function start(script: MetricScript, overrides: Partial<CanaryInputRaw> = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const workflowId = uniqueId('canary');
   metrics.register(workflowId, script, Number(await env.currentTimeMs()));
-  return env.client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, { taskQueue, workflowId, args: [canaryInput({ checkEverySeconds: EVERY, ...overrides })] });
+  return env.client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, {
+    taskQueue,
+    workflowId,
+    args: [canaryInput({ checkEverySeconds: EVERY, ...overrides })],
+  });
 }
 
 const healthy: MetricScript = () => ({});
@@ -54,7 +77,8 @@ async function refusal(p: Promise<unknown>): Promise<string> {
   return cause.message;
 }
 
-const confirmStaging = (h: WorkflowHandle, actor = 'olga') => canaryUpdate(h, 'confirmStagingRollback', { actor, evidence: 'staging disable run staging-disable-42 completed' });
+const confirmStaging = (h: WorkflowHandle, actor = 'olga') =>
+  canaryUpdate(h, 'confirmStagingRollback', { actor, evidence: 'staging disable run staging-disable-42 completed' });
 const signOff = (h: WorkflowHandle, actor: string, comment?: string) => canaryUpdate(h, 'signOff', { actor, ...(comment && { comment }) });
 
 describe('canary rollout with the runbook defaults', () => {
@@ -76,12 +100,17 @@ describe('canary rollout with the runbook defaults', () => {
     expect(s.gates.greenForSeconds).toBeGreaterThanOrEqual(24 * 3600);
     const signed = await signOff(h, 'sam', 'phase 1 looks clean');
     expect(signed).toMatchObject({ phase: 1, actor: 'sam', comment: 'phase 1 looks clean' });
-    expect((signed as { snapshot: Array<{ step: string; ok: boolean }> }).snapshot.filter((i) => !i.ok).map((i) => i.step)).toEqual(['canary.checklist.5']);
+    expect((signed as { snapshot: Array<{ step: string; ok: boolean }> }).snapshot.filter((i) => !i.ok).map((i) => i.step)).toEqual([
+      'canary.checklist.5',
+    ]);
 
     s = await statusWhen(h, (x) => x.phase === 2);
     expect(hoursOf(s, s.phaseStartedAt)).toBeGreaterThanOrEqual(48);
     expect(s.baseline).toMatchObject({ source: 'phase1', memoryBytes: { 'instance=pulse-1:9091,job=pulse': 100000000 } });
-    await canaryUpdate(h, 'registerInstance', { actor: 'olga', instance: { name: 'adopter-1', pulseUrl: 'http://adopter-1:7655', contact: 'adopter@example.com' } });
+    await canaryUpdate(h, 'registerInstance', {
+      actor: 'olga',
+      instance: { name: 'adopter-1', pulseUrl: 'http://adopter-1:7655', contact: 'adopter@example.com' },
+    });
     await confirmStaging(h);
 
     await env.sleep(7 * DAY + EVERY * 1000);
@@ -94,10 +123,17 @@ describe('canary rollout with the runbook defaults', () => {
     // The fleet is counted; each instance is shown in full on request.
     expect(s.fleet).toMatchObject({ total: 3, counts: { enabled: 3, pending: 0, failing: 0 }, attentionTotal: 0, waves: 1 });
     const adopter = await h.query(canaryInstanceQuery, 'adopter-1');
-    expect(adopter).toMatchObject({ member: { phase: 2, state: 'enabled', manual: true, registered: { by: 'olga' } }, definition: { pulseUrl: 'http://adopter-1:7655', contact: 'adopter@example.com' } });
+    expect(adopter).toMatchObject({
+      member: { phase: 2, state: 'enabled', manual: true, registered: { by: 'olga' } },
+      definition: { pulseUrl: 'http://adopter-1:7655', contact: 'adopter@example.com' },
+    });
     expect(adopter?.disable).toBeUndefined();
     const dev1 = await h.query(canaryInstanceQuery, 'dev-1');
-    expect(dev1).toMatchObject({ member: { phase: 1, state: 'enabled' }, runs: { enable: `${h.workflowId}-enable-dev-1` }, disable: { pulse: { url: 'http://dev-1:7655' } } });
+    expect(dev1).toMatchObject({
+      member: { phase: 1, state: 'enabled' },
+      runs: { enable: `${h.workflowId}-enable-dev-1` },
+      disable: { pulse: { url: 'http://dev-1:7655' } },
+    });
     expect(await h.query(canaryInstanceQuery, 'nobody')).toBeUndefined();
 
     await canaryUpdate(h, 'recordDefaultOnRelease', { actor: 'sam', version: 'v6.1.0', commit: 'abc1234def' });
@@ -107,7 +143,18 @@ describe('canary rollout with the runbook defaults', () => {
     expect(result.outcome).toBe('completed');
     expect(result.completed).toMatchObject({ by: 'sam' });
     const steps = result.evidence.map((e) => e.step);
-    expect(steps).toEqual(expect.arrayContaining(['canary.phase1.1', 'canary.phase1.4', 'canary.checklist.3', 'canary.checklist.5', 'canary.phase2.1', 'canary.phase2.4', 'canary.phase3.1', 'canary.phase3.2']));
+    expect(steps).toEqual(
+      expect.arrayContaining([
+        'canary.phase1.1',
+        'canary.phase1.4',
+        'canary.checklist.3',
+        'canary.checklist.5',
+        'canary.phase2.1',
+        'canary.phase2.4',
+        'canary.phase3.1',
+        'canary.phase3.2',
+      ]),
+    );
     const enabled = result.evidence.find((e) => e.step === 'canary.phase1.1' && e.verdict === 'ok');
     expect(enabled?.summary).toMatch(/^Wave 1 \(1 instance\(s\)\): 1 enabled \(dev-1\)/);
   });
@@ -134,7 +181,9 @@ describe('the 24 h green clock', () => {
     const resetEvidence = s.evidence.find((e) => e.step === 'canary.phase1.4' && e.verdict === 'failed');
     expect(resetEvidence?.summary).toMatch(/green clock resets after \d+ s: not green: error-rate: fail/);
     expect(JSON.stringify(resetEvidence?.details)).toContain('pulse_monitor_poll_total');
-    expect(await refusal(signOff(h, 'sam'))).toMatch(/missing: Phase exit gate duration has been met \(in phase 49\.\d h of 48\.0 h; green [0-9.]+ h of 24\.0 h continuous\)/);
+    expect(await refusal(signOff(h, 'sam'))).toMatch(
+      /missing: Phase exit gate duration has been met \(in phase 49\.\d h of 48\.0 h; green [0-9.]+ h of 24\.0 h continuous\)/,
+    );
 
     await env.sleep(16 * HOUR);
     s = await statusWhen(h, (x) => x.missing.length === 1);
@@ -163,7 +212,10 @@ describe('the 24 h green clock', () => {
     await statusWhen(h, (s) => s.cycles >= 2);
     const s = await statusWhen(h);
     expect(s.greenClock.since).toBeUndefined();
-    expect(s.lastEvaluation?.checks.find((c) => c.check === 'auth-gate')).toMatchObject({ verdict: 'inconclusive', reason: expect.stringMatching(/no series/) });
+    expect(s.lastEvaluation?.checks.find((c) => c.check === 'auth-gate')).toMatchObject({
+      verdict: 'inconclusive',
+      reason: expect.stringMatching(/no series/),
+    });
     await canaryUpdate(h, 'abort', { actor: 'sam', reason: 'end of test' });
     await h.result();
     const h2 = await start(() => ({ 'auth-gate': null }), { verdicts: { 'auth-gate': { onEmpty: 'pass' } } });
@@ -199,7 +251,12 @@ describe('the phase transition checklist', () => {
     const h = await start(healthy, { quorum: { phase1: 2 } });
     await statusWhen(h, (s) => s.cycles >= 1);
     await confirmStaging(h);
-    const issue = await canaryUpdate(h, 'reportIssue', { actor: 'olga', severity: 'high', title: 'dashboard shows TrueNAS pools twice', source: 'internal' });
+    const issue = await canaryUpdate(h, 'reportIssue', {
+      actor: 'olga',
+      severity: 'high',
+      title: 'dashboard shows TrueNAS pools twice',
+      source: 'internal',
+    });
     await env.sleep(49 * HOUR);
     let s = await statusWhen(h);
     expect(s.missing).toEqual(['canary.checklist.2', 'canary.checklist.5']);
@@ -235,7 +292,9 @@ describe('sign-off policy', () => {
   it('with operators configured, refuses any update from an actor who is not part of the rollout', async () => {
     const h = await start(healthy, { operators: ['olga'] });
     await statusWhen(h, (s) => s.cycles >= 1);
-    expect(await refusal(canaryUpdate(h, 'reportIssue', { actor: 'mallory', severity: 'critical', title: 'x' }))).toMatch(/^mallory is not part of this rollout/);
+    expect(await refusal(canaryUpdate(h, 'reportIssue', { actor: 'mallory', severity: 'critical', title: 'x' }))).toMatch(
+      /^mallory is not part of this rollout/,
+    );
     expect(await refusal(canaryUpdate(h, 'abort', { actor: 'mallory', reason: 'x' }))).toMatch(/^mallory is not part of this rollout/);
     await canaryUpdate(h, 'reportIssue', { actor: 'olga', severity: 'low', title: 'typo' });
     expect((await statusWhen(h)).issues.map((i) => i.reportedBy)).toEqual(['olga']);
@@ -265,7 +324,9 @@ describe('abort criteria', () => {
     expect(hours).toBeGreaterThanOrEqual(5);
     expect(hours).toBeLessThanOrEqual(5 + EVERY / 3600);
     expect(disabled(r)).toEqual(['disable:dev-1:completed']);
-    expect(r.abort?.rollback?.humanSteps).toEqual(['dev-2: unset PULSE_ENABLE_TRUENAS (or set it to false) and restart Pulse (ask ops@example.com)']);
+    expect(r.abort?.rollback?.humanSteps).toEqual([
+      'dev-2: unset PULSE_ENABLE_TRUENAS (or set it to false) and restart Pulse (ask ops@example.com)',
+    ]);
     const child = await env.client.workflow.getHandle(r.abort!.rollback!.children[0].workflowId).result();
     expect(child).toEqual({ procedure: 'disable', pulseUrl: 'http://dev-1:7655' });
     const desc = await h.describe();
@@ -276,7 +337,11 @@ describe('abort criteria', () => {
     const h = await start(healthy);
     await statusWhen(h, (s) => s.cycles >= 1);
     await env.sleep(3 * HOUR);
-    await canaryUpdate(h, 'reportDataCorruption', { actor: 'olga', description: 'Proxmox VM rows show TrueNAS pool names', instance: 'dev-1' });
+    await canaryUpdate(h, 'reportDataCorruption', {
+      actor: 'olga',
+      description: 'Proxmox VM rows show TrueNAS pool names',
+      instance: 'dev-1',
+    });
     const r = (await h.result()) as CanaryResult;
     expect(r.abort).toMatchObject({ criterion: 'canary.abort.2', actor: 'olga' });
     expect(r.abort?.reason).toMatch(/data corruption or cross-platform interference reported by olga/);
@@ -331,7 +396,10 @@ describe('abort criteria', () => {
   });
 
   it('phase 3: the abort runs the recorded revert of the default-on commit as a Code Rollback', async () => {
-    const h = await start(healthy, { phase1: { instances: [], minSeconds: 3600, greenSeconds: 1800 }, phase2: { minSeconds: 3600, quietSeconds: 1800 } });
+    const h = await start(healthy, {
+      phase1: { instances: [], minSeconds: 3600, greenSeconds: 1800 },
+      phase2: { minSeconds: 3600, quietSeconds: 1800 },
+    });
     await confirmStaging(h);
     await env.sleep(2 * HOUR);
     await signOff(h, 'sam');
@@ -341,7 +409,13 @@ describe('abort criteria', () => {
       actor: 'sam',
       version: 'v6.1.0',
       commit: 'abc1234def',
-      rollback: { repoPath: '/srv/pulse', from: 'abc1234def', to: 'abc1234def', pulse: { url: 'http://pulse:7655', token: { env: 'PULSE_TOKEN' } }, restart: { kind: 'command', argv: ['true'] } },
+      rollback: {
+        repoPath: '/srv/pulse',
+        from: 'abc1234def',
+        to: 'abc1234def',
+        pulse: { url: 'http://pulse:7655', token: { env: 'PULSE_TOKEN' } },
+        restart: { kind: 'command', argv: ['true'] },
+      },
     });
     await env.sleep(2 * HOUR);
     await signOff(h, 'olga');
@@ -356,12 +430,18 @@ describe('abort criteria', () => {
 
   it('a failed phase 1 activation aborts and rolls back what was enabled', async () => {
     const base = canaryInput();
-    const failing = { ...base.phase1!.instances![0], name: 'dev-3', enable: { pulse: { url: 'http://fail-3:7655', token: { env: 'PULSE_TOKEN' } } } };
+    const failing = {
+      ...base.phase1!.instances![0],
+      name: 'dev-3',
+      enable: { pulse: { url: 'http://fail-3:7655', token: { env: 'PULSE_TOKEN' } } },
+    };
     const h = await start(healthy, { phase1: { instances: [...base.phase1!.instances!, failing] } });
     const r = (await h.result()) as CanaryResult;
     expect(r.abort?.criterion).toBe('activation-failed');
     // No error budget given: the first failure spends it (as before issue 17, a failed activation aborts).
-    expect(r.abort?.reason).toBe('the error budget is spent: 1 failure(s), 0 allowed (no budget given: the first failure): dev-3 (Enable failed: RestartFailed: scripted enable failure)');
+    expect(r.abort?.reason).toBe(
+      'the error budget is spent: 1 failure(s), 0 allowed (no budget given: the first failure): dev-3 (Enable failed: RestartFailed: scripted enable failure)',
+    );
     expect(disabled(r)?.sort()).toEqual(['disable:dev-1:completed', 'disable:dev-3:completed']);
   });
 });

@@ -43,7 +43,11 @@ const series = (t0: number) =>
   rolloutSeries({
     start: t0 / 1000,
     hours: 62,
-    pulses: [{ name: 'pulse-a', memoryGrowth: { hour: 58, factor: 1.4 } }, { name: 'pulse-b', faults: [{ hour: 30, kind: 'A', polls: 6, stop: true }] }, { name: 'pulse-c' }],
+    pulses: [
+      { name: 'pulse-a', memoryGrowth: { hour: 58, factor: 1.4 } },
+      { name: 'pulse-b', faults: [{ hour: 30, kind: 'A', polls: 6, stop: true }] },
+      { name: 'pulse-c' },
+    ],
   });
 
 function input(): CanaryInputRaw {
@@ -87,14 +91,22 @@ async function workflowEvaluations(workflowId: string, firstRunId: string): Prom
       if (done?.result?.payloads?.[0]) out.push(defaultPayloadConverter.fromPayload(done.result.payloads[0]) as Evaluation);
     }
     const last = history.events?.at(-1);
-    runId = last?.eventType === proto.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW ? (last.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined) : undefined;
+    runId =
+      last?.eventType === proto.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+        ? (last.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined)
+        : undefined;
   }
   return out;
 }
 
 it('the simulation and the workflow reach the same verdicts at the same times on the same series', async () => {
   const taskQueue = uniqueId('simulate');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await canaryBundle(), activities: { evaluateMetricChecks } });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await canaryBundle(),
+    activities: { evaluateMetricChecks },
+  });
   const raw = input();
   const { result, rolloutStartedAt, evaluations, runs, evidence, resets } = await worker.runUntil(async () => {
     const h = await env.client.workflow.start(CANARY_ROLLOUT_WORKFLOW, { taskQueue, workflowId: uniqueId('canary-sim'), args: [raw] });
@@ -109,7 +121,14 @@ it('the simulation and the workflow reach the same verdicts at the same times on
     await canaryUpdate(h, 'signOff', { actor: 'sam' });
     const r = (await h.result()) as CanaryResult;
     const last = await h.query(canaryStatusQuery).catch(() => undefined);
-    return { result: r, rolloutStartedAt: s.rolloutStartedAt, evaluations: await workflowEvaluations(h.workflowId, h.firstExecutionRunId), runs: last?.runs, evidence: r.evidence, resets: last?.greenClock.resets };
+    return {
+      result: r,
+      rolloutStartedAt: s.rolloutStartedAt,
+      evaluations: await workflowEvaluations(h.workflowId, h.firstExecutionRunId),
+      runs: last?.runs,
+      evidence: r.evidence,
+      resets: last?.greenClock.resets,
+    };
   });
   expect(result.abort?.criterion).toBe('canary.abort.3');
   expect(runs ?? 3).toBeGreaterThanOrEqual(3); // 150 checks per run: the grid held across continue-as-new
@@ -127,14 +146,23 @@ it('the simulation and the workflow reach the same verdicts at the same times on
   expect(sim.steps!.map((s) => s.at)).toEqual(evaluations.map((e) => e.at));
   evaluations.forEach((e, k) => {
     const step = sim.steps![k];
-    expect({ at: e.at, verdicts: Object.fromEntries(e.results.map((r) => [r.check, r.verdict])) }).toEqual({ at: step.at, verdicts: step.verdicts });
+    expect({ at: e.at, verdicts: Object.fromEntries(e.results.map((r) => [r.check, r.verdict])) }).toEqual({
+      at: step.at,
+      verdicts: step.verdicts,
+    });
     // The workflow judges an instance once its Enable has completed (from the second check); the simulation from the first.
-    if (e.perInstance) expect({ at: e.at, instances: Object.fromEntries(e.perInstance.map((r) => [r.check, r.notPassing])) }).toEqual({ at: step.at, instances: step.instances });
+    if (e.perInstance)
+      expect({ at: e.at, instances: Object.fromEntries(e.perInstance.map((r) => [r.check, r.notPassing])) }).toEqual({
+        at: step.at,
+        instances: step.instances,
+      });
   });
   expect(evaluations.filter((e) => e.perInstance).length).toBe(evaluations.length - 1);
 
   // 2. The green clock reset once, when pulse-b's auth errors (and its staleness) were seen; the same time and reason.
-  expect(sim.resets.map((r) => ({ at: r.at, reason: r.reason }))).toEqual((resets as Array<{ at: string; reason: string }>).map((r) => ({ at: r.at, reason: r.reason })));
+  expect(sim.resets.map((r) => ({ at: r.at, reason: r.reason }))).toEqual(
+    (resets as Array<{ at: string; reason: string }>).map((r) => ({ at: r.at, reason: r.reason })),
+  );
   expect(sim.resets.map((r) => r.reason)).toEqual([expect.stringMatching(/^not green: .*auth-gate: fail$/)]);
   const resetHours = (Date.parse(sim.resets[0].at) - from) / HOUR;
   expect(resetHours).toBeGreaterThanOrEqual(30);
@@ -152,7 +180,9 @@ it('the simulation and the workflow reach the same verdicts at the same times on
 
   // 5. Abort criterion 3, at the same check, for the same reason.
   expect(sim.abort).toEqual({ criterion: 'canary.abort.3', reason: result.abort!.reason, at: result.abort!.at, phase: 2 });
-  expect(result.abort!.reason).toMatch(/^memory \+\d+\.\d % over baseline on job=pulse,pulse_instance=pulse-a, for 1[89]\d\d s while the TrueNAS poller runs$/);
+  expect(result.abort!.reason).toMatch(
+    /^memory \+\d+\.\d % over baseline on job=pulse,pulse_instance=pulse-a, for 1[89]\d\d s while the TrueNAS poller runs$/,
+  );
 
   // 6. From the saved range file, without Prometheus: the same result.
   const again = await simulate(parsed, fileRangeSource(file), { from, to, keepSteps: true });
@@ -160,5 +190,7 @@ it('the simulation and the workflow reach the same verdicts at the same times on
   expect(strip(again)).toEqual(strip(sim));
   // A different rollout (another window) asks a query the file does not hold: said so, naming the check.
   const other = CanaryInputSchema.parse({ ...raw, windows: { 'error-rate': 1800 } });
-  await expect(simulate(other, fileRangeSource(file), { from, to })).rejects.toThrow(/^error-rate: the range file has no answer for this query/);
+  await expect(simulate(other, fileRangeSource(file), { from, to })).rejects.toThrow(
+    /^error-rate: the range file has no answer for this query/,
+  );
 }, 600_000);

@@ -46,11 +46,23 @@ function scriptedDisable(freshForSeconds: number | null, logVerdict: 'ok' | 'fai
       calls.push(`resources ${step}@${since()}`);
       const fresh = restartAt === undefined || freshForSeconds === null || (now() - restartAt) / 1000 < freshForSeconds;
       const online = fresh ? 3 : 0;
-      return { value: { total: 3, online, stale: 3 - online, offline: 0, missing: 0, endpoint: '/api/resources', resources: [] }, evidence: ev(step) };
+      return {
+        value: { total: 3, online, stale: 3 - online, offline: 0, missing: 0, endpoint: '/api/resources', resources: [] },
+        evidence: ev(step),
+      };
     },
     async setFeatureFlag({ value, plan }) {
       calls.push(`flag ${String(value)}${plan ? ' (plan)' : ''}`);
-      const result = { kind: 'env-file' as const, path: '/etc/pulse/.env', changed: true, created: false, valueBefore: 'true', valueAfter: value, needsDaemonReload: false, needsRecreate: false };
+      const result = {
+        kind: 'env-file' as const,
+        path: '/etc/pulse/.env',
+        changed: true,
+        created: false,
+        valueBefore: 'true',
+        valueAfter: value,
+        needsDaemonReload: false,
+        needsRecreate: false,
+      };
       return { value: result, evidence: ev('disable.1') };
     },
     async restartPulse({ plan }) {
@@ -64,8 +76,14 @@ function scriptedDisable(freshForSeconds: number | null, logVerdict: 'ok' | 'fai
     async checkPulseLogs() {
       calls.push(`logs@${since()}`);
       const total = logVerdict === 'failed' ? 2 : 0;
-      const evidence = { ...(ev('disable.3', logVerdict) as object), summary: `Poller activity after the restart: ${total} lines` } as never;
-      return { value: { source: 'journald', since: '', linesRead: 10, feb: total, v6: 0, errors: total, shutdown: 0, total, excerpt: [] }, evidence };
+      const evidence = {
+        ...(ev('disable.3', logVerdict) as object),
+        summary: `Poller activity after the restart: ${total} lines`,
+      } as never;
+      return {
+        value: { source: 'journald', since: '', linesRead: 10, feb: total, v6: 0, errors: total, shutdown: 0, total, excerpt: [] },
+        evidence,
+      };
     },
   };
   return { activities, calls, restartAt: () => restartAt };
@@ -77,8 +95,15 @@ async function run(freshForSeconds: number | null, extra: Partial<DisableInputRa
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
   const input = DisableInputSchema.parse({ pulse: { url: 'http://pulse.invalid:7655' }, ...extra });
   const outcome = await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start<DisableWorkflow>(DISABLE_WORKFLOW, { taskQueue, workflowId: uniqueId('disable'), args: [input] });
-    const result = await handle.result().then((r) => ({ ok: true as const, r }), (e: unknown) => ({ ok: false as const, e }));
+    const handle = await env.client.workflow.start<DisableWorkflow>(DISABLE_WORKFLOW, {
+      taskQueue,
+      workflowId: uniqueId('disable'),
+      args: [input],
+    });
+    const result = await handle.result().then(
+      (r) => ({ ok: true as const, r }),
+      (e: unknown) => ({ ok: false as const, e }),
+    );
     const desc = await handle.describe();
     const closed = desc.closeTime!.getTime();
     // Measured from the restart: the time before it includes the worker's real start-up work.
@@ -119,7 +144,11 @@ describe('disable timing with the runbook default (120 s staleness window)', () 
   it('resources that turn stale late are watched for the grace period only, then the run ends at once', async () => {
     const { outcome, calls } = await run(135);
     expect(outcome.ok).toBe(true);
-    expect(calls.filter((c) => c.startsWith('resources disable.5'))).toEqual(['resources disable.5@120', 'resources disable.5@130', 'resources disable.5@140']);
+    expect(calls.filter((c) => c.startsWith('resources disable.5'))).toEqual([
+      'resources disable.5@120',
+      'resources disable.5@130',
+      'resources disable.5@140',
+    ]);
     expect(outcome.seconds).toBeGreaterThanOrEqual(140);
     expect(outcome.seconds).toBeLessThan(140 + 5);
   });

@@ -58,7 +58,12 @@ async function workerFor(activities: ScriptedActivities, extra: { maxCachedWorkf
 
 const PULSE_URL = 'http://pulse.invalid:7655';
 const killSwitchInput = (extra: Partial<KillSwitchInputRaw> = {}) => KillSwitchInputSchema.parse({ pulse: { url: PULSE_URL }, ...extra });
-const rollbackInput = (extra: Partial<CodeRollbackInputRaw> = {}): CodeRollbackInputRaw => ({ repoPath: '/srv/pulse', pulse: { url: PULSE_URL }, restart: { kind: 'systemd' }, ...extra });
+const rollbackInput = (extra: Partial<CodeRollbackInputRaw> = {}): CodeRollbackInputRaw => ({
+  repoPath: '/srv/pulse',
+  pulse: { url: PULSE_URL },
+  restart: { kind: 'systemd' },
+  ...extra,
+});
 
 /** The parent's history as short lines: activities by name, child starts by id, failures by cause. */
 async function historyLines(handle: WorkflowHandle): Promise<string[]> {
@@ -69,7 +74,8 @@ async function historyLines(handle: WorkflowHandle): Promise<string[]> {
       const a = e.startChildWorkflowExecutionInitiatedEventAttributes;
       return [`start child ${a.workflowType?.name} ${a.workflowId}`];
     }
-    if (e.childWorkflowExecutionStartedEventAttributes) return [`child started ${e.childWorkflowExecutionStartedEventAttributes.workflowExecution?.workflowId}`];
+    if (e.childWorkflowExecutionStartedEventAttributes)
+      return [`child started ${e.childWorkflowExecutionStartedEventAttributes.workflowExecution?.workflowId}`];
     if (e.startChildWorkflowExecutionFailedEventAttributes) {
       const { workflowId, cause } = e.startChildWorkflowExecutionFailedEventAttributes;
       return [`child start failed ${workflowId}: ${proto.temporal.api.enums.v1.StartChildWorkflowExecutionFailedCause[cause ?? 0]}`];
@@ -80,7 +86,9 @@ async function historyLines(handle: WorkflowHandle): Promise<string[]> {
 
 async function closePolicies(handle: WorkflowHandle): Promise<unknown[]> {
   const events = (await handle.fetchHistory()).events ?? [];
-  return events.flatMap((e) => (e.startChildWorkflowExecutionInitiatedEventAttributes ? [e.startChildWorkflowExecutionInitiatedEventAttributes.parentClosePolicy] : []));
+  return events.flatMap((e) =>
+    e.startChildWorkflowExecutionInitiatedEventAttributes ? [e.startChildWorkflowExecutionInitiatedEventAttributes.parentClosePolicy] : [],
+  );
 }
 
 async function expectNoWorkflow(workflowId: string): Promise<void> {
@@ -92,7 +100,11 @@ describe('a Kill-Switch started on its own', () => {
     const script = scriptedKillSwitch();
     const taskQueue = await workerFor(script.activities);
     const workflowId = uniqueId('ks');
-    const handle = await plain.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [killSwitchInput()] });
+    const handle = await plain.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
+      taskQueue,
+      workflowId,
+      args: [killSwitchInput()],
+    });
     await env.sleep(70_000); // the 60 s poller tick
     const r: KillSwitchResult = await handle.result();
 
@@ -109,7 +121,10 @@ describe('a Kill-Switch started on its own', () => {
       'kill-switch.6 ok',
       'escalation.3 ok',
     ]);
-    expect(r.evidence[0]).toMatchObject({ summary: `Opened incident record ${incidentId} for this kill-switch run.`, details: { incidentId, opened: true } });
+    expect(r.evidence[0]).toMatchObject({
+      summary: `Opened incident record ${incidentId} for this kill-switch run.`,
+      details: { incidentId, opened: true },
+    });
     expect(r.evidence.at(-1)?.summary).toBe(`Told incident record ${incidentId} that this run completed.`);
     // One child start, abandoned when the Kill-Switch closes, before the first Pulse call.
     expect(await historyLines(handle)).toEqual([
@@ -143,8 +158,15 @@ describe('a Kill-Switch started on its own', () => {
     });
     expect(record.title).toBe(`kill-switch executed: ${workflowId}`);
     expect(record.summary).toContain(PULSE_URL);
-    expect(record.actions).toEqual([expect.objectContaining({ kind: 'procedure', evidence: { workflowId }, child: expect.objectContaining({ status: 'completed' }) })]);
-    expect((await incident.query(progressQuery)).evidence.map((e) => e.step)).toEqual(['escalation.1', 'escalation.3', 'escalation.2', 'escalation.3']);
+    expect(record.actions).toEqual([
+      expect.objectContaining({ kind: 'procedure', evidence: { workflowId }, child: expect.objectContaining({ status: 'completed' }) }),
+    ]);
+    expect((await incident.query(progressQuery)).evidence.map((e) => e.step)).toEqual([
+      'escalation.1',
+      'escalation.3',
+      'escalation.2',
+      'escalation.3',
+    ]);
     expect(script.calls).toEqual(['list', 'delete nas-a', 'delete nas-b', 'verify', 'resources']);
   });
 
@@ -155,21 +177,38 @@ describe('a Kill-Switch started on its own', () => {
     const taskQueue = await workerFor(script.activities, { maxCachedWorkflows: 0 });
     const workflowId = uniqueId('ks-retry');
     const input = killSwitchInput({ retry: { maximumAttempts: 1, initialIntervalSeconds: 1, maximumIntervalSeconds: 1 } });
-    const handle = await plain.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [input], retry: { maximumAttempts: 2, initialInterval: '1 second' } });
+    const handle = await plain.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
+      taskQueue,
+      workflowId,
+      args: [input],
+      retry: { maximumAttempts: 2, initialInterval: '1 second' },
+    });
     await env.sleep(80_000); // the retry backoff and the second run's 60 s tick
     const r: KillSwitchResult = await handle.result();
 
     const incidentId = `incident-for-${workflowId}`;
     expect(r.incidentId).toBe(incidentId);
-    expect(r.evidence[0]).toMatchObject({ step: 'escalation.3', verdict: 'ok', summary: `The incident record ${incidentId} of this run already exists.`, details: { incidentId, opened: false } });
+    expect(r.evidence[0]).toMatchObject({
+      step: 'escalation.3',
+      verdict: 'ok',
+      summary: `The incident record ${incidentId} of this run already exists.`,
+      details: { incidentId, opened: false },
+    });
     expect(script.calls).toEqual(['list', 'list', 'delete nas-a', 'delete nas-b', 'verify', 'resources']);
 
     const first = plain.workflow.getHandle(workflowId, handle.firstExecutionRunId);
     // Closed by the failure (the test server reports a retried run as continued-as-new, a real server as failed).
     expect(['FAILED', 'CONTINUED_AS_NEW']).toContain((await first.describe()).status.name);
-    expect(await historyLines(first)).toEqual([`start child incident ${incidentId}`, `child started ${incidentId}`, 'activity listConnections']);
+    expect(await historyLines(first)).toEqual([
+      `start child incident ${incidentId}`,
+      `child started ${incidentId}`,
+      'activity listConnections',
+    ]);
     const second = plain.workflow.getHandle(workflowId);
-    expect((await historyLines(second)).slice(0, 2)).toEqual([`start child incident ${incidentId}`, expect.stringMatching(new RegExp(`^child start failed ${incidentId}: .*ALREADY_EXISTS`))]);
+    expect((await historyLines(second)).slice(0, 2)).toEqual([
+      `start child incident ${incidentId}`,
+      expect.stringMatching(new RegExp(`^child start failed ${incidentId}: .*ALREADY_EXISTS`)),
+    ]);
 
     // The one record is the first run's.
     const record = await recordWhen(plain.workflow.getHandle(incidentId));
@@ -181,13 +220,21 @@ describe('a Kill-Switch started on its own', () => {
     const script = scriptedKillSwitch();
     const taskQueue = await workerFor(script.activities);
     const workflowId = uniqueId('ks-plan');
-    const r: KillSwitchResult = await (await plain.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [killSwitchInput({ plan: true })] })).result();
+    const r: KillSwitchResult = await (
+      await plain.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
+        taskQueue,
+        workflowId,
+        args: [killSwitchInput({ plan: true })],
+      })
+    ).result();
     const incidentId = `incident-for-${workflowId}`;
     expect(r.incidentId).toBeUndefined();
     expect(r.evidence[0]).toMatchObject({
       step: 'escalation.3',
       verdict: 'planned',
-      summary: expect.stringMatching(new RegExp(`^Would open incident record ${incidentId} \\(P2, owner Pulse Operations, escalation Engineering, anyone may act\\)`)),
+      summary: expect.stringMatching(
+        new RegExp(`^Would open incident record ${incidentId} \\(P2, owner Pulse Operations, escalation Engineering, anyone may act\\)`),
+      ),
       details: { incidentId, severity: 'P2', owner: 'Pulse Operations' },
     });
     expect(await historyLines(plain.workflow.getHandle(workflowId))).not.toContainEqual(expect.stringMatching(/child/));
@@ -199,11 +246,21 @@ describe('a Kill-Switch started on its own', () => {
     const taskQueue = await workerFor(script.activities);
     const workflowId = uniqueId('ks-roles');
     const roles = { ops: ['olga'], ic: ['ian'] };
-    const plan: KillSwitchResult = await (await plain.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId: `${workflowId}-plan`, args: [killSwitchInput({ plan: true, incident: { roles } })] })).result();
+    const plan: KillSwitchResult = await (
+      await plain.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
+        taskQueue,
+        workflowId: `${workflowId}-plan`,
+        args: [killSwitchInput({ plan: true, incident: { roles } })],
+      })
+    ).result();
     expect(plan.evidence[0].summary).toContain('roles Pulse Operations: olga; incident-commander: ian');
     expect(plan.evidence[0].details).toMatchObject({ roles: { 'Pulse Operations': ['olga'], 'incident-commander': ['ian'] } });
 
-    const handle = await plain.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [killSwitchInput({ incident: { roles } })] });
+    const handle = await plain.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
+      taskQueue,
+      workflowId,
+      args: [killSwitchInput({ incident: { roles } })],
+    });
     await env.sleep(70_000);
     await handle.result();
     const incident = plain.workflow.getHandle(`incident-for-${workflowId}`);
@@ -223,7 +280,11 @@ describe('a Code Rollback started on its own', () => {
     const script = scriptedCodeRollback();
     const taskQueue = await workerFor(script.activities);
     const workflowId = uniqueId('rollback');
-    const handle = await plain.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { taskQueue, workflowId, args: [rollbackInput()] });
+    const handle = await plain.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, {
+      taskQueue,
+      workflowId,
+      args: [rollbackInput()],
+    });
     const r: CodeRollbackResult = await handle.result();
 
     const incidentId = `incident-for-${workflowId}`;
@@ -268,7 +329,11 @@ describe('a Code Rollback started on its own', () => {
     const script = scriptedCodeRollback({ failBuild: 'go build ./... exited 1: undefined: truenas.Client' });
     const taskQueue = await workerFor(script.activities);
     const workflowId = uniqueId('rollback-fails');
-    const handle = await plain.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { taskQueue, workflowId, args: [rollbackInput()] });
+    const handle = await plain.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, {
+      taskQueue,
+      workflowId,
+      args: [rollbackInput()],
+    });
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
     const incident = plain.workflow.getHandle(`incident-for-${workflowId}`);
     const record = await recordWhen(incident, (r) => r.actions[0]?.child?.status === 'failed');
@@ -289,7 +354,11 @@ describe('a Code Rollback started on its own', () => {
     const script = scriptedCodeRollback({ refuse: { type: 'CommitUnknown', message: 'from deadbeef is not a commit of the repository' } });
     const taskQueue = await workerFor(script.activities);
     const workflowId = uniqueId('rollback-refused');
-    const handle = await plain.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { taskQueue, workflowId, args: [rollbackInput({ from: 'deadbeef' })] });
+    const handle = await plain.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, {
+      taskQueue,
+      workflowId,
+      args: [rollbackInput({ from: 'deadbeef' })],
+    });
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
     expect(script.calls).toEqual(['validate']);
     expect((await handle.query(progressQuery)).evidence.map((e) => `${e.step} ${e.verdict}`)).toEqual(['rollback.1 failed']);
@@ -299,8 +368,17 @@ describe('a Code Rollback started on its own', () => {
   it('a plan opens none', async () => {
     const taskQueue = await workerFor(scriptedCodeRollback().activities);
     const workflowId = uniqueId('rollback-plan');
-    const r: CodeRollbackResult = await (await plain.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, { taskQueue, workflowId, args: [rollbackInput({ plan: true })] })).result();
-    expect(r.evidence.find((e) => e.step === 'escalation.3')).toMatchObject({ verdict: 'planned', details: { incidentId: `incident-for-${workflowId}`, owner: 'Engineering' } });
+    const r: CodeRollbackResult = await (
+      await plain.workflow.start<CodeRollbackWorkflow>(CODE_ROLLBACK_WORKFLOW, {
+        taskQueue,
+        workflowId,
+        args: [rollbackInput({ plan: true })],
+      })
+    ).result();
+    expect(r.evidence.find((e) => e.step === 'escalation.3')).toMatchObject({
+      verdict: 'planned',
+      details: { incidentId: `incident-for-${workflowId}`, owner: 'Engineering' },
+    });
     await expectNoWorkflow(`incident-for-${workflowId}`);
   });
 });
@@ -309,7 +387,11 @@ describe('a Kill-Switch an incident runs as its containment', () => {
   it('belongs to that incident: it opens no record of its own, names the incident in its result, and the record shows its outcome', async () => {
     const script = scriptedKillSwitch();
     const taskQueue = await workerFor(script.activities);
-    const h = await plain.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, { taskQueue, workflowId: uniqueId('incident'), args: [{ title: 'TrueNAS polling floods the NAS', impacts: ['broad-outage'], openedBy: 'alice' }] });
+    const h = await plain.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
+      taskQueue,
+      workflowId: uniqueId('incident'),
+      args: [{ title: 'TrueNAS polling floods the NAS', impacts: ['broad-outage'], openedBy: 'alice' }],
+    });
     await recordWhen(h);
     const receipt = await update(h, 'startResponse', {
       actor: 'sam',
@@ -321,8 +403,16 @@ describe('a Kill-Switch an incident runs as its containment', () => {
     const record: IncidentRecord = await recordWhen(h, (r) => r.actions[0]?.child?.status === 'completed');
 
     const childId = receipt.childWorkflowId!;
-    expect(record.actions[0].child).toMatchObject({ workflowId: childId, status: 'completed', outcome: expect.stringMatching(/^completed; last step \[kill-switch\.6\] ok/) });
-    expect(record.actions[0].child!.result).toMatchObject({ procedure: 'kill-switch', incidentId: h.workflowId, deleted: ['nas-a', 'nas-b'] });
+    expect(record.actions[0].child).toMatchObject({
+      workflowId: childId,
+      status: 'completed',
+      outcome: expect.stringMatching(/^completed; last step \[kill-switch\.6\] ok/),
+    });
+    expect(record.actions[0].child!.result).toMatchObject({
+      procedure: 'kill-switch',
+      incidentId: h.workflowId,
+      deleted: ['nas-a', 'nas-b'],
+    });
     // The incident records the run; the run adds no escalation.3 of its own and starts no child.
     const child: KillSwitchResult = await plain.workflow.getHandle(childId).result();
     expect(child.evidence.map((e) => e.step)).not.toContain('escalation.3');

@@ -36,19 +36,31 @@ const taskQueue = uniqueId('incident-procedures');
 const scriptedPulse: Partial<typeof real> = {
   async listConnections() {
     pulseCalls.push('list');
-    return { value: { ids: ['c1', 'c2'], disabled: false }, evidence: { step: 'kill-switch.1', at: new Date().toISOString(), verdict: 'ok', summary: '2 connection(s)' } };
+    return {
+      value: { ids: ['c1', 'c2'], disabled: false },
+      evidence: { step: 'kill-switch.1', at: new Date().toISOString(), verdict: 'ok', summary: '2 connection(s)' },
+    };
   },
   async deleteConnection({ id }) {
     pulseCalls.push(`delete ${id}`);
-    return { value: { outcome: 'deleted' }, evidence: { step: 'kill-switch.2', at: new Date().toISOString(), verdict: 'ok', summary: `deleted ${id}` } };
+    return {
+      value: { outcome: 'deleted' },
+      evidence: { step: 'kill-switch.2', at: new Date().toISOString(), verdict: 'ok', summary: `deleted ${id}` },
+    };
   },
   async verifyNoConnections() {
     pulseCalls.push('verify');
-    return { value: { remaining: [] }, evidence: { step: 'kill-switch.4', at: new Date().toISOString(), verdict: 'ok', summary: 'no connections' } };
+    return {
+      value: { remaining: [] },
+      evidence: { step: 'kill-switch.4', at: new Date().toISOString(), verdict: 'ok', summary: 'no connections' },
+    };
   },
   async checkTrueNASResources() {
     pulseCalls.push('resources');
-    return { value: { total: 0, online: 0, stale: 0, endpoint: '/api/v2/resources' }, evidence: { step: 'kill-switch.5', at: new Date().toISOString(), verdict: 'ok', summary: 'gone' } } as never;
+    return {
+      value: { total: 0, online: 0, stale: 0, endpoint: '/api/v2/resources' },
+      evidence: { step: 'kill-switch.5', at: new Date().toISOString(), verdict: 'ok', summary: 'gone' },
+    } as never;
   },
 };
 
@@ -81,7 +93,11 @@ afterAll(async () => {
 });
 
 function open(input: Partial<IncidentInputRaw>): Promise<WorkflowHandle> {
-  return env.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, { taskQueue, workflowId: uniqueId('incident'), args: [{ title: 'TrueNAS credentials leaked', openedBy: 'alice', ...input }] });
+  return env.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
+    taskQueue,
+    workflowId: uniqueId('incident'),
+    args: [{ title: 'TrueNAS credentials leaked', openedBy: 'alice', ...input }],
+  });
 }
 
 describe('containment runs a procedure as a child workflow', () => {
@@ -108,9 +124,22 @@ describe('containment runs a procedure as a child workflow', () => {
     await env.sleep(2 * MINUTE); // the Kill-Switch waits one 60 s poller tick
     const contained = await recordWhen(h, (r) => r.actions[0]?.child?.status === 'completed');
     const action = contained.actions[0];
-    expect(action.child).toMatchObject({ procedure: 'kill-switch', workflowType: 'killSwitch', workflowId: receipt.childWorkflowId, runId: expect.any(String) });
+    expect(action.child).toMatchObject({
+      procedure: 'kill-switch',
+      workflowType: 'killSwitch',
+      workflowId: receipt.childWorkflowId,
+      runId: expect.any(String),
+    });
     expect(action.child!.result).toMatchObject({ procedure: 'kill-switch', deleted: ['c1', 'c2'], alreadyGone: [] });
-    expect((action.child!.result!.steps as Array<{ step: string }>).map((s) => s.step)).toEqual(['kill-switch.1', 'kill-switch.2', 'kill-switch.2', 'kill-switch.3', 'kill-switch.4', 'kill-switch.5', 'kill-switch.6']);
+    expect((action.child!.result!.steps as Array<{ step: string }>).map((s) => s.step)).toEqual([
+      'kill-switch.1',
+      'kill-switch.2',
+      'kill-switch.2',
+      'kill-switch.3',
+      'kill-switch.4',
+      'kill-switch.5',
+      'kill-switch.6',
+    ]);
     expect(action.child!.outcome).toMatch(/^completed; last step \[kill-switch.6\] ok/);
     expect(pulseCalls).toEqual(['list', 'delete c1', 'delete c2', 'verify', 'resources']);
     expect(Date.parse(contained.containmentStartedAt!) - Date.parse(contained.openedAt)).toBeGreaterThanOrEqual(5 * MINUTE);
@@ -119,7 +148,11 @@ describe('containment runs a procedure as a child workflow', () => {
     await env.sleep(10 * MINUTE);
     expect((await recordWhen(h, (r) => r.timers[0].outcome !== 'pending')).timers[0].outcome).toBe('met');
 
-    await update(h, 'recordAction', { actor: 'sam', summary: `rotated the leaked key (was token=${SECRET})`, evidence: { links: ['https://tickets.example/SEC-7'], details: { apiKey: SECRET, rotated: true } } });
+    await update(h, 'recordAction', {
+      actor: 'sam',
+      summary: `rotated the leaked key (was token=${SECRET})`,
+      evidence: { links: ['https://tickets.example/SEC-7'], details: { apiKey: SECRET, rotated: true } },
+    });
     await env.sleep(3 * MINUTE);
     await update(h, 'handoff', { actor: 'sam', to: 'eng', reason: 'root cause in the client' });
     await env.sleep(7 * MINUTE);
@@ -139,10 +172,16 @@ describe('containment runs a procedure as a child workflow', () => {
       expect(doc).toContain(record.resolution!.at);
       expect(doc).toContain(receipt.childWorkflowId!);
     }
-    expect(record.handoffs.map((x) => `${x.from ?? '-'} → ${x.to}`)).toEqual(['- → Security Response Owner', 'Security Response Owner → Engineering']);
+    expect(record.handoffs.map((x) => `${x.from ?? '-'} → ${x.to}`)).toEqual([
+      '- → Security Response Owner',
+      'Security Response Owner → Engineering',
+    ]);
     expect(md).toContain('Final resolution owner: **Engineering**');
     expect(md).toContain(`child killSwitch ${receipt.childWorkflowId}: completed`);
-    expect(JSON.parse(json).incident.actions.map((a: { kind: string; by: string }) => `${a.kind} by ${a.by}`)).toEqual(['containment by sam', 'action by sam']);
+    expect(JSON.parse(json).incident.actions.map((a: { kind: string; by: string }) => `${a.kind} by ${a.by}`)).toEqual([
+      'containment by sam',
+      'action by sam',
+    ]);
     expect(result.evidence.map((e) => e.step)).toContain('escalation.2');
   });
 
@@ -168,7 +207,12 @@ describe('containment runs a procedure as a child workflow', () => {
   it('refuses a containment whose procedure input is wrong, naming the field, and starts nothing', async () => {
     const h = await open({ impacts: ['broad-outage'] });
     await recordWhen(h);
-    const err = await update(h, 'startResponse', { actor: 'sam', phase: 'containment', summary: 'ks', procedure: { name: 'kill-switch', input: { pulse: { url: 'ftp://x' }, tickSeconds: -1 } } }).then(
+    const err = await update(h, 'startResponse', {
+      actor: 'sam',
+      phase: 'containment',
+      summary: 'ks',
+      procedure: { name: 'kill-switch', input: { pulse: { url: 'ftp://x' }, tickSeconds: -1 } },
+    }).then(
       () => undefined,
       (e: { cause?: { message: string } }) => e.cause?.message,
     );
@@ -200,14 +244,18 @@ describe('notifications', () => {
       const r = await recordWhen(h, (x) => x.notifications.every((n) => n.deliveries.length === 2));
       for (const n of r.notifications) {
         expect(n.deliveries.find((d) => d.target === 'ops-chat')).toMatchObject({ status: 'sent', httpStatus: 200 });
-        expect(n.deliveries.find((d) => d.target === 'pager')).toMatchObject({ status: 'failed', error: expect.stringContaining('webhook pager: answered HTTP 500') });
+        expect(n.deliveries.find((d) => d.target === 'pager')).toMatchObject({
+          status: 'failed',
+          error: expect.stringContaining('webhook pager: answered HTTP 500'),
+        });
       }
       expect(JSON.stringify(r)).not.toContain(HOOK_SECRET);
-      expect(posts.filter((p) => p.url === '/ok').map((p) => `${p.body.incident.kind} ${p.body.incident.to}`).sort()).toEqual([
-        'notify Engineering',
-        'notify Security Response Owner',
-        'page Pulse Operations',
-      ]);
+      expect(
+        posts
+          .filter((p) => p.url === '/ok')
+          .map((p) => `${p.body.incident.kind} ${p.body.incident.to}`)
+          .sort(),
+      ).toEqual(['notify Engineering', 'notify Security Response Owner', 'page Pulse Operations']);
       expect(posts.filter((p) => p.url.startsWith('/broken'))).toHaveLength(6); // 3 notifications × 2 attempts
       await update(h, 'resolve', { actor: 'erin', finalOwner: 'ops', summary: 'done' });
       await h.result();
@@ -232,7 +280,11 @@ describe('a Kill-Switch or Code Rollback started on its own opens an incident re
     const incidents: WorkflowHandle[] = [];
     for (const c of cases) {
       const workflowId = uniqueId(c.procedure);
-      const run = await plain.workflow.start('procedureWithIncident', { taskQueue, workflowId, args: [c.procedure, 'operator ran it by hand'] });
+      const run = await plain.workflow.start('procedureWithIncident', {
+        taskQueue,
+        workflowId,
+        args: [c.procedure, 'operator ran it by hand'],
+      });
       const { first, second } = await run.result();
       expect(first).toMatchObject({ incidentId: `incident-for-${workflowId}`, opened: true });
       expect(second).toMatchObject({ incidentId: first.incidentId, opened: false });
@@ -242,7 +294,14 @@ describe('a Kill-Switch or Code Rollback started on its own opens an incident re
       incidents.push(incident);
       const r = await recordWhen(incident);
       expect((await incident.describe()).status.name).toBe('RUNNING');
-      expect(r).toMatchObject({ severity: 'P2', scope: c.scope, owner: c.owner, status: c.status, source: { procedure: c.procedure, workflowId }, openedBy: 'workflow:procedureWithIncident' });
+      expect(r).toMatchObject({
+        severity: 'P2',
+        scope: c.scope,
+        owner: c.owner,
+        status: c.status,
+        source: { procedure: c.procedure, workflowId },
+        openedBy: 'workflow:procedureWithIncident',
+      });
       expect(r.actions[0]).toMatchObject({ kind: 'procedure', evidence: { workflowId } });
       const progress = await incident.query(progressQuery);
       expect(progress.evidence.map((e) => e.step)).toEqual(['escalation.1', 'escalation.3', 'escalation.2']);

@@ -25,16 +25,25 @@ const ROLES = {
 
 describe('the roles schema and the policy (pure)', () => {
   it('takes the owner aliases and ic, and refuses unknown roles and empty configurations, naming the fix', () => {
-    expect(IncidentRolesSchema.parse({ ops: ['olga'], ENG: ['eli'], ic: ['ian'] })).toEqual({ 'Pulse Operations': ['olga'], Engineering: ['eli'], 'incident-commander': ['ian'] });
+    expect(IncidentRolesSchema.parse({ ops: ['olga'], ENG: ['eli'], ic: ['ian'] })).toEqual({
+      'Pulse Operations': ['olga'],
+      Engineering: ['eli'],
+      'incident-commander': ['ian'],
+    });
     const unknown = IncidentRolesSchema.safeParse({ ops: ['olga'], sre: ['sam'] });
     expect(unknown.success).toBe(false);
     expect(unknown.error!.issues[0].message).toBe(
       'unknown role "sre"; roles are Pulse Operations (ops), Engineering (eng), Security Response Owner (security), incident-commander (ic)',
     );
-    expect(IncidentRolesSchema.safeParse({ ops: [] }).error!.issues[0].message).toBe('must name at least one person in one role (or leave roles out: anyone may act)');
+    expect(IncidentRolesSchema.safeParse({ ops: [] }).error!.issues[0].message).toBe(
+      'must name at least one person in one role (or leave roles out: anyone may act)',
+    );
     expect(IncidentRolesSchema.safeParse({ ops: 'olga' }).error!.issues[0].message).toBe('must be a list of names, e.g. ["olga", "omar"]');
     const input = IncidentInputSchema.safeParse({ title: 't', openedBy: 'olga', impacts: ['cosmetic'], roles: ['olga'] });
-    expect(input.error!.issues[0]).toMatchObject({ path: ['roles'], message: expect.stringContaining('must be an object of role -> names') });
+    expect(input.error!.issues[0]).toMatchObject({
+      path: ['roles'],
+      message: expect.stringContaining('must be an object of role -> names'),
+    });
   });
 
   it('responders are the owner, the teams paged or notified, and the incident commander', () => {
@@ -42,14 +51,25 @@ describe('the roles schema and the policy (pure)', () => {
     const p1 = openRecord('incident-x', input, Date.parse('2026-11-26T08:00:00Z'));
     expect(rolesOf(p1.roles!, 'olga')).toEqual(['Pulse Operations']);
     // A P1 pages Pulse Operations and notifies Security Response Owner and Engineering: all three respond.
-    expect(allowedRoles(p1, 'startResponse', {}).roles).toEqual(['Pulse Operations', 'Engineering', 'Security Response Owner', 'incident-commander']);
+    expect(allowedRoles(p1, 'startResponse', {}).roles).toEqual([
+      'Pulse Operations',
+      'Engineering',
+      'Security Response Owner',
+      'incident-commander',
+    ]);
     expect(roleRefusal(p1, 'startResponse', { actor: 'eli' })).toBeUndefined();
     expect(roleRefusal(p1, 'handoff', { actor: 'eli' })).toBe(
       "eli (Engineering) may not hand off this incident: only members of the current owner's role (Pulse Operations) or an incident-commander may; " +
         'allowed now: Pulse Operations: olga, omar; incident-commander: ian',
     );
-    const p3 = openRecord('incident-y', IncidentInputSchema.parse({ title: 't', openedBy: 'olga', impacts: ['cosmetic'], roles: ROLES }), Date.parse('2026-11-26T08:00:00Z'));
-    expect(roleRefusal(p3, 'acknowledge', { actor: 'sara' })).toMatch(/^sara \(Security Response Owner\) may not acknowledge this incident: only the responders/);
+    const p3 = openRecord(
+      'incident-y',
+      IncidentInputSchema.parse({ title: 't', openedBy: 'olga', impacts: ['cosmetic'], roles: ROLES }),
+      Date.parse('2026-11-26T08:00:00Z'),
+    );
+    expect(roleRefusal(p3, 'acknowledge', { actor: 'sara' })).toMatch(
+      /^sara \(Security Response Owner\) may not acknowledge this incident: only the responders/,
+    );
     expect(roleRefusal({ ...p3, roles: undefined }, 'acknowledge', { actor: 'anyone' })).toBeUndefined();
   });
 });
@@ -84,7 +104,12 @@ describe('without roles (the default): anyone may act', () => {
     await update(h, 'resolve', { actor: 'anybody', finalOwner: 'Engineering', summary: 'fine' });
     const r = (await h.query(incidentRecordQuery)) as IncidentRecord;
     expect(r.roles).toBeUndefined();
-    expect(r.updates.map((u) => `${u.update} by ${u.by}`)).toEqual(['open by olga', 'acknowledge by mallory', 'handoff by someone', 'resolve by anybody']);
+    expect(r.updates.map((u) => `${u.update} by ${u.by}`)).toEqual([
+      'open by olga',
+      'acknowledge by mallory',
+      'handoff by someone',
+      'resolve by anybody',
+    ]);
   });
 });
 
@@ -105,7 +130,9 @@ describe('with roles', () => {
     );
     const notInvolved = await refused(update(h, 'acknowledge', { actor: 'eli' }));
     expect(notInvolved.type).toBe('IncidentActorNotAllowed');
-    expect(notInvolved.message).toMatch(/^acknowledge refused: eli \(Engineering\) may not acknowledge this incident: only the responders: the current owner's role \(Pulse Operations\)/);
+    expect(notInvolved.message).toMatch(
+      /^acknowledge refused: eli \(Engineering\) may not acknowledge this incident: only the responders: the current owner's role \(Pulse Operations\)/,
+    );
     expect(notInvolved.message).toContain('allowed now: Pulse Operations: olga, omar; incident-commander: ian');
 
     await update(h, 'acknowledge', { actor: 'omar', actorSource: 'os-user' });
@@ -122,7 +149,9 @@ describe('with roles', () => {
     // not reclassify it; eli may.
     await update(h, 'recordAction', { actor: 'olga', actorSource: 'token', summary: 'restarted the poller' });
     const classify = await refused(update(h, 'classify', { actor: 'olga', severity: 'P3', reason: 'less bad' }));
-    expect(classify.message).toMatch(/^classify refused: olga \(Pulse Operations\) may not classify this incident: only members of the current owner's role \(Engineering\)/);
+    expect(classify.message).toMatch(
+      /^classify refused: olga \(Pulse Operations\) may not classify this incident: only members of the current owner's role \(Engineering\)/,
+    );
     await update(h, 'classify', { actor: 'eli', severity: 'P3', reason: 'less bad than thought' });
 
     const resolveOutside = await refused(update(h, 'resolve', { actor: 'olga', finalOwner: 'Engineering', summary: 'fixed' }));
@@ -149,7 +178,9 @@ describe('with roles', () => {
     await update(h, 'acknowledge', { actor: 'olga' });
     const stranger = await refused(update(h, 'acknowledge', { actor: 'mallory' }));
     expect(stranger.type).toBe('IncidentActorNotAllowed');
-    expect(stranger.message).toBe('acknowledge refused: mallory is not in any role of this incident and may not acknowledge it; the roles are Pulse Operations: olga');
+    expect(stranger.message).toBe(
+      'acknowledge refused: mallory is not in any role of this incident and may not acknowledge it; the roles are Pulse Operations: olga',
+    );
     const member = await refused(update(h, 'acknowledge', { actor: 'olga' }));
     expect(member.type).toBe('IncidentUpdateRefused');
     expect(member.message).toMatch(/^acknowledge refused: already acknowledged by olga at /);

@@ -61,12 +61,22 @@ describe('escalation timers with the runbook defaults', () => {
     expect(escalatedAfter).toBeLessThan(15 * MINUTE + 1000);
     expect(escalations(after)[0]).toMatchObject({ to: 'Engineering' });
     expect(after.owner).toBe('Engineering');
-    expect(after.handoffs.at(-1)).toMatchObject({ from: 'Pulse Operations', to: 'Engineering', kind: 'escalation', at: escalations(after)[0].at });
+    expect(after.handoffs.at(-1)).toMatchObject({
+      from: 'Pulse Operations',
+      to: 'Engineering',
+      kind: 'escalation',
+      at: escalations(after)[0].at,
+    });
     expect(after.timers[0]).toMatchObject({ outcome: 'escalated' });
 
     // What the Temporal UI shows: search attributes, the memo, and the run's current details.
     const desc = await h.describe();
-    expect(keywordValues(desc.typedSearchAttributes)).toMatchObject({ IncidentSeverity: 'P1', IncidentOwner: 'Engineering', RunbookStatus: 'open', RunbookProcedure: 'incident' });
+    expect(keywordValues(desc.typedSearchAttributes)).toMatchObject({
+      IncidentSeverity: 'P1',
+      IncidentOwner: 'Engineering',
+      RunbookStatus: 'open',
+      RunbookProcedure: 'incident',
+    });
     expect(desc.memo).toEqual({ incident: { title: 'TrueNAS data stale', severity: 'P1', owner: 'Engineering', status: 'open' } });
     const metadata = await h.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     expect(metadata.currentDetails).toContain('**P1 open**: TrueNAS data stale');
@@ -74,7 +84,12 @@ describe('escalation timers with the runbook defaults', () => {
     await update(h, 'resolve', { actor: 'erin', finalOwner: 'Engineering', summary: 'restored' });
     const result: IncidentResult = await h.result();
     expect(result.incident.status).toBe('resolved');
-    expect(result.evidence.map((e) => `${e.step} ${e.verdict}`)).toEqual(['escalation.1 ok', 'escalation.2 ok', 'escalation.2 failed', 'escalation.2 human']);
+    expect(result.evidence.map((e) => `${e.step} ${e.verdict}`)).toEqual([
+      'escalation.1 ok',
+      'escalation.2 ok',
+      'escalation.2 failed',
+      'escalation.2 human',
+    ]);
   });
 
   it('P1: containment started at 10 min stops the timer; nothing escalates at 15 min', async () => {
@@ -170,7 +185,8 @@ describe('escalation timers with the runbook defaults', () => {
     for (const h of [p3, p4]) await update(h, 'resolve', { actor: 'erin', finalOwner: 'eng', summary: 'done' });
     for (const h of [p3, p4]) await h.result();
     // The business-day maths (Intl in the sandbox) and the update handlers replay deterministically.
-    for (const h of [p3, p4]) await Worker.runReplayHistory({ workflowBundle: await incidentBundle() }, await h.fetchHistory(), h.workflowId);
+    for (const h of [p3, p4])
+      await Worker.runReplayHistory({ workflowBundle: await incidentBundle() }, await h.fetchHistory(), h.workflowId);
   });
 
   it('a person raises a P3 to P1: pages go out and a new 15 min containment timer starts from the change', async () => {
@@ -225,7 +241,9 @@ describe('people act through updates', () => {
       expect(Math.abs(ms(x.at) - expected[i].atMs)).toBeLessThan(1000);
       if (i > 0) expect(ms(x.at)).toBeGreaterThan(ms(r.handoffs[i].at));
     });
-    expect(r.updates.filter((u) => u.update === 'handoff').map((u) => `${u.at} ${u.by}`)).toEqual(r.handoffs.slice(1).map((x) => `${x.at} ${x.by}`));
+    expect(r.updates.filter((u) => u.update === 'handoff').map((u) => `${u.at} ${u.by}`)).toEqual(
+      r.handoffs.slice(1).map((x) => `${x.at} ${x.by}`),
+    );
     expect(keywordValues((await h.describe()).typedSearchAttributes)).toMatchObject({ IncidentOwner: 'Pulse Operations' });
     await update(h, 'resolve', { actor: 'sam', finalOwner: 'ops', summary: 'done' });
     await h.result();
@@ -238,8 +256,12 @@ describe('people act through updates', () => {
     expect(noOwner.type).toBe('InvalidIncidentUpdate');
     expect(noOwner.message).toMatch(/^resolve refused: finalOwner: required: name an owner/);
     expect((await refusedWith(update(h, 'acknowledge', { note: 'hi' }))).message).toMatch(/^acknowledge refused: actor: required/);
-    expect((await refusedWith(update(h, 'handoff', { actor: 'a', to: 'Pulse Operations' }))).message).toContain('to: Pulse Operations already owns this incident');
-    expect((await refusedWith(update(h, 'classify', { actor: 'a', severity: 'P0', reason: 'x' }))).message).toMatch(/severity: must be P1, P2, P3 or P4/);
+    expect((await refusedWith(update(h, 'handoff', { actor: 'a', to: 'Pulse Operations' }))).message).toContain(
+      'to: Pulse Operations already owns this incident',
+    );
+    expect((await refusedWith(update(h, 'classify', { actor: 'a', severity: 'P0', reason: 'x' }))).message).toMatch(
+      /severity: must be P1, P2, P3 or P4/,
+    );
 
     const still = await recordWhen(h);
     expect(still.resolution).toBeUndefined();
@@ -253,7 +275,11 @@ describe('people act through updates', () => {
   });
 
   it('a bad incident input fails the run at once, naming the field', async () => {
-    const h = await server.env.client.workflow.start(INCIDENT_WORKFLOW, { taskQueue, workflowId: uniqueId('incident'), args: [{ title: 'x', openedBy: 'a', impacts: ['meh'] }] });
+    const h = await server.env.client.workflow.start(INCIDENT_WORKFLOW, {
+      taskQueue,
+      workflowId: uniqueId('incident'),
+      args: [{ title: 'x', openedBy: 'a', impacts: ['meh'] }],
+    });
     const err = await h.result().then(
       () => undefined,
       (e: unknown) => e,

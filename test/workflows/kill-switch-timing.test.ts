@@ -46,7 +46,18 @@ function scriptedPulse(goneAfterSeconds: number | null) {
       const s = elapsed();
       calls.push(`resources@${s}`);
       const gone = goneAfterSeconds !== null && s >= goneAfterSeconds;
-      return { value: { total: gone ? 0 : 3, online: gone ? 0 : 3, stale: 0, offline: 0, missing: 0, endpoint: '/api/v2/resources', resources: [] }, evidence: ev('kill-switch.5') };
+      return {
+        value: {
+          total: gone ? 0 : 3,
+          online: gone ? 0 : 3,
+          stale: 0,
+          offline: 0,
+          missing: 0,
+          endpoint: '/api/v2/resources',
+          resources: [],
+        },
+        evidence: ev('kill-switch.5'),
+      };
     },
   };
   return { activities, calls };
@@ -58,7 +69,10 @@ function scriptedPulse(goneAfterSeconds: number | null) {
 const SLACK_SECONDS = 5;
 
 /** `input`: what the run is started with, by default the schema's parse of a bare Pulse URL (as the CLI sends it). */
-async function run(goneAfterSeconds: number | null, input: unknown = KillSwitchInputSchema.parse({ pulse: { url: 'http://pulse.invalid:7655' } })) {
+async function run(
+  goneAfterSeconds: number | null,
+  input: unknown = KillSwitchInputSchema.parse({ pulse: { url: 'http://pulse.invalid:7655' } }),
+) {
   const { activities, calls } = scriptedPulse(goneAfterSeconds);
   const taskQueue = uniqueId('ks-timing');
   const worker = await Worker.create({
@@ -74,8 +88,16 @@ async function run(goneAfterSeconds: number | null, input: unknown = KillSwitchI
     // ends) leaks the time-skipping lock, and every later wait would run in real time. The link has its own
     // tests (incident-link.test.ts); the timing is the same either way.
     const memo = { [INCIDENT_MEMO_KEY]: 'incident-timing-test' };
-    const handle = await env.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, { taskQueue, workflowId, args: [input as never], memo });
-    const result = await handle.result().then((r) => ({ ok: true as const, r }), (e: unknown) => ({ ok: false as const, e }));
+    const handle = await env.client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
+      taskQueue,
+      workflowId,
+      args: [input as never],
+      memo,
+    });
+    const result = await handle.result().then(
+      (r) => ({ ok: true as const, r }),
+      (e: unknown) => ({ ok: false as const, e }),
+    );
     const desc = await handle.describe();
     const seconds = (desc.closeTime!.getTime() - desc.startTime.getTime()) / 1000;
     return { ...result, seconds };
@@ -119,7 +141,7 @@ describe('kill-switch timing with the runbook defaults (60 s tick, 120 s stalene
 });
 
 describe('kill-switch started by a client that did not parse its input (issue 14)', () => {
-  it('fills the defaults itself: a raw start without tickSeconds waits the runbook\'s 60 s tick, not NaN', async () => {
+  it("fills the defaults itself: a raw start without tickSeconds waits the runbook's 60 s tick, not NaN", async () => {
     const { outcome, calls } = await run(0, { pulse: { url: 'http://pulse.invalid:7655' } });
     expect(outcome.ok).toBe(true);
     expect(outcome.seconds).toBeGreaterThanOrEqual(60);

@@ -29,16 +29,23 @@ describe('replay of saved histories', () => {
     await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId)).resolves.toBeUndefined();
   });
 
-  it.each(['kill-switch', 'code-rollback'])('%s: histories from before and after the incident link both exist, so both code paths are proven to replay', (name) => {
-    const events = (file: string): Array<{ eventType: string; markerRecordedEventAttributes?: { details?: Record<string, unknown> } }> =>
-      JSON.parse(readFileSync(path.join(dir, file), 'utf8')).events;
-    const kinds = (file: string) => events(file).map((e) => e.eventType).filter((t) => /MARKER_RECORDED|CHILD_WORKFLOW_EXECUTION_STARTED/.test(t));
-    expect(kinds(`${name}.json`)).toEqual([]);
-    expect(kinds(`${name}-with-incident.json`)).toEqual(['EVENT_TYPE_MARKER_RECORDED', 'EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED']);
-    const marker = events(`${name}-with-incident.json`).find((e) => e.markerRecordedEventAttributes)!;
-    const patchId = (marker.markerRecordedEventAttributes!.details as Record<string, { payloads: Array<{ data: string }> }>)['patch-data'].payloads[0].data;
-    expect(JSON.parse(Buffer.from(patchId, 'base64').toString())).toMatchObject({ id: 'open-incident-record' });
-  });
+  it.each(['kill-switch', 'code-rollback'])(
+    '%s: histories from before and after the incident link both exist, so both code paths are proven to replay',
+    (name) => {
+      const events = (file: string): Array<{ eventType: string; markerRecordedEventAttributes?: { details?: Record<string, unknown> } }> =>
+        JSON.parse(readFileSync(path.join(dir, file), 'utf8')).events;
+      const kinds = (file: string) =>
+        events(file)
+          .map((e) => e.eventType)
+          .filter((t) => /MARKER_RECORDED|CHILD_WORKFLOW_EXECUTION_STARTED/.test(t));
+      expect(kinds(`${name}.json`)).toEqual([]);
+      expect(kinds(`${name}-with-incident.json`)).toEqual(['EVENT_TYPE_MARKER_RECORDED', 'EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED']);
+      const marker = events(`${name}-with-incident.json`).find((e) => e.markerRecordedEventAttributes)!;
+      const patchId = (marker.markerRecordedEventAttributes!.details as Record<string, { payloads: Array<{ data: string }> }>)['patch-data']
+        .payloads[0].data;
+      expect(JSON.parse(Buffer.from(patchId, 'base64').toString())).toMatchObject({ id: 'open-incident-record' });
+    },
+  );
 
   it.each([
     ['kill-switch-with-outcome', 'report-outcome-to-incident'],
@@ -47,9 +54,8 @@ describe('replay of saved histories', () => {
     ['kill-switch-parsed-input', 'kill-switch-parses-input'],
     ['canary-fleet.run1', 'canary-fleet'],
   ])('%s carries the %s patch, so the patched path is proven to replay (the older histories prove the other)', (name, patchId) => {
-    const events: Array<{ markerRecordedEventAttributes?: { details?: Record<string, { payloads: Array<{ data: string }> }> } }> = JSON.parse(
-      readFileSync(path.join(dir, `${name}.json`), 'utf8'),
-    ).events;
+    const events: Array<{ markerRecordedEventAttributes?: { details?: Record<string, { payloads: Array<{ data: string }> }> } }> =
+      JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')).events;
     const patches = events.flatMap((e) => {
       const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads[0]?.data;
       return data ? [JSON.parse(Buffer.from(data, 'base64').toString()).id as string] : [];
@@ -66,9 +72,14 @@ describe('replay of saved histories', () => {
   it('detects a workflow that no longer matches its history', async () => {
     // The kill-switch history replayed as if its code skipped the deletes: the replay must fail.
     const raw = JSON.parse(readFileSync(path.join(dir, 'kill-switch.json'), 'utf8'));
-    const events = raw.events.filter((e: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }) => e.activityTaskScheduledEventAttributes?.activityType?.name !== 'deleteConnection');
+    const events = raw.events.filter(
+      (e: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }) =>
+        e.activityTaskScheduledEventAttributes?.activityType?.name !== 'deleteConnection',
+    );
     const renumbered = { events: events.map((e: object, i: number) => ({ ...e, eventId: String(i + 1) })) };
     const history = protoUtils.historyFromJSON(renumbered);
-    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'tampered')).rejects.toThrow(/[Nn]ondeterminism/);
+    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'tampered')).rejects.toThrow(
+      /[Nn]ondeterminism/,
+    );
   });
 });

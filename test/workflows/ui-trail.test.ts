@@ -52,7 +52,8 @@ function timers(events: HistoryEvent[]): Array<{ seconds: number; summary?: stri
     .map((e) => ({ seconds: Number(e.timerStartedEventAttributes!.startToFireTimeout!.seconds), summary: summaryOf(e) }));
 }
 
-const currentDetails = async (handle: WorkflowHandle) => (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails;
+const currentDetails = async (handle: WorkflowHandle) =>
+  (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails;
 
 const step = (id: keyof typeof RUNBOOK_STEPS) => `${id}: ${RUNBOOK_STEPS[id].title}`;
 
@@ -79,7 +80,10 @@ async function runKillSwitch(activities: ScriptedActivities, during?: (handle: W
       memo: { [INCIDENT_MEMO_KEY]: 'incident-ui-trail-test' },
     });
     // Waiting on the result is what lets the test server skip time (the 60 s tick), also while `during` looks.
-    const result = handle.result().then(() => undefined, (err: unknown) => err);
+    const result = handle.result().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     if (during) await during(handle);
     const outcome = await result;
     const history = await handle.fetchHistory();
@@ -122,8 +126,12 @@ describe('Kill-Switch trail in the Web UI', () => {
     ]);
 
     // While step 5 checks the resources, the details name the step and what it waits for.
-    expect(whileWaiting).toMatch(/^kill-switch, step kill-switch\.5: Verify the TrueNAS source is stale or its resources are gone \(within 120 s\)\n\n/);
-    expect(whileWaiting).toMatch(/Waiting for TrueNAS resources to turn stale or vanish \(up to 120 s\) \(since \d{4}-\d\d-\d\dT[\d:.]+Z\)\.$/);
+    expect(whileWaiting).toMatch(
+      /^kill-switch, step kill-switch\.5: Verify the TrueNAS source is stale or its resources are gone \(within 120 s\)\n\n/,
+    );
+    expect(whileWaiting).toMatch(
+      /Waiting for TrueNAS resources to turn stale or vanish \(up to 120 s\) \(since \d{4}-\d\d-\d\dT[\d:.]+Z\)\.$/,
+    );
     // Afterwards they say how it ended (6 steps, escalation.3 left to the incident that started it).
     expect(details).toMatch(/^kill-switch completed: \d+ evidence record\(s\)\.$/);
   });
@@ -131,11 +139,17 @@ describe('Kill-Switch trail in the Web UI', () => {
   it('a failed run says at which step it stopped', async () => {
     const script = scriptedKillSwitch({ ids: ['c1'] });
     script.activities.verifyNoConnections = async () => {
-      throw ApplicationFailure.create({ message: 'connection c1 is still listed (scripted)', type: 'ConnectionsRemain', nonRetryable: true });
+      throw ApplicationFailure.create({
+        message: 'connection c1 is still listed (scripted)',
+        type: 'ConnectionsRemain',
+        nonRetryable: true,
+      });
     };
     const { outcome, details, events } = await runKillSwitch(script.activities);
     expect(outcome).toBeInstanceOf(WorkflowFailedError);
-    expect(details).toBe(`kill-switch failed at ${step('kill-switch.4')}. The failure and the evidence are in the result and the \`progress\` query.`);
+    expect(details).toBe(
+      `kill-switch failed at ${step('kill-switch.4')}. The failure and the evidence are in the result and the \`progress\` query.`,
+    );
     expect(scheduled(events).map((e) => e.summary)).toEqual([step('kill-switch.1'), step('kill-switch.2'), step('kill-switch.4')]);
   });
 });
@@ -147,7 +161,12 @@ describe('alert monitor trail in the Web UI', () => {
         const at = new Date().toISOString();
         const { query } = checkQuery('auth-errors');
         const samples = [{ labels: { instance: 'nas-a', instance_type: 'truenas', error_type: 'auth' }, time: 0, value: '1' }];
-        return { at, prometheusUrl: input.prometheus.url, reachable: true, results: [judge('auth-errors', query, { resultType: 'vector', samples }, at)] };
+        return {
+          at,
+          prometheusUrl: input.prometheus.url,
+          reachable: true,
+          results: [judge('auth-errors', query, { resultType: 'vector', samples }, at)],
+        };
       },
     };
     const notify: Partial<typeof notifyActivities> = {
@@ -156,12 +175,23 @@ describe('alert monitor trail in the Web UI', () => {
       },
     };
     const taskQueue = uniqueId('ui-trail-alerts');
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: { ...prometheus, ...notify } });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: { ...prometheus, ...notify },
+    });
     const { waiting, finished, events } = await worker.runUntil(async () => {
       const handle = await env.client.workflow.start<AlertMonitorWorkflow>(ALERT_MONITOR_WORKFLOW, {
         taskQueue,
         workflowId: uniqueId('alert-monitor-trail'),
-        args: [{ prometheus: { url: 'http://prometheus.invalid:9090' }, checks: ['auth-errors'], webhooks: [{ name: 'ops', url: 'http://hooks.invalid/alerts' }] }],
+        args: [
+          {
+            prometheus: { url: 'http://prometheus.invalid:9090' },
+            checks: ['auth-errors'],
+            webhooks: [{ name: 'ops', url: 'http://hooks.invalid/alerts' }],
+          },
+        ],
       });
       // Nobody waits on the result yet, so the server does not skip the 60 s wait: the run is seen inside it.
       let details: string | undefined;
@@ -179,7 +209,11 @@ describe('alert monitor trail in the Web UI', () => {
       { activity: 'sendAlertNotification', summary: 'alerts.4: notify ops that auth-errors is firing' },
     ]);
     expect(timers(events)).toEqual([{ seconds: 60, summary: 'alerts.4: next evaluation in 60 s' }]);
-    expect(waiting).toMatch(/^Alert monitor truenas-alerts: waiting for the next evaluation at \S+Z \(every 60 s\) or a stop signal\.\n\n1 open alert\(s\): alerts\.4 auth-errors \(\w+\) since \S+Z$/);
-    expect(finished).toMatch(/^Alert monitor truenas-alerts: stopped \(trail test done\) after 1 cycle\(s\); open alerts are reported, not resolved\.\n\n1 open alert\(s\): alerts\.4/);
+    expect(waiting).toMatch(
+      /^Alert monitor truenas-alerts: waiting for the next evaluation at \S+Z \(every 60 s\) or a stop signal\.\n\n1 open alert\(s\): alerts\.4 auth-errors \(\w+\) since \S+Z$/,
+    );
+    expect(finished).toMatch(
+      /^Alert monitor truenas-alerts: stopped \(trail test done\) after 1 cycle\(s\); open alerts are reported, not resolved\.\n\n1 open alert\(s\): alerts\.4/,
+    );
   });
 });

@@ -11,7 +11,10 @@ import type { Evaluation } from '../../src/prometheus/alert-state.js';
 import { checkQuery } from '../../src/prometheus/checks.js';
 import { unanswered } from '../../src/prometheus/verdict.js';
 
-export async function evaluateOrInconclusive(prometheus: Pick<typeof prometheusActivities, 'evaluateMetricChecks'>, args: EvaluateMetricChecksInput): Promise<Evaluation> {
+export async function evaluateOrInconclusive(
+  prometheus: Pick<typeof prometheusActivities, 'evaluateMetricChecks'>,
+  args: EvaluateMetricChecksInput,
+): Promise<Evaluation> {
   try {
     return await prometheus.evaluateMetricChecks(args);
   } catch (err) {

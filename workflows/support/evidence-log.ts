@@ -9,7 +9,14 @@
  * These are metadata only (user metadata on commands, a query answer): they never change which commands a run
  * issues, so histories recorded without them still replay (test/workflows/replay.test.ts).
  */
-import { proxyActivities, setCurrentDetails, setHandler, type ActivityInterfaceFor, type ActivityOptions, type TimerOptions } from '@temporalio/workflow';
+import {
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  type ActivityInterfaceFor,
+  type ActivityOptions,
+  type TimerOptions,
+} from '@temporalio/workflow';
 import type { Evidence, Verdict } from '../../src/runbook/evidence.js';
 import { RUNBOOK_STEPS, type StepId } from '../../src/runbook/steps.js';
 import { progressQuery } from '../procedure.messages.js';
@@ -90,7 +97,9 @@ export class EvidenceLog {
         if (typeof name !== 'string') return undefined;
         return (...args: unknown[]) => {
           const step = stepOfArgs(args) ?? this.progress.current?.step;
-          const proxy = proxyActivities<Record<string, (...a: unknown[]) => Promise<unknown>>>(step ? { ...options, summary: stepSummary(step) } : options);
+          const proxy = proxyActivities<Record<string, (...a: unknown[]) => Promise<unknown>>>(
+            step ? { ...options, summary: stepSummary(step) } : options,
+          );
           return proxy[name](...args);
         };
       },
@@ -127,9 +136,12 @@ export class EvidenceLog {
     const { procedure, plan, status, current } = this.progress;
     const name = `${procedure}${plan ? ' (plan: nothing is changed)' : ''}`;
     if (status === 'completed') return `${name} completed: ${this.progress.evidence.length} evidence record(s).`;
-    if (status === 'failed') return `${name} failed${this.failedAt ? ` at ${stepSummary(this.failedAt)}` : ''}. The failure and the evidence are in the result and the \`progress\` query.`;
+    if (status === 'failed')
+      return `${name} failed${this.failedAt ? ` at ${stepSummary(this.failedAt)}` : ''}. The failure and the evidence are in the result and the \`progress\` query.`;
     if (!current) return `${name} is starting.`;
     const doing = `${name}, step ${stepSummary(current.step)}`;
-    return current.waitingFor ? `${doing}\n\nWaiting for ${current.waitingFor} (since ${current.since}).` : `${doing} (since ${current.since}).`;
+    return current.waitingFor
+      ? `${doing}\n\nWaiting for ${current.waitingFor} (since ${current.since}).`
+      : `${doing} (since ${current.since}).`;
   }
 }

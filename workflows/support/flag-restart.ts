@@ -76,7 +76,9 @@ export function restoreValue(before: string | null): FlagValue | undefined {
 export async function setFlagAndRestart(log: EvidenceLog, input: FlagRestartInput, steps: FlagRestartSteps): Promise<FlagRestartOutcome> {
   const daemonReload = input.flag.kind === 'systemd-dropin';
   const flagActs = log.activities<typeof flagActivities>(activityOptions(input.retry));
-  const restartActs = log.activities<typeof restartActivities>(activityOptions(input.retry, restartTimeoutSeconds(input.restart, daemonReload)));
+  const restartActs = log.activities<typeof restartActivities>(
+    activityOptions(input.retry, restartTimeoutSeconds(input.restart, daemonReload)),
+  );
 
   log.begin(steps.flagStep);
   const written = await flagActs.setFeatureFlag({ plan: input.plan, target: input.flag, value: steps.value, step: steps.flagStep });
@@ -84,7 +86,10 @@ export async function setFlagAndRestart(log: EvidenceLog, input: FlagRestartInpu
   const flag = written.value;
   steps.onWritten?.(flag);
 
-  log.begin(steps.restartStep, `Pulse to restart and answer 200 on its health URL (up to ${Math.round(input.restart.healthTimeoutMs / 1000)} s)`);
+  log.begin(
+    steps.restartStep,
+    `Pulse to restart and answer 200 on its health URL (up to ${Math.round(input.restart.healthTimeoutMs / 1000)} s)`,
+  );
   if (!flag.changed && steps.current === steps.desired) {
     log.note(
       steps.restartStep,

@@ -30,7 +30,14 @@ import { classifySeverity, routeIncident } from '../../src/incident/rules.js';
 import type { IncidentLinkSettings } from '../../src/config/incident-people.js';
 import type { Evidence } from '../../src/runbook/evidence.js';
 import { RUNBOOK_STEPS, type RunbookStep, type StepId } from '../../src/runbook/steps.js';
-import { INCIDENT_ID_PREFIX, INCIDENT_MEMO_KEY, INCIDENT_WORKFLOW, OPENS_INCIDENT_MEMO_KEY, procedureOutcomeSignal, type IncidentWorkflow } from '../incident.messages.js';
+import {
+  INCIDENT_ID_PREFIX,
+  INCIDENT_MEMO_KEY,
+  INCIDENT_WORKFLOW,
+  OPENS_INCIDENT_MEMO_KEY,
+  procedureOutcomeSignal,
+  type IncidentWorkflow,
+} from '../incident.messages.js';
 import type { EvidenceLog } from './evidence-log.js';
 import { describeStepFailure } from './record-failure.js';
 
@@ -89,7 +96,13 @@ export async function openIncidentForProcedure(
       incidentId: owning,
       opened: false,
       containment: true,
-      evidence: { step: 'escalation.3', at, verdict: 'ok', summary: `This ${procedure} run was started by incident ${owning}, which records it.`, details: { incidentId: owning } },
+      evidence: {
+        step: 'escalation.3',
+        at,
+        verdict: 'ok',
+        summary: `This ${procedure} run was started by incident ${owning}, which records it.`,
+        details: { incidentId: owning },
+      },
     };
   }
   const incidentId = incidentIdOfRun();
@@ -124,14 +137,19 @@ export async function openIncidentForProcedure(
       step: 'escalation.3',
       at,
       verdict: 'ok',
-      summary: opened ? `Opened incident record ${incidentId} for this ${procedure} run.` : `The incident record ${incidentId} of this run already exists.`,
+      summary: opened
+        ? `Opened incident record ${incidentId} for this ${procedure} run.`
+        : `The incident record ${incidentId} of this run already exists.`,
       details: { incidentId, opened },
     },
   };
 }
 
 /** What the incident of a run would be: its id, and the severity and owners the defaults give it. */
-export function plannedIncident(procedure: LinkedProcedure, workflowId: string): { incidentId: string; severity: string; owner: string; escalationOwner: string } {
+export function plannedIncident(
+  procedure: LinkedProcedure,
+  workflowId: string,
+): { incidentId: string; severity: string; owner: string; escalationOwner: string } {
   const { scope, impacts } = DEFAULTS[procedure];
   const { severity } = classifySeverity(impacts);
   const { owner, escalationOwner } = routeIncident(scope, severity);
@@ -164,7 +182,11 @@ export async function linkIncidentRecord(
     }
     const planned = plannedIncident(procedure, info.workflowId);
     const roles = opts.incident?.roles;
-    const who = roles ? `, roles ${Object.entries(roles).map(([role, names]) => `${role}: ${names?.join(', ')}`).join('; ')}` : ', anyone may act';
+    const who = roles
+      ? `, roles ${Object.entries(roles)
+          .map(([role, names]) => `${role}: ${names?.join(', ')}`)
+          .join('; ')}`
+      : ', anyone may act';
     log.note(
       'escalation.3',
       'planned',
@@ -212,17 +234,31 @@ export function stepsLeft(prefix: string, evidence: readonly Evidence[]): string
  * (that incident records its child's result itself) or a run without a record. A record that is already closed
  * cannot take the signal: that is noted, and the procedure's own result stands.
  */
-export async function reportOutcomeToIncident(log: EvidenceLog, incidentId: string | undefined, outcome: Omit<ProcedureOutcome, 'workflowId'>): Promise<void> {
+export async function reportOutcomeToIncident(
+  log: EvidenceLog,
+  incidentId: string | undefined,
+  outcome: Omit<ProcedureOutcome, 'workflowId'>,
+): Promise<void> {
   if (!incidentId || !patched(INCIDENT_OUTCOME_PATCH)) return;
   const info = workflowInfo();
   const owning = info.memo?.[INCIDENT_MEMO_KEY];
   if (typeof owning === 'string' && owning.length > 0) return;
   try {
     await getExternalWorkflowHandle(incidentId).signal(procedureOutcomeSignal, { ...outcome, workflowId: info.workflowId });
-    log.note('escalation.3', 'ok', `Told incident record ${incidentId} that this run ${outcome.status}${outcome.leftToDo.length ? `; left to do: ${outcome.leftToDo.join('; ')}` : ''}.`, { incidentId });
+    log.note(
+      'escalation.3',
+      'ok',
+      `Told incident record ${incidentId} that this run ${outcome.status}${outcome.leftToDo.length ? `; left to do: ${outcome.leftToDo.join('; ')}` : ''}.`,
+      { incidentId },
+    );
   } catch (err) {
     if (isCancellation(err)) throw err;
-    log.note('escalation.3', 'failed', `Could not tell incident record ${incidentId} how this run ended (${err instanceof Error ? err.message : String(err)}); record it there by hand.`, { incidentId });
+    log.note(
+      'escalation.3',
+      'failed',
+      `Could not tell incident record ${incidentId} how this run ended (${err instanceof Error ? err.message : String(err)}); record it there by hand.`,
+      { incidentId },
+    );
   }
 }
 
@@ -230,7 +266,13 @@ export async function reportOutcomeToIncident(log: EvidenceLog, incidentId: stri
  * A failed run tells its incident record where it stopped and why (the failure's type and message), and what is left
  * of the procedure's steps (`prefix`). Even a cancelled run does: the record must not show it still running.
  */
-export async function reportFailureToIncident(log: EvidenceLog, incidentId: string | undefined, prefix: string, err: unknown, failedStep: StepId | undefined): Promise<void> {
+export async function reportFailureToIncident(
+  log: EvidenceLog,
+  incidentId: string | undefined,
+  prefix: string,
+  err: unknown,
+  failedStep: StepId | undefined,
+): Promise<void> {
   const { type, message } = describeStepFailure(err);
   await CancellationScope.nonCancellable(() =>
     reportOutcomeToIncident(log, incidentId, {

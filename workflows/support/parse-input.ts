@@ -13,7 +13,13 @@ import { PAYLOAD_UNDECODABLE, undecodableMark, undecodableMessage } from '../../
  */
 export function assertDecodable(raw: unknown, procedure: string): void {
   const mark = undecodableMark(raw);
-  if (mark) throw ApplicationFailure.create({ message: undecodableMessage(procedure, mark), type: PAYLOAD_UNDECODABLE, nonRetryable: true, details: [{ keyId: mark.keyId ?? null }] });
+  if (mark)
+    throw ApplicationFailure.create({
+      message: undecodableMessage(procedure, mark),
+      type: PAYLOAD_UNDECODABLE,
+      nonRetryable: true,
+      details: [{ keyId: mark.keyId ?? null }],
+    });
 }
 
 export function parseWorkflowInput<S extends z.ZodType>(schema: S, raw: unknown, procedure: string, failureType: string): z.infer<S> {

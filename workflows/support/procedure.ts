@@ -90,7 +90,14 @@ export async function runProcedure<I extends ProcedureInput, P extends string, R
   const { procedure } = definition;
   const log = new EvidenceLog(procedure, input.plan);
   const startedAt = new Date().toISOString();
-  const base = { procedure, plan: input.plan, pulseUrl: input.pulse.url, startedAt, finishedAt: startedAt, evidence: log.progress.evidence };
+  const base = {
+    procedure,
+    plan: input.plan,
+    pulseUrl: input.pulse.url,
+    startedAt,
+    finishedAt: startedAt,
+    evidence: log.progress.evidence,
+  };
   const { result, steps, onFailure } = prepare({ input, log, base, target: { pulse: input.pulse, plan: input.plan } });
   upsertSearchAttributes(keywordAttributes({ RunbookProcedure: procedure, RunbookStatus: 'running', PulseTarget: input.pulse.url }));
   try {

@@ -17,14 +17,22 @@ export function logActivitiesFor(log: EvidenceLog, retry: RetrySettings): Activi
   return log.activities<typeof logActivities>(activityOptions(retry));
 }
 
-export async function readPulseLogs(log: EvidenceLog, retry: RetrySettings, args: CheckPulseLogsInput): Promise<StepOutcome<LogCheck> | undefined> {
+export async function readPulseLogs(
+  log: EvidenceLog,
+  retry: RetrySettings,
+  args: CheckPulseLogsInput,
+): Promise<StepOutcome<LogCheck> | undefined> {
   try {
     const checked = await logActivitiesFor(log, retry).checkPulseLogs(args);
     log.add(checked.evidence);
     return checked;
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
-    log.note(args.step, 'inconclusive', `Pulse's logs could not be read (${failureType(err) ?? 'error'}: ${failureMessage(err)}); the API's answers decide this step.`);
+    log.note(
+      args.step,
+      'inconclusive',
+      `Pulse's logs could not be read (${failureType(err) ?? 'error'}: ${failureMessage(err)}); the API's answers decide this step.`,
+    );
     return undefined;
   }
 }

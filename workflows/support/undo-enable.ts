@@ -47,7 +47,9 @@ export async function undoEnable(log: EvidenceLog, input: EnableInput, changes: 
   log.begin('undo.enable', input.keepOnFailure ? undefined : 'the changes of this run to be undone');
   if (input.keepOnFailure) {
     if (changes.addedConnection) {
-      report.left.push(`connection ${changes.addedConnection.id} (${changes.addedConnection.host}) stays stored and enabled, so Pulse polls it every tick`);
+      report.left.push(
+        `connection ${changes.addedConnection.id} (${changes.addedConnection.host}) stays stored and enabled, so Pulse polls it every tick`,
+      );
     }
     if (flagChanged && changes.flag) {
       report.left.push(
@@ -70,7 +72,9 @@ export async function undoEnable(log: EvidenceLog, input: EnableInput, changes: 
     } catch (err) {
       const why = failureMessage(err);
       log.note('undo.enable', 'failed', `Could not delete connection ${id}: ${why}`);
-      report.left.push(`connection ${id} (${host}) is still stored: deleting it failed (${why}); delete it with pulse-runbook kill-switch or in Pulse's UI`);
+      report.left.push(
+        `connection ${id} (${host}) is still stored: deleting it failed (${why}); delete it with pulse-runbook kill-switch or in Pulse's UI`,
+      );
     }
   }
 
@@ -78,8 +82,12 @@ export async function undoEnable(log: EvidenceLog, input: EnableInput, changes: 
     const flag = changes.flag;
     const value = restoreValue(flag.valueBefore);
     if (value === undefined) {
-      report.left.push(`${flag.path} says PULSE_ENABLE_TRUENAS=${flag.valueAfter}; it said "${flag.valueBefore}" before, which cannot be written back exactly: put it back by hand`);
-      log.note('undo.enable', 'human', report.left[report.left.length - 1], undefined, [{ kind: 'human', instruction: `Restore ${flag.path} to ${flag.valueBefore}` }]);
+      report.left.push(
+        `${flag.path} says PULSE_ENABLE_TRUENAS=${flag.valueAfter}; it said "${flag.valueBefore}" before, which cannot be written back exactly: put it back by hand`,
+      );
+      log.note('undo.enable', 'human', report.left[report.left.length - 1], undefined, [
+        { kind: 'human', instruction: `Restore ${flag.path} to ${flag.valueBefore}` },
+      ]);
     } else {
       await restoreFlag(log, input, flag, value, changes.restarted, report);
     }
@@ -87,10 +95,19 @@ export async function undoEnable(log: EvidenceLog, input: EnableInput, changes: 
   return report;
 }
 
-async function restoreFlag(log: EvidenceLog, input: EnableInput, flag: FeatureFlagResult, value: FlagValue, restarted: boolean, report: UndoReport): Promise<void> {
+async function restoreFlag(
+  log: EvidenceLog,
+  input: EnableInput,
+  flag: FeatureFlagResult,
+  value: FlagValue,
+  restarted: boolean,
+  report: UndoReport,
+): Promise<void> {
   const flagActs = log.activities<typeof flagActivities>(activityOptions(input.retry));
   const daemonReload = input.flag.kind === 'systemd-dropin';
-  const restartActs = log.activities<typeof restartActivities>(activityOptions(input.retry, restartTimeoutSeconds(input.restart, daemonReload)));
+  const restartActs = log.activities<typeof restartActivities>(
+    activityOptions(input.retry, restartTimeoutSeconds(input.restart, daemonReload)),
+  );
   const shown = flag.valueBefore ?? '(unset)';
   try {
     const back = await flagActs.setFeatureFlag({ plan: false, target: input.flag, value, step: 'undo.enable' });
@@ -108,7 +125,14 @@ async function restoreFlag(log: EvidenceLog, input: EnableInput, flag: FeatureFl
     return;
   }
   try {
-    const r = await restartActs.restartPulse({ plan: false, restart: input.restart, prefix: input.prefix, pulseUrl: input.pulse.url, daemonReload, step: 'undo.enable' });
+    const r = await restartActs.restartPulse({
+      plan: false,
+      restart: input.restart,
+      prefix: input.prefix,
+      pulseUrl: input.pulse.url,
+      daemonReload,
+      step: 'undo.enable',
+    });
     log.add(r.evidence);
     report.undone.push('restarted Pulse once so it runs with the old value');
   } catch (err) {
