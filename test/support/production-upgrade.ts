@@ -16,13 +16,14 @@ export const UPGRADE_NOTE = 'First checkpoint run by the upgraded build (product
 
 /** [anchor in workflows/canary-rollout.ts, what replaces it]. */
 const REPLACEMENTS: Array<[string, string]> = [
-  ['import {\n  ActivityFailure,', 'import {\n  patched,\n  ActivityFailure,'],
+  // (`patched` is imported by the workflow already.) The note goes after the fleet path's checkpoint, which every
+  // rollout started since the canary-fleet patch takes.
   [
-    '      const outcome = applyCheckpoint(state, input, await evaluate(), Date.now());\n',
-    '      const outcome = applyCheckpoint(state, input, await evaluate(), Date.now());\n' +
-      `      if (patched('${UPGRADE_PATCH_ID}') && !state.evidence.some((e) => e.details?.upgradedBuild)) {\n` +
-      `        addEvidence(state, { step: stepOfPhase(state.phase), at: iso(), verdict: 'ok', summary: '${UPGRADE_NOTE}', details: { upgradedBuild: '${UPGRADE_PATCH_ID}' } });\n` +
-      '      }\n',
+    '        for (const member of cycle.broke) startOwnDisable(member);\n',
+    '        for (const member of cycle.broke) startOwnDisable(member);\n' +
+      `        if (patched('${UPGRADE_PATCH_ID}') && !state.evidence.some((e) => e.details?.upgradedBuild)) {\n` +
+      `          addEvidence(state, { step: stepOfPhase(state.phase), at: iso(), verdict: 'ok', summary: '${UPGRADE_NOTE}', details: { upgradedBuild: '${UPGRADE_PATCH_ID}' } });\n` +
+      '        }\n',
   ],
 ];
 

@@ -167,8 +167,15 @@ export function checkTimeline(events: HistoryEvent[]) {
     timersFired: fired.length,
     firedTwice,
     firedUnstarted,
-    /** Seconds between consecutive checks: none may be far below the interval (a timer that fired twice). */
+    /** Seconds between consecutive checks. */
     minGapSeconds: gaps.length ? Math.min(...gaps) : undefined,
+    /**
+     * More checks than the interval's grid has slots between the first and the last would mean a timer fired twice.
+     * (Checks fall on the rollout's grid: one that ran late after an outage can be followed by the next grid check
+     * in less than an interval, so the smallest gap says nothing; the count does.)
+     */
+    extraChecks: (intervalSeconds: number) =>
+      checks.length ? checks.length - (Math.round((checks[checks.length - 1] - checks[0]) / 1000 / intervalSeconds) + 1) : 0,
     workflowTaskFailures: events.filter((e) => e.workflowTaskFailedEventAttributes).length,
     markers: events.filter((e) => e.markerRecordedEventAttributes).map((e) => e.markerRecordedEventAttributes!.markerName!),
   };
