@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { startTimeSkipping, uniqueId } from './time-skipping.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { Evaluation } from '../../src/prometheus/alert-state.js';
 import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
@@ -223,4 +225,32 @@ export function writeShortRolloutFile(dir: string, prometheusPort: number): stri
     }),
   );
   return file;
+}
+
+/**
+ * The time-skipping server and one worker with the real canary workflows and a scripted metrics activity per
+ * workflow id, for a whole test file (registers its beforeAll/afterAll). `env()` is the server once it has started.
+ */
+export function canaryTestWorker(queuePrefix: string) {
+  let env: TestWorkflowEnvironment | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const taskQueue = uniqueId(queuePrefix);
+  const metrics = scriptedMetricsPerWorkflow();
+  beforeAll(async () => {
+    env = await startTimeSkipping();
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await canaryBundle(),
+      activities: metrics.activities,
+    });
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+  });
+  return { env: () => env!, taskQueue, metrics };
 }

@@ -6,45 +6,15 @@
  * flight. Children are the scripted stand-ins of test/support/canary-workflows.ts; metric answers are scripted per
  * instance and judged by the real verdict code (test/support/canary.ts). Checks every 10 min, the runbook's gates.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { WorkflowNotFoundError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
-import {
-  canaryBundle,
-  canaryInput,
-  canaryUpdate,
-  HOUR,
-  scriptedMetricsPerWorkflow,
-  statusWhen,
-  type MetricScript,
-} from '../support/canary.js';
+import { uniqueId } from '../support/time-skipping.js';
+import { canaryInput, canaryUpdate, HOUR, canaryTestWorker, statusWhen, type MetricScript } from '../support/canary.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { CanaryResult } from '../../workflows/canary-rollout.js';
 import { CANARY_ROLLOUT_WORKFLOW, canaryInstanceQuery, canaryStatusQuery } from '../../workflows/canary-rollout.messages.js';
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = uniqueId('canary-fleet');
-const metrics = scriptedMetricsPerWorkflow();
-
-beforeAll(async () => {
-  env = await startTimeSkipping();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await canaryBundle(),
-    activities: metrics.activities,
-  });
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+const { env: testEnv, taskQueue, metrics } = canaryTestWorker('canary-fleet');
 
 const EVERY = 600;
 const name = (i: number) => `pulse-${String(i).padStart(2, '0')}`;
@@ -84,14 +54,14 @@ function fleetInput(
 
 async function start(input: CanaryInputRaw, script: MetricScript = () => ({})): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const workflowId = uniqueId('fleet');
-  metrics.register(workflowId, script, Number(await env.currentTimeMs()));
-  return env.client.workflow.start(CANARY_ROLLOUT_WORKFLOW, { taskQueue, workflowId, args: [input] });
+  metrics.register(workflowId, script, Number(await testEnv().currentTimeMs()));
+  return testEnv().client.workflow.start(CANARY_ROLLOUT_WORKFLOW, { taskQueue, workflowId, args: [input] });
 }
 
 /** A child run's start and close (server time), or undefined if it was never started. */
 async function childRun(id: string): Promise<{ start: number; close: number; status: string } | undefined> {
   try {
-    const d = await env.client.workflow.getHandle(id).describe();
+    const d = await testEnv().client.workflow.getHandle(id).describe();
     return { start: d.startTime.getTime(), close: d.closeTime?.getTime() ?? Infinity, status: d.status.name };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
@@ -151,7 +121,7 @@ it('disables an instance that breaks its own checkpoint and leaves it out fleet-
     };
   };
   const h = await start(fleetInput(8, { fleet: { instanceLabel: 'pulse_instance' }, waves: { concurrency: 4, maxFailures: 1 } }), script);
-  await env.sleep(2.5 * HOUR);
+  await testEnv().sleep(2.5 * HOUR);
   let s = await statusWhen(h);
   expect(s.fleet).toMatchObject({ total: 8, counts: { green: 7, failing: 1 }, attentionTotal: 1, waves: 2 });
   expect(s.fleet?.attention).toEqual([
@@ -159,7 +129,7 @@ it('disables an instance that breaks its own checkpoint and leaves it out fleet-
   ]);
   expect(s.checklist[0].detail).toMatch(/instances not ready: 1 failing \(pulse-06\)/);
 
-  await env.sleep(3.5 * HOUR);
+  await testEnv().sleep(3.5 * HOUR);
   s = await statusWhen(h, (x) => x.fleet?.counts.disabled === 1);
   expect(s.fleet).toMatchObject({
     counts: { green: 7, disabled: 1 },
@@ -225,10 +195,10 @@ it('continues as new only once the wave in flight has finished; instances regist
   const h = await start(input);
   await canaryUpdate(h, 'confirmStagingRollback', { actor: 'olga', evidence: 'staging disable run 7' });
   // The slow Enable runs 30 min; two checks (10 min) make a continue-as-new due, which waits for it.
-  await env.sleep(45 * 60_000);
+  await testEnv().sleep(45 * 60_000);
   const s = await statusWhen(h, (x) => x.runs >= 2);
   expect(s.fleet?.counts.enabled).toBe(3);
-  const first = await env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId).fetchHistory();
+  const first = await testEnv().client.workflow.getHandle(h.workflowId, h.firstExecutionRunId).fetchHistory();
   const types = first.events!.map((e) => proto.temporal.api.enums.v1.EventType[e.eventType!]);
   const lastChildDone = types.lastIndexOf('EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED');
   expect(types.at(-1)).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
@@ -236,7 +206,7 @@ it('continues as new only once the wave in flight has finished; instances regist
   expect(types.filter((t) => t === 'EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED')).toHaveLength(3);
   expect((await childRun(`${h.workflowId}-enable-pulse-02`))?.status).toBe('COMPLETED');
 
-  await env.sleep(45 * 60_000);
+  await testEnv().sleep(45 * 60_000);
   await statusWhen(h, (x) => x.missing.join() === 'canary.checklist.5');
   await canaryUpdate(h, 'signOff', { actor: 'sam' });
   await statusWhen(h, (x) => x.phase === 2);
@@ -245,7 +215,7 @@ it('continues as new only once the wave in flight has finished; instances regist
     instance: { name: 'adopter-1', pulseUrl: 'http://adopter-1:7655' },
   });
   expect(added).toEqual({ instances: ['pulse-01', 'pulse-02', 'pulse-03', 'adopter-1'], total: 4 });
-  await env.sleep(EVERY * 1000);
+  await testEnv().sleep(EVERY * 1000);
   const after = await statusWhen(h, (x) => x.fleet?.counts.enabled === 4);
   expect(after.evidence.some((e) => /^Wave 2 \(1 instance\(s\)\): 1 enabled \(adopter-1\)/.test(e.summary))).toBe(true);
   expect((await childRun(`${h.workflowId}-enable-adopter-1`))?.status).toBe('COMPLETED');

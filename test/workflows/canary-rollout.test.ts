@@ -4,20 +4,9 @@
  * the real verdict code. The check interval is 10 min here (an input; the 60 s default is exercised by the
  * 3-week benchmark), so a week of checks takes seconds.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
-import {
-  canaryBundle,
-  canaryInput,
-  canaryUpdate,
-  DAY,
-  HOUR,
-  scriptedMetricsPerWorkflow,
-  statusWhen,
-  type MetricScript,
-} from '../support/canary.js';
+import { uniqueId } from '../support/time-skipping.js';
+import { canaryInput, canaryUpdate, DAY, HOUR, canaryTestWorker, statusWhen, type MetricScript } from '../support/canary.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
 import {
@@ -28,35 +17,14 @@ import {
 } from '../../workflows/canary-rollout.messages.js';
 import { keywordValues } from '../../src/temporal/search-attributes.js';
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = uniqueId('canary');
-/** Per workflow id: its metric script and when it started (server time). */
-const metrics = scriptedMetricsPerWorkflow();
-
-beforeAll(async () => {
-  env = await startTimeSkipping();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await canaryBundle(),
-    activities: metrics.activities,
-  });
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+const { env: testEnv, taskQueue, metrics } = canaryTestWorker('canary');
 
 const EVERY = 600;
 
 async function start(script: MetricScript, overrides: Partial<CanaryInputRaw> = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const workflowId = uniqueId('canary');
-  metrics.register(workflowId, script, Number(await env.currentTimeMs()));
-  return env.client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, {
+  metrics.register(workflowId, script, Number(await testEnv().currentTimeMs()));
+  return testEnv().client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, {
     taskQueue,
     workflowId,
     args: [canaryInput({ checkEverySeconds: EVERY, ...overrides })],
@@ -87,14 +55,14 @@ describe('canary rollout with the runbook defaults', () => {
     await statusWhen(h, (s) => s.status === 'monitoring' && s.cycles >= 1);
     await confirmStaging(h);
 
-    await env.sleep(47 * HOUR);
+    await testEnv().sleep(47 * HOUR);
     let s = await statusWhen(h);
     expect(s.phase).toBe(1);
     expect(s.missing).toEqual(['canary.checklist.4', 'canary.checklist.5']);
     expect(s.gates.minLeftSeconds).toBeGreaterThan(0);
     expect(await refusal(signOff(h, 'sam'))).toMatch(/not ready for sign-off; missing: Phase exit gate duration has been met/);
 
-    await env.sleep(1 * HOUR + EVERY * 1000);
+    await testEnv().sleep(1 * HOUR + EVERY * 1000);
     s = await statusWhen(h, (x) => x.missing.length === 1);
     expect(s.missing).toEqual(['canary.checklist.5']);
     expect(s.gates.greenForSeconds).toBeGreaterThanOrEqual(24 * 3600);
@@ -113,7 +81,7 @@ describe('canary rollout with the runbook defaults', () => {
     });
     await confirmStaging(h);
 
-    await env.sleep(7 * DAY + EVERY * 1000);
+    await testEnv().sleep(7 * DAY + EVERY * 1000);
     s = await statusWhen(h, (x) => x.missing.length === 1);
     expect(s.missing).toEqual(['canary.checklist.5']);
     expect(s.gates.quietForSeconds).toBeGreaterThanOrEqual(5 * 86400);
@@ -166,7 +134,7 @@ describe('the 24 h green clock', () => {
     const h = await start((hours) => (hours >= 40 && hours < 40 + 1 / 6 ? { 'error-rate': '0.2' } : {}));
     await statusWhen(h, (s) => s.cycles >= 1);
     await confirmStaging(h);
-    await env.sleep(49 * HOUR);
+    await testEnv().sleep(49 * HOUR);
     let s = await statusWhen(h);
     expect(s.phase).toBe(1);
     expect(s.greenClock.resetCount).toBe(1);
@@ -185,7 +153,7 @@ describe('the 24 h green clock', () => {
       /missing: Phase exit gate duration has been met \(in phase 49\.\d h of 48\.0 h; green [0-9.]+ h of 24\.0 h continuous\)/,
     );
 
-    await env.sleep(16 * HOUR);
+    await testEnv().sleep(16 * HOUR);
     s = await statusWhen(h, (x) => x.missing.length === 1);
     expect(hoursOf(s, s.greenClock.since!) + 24).toBeLessThanOrEqual(65.5);
     await signOff(h, 'olga');
@@ -198,7 +166,7 @@ describe('the 24 h green clock', () => {
   it('Prometheus unreachable is inconclusive: it keeps the gate closed and resets the clock', async () => {
     const h = await start((hours) => (hours >= 30 && hours < 30.1 ? 'unreachable' : {}));
     await statusWhen(h, (s) => s.cycles >= 1);
-    await env.sleep(31 * HOUR);
+    await testEnv().sleep(31 * HOUR);
     const s = await statusWhen(h);
     expect(s.greenClock.resets.map((r) => r.reason)).toEqual(['inconclusive: Prometheus could not be queried']);
     await canaryUpdate(h, 'abort', { actor: 'sam', reason: 'end of test' });
@@ -208,7 +176,7 @@ describe('the 24 h green clock', () => {
   it('an empty answer is inconclusive by default, and the rollout can configure it', async () => {
     const h = await start(() => ({ 'auth-gate': null }), { verdicts: { 'error-rate': { onEmpty: 'pass' } } });
     await statusWhen(h, (s) => s.cycles >= 1);
-    await env.sleep(EVERY * 1000 + 1000);
+    await testEnv().sleep(EVERY * 1000 + 1000);
     await statusWhen(h, (s) => s.cycles >= 2);
     const s = await statusWhen(h);
     expect(s.greenClock.since).toBeUndefined();
@@ -229,14 +197,14 @@ describe('the 24 h green clock', () => {
 describe('the phase transition checklist', () => {
   it('a missing staging rollback test blocks the move even with the gate met, and the status names it', async () => {
     const h = await start(healthy);
-    await env.sleep(49 * HOUR);
+    await testEnv().sleep(49 * HOUR);
     let s = await statusWhen(h);
     expect(s.phase).toBe(1);
     expect(s.missing).toEqual(['canary.checklist.3', 'canary.checklist.5']);
     expect(s.checklist.find((i) => i.step === 'canary.checklist.3')?.detail).toMatch(/not confirmed for phase 1/);
     expect(s.waitingFor).toMatch(/rollback procedure has been tested in staging/);
     expect(await refusal(signOff(h, 'sam'))).toMatch(/missing: Rollback procedure has been tested in staging/);
-    await env.sleep(2 * HOUR);
+    await testEnv().sleep(2 * HOUR);
     s = await statusWhen(h);
     expect(s.phase).toBe(1);
     await confirmStaging(h);
@@ -257,7 +225,7 @@ describe('the phase transition checklist', () => {
       title: 'dashboard shows TrueNAS pools twice',
       source: 'internal',
     });
-    await env.sleep(49 * HOUR);
+    await testEnv().sleep(49 * HOUR);
     let s = await statusWhen(h);
     expect(s.missing).toEqual(['canary.checklist.2', 'canary.checklist.5']);
     await canaryUpdate(h, 'resolveIssue', { actor: 'olga', issue: issue.id, note: 'fixed in build 1234' });
@@ -278,7 +246,7 @@ describe('sign-off policy', () => {
     const h = await start(healthy, { approvers: { phase1: ['sam', 'rita'], phase2: ['sam'], phase3: ['sam'] } });
     await statusWhen(h, (s) => s.cycles >= 1);
     await confirmStaging(h);
-    await env.sleep(49 * HOUR);
+    await testEnv().sleep(49 * HOUR);
     expect(await refusal(signOff(h, 'mallory'))).toBe('mallory is not an approver for phase 1 and may not sign off (approvers: sam, rita)');
     expect(await refusal(signOff(h, 'rita'))).toBe('rita started this rollout and may not sign off their own phase (self-approval is off)');
     expect(await refusal(canaryUpdate(h, 'signOff', { comment: 'no actor' }))).toMatch(/invalid request: actor: /);
@@ -327,7 +295,7 @@ describe('abort criteria', () => {
     expect(r.abort?.rollback?.humanSteps).toEqual([
       'dev-2: unset PULSE_ENABLE_TRUENAS (or set it to false) and restart Pulse (ask ops@example.com)',
     ]);
-    const child = await env.client.workflow.getHandle(r.abort!.rollback!.children[0].workflowId).result();
+    const child = await testEnv().client.workflow.getHandle(r.abort!.rollback!.children[0].workflowId).result();
     expect(child).toEqual({ procedure: 'disable', pulseUrl: 'http://dev-1:7655' });
     const desc = await h.describe();
     expect(keywordValues(desc.typedSearchAttributes).RunbookStatus).toBe('aborted');
@@ -336,7 +304,7 @@ describe('abort criteria', () => {
   it('2: a data corruption report aborts at once', async () => {
     const h = await start(healthy);
     await statusWhen(h, (s) => s.cycles >= 1);
-    await env.sleep(3 * HOUR);
+    await testEnv().sleep(3 * HOUR);
     await canaryUpdate(h, 'reportDataCorruption', {
       actor: 'olga',
       description: 'Proxmox VM rows show TrueNAS pool names',
@@ -378,11 +346,11 @@ describe('abort criteria', () => {
     await statusWhen(h, (s) => s.cycles >= 1);
     const report = (title: string) => canaryUpdate(h, 'reportIssue', { actor: 'olga', severity: 'critical', title });
     await report('pool usage wrong');
-    await env.sleep(20 * HOUR);
+    await testEnv().sleep(20 * HOUR);
     await report('poller crash');
     await report('alerts flood');
     // The first report is now 26 h old: four in the history but never four within 24 h.
-    await env.sleep(6 * HOUR);
+    await testEnv().sleep(6 * HOUR);
     await report('dataset sizes negative');
     let s = await statusWhen(h);
     expect(s.status).toBe('monitoring');
@@ -401,7 +369,7 @@ describe('abort criteria', () => {
       phase2: { minSeconds: 3600, quietSeconds: 1800 },
     });
     await confirmStaging(h);
-    await env.sleep(2 * HOUR);
+    await testEnv().sleep(2 * HOUR);
     await signOff(h, 'sam');
     await statusWhen(h, (s) => s.phase === 2);
     await confirmStaging(h);
@@ -417,7 +385,7 @@ describe('abort criteria', () => {
         restart: { kind: 'command', argv: ['true'] },
       },
     });
-    await env.sleep(2 * HOUR);
+    await testEnv().sleep(2 * HOUR);
     await signOff(h, 'olga');
     await statusWhen(h, (s) => s.phase === 3);
     await canaryUpdate(h, 'abort', { actor: 'sam', reason: 'customers report wrong pool sizes' });
@@ -452,7 +420,7 @@ describe('long runs', () => {
     await statusWhen(h, (s) => s.cycles >= 1);
     await confirmStaging(h);
     await canaryUpdate(h, 'reportIssue', { actor: 'olga', severity: 'low', title: 'typo in the TrueNAS tab' });
-    await env.sleep(49 * HOUR);
+    await testEnv().sleep(49 * HOUR);
     const s = await statusWhen(h, (x) => x.missing.length === 1);
     expect(s.runs).toBeGreaterThanOrEqual(5);
     expect(s.runCycles).toBeLessThanOrEqual(50);
@@ -477,7 +445,9 @@ describe('plan mode', () => {
     // Nothing is enabled in a plan, so the fleet is not ready (item 1), however green the metrics are.
     expect(r.planned?.checklist.map((i) => i.ok)).toEqual([false, true, false, false, false]);
     expect(r.planned?.checklist[0].detail).toMatch(/^green at .*; instances not ready: 1 pending \(dev-1\)$/);
-    const child = await env.client.workflow.getHandle(r.planned!.enable.find((e) => e.instance === 'dev-1')!.workflowId).result();
+    const child = await testEnv()
+      .client.workflow.getHandle(r.planned!.enable.find((e) => e.instance === 'dev-1')!.workflowId)
+      .result();
     expect(child).toEqual({ procedure: 'enable', plan: true });
   });
 });
