@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import { DoctorHostInputSchema, type DoctorHostInputRaw } from '../config/doctor.js';
 import { parseOrExplain, resolvePulseTarget } from '../config/load.js';
-import { addGlobalFlags, addPulseFlags, EMBEDDED_ADDRESS, loadSettings } from './context.js';
+import { addGlobalFlags, addPulseFlags, EMBEDDED_ADDRESS, loadSettings, resolveActor } from './context.js';
 import { addHostFlags, HOST_FIELD_NAMES, hostInputFromFlags } from './enable.js';
 import { EXIT } from './exit-codes.js';
 import { SETTING_KEYS } from '../config/environments.js';
@@ -47,7 +47,8 @@ export function doctorCommand(): Command {
       );
       const { runDoctor } = await import('./doctor-run.js');
       const { renderChecks, summaryLine } = await import('../doctor/render.js');
-      const checks = await runDoctor(settings, host);
+      // Who runs the doctor, as for any command that starts a run: its doctor run carries this actor.
+      const checks = await runDoctor(settings, host, await resolveActor(settings));
       const failed = checks.some((c) => c.status === 'fail');
       const { address, namespace, taskQueue } = { ...settings.temporal, address: settings.temporal.address ?? EMBEDDED_ADDRESS };
       const settingRows = settingsWithSources(flags, flags.settingSources ?? {});
