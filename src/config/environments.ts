@@ -179,7 +179,10 @@ export function readEnvironments(file: string = configFilePath()): EnvironmentsF
     throw new ConfigError(`config file ${file}: is not valid JSON (${(err as Error).message}); fix it or remove it`);
   }
   const parsed = EnvironmentsFileSchema.safeParse(json);
-  if (!parsed.success) throw new ConfigError(describeZodError(parsed.error, `config file ${file}:`));
+  if (!parsed.success)
+    throw new ConfigError(
+      `${describeZodError(parsed.error, `config file ${file}:`)}\nThe file must be {"environments": {"<name>": {"<setting>": "<value>"}}}: fix it, or remove it and use \`pulse-runbook env set\``,
+    );
   for (const [name, settings] of Object.entries(parsed.data.environments)) {
     for (const [key, value] of Object.entries(settings)) {
       const problem = settingProblem(key, value);
@@ -212,6 +215,8 @@ export function writeEnvironments(data: EnvironmentsFile, file: string = configF
 /** The settings of one environment; a name that is not in the file is an error that lists the ones that are. */
 export function environment(name: string, file: string = configFilePath()): Record<string, string> {
   const all = readEnvironments(file).environments;
+  if (!ENV_NAME.test(name))
+    throw new ConfigError(`--env / ${ENV_NAME_ENV}: "${name}" is not an environment name: give letters, digits, - and _, e.g. --env prod`);
   const found = all[name];
   if (!found) {
     const known = Object.keys(all);
