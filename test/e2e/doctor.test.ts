@@ -131,6 +131,8 @@ describe('pulse-runbook doctor', () => {
     expect(r.byId('pulse-auth').detail).toContain('scopes settings:read, settings:write, monitoring:read accepted');
     expect(r.byId('pulse-auth').detail).toContain(`the token from the environment variable ${fx.tokenEnv} was accepted`);
     expect(r.byId('pulse-auth').detail).toContain('the Feb 2026 development line');
+    // The emulator has API tokens and no password login: told as such, not as "no authentication".
+    expect(r.byId('pulse-auth').detail).toContain('Pulse authentication: API tokens only (no password login)');
     expect(r.byId('payload-key').detail).toContain('key "key-a"');
     expect(JSON.stringify(r.json)).not.toContain(fx.token);
 
