@@ -10,8 +10,9 @@ import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/k
 import { spawnEmulator } from '../emulator/process.js';
 import { startFakeTrueNAS } from '../emulator/fake-truenas.js';
 import { PulseClient } from '../pulse/client.js';
-import { Client, Connection } from '@temporalio/client';
 import { loadCodec } from '../temporal/data-converter.js';
+import { connectClient } from '../client.js';
+import { identitySettingsFrom, resolveIdentity } from '../identity/resolve.js';
 import { startProductionCluster } from './cluster.js';
 
 const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false } }, strict: true });
@@ -45,12 +46,14 @@ try {
   const pulse = await PulseClient.create({ url: emulator.url, token: { file: cluster.secretFiles.pulse_token }, timeoutMs: 5000 });
   for (const name of ['nas-1', 'nas-2']) await pulse.addConnection(truenas.connection({ name }));
   await emulator.control.tick();
-  const connection = await Connection.connect({ address: cluster.address });
-  const client = new Client({
-    connection,
+  // As the person running the rehearsal, like every CLI command: the run's history and audit name them.
+  const client = await connectClient({
+    address: cluster.address,
     namespace: cluster.namespace,
+    identity: await resolveIdentity(identitySettingsFrom({})),
     dataConverter: loadCodec(cluster.secretFiles.codec_keys).dataConverter,
   });
+  const { connection } = client;
   const workflowId = `rehearsal-kill-switch-${Date.now()}`;
   const t = Date.now();
   const handle = await client.workflow.start<KillSwitchWorkflow>(KILL_SWITCH_WORKFLOW, {
