@@ -43,7 +43,7 @@ import { ConfigError, describeZodError } from '../config/load.js';
 import { listRuns } from '../temporal/list-runs.js';
 import { renderCanaryList, renderCanaryResult, renderCanaryStatus, renderInstanceDetail, type CanaryListRow } from '../canary/render.js';
 import type { InstanceDetail } from '../canary/status.js';
-import type { CanaryIssue, ChecklistItem, SignOff } from '../canary/state.js';
+import type { CanaryIssue, ChecklistItem } from '../canary/state.js';
 import { sanitizeText } from '../incident/sanitize.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
 import {
@@ -74,6 +74,11 @@ function base(name: string, description: string): Command {
   return addActorFlag(addGlobalFlags(new Command(name).description(description)))
     .option('--json', 'print JSON')
     .option('--ui-url <url>', `Temporal Web UI base for links (or TEMPORAL_UI_URL; default ${EMBEDDED_UI})`);
+}
+
+/** Prints the value as JSON with --json, else the text for people. */
+function print(flags: { json?: boolean }, value: unknown, text: () => string): void {
+  process.stdout.write(flags.json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
 }
 
 /** The run's page in the Web UI: --ui-url, TEMPORAL_UI_URL, else the embedded dev server's UI. */
@@ -264,11 +269,7 @@ function startCommand(): Command {
         }
         try {
           const result = (await handle.result()) as CanaryResult;
-          process.stdout.write(
-            flags.json
-              ? `${JSON.stringify(result, null, 2)}\n`
-              : `PLAN (nothing was changed): ${renderCanaryResult(result, { uiLink: link })}\n`,
-          );
+          print(flags, result, () => `PLAN (nothing was changed): ${renderCanaryResult(result, { uiLink: link })}`);
         } catch (err) {
           process.stderr.write(`pulse-runbook: canary start --plan: ${describeFailure(err)}\n`);
           process.exitCode = 1;
@@ -318,11 +319,7 @@ function statusCommand(): Command {
             throw new ConfigError(
               `canary status ${id} --instance ${flags.instance}: no such instance in this rollout; \`canary status ${id}\` lists those that need a person`,
             );
-          process.stdout.write(
-            flags.json
-              ? `${JSON.stringify(detail, null, 2)}\n`
-              : `${renderInstanceDetail(detail, { uiLink: link, evidence: flags.evidence })}\n`,
-          );
+          print(flags, detail, () => renderInstanceDetail(detail, { uiLink: link, evidence: flags.evidence }));
           return;
         }
         let running: boolean;
@@ -344,21 +341,13 @@ function statusCommand(): Command {
           }
         }
         if (status) {
-          process.stdout.write(
-            flags.json
-              ? `${JSON.stringify(status, null, 2)}\n`
-              : `${renderCanaryStatus(status, { uiLink: link, evidence: flags.evidence })}\n`,
-          );
+          print(flags, status, () => renderCanaryStatus(status, { uiLink: link, evidence: flags.evidence }));
           return;
         }
         // A closed run no worker can replay: its result is in history.
         try {
           const result = (await handle.result()) as CanaryResult;
-          process.stdout.write(
-            flags.json
-              ? `${JSON.stringify(result, null, 2)}\n`
-              : `${renderCanaryResult(result, { uiLink: link, evidence: flags.evidence })}\n`,
-          );
+          print(flags, result, () => renderCanaryResult(result, { uiLink: link, evidence: flags.evidence }));
         } catch (err) {
           process.stderr.write(`pulse-runbook: canary status ${id}: the run ended without a result: ${describeFailure(err)}\n`);
           process.exitCode = 1;
@@ -423,7 +412,7 @@ async function sendUpdate<S extends z.ZodType, R>(idArg: string, flags: CommonFl
     const handle = client.workflow.getHandle(id);
     try {
       const result = await handle.executeUpdate(spec.update, { args: [payload] });
-      process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${spec.describe(result, id)}\n`);
+      print(flags, result, () => spec.describe(result, id));
     } catch (err) {
       process.stderr.write(`pulse-runbook: canary ${spec.verb} ${id}: ${updateFailureMessage(err, id)}\n`);
       process.exitCode = 1;
@@ -435,35 +424,46 @@ const checklistText = (items: ChecklistItem[]) =>
   items.map((i) => `  ${i.ok ? '✓' : '✗'} ${i.step.slice(-1)}. ${i.title}: ${i.detail}`).join('\n');
 const issueRef = (value: string) => (/^\d+$/.test(value) ? `issue-${value}` : value);
 
-function signOffCommand(): Command {
-  return base('sign-off', "Sign off the current phase's move (checklist item 5): approvers only, once the other items are green")
-    .argument('<id>', 'workflow id or rollout name')
-    .option('--comment <text>', 'a comment recorded with the sign-off')
-    .action((id: string, flags: CommonFlags & { comment?: string }) =>
-      sendUpdate<typeof SignOffSchema, SignOff>(id, flags, {
-        verb: 'sign-off',
-        update: CANARY_UPDATES.signOff,
-        schema: SignOffSchema,
-        payload: { actor: flags.actor, comment: clean(flags.comment) },
-        describe: (s, wf) => `${wf}: ${s.actor} signed off phase ${s.phase} at ${s.at}; checklist as seen:\n${checklistText(s.snapshot)}`,
-      }),
-    );
+/**
+ * An update sub-command whose payload is the actor plus its flags (`--workflow-id` → workflowId); a `<text>` flag is
+ * free text and is sanitized before it is sent, a name or id is sent as given.
+ */
+function updateCommand<S extends z.ZodType, R>(
+  [name, description]: [string, string],
+  options: [flags: string, description: string][],
+  spec: Pick<UpdateSpec<S, R>, 'update' | 'schema' | 'describe'>,
+): Command {
+  const command = base(name, description).argument('<id>', 'workflow id or rollout name');
+  for (const [flags, text] of options) command.option(flags, text);
+  return command.action((id: string, flags: CommonFlags & Record<string, string | undefined>) => {
+    const payload = options
+      .map(([f]) => new Option(f))
+      .map((o) => [o.attributeName(), o.flags.endsWith('<text>') ? clean(flags[o.attributeName()]) : flags[o.attributeName()]]);
+    return sendUpdate(id, flags, { ...spec, verb: name, payload: { actor: flags.actor, ...Object.fromEntries(payload) } });
+  });
 }
 
-function abortCommand(): Command {
-  return base('abort', "Abort the rollout: the phase's rollback runs (Disable children, or the recorded revert in phase 3)")
-    .argument('<id>', 'workflow id or rollout name')
-    .option('--reason <text>', 'why (recorded with the abort)')
-    .action((id: string, flags: CommonFlags & { reason?: string }) =>
-      sendUpdate<typeof AbortSchema, { at: string }>(id, flags, {
-        verb: 'abort',
-        update: CANARY_UPDATES.abort,
-        schema: AbortSchema,
-        payload: { actor: flags.actor, reason: clean(flags.reason) },
-        describe: (r, wf) => `${wf}: abort accepted at ${r.at}; the phase's rollback runs now (see \`pulse-runbook canary status ${wf}\`)`,
-      }),
-    );
-}
+const signOffCommand = () =>
+  updateCommand(
+    ['sign-off', "Sign off the current phase's move (checklist item 5): approvers only, once the other items are green"],
+    [['--comment <text>', 'a comment recorded with the sign-off']],
+    {
+      update: CANARY_UPDATES.signOff,
+      schema: SignOffSchema,
+      describe: (s, wf) => `${wf}: ${s.actor} signed off phase ${s.phase} at ${s.at}; checklist as seen:\n${checklistText(s.snapshot)}`,
+    },
+  );
+
+const abortCommand = () =>
+  updateCommand(
+    ['abort', "Abort the rollout: the phase's rollback runs (Disable children, or the recorded revert in phase 3)"],
+    [['--reason <text>', 'why (recorded with the abort)']],
+    {
+      update: CANARY_UPDATES.abort,
+      schema: AbortSchema,
+      describe: (r, wf) => `${wf}: abort accepted at ${r.at}; the phase's rollback runs now (see \`pulse-runbook canary status ${wf}\`)`,
+    },
+  );
 
 function reportCommand(): Command {
   return base('report', 'Report an issue attributed to TrueNAS (critical/high ones block the move; user reports need triage within 24 h)')
@@ -512,38 +512,34 @@ function issueRefCommand(verb: 'triage' | 'resolve'): Command {
     );
 }
 
-function reportCorruptionCommand(): Command {
-  return base('report-corruption', 'Report data corruption or cross-platform interference: abort criterion 2, the rollout aborts at once')
-    .argument('<id>', 'workflow id or rollout name')
-    .option('--description <text>', 'what was seen')
-    .option('--instance <name>', 'the instance where it was seen')
-    .action((id: string, flags: CommonFlags & { description?: string; instance?: string }) =>
-      sendUpdate<typeof DataCorruptionSchema, { at: string }>(id, flags, {
-        verb: 'report-corruption',
-        update: CANARY_UPDATES.reportDataCorruption,
-        schema: DataCorruptionSchema,
-        payload: { actor: flags.actor, description: clean(flags.description), instance: flags.instance },
-        describe: (r, wf) =>
-          `${wf}: data corruption report accepted at ${r.at}; the rollout aborts (abort criterion 2) and its rollback runs`,
-      }),
-    );
-}
+const reportCorruptionCommand = () =>
+  updateCommand(
+    ['report-corruption', 'Report data corruption or cross-platform interference: abort criterion 2, the rollout aborts at once'],
+    [
+      ['--description <text>', 'what was seen'],
+      ['--instance <name>', 'the instance where it was seen'],
+    ],
+    {
+      update: CANARY_UPDATES.reportDataCorruption,
+      schema: DataCorruptionSchema,
+      describe: (r, wf) =>
+        `${wf}: data corruption report accepted at ${r.at}; the rollout aborts (abort criterion 2) and its rollback runs`,
+    },
+  );
 
-function confirmStagingCommand(): Command {
-  return base('confirm-staging-rollback', "Record that this phase's rollback was tested in staging (checklist item 3)")
-    .argument('<id>', 'workflow id or rollout name')
-    .option('--evidence <text>', 'what proves it: a staging run id, ticket or log link')
-    .option('--workflow-id <id>', 'the staging Disable / Code Rollback workflow run')
-    .action((id: string, flags: CommonFlags & { evidence?: string; workflowId?: string }) =>
-      sendUpdate<typeof StagingRollbackSchema, ChecklistItem[]>(id, flags, {
-        verb: 'confirm-staging-rollback',
-        update: CANARY_UPDATES.confirmStagingRollback,
-        schema: StagingRollbackSchema,
-        payload: { actor: flags.actor, evidence: clean(flags.evidence), workflowId: flags.workflowId },
-        describe: (items, wf) => `${wf}: staging rollback test recorded; checklist now:\n${checklistText(items)}`,
-      }),
-    );
-}
+const confirmStagingCommand = () =>
+  updateCommand(
+    ['confirm-staging-rollback', "Record that this phase's rollback was tested in staging (checklist item 3)"],
+    [
+      ['--evidence <text>', 'what proves it: a staging run id, ticket or log link'],
+      ['--workflow-id <id>', 'the staging Disable / Code Rollback workflow run'],
+    ],
+    {
+      update: CANARY_UPDATES.confirmStagingRollback,
+      schema: StagingRollbackSchema,
+      describe: (items, wf) => `${wf}: staging rollback test recorded; checklist now:\n${checklistText(items)}`,
+    },
+  );
 
 function registerInstanceCommand(): Command {
   return base('register-instance', 'Register an opt-in instance (phase 2): its user enables TrueNAS; the rollback disables it')
@@ -597,50 +593,26 @@ function recordReleaseCommand(): Command {
     });
 }
 
-function pauseCommand(): Command {
-  return base('pause', 'Pause the metric checks (the green clock stops and resets; abort still works)')
-    .argument('<id>', 'workflow id or rollout name')
-    .option('--reason <text>', 'why')
-    .action((id: string, flags: CommonFlags & { reason?: string }) =>
-      sendUpdate<typeof PauseSchema, { at: string }>(id, flags, {
-        verb: 'pause',
-        update: CANARY_UPDATES.pauseMonitoring,
-        schema: PauseSchema,
-        payload: { actor: flags.actor, reason: clean(flags.reason) },
-        describe: (r, wf) => `${wf}: monitoring paused at ${r.at}; resume with \`pulse-runbook canary resume ${wf}\``,
-      }),
-    );
-}
+const pauseCommand = () =>
+  updateCommand(['pause', 'Pause the metric checks (the green clock stops and resets; abort still works)'], [['--reason <text>', 'why']], {
+    update: CANARY_UPDATES.pauseMonitoring,
+    schema: PauseSchema,
+    describe: (r, wf) => `${wf}: monitoring paused at ${r.at}; resume with \`pulse-runbook canary resume ${wf}\``,
+  });
 
-function resumeCommand(): Command {
-  return base('resume', 'Resume the metric checks after a pause')
-    .argument('<id>', 'workflow id or rollout name')
-    .option('--note <text>', 'a note')
-    .action((id: string, flags: CommonFlags & { note?: string }) =>
-      sendUpdate<typeof ResumeSchema, { at: string }>(id, flags, {
-        verb: 'resume',
-        update: CANARY_UPDATES.resumeMonitoring,
-        schema: ResumeSchema,
-        payload: { actor: flags.actor, note: clean(flags.note) },
-        describe: (r, wf) => `${wf}: monitoring resumed at ${r.at}`,
-      }),
-    );
-}
+const resumeCommand = () =>
+  updateCommand(['resume', 'Resume the metric checks after a pause'], [['--note <text>', 'a note']], {
+    update: CANARY_UPDATES.resumeMonitoring,
+    schema: ResumeSchema,
+    describe: (r, wf) => `${wf}: monitoring resumed at ${r.at}`,
+  });
 
-function completeCommand(): Command {
-  return base('complete', 'Complete the rollout in phase 3 (an approver): TrueNAS is default-on')
-    .argument('<id>', 'workflow id or rollout name')
-    .option('--comment <text>', 'a comment')
-    .action((id: string, flags: CommonFlags & { comment?: string }) =>
-      sendUpdate<typeof CompleteSchema, { at: string }>(id, flags, {
-        verb: 'complete',
-        update: CANARY_UPDATES.complete,
-        schema: CompleteSchema,
-        payload: { actor: flags.actor, comment: clean(flags.comment) },
-        describe: (r, wf) => `${wf}: rollout completed at ${r.at}`,
-      }),
-    );
-}
+const completeCommand = () =>
+  updateCommand(['complete', 'Complete the rollout in phase 3 (an approver): TrueNAS is default-on'], [['--comment <text>', 'a comment']], {
+    update: CANARY_UPDATES.complete,
+    schema: CompleteSchema,
+    describe: (r, wf) => `${wf}: rollout completed at ${r.at}`,
+  });
 
 // ---------------------------------------------------------------------------------------------------------------
 // list
@@ -670,7 +642,7 @@ function listCommand(): Command {
           });
           if (rows.length >= flags.limit) break;
         }
-        process.stdout.write(flags.json ? `${JSON.stringify(rows, null, 2)}\n` : `${renderCanaryList(rows)}\n`);
+        print(flags, rows, () => renderCanaryList(rows));
       });
     });
 }
