@@ -3,7 +3,6 @@
  * the workflow's, with the old step only for runs started before workflows passed it (activities/support/step.ts).
  */
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evidence, type Evidence } from '../../src/runbook/evidence.js';
@@ -12,6 +11,7 @@ import { stepOf, withoutStep } from '../../activities/support/step.js';
 import { setFeatureFlag } from '../../activities/feature-flag.js';
 import { checkPulseLogs, markLogPosition } from '../../activities/logs.js';
 import { restartPulse } from '../../activities/restart.js';
+import { tempDirEach } from '../support/temp-dir.js';
 
 describe('evidence()', () => {
   it('masks every secret-named field of its details, however deep', () => {
@@ -79,23 +79,17 @@ describe('the activities build evidence only through evidence()', () => {
     walk(e);
   }
 
-  let dir: string;
-  beforeEach(async () => {
-    dir = await fs.mkdtemp(join(tmpdir(), 'evidence-'));
-  });
-  afterEach(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  const dir = tempDirEach('evidence-');
 
   it("setFeatureFlag: neither the plan nor the write shows the env file's other (secret) lines", async () => {
-    const path = join(dir, '.env');
+    const path = join(dir(), '.env');
     await fs.writeFile(path, `PULSE_API_TOKEN=${SECRET}\nPULSE_ENABLE_TRUENAS=false\n`);
     expectNoSecret((await setFeatureFlag({ plan: true, target: { kind: 'env-file', path }, value: 'true' })).evidence);
     expectNoSecret((await setFeatureFlag({ plan: false, target: { kind: 'env-file', path }, value: 'true' })).evidence);
   });
 
   it('markLogPosition and checkPulseLogs: a secret in a poller line is masked in the excerpt', async () => {
-    const path = join(dir, 'pulse.log');
+    const path = join(dir(), 'pulse.log');
     await fs.writeFile(path, '');
     const mark = await markLogPosition({ plan: false, source: { kind: 'file', path }, step: 'enable.4' });
     expectNoSecret(mark.evidence);
