@@ -18,7 +18,7 @@ import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { CanaryInputRaw } from '../src/config/canary.js';
-import { scriptedMetrics } from '../test/support/canary.js';
+import { scriptedMetrics } from '../bench/support/canary.js';
 import type * as dataFileActivities from '../activities/data-files.js';
 import type * as enableActivities from '../activities/index.js';
 import type * as flagActivities from '../activities/feature-flag.js';
@@ -26,14 +26,14 @@ import type * as logActivities from '../activities/logs.js';
 import type * as pulseActivities from '../activities/index.js';
 import type * as restartActivities from '../activities/restart.js';
 import { notifyIncidentWebhook } from '../activities/incident-notify.js';
-import { startTimeSkipping, workflowBundle } from '../test/support/time-skipping.js';
+import { startTimeSkipping, workflowBundle } from '../bench/support/time-skipping.js';
 import {
   scriptedCodeRollback,
   scriptedEvidence,
   scriptedKillSwitch,
   activityTime,
   type ScriptedActivities,
-} from '../test/support/incident-link-procedures.js';
+} from '../bench/support/incident-link-procedures.js';
 import { KillSwitchInputSchema } from '../src/config/kill-switch.js';
 import type { CodeRollbackInputRaw } from '../src/config/code-rollback-input.js';
 import type { DataCleanupInputRaw } from '../src/config/data-cleanup-input.js';

@@ -17,8 +17,8 @@ import { PrometheusClient } from '../../src/prometheus/client.js';
 import { PrometheusTargetSchema } from '../../src/config/prometheus-target.js';
 import type { AlertMonitorResult } from '../../workflows/alert-monitor.js';
 import { pulseWithConnections, temporalAddress, uniqueId, type PulseFixture } from '../support/e2e.js';
-import { startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
-import { quietRuntime } from '../support/quiet-runtime.js';
+import { startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
+import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import {
   ALERT_MONITOR_WORKFLOW,

@@ -12,8 +12,8 @@ import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker
 import { sendAlertNotification } from '../../activities/notify.js';
 import { evaluateMetricChecks } from '../../activities/prometheus.js';
 import { temporalAddress, uniqueId } from '../support/e2e.js';
-import { startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
-import { quietRuntime } from '../support/quiet-runtime.js';
+import { startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
+import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { alertMonitorStatusQuery } from '../../workflows/alert-monitor.messages.js';
 

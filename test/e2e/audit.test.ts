@@ -18,7 +18,7 @@ import { generateIdentityKey, readIdentityKey } from '../../src/identity/key.js'
 import { issueIdentityToken } from '../../src/identity/token.js';
 import type { AuditEvent } from '../../src/audit/events.js';
 import { freePort } from '../../src/temporal/dev-server.js';
-import { writeShortRolloutFile } from '../support/canary.js';
+import { writeShortRolloutFile } from '../../bench/support/canary.js';
 import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
 
 const bin = path.resolve('bin/pulse-runbook.js');

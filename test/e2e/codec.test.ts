@@ -15,7 +15,7 @@ import { AesGcmPayloadCodec } from '../../src/temporal/codec.js';
 import { ENCRYPTED_FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter.js';
 import { workflowsPath } from '../../src/temporal/workflows-path.js';
 import { createWorker } from '../../src/worker.js';
-import { workflowBundle } from '../support/time-skipping.js';
+import { workflowBundle } from '../../bench/support/time-skipping.js';
 import {
   pulseWithConnections,
   temporalAddress,

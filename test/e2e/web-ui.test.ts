@@ -40,9 +40,9 @@ import {
   waitForWebUi,
   type ResponseLog,
 } from '../support/browser.js';
-import { canaryUpdate, scriptedMetrics, statusWhen } from '../support/canary.js';
+import { canaryUpdate, scriptedMetrics, statusWhen } from '../../bench/support/canary.js';
 import { startPulseService, type PulseService } from '../support/pulse-service.js';
-import { quietRuntime } from '../support/quiet-runtime.js';
+import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
 import { CANARY_ROLLOUT_WORKFLOW, type CanaryRolloutWorkflow } from '../../workflows/canary-rollout.messages.js';
 
 const NAMESPACE = 'default';

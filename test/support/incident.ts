@@ -5,7 +5,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { IncidentRecord } from '../../src/incident/types.js';
-import { startTimeSkipping, uniqueId } from './time-skipping.js';
+import { startTimeSkipping, uniqueId } from '../../bench/support/time-skipping.js';
 import type { IncidentUpdateName } from '../../src/config/incident.js';
 import { INCIDENT_UPDATES, incidentRecordQuery } from '../../workflows/incident.messages.js';
 

@@ -19,7 +19,7 @@ import { GAP_CHECK, type AlertNotification, type Evaluation } from '../../src/pr
 import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
 import { judge, unanswered } from '../../src/prometheus/verdict.js';
 import type { AlertMonitorResult } from '../../workflows/alert-monitor.js';
-import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
+import { startTimeSkipping, uniqueId } from '../../bench/support/time-skipping.js';
 import {
   ALERT_MONITOR_WORKFLOW,
   alertMonitorStatusQuery,

@@ -7,7 +7,7 @@ import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
-import { startTimeSkipping, workflowBundle, uniqueId } from '../support/time-skipping.js';
+import { startTimeSkipping, workflowBundle, uniqueId } from '../../bench/support/time-skipping.js';
 import { DisableInputSchema, type DisableInputRaw } from '../../src/config/disable.js';
 import type { DisableResult } from '../../workflows/disable.js';
 import type * as enableActs from '../../activities/index.js';

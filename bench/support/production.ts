@@ -21,7 +21,7 @@ import {
   type CanaryUpdateName,
   type CanaryUpdateResult,
 } from '../../workflows/canary-rollout.messages.js';
-import { startPrometheus, type PrometheusProcess } from './prometheus.js';
+import { startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
 
 export async function productionClient(cluster: ProductionCluster): Promise<Client> {
   const connection = await Connection.connect({ address: cluster.address });

@@ -3,7 +3,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
-import { quietRuntime } from './quiet-runtime.js';
+import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
 import { testServerPath } from '../../src/temporal/tools.js';
 import { workflowsPath } from '../../src/temporal/workflows-path.js';
 
