@@ -22,7 +22,7 @@ import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import * as activities from '../../activities/index.js';
-import { createKeyFile } from '../../src/config/codec.js';
+import { createKeyFile } from '../../src/temporal/codec-key-file.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
 import { localUiOrigins, startCodecServer, type CodecServer } from '../../src/temporal/codec-server.js';

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createKeyFile } from '../../src/config/codec.js';
+import { createKeyFile } from '../../src/temporal/codec-key-file.js';
 import { temporalAddress, uniqueId } from './e2e.js';
 import { spawnLong, type LongProcess } from '../../bench/support/long-process.js';
 

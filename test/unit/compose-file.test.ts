@@ -17,7 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parseDocument } from 'yaml';
-import { CODEC_KEYS_FILE_ENV, resolveCodecKeysFile } from '../../src/config/codec.js';
+import { CODEC_KEYS_FILE_ENV } from '../../src/config/codec.js';
+import { resolveCodecKeysFile } from '../../src/temporal/codec-key-file.js';
 import { resolvePulseTarget, resolveTemporalSettings } from '../../src/config/load.js';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
 
