@@ -5,17 +5,14 @@
  * environment variables, which win over the file.
  *
  * Secrets stay references: the file holds the NAME of the env var with the Pulse token or a file path, never a
- * token, and a value that looks like one is refused. Writes are atomic (temp file + rename) and the file is 0600.
+ * token, and a value that looks like one is refused. The schema and the rules only: the file on disk (read, written
+ * atomically, 0600) is src/cli/environments-file.ts.
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import path from 'node:path';
 import { z } from 'zod';
 import { envNameProblem } from './env-name.js';
 import { looksLikeSecret } from '../runbook/redact.js';
 import { pulseUrlProblem } from './pulse-target.js';
-import { ConfigError, describeZodError } from './load.js';
+import { ConfigError } from './load.js';
 
 export const CONFIG_FILE_ENV = 'PULSE_RUNBOOK_CONFIG_FILE';
 export const ENV_NAME_ENV = 'PULSE_RUNBOOK_ENV';
@@ -109,12 +106,6 @@ export const EnvironmentsFileSchema = z
   .strict();
 export type EnvironmentsFile = z.infer<typeof EnvironmentsFileSchema>;
 
-export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env[CONFIG_FILE_ENV]) return env[CONFIG_FILE_ENV] as string;
-  const base = env.XDG_CONFIG_HOME || path.join(homedir(), '.config');
-  return path.join(base, 'pulse-runbooks', 'config.json');
-}
-
 /** Paths the worker opens: they must not depend on the directory a CLI was started in. */
 const WORKER_PATHS = new Set(['pulse.tokenFile', 'host.flagEnvFile', 'host.logFile', 'host.dataDir']);
 
@@ -160,64 +151,4 @@ export function splitKey(dotted: string): { env: string; key: string } {
     );
   }
   return { env, key };
-}
-
-export function readEnvironments(file: string = configFilePath()): EnvironmentsFile {
-  let raw: string;
-  try {
-    raw = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { environments: {} };
-    throw new ConfigError(
-      `config file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code}); fix its permissions or set ${CONFIG_FILE_ENV}`,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (err) {
-    throw new ConfigError(`config file ${file}: is not valid JSON (${(err as Error).message}); fix it or remove it`);
-  }
-  const parsed = EnvironmentsFileSchema.safeParse(json);
-  if (!parsed.success) throw new ConfigError(describeZodError(parsed.error, `config file ${file}:`));
-  for (const [name, settings] of Object.entries(parsed.data.environments)) {
-    for (const [key, value] of Object.entries(settings)) {
-      const problem = settingProblem(key, value);
-      if (problem) throw new ConfigError(`config file ${file}: ${name}.${key}: ${problem}`);
-    }
-  }
-  return parsed.data;
-}
-
-/** Writes the whole file atomically: a 0600 temp file in the same directory, renamed over the old one. */
-export function writeEnvironments(data: EnvironmentsFile, file: string = configFilePath()): void {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, file);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-    throw new ConfigError(
-      `config file ${file}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was changed`,
-    );
-  }
-}
-
-/** The settings of one environment; a name that is not in the file is an error that lists the ones that are. */
-export function environment(name: string, file: string = configFilePath()): Record<string, string> {
-  const all = readEnvironments(file).environments;
-  const found = all[name];
-  if (!found) {
-    const known = Object.keys(all);
-    throw new ConfigError(
-      `--env / ${ENV_NAME_ENV}: no environment "${name}" in ${file}; ${known.length ? `it has ${known.join(', ')}` : 'it has none'}. Create it with \`pulse-runbook env set ${name}.temporal.address host:7233\``,
-    );
-  }
-  return found;
 }
