@@ -361,14 +361,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     if (fleetPath) {
       // The instances are enabled in waves by the loop below, while the checks run.
       if (input.phase1.instances.length === 0) noteNoInternalInstances(state);
-      for (const m of state.fleet!.members.filter((x) => x.manual)) {
-        addEvidence(state, {
-          step: 'canary.phase1.1',
-          at: iso(),
-          verdict: 'human',
-          summary: `${m.name}: no Enable settings given; set PULSE_ENABLE_TRUENAS=true there yourself.`,
-        });
-      }
+      for (const m of state.fleet!.members.filter((x) => x.manual)) noteManualEnable(state, m.name);
     } else {
       const enabled = await activatePhase1(state, input, false);
       const failed = enabled.filter((e) => e.outcome === 'failed');
@@ -461,14 +454,19 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
 
   // --- the steps, as closures over the run's state ----------------------------------------------------------------
 
-  async function evaluate(): Promise<Evaluation> {
-    return evaluateOrInconclusive(prometheus(), {
+  /** What every evaluation asks: this phase's checks, on this rollout's Prometheus, windows and job. */
+  function phaseChecks() {
+    return {
       prometheus: input.prometheus,
       checks: checksFor(input, state.phase),
       windows: input.windows,
       job: input.pulseJob,
       maxPassingSeries: PASSING_SERIES_KEPT,
-    });
+    };
+  }
+
+  async function evaluate(): Promise<Evaluation> {
+    return evaluateOrInconclusive(prometheus(), phaseChecks());
   }
 
   /** Fleet path: the checks at a given time; fleet-wide without the instances taken out, and per instance. */
@@ -477,11 +475,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     const out = excludedNames(state);
     const judged = judgedMembers(state).map((m) => m.name);
     return evaluateOrInconclusive(prometheus(), {
-      prometheus: input.prometheus,
-      checks: checksFor(input, state.phase),
-      windows: input.windows,
-      job: input.pulseJob,
-      maxPassingSeries: PASSING_SERIES_KEPT,
+      ...phaseChecks(),
       queries: 'not-passing',
       time: atMs / 1000,
       ...(label && out.length ? { exclude: { label, values: out } } : {}),
@@ -533,18 +527,33 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     publish();
   }
 
+  /** Runs a member's Disable child in the background (its own checkpoint broke, or the rollback). */
+  function startDisable(
+    key: string,
+    member: FleetMember,
+    child: { workflowId: string; staticSummary: string },
+    done: Parameters<typeof startChild>[2],
+  ): void {
+    startChild(
+      key,
+      () =>
+        executeChild<DisableWorkflow>(DISABLE_WORKFLOW, {
+          workflowId: child.workflowId,
+          args: [disableSettings(input, member)!],
+          staticSummary: child.staticSummary,
+        }),
+      done,
+    );
+  }
+
   /** An instance broke its own checkpoint: its Disable runs now, whatever the waves do. */
   function startOwnDisable(member: FleetMember): void {
     const workflowId = childIds(info.workflowId, member.name).disable;
     const step = member.phase === 1 ? 'canary.phase1.5' : 'canary.phase2.5';
-    startChild(
+    startDisable(
       `disable:${member.name}`,
-      () =>
-        executeChild<DisableWorkflow>(DISABLE_WORKFLOW, {
-          workflowId,
-          args: [disableSettings(input, member)!],
-          staticSummary: `Canary: disable TrueNAS on ${member.name}, which broke its own checkpoint`,
-        }),
+      member,
+      { workflowId, staticSummary: `Canary: disable TrueNAS on ${member.name}, which broke its own checkpoint` },
       (outcome) => {
         applyDisableOutcome(state, member.name, outcome, Date.now());
         addEvidence(state, {
@@ -609,14 +618,10 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     for (const member of rollbackQueue().slice(0, Math.max(0, room))) {
       const workflowId = childIds(info.workflowId, member.name).rollback;
       setMemberState(member, 'disabling', Date.now());
-      startChild(
+      startDisable(
         `rollback:${member.name}`,
-        () =>
-          executeChild<DisableWorkflow>(DISABLE_WORKFLOW, {
-            workflowId,
-            args: [disableSettings(input, member)!],
-            staticSummary: `Canary rollback: disable TrueNAS on ${member.name}`,
-          }),
+        member,
+        { workflowId, staticSummary: `Canary rollback: disable TrueNAS on ${member.name}` },
         (outcome) => {
           rollback.children.push({
             instance: member.name,
@@ -679,6 +684,16 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     }
   }
 
+  /** An instance without Enable settings: a person enables it (phase 1, item 1). */
+  function noteManualEnable(s: CanaryState, name: string): void {
+    addEvidence(s, {
+      step: 'canary.phase1.1',
+      at: iso(),
+      verdict: 'human',
+      summary: `${name}: no Enable settings given; set PULSE_ENABLE_TRUENAS=true there yourself.`,
+    });
+  }
+
   async function activatePhase1(s: CanaryState, inp: CanaryInput, plan: boolean) {
     const outcomes: Array<{ instance: string; workflowId: string; outcome: 'completed' | 'failed' | 'planned'; message?: string }> = [];
     if (inp.phase1.instances.length === 0) noteNoInternalInstances(s);
@@ -694,12 +709,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
           const settings = settingsOf(instance);
           if (!settings) {
             outcome = { ...outcome, outcome: plan ? 'planned' : 'completed', message: 'no Enable settings: enabled by a person' };
-            addEvidence(s, {
-              step: 'canary.phase1.1',
-              at: iso(),
-              verdict: 'human',
-              summary: `${instance.name}: no Enable settings given; set PULSE_ENABLE_TRUENAS=true there yourself.`,
-            });
+            noteManualEnable(s, instance.name);
           } else {
             try {
               await executeChild<EnableWorkflow>(ENABLE_WORKFLOW, {
