@@ -81,10 +81,10 @@ export function trimPassing(result: CheckResult, max: number): CheckResult {
   };
 }
 
-/** The verdict of a check from Prometheus's answer. */
-export function judge(id: CheckId, query: string, answer: InstantResult, evaluatedAt: string, windowSeconds?: number): CheckResult {
+/** What every result of a check says before its verdict: the check, its rule and the query asked. */
+function resultOf(id: CheckId, query: string, evaluatedAt: string, windowSeconds?: number) {
   const check = CHECKS[id];
-  const base = {
+  return {
     check: id,
     kind: check.kind,
     severity: check.severity,
@@ -94,6 +94,12 @@ export function judge(id: CheckId, query: string, answer: InstantResult, evaluat
     threshold: check.threshold,
     evaluatedAt,
   };
+}
+
+/** The verdict of a check from Prometheus's answer. */
+export function judge(id: CheckId, query: string, answer: InstantResult, evaluatedAt: string, windowSeconds?: number): CheckResult {
+  const check = CHECKS[id];
+  const base = resultOf(id, query, evaluatedAt, windowSeconds);
   let samples: Array<{ labels: Labels; value: string }>;
   if (answer.resultType === 'vector') samples = answer.samples;
   else if (answer.resultType === 'scalar') samples = [answer.sample];
@@ -204,16 +210,8 @@ export function unanswered(
   error: { kind: PrometheusErrorKind | 'internal'; message: string },
   windowSeconds?: number,
 ): CheckResult {
-  const check = CHECKS[id];
   return {
-    check: id,
-    kind: check.kind,
-    severity: check.severity,
-    query,
-    windowSeconds,
-    comparison: check.comparison,
-    threshold: check.threshold,
-    evaluatedAt,
+    ...resultOf(id, query, evaluatedAt, windowSeconds),
     verdict: 'inconclusive',
     reason: `no answer from Prometheus (${error.kind}): ${error.message}`,
     series: [],
