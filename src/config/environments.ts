@@ -29,69 +29,40 @@ export interface SettingKey {
   describe: string;
 }
 
+/** A setting filling `flag` (its commander attribute is the flag in camelCase: --temporal-address → temporalAddress). */
+function setting(flag: string, describe: string, more: Pick<SettingKey, 'envVar' | 'group'> = {}): SettingKey {
+  const option = flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return { option, flag, ...more, describe };
+}
+
+/** Flags of which only one may be given: the token's source, the flag's file, the restart, the log source. */
+const TOKEN = ['tokenEnv', 'tokenFile'];
+const FLAG_FILE = ['flagEnvFile', 'dropin', 'containerEnv'];
+const RESTART = ['systemdUnit', 'restartCmd', 'containerRecreate'];
+const LOGS = ['logUnit', 'logFile', 'logCmd'];
+
 /** Every key of an environment, `section.name` → the flag it fills. */
 export const SETTING_KEYS: Record<string, SettingKey> = {
-  'temporal.address': {
-    option: 'temporalAddress',
-    flag: '--temporal-address',
-    envVar: 'TEMPORAL_ADDRESS',
-    describe: 'Temporal frontend host:port',
-  },
-  'temporal.namespace': { option: 'namespace', flag: '--namespace', envVar: 'TEMPORAL_NAMESPACE', describe: 'Temporal namespace' },
-  'temporal.taskQueue': { option: 'taskQueue', flag: '--task-queue', envVar: 'TEMPORAL_TASK_QUEUE', describe: 'task queue of the workers' },
-  'temporal.codecKeysFile': {
-    option: 'codecKeysFile',
-    flag: '--codec-keys-file',
-    envVar: 'PULSE_RUNBOOKS_CODEC_KEYS_FILE',
-    describe: 'payload key file',
-  },
-  'pulse.url': { option: 'pulseUrl', flag: '--pulse-url', envVar: 'PULSE_URL', describe: 'Pulse base URL' },
-  'pulse.tokenEnv': {
-    option: 'tokenEnv',
-    flag: '--token-env',
+  'temporal.address': setting('--temporal-address', 'Temporal frontend host:port', { envVar: 'TEMPORAL_ADDRESS' }),
+  'temporal.namespace': setting('--namespace', 'Temporal namespace', { envVar: 'TEMPORAL_NAMESPACE' }),
+  'temporal.taskQueue': setting('--task-queue', 'task queue of the workers', { envVar: 'TEMPORAL_TASK_QUEUE' }),
+  'temporal.codecKeysFile': setting('--codec-keys-file', 'payload key file', { envVar: 'PULSE_RUNBOOKS_CODEC_KEYS_FILE' }),
+  'pulse.url': setting('--pulse-url', 'Pulse base URL', { envVar: 'PULSE_URL' }),
+  'pulse.tokenEnv': setting('--token-env', "NAME of the env var holding the Pulse token on the worker's host", {
     envVar: 'PULSE_TOKEN_ENV',
-    group: ['tokenEnv', 'tokenFile'],
-    describe: "NAME of the env var holding the Pulse token on the worker's host",
-  },
-  'pulse.tokenFile': {
-    option: 'tokenFile',
-    flag: '--token-file',
+    group: TOKEN,
+  }),
+  'pulse.tokenFile': setting('--token-file', "file holding the Pulse token on the worker's host", {
     envVar: 'PULSE_TOKEN_FILE',
-    group: ['tokenEnv', 'tokenFile'],
-    describe: "file holding the Pulse token on the worker's host",
-  },
-  'host.flagEnvFile': {
-    option: 'flagEnvFile',
-    flag: '--flag-env-file',
-    group: ['flagEnvFile', 'dropin', 'containerEnv'],
-    describe: 'env file the Pulse service reads the flag from',
-  },
-  'host.restartCmd': {
-    option: 'restartCmd',
-    flag: '--restart-cmd',
-    group: ['systemdUnit', 'restartCmd', 'containerRecreate'],
-    describe: 'restart command, a JSON argv',
-  },
-  'host.systemdUnit': {
-    option: 'systemdUnit',
-    flag: '--systemd-unit',
-    group: ['systemdUnit', 'restartCmd', 'containerRecreate'],
-    describe: 'systemd unit restarted',
-  },
-  'host.logFile': {
-    option: 'logFile',
-    flag: '--log-file',
-    group: ['logUnit', 'logFile', 'logCmd'],
-    describe: "file Pulse's logs are read from",
-  },
-  'host.logUnit': { option: 'logUnit', flag: '--log-unit', group: ['logUnit', 'logFile', 'logCmd'], describe: 'journald unit of the logs' },
-  'host.dataDir': { option: 'dataDir', flag: '--data-dir', describe: "Pulse data dir on the worker's host (Data Cleanup)" },
-  'prometheus.url': {
-    option: 'prometheusUrl',
-    flag: '--prometheus-url',
-    envVar: 'PROMETHEUS_URL',
-    describe: 'Prometheus base URL (canary, alerts)',
-  },
+    group: TOKEN,
+  }),
+  'host.flagEnvFile': setting('--flag-env-file', 'env file the Pulse service reads the flag from', { group: FLAG_FILE }),
+  'host.restartCmd': setting('--restart-cmd', 'restart command, a JSON argv', { group: RESTART }),
+  'host.systemdUnit': setting('--systemd-unit', 'systemd unit restarted', { group: RESTART }),
+  'host.logFile': setting('--log-file', "file Pulse's logs are read from", { group: LOGS }),
+  'host.logUnit': setting('--log-unit', 'journald unit of the logs', { group: LOGS }),
+  'host.dataDir': setting('--data-dir', "Pulse data dir on the worker's host (Data Cleanup)"),
+  'prometheus.url': setting('--prometheus-url', 'Prometheus base URL (canary, alerts)', { envVar: 'PROMETHEUS_URL' }),
 };
 
 const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
