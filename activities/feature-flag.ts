@@ -124,14 +124,16 @@ async function setFeatureFlagNow(input: SetFeatureFlagInput): Promise<StepOutcom
     needsRecreate: target.kind === 'container-env',
   };
   const editValue = value ?? undefined;
+  /** The change the write would make to the file's current content. */
+  const planEdit = (content: string) =>
+    target.kind === 'systemd-dropin'
+      ? planDropInEdit(content, FLAG_NAME, editValue, target.path)
+      : planEnvEdit(content, FLAG_NAME, editValue);
 
   if (input.plan) {
     const file = await readIfPresent(target.path);
     const content = file?.content ?? '';
-    const plan =
-      target.kind === 'systemd-dropin'
-        ? planDropInEdit(content, FLAG_NAME, editValue, target.path)
-        : planEnvEdit(content, FLAG_NAME, editValue);
+    const plan = planEdit(content);
     const { content: _newContent, ...shown } = plan;
     const unreadable = file === null ? ` (${target.path} could not be read now; the write will check again)` : '';
     const action: Action = {
@@ -166,10 +168,7 @@ async function setFeatureFlagNow(input: SetFeatureFlagInput): Promise<StepOutcom
   if (!earlier) {
     const file = await readIfPresent(target.path);
     const current = file?.content ?? '';
-    const planned =
-      target.kind === 'systemd-dropin'
-        ? planDropInEdit(current, FLAG_NAME, editValue, target.path)
-        : planEnvEdit(current, FLAG_NAME, editValue);
+    const planned = planEdit(current);
     await journal.record({ path: target.path, valueBefore: planned.effectiveBefore, existed: file?.exists !== false }, { durable: true });
   }
   const written =
