@@ -407,12 +407,3 @@ export const CANARY_UPDATE_SCHEMAS = {
 } as const;
 /** The parsed payload of the update of that name. */
 export type CanaryUpdateRequest<N extends keyof typeof CANARY_UPDATE_SCHEMAS> = (typeof CANARY_UPDATE_SCHEMAS)[N]['_output'];
-
-export type SignOffRequest = z.infer<typeof SignOffSchema>;
-export type AbortRequest = z.infer<typeof AbortSchema>;
-export type ReportIssueRequest = z.infer<typeof ReportIssueSchema>;
-export type IssueRefRequest = z.infer<typeof IssueRefSchema>;
-export type DataCorruptionRequest = z.infer<typeof DataCorruptionSchema>;
-export type StagingRollbackRequest = z.infer<typeof StagingRollbackSchema>;
-export type RegisterInstanceRequest = z.infer<typeof RegisterInstanceSchema>;
-export type DefaultOnReleaseRequest = z.infer<typeof DefaultOnReleaseSchema>;
