@@ -30,6 +30,7 @@ import { startTimeSkipping, workflowBundle } from '../bench/support/time-skippin
 import {
   scriptedCodeRollback,
   scriptedEvidence,
+  scriptedFlagWrite,
   scriptedKillSwitch,
   activityTime,
   type ScriptedActivities,
@@ -125,18 +126,10 @@ function enableScript(): Scripted {
     markLogPosition: markOk,
     async setFeatureFlag({ step, value }) {
       enabled = value === 'true';
-      const path = '/etc/pulse/.env';
+      const flag = scriptedFlagWrite(value, null);
+      const path = flag.path;
       return {
-        value: {
-          kind: 'env-file',
-          path,
-          changed: true,
-          created: false,
-          valueBefore: null,
-          valueAfter: value,
-          needsDaemonReload: false,
-          needsRecreate: false,
-        },
+        value: flag,
         evidence: scriptedEvidence(step ?? 'enable.1', `${path}: no assignment → line 3: PULSE_ENABLE_TRUENAS=${value}.`, [
           { kind: 'file', op: 'write', path, change: `PULSE_ENABLE_TRUENAS=${value}` },
         ]),
@@ -250,18 +243,10 @@ function disableScript(): Scripted {
     },
     async setFeatureFlag({ step, value }) {
       enabled = value === 'true';
-      const path = '/etc/pulse/.env';
+      const flag = scriptedFlagWrite(value, 'true');
+      const path = flag.path;
       return {
-        value: {
-          kind: 'env-file',
-          path,
-          changed: true,
-          created: false,
-          valueBefore: 'true',
-          valueAfter: value,
-          needsDaemonReload: false,
-          needsRecreate: false,
-        },
+        value: flag,
         evidence: scriptedEvidence(
           step ?? 'disable.1',
           `${path}: line 3: PULSE_ENABLE_TRUENAS=true → line 3: PULSE_ENABLE_TRUENAS=${value}.`,

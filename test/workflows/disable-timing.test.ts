@@ -15,6 +15,7 @@ import type * as flagActs from '../../activities/feature-flag.js';
 import type * as restartActs from '../../activities/restart.js';
 import type * as logActs from '../../activities/logs.js';
 import { DISABLE_WORKFLOW, type DisableWorkflow } from '../../workflows/disable.messages.js';
+import { scriptedFlagWrite } from '../../bench/support/incident-link-procedures.js';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -53,17 +54,7 @@ function scriptedDisable(freshForSeconds: number | null, logVerdict: 'ok' | 'fai
     },
     async setFeatureFlag({ value, plan }) {
       calls.push(`flag ${String(value)}${plan ? ' (plan)' : ''}`);
-      const result = {
-        kind: 'env-file' as const,
-        path: '/etc/pulse/.env',
-        changed: true,
-        created: false,
-        valueBefore: 'true',
-        valueAfter: value,
-        needsDaemonReload: false,
-        needsRecreate: false,
-      };
-      return { value: result, evidence: ev('disable.1') };
+      return { value: scriptedFlagWrite(value, 'true'), evidence: ev('disable.1') };
     },
     async restartPulse({ plan }) {
       calls.push(`restart${plan ? ' (plan)' : ''}`);
