@@ -102,27 +102,37 @@ const markOk: Scripted['markLogPosition'] = async ({ step }) => ({
   ]),
 });
 
+/**
+ * A scripted verifyConnectionsEndpoint: 200 with the connections `listed` gives while the flag is on, else
+ * (undefined) 404 truenas_disabled.
+ */
+function connectionsEndpoint(
+  listed: () => Array<{ id: string; name: string; host: string; enabled: boolean }> | undefined,
+): NonNullable<Scripted['verifyConnectionsEndpoint']> {
+  return async ({ pulse, step, expect }) => {
+    const connections = listed();
+    return {
+      value: { state: connections ? 'enabled' : 'disabled', connections: connections ?? [] },
+      evidence: scriptedEvidence(
+        step,
+        `GET /api/truenas/connections answered ${connections ? `200 with an array of ${connections.length} connection(s)` : '404 truenas_disabled'}.`,
+        [describeListConnections(pulse.url)],
+        {
+          status: connections ? 200 : 404,
+          expected: expect,
+        },
+      ),
+    };
+  };
+}
+
 /** Enable: the flag was off, one restart, the connection is added and tested, the poller shows on the 2nd look. */
 function enableScript(): Scripted {
   let enabled = false;
   let pollerLooks = 0;
   const id = '9f0c2d4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
   return {
-    async verifyConnectionsEndpoint({ pulse, step, expect }) {
-      const state = enabled ? 'enabled' : 'disabled';
-      return {
-        value: { state, connections: [] },
-        evidence: scriptedEvidence(
-          step,
-          `GET /api/truenas/connections answered ${enabled ? '200 with an array of 0 connection(s)' : '404 truenas_disabled'}.`,
-          [describeListConnections(pulse.url)],
-          {
-            status: enabled ? 200 : 404,
-            expected: expect,
-          },
-        ),
-      };
-    },
+    verifyConnectionsEndpoint: connectionsEndpoint(() => (enabled ? [] : undefined)),
     markLogPosition: markOk,
     async setFeatureFlag({ step, value }) {
       enabled = value === 'true';
@@ -213,21 +223,9 @@ function failingEnableScript(): Scripted {
 function disableScript(): Scripted {
   let enabled = true;
   return {
-    async verifyConnectionsEndpoint({ pulse, step, expect }) {
-      const state = enabled ? 'enabled' : 'disabled';
-      return {
-        value: { state, connections: enabled ? [{ id: 'nas-a', name: 'nas-a', host: 'https://nas-a.lan', enabled: true }] : [] },
-        evidence: scriptedEvidence(
-          step,
-          `GET /api/truenas/connections answered ${enabled ? '200 with an array of 1 connection(s)' : '404 truenas_disabled'}.`,
-          [describeListConnections(pulse.url)],
-          {
-            status: enabled ? 200 : 404,
-            expected: expect,
-          },
-        ),
-      };
-    },
+    verifyConnectionsEndpoint: connectionsEndpoint(() =>
+      enabled ? [{ id: 'nas-a', name: 'nas-a', host: 'https://nas-a.lan', enabled: true }] : undefined,
+    ),
     async inspectTrueNASResources({ pulse, step }) {
       const endpoint = '/api/v2/resources';
       const online = enabled ? 4 : 0;
