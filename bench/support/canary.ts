@@ -171,17 +171,38 @@ export async function statusWhen(
   until: (s: CanaryStatus) => boolean = () => true,
   timeoutMs = 20_000,
 ): Promise<CanaryStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: CanaryStatus | undefined;
-  let lastError: unknown;
+  return pollCanaryStatus(handle, until, {
+    timeoutMs,
+    everyMs: 50,
+    failFast: true,
+    timedOut: (last) =>
+      `the canary status did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last.status ? { phase: last.status.phase, status: last.status.status, missing: last.status.missing, waitingFor: last.status.waitingFor } : String(last.error))}`,
+  });
+}
+
+/**
+ * Queries the canary's status until `until` holds, every `everyMs`. A query that fails is tried again; with
+ * `failFast`, a run that is no longer running (it failed, e.g. refused its input) ends the wait at once with why.
+ */
+export async function pollCanaryStatus(
+  handle: WorkflowHandle,
+  until: (s: CanaryStatus) => boolean,
+  opts: {
+    timeoutMs: number;
+    everyMs: number;
+    failFast?: boolean;
+    timedOut: (last: { status?: CanaryStatus; error?: unknown }) => string;
+  },
+): Promise<CanaryStatus> {
+  const deadline = Date.now() + opts.timeoutMs;
+  const last: { status?: CanaryStatus; error?: unknown } = {};
   for (;;) {
     try {
-      last = await handle.query(canaryStatusQuery);
-      if (until(last)) return last;
+      last.status = await handle.query(canaryStatusQuery);
+      if (until(last.status)) return last.status;
     } catch (err) {
-      lastError = err;
-      // A run that failed (e.g. refused its input) never answers: say why at once instead of timing out.
-      const description = await handle.describe().catch(() => undefined);
+      last.error = err;
+      const description = opts.failFast ? await handle.describe().catch(() => undefined) : undefined;
       if (description && description.status.name !== 'RUNNING') {
         const outcome = await handle.result().then(
           () => 'completed',
@@ -190,11 +211,8 @@ export async function statusWhen(
         throw new Error(`the canary run is ${description.status.name}: ${outcome}`, { cause: err });
       }
     }
-    if (Date.now() > deadline)
-      throw new Error(
-        `the canary status did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last ? { phase: last.phase, status: last.status, missing: last.missing, waitingFor: last.waitingFor } : String(lastError))}`,
-      );
-    await new Promise((r) => setTimeout(r, 50));
+    if (Date.now() > deadline) throw new Error(opts.timedOut(last));
+    await new Promise((r) => setTimeout(r, opts.everyMs));
   }
 }
 
