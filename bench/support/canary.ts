@@ -15,7 +15,7 @@ import { startTimeSkipping, uniqueId } from './time-skipping.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { Evaluation } from '../../src/prometheus/alert-state.js';
 import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
-import { judge, judgeInstances } from '../../src/prometheus/verdict.js';
+import { evaluationOf, judge, judgeInstances } from '../../src/prometheus/verdict.js';
 import type { EvaluateMetricChecksInput } from '../../activities/prometheus.js';
 import type { CanaryStatus } from '../../workflows/canary-rollout.js';
 import {
@@ -94,11 +94,7 @@ export function scriptedMetrics(script: MetricScript, startedAt: () => number) {
     const values: ScriptValues = { ...HEALTHY, ...fleetWide };
     const per = input.perInstance;
     return {
-      at,
-      prometheusUrl: input.prometheus.url,
-      reachable: true,
-      results: input.checks.map((id) => {
-        const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job, exclude: input.exclude });
+      ...evaluationOf(input, at, true, (id, query, windowSeconds) => {
         const value = values[id];
         const samples =
           value === null || value === undefined ? [] : [{ labels: { instance: 'pulse-1:9091', job: 'pulse' }, time: nowMs / 1000, value }];

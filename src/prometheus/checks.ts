@@ -489,6 +489,14 @@ export function checkQuery(
   };
 }
 
+/** The query of a check as an evaluation request asks for it: its window from the request's windows, else the runbook's. */
+export function requestedQuery(
+  id: CheckId,
+  request: { windows?: Partial<Record<CheckId, number>>; job?: string; exclude?: QueryParams['exclude'] },
+): { query: string; windowSeconds?: number } {
+  return checkQuery(id, { windowSeconds: request.windows?.[id], job: request.job, exclude: request.exclude });
+}
+
 /** "Alert Thresholds, row 4" / "Canary Rollout Strategy (canary.phase1.3)". */
 export function checkReference(check: MetricCheck): string {
   return check.source.row !== undefined

@@ -6,7 +6,18 @@
  */
 import type { Action, Evidence } from '../runbook/evidence.js';
 import type { StepId } from '../runbook/steps.js';
-import { CHECKS, checkReference, compare, parseValue, type CheckId, type CheckVerdict, type Comparison, type Severity } from './checks.js';
+import type { Evaluation } from './alert-state.js';
+import {
+  CHECKS,
+  requestedQuery,
+  checkReference,
+  compare,
+  parseValue,
+  type CheckId,
+  type CheckVerdict,
+  type Comparison,
+  type Severity,
+} from './checks.js';
 import type { InstantResult, Labels } from './client.js';
 import type { PrometheusErrorKind } from './errors.js';
 
@@ -218,6 +229,45 @@ export function unanswered(
     empty: false,
     error,
   };
+}
+
+/** What an evaluation is asked: which checks, on which Prometheus, with which windows, job and exclusion. */
+export interface EvaluationRequest {
+  prometheus: { url: string };
+  checks: CheckId[];
+  windows?: Partial<Record<CheckId, number>>;
+  job?: string;
+  exclude?: { label: string; values: string[] };
+}
+
+/** An evaluation of every requested check, each judged by `result` from its query and window. */
+export function evaluationOf(
+  request: EvaluationRequest,
+  at: string,
+  reachable: boolean,
+  result: (id: CheckId, query: string, windowSeconds: number | undefined) => CheckResult,
+): Evaluation {
+  return {
+    at,
+    prometheusUrl: request.prometheus.url,
+    reachable,
+    results: request.checks.map((id) => {
+      const { query, windowSeconds } = requestedQuery(id, request);
+      return result(id, query, windowSeconds);
+    }),
+  };
+}
+
+/**
+ * The evaluation of checks Prometheus never answered (unreachable, refused, or the activity failed): every check
+ * inconclusive, with the reason, at the time asked for.
+ */
+export function unansweredEvaluation(
+  request: EvaluationRequest,
+  at: string,
+  error: { kind: PrometheusErrorKind | 'internal'; message: string },
+): Evaluation {
+  return evaluationOf(request, at, false, (id, query, windowSeconds) => unanswered(id, query, at, error, windowSeconds));
 }
 
 /** One check result as runbook evidence under a step id (the canary gates record their checkpoints this way). */
