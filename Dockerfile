@@ -12,24 +12,32 @@
 ARG NODE_IMAGE=node:20-bookworm
 ARG GO_IMAGE=golang:1.25-bookworm
 
-# 1. Production dependencies only. tsx is one of them: bin/pulse-runbook.js runs the TypeScript sources through
-#    tsx's loader, so the image needs no compile step and no devDependencies.
+# 1. Production dependencies only: the node_modules the image ships. No TypeScript, no tsx loader at run time: the
+#    image runs the compiled JavaScript that stage 2 builds.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
 
-# 2. The workflow bundle, built once here instead of by webpack at every worker start
-#    (the worker loads it through PULSE_RUNBOOKS_WORKFLOW_BUNDLE, see src/worker.ts). It carries the encrypted
-#    failure converter (src/temporal/encrypted-failure-converter.cjs, in src/), so a worker with a payload key file
-#    (the compose setup) uses it as it is instead of bundling the workflows from source at every start.
-FROM deps AS bundle
-COPY tsconfig.json ./
+# 2. The build, with every dependency (TypeScript is a devDependency): `npm run build` (scripts/build.mjs) compiles
+#    src/, workflows/ and activities/ to dist/, builds the workflow bundle dist/workflow-bundle.js (the worker loads it
+#    through PULSE_RUNBOOKS_WORKFLOW_BUNDLE instead of running webpack at every start, see src/worker.ts) and writes
+#    dist/.build-stamp. The bundle carries the encrypted failure converter
+#    (src/temporal/encrypted-failure-converter.cjs), so a worker with a payload key file (the compose setup) uses it
+#    as it is. Only dist/ leaves this stage (source maps dropped, as in the npm package).
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY tsconfig.json tsconfig.build.json ./
+COPY bin/build-freshness.mjs ./bin/build-freshness.mjs
+COPY scripts/build.mjs scripts/build-workflow-bundle.ts ./scripts/
 COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
-COPY scripts/build-workflow-bundle.ts ./scripts/build-workflow-bundle.ts
-RUN node_modules/.bin/tsx scripts/build-workflow-bundle.ts --out dist/workflow-bundle.js
+RUN node scripts/build.mjs \
+  && test -f dist/workflow-bundle.js \
+  && find dist -name '*.map' -delete
 
 FROM ${GO_IMAGE} AS go-toolchain
 
@@ -43,14 +51,14 @@ RUN apt-get update \
 ENV NODE_ENV=production \
     PULSE_RUNBOOKS_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 WORKDIR /app
-# Owned by root and not writable by the worker's user: the worker cannot change its own code.
+# Owned by root and not writable by the worker's user: the worker cannot change its own code. Production
+# dependencies, bin/ and the compiled dist/ only, no sources: bin/pulse-runbook.js then always runs dist/ (a package
+# without sources counts its build as current, bin/build-freshness.mjs), the CLI and the worker start from compiled
+# JavaScript, and the worker loads the prebuilt bundle (PULSE_RUNBOOKS_WORKFLOW_BUNDLE).
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json package-lock.json tsconfig.json ./
+COPY package.json package-lock.json ./
 COPY bin ./bin
-COPY src ./src
-COPY workflows ./workflows
-COPY activities ./activities
-COPY --from=bundle /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
+COPY --from=build /app/dist ./dist
 RUN chmod 0755 bin/pulse-runbook.js \
   && ln -s /app/bin/pulse-runbook.js /usr/local/bin/pulse-runbook \
   && install -d -o node -g node -m 0700 /home/node/.ssh

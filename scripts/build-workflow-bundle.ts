@@ -1,6 +1,7 @@
 /**
  * Builds the workflow bundle ahead of time, so a production worker starts without webpack and without the
- * TypeScript sources of the workflows being compiled on every start (the Dockerfile runs this at image build).
+ * TypeScript sources of the workflows being compiled on every start (scripts/build.mjs runs it, compiled, and so
+ * does the Dockerfile's build stage).
  * The worker loads it when PULSE_RUNBOOKS_WORKFLOW_BUNDLE names the file (src/worker.ts).
  *
  *   npx tsx scripts/build-workflow-bundle.ts                 # writes dist/workflow-bundle.js

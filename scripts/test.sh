@@ -7,12 +7,22 @@ cd "$(dirname "$0")/.."
 start=$(date +%s)
 bash scripts/ensure-deps.sh --tests
 
-echo "[test] type-checking (tsc --noEmit)" >&2
-npx tsc --noEmit -p tsconfig.json
-
-echo "[test] lint (eslint) and format (prettier --check)" >&2
-npx eslint .
-npx prettier --check . >/dev/null || { npx prettier --list-different . >&2; echo "[test] files above are not formatted: npm run format" >&2; exit 1; }
+# The three checks at once (each is one process, CPU-bound, and they read the same files); the first failure is shown.
+echo "[test] type-check (tsc --noEmit), lint (eslint) and format (prettier --check), at once" >&2
+checks_began=$(date +%s)
+npx tsc --noEmit -p tsconfig.json >/tmp/pulse-runbooks-tsc.$$ 2>&1 &
+tsc_pid=$!
+npx eslint . >/tmp/pulse-runbooks-eslint.$$ 2>&1 &
+eslint_pid=$!
+npx prettier --list-different . >/tmp/pulse-runbooks-prettier.$$ 2>&1 &
+prettier_pid=$!
+checks_failed=0
+wait $tsc_pid || { cat /tmp/pulse-runbooks-tsc.$$ >&2; echo "[test] tsc found type errors (above)" >&2; checks_failed=1; }
+wait $eslint_pid || { cat /tmp/pulse-runbooks-eslint.$$ >&2; echo "[test] eslint found problems (above): npm run lint" >&2; checks_failed=1; }
+wait $prettier_pid || { cat /tmp/pulse-runbooks-prettier.$$ >&2; echo "[test] files above are not formatted: npm run format" >&2; checks_failed=1; }
+rm -f /tmp/pulse-runbooks-{tsc,eslint,prettier}.$$
+[ $checks_failed = 0 ] || exit 1
+echo "[test] checks passed in $(( $(date +%s) - checks_began )) s" >&2
 
 mkdir -p test-artifacts
 status=0
@@ -20,14 +30,49 @@ jest() { node --experimental-vm-modules --no-warnings=ExperimentalWarning node_m
 if [ $# -gt 0 ]; then
   jest --json --outputFile=test-artifacts/jest-results.json "$@" || status=$?
 else
-  # Two runs. The unit project starts no server (real processes and HTTP on loopback only), so two of its files run
-  # at a time. The others run one file at a time: a workflows file starts its own JVM test server, which must answer
-  # within the SDK's fixed 5 s (two starting together on a loaded 2-core machine missed it); e2e files share one dev
-  # server and count runs in it; production starts a whole cluster. Their reports are merged into one file.
-  rm -f test-artifacts/jest-results.json test-artifacts/jest-unit.json test-artifacts/jest-servers.json
-  jest --selectProjects unit --maxWorkers 2 --json --outputFile=test-artifacts/jest-unit.json || status=$?
-  jest --selectProjects workflows e2e production --maxWorkers 1 --json --outputFile=test-artifacts/jest-servers.json || status=$?
-  node scripts/merge-jest-results.mjs test-artifacts/jest-results.json test-artifacts/jest-unit.json test-artifacts/jest-servers.json || status=1
+  # Three lanes at once, one jest run each, because most of a server test's time is spent waiting (on timers, restarts,
+  # pollers), so one lane alone leaves the second core idle:
+  #   local:  unit (no server), then workflows (each file its own time-skipping JVM, up in under a second with the class
+  #           archive scripts/install-temporal.sh builds);
+  #   e2e:    one dev server for the lane, two files at a time (unique workflow ids and task queues per test);
+  #   heavy:  the production cluster, then the 500-instance canary (test/e2e/canary-fleet.test.ts, with a dev server of
+  #           its own). One after the other: each keeps a core busy, and run together with everything else at the start
+  #           the fleet's first wave starved (Pulse timeouts, missed heartbeats).
+  # Each lane writes its own log, printed when every lane is done; the reports are merged into one file.
+  rm -f test-artifacts/jest-*.json test-artifacts/lane-*.log
+  lane() {
+    local name=$1
+    shift
+    local began=$(date +%s) rc=0
+    "$@" >"test-artifacts/lane-$name.log" 2>&1 || rc=$?
+    echo "[test] lane $name: $(( $(date +%s) - began )) s (exit $rc)" >>"test-artifacts/lane-$name.log"
+    return $rc
+  }
+  local_lane() {
+    local rc=0
+    jest --selectProjects unit --maxWorkers 2 --json --outputFile=test-artifacts/jest-unit.json || rc=$?
+    jest --selectProjects workflows --maxWorkers 1 --json --outputFile=test-artifacts/jest-workflows.json || rc=$?
+    return $rc
+  }
+  lane local local_lane &
+  local_pid=$!
+  lane e2e jest --selectProjects e2e --maxWorkers 2 --testPathIgnorePatterns canary-fleet --json --outputFile=test-artifacts/jest-e2e.json &
+  e2e_pid=$!
+  heavy_lane() {
+    local rc=0
+    jest --selectProjects production --maxWorkers 1 --json --outputFile=test-artifacts/jest-production.json || rc=$?
+    jest --selectProjects e2e --maxWorkers 1 --json --outputFile=test-artifacts/jest-fleet.json test/e2e/canary-fleet.test.ts || rc=$?
+    return $rc
+  }
+  lane heavy heavy_lane &
+  heavy_pid=$!
+  for pid in $local_pid $e2e_pid $heavy_pid; do wait "$pid" || status=$?; done
+  for name in local e2e heavy; do
+    echo "===== lane $name =====" >&2
+    cat "test-artifacts/lane-$name.log" >&2
+  done
+  node scripts/merge-jest-results.mjs test-artifacts/jest-results.json test-artifacts/jest-unit.json test-artifacts/jest-workflows.json \
+    test-artifacts/jest-e2e.json test-artifacts/jest-production.json test-artifacts/jest-fleet.json || status=1
 fi
 
 if [ -f test-artifacts/jest-results.json ]; then

@@ -4,7 +4,7 @@
  * the client causes, and every start, update and signal carries the actor header (src/identity/header.ts) that
  * `pulse-runbook audit` reads, so no run this program starts is without an actor.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ConnectionLike } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { actorHeaderInterceptor } from './identity/header.js';
 import { clientIdentity, type Identity } from './identity/resolve.js';
@@ -30,8 +30,22 @@ export async function connectClient(opts: ClientOptions): Promise<Client> {
     connectTimeout: '4s',
     ...(opts.retries === false ? { interceptors: [] } : {}),
   });
+  return clientOnConnection({ ...opts, connection });
+}
+
+export interface ClientOnConnectionOptions extends Pick<ClientOptions, 'namespace' | 'identity' | 'dataConverter'> {
+  /** A connection the caller already holds (another client's, e.g. to add a data converter); the caller closes it. */
+  connection: ConnectionLike;
+}
+
+/**
+ * The same client as connectClient's, acting as the same person, on a connection the caller already holds: for a
+ * second client with another data converter on one connection (the doctor's run, the preflight). Never
+ * `new Client(...)` elsewhere for a run or a signal, or it carries no actor.
+ */
+export function clientOnConnection(opts: ClientOnConnectionOptions): Client {
   return new Client({
-    connection,
+    connection: opts.connection,
     namespace: opts.namespace,
     identity: clientIdentity(opts.identity),
     interceptors: { workflow: [actorHeaderInterceptor(opts.identity)] },

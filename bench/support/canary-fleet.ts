@@ -32,6 +32,10 @@ export interface FleetFixture {
   stop(): Promise<void>;
 }
 
+// How often an Enable or Disable looks for the poller's work: each look is an activity and a timer, so at 0.5 s the
+// 500 Enables' waits for a poller tick were most of the worker's and the dev server's CPU.
+const VERIFY_EVERY_SECONDS = 2;
+
 export const fleetName = (i: number) => `pulse-${String(i).padStart(3, '0')}`;
 
 export async function startFleetFixture(opts: {
@@ -72,7 +76,9 @@ export async function startFleetFixture(opts: {
     vars: { nasPort: opts.closedNas?.includes(k + 1) ? closed : opts.onSecondNas?.includes(k + 1) ? secondNas.port : fleet.truenasPort! },
   }));
   const host = (extra: Record<string, unknown>) => ({
-    pulse: { url: '{pulseUrl}', token: { env: tokenEnv }, timeoutMs: 5000 },
+    // Patient timeouts: 500 instances in one process and the worker share two cores with the rest of the suite, and a
+    // starved event loop is slow, not broken (a wave once failed on 5 s Pulse timeouts and missed heartbeats).
+    pulse: { url: '{pulseUrl}', token: { env: tokenEnv }, timeoutMs: 20_000 },
     flag: { kind: 'env-file', path: `${dir}/{name}/pulse.env` },
     // Restarted only through the fleet's control API, as a service by systemctl. With curl when there is one: a wave
     // of 100 restarts as 100 node processes (about 40 MiB and a CPU-heavy start each) starved the worker's heartbeats
@@ -84,7 +90,7 @@ export async function startFleetFixture(opts: {
       healthIntervalMs: 100,
     },
     logs: { kind: 'file', path: `${dir}/{name}/pulse.log` },
-    retry: { maximumAttempts: 3, initialIntervalSeconds: 0.5, maximumIntervalSeconds: 2 },
+    retry: { maximumAttempts: 3, initialIntervalSeconds: 0.5, maximumIntervalSeconds: 2, heartbeatTimeoutSeconds: 60 },
     ...extra,
   });
   return {
@@ -103,9 +109,9 @@ export async function startFleetFixture(opts: {
         enable: host({
           connection: { name: 'nas', host: 'http://127.0.0.1', port: '{vars.nasPort}', apiKey: { env: keyEnv } },
           appearWithinSeconds: 4 * opts.tickSeconds + 10,
-          verifyEverySeconds: 0.5,
+          verifyEverySeconds: VERIFY_EVERY_SECONDS,
         }),
-        disable: host({ staleThresholdSeconds: 2, graceSeconds: 5, verifyEverySeconds: 0.5 }),
+        disable: host({ staleThresholdSeconds: 2, graceSeconds: 5, verifyEverySeconds: VERIFY_EVERY_SECONDS }),
       },
     }),
     async stop() {

@@ -10,7 +10,8 @@ import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { cachedWorkflowBundle } from './bundle-cache.js';
 import { startTimeSkipping, uniqueId } from './time-skipping.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { Evaluation } from '../../src/prometheus/alert-state.js';
@@ -29,13 +30,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const HOUR = 3600_000;
 export const DAY = 24 * HOUR;
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-export function canaryBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: path.join(here, 'canary-workflows.ts'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
-  });
-  return bundle;
+export function canaryBundle(): Promise<{ code: string }> {
+  return cachedWorkflowBundle({ workflowsPath: path.join(here, 'canary-workflows.ts') });
 }
 
 /** A healthy Pulse: values that pass every check (and a steady resource use). */

@@ -1,11 +1,11 @@
 /** The real time-skipping test server (Java, from Maven Central), started by the SDK from our cached binary. */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
 import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
 import { testServerPath } from '../../src/temporal/tools.js';
 import { workflowsPath } from '../../src/temporal/workflows-path.js';
+import { cachedWorkflowBundle } from './bundle-cache.js';
 
 export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
@@ -21,14 +21,9 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   return env;
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** Bundles the workflows once per test file (about a second), instead of once per worker. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: workflowsPath(),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
-  });
-  return bundle;
+/** The workflows' bundle, built once per source tree (bench/support/bundle-cache.ts), instead of once per worker. */
+export function workflowBundle(): Promise<{ code: string }> {
+  return cachedWorkflowBundle({ workflowsPath: workflowsPath() });
 }
 
 let counter = 0;

@@ -2,10 +2,13 @@
  * The doctor's checks, in order, from the CLI's side: Temporal, the namespace and search attributes, a worker on the
  * task queue, the payload key, then the host checks a worker runs for us (workflows/doctor.ts). A check that depends
  * on one that failed is reported as skipped, with why. Nothing here changes anything; the doctor run itself is the
- * only thing written to Temporal (a short workflow with the same payload encryption as every other run).
+ * only thing written to Temporal (a short workflow with the same payload encryption as every other run), started
+ * like every run through src/client.ts, so it carries who ran the doctor (client identity and actor header).
  */
 import { randomBytes } from 'node:crypto';
-import { Client, Connection, type ConnectionLike } from '@temporalio/client';
+import type { ConnectionLike } from '@temporalio/client';
+import { clientOnConnection, connectClient } from '../client.js';
+import type { Identity } from '../identity/resolve.js';
 import type { DoctorHostInputRaw } from '../config/doctor.js';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
 import type { LoadedCodec } from '../temporal/data-converter.js';
@@ -27,13 +30,13 @@ function temporalFix(settings: Settings): string {
     : 'start the main job (`npm start`), or give --temporal-address / TEMPORAL_ADDRESS (or `pulse-runbook env set <env>.temporal.address host:port`)';
 }
 
-/** Every check, in order; the Temporal connection is closed before it returns. */
-export async function runDoctor(settings: Settings, host: DoctorHostInputRaw): Promise<CheckResult[]> {
+/** Every check, in order, acting as `identity`; the Temporal connection is closed before it returns. */
+export async function runDoctor(settings: Settings, host: DoctorHostInputRaw, identity: Identity): Promise<CheckResult[]> {
   const address = settings.temporal.address ?? EMBEDDED_ADDRESS;
-  let connection: Connection;
+  let connection: ConnectionLike;
   let first: CheckResult;
   try {
-    connection = await Connection.connect({ address, connectTimeout: '4s' });
+    ({ connection } = await connectClient({ address, namespace: settings.temporal.namespace, identity }));
     const info = await connection.workflowService.getSystemInfo({});
     first = check('temporal', 'ok', `${address}${info.serverVersion ? `, server ${info.serverVersion}` : ''}`);
   } catch (err) {
@@ -52,13 +55,13 @@ export async function runDoctor(settings: Settings, host: DoctorHostInputRaw): P
         ...(['worker', 'payload-key', 'worker-host', ...HOST_CHECKS] as CheckId[]).map((id) => skippedBecause(id, namespace)),
       ];
     }
-    return [first, namespace, ...(await workerChecks(connection, settings, host))];
+    return [first, namespace, ...(await workerChecks(connection, settings, host, identity))];
   } finally {
     await connection.close().catch(() => undefined);
   }
 }
 
-async function namespaceCheck(connection: Connection, namespace: string): Promise<CheckResult> {
+async function namespaceCheck(connection: ConnectionLike, namespace: string): Promise<CheckResult> {
   try {
     await connection.workflowService.describeNamespace({ namespace });
   } catch (err) {
@@ -94,9 +97,15 @@ async function namespaceCheck(connection: Connection, namespace: string): Promis
 
 /**
  * The checks that need a worker: one polls the task queue, it holds our payload key, and then (a doctor run on
- * the queue) the host checks. Also the preflight of the destructive procedures, with the client they already have.
+ * the queue) the host checks. Also the preflight of the destructive procedures, with the connection they already
+ * have. The doctor run is started as `identity` (src/client.ts clientOnConnection).
  */
-export async function workerChecks(connection: ConnectionLike, settings: Settings, host: DoctorHostInputRaw): Promise<CheckResult[]> {
+export async function workerChecks(
+  connection: ConnectionLike,
+  settings: Settings,
+  host: DoctorHostInputRaw,
+  identity: Identity,
+): Promise<CheckResult[]> {
   const { namespace, taskQueue } = settings.temporal;
   let codec: LoadedCodec | undefined;
   let codecError: string | undefined;
@@ -109,7 +118,7 @@ export async function workerChecks(connection: ConnectionLike, settings: Setting
 
   let pollers;
   try {
-    pollers = await checkWorkersCanRead(new Client({ connection, namespace }), namespace, taskQueue, codec);
+    pollers = await checkWorkersCanRead(clientOnConnection({ connection, namespace, identity }), namespace, taskQueue, codec);
   } catch (err) {
     const failed = check(
       'worker',
@@ -159,7 +168,7 @@ export async function workerChecks(connection: ConnectionLike, settings: Setting
     );
   }
   if (key.status === 'fail') return [worker, key, ...rest(key, ['worker-host', ...HOST_CHECKS])];
-  return [worker, key, ...(await hostChecksOnWorker(connection, settings, codec, host))];
+  return [worker, key, ...(await hostChecksOnWorker(connection, settings, codec, host, identity))];
 }
 
 /** Starts the doctor run on the task queue and waits (a bounded time) for the worker's host checks. */
@@ -168,9 +177,10 @@ async function hostChecksOnWorker(
   settings: Settings,
   codec: LoadedCodec | undefined,
   host: DoctorHostInputRaw,
+  identity: Identity,
 ): Promise<CheckResult[]> {
   const { namespace, taskQueue } = settings.temporal;
-  const client = new Client({ connection, namespace, ...(codec && { dataConverter: codec.dataConverter }) });
+  const client = clientOnConnection({ connection, namespace, identity, ...(codec && { dataConverter: codec.dataConverter }) });
   const workflowId = `doctor-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
   const started = Date.now();
   try {

@@ -7,10 +7,11 @@
 import { Command } from 'commander';
 import { DoctorHostInputSchema, type DoctorHostInputRaw } from '../config/doctor.js';
 import { parseOrExplain, resolvePulseTarget } from '../config/load.js';
-import { addGlobalFlags, addPulseFlags, EMBEDDED_ADDRESS, loadSettings } from './context.js';
+import { addGlobalFlags, addPulseFlags, EMBEDDED_ADDRESS, loadSettings, resolveActor } from './context.js';
 import { addHostFlags, HOST_FIELD_NAMES, hostInputFromFlags } from './enable.js';
 import { EXIT } from './exit-codes.js';
-import { SETTING_KEYS } from '../config/environments.js';
+import { settingProblem, SETTING_KEYS } from '../config/environments.js';
+import { ConfigError } from '../config/load.js';
 import type { SettingSources } from './apply-environment.js';
 
 const FIELD_NAMES = { ...HOST_FIELD_NAMES, 'dataDir.path': '--data-dir', 'prometheus.url': '--prometheus-url / PROMETHEUS_URL' };
@@ -28,6 +29,7 @@ export function doctorCommand(): Command {
     .option('--json', 'print the checks as JSON')
     .action(async (flags) => {
       const settings = loadSettings(flags);
+      refuseBadSettings(flags);
       const pulse = resolvePulseTarget(flags, process.env, settings.file);
       const hostPart = hostInputFromFlags(flags) as Partial<DoctorHostInputRaw>;
       const prometheusUrl = flags.prometheusUrl ?? process.env.PROMETHEUS_URL;
@@ -47,7 +49,8 @@ export function doctorCommand(): Command {
       );
       const { runDoctor } = await import('./doctor-run.js');
       const { renderChecks, summaryLine } = await import('../doctor/render.js');
-      const checks = await runDoctor(settings, host);
+      // Who runs the doctor, as for any command that starts a run: its doctor run carries this actor.
+      const checks = await runDoctor(settings, host, await resolveActor(settings));
       const failed = checks.some((c) => c.status === 'fail');
       const { address, namespace, taskQueue } = { ...settings.temporal, address: settings.temporal.address ?? EMBEDDED_ADDRESS };
       const settingRows = settingsWithSources(flags, flags.settingSources ?? {});
@@ -67,6 +70,24 @@ export function doctorCommand(): Command {
       process.exitCode = failed ? EXIT.badInput : EXIT.ok;
     });
   return cmd;
+}
+
+/** The settings that carry a secret when given wrongly: a token pasted instead of its reference, a URL with a password. */
+const SECRET_PRONE = ['pulse.url', 'pulse.tokenEnv', 'pulse.tokenFile', 'prometheus.url'];
+
+/**
+ * Doctor prints every setting it used (the table and --json), so the ones that carry a secret when given wrongly
+ * are held to what `env set` would store, before anything is printed or contacted: a token where its NAME or path
+ * belongs, a URL with a user, password or query is refused, naming the flag and the fix, and never printed.
+ */
+function refuseBadSettings(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): void {
+  for (const key of SECRET_PRONE) {
+    const spec = SETTING_KEYS[key];
+    const value = flags[spec.option] ?? (spec.envVar ? env[spec.envVar] : undefined);
+    if (typeof value !== 'string') continue;
+    const problem = settingProblem(key, value);
+    if (problem) throw new ConfigError(`doctor ${spec.flag}${spec.envVar ? ` / ${spec.envVar}` : ''}: ${problem}. Nothing was checked.`);
+  }
 }
 
 /** Each setting the doctor used, its value and where it came from (flag, environment variable, named environment). */

@@ -12,6 +12,14 @@ function out(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** "no environment "x" in FILE; it has a, b. Give one of them …" */
+function noEnvironment(env: string, known: string[], file: string): string {
+  return (
+    `no environment "${env}" in ${file}; it has ${known.join(', ') || 'none'}. ` +
+    `Give one of them (\`pulse-runbook env list\`), or create it with \`pulse-runbook env set ${env}.<setting> <value>\``
+  );
+}
+
 export function envCommand(): Command {
   const cmd = new Command('env').description(
     'Named environments (Temporal address, namespace, task queue, key file, Pulse URL and token reference, host settings, Prometheus URL), kept in $XDG_CONFIG_HOME/pulse-runbooks/config.json (or PULSE_RUNBOOK_CONFIG_FILE); use one with --env NAME or PULSE_RUNBOOK_ENV',
@@ -40,7 +48,7 @@ export function envCommand(): Command {
       const all = readEnvironments(file).environments;
       const [env] = dotted.split('.', 1);
       const settings = all[env];
-      if (!settings) throw new ConfigError(`env get: no environment "${env}" in ${file}; it has ${Object.keys(all).join(', ') || 'none'}`);
+      if (!settings) throw new ConfigError(`env get: ${noEnvironment(env, Object.keys(all), file)}`);
       if (dotted === env) {
         for (const [k, v] of Object.entries(settings)) out(`${env}.${k} = ${v}`);
         return;
@@ -74,11 +82,17 @@ export function envCommand(): Command {
       const file = configFilePath();
       const data = readEnvironments(file);
       const [env] = dotted.split('.', 1);
-      if (!data.environments[env]) throw new ConfigError(`env delete: no environment "${env}" in ${file}; nothing was changed`);
+      if (!data.environments[env])
+        throw new ConfigError(`env delete: ${noEnvironment(env, Object.keys(data.environments), file)}; nothing was changed`);
       if (dotted === env) delete data.environments[env];
       else {
         const { key } = splitKey(dotted);
-        if (data.environments[env][key] === undefined) throw new ConfigError(`env delete: ${dotted} is not set; nothing was changed`);
+        if (data.environments[env][key] === undefined) {
+          const set = Object.keys(data.environments[env]);
+          throw new ConfigError(
+            `env delete: ${dotted} is not set (${env} has ${set.join(', ') || 'no settings'}); nothing was changed. Give a setting it has, see \`pulse-runbook env get ${env}\``,
+          );
+        }
         delete data.environments[env][key];
       }
       writeEnvironments(data, file);

@@ -6,7 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { CONFIG_FILE_ENV, ENV_NAME_ENV, EnvironmentsFileSchema, settingProblem, type EnvironmentsFile } from '../config/environments.js';
+import {
+  CONFIG_FILE_ENV,
+  ENV_NAME,
+  ENV_NAME_ENV,
+  EnvironmentsFileSchema,
+  settingProblem,
+  type EnvironmentsFile,
+} from '../config/environments.js';
 import { ConfigError, describeZodError } from '../config/load.js';
 
 export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
@@ -32,7 +39,10 @@ export function readEnvironments(file: string = configFilePath()): EnvironmentsF
     throw new ConfigError(`config file ${file}: is not valid JSON (${(err as Error).message}); fix it or remove it`);
   }
   const parsed = EnvironmentsFileSchema.safeParse(json);
-  if (!parsed.success) throw new ConfigError(describeZodError(parsed.error, `config file ${file}:`));
+  if (!parsed.success)
+    throw new ConfigError(
+      `${describeZodError(parsed.error, `config file ${file}:`)}\nThe file must be {"environments": {"<name>": {"<setting>": "<value>"}}}: fix it, or remove it and use \`pulse-runbook env set\``,
+    );
   for (const [name, settings] of Object.entries(parsed.data.environments)) {
     for (const [key, value] of Object.entries(settings)) {
       const problem = settingProblem(key, value);
@@ -65,6 +75,8 @@ export function writeEnvironments(data: EnvironmentsFile, file: string = configF
 /** The settings of one environment; a name that is not in the file is an error that lists the ones that are. */
 export function environment(name: string, file: string = configFilePath()): Record<string, string> {
   const all = readEnvironments(file).environments;
+  if (!ENV_NAME.test(name))
+    throw new ConfigError(`--env / ${ENV_NAME_ENV}: "${name}" is not an environment name: give letters, digits, - and _, e.g. --env prod`);
   const found = all[name];
   if (!found) {
     const known = Object.keys(all);

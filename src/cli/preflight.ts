@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import type { ConnectionLike } from '@temporalio/client';
 import type { DoctorHostInputRaw } from '../config/doctor.js';
+import type { Identity } from '../identity/resolve.js';
 import { ConfigError } from '../config/load.js';
 import type { Settings } from './context.js';
 
@@ -31,14 +32,14 @@ export function preflightFrom(flags: { preflight?: boolean }, host: DoctorHostIn
 }
 
 /**
- * Runs the checks, or records that they were skipped. Returns the line for the run's details. Throws a
+ * Runs the checks (the doctor run started as `opts.identity`, like the procedure's own run), or records that they were skipped. Returns the line for the run's details. Throws a
  * ConfigError (exit 2: nothing was started or changed) naming every failed check and its fix.
  */
 export async function runPreflight(
   connection: ConnectionLike,
   settings: Settings,
   req: PreflightRequest,
-  opts: { procedure: string; json: boolean; out?: NodeJS.WritableStream; err?: NodeJS.WritableStream },
+  opts: { procedure: string; json: boolean; identity: Identity; out?: NodeJS.WritableStream; err?: NodeJS.WritableStream },
 ): Promise<string> {
   const out = opts.out ?? process.stdout;
   const err = opts.err ?? process.stderr;
@@ -50,7 +51,7 @@ export async function runPreflight(
     return line;
   }
   const { workerChecks } = await import('./doctor-run.js');
-  const checks = await workerChecks(connection, settings, req.host);
+  const checks = await workerChecks(connection, settings, req.host, opts.identity);
   const failed = checks.filter((c) => c.status === 'fail');
   if (failed.length > 0) {
     const lines = failed.map((c) => `preflight check "${c.title}" failed: ${c.detail}${c.fix ? `\n  fix: ${c.fix}` : ''}`);

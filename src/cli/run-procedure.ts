@@ -136,7 +136,11 @@ export async function runProcedure<R extends { evidence: unknown[] }>(opts: RunP
     // Before anything changes: the doctor's checks for this procedure's settings (a plan changes nothing anyway).
     const preflightNote =
       !attached && !plan && opts.preflight
-        ? await runPreflight(client.connection, opts.settings, opts.preflight, { procedure: opts.procedure, json: opts.json })
+        ? await runPreflight(client.connection, opts.settings, opts.preflight, {
+            procedure: opts.procedure,
+            json: opts.json,
+            identity: connected.identity,
+          })
         : undefined;
 
     let runId: string;

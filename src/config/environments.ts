@@ -65,7 +65,8 @@ export const SETTING_KEYS: Record<string, SettingKey> = {
   'prometheus.url': setting('--prometheus-url', 'Prometheus base URL (canary, alerts)', { envVar: 'PROMETHEUS_URL' }),
 };
 
-const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** An environment's name: letters, digits, - and _. */
+export const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 const EnvironmentSchema = z.record(z.string(), z.string());
 export const EnvironmentsFileSchema = z

@@ -13,6 +13,7 @@ import type { TokenRef } from '../config/pulse-target.js';
 import { looksLikeSecret } from '../runbook/redact.js';
 import { inspectTarget } from '../host/env-file.js';
 import { resolveDataDir } from '../host/safe-files.js';
+import { describeAuthMode } from '../pulse/capabilities.js';
 import { PulseClient } from '../pulse/client.js';
 import { PulseAuthError, PulseError, PulseForbiddenError } from '../pulse/errors.js';
 import { readPulseToken } from '../pulse/token.js';
@@ -118,9 +119,13 @@ async function authCheck(client: PulseClient, ref: TokenRef | undefined): Promis
         ? `the token from ${where} was accepted`
         : caps.authRequired
           ? 'answered without a token although authentication is configured'
-          : 'Pulse has no authentication configured (open anonymously)';
+          : 'answered without a token';
     const flag = caps.truenasEnabled ? 'TrueNAS flag on' : 'TrueNAS flag off (404 truenas_disabled)';
-    return check('pulse-auth', 'ok', `${auth}; scopes ${NEEDED_SCOPES.join(', ')} accepted; ${PULSE_LINE_NAMES[caps.line]}; ${flag}`);
+    return check(
+      'pulse-auth',
+      'ok',
+      `${auth}; Pulse authentication: ${describeAuthMode(caps.auth)}; scopes ${NEEDED_SCOPES.join(', ')} accepted; ${PULSE_LINE_NAMES[caps.line]}; ${flag}`,
+    );
   } catch (err) {
     if (err instanceof PulseAuthError)
       return check('pulse-auth', 'fail', `Pulse answered 401 to the token from ${where}: it was refused`, fixToken);

@@ -19,16 +19,22 @@ export function health(startedAt: number): Reply {
   });
 }
 
-/** GET /api/security/status: the field set of Pulse's handler (network fields for a loopback client). */
+/**
+ * GET /api/security/status: the field set of Pulse's handler (network fields for a loopback client). As in Pulse,
+ * `hasAuthentication` is true for API tokens alone too, and the password login's user name and the caller's token
+ * scopes are shown only to an authenticated caller.
+ */
 export function securityStatus(req: IncomingMessage, auth: AuthState): Reply {
   if (req.method !== 'GET') return methodNotAllowed();
+  const caller = auth.hasAnyAuth() ? auth.check(req) : undefined;
+  const authenticated = caller?.ok === true;
   return jsonReply(200, {
     apiTokenConfigured: auth.tokens.length > 0,
     apiTokenHint: '', // Pulse only hints the legacy single API_TOKEN
     requiresAuth: auth.hasAnyAuth(),
     exportProtected: true,
     unprotectedExportAllowed: false,
-    hasAuthentication: auth.user !== '' || auth.passHash !== '',
+    hasAuthentication: auth.user !== '' || auth.passHash !== '' || auth.tokens.length > 0,
     configuredButPendingRestart: false,
     hasAuditLogging: false,
     credentialsEncrypted: true,
@@ -41,9 +47,10 @@ export function securityStatus(req: IncomingMessage, auth: AuthState): Reply {
     proxyAuthLogoutURL: '',
     proxyAuthUsername: '',
     proxyAuthIsAdmin: false,
-    authUsername: auth.user,
+    authUsername: authenticated ? auth.user : '',
     authLastModified: '',
     oidcUsername: '',
+    ...(caller?.ok && caller.token && { tokenScopes: caller.token.scopes }),
   });
 }
 

@@ -9,7 +9,7 @@
  */
 import type { PulseAnswer } from './transport.js';
 import { PULSE_PATHS } from './paths.js';
-import type { PulseCapabilities, SecurityStatus } from './types.js';
+import type { PulseAuthMode, PulseCapabilities, SecurityStatus } from './types.js';
 
 export interface CapabilityProbes {
   /** GET /api/security/status parsed, or undefined when it did not answer 200 JSON. */
@@ -45,16 +45,62 @@ export function resourcesShapeFrom(answer: Pick<PulseAnswer, 'status' | 'json'>)
   return 'absent';
 }
 
+/**
+ * Which kinds of authentication Pulse has, from GET /api/security/status. Any field that says "configured" counts
+ * (a `false` in one field never hides a `true` in another: Pulse's fields overlap, and API tokens alone are
+ * authentication). Tokens: `apiTokenConfigured` (Feb and v6-rel tell anyone; newer Pulse only a caller allowed to
+ * read settings), else a token caller's `tokenScopes` prove some exist. Password: the `authUsername` an
+ * authenticated caller is shown; a caller known to be authenticated (`tokenScopes`, or a privileged `detailLevel`)
+ * that is shown none means there is none; and authentication with no tokens, no proxy and no SSO is the password.
+ */
+export function authModeFrom(security: SecurityStatus | undefined): PulseAuthMode {
+  if (!security) return { configured: 'unknown', tokens: 'unknown', password: 'unknown' };
+  const username = security.authUsername?.trim() ?? '';
+  const tokens: boolean | 'unknown' =
+    typeof security.apiTokenConfigured === 'boolean'
+      ? security.apiTokenConfigured
+      : (security.tokenScopes?.length ?? 0) > 0
+        ? true
+        : 'unknown';
+  const claims = [security.hasAuthentication, security.requiresAuth, tokens === true, username !== ''];
+  const configured: boolean | 'unknown' = claims.some((c) => c === true)
+    ? true
+    : security.hasAuthentication === false || security.requiresAuth === false
+      ? false
+      : 'unknown';
+  if (configured === false) return { configured, tokens: false, password: false };
+  const callerAuthenticated = security.tokenScopes !== undefined || security.detailLevel === 'privileged';
+  const otherKind = security.hasProxyAuth === true || security.ssoEnabled === true || security.oidcEnabled === true;
+  const password: boolean | 'unknown' =
+    username !== ''
+      ? true
+      : callerAuthenticated && security.authUsername !== undefined
+        ? false
+        : configured === true && tokens === false && !otherKind
+          ? true
+          : 'unknown';
+  return { configured, tokens, password };
+}
+
+/** What Pulse's authentication is, for a person: "API tokens only (no password login)", "none (…)", … */
+export function describeAuthMode(mode: PulseAuthMode): string {
+  if (mode.configured === 'unknown') return 'not told (the security status did not answer)';
+  if (mode.configured === false) return 'none (the API is open anonymously)';
+  if (mode.tokens === true && mode.password === true) return 'API tokens and a password login';
+  if (mode.tokens === true && mode.password === false) return 'API tokens only (no password login)';
+  if (mode.tokens === false && mode.password === true) return 'a password login only (no API tokens)';
+  if (mode.tokens === false && mode.password === false) return 'neither API tokens nor a password login (a proxy or SSO)';
+  const said = (what: string, v: boolean | 'unknown') => `${what} ${v === 'unknown' ? 'not told' : v ? 'yes' : 'no'}`;
+  return `configured (${said('API tokens', mode.tokens)}, ${said('password login', mode.password)})`;
+}
+
 export function interpretCapabilities(p: CapabilityProbes): PulseCapabilities {
   const notes: string[] = [];
 
-  let authRequired = false;
-  if (p.security) {
-    authRequired = Boolean(p.security.hasAuthentication ?? p.security.requiresAuth ?? p.security.apiTokenConfigured);
-    notes.push(`security status: authentication ${authRequired ? 'configured' : 'not configured (API open anonymously)'}`);
-  } else {
-    notes.push('security status did not answer; authRequired assumed false');
-  }
+  const auth = authModeFrom(p.security);
+  const authRequired = auth.configured === true;
+  if (p.security) notes.push(`security status: Pulse authentication ${describeAuthMode(auth)}`);
+  else notes.push('security status did not answer; authRequired assumed false');
 
   const resourcesPath = p.v2 === 'envelope' ? PULSE_PATHS.resourcesV2 : PULSE_PATHS.resources;
   if (p.v2 === 'envelope') notes.push('/api/v2/resources serves the {data, meta} envelope (Feb line)');
@@ -84,6 +130,7 @@ export function interpretCapabilities(p: CapabilityProbes): PulseCapabilities {
     truenasEnabled: p.connections === 'enabled',
     line,
     authRequired,
+    auth,
     notes,
   };
 }

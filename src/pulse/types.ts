@@ -69,9 +69,20 @@ export type ErrorEnvelope = z.infer<typeof ErrorEnvelopeSchema>;
 // --- security status (§1) --------------------------------------------------------------------------------------
 
 export const SecurityStatusSchema = z.looseObject({
+  /** Any authentication at all (a password, API tokens, a proxy, SSO, REQUIRE_AUTH). */
   hasAuthentication: z.boolean().optional(),
   requiresAuth: z.boolean().optional(),
+  /** API tokens exist. Feb and v6-rel tell anyone; newer Pulse only a caller whose token may read settings. */
   apiTokenConfigured: z.boolean().optional(),
+  /** The password login's user name; filled in only for an authenticated caller ("" otherwise). */
+  authUsername: z.string().optional(),
+  /** The scopes of the token the caller authenticated with (present only for a token caller). */
+  tokenScopes: z.array(z.string()).optional(),
+  /** Newer Pulse: public | authenticated | privileged, how much of this answer the caller may see. */
+  detailLevel: z.string().optional(),
+  hasProxyAuth: z.boolean().optional(),
+  ssoEnabled: z.boolean().optional(),
+  oidcEnabled: z.boolean().optional(),
 });
 export type SecurityStatus = z.infer<typeof SecurityStatusSchema>;
 
@@ -236,6 +247,16 @@ export const ConnectionOverridesSchema = z
 export type ConnectionOverridesInput = z.input<typeof ConnectionOverridesSchema>;
 export type ConnectionOverrides = z.output<typeof ConnectionOverridesSchema>;
 
+/** Each kind of authentication Pulse has, as far as its security status tells ('unknown' where it does not). */
+export interface PulseAuthMode {
+  /** Any authentication at all; false means the API is open anonymously. */
+  configured: boolean | 'unknown';
+  /** API tokens (X-API-Token / Bearer). */
+  tokens: boolean | 'unknown';
+  /** The admin password login (basic auth / session). */
+  password: boolean | 'unknown';
+}
+
 /** What the client learned about the server it talks to (see client.ts detectCapabilities). */
 export interface PulseCapabilities {
   /** Where unified resources live: Feb `/api/v2/resources`, v6 `/api/resources`. */
@@ -247,6 +268,8 @@ export interface PulseCapabilities {
   line: 'feb' | 'v6' | 'unknown';
   /** Whether Pulse has any auth configured (then every API call needs the token). */
   authRequired: boolean;
+  /** Which kinds of authentication Pulse has: API tokens, a password login, both, or none (capabilities.ts). */
+  auth: PulseAuthMode;
   /** How each answer was read, for evidence. */
   notes: string[];
 }

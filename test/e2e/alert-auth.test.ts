@@ -9,7 +9,8 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { cachedWorkflowBundle } from '../../bench/support/bundle-cache.js';
 import { sendAlertNotification } from '../../activities/notify.js';
 import { evaluateMetricChecks } from '../../activities/prometheus.js';
 import { ALERT_CHECK_IDS } from '../../src/prometheus/checks.js';
@@ -89,10 +90,7 @@ it('fires the auth CRITICAL once when the fake TrueNAS answers 401, and records 
   expect(healthy.results.find((r) => r.check === 'staleness-warning')!.series.map((s) => s.labels.instance)).toEqual([connectionId]);
 
   phase('scraped+checked');
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: path.resolve('workflows/alert-monitor.ts'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
-  });
+  const bundle = await cachedWorkflowBundle({ workflowsPath: path.resolve('workflows/alert-monitor.ts') });
   const taskQueue = uniqueId('alerts-e2e');
   const worker = await Worker.create({
     connection: native,

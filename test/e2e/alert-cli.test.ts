@@ -8,7 +8,8 @@
 import path from 'node:path';
 import { execa } from 'execa';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { cachedWorkflowBundle } from '../../bench/support/bundle-cache.js';
 import { sendAlertNotification } from '../../activities/notify.js';
 import { evaluateMetricChecks } from '../../activities/prometheus.js';
 import { temporalAddress, uniqueId } from '../support/e2e.js';
@@ -57,10 +58,7 @@ it('refuses bad flags, naming them, before contacting Temporal', async () => {
 });
 
 it('plans, starts, reports status, refuses a second start and stops', async () => {
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: path.resolve('workflows/alert-monitor.ts'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
-  });
+  const bundle = await cachedWorkflowBundle({ workflowsPath: path.resolve('workflows/alert-monitor.ts') });
   const taskQueue = uniqueId('alerts-cli');
   const worker = await Worker.create({
     connection: native,

@@ -7,7 +7,7 @@
  * budget of 5. Two instances poll a second NAS, which then refuses their key: each breaks its own auth checkpoint and
  * is disabled on its own by a real Disable. `canary status` (the real CLI) counts the fleet and lists only what needs
  * a person; `--instance` shows one in full. Then the phases pass with their people's steps, and an approver
- * completes the rollout. Checks every 10 s, gates of a minute, the instances' poller ticks every 10 s.
+ * completes the rollout. Checks every 10 s, gates of a minute, the instances' poller ticks and the scrapes every 10 s.
  */
 import path from 'node:path';
 import { execa } from 'execa';
@@ -27,7 +27,7 @@ let fx: FleetFixture;
 
 beforeAll(async () => {
   temporal = await enableDisableTemporal();
-  fx = await startFleetFixture({ count: COUNT, tickSeconds: 10, closedNas: CLOSED, onSecondNas: SECOND });
+  fx = await startFleetFixture({ count: COUNT, tickSeconds: 10, scrapeSeconds: 10, closedNas: CLOSED, onSecondNas: SECOND });
 }, 180_000);
 afterAll(async () => {
   await fx?.stop();

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { cachedWorkflowBundle } from '../../bench/support/bundle-cache.js';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
 import { keyRingFromFile } from '../../src/config/codec.js';
@@ -260,11 +260,7 @@ describe('createWorker with a codec and a prebuilt bundle (PULSE_RUNBOOKS_WORKFL
   }
 
   it('uses a bundle built with the encrypted failure converter as it is', async () => {
-    const { code } = await bundleWorkflowCode({
-      workflowsPath: workflowsPath(),
-      failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH,
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
-    });
+    const { code } = await cachedWorkflowBundle({ workflowsPath: workflowsPath(), failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH });
     expect(await workerWarnings(code)).toEqual([]);
   });
 

@@ -9,12 +9,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { Client, Connection } from '@temporalio/client';
 import { execa } from 'execa';
 import { checkWorkersCanRead } from '../../src/cli/codec-check.js';
 import type { CheckId, CheckResult } from '../../src/doctor/check.js';
+import { readActorHeader } from '../../src/identity/header.js';
 import { loadCodec } from '../../src/temporal/data-converter.js';
 import { pulseWithConnections, temporalAddress, uniqueId, type PulseFixture } from '../support/e2e.js';
 import { startKeyedWorker, type KeyedWorker } from '../support/keyed-worker.js';
@@ -129,6 +131,8 @@ describe('pulse-runbook doctor', () => {
     expect(r.byId('pulse-auth').detail).toContain('scopes settings:read, settings:write, monitoring:read accepted');
     expect(r.byId('pulse-auth').detail).toContain(`the token from the environment variable ${fx.tokenEnv} was accepted`);
     expect(r.byId('pulse-auth').detail).toContain('the Feb 2026 development line');
+    // The emulator has API tokens and no password login: told as such, not as "no authentication".
+    expect(r.byId('pulse-auth').detail).toContain('Pulse authentication: API tokens only (no password login)');
     expect(r.byId('payload-key').detail).toContain('key "key-a"');
     expect(JSON.stringify(r.json)).not.toContain(fx.token);
 
@@ -140,6 +144,23 @@ describe('pulse-runbook doctor', () => {
     expect(table.stdout).toMatch(/ 1 {2}✔ ok {4}Temporal reachable/);
     expect(table.stdout).toMatch(/ 6 {2}✔ ok {4}Pulse token readable on the worker/);
     expect(table.stdout).toContain('12 checks: 11 ok, 0 failed, 0 warning(s), 1 skipped');
+  });
+
+  it('the doctor run on the worker carries who ran the doctor: the client identity and the actor header, like any run', async () => {
+    const r = await doctor(goodFlags());
+    expect(r.failed).toEqual([]);
+    const workflowId = /\(run (doctor-[\w-]+)\)/.exec(r.byId('worker-host').detail)?.[1];
+    expect(workflowId).toBeDefined();
+    const connection = await Connection.connect({ address: temporalAddress() });
+    try {
+      const history = await new Client({ connection }).workflow.getHandle(workflowId!).fetchHistory();
+      const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+      const user = userInfo().username;
+      expect(started?.identity).toBe(`pulse-runbook:${user}@${hostname()}`);
+      expect(readActorHeader(started?.header?.fields)).toMatchObject({ actor: user, actorSource: 'os-user' });
+    } finally {
+      await connection.close();
+    }
   });
 
   it('wrong Temporal address: Temporal fails with the fix, everything after it is skipped, exit 2', async () => {

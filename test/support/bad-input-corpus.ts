@@ -22,7 +22,18 @@ export interface CorpusCase extends CliCase {
   secret?: string;
   /** Default 2 (bad input). */
   exitCode?: number;
+  /**
+   * The case is about an unreachable Temporal address (doctor's own check): "is not reachable" is its answer there,
+   * not a sign that a refusal slipped through to Temporal.
+   */
+  reachesTemporal?: boolean;
 }
+
+/** A token stored by mistake in a named environment (sandbox file environments-token.json); never to be printed. */
+const STORED_TOKEN = `f${randomBytes(31).toString('hex')}`;
+
+/** The named environments file of the env and doctor cases: one environment, prod. */
+export const ENVIRONMENTS = { environments: { prod: { 'pulse.url': 'http://127.0.0.1:9', 'pulse.tokenEnv': 'PULSE_TOKEN' } } };
 
 export interface CorpusSandbox {
   dir: string;
@@ -55,10 +66,19 @@ export function writeSandboxFiles(dir: string): Record<string, string> {
     rolesUnknown: f('roles-unknown.json', JSON.stringify({ sales: ['sam'] })),
     connection: f('connection.json', JSON.stringify({ name: 'nas-1', host: 'https://nas.local', api_key: 'x' })),
     existingKeys: f('existing-keys.json', JSON.stringify({ current: 'k1', keys: { k1: key } })),
+    environments: f('environments.json', `${JSON.stringify(ENVIRONMENTS, null, 2)}\n`),
+    environmentsToken: f('environments-token.json', JSON.stringify({ environments: { prod: { 'temporal.namespace': STORED_TOKEN } } })),
+    environmentsUnknownKey: f('environments-unknown-key.json', JSON.stringify({ environments: { prod: {} }, extra: true })),
+    environmentsBadSetting: f('environments-bad-setting.json', JSON.stringify({ environments: { prod: { 'nosuch.field': 'x' } } })),
   };
 }
 
 const HELP = /see `pulse-runbook [^`]*--help`/;
+const SETTINGS = /e\.g\. prod\.temporal\.address; the settings are temporal\.address|the settings are temporal\.address/;
+const BY_REFERENCE = /store its NAME as pulse\.tokenEnv or its path as pulse\.tokenFile/;
+const TOKEN_NAME = /give the NAME of the environment variable that holds it/;
+const FILE_SHAPE = /The file must be \{"environments": \{"<name>": \{"<setting>": "<value>"\}\}\}: fix it, or remove it/;
+const CREATE_ENV = /it has prod\. Create it with `pulse-runbook env set staging\.temporal\.address host:7233`/;
 const GIVE = /(e\.g\.|such as|give |must |instead|Did you mean|Allowed choices|not both|only one|required|renamed)/i;
 
 export function corpusCases(s: CorpusSandbox, files: Record<string, string>): CorpusCase[] {
@@ -82,6 +102,10 @@ export function corpusCases(s: CorpusSandbox, files: Record<string, string>): Co
     fix,
     ...extra,
   });
+
+  // The env and doctor cases read the sandbox's environments file (prod), which must be unchanged afterwards.
+  const envc = (name: string, args: string[], names: string, fix: RegExp, extra: Partial<CorpusCase> = {}): CorpusCase =>
+    c(name, args, names, fix, { ...extra, env: { PULSE_RUNBOOK_CONFIG_FILE: files.environments, ...extra.env } });
 
   return [
     // --- the program and commander's own refusals ---------------------------------------------------------------
@@ -497,6 +521,257 @@ export function corpusCases(s: CorpusSandbox, files: Record<string, string>): Co
     ),
     c('canary start --rollout-file not JSON', ['canary', 'start', '--rollout-file', files.notJson], '--rollout-file', /JSON/),
 
+    // --- named environments: env set|get|list|delete, and --env on a command (the file must stay as it was) ---------
+    envc(
+      'env set a malformed key',
+      ['env', 'set', 'prod.nosuch.field', 'x'],
+      '"prod.nosuch.field" must be <environment>.<setting>',
+      SETTINGS,
+    ),
+    envc('env set without a setting', ['env', 'set', 'prod', 'x'], '"prod" must be <environment>.<setting>', SETTINGS),
+    envc(
+      'env set a bad environment name',
+      ['env', 'set', 'pro d.temporal.address', 't:7233'],
+      '"pro d.temporal.address" must be',
+      SETTINGS,
+    ),
+    envc(
+      'env set a token as a setting',
+      ['env', 'set', 'prod.temporal.namespace', token],
+      'env set prod.temporal.namespace',
+      BY_REFERENCE,
+      {
+        secret: token,
+      },
+    ),
+    envc('env set the token as pulse.tokenEnv', ['env', 'set', 'prod.pulse.tokenEnv', token], 'env set prod.pulse.tokenEnv', TOKEN_NAME, {
+      secret: token,
+    }),
+    envc(
+      'env set the token as pulse.tokenFile',
+      ['env', 'set', 'prod.pulse.tokenFile', token],
+      'env set prod.pulse.tokenFile',
+      BY_REFERENCE,
+      {
+        secret: token,
+      },
+    ),
+    envc(
+      'env set a URL as temporal.address',
+      ['env', 'set', 'prod.temporal.address', 'http://t:7233'],
+      'env set prod.temporal.address: must be host:port',
+      /such as temporal\.example:7233/,
+    ),
+    envc(
+      'env set pulse.url with a token in the query',
+      ['env', 'set', 'prod.pulse.url', `http://p:7655/?token=${token}`],
+      'env set prod.pulse.url: must not have a query',
+      /give the base URL only, e\.g\. http:\/\/pulse\.example:7655, and the token by reference/,
+      { secret: token },
+    ),
+    envc(
+      'env set prometheus.url with a password',
+      ['env', 'set', 'prod.prometheus.url', `http://admin:${token}@prom:9090`],
+      'env set prod.prometheus.url',
+      /e\.g\. http:\/\/prometheus:9090\): give credentials by reference/,
+      { secret: token },
+    ),
+    envc(
+      'env set a relative flag file',
+      ['env', 'set', 'prod.host.flagEnvFile', 'pulse/.env'],
+      'env set prod.host.flagEnvFile: must be an absolute path',
+      /e\.g\. \/etc\/pulse\/\.env/,
+    ),
+    envc(
+      'env set a restart command that is not JSON',
+      ['env', 'set', 'prod.host.restartCmd', 'systemctl restart pulse'],
+      'env set prod.host.restartCmd: must be a JSON array of strings',
+      /such as '\["systemctl","restart","pulse"\]'/,
+    ),
+    envc('env set without a value', ['env', 'set', 'prod.pulse.url'], "missing required argument 'value'", HELP),
+    envc(
+      'env set a bad value with no config file yet: none is created',
+      ['env', 'set', 'prod.temporal.address', 'temporal'],
+      'env set prod.temporal.address: must be host:port',
+      /such as temporal\.example:7233/,
+      { env: { PULSE_RUNBOOK_CONFIG_FILE: path.join(s.dir, 'new-config', 'config.json') } },
+    ),
+    envc(
+      'env get an unknown environment',
+      ['env', 'get', 'staging'],
+      'env get: no environment "staging"',
+      /it has prod\. Give one of them/,
+    ),
+    envc('env get a malformed key', ['env', 'get', 'prod.nosuch'], '"prod.nosuch" must be <environment>.<setting>', SETTINGS),
+    envc(
+      'env get a setting that is not set',
+      ['env', 'get', 'prod.temporal.namespace'],
+      'env get: prod.temporal.namespace is not set',
+      /set it with `pulse-runbook env set prod\.temporal\.namespace <value>`/,
+    ),
+    envc('env delete an unknown environment', ['env', 'delete', 'staging'], 'env delete: no environment "staging"', /Give one of them/),
+    envc(
+      'env delete a setting that is not set',
+      ['env', 'delete', 'prod.temporal.namespace'],
+      'env delete: prod.temporal.namespace is not set (prod has pulse.url, pulse.tokenEnv)',
+      /Give a setting it has, see `pulse-runbook env get prod`/,
+    ),
+    envc(
+      'env delete a malformed key',
+      ['env', 'delete', 'prod.nosuch.field'],
+      '"prod.nosuch.field" must be <environment>.<setting>',
+      SETTINGS,
+    ),
+    envc('env unknown subcommand', ['env', 'show'], "unknown command 'show'", HELP),
+    envc('env list unknown option', ['env', 'list', '--bogus'], "unknown option '--bogus'", HELP),
+    envc(
+      'env list: the config file is not JSON',
+      ['env', 'list'],
+      `config file ${files.notJson}: is not valid JSON`,
+      /fix it or remove it/,
+      {
+        env: { PULSE_RUNBOOK_CONFIG_FILE: files.notJson },
+      },
+    ),
+    envc(
+      'env set: the config file is not JSON (it is not overwritten)',
+      ['env', 'set', 'prod.temporal.namespace', 'default'],
+      `config file ${files.notJson}: is not valid JSON`,
+      /fix it or remove it/,
+      { env: { PULSE_RUNBOOK_CONFIG_FILE: files.notJson } },
+    ),
+    envc(
+      'env list: a token stored in the config file',
+      ['env', 'list'],
+      `config file ${files.environmentsToken}: prod.temporal.namespace`,
+      BY_REFERENCE,
+      {
+        env: { PULSE_RUNBOOK_CONFIG_FILE: files.environmentsToken },
+        secret: STORED_TOKEN,
+      },
+    ),
+    envc('env list: an unknown key in the config file', ['env', 'list'], 'Unrecognized key: "extra"', FILE_SHAPE, {
+      env: { PULSE_RUNBOOK_CONFIG_FILE: files.environmentsUnknownKey },
+    }),
+    envc(
+      'env get: an unknown setting in the config file',
+      ['env', 'get', 'prod'],
+      'prod.nosuch.field: unknown setting "nosuch.field"',
+      SETTINGS,
+      {
+        env: { PULSE_RUNBOOK_CONFIG_FILE: files.environmentsBadSetting },
+      },
+    ),
+    envc(
+      'env list: the config file is a directory',
+      ['env', 'list'],
+      `config file ${s.dir}: cannot be read (EISDIR)`,
+      /set PULSE_RUNBOOK_CONFIG_FILE/,
+      {
+        env: { PULSE_RUNBOOK_CONFIG_FILE: s.dir },
+      },
+    ),
+    envc('--env names no environment', ks('--env', 'staging'), '--env / PULSE_RUNBOOK_ENV: no environment "staging"', CREATE_ENV),
+    envc('PULSE_RUNBOOK_ENV names no environment', ['kill-switch'], '--env / PULSE_RUNBOOK_ENV: no environment "staging"', CREATE_ENV, {
+      env: { PULSE_RUNBOOK_ENV: 'staging' },
+    }),
+    envc(
+      '--env is not an environment name',
+      ks('--env', 'bad name!'),
+      '--env / PULSE_RUNBOOK_ENV: "bad name!" is not an environment name',
+      /e\.g\. --env prod/,
+    ),
+    envc(
+      '--env with a config file that is not JSON',
+      ks('--env', 'prod'),
+      `config file ${files.notJson}: is not valid JSON`,
+      /fix it or remove it/,
+      {
+        env: { PULSE_RUNBOOK_CONFIG_FILE: files.notJson },
+      },
+    ),
+    envc(
+      '--env with a token in the config file',
+      en('--env', 'prod'),
+      `config file ${files.environmentsToken}: prod.temporal.namespace`,
+      BY_REFERENCE,
+      {
+        env: { PULSE_RUNBOOK_CONFIG_FILE: files.environmentsToken },
+        secret: STORED_TOKEN,
+      },
+    ),
+
+    // --- doctor: its settings, and an address it cannot reach (its own check, exit 2 with the fix) ------------------
+    envc(
+      'doctor --env names no environment',
+      ['doctor', '--env', 'staging'],
+      '--env / PULSE_RUNBOOK_ENV: no environment "staging"',
+      CREATE_ENV,
+    ),
+    envc(
+      'doctor PULSE_RUNBOOK_ENV names no environment',
+      ['doctor', '--json'],
+      '--env / PULSE_RUNBOOK_ENV: no environment "staging"',
+      CREATE_ENV,
+      {
+        env: { PULSE_RUNBOOK_ENV: 'staging' },
+      },
+    ),
+    envc('doctor --env with a bad config file', ['doctor', '--env', 'prod'], 'Unrecognized key: "extra"', FILE_SHAPE, {
+      env: { PULSE_RUNBOOK_CONFIG_FILE: files.environmentsUnknownKey },
+    }),
+    envc(
+      'doctor --temporal-address a URL',
+      ['doctor', '--temporal-address', 'http://t:7233'],
+      '--temporal-address / TEMPORAL_ADDRESS: must be host:port',
+      /such as 127\.0\.0\.1:7233/,
+    ),
+    envc(
+      'doctor --pulse-url not http',
+      ['doctor', '--pulse-url', 'ftp://x'],
+      '--pulse-url / PULSE_URL: must start with http:// or https://',
+      /e\.g\. http:\/\/pulse\.example:7655/,
+    ),
+    envc(
+      'doctor --pulse-url with a path',
+      ['doctor', '--pulse-url', `${U}/api`],
+      '--pulse-url / PULSE_URL: must be the base URL without a path',
+      /so give e\.g\./,
+    ),
+    envc(
+      'doctor --prometheus-url with a password',
+      ['doctor', '--prometheus-url', `http://admin:${token}@prom:9090`],
+      'doctor --prometheus-url / PROMETHEUS_URL',
+      /give credentials by reference/,
+      { secret: token },
+    ),
+    envc(
+      'doctor --prometheus-url not a URL',
+      ['doctor', '--prometheus-url', 'prometheus'],
+      '--prometheus-url / PROMETHEUS_URL: must',
+      /e\.g\. http:\/\/prometheus:9090/,
+    ),
+    envc('doctor --token-env the token itself', ['doctor', '--token-env', token], 'doctor --token-env / PULSE_TOKEN_ENV', TOKEN_NAME, {
+      secret: token,
+    }),
+    envc(
+      'doctor --token-env the token, with a Pulse URL',
+      ['doctor', '--json', '--pulse-url', U, '--token-env', token],
+      '--token-env',
+      TOKEN_NAME,
+      {
+        secret: token,
+      },
+    ),
+    envc('doctor unknown option', ['doctor', '--bogus'], "unknown option '--bogus'", HELP),
+    envc(
+      'doctor: Temporal not reachable at --temporal-address',
+      ['doctor', '--temporal-address', s.temporal],
+      'fix: check --temporal-address / TEMPORAL_ADDRESS',
+      /and that the Temporal frontend runs/,
+      { reachesTemporal: true },
+    ),
+
     // --- codec, identity, audit, emulator, follow -----------------------------------------------------------------
     c(
       'codec keygen --out existing file',
@@ -565,7 +840,7 @@ export function judge(k: CorpusCase, r: CliResult): CaseVerdict {
   if (!text.includes(k.names)) problems.push(`does not name ${JSON.stringify(k.names)}`);
   if (!k.fix.test(text)) problems.push(`does not say the fix (${k.fix})`);
   if (/\n\s+at .+:\d+:\d+/.test(text) || text.includes('UNCAUGHT')) problems.push('prints a stack trace');
-  if (/is not reachable/.test(text)) problems.push('reached for Temporal before refusing');
+  if (!k.reachesTemporal && /is not reachable/.test(text)) problems.push('reached for Temporal before refusing');
   if (k.secret && text.includes(k.secret)) problems.push('repeats the secret');
   return { name: k.name, clear: problems.length === 0, problems };
 }

@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { cachedWorkflowBundle } from '../../bench/support/bundle-cache.js';
 import * as activities from '../../activities/index.js';
 import { spawnEmulator, type EmulatorProcess, type SpawnOptions } from '../../src/emulator/process.js';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
@@ -33,15 +34,9 @@ export interface TemporalHarness {
   close(): Promise<void>;
 }
 
-let encryptedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflows bundled with the encrypted failure converter, as a codec worker bundles them (once per file). */
-function encryptedWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  encryptedBundle ??= bundleWorkflowCode({
-    workflowsPath: workflowsPath(),
-    failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH,
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
-  });
-  return encryptedBundle;
+/** The workflows bundled with the encrypted failure converter, as a codec worker bundles them (once per source tree). */
+function encryptedWorkflowBundle(): Promise<{ code: string }> {
+  return cachedWorkflowBundle({ workflowsPath: workflowsPath(), failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH });
 }
 
 export interface TemporalHarnessOptions {

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { cachedWorkflowBundle } from '../../bench/support/bundle-cache.js';
 import type { IncidentRecord } from '../../src/incident/types.js';
 import { startTimeSkipping, uniqueId } from '../../bench/support/time-skipping.js';
 import type { IncidentUpdateName } from '../../src/config/incident.js';
@@ -11,14 +12,9 @@ import { INCIDENT_UPDATES, incidentRecordQuery } from '../../workflows/incident.
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** incident + killSwitch + test stand-ins (see incident-workflows.ts), bundled once per test file. */
-export function incidentBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: path.join(here, 'incident-workflows.ts'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
-  });
-  return bundle;
+/** incident + killSwitch + test stand-ins (see incident-workflows.ts), bundled once per source tree. */
+export function incidentBundle(): Promise<{ code: string }> {
+  return cachedWorkflowBundle({ workflowsPath: path.join(here, 'incident-workflows.ts') });
 }
 
 /**

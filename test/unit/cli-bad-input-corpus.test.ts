@@ -6,13 +6,13 @@
  * same, and Pulse (the emulator, a real process) lists the same connections and saw no request at all.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnEmulator, type EmulatorProcess } from '../../src/emulator/process.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { PulseClient } from '../../src/pulse/client.js';
-import { corpusCases, judge, writeSandboxFiles, type CorpusCase } from '../support/bad-input-corpus.js';
+import { corpusCases, ENVIRONMENTS, judge, writeSandboxFiles, type CorpusCase } from '../support/bad-input-corpus.js';
 import { runCliCases, type CliResult } from '../support/cli-in-process.js';
 
 function hashTree(dir: string): Record<string, string> {
@@ -29,6 +29,7 @@ let dir: string;
 let emulator: EmulatorProcess;
 let pulse: PulseClient;
 let cases: CorpusCase[];
+let files: Record<string, string>;
 let results: CliResult[];
 let before: Record<string, string>;
 let connectionsBefore: unknown;
@@ -37,7 +38,7 @@ const tokenEnv = `PULSE_CORPUS_TOKEN_${randomBytes(4).toString('hex').toUpperCas
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'bad-input-'));
-  const files = writeSandboxFiles(dir);
+  files = writeSandboxFiles(dir);
   process.env[tokenEnv] = token;
   emulator = await spawnEmulator({ enableTrueNAS: 'true', tokens: [{ token, scopes: ['*'] }] });
   pulse = await PulseClient.create({ url: emulator.url, token: { env: tokenEnv }, timeoutMs: 5000 });
@@ -75,6 +76,8 @@ describe('the bad-input corpus', () => {
       'audit',
       'emulator',
       'follow',
+      'env',
+      'doctor',
     ])
       expect(commands).toContain(c);
   });
@@ -82,6 +85,16 @@ describe('the bad-input corpus', () => {
   it('every case: exit 2, the flag and the fix named, no stack trace, no secret repeated', () => {
     const unclear = cases.map((k, i) => judge(k, results[i])).filter((v) => !v.clear);
     expect(unclear).toEqual([]);
+  });
+
+  it('the env and doctor cases wrote no environment: the environments file is as it was, and none was created', () => {
+    const envCases = cases.filter((k) => k.args[0] === 'env' || k.args[0] === 'doctor' || k.args.includes('--env'));
+    expect(envCases.length).toBeGreaterThanOrEqual(40);
+    expect(JSON.parse(readFileSync(files.environments, 'utf8'))).toEqual(ENVIRONMENTS);
+    expect(statSync(files.environments).mode & 0o777).toBe(0o600);
+    expect(existsSync(path.join(dir, 'new-config'))).toBe(false);
+    // No temporary file of an atomic write was left next to it either.
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
   it('nothing changed: the sandbox hashes the same and Pulse saw no request', async () => {

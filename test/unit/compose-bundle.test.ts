@@ -1,5 +1,6 @@
 /**
- * scripts/build-workflow-bundle.ts, run the way the Dockerfile runs it (tsx, `--out`), produces a bundle that a
+ * scripts/build-workflow-bundle.ts (which the image's build stage runs compiled, through scripts/build.mjs; here
+ * through tsx with `--out`, to a temp file) produces a bundle that a
  * worker loads from a file path (`workflowBundle: { codePath }`, what PULSE_RUNBOOKS_WORKFLOW_BUNDLE selects in
  * src/worker.ts): the saved kill-switch history replays against it, and a history the code would not produce
  * does not. It carries the encrypted failure converter, so a worker with a key file (the compose setup) uses it

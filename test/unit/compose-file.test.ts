@@ -3,7 +3,8 @@
  * the compose file is parsed with `yaml` and checked for pinned images, the start order, secrets, the search
  * attributes the namespace job registers, the addresses the worker uses (through the project's own settings
  * code), the payload key file the worker and the codec server share, the codec endpoint the UI is given, the
- * files it mounts, and the image the worker is built from. Each checker is also shown to fail on a broken copy,
+ * files it mounts, and the image the worker is built from (compiled in a build stage: the image ships production
+ * dependencies, bin/ and dist/, and runs dist/, never the sources through tsx). Each checker is also shown to fail on a broken copy,
  * so a check that cannot fail is caught here too. What `docker compose config` checks of the variables (every one
  * resolved, the required ones refused when unset, with their messages) is checked here by the same interpolation;
  * the `docker compose config` test itself runs only where the compose plugin is installed (not on these machines).
@@ -12,11 +13,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parseDocument } from 'yaml';
+import { DEFAULT_BUNDLE_PATH } from '../../scripts/build-workflow-bundle.js';
 import { CODEC_KEYS_FILE_ENV } from '../../src/config/codec.js';
 import { resolveCodecKeysFile } from '../../src/temporal/codec-key-file.js';
 import { resolvePulseTarget, resolveTemporalSettings } from '../../src/config/load.js';
@@ -388,6 +390,91 @@ function baseImageProblems(stages: Stage[]): string[] {
   return problems;
 }
 
+interface CopyInstruction {
+  from?: string;
+  sources: string[];
+  dest: string;
+}
+
+function copiesOf(stage: Stage): CopyInstruction[] {
+  return stage.instructions
+    .filter((i) => i.op === 'COPY')
+    .map((i) => {
+      const words = i.args.trim().split(/\s+/);
+      const from = words.find((w) => w.startsWith('--from='))?.slice('--from='.length);
+      const paths = words.filter((w) => !w.startsWith('--'));
+      return { from, sources: paths.slice(0, -1), dest: paths[paths.length - 1] };
+    });
+}
+
+/** What scripts/build.mjs reads: tsconfig.build.json's inputs, the tsconfig it extends, and the build's own scripts. */
+function buildInputs(): string[] {
+  const buildConfig = JSON.parse(read('tsconfig.build.json')) as { extends: string; include: string[] };
+  return [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.build.json',
+    path.posix.normalize(buildConfig.extends),
+    ...buildConfig.include,
+    'scripts/build.mjs',
+    'bin/build-freshness.mjs',
+  ];
+}
+
+/**
+ * The image runs compiled JavaScript: its stages hold no TypeScript source (so bin/pulse-runbook.js takes dist/, see
+ * bin/build-freshness.mjs), node_modules comes from a production-only install, and dist/ from a stage that installs
+ * every dependency and runs scripts/build.mjs on everything that build reads.
+ */
+function compiledImageProblems(stages: Stage[], target: string): string[] {
+  const problems: string[] = [];
+  const chain = stageChain(stages, target);
+  const workdir = effective(chain, 'WORKDIR') ?? '/';
+  const copies = chain.flatMap(copiesOf);
+  const sourceDirs = ['src', 'workflows', 'activities'];
+  for (const c of copies.filter((x) => !x.from)) {
+    for (const src of c.sources) {
+      if (sourceDirs.includes(src.split('/')[0]) || src.endsWith('.ts'))
+        problems.push(`${target} ships the source ${src}: the image must run dist/, not the sources through tsx`);
+    }
+  }
+  const stageOf = (name: string | undefined) => (name ? stageChain(stages, name) : []);
+  const runsOf = (chainOf: Stage[]) => chainOf.flatMap((s) => s.instructions.filter((i) => i.op === 'RUN').map((i) => i.args));
+  const into = (c: CopyInstruction, dir: string) => path.posix.resolve(workdir, c.dest) === path.posix.join(workdir, dir);
+
+  const modules = copies.find((c) => into(c, 'node_modules'));
+  if (!modules?.from) problems.push(`${target} does not copy node_modules from an install stage`);
+  else if (!runsOf(stageOf(modules.from)).some((r) => /\bnpm ci\b.*--omit=dev/.test(r)))
+    problems.push(`${target}'s node_modules (from ${modules.from}) is not a production-only install (npm ci --omit=dev)`);
+
+  const dist = copies.find((c) => into(c, 'dist'));
+  if (!dist?.from) {
+    problems.push(`${target} does not copy dist/ from a build stage`);
+    return problems;
+  }
+  const build = stageOf(dist.from);
+  const buildDir = effective(build, 'WORKDIR') ?? '/';
+  if (dist.sources.map((src) => path.posix.resolve(buildDir, src)).join() !== path.posix.join(buildDir, 'dist'))
+    problems.push(`${target} copies ${dist.sources.join(' ')} from ${dist.from}, not the dist/ it builds`);
+  const runs = runsOf(build);
+  const builds = runs.findIndex((r) => /\bnode scripts\/build\.mjs\b|\bnpm run build\b/.test(r));
+  if (builds < 0) problems.push(`${dist.from} does not run scripts/build.mjs (npm run build)`);
+  const install = runs.findIndex((r) => /\bnpm ci\b/.test(r));
+  if (install < 0 || /--omit=dev/.test(runs[install]) || (builds >= 0 && install > builds))
+    problems.push(`${dist.from} does not install every dependency (TypeScript is a devDependency) before it builds`);
+  const copied = build.flatMap(copiesOf).filter((c) => !c.from);
+  for (const input of buildInputs()) {
+    const found = copied.some((c) =>
+      c.sources.some((src) => {
+        const dest = c.dest.endsWith('/') || c.sources.length > 1 ? path.posix.join(c.dest, path.posix.basename(src)) : c.dest;
+        return path.posix.resolve(buildDir, dest) === path.posix.join(buildDir, input) && src === input;
+      }),
+    );
+    if (!found) problems.push(`${dist.from} does not copy ${input}, which the build reads`);
+  }
+  return problems;
+}
+
 /** .dockerignore matching: the last matching pattern wins, and a pattern that matches a directory covers its contents. */
 function dockerignoreIncludes(patterns: string[], file: string): boolean {
   const toRegex = (p: string) =>
@@ -728,33 +815,109 @@ describe('Dockerfile', () => {
     ]);
   });
 
-  it('installs production dependencies only, and tsx and the SDK are among them', () => {
-    const runs = stages.flatMap((s) => s.instructions.filter((i) => i.op === 'RUN').map((i) => i.args));
-    expect(runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r))).toBe(true);
-    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; bin: Record<string, string> };
-    // The image has no dist/ build: bin/pulse-runbook.js then runs the sources through tsx, and the bundle is built
-    // with @temporalio/worker.
-    expect(Object.keys(pkg.dependencies)).toEqual(expect.arrayContaining(['tsx', '@temporalio/worker']));
-    expect(read(pkg.bin['pulse-runbook'])).toMatch(/import\('tsx\/esm\/api'\)/);
+  it('builds dist/ in a build stage and ships production dependencies, bin/ and dist/ only', () => {
+    expect(compiledImageProblems(stages, build.target)).toEqual([]);
+    // The build stage installs everything and builds; what the image runs is the compiled CLI.
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; bin: Record<string, string> };
+    expect(pkg.scripts.build).toBe('node scripts/build.mjs');
+    expect(read(pkg.bin['pulse-runbook'])).toContain("'../dist/src/cli/main.js'");
   });
 
-  it('points PULSE_RUNBOOKS_WORKFLOW_BUNDLE at the bundle the bundle stage builds', () => {
+  it('the compiled-image check fails on an image that runs the sources through tsx, or builds without devDependencies', () => {
+    // The image as it was before it shipped dist/: sources and a bundle-only stage.
+    const tsxImage = parseDockerfile(
+      [
+        'FROM node:20-bookworm AS deps',
+        'WORKDIR /app',
+        'COPY package.json package-lock.json ./',
+        'RUN npm ci --omit=dev',
+        'FROM deps AS bundle',
+        'COPY src ./src',
+        'RUN node_modules/.bin/tsx scripts/build-workflow-bundle.ts --out dist/workflow-bundle.js',
+        'FROM node:20-bookworm AS worker',
+        'WORKDIR /app',
+        'COPY --from=deps /app/node_modules ./node_modules',
+        'COPY bin ./bin',
+        'COPY src ./src',
+        'COPY workflows ./workflows',
+        'COPY --from=bundle /app/dist/workflow-bundle.js ./dist/workflow-bundle.js',
+      ].join('\n'),
+    ).stages;
+    expect(compiledImageProblems(tsxImage, 'worker')).toEqual([
+      'worker ships the source src: the image must run dist/, not the sources through tsx',
+      'worker ships the source workflows: the image must run dist/, not the sources through tsx',
+      'worker does not copy dist/ from a build stage',
+    ]);
+    // A build stage that installs only after it builds and misses an input, whose node_modules (devDependencies
+    // and all) the image takes as they are.
+    const broken = parseDockerfile(
+      [
+        'FROM node:20-bookworm AS build',
+        'WORKDIR /app',
+        'COPY package.json package-lock.json ./',
+        'COPY tsconfig.json tsconfig.build.json ./',
+        'COPY bin/build-freshness.mjs ./bin/build-freshness.mjs',
+        'COPY scripts/build.mjs scripts/build-workflow-bundle.ts ./scripts/',
+        'COPY src ./src',
+        'COPY workflows ./workflows',
+        'RUN node scripts/build.mjs',
+        'RUN npm ci',
+        'FROM node:20-bookworm AS worker',
+        'WORKDIR /app',
+        'COPY --from=build /app/node_modules ./node_modules',
+        'COPY --from=build /app/dist ./dist',
+      ].join('\n'),
+    ).stages;
+    expect(compiledImageProblems(broken, 'worker')).toEqual([
+      "worker's node_modules (from build) is not a production-only install (npm ci --omit=dev)",
+      'build does not install every dependency (TypeScript is a devDependency) before it builds',
+      'build does not copy activities, which the build reads',
+    ]);
+  });
+
+  it("with the image's files (no sources), bin/pulse-runbook.js runs the compiled dist/, never tsx", async () => {
+    const chain = stageChain(stages, build.target);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'image-layout-'));
+    try {
+      // Every file the image takes from the build context, at its place under the WORKDIR.
+      for (const c of chain.flatMap(copiesOf).filter((x) => !x.from)) {
+        for (const src of c.sources) {
+          const dest = c.dest.endsWith('/') || c.sources.length > 1 ? path.join(c.dest, path.basename(src)) : c.dest;
+          await cp(path.join(root, src), path.join(dir, dest), { recursive: true });
+        }
+      }
+      // dist/ as the build stage leaves it, with a main that says it ran; no node_modules, so a fall-back to tsx
+      // (which the image must never take) fails instead of passing unnoticed.
+      await mkdir(path.join(dir, 'dist', 'src', 'cli'), { recursive: true });
+      await writeFile(
+        path.join(dir, 'dist', 'src', 'cli', 'main.js'),
+        'export async function main(argv) { process.stdout.write(`compiled main ${argv.slice(2).join(" ")}\\n`); }\n',
+      );
+      await writeFile(path.join(dir, 'dist', '.build-stamp'), '0\n');
+      const r = await execa(process.execPath, [path.join(dir, 'bin', 'pulse-runbook.js'), 'worker'], {
+        cwd: dir,
+        reject: false,
+        env: { PULSE_RUNBOOKS_FROM_SOURCE: '' },
+      });
+      expect({ exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        exitCode: 0,
+        stdout: 'compiled main worker',
+        stderr: '',
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('points PULSE_RUNBOOKS_WORKFLOW_BUNDLE at the bundle the build stage builds', () => {
     const env = envFrom(chain);
     const bundlePath = env.PULSE_RUNBOOKS_WORKFLOW_BUNDLE;
     expect(bundlePath).toMatch(/^\//);
-    const copy = chain
-      .flatMap((s) => s.instructions)
-      .find((i) => i.op === 'COPY' && /--from=\S+/.test(i.args) && i.args.trim().split(/\s+/).pop() === './dist/workflow-bundle.js');
-    expect(copy).toBeDefined();
-    const [, fromStage, source] = /--from=(\S+)\s+(\S+)/.exec(copy!.args)!;
     const workdir = effective(chain, 'WORKDIR')!;
+    // dist/ is copied from the build stage (checked above), and scripts/build.mjs writes the bundle into it.
     expect(path.posix.join(workdir, 'dist/workflow-bundle.js')).toBe(bundlePath);
-    // The bundle stage writes exactly the file that is copied.
-    const bundleStage = stageChain(stages, fromStage);
-    const run = bundleStage[0].instructions.find((i) => i.op === 'RUN' && i.args.includes('build-workflow-bundle.ts'));
-    const out = /--out\s+(\S+)/.exec(run?.args ?? '')?.[1];
-    expect(out).toBeDefined();
-    expect(path.posix.resolve(effective(bundleStage, 'WORKDIR')!, out!)).toBe(source);
+    expect(path.relative(root, DEFAULT_BUNDLE_PATH)).toBe(path.join('dist', 'workflow-bundle.js'));
+    expect(read('scripts/build.mjs')).toContain("'dist', 'scripts', 'build-workflow-bundle.js'");
   });
 
   it('runs as an unprivileged user, with `pulse-runbook` as the entrypoint', () => {

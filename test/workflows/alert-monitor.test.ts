@@ -11,7 +11,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { cachedWorkflowBundle } from '../../bench/support/bundle-cache.js';
 import type * as notifyActivities from '../../activities/notify.js';
 import type * as prometheusActivities from '../../activities/prometheus.js';
 import type { AlertMonitorInputRaw } from '../../src/config/alerts.js';
@@ -28,13 +29,10 @@ import {
 } from '../../workflows/alert-monitor.messages.js';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: { code: string };
 beforeAll(async () => {
   env = await startTimeSkipping();
-  bundle = await bundleWorkflowCode({
-    workflowsPath: path.resolve('workflows/alert-monitor.ts'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
-  });
+  bundle = await cachedWorkflowBundle({ workflowsPath: path.resolve('workflows/alert-monitor.ts') });
 });
 afterAll(async () => {
   await env?.teardown();

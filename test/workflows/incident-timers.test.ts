@@ -14,6 +14,10 @@ import type { IncidentRecord, IncidentResult } from '../../workflows/incident.js
 import { INCIDENT_WORKFLOW, type IncidentWorkflow } from '../../workflows/incident.messages.js';
 import { keywordValues } from '../../src/temporal/search-attributes.js';
 
+// How late after its timer a record may be stamped: the time-skipping server adds the real time the worker takes
+// between the timer firing and the record (1.2 s once, on a loaded two-core machine). Far below any wrong window.
+const LATE = 5000;
+
 const server = incidentServerForFile('incident-timers');
 const { taskQueue } = server;
 
@@ -58,7 +62,7 @@ describe('escalation timers with the runbook defaults', () => {
     const after = await recordWhen(h, (r) => escalations(r).length === 1);
     const escalatedAfter = ms(escalations(after)[0].at) - ms(after.openedAt);
     expect(escalatedAfter).toBeGreaterThanOrEqual(15 * MINUTE);
-    expect(escalatedAfter).toBeLessThan(15 * MINUTE + 1000);
+    expect(escalatedAfter).toBeLessThan(15 * MINUTE + LATE);
     expect(escalations(after)[0]).toMatchObject({ to: 'Engineering' });
     expect(after.owner).toBe('Engineering');
     expect(after.handoffs.at(-1)).toMatchObject({
@@ -120,7 +124,7 @@ describe('escalation timers with the runbook defaults', () => {
     const r = await recordWhen(h, (x) => escalations(x).length === 1);
     const after = ms(escalations(r)[0].at) - ms(r.openedAt);
     expect(after).toBeGreaterThanOrEqual(60 * MINUTE);
-    expect(after).toBeLessThan(60 * MINUTE + 1000);
+    expect(after).toBeLessThan(60 * MINUTE + LATE);
     expect(r.owner).toBe('Engineering');
     expect(escalations(r)[0].reason).toContain('P2: escalate if mitigation is not active within 60 min');
     await update(h, 'resolve', { actor: 'erin', finalOwner: 'eng', summary: 'fixed' });
@@ -169,7 +173,7 @@ describe('escalation timers with the runbook defaults', () => {
     const r = await recordWhen(p3, (x) => escalations(x).length === 1);
     const escalatedAt = ms(escalations(r)[0].at);
     expect(escalatedAt - monday).toBeGreaterThanOrEqual(0);
-    expect(escalatedAt - monday).toBeLessThan(1000);
+    expect(escalatedAt - monday).toBeLessThan(LATE);
     expect(zonedDateTime(escalatedAt, zone)).toMatchObject({ weekday: 'Mon', hour: 9, minute: 0 });
     expect(r.owner).toBe('Engineering');
     expect(escalations(await recordWhen(p4))).toHaveLength(0);
@@ -206,7 +210,7 @@ describe('escalation timers with the runbook defaults', () => {
     await server.env.sleep(15 * MINUTE + 1000);
     const r = await recordWhen(h, (x) => escalations(x).length === 1);
     expect(ms(escalations(r)[0].at) - changedAt).toBeGreaterThanOrEqual(15 * MINUTE);
-    expect(ms(escalations(r)[0].at) - changedAt).toBeLessThan(15 * MINUTE + 1000);
+    expect(ms(escalations(r)[0].at) - changedAt).toBeLessThan(15 * MINUTE + LATE);
     expect(keywordValues((await h.describe()).typedSearchAttributes)).toMatchObject({ IncidentSeverity: 'P1' });
     await update(h, 'resolve', { actor: 'carol', finalOwner: 'eng', summary: 'done' });
     await h.result();
@@ -238,7 +242,7 @@ describe('people act through updates', () => {
       'handoff Security Response Owner → Pulse Operations by sam',
     ]);
     r.handoffs.slice(1).forEach((x, i) => {
-      expect(Math.abs(ms(x.at) - expected[i].atMs)).toBeLessThan(1000);
+      expect(Math.abs(ms(x.at) - expected[i].atMs)).toBeLessThan(LATE);
       if (i > 0) expect(ms(x.at)).toBeGreaterThan(ms(r.handoffs[i].at));
     });
     expect(r.updates.filter((u) => u.update === 'handoff').map((u) => `${u.at} ${u.by}`)).toEqual(
