@@ -5,7 +5,8 @@
  * In plan mode files are only inspected (lstat and hash); nothing is removed.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { activityJournal, keptAlive } from './support/heartbeat.js';
+import { activityJournal } from './support/heartbeat.js';
+import { withHostFailures } from './support/host-failures.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
@@ -31,7 +32,6 @@ import {
   type RegularFileFacts,
 } from '../src/host/safe-files.js';
 import { evidence, type Action, type StepOutcome } from '../src/runbook/evidence.js';
-import { redact } from '../src/runbook/redact.js';
 import { stepOf, withoutStep, type StepInput } from './support/step.js';
 
 function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
@@ -47,22 +47,8 @@ function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> 
   return parsed.data;
 }
 
-/** Runs an activity body with its host errors mapped to failures, heartbeating meanwhile. */
-async function translated<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await keptAlive(fn);
-  } catch (err) {
-    if (err instanceof CleanupError) {
-      throw ApplicationFailure.create({
-        message: err.message,
-        type: err.type,
-        nonRetryable: !err.retryable,
-        details: [redact(err.details)],
-      });
-    }
-    throw err;
-  }
-}
+/** Runs an activity body with its host's CleanupErrors mapped to failures, heartbeating meanwhile. */
+const translated = <T>(fn: () => Promise<T>): Promise<T> => withHostFailures(CleanupError, fn);
 
 const fileAction = (op: 'stat' | 'read' | 'delete', path: string, change?: string): Action => ({
   kind: 'file',

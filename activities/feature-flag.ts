@@ -10,7 +10,7 @@
  * every v6 release) unset means ON, so removing the line would leave TrueNAS enabled on v6.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { Action, StepOutcome, Verdict } from '../src/runbook/evidence.js';
+import { evidence, type Action, type StepOutcome, type Verdict } from '../src/runbook/evidence.js';
 import { RUNBOOK_STEPS, type RunbookStep } from '../src/runbook/steps.js';
 import { FLAG_NAME, FlagTargetSchema, parseHostInput, type FlagTarget, type FlagTargetInput } from '../src/config/host.js';
 import { planDropInEdit, planEnvEdit, readIfPresent, setDropInEnvVar, setEnvVar, type EnvEditPlan } from '../src/host/env-file.js';
@@ -124,14 +124,16 @@ async function setFeatureFlagNow(input: SetFeatureFlagInput): Promise<StepOutcom
     needsRecreate: target.kind === 'container-env',
   };
   const editValue = value ?? undefined;
+  /** The change the write would make to the file's current content. */
+  const planEdit = (content: string) =>
+    target.kind === 'systemd-dropin'
+      ? planDropInEdit(content, FLAG_NAME, editValue, target.path)
+      : planEnvEdit(content, FLAG_NAME, editValue);
 
   if (input.plan) {
     const file = await readIfPresent(target.path);
     const content = file?.content ?? '';
-    const plan =
-      target.kind === 'systemd-dropin'
-        ? planDropInEdit(content, FLAG_NAME, editValue, target.path)
-        : planEnvEdit(content, FLAG_NAME, editValue);
+    const plan = planEdit(content);
     const { content: _newContent, ...shown } = plan;
     const unreadable = file === null ? ` (${target.path} could not be read now; the write will check again)` : '';
     const action: Action = {
@@ -148,15 +150,14 @@ async function setFeatureFlagNow(input: SetFeatureFlagInput): Promise<StepOutcom
         valueBefore: plan.effectiveBefore,
         valueAfter: plan.effectiveAfter,
       },
-      evidence: {
+      evidence: evidence(
         step,
-        at,
-        verdict: 'planned',
-        summary: `Would set ${FLAG_NAME}=${value ?? '(unset)'} in ${target.path} (${target.kind}): ${action.change}`,
-        actions: [action],
-        details: { target: target.kind, path: target.path, before: shown.before, after: shown.after, notes },
-        deviation: (RUNBOOK_STEPS[step] as RunbookStep).deviation,
-      },
+        'planned',
+        `Would set ${FLAG_NAME}=${value ?? '(unset)'} in ${target.path} (${target.kind}): ${action.change}`,
+        [action],
+        { target: target.kind, path: target.path, before: shown.before, after: shown.after, notes },
+        { at, deviation: (RUNBOOK_STEPS[step] as RunbookStep).deviation },
+      ),
     };
   }
 
@@ -167,10 +168,7 @@ async function setFeatureFlagNow(input: SetFeatureFlagInput): Promise<StepOutcom
   if (!earlier) {
     const file = await readIfPresent(target.path);
     const current = file?.content ?? '';
-    const planned =
-      target.kind === 'systemd-dropin'
-        ? planDropInEdit(current, FLAG_NAME, editValue, target.path)
-        : planEnvEdit(current, FLAG_NAME, editValue);
+    const planned = planEdit(current);
     await journal.record({ path: target.path, valueBefore: planned.effectiveBefore, existed: file?.exists !== false }, { durable: true });
   }
   const written =
@@ -197,13 +195,12 @@ async function setFeatureFlagNow(input: SetFeatureFlagInput): Promise<StepOutcom
       valueBefore: change.plan.effectiveBefore,
       valueAfter: change.plan.effectiveAfter,
     },
-    evidence: {
+    evidence: evidence(
       step,
-      at,
       verdict,
-      summary: `${FLAG_NAME}=${value ?? '(unset)'}: ${what}. It takes effect at the restart, not before.`,
-      actions: [{ kind: 'file', op: 'write', path: target.path, change: changeText(change.plan, value) }],
-      details: {
+      `${FLAG_NAME}=${value ?? '(unset)'}: ${what}. It takes effect at the restart, not before.`,
+      [{ kind: 'file', op: 'write', path: target.path, change: changeText(change.plan, value) }],
+      {
         target: target.kind,
         path: target.path,
         changed: change.changed,
@@ -215,7 +212,7 @@ async function setFeatureFlagNow(input: SetFeatureFlagInput): Promise<StepOutcom
         owner: `${change.uid}:${change.gid}`,
         notes,
       },
-      deviation: (RUNBOOK_STEPS[step] as RunbookStep).deviation,
-    },
+      { at, deviation: (RUNBOOK_STEPS[step] as RunbookStep).deviation },
+    ),
   };
 }

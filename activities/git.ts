@@ -4,7 +4,8 @@
  * changes the repository or builds it is done.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { activityJournal, activitySignal, keptAlive } from './support/heartbeat.js';
+import { activityJournal, activitySignal } from './support/heartbeat.js';
+import { withHostFailures } from './support/host-failures.js';
 import { z } from 'zod';
 import {
   BuildInputSchema,
@@ -23,7 +24,6 @@ import {
   type RollbackInspection,
 } from '../src/host/git.js';
 import { evidence, type Action, type StepOutcome } from '../src/runbook/evidence.js';
-import { redact } from '../src/runbook/redact.js';
 import { stepOf, withoutStep, type StepInput } from './support/step.js';
 
 function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
@@ -39,27 +39,8 @@ function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> 
   return parsed.data;
 }
 
-/** Maps the host's typed errors onto Temporal failures whose type the workflow decides on. */
-function toFailure(err: unknown): unknown {
-  if (err instanceof RollbackError) {
-    return ApplicationFailure.create({
-      message: err.message,
-      type: err.type,
-      nonRetryable: !err.retryable,
-      details: [redact(err.details)],
-    });
-  }
-  return err;
-}
-
-/** Runs an activity body with the host's errors mapped to failures, heartbeating meanwhile. */
-async function translated<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await keptAlive(fn);
-  } catch (err) {
-    throw toFailure(err);
-  }
-}
+/** Runs an activity body with the host's RollbackErrors mapped to failures, heartbeating meanwhile. */
+const translated = <T>(fn: () => Promise<T>): Promise<T> => withHostFailures(RollbackError, fn);
 
 const short = (sha: string) => sha.slice(0, 12);
 

@@ -22,7 +22,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Action, StepOutcome, Verdict } from '../src/runbook/evidence.js';
+import { evidence, type Action, type StepOutcome, type Verdict } from '../src/runbook/evidence.js';
 import type { StepId } from '../src/runbook/steps.js';
 import { CommandPrefixSchema, LogSourceSchema, parseHostInput, type LogSource, type LogSourceInput } from '../src/config/host.js';
 import { describeCommand, runCommand } from '../src/host/command.js';
@@ -161,25 +161,21 @@ async function markLogPositionNow(input: MarkLogPositionInput): Promise<StepOutc
   if (source.kind !== 'file') {
     return {
       value: { at },
-      evidence: {
-        step: input.step,
-        at,
-        verdict: input.plan ? 'planned' : 'ok',
-        summary: `${input.plan ? 'Would mark' : 'Marked'} the log position at ${at}: later log checks read ${source.kind} from this time`,
-      },
+      evidence: evidence(
+        input.step,
+        input.plan ? 'planned' : 'ok',
+        `${input.plan ? 'Would mark' : 'Marked'} the log position at ${at}: later log checks read ${source.kind} from this time`,
+        [],
+        undefined,
+        { at },
+      ),
     };
   }
   const action: Action = { kind: 'file', op: 'stat', path: source.path, change: 'record size and inode as the read offset' };
   if (input.plan) {
     return {
       value: { at },
-      evidence: {
-        step: input.step,
-        at,
-        verdict: 'planned',
-        summary: `Would record the size of ${source.path} as the log offset`,
-        actions: [action],
-      },
+      evidence: evidence(input.step, 'planned', `Would record the size of ${source.path} as the log offset`, [action], undefined, { at }),
     };
   }
   let st: import('node:fs').Stats;
@@ -191,25 +187,14 @@ async function markLogPositionNow(input: MarkLogPositionInput): Promise<StepOutc
     // Not written yet: everything that appears later is "after the mark".
     return {
       value: { at, file: { path: source.path, offset: 0, ino: 0, dev: 0 } },
-      evidence: {
-        step: input.step,
+      evidence: evidence(input.step, 'ok', `${source.path} does not exist yet; later checks read it from the start`, [action], undefined, {
         at,
-        verdict: 'ok',
-        summary: `${source.path} does not exist yet; later checks read it from the start`,
-        actions: [action],
-      },
+      }),
     };
   }
   return {
     value: { at, file: { path: source.path, offset: st.size, ino: st.ino, dev: st.dev } },
-    evidence: {
-      step: input.step,
-      at,
-      verdict: 'ok',
-      summary: `Marked ${source.path} at byte ${st.size}`,
-      actions: [action],
-      details: { offset: st.size, inode: st.ino },
-    },
+    evidence: evidence(input.step, 'ok', `Marked ${source.path} at byte ${st.size}`, [action], { offset: st.size, inode: st.ino }, { at }),
   };
 }
 
@@ -297,13 +282,14 @@ async function checkPulseLogsNow(input: CheckPulseLogsInput): Promise<StepOutcom
   if (input.plan) {
     return {
       value: { source: source.kind, since, linesRead: 0, feb: 0, v6: 0, errors: 0, shutdown: 0, total: 0, excerpt: [] },
-      evidence: {
-        step: input.step,
-        at,
-        verdict: 'planned',
-        summary: `Would read Pulse's logs (${source.kind}) since ${since} and count [TrueNASPoller] and component=truenas_poller lines`,
-        actions: [action],
-      },
+      evidence: evidence(
+        input.step,
+        'planned',
+        `Would read Pulse's logs (${source.kind}) since ${since} and count [TrueNASPoller] and component=truenas_poller lines`,
+        [action],
+        undefined,
+        { at },
+      ),
     };
   }
 
@@ -347,14 +333,7 @@ async function checkPulseLogsNow(input: CheckPulseLogsInput): Promise<StepOutcom
   const { verdict, summary } = judge(expect, scan, source.kind, since);
   return {
     value: { source: source.kind, since, ...counts, excerpt: shownLines, ...fileInfo },
-    evidence: {
-      step: input.step,
-      at,
-      verdict,
-      summary,
-      actions: [action],
-      details: { ...counts, expect, excerpt: shownLines, ...fileInfo },
-    },
+    evidence: evidence(input.step, verdict, summary, [action], { ...counts, expect, excerpt: shownLines, ...fileInfo }, { at }),
   };
 }
 

@@ -6,11 +6,10 @@
  */
 import type { Evaluation } from '../src/prometheus/alert-state.js';
 import type { CheckId } from '../src/prometheus/checks.js';
-import { checkQuery } from '../src/prometheus/checks.js';
 import { PrometheusClient } from '../src/prometheus/client.js';
 import { evaluateChecks, evaluateInstanceChecks } from '../src/prometheus/evaluate.js';
 import type { PrometheusTarget } from '../src/config/prometheus-target.js';
-import { trimPassing, unanswered } from '../src/prometheus/verdict.js';
+import { trimPassing, unansweredEvaluation } from '../src/prometheus/verdict.js';
 import { keptAlive } from './support/heartbeat.js';
 
 export interface EvaluateMetricChecksInput {
@@ -50,16 +49,7 @@ async function evaluateMetricChecksNow(input: EvaluateMetricChecksInput): Promis
   } catch (err) {
     const time = input.time ?? Date.now() / 1000;
     const at = new Date(Math.round(time * 1000)).toISOString();
-    const error = { kind: 'auth' as const, message: (err as Error).message };
-    return {
-      at,
-      prometheusUrl: input.prometheus.url,
-      reachable: false,
-      results: input.checks.map((id) => {
-        const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job, exclude: input.exclude });
-        return unanswered(id, query, at, error, windowSeconds);
-      }),
-    };
+    return unansweredEvaluation(input, at, { kind: 'auth', message: (err as Error).message });
   }
   const time = input.time ?? Math.round(Date.now()) / 1000;
   const [evaluation, perInstance] = await Promise.all([

@@ -17,7 +17,7 @@
  * re-run of the flag step reports "unchanged" although systemd has not re-read the file yet.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { Action, StepOutcome } from '../src/runbook/evidence.js';
+import { evidence, type Action, type StepOutcome } from '../src/runbook/evidence.js';
 import type { StepId } from '../src/runbook/steps.js';
 import { CommandPrefixSchema, parseHostInput, RestartSchema, type RestartConfig, type RestartInput } from '../src/config/host.js';
 import { describeCommand, runCommand, type CommandOptions } from '../src/host/command.js';
@@ -99,14 +99,14 @@ export async function restartPulse(input: RestartPulseInput): Promise<StepOutcom
   if (input.plan) {
     return {
       value: { commands: [], health: null },
-      evidence: {
-        step: input.step,
-        at,
-        verdict: 'planned',
-        summary: `Would run ${commands.map((c) => [...prefix, ...c].join(' ')).join(', then ')}, then wait for 200 on ${safeUrl(healthUrl)}`,
+      evidence: evidence(
+        input.step,
+        'planned',
+        `Would run ${commands.map((c) => [...prefix, ...c].join(' ')).join(', then ')}, then wait for 200 on ${safeUrl(healthUrl)}`,
         actions,
-        details: { kind: restart.kind, notes },
-      },
+        { kind: restart.kind, notes },
+        { at },
+      ),
     };
   }
 
@@ -164,14 +164,13 @@ async function restartNow(
 
   return {
     value: { commands: records, health },
-    evidence: {
+    evidence: evidence(
       step,
-      at: new Date().toISOString(),
-      verdict: 'ok',
-      summary: `Restarted Pulse (${restart.kind}${reused ? `; the command ran in an earlier attempt of this step and was not repeated` : ''}) and it answered 200 on ${health.url} after ${health.elapsedMs} ms (${health.attempts} attempts)`,
+      'ok',
+      `Restarted Pulse (${restart.kind}${reused ? `; the command ran in an earlier attempt of this step and was not repeated` : ''}) and it answered 200 on ${health.url} after ${health.elapsedMs} ms (${health.attempts} attempts)`,
       actions,
-      details: { kind: restart.kind, commands: records, health, notes, startedAt: at },
-    },
+      { kind: restart.kind, commands: records, health, notes, startedAt: at },
+    ),
   };
 }
 

@@ -18,10 +18,10 @@ import * as activities from '../activities/index.js';
 import type { CanaryInputRaw } from '../src/config/canary.js';
 import type { CanaryStatus } from '../src/canary/status.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
-import { canaryBundle, canaryInput, canaryUpdate, DAY, scriptedMetrics } from '../test/support/canary.js';
-import { startFleetFixture } from '../test/support/canary-fleet.js';
-import { quietRuntime } from '../test/support/quiet-runtime.js';
-import { startTimeSkipping, workflowBundle } from '../test/support/time-skipping.js';
+import { canaryBundle, canaryInput, canaryUpdate, DAY, scriptedMetrics } from './support/canary.js';
+import { startFleetFixture } from './support/canary-fleet.js';
+import { quietRuntime } from '../src/temporal/quiet-runtime.js';
+import { startTimeSkipping, workflowBundle } from './support/time-skipping.js';
 import { CANARY_ROLLOUT_WORKFLOW, canaryStatusQuery } from '../workflows/canary-rollout.messages.js';
 
 const COUNT = Number(process.env.FLEET_BENCH_COUNT ?? 500);

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { SimulationResult } from '../src/canary/simulate.js';
-import { rolloutSeries } from '../test/support/canary-range.js';
-import { backfill, startPrometheus } from '../test/support/prometheus.js';
+import { rolloutSeries } from './support/canary-range.js';
+import { backfill, startPrometheus } from '../src/prometheus/local-server.js';
 
 export async function canarySimulateThreeWeeks(days = Number(process.env.SIMULATE_BENCH_DAYS ?? 21)): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-simulate-'));

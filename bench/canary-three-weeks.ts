@@ -9,8 +9,8 @@ import { writeFileSync } from 'node:fs';
 import protoUtils from '@temporalio/common/lib/proto-utils.js';
 import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
-import { canaryBundle, canaryInput, canaryUpdate, DAY, HOUR, scriptedMetrics } from '../test/support/canary.js';
-import { startTimeSkipping } from '../test/support/time-skipping.js';
+import { canaryBundle, canaryInput, canaryUpdate, DAY, HOUR, scriptedMetrics } from './support/canary.js';
+import { startTimeSkipping } from './support/time-skipping.js';
 import { CANARY_ROLLOUT_WORKFLOW, type CanaryRolloutWorkflow } from '../workflows/canary-rollout.messages.js';
 
 export async function canaryThreeWeeks(days = Number(process.env.CANARY_BENCH_DAYS ?? 21)): Promise<void> {

@@ -13,7 +13,7 @@ import { createWorker } from '../src/worker.js';
 import { connectClient } from '../src/client.js';
 import { identitySettingsFrom, resolveIdentity } from '../src/identity/resolve.js';
 import { CANARY_ROLLOUT_WORKFLOW } from '../workflows/canary-rollout.messages.js';
-import { canaryInput } from '../test/support/canary.js';
+import { canaryInput } from './support/canary.js';
 
 const RUNS = Number(process.env.BENCH_CLI_RUNS ?? 11);
 const BIN = path.resolve('bin/pulse-runbook.js');

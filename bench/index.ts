@@ -20,7 +20,7 @@ import { spawnEmulator } from '../src/emulator/process.js';
 import { startFakeTrueNAS } from '../src/emulator/fake-truenas.js';
 import { PulseClient } from '../src/pulse/client.js';
 import { KillSwitchInputSchema } from '../src/config/kill-switch.js';
-import { quietRuntime } from '../test/support/quiet-runtime.js';
+import { quietRuntime } from '../src/temporal/quiet-runtime.js';
 import { canaryThreeWeeks } from './canary-three-weeks.js';
 import { canaryFleet } from './canary-fleet.js';
 import { canarySimulateThreeWeeks } from './canary-simulate.js';

@@ -21,7 +21,7 @@ import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { startProductionCluster, type ProductionCluster } from '../src/production/cluster.js';
 import { REPO_ROOT } from '../src/production/versions.js';
-import { productionClient, pulseForCluster } from '../test/support/production.js';
+import { productionClient, pulseForCluster } from './support/production.js';
 import { CANARY_ROLLOUT_WORKFLOW, type CanaryRolloutWorkflow } from '../workflows/canary-rollout.messages.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;

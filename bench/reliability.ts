@@ -1,7 +1,7 @@
 /**
  * Reliability figures for `npm run bench` (issue 13), printed, never asserted:
  * - the time from a worker SIGKILL to the retried activity starting, at the default heartbeat timeout (10 s), with
- *   a second worker polling (test/support/fault-matrix.ts kills the worker after every activity of a Kill-Switch);
+ *   a second worker polling (bench/support/fault-matrix.ts kills the worker after every activity of a Kill-Switch);
  * - the longest Temporal outage a followed run survives: the dev server is stopped mid-run and started again on the
  *   same SQLite file, for outages of increasing length (BENCH_OUTAGES, seconds, default 10,30,90), while the real
  *   CLI follows the run; survived means the CLI exited 0 with the run's real result;
@@ -17,10 +17,10 @@ import { spawnEmulator } from '../src/emulator/process.js';
 import { startFakeTrueNAS } from '../src/emulator/fake-truenas.js';
 import { PulseClient } from '../src/pulse/client.js';
 import { freePort, startDevServer } from '../src/temporal/dev-server.js';
-import { removeFaultBundle, withKillingWorkers } from '../test/support/fault-matrix.js';
-import { spawnLong } from '../test/support/long-process.js';
+import { removeFaultBundle, withKillingWorkers } from './support/fault-matrix.js';
+import { spawnLong } from './support/long-process.js';
 import { corpusCases, judge, writeSandboxFiles } from '../test/support/bad-input-corpus.js';
-import { runCliCases } from '../test/support/cli-in-process.js';
+import { runCliCases } from './support/cli-in-process.js';
 import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../workflows/kill-switch.messages.js';
 
 const BIN = path.resolve('bin/pulse-runbook.js');

@@ -33,59 +33,61 @@ module_dir() {
   go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'
 }
 
-install_server() {
-  if [ -f "$SERVER_DIR/BUILD-INFO" ]; then
-    log "temporal-server $SERVER_VERSION: cached at $SERVER_DIR"
+# build_cached LABEL DIR BUILD: once per machine, BUILD TMP fills a temporary directory (ending with its BUILD-INFO
+# stamp), which then replaces DIR whole; with a stamp in DIR already, only says where it is.
+build_cached() {
+  local label="$1" dir="$2" build="$3" tmp
+  if [ -f "$dir/BUILD-INFO" ]; then
+    log "$label: cached at $dir"
     return
   fi
+  BUILD_START=$(date +%s)
+  tmp="$dir.tmp.$$"
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  "$build" "$tmp"
+  rm -rf "$dir"; mkdir -p "$(dirname "$dir")"
+  mv "$tmp" "$dir"
+  log "$label: built in $(( $(date +%s) - BUILD_START )) s -> $dir"
+}
+
+# stamp BINARY VERSION TMP MODULE [NOTE]: checks that the built BINARY reports VERSION, then writes TMP/BUILD-INFO,
+# the version stamp: what was built, from which module version, with which toolchain, and how long it took.
+stamp() {
+  local reported
+  reported=$("$1" --version 2>&1 | head -n1)
+  case "$reported" in *"$2"*) ;; *) log "ERROR: the built $(basename "$1") reports '$reported', not $2"; exit 1 ;; esac
+  printf '%s\n%s\n%s\nbuilt in %s s%s\n' "$4" "$reported" "$(go version)" "$(( $(date +%s) - BUILD_START ))" "${5:-}" > "$3/BUILD-INFO"
+}
+
+build_server() {
+  local tmp="$1" mod
   log "temporal-server $SERVER_VERSION: building with go install (first time on this machine: several minutes)"
-  local start tmp mod
-  start=$(date +%s)
-  tmp="$SERVER_DIR.tmp.$$"
-  rm -rf "$tmp"; mkdir -p "$tmp/bin"
+  mkdir -p "$tmp/bin"
   go_build "$tmp/bin" "go.temporal.io/server/cmd/server@v$SERVER_VERSION" temporal-server
-  local server_s=$(( $(date +%s) - start ))
+  local server_s=$(( $(date +%s) - BUILD_START ))
   go_build "$tmp/bin" "go.temporal.io/server/cmd/tools/sql@v$SERVER_VERSION" temporal-sql-tool
   mod=$(module_dir "go.temporal.io/server@v$SERVER_VERSION")
   [ -d "$mod/schema/postgresql/v12" ] || { log "ERROR: $mod has no schema/postgresql/v12"; exit 1; }
   mkdir -p "$tmp/schema/postgresql"
   cp -R "$mod/schema/postgresql/v12" "$tmp/schema/postgresql/v12"
   chmod -R u+w "$tmp/schema"
-  # The stamp: what was built, from which module version, with which toolchain, and how long it took.
-  local reported
-  reported=$("$tmp/bin/temporal-server" --version 2>&1 | head -n1)
-  case "$reported" in *"$SERVER_VERSION"*) ;; *) log "ERROR: the built server reports '$reported', not $SERVER_VERSION"; exit 1 ;; esac
-  printf 'go.temporal.io/server v%s\n%s\n%s\nbuilt in %s s (server %s s)\n' \
-    "$SERVER_VERSION" "$reported" "$(go version)" "$(( $(date +%s) - start ))" "$server_s" > "$tmp/BUILD-INFO"
-  rm -rf "$SERVER_DIR"; mkdir -p "$(dirname "$SERVER_DIR")"
-  mv "$tmp" "$SERVER_DIR"
-  log "temporal-server $SERVER_VERSION: built in $(( $(date +%s) - start )) s -> $SERVER_DIR"
+  stamp "$tmp/bin/temporal-server" "$SERVER_VERSION" "$tmp" "go.temporal.io/server v$SERVER_VERSION" " (server $server_s s)"
 }
 
-install_ui() {
-  if [ -f "$UI_DIR/BUILD-INFO" ]; then
-    log "temporal ui-server $UI_VERSION: cached at $UI_DIR"
-    return
-  fi
+build_ui() {
+  local tmp="$1" mod
   log "temporal ui-server $UI_VERSION: building with go install"
-  local start tmp mod
-  start=$(date +%s)
-  tmp="$UI_DIR.tmp.$$"
-  rm -rf "$tmp"; mkdir -p "$tmp/config"
+  mkdir -p "$tmp/config"
   go_build "$tmp" "github.com/temporalio/ui-server/v2/cmd/server@v$UI_VERSION" ui-server
   mod=$(module_dir "github.com/temporalio/ui-server/v2@v$UI_VERSION")
   # The UI image runs `ui-server --env docker start` beside this template (rendered from the environment).
   cp "$mod/config/docker.yaml" "$tmp/config/docker.yaml"
   chmod u+w "$tmp/config/docker.yaml"
-  local reported
-  reported=$("$tmp/ui-server" --version 2>&1 | head -n1)
-  case "$reported" in *"$UI_VERSION"*) ;; *) log "ERROR: the built UI server reports '$reported', not $UI_VERSION"; exit 1 ;; esac
-  printf 'github.com/temporalio/ui-server/v2 v%s\n%s\n%s\nbuilt in %s s\n' \
-    "$UI_VERSION" "$reported" "$(go version)" "$(( $(date +%s) - start ))" > "$tmp/BUILD-INFO"
-  rm -rf "$UI_DIR"; mkdir -p "$(dirname "$UI_DIR")"
-  mv "$tmp" "$UI_DIR"
-  log "temporal ui-server $UI_VERSION: built in $(( $(date +%s) - start )) s -> $UI_DIR"
+  stamp "$tmp/ui-server" "$UI_VERSION" "$tmp" "github.com/temporalio/ui-server/v2 v$UI_VERSION"
 }
+
+install_server() { build_cached "temporal-server $SERVER_VERSION" "$SERVER_DIR" build_server; }
+install_ui() { build_cached "temporal ui-server $UI_VERSION" "$UI_DIR" build_ui; }
 
 case "${1:-all}" in
   server) install_server ;;

@@ -18,7 +18,7 @@ import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { CanaryInputRaw } from '../src/config/canary.js';
-import { scriptedMetrics } from '../test/support/canary.js';
+import { scriptedMetrics } from '../bench/support/canary.js';
 import type * as dataFileActivities from '../activities/data-files.js';
 import type * as enableActivities from '../activities/index.js';
 import type * as flagActivities from '../activities/feature-flag.js';
@@ -26,14 +26,15 @@ import type * as logActivities from '../activities/logs.js';
 import type * as pulseActivities from '../activities/index.js';
 import type * as restartActivities from '../activities/restart.js';
 import { notifyIncidentWebhook } from '../activities/incident-notify.js';
-import { startTimeSkipping, workflowBundle } from '../test/support/time-skipping.js';
+import { startTimeSkipping, workflowBundle } from '../bench/support/time-skipping.js';
 import {
   scriptedCodeRollback,
   scriptedEvidence,
+  scriptedFlagWrite,
   scriptedKillSwitch,
   activityTime,
   type ScriptedActivities,
-} from '../test/support/incident-link-procedures.js';
+} from '../bench/support/incident-link-procedures.js';
 import { KillSwitchInputSchema } from '../src/config/kill-switch.js';
 import type { CodeRollbackInputRaw } from '../src/config/code-rollback-input.js';
 import type { DataCleanupInputRaw } from '../src/config/data-cleanup-input.js';
@@ -101,42 +102,44 @@ const markOk: Scripted['markLogPosition'] = async ({ step }) => ({
   ]),
 });
 
+/**
+ * A scripted verifyConnectionsEndpoint: 200 with the connections `listed` gives while the flag is on, else
+ * (undefined) 404 truenas_disabled.
+ */
+function connectionsEndpoint(
+  listed: () => Array<{ id: string; name: string; host: string; enabled: boolean }> | undefined,
+): NonNullable<Scripted['verifyConnectionsEndpoint']> {
+  return async ({ pulse, step, expect }) => {
+    const connections = listed();
+    return {
+      value: { state: connections ? 'enabled' : 'disabled', connections: connections ?? [] },
+      evidence: scriptedEvidence(
+        step,
+        `GET /api/truenas/connections answered ${connections ? `200 with an array of ${connections.length} connection(s)` : '404 truenas_disabled'}.`,
+        [describeListConnections(pulse.url)],
+        {
+          status: connections ? 200 : 404,
+          expected: expect,
+        },
+      ),
+    };
+  };
+}
+
 /** Enable: the flag was off, one restart, the connection is added and tested, the poller shows on the 2nd look. */
 function enableScript(): Scripted {
   let enabled = false;
   let pollerLooks = 0;
   const id = '9f0c2d4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
   return {
-    async verifyConnectionsEndpoint({ pulse, step, expect }) {
-      const state = enabled ? 'enabled' : 'disabled';
-      return {
-        value: { state, connections: [] },
-        evidence: scriptedEvidence(
-          step,
-          `GET /api/truenas/connections answered ${enabled ? '200 with an array of 0 connection(s)' : '404 truenas_disabled'}.`,
-          [describeListConnections(pulse.url)],
-          {
-            status: enabled ? 200 : 404,
-            expected: expect,
-          },
-        ),
-      };
-    },
+    verifyConnectionsEndpoint: connectionsEndpoint(() => (enabled ? [] : undefined)),
     markLogPosition: markOk,
     async setFeatureFlag({ step, value }) {
       enabled = value === 'true';
-      const path = '/etc/pulse/.env';
+      const flag = scriptedFlagWrite(value, null);
+      const path = flag.path;
       return {
-        value: {
-          kind: 'env-file',
-          path,
-          changed: true,
-          created: false,
-          valueBefore: null,
-          valueAfter: value,
-          needsDaemonReload: false,
-          needsRecreate: false,
-        },
+        value: flag,
         evidence: scriptedEvidence(step ?? 'enable.1', `${path}: no assignment → line 3: PULSE_ENABLE_TRUENAS=${value}.`, [
           { kind: 'file', op: 'write', path, change: `PULSE_ENABLE_TRUENAS=${value}` },
         ]),
@@ -220,21 +223,9 @@ function failingEnableScript(): Scripted {
 function disableScript(): Scripted {
   let enabled = true;
   return {
-    async verifyConnectionsEndpoint({ pulse, step, expect }) {
-      const state = enabled ? 'enabled' : 'disabled';
-      return {
-        value: { state, connections: enabled ? [{ id: 'nas-a', name: 'nas-a', host: 'https://nas-a.lan', enabled: true }] : [] },
-        evidence: scriptedEvidence(
-          step,
-          `GET /api/truenas/connections answered ${enabled ? '200 with an array of 1 connection(s)' : '404 truenas_disabled'}.`,
-          [describeListConnections(pulse.url)],
-          {
-            status: enabled ? 200 : 404,
-            expected: expect,
-          },
-        ),
-      };
-    },
+    verifyConnectionsEndpoint: connectionsEndpoint(() =>
+      enabled ? [{ id: 'nas-a', name: 'nas-a', host: 'https://nas-a.lan', enabled: true }] : undefined,
+    ),
     async inspectTrueNASResources({ pulse, step }) {
       const endpoint = '/api/v2/resources';
       const online = enabled ? 4 : 0;
@@ -250,18 +241,10 @@ function disableScript(): Scripted {
     },
     async setFeatureFlag({ step, value }) {
       enabled = value === 'true';
-      const path = '/etc/pulse/.env';
+      const flag = scriptedFlagWrite(value, 'true');
+      const path = flag.path;
       return {
-        value: {
-          kind: 'env-file',
-          path,
-          changed: true,
-          created: false,
-          valueBefore: 'true',
-          valueAfter: value,
-          needsDaemonReload: false,
-          needsRecreate: false,
-        },
+        value: flag,
         evidence: scriptedEvidence(
           step ?? 'disable.1',
           `${path}: line 3: PULSE_ENABLE_TRUENAS=true → line 3: PULSE_ENABLE_TRUENAS=${value}.`,

@@ -44,19 +44,10 @@ import {
 } from '@temporalio/workflow';
 import type * as prometheusActivities from '../activities/prometheus.js';
 import {
-  AbortSchema,
+  CANARY_UPDATE_SCHEMAS,
   CanaryInputSchema,
-  CompleteSchema,
-  DataCorruptionSchema,
-  DefaultOnReleaseSchema,
-  IssueRefSchema,
-  PauseSchema,
-  RegisterInstanceSchema,
-  ReportIssueSchema,
-  ResumeSchema,
-  SignOffSchema,
-  StagingRollbackSchema,
   type CanaryInput,
+  type CanaryUpdateRequest,
   type CanaryInputRaw,
   type Phase,
 } from '../src/config/canary.js';
@@ -101,20 +92,11 @@ import type { Evaluation } from '../src/prometheus/alert-state.js';
 import type { Evidence } from '../src/runbook/evidence.js';
 import type { z } from 'zod';
 import {
-  abortUpdate,
+  CANARY_UPDATES,
   canaryInstanceQuery,
   canaryStatusQuery,
-  completeUpdate,
-  confirmStagingRollbackUpdate,
-  pauseMonitoringUpdate,
-  recordDefaultOnReleaseUpdate,
-  registerInstanceUpdate,
-  reportDataCorruptionUpdate,
-  reportIssueUpdate,
-  resolveIssueUpdate,
-  resumeMonitoringUpdate,
-  signOffUpdate,
-  triageIssueUpdate,
+  type CanaryUpdateName,
+  type CanaryUpdateResult,
 } from './canary-rollout.messages.js';
 import { CODE_ROLLBACK_WORKFLOW, type CodeRollbackWorkflow } from './code-rollback.messages.js';
 import { DISABLE_WORKFLOW, type DisableWorkflow } from './disable.messages.js';
@@ -192,23 +174,24 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
   const refuse = (reason: string | undefined) => {
     if (reason) throw ApplicationFailure.create({ message: reason, type: CANARY_FAILURES.refused, nonRetryable: true });
   };
-  /** Registers an update whose payload is parsed by `schema` in the validator and again in the handler. */
-  const onUpdate = <S extends z.ZodType, R>(
-    update: Parameters<typeof setHandler>[0],
-    schema: S,
-    rule: (req: z.infer<S>) => string | undefined,
-    apply: (req: z.infer<S>) => R,
+  /** Registers an update whose payload is parsed by its schema (CANARY_UPDATE_SCHEMAS) in the validator and again in the handler. */
+  const onUpdate = <N extends CanaryUpdateName>(
+    name: N,
+    rule: (req: CanaryUpdateRequest<N>) => string | undefined,
+    apply: (req: CanaryUpdateRequest<N>) => CanaryUpdateResult<N>,
   ) => {
-    const parse = (payload: unknown): z.infer<S> => {
+    type Req = CanaryUpdateRequest<N>;
+    const schema = CANARY_UPDATE_SCHEMAS[name] as z.ZodType as z.ZodType<Req>;
+    const parse = (payload: unknown): Req => {
       const parsed = schema.safeParse(payload);
       if (!parsed.success)
         refuse(`invalid request: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}`);
-      return (parsed as { data: z.infer<S> }).data;
+      return (parsed as { data: Req }).data;
     };
     // Every payload names its actor; unknown actors are refused before the update's own rule.
-    const check = (req: z.infer<S>) => people.refuseUnknownActor(input, (req as { actor: string }).actor) ?? rule(req);
+    const check = (req: Req) => people.refuseUnknownActor(input, (req as { actor: string }).actor) ?? rule(req);
     setHandler(
-      update as never,
+      CANARY_UPDATES[name] as never,
       ((payload: unknown) => {
         const req = parse(payload);
         refuse(check(req));
@@ -222,14 +205,12 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
   };
 
   onUpdate(
-    signOffUpdate,
-    SignOffSchema,
+    'signOff',
     (r) => people.refuseSignOff(state, input, r, Date.now()),
     (r) => people.applySignOff(state, input, r, Date.now()),
   );
   onUpdate(
-    abortUpdate,
-    AbortSchema,
+    'abort',
     (r) => people.refuseAbort(state, r),
     (r) => {
       pendingAbort ??= { criterion: 'manual', reason: `aborted by ${r.actor}: ${r.reason}`, actor: r.actor };
@@ -237,8 +218,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     },
   );
   onUpdate(
-    reportIssueUpdate,
-    ReportIssueSchema,
+    'reportIssue',
     () => people.refuseReportIssue(state),
     (r) => {
       const issue = people.applyReportIssue(state, input, r, Date.now());
@@ -248,20 +228,17 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     },
   );
   onUpdate(
-    triageIssueUpdate,
-    IssueRefSchema,
+    'triageIssue',
     (r) => people.refuseTriage(state, r),
     (r) => people.applyTriage(state, r, Date.now()),
   );
   onUpdate(
-    resolveIssueUpdate,
-    IssueRefSchema,
+    'resolveIssue',
     (r) => people.refuseResolve(state, r),
     (r) => people.applyResolve(state, r, Date.now()),
   );
   onUpdate(
-    reportDataCorruptionUpdate,
-    DataCorruptionSchema,
+    'reportDataCorruption',
     (r) => people.refuseDataCorruption(state, r),
     (r) => {
       addEvidence(state, {
@@ -279,8 +256,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     },
   );
   onUpdate(
-    confirmStagingRollbackUpdate,
-    StagingRollbackSchema,
+    'confirmStagingRollback',
     () => people.refuseStagingRollback(state),
     (r) => {
       people.applyStagingRollback(state, r, Date.now());
@@ -288,8 +264,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     },
   );
   onUpdate(
-    registerInstanceUpdate,
-    RegisterInstanceSchema,
+    'registerInstance',
     (r) => people.refuseRegisterInstance(state, r, input),
     (r) => {
       people.applyRegisterInstance(state, r, Date.now(), input);
@@ -300,8 +275,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     },
   );
   onUpdate(
-    recordDefaultOnReleaseUpdate,
-    DefaultOnReleaseSchema,
+    'recordDefaultOnRelease',
     (r) => people.refuseRelease(state, r),
     (r) => {
       people.applyRelease(state, r, Date.now());
@@ -309,8 +283,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     },
   );
   onUpdate(
-    pauseMonitoringUpdate,
-    PauseSchema,
+    'pauseMonitoring',
     () => people.refusePause(state),
     (r) => {
       const at = iso();
@@ -327,8 +300,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     },
   );
   onUpdate(
-    resumeMonitoringUpdate,
-    ResumeSchema,
+    'resumeMonitoring',
     () => people.refuseResume(state),
     (r) => {
       const at = iso();
@@ -345,8 +317,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     },
   );
   onUpdate(
-    completeUpdate,
-    CompleteSchema,
+    'complete',
     (r) => people.refuseComplete(state, input, r.actor),
     (r) => {
       state.completed = { by: r.actor, at: iso(), comment: r.comment };
@@ -390,14 +361,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     if (fleetPath) {
       // The instances are enabled in waves by the loop below, while the checks run.
       if (input.phase1.instances.length === 0) noteNoInternalInstances(state);
-      for (const m of state.fleet!.members.filter((x) => x.manual)) {
-        addEvidence(state, {
-          step: 'canary.phase1.1',
-          at: iso(),
-          verdict: 'human',
-          summary: `${m.name}: no Enable settings given; set PULSE_ENABLE_TRUENAS=true there yourself.`,
-        });
-      }
+      for (const m of state.fleet!.members.filter((x) => x.manual)) noteManualEnable(state, m.name);
     } else {
       const enabled = await activatePhase1(state, input, false);
       const failed = enabled.filter((e) => e.outcome === 'failed');
@@ -490,14 +454,19 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
 
   // --- the steps, as closures over the run's state ----------------------------------------------------------------
 
-  async function evaluate(): Promise<Evaluation> {
-    return evaluateOrInconclusive(prometheus(), {
+  /** What every evaluation asks: this phase's checks, on this rollout's Prometheus, windows and job. */
+  function phaseChecks() {
+    return {
       prometheus: input.prometheus,
       checks: checksFor(input, state.phase),
       windows: input.windows,
       job: input.pulseJob,
       maxPassingSeries: PASSING_SERIES_KEPT,
-    });
+    };
+  }
+
+  async function evaluate(): Promise<Evaluation> {
+    return evaluateOrInconclusive(prometheus(), phaseChecks());
   }
 
   /** Fleet path: the checks at a given time; fleet-wide without the instances taken out, and per instance. */
@@ -506,11 +475,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     const out = excludedNames(state);
     const judged = judgedMembers(state).map((m) => m.name);
     return evaluateOrInconclusive(prometheus(), {
-      prometheus: input.prometheus,
-      checks: checksFor(input, state.phase),
-      windows: input.windows,
-      job: input.pulseJob,
-      maxPassingSeries: PASSING_SERIES_KEPT,
+      ...phaseChecks(),
       queries: 'not-passing',
       time: atMs / 1000,
       ...(label && out.length ? { exclude: { label, values: out } } : {}),
@@ -562,18 +527,33 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     publish();
   }
 
+  /** Runs a member's Disable child in the background (its own checkpoint broke, or the rollback). */
+  function startDisable(
+    key: string,
+    member: FleetMember,
+    child: { workflowId: string; staticSummary: string },
+    done: Parameters<typeof startChild>[2],
+  ): void {
+    startChild(
+      key,
+      () =>
+        executeChild<DisableWorkflow>(DISABLE_WORKFLOW, {
+          workflowId: child.workflowId,
+          args: [disableSettings(input, member)!],
+          staticSummary: child.staticSummary,
+        }),
+      done,
+    );
+  }
+
   /** An instance broke its own checkpoint: its Disable runs now, whatever the waves do. */
   function startOwnDisable(member: FleetMember): void {
     const workflowId = childIds(info.workflowId, member.name).disable;
     const step = member.phase === 1 ? 'canary.phase1.5' : 'canary.phase2.5';
-    startChild(
+    startDisable(
       `disable:${member.name}`,
-      () =>
-        executeChild<DisableWorkflow>(DISABLE_WORKFLOW, {
-          workflowId,
-          args: [disableSettings(input, member)!],
-          staticSummary: `Canary: disable TrueNAS on ${member.name}, which broke its own checkpoint`,
-        }),
+      member,
+      { workflowId, staticSummary: `Canary: disable TrueNAS on ${member.name}, which broke its own checkpoint` },
       (outcome) => {
         applyDisableOutcome(state, member.name, outcome, Date.now());
         addEvidence(state, {
@@ -638,14 +618,10 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     for (const member of rollbackQueue().slice(0, Math.max(0, room))) {
       const workflowId = childIds(info.workflowId, member.name).rollback;
       setMemberState(member, 'disabling', Date.now());
-      startChild(
+      startDisable(
         `rollback:${member.name}`,
-        () =>
-          executeChild<DisableWorkflow>(DISABLE_WORKFLOW, {
-            workflowId,
-            args: [disableSettings(input, member)!],
-            staticSummary: `Canary rollback: disable TrueNAS on ${member.name}`,
-          }),
+        member,
+        { workflowId, staticSummary: `Canary rollback: disable TrueNAS on ${member.name}` },
         (outcome) => {
           rollback.children.push({
             instance: member.name,
@@ -708,6 +684,16 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
     }
   }
 
+  /** An instance without Enable settings: a person enables it (phase 1, item 1). */
+  function noteManualEnable(s: CanaryState, name: string): void {
+    addEvidence(s, {
+      step: 'canary.phase1.1',
+      at: iso(),
+      verdict: 'human',
+      summary: `${name}: no Enable settings given; set PULSE_ENABLE_TRUENAS=true there yourself.`,
+    });
+  }
+
   async function activatePhase1(s: CanaryState, inp: CanaryInput, plan: boolean) {
     const outcomes: Array<{ instance: string; workflowId: string; outcome: 'completed' | 'failed' | 'planned'; message?: string }> = [];
     if (inp.phase1.instances.length === 0) noteNoInternalInstances(s);
@@ -723,12 +709,7 @@ export async function canaryRollout(raw: CanaryInputRaw): Promise<CanaryResult> 
           const settings = settingsOf(instance);
           if (!settings) {
             outcome = { ...outcome, outcome: plan ? 'planned' : 'completed', message: 'no Enable settings: enabled by a person' };
-            addEvidence(s, {
-              step: 'canary.phase1.1',
-              at: iso(),
-              verdict: 'human',
-              summary: `${instance.name}: no Enable settings given; set PULSE_ENABLE_TRUENAS=true there yourself.`,
-            });
+            noteManualEnable(s, instance.name);
           } else {
             try {
               await executeChild<EnableWorkflow>(ENABLE_WORKFLOW, {

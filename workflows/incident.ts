@@ -190,16 +190,19 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
   for (const n of record.notifications) deliver(n);
   publish();
 
+  /** The run's result once it has finished (its record and every step's evidence). */
+  const finished = (plan: boolean): IncidentResult => ({
+    procedure: 'incident',
+    plan,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    evidence: log.progress.evidence,
+    incident: record,
+  });
+
   if (input.plan) {
     log.finish('completed');
-    return {
-      procedure: 'incident',
-      plan: true,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      evidence: log.progress.evidence,
-      incident: record,
-    };
+    return finished(true);
   }
 
   // --- updates: validators refuse bad input (naming the field) and updates the state does not allow
@@ -388,14 +391,7 @@ export async function incident(rawInput: IncidentInputRaw): Promise<IncidentResu
   while (background.length > 0) await Promise.all(background.splice(0));
   log.finish('completed');
   publish();
-  return {
-    procedure: 'incident',
-    plan: false,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    evidence: log.progress.evidence,
-    incident: record,
-  };
+  return finished(false);
 }
 
 function failureMessage(err: unknown): string {

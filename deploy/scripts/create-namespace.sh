@@ -10,8 +10,6 @@ set -eu
 set -f  # the Name=Type list is split on spaces, never globbed
 . "$(dirname "$0")/retry.sh"
 
-log() { printf '[create-namespace] %s\n' "$*" >&2; }
-
 : "${TEMPORAL_ADDRESS:?set TEMPORAL_ADDRESS to the frontend, e.g. temporal:7233}"
 : "${PULSE_RUNBOOKS_SEARCH_ATTRIBUTES:?set PULSE_RUNBOOKS_SEARCH_ATTRIBUTES to Name=Type words, e.g. RunbookProcedure=Keyword}"
 NAMESPACE="${TEMPORAL_NAMESPACE:-default}"

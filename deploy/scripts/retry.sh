@@ -1,7 +1,10 @@
-# Sourced by the one-shot setup jobs (POSIX sh: the admin-tools image has no bash guarantee).
+# Sourced by the one-shot setup jobs (POSIX sh: the admin-tools image has no bash guarantee): their log, and
 # retry WHAT COMMAND [ARG...]: runs COMMAND until it succeeds, at most MAX_ATTEMPTS times, waiting
 # RETRY_DELAY_SECONDS between attempts. Returns 1 once the attempts are used up, so a job fails with a
 # message instead of hanging or, worse, carrying on as if the step had worked.
+
+# log TEXT: one line on stderr, tagged with the job's name ([create-namespace] ...).
+log() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
 
 MAX_ATTEMPTS="${MAX_ATTEMPTS:-60}"
 RETRY_DELAY_SECONDS="${RETRY_DELAY_SECONDS:-5}"

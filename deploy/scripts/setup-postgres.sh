@@ -7,8 +7,6 @@
 set -eu
 . "$(dirname "$0")/retry.sh"
 
-log() { printf '[setup-postgres] %s\n' "$*" >&2; }
-
 : "${POSTGRES_SEEDS:?set POSTGRES_SEEDS to the PostgreSQL host, e.g. postgresql}"
 : "${SQL_PASSWORD:?set SQL_PASSWORD (the compose file passes POSTGRES_PASSWORD)}"
 DB_USER="${POSTGRES_USER:-temporal}"

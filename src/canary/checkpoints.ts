@@ -13,6 +13,7 @@ import { ABORT_CHECKS, GREEN_CHECKS, RESOURCE_CHECKS, type VerdictOverrides } fr
 import type { Evaluation } from '../prometheus/alert-state.js';
 import { parseValue, type CheckId } from '../prometheus/checks.js';
 import type { CheckResult } from '../prometheus/verdict.js';
+import type { Evidence } from '../runbook/evidence.js';
 import { addEvidence, KEEP, secondsBetween, type CanaryState, type EvaluationRecord, type ResourceReading } from './state.js';
 
 /** Passing series kept per check in each evaluation (see trimPassing): the workflow asks for this, the simulation applies it. */
@@ -66,6 +67,18 @@ export interface CheckpointOutcome {
   abort?: { criterion: 'canary.abort.1' | 'canary.abort.3' | 'canary.abort.4'; reason: string };
 }
 
+/** Records what a checkpoint saw, under the runbook step it belongs to, at the checkpoint's time. */
+function note(
+  state: CanaryState,
+  at: string,
+  step: Evidence['step'],
+  verdict: Evidence['verdict'],
+  summary: string,
+  details?: Record<string, unknown>,
+): void {
+  addEvidence(state, details === undefined ? { step, at, verdict, summary } : { step, at, verdict, summary, details });
+}
+
 /** Applies one evaluation (already taken by the activity) to the state at `now` (ms). */
 export function applyCheckpoint(state: CanaryState, input: CanaryInput, evaluation: Evaluation, now: number): CheckpointOutcome {
   const at = new Date(now).toISOString();
@@ -99,12 +112,8 @@ export function applyCheckpoint(state: CanaryState, input: CanaryInput, evaluati
   if (green) {
     if (!clock.since) {
       clock.since = at;
-      addEvidence(state, {
-        step: 'canary.phase1.4',
-        at,
-        verdict: 'ok',
-        summary: 'Every monitoring checkpoint is green: the continuous green clock starts.',
-        details: { checks: [...GREEN_CHECKS] },
+      note(state, at, 'canary.phase1.4', 'ok', 'Every monitoring checkpoint is green: the continuous green clock starts.', {
+        checks: [...GREEN_CHECKS],
       });
     }
   } else {
@@ -116,16 +125,10 @@ export function applyCheckpoint(state: CanaryState, input: CanaryInput, evaluati
       if (clock.resets.length > KEEP.resets) clock.resets.splice(0, clock.resets.length - KEEP.resets);
       clock.resetCount += 1;
       clock.since = undefined;
-      addEvidence(state, {
-        step: 'canary.phase1.4',
-        at,
-        verdict: 'failed',
-        summary: `The green clock resets after ${Math.round(greenForSeconds)} s: ${reason}.`,
-        details: {
-          failing: gate
-            .filter((r) => r && r.verdict !== 'pass')
-            .map((r) => ({ check: r!.check, query: r!.query, verdict: r!.verdict, reason: r!.reason })),
-        },
+      note(state, at, 'canary.phase1.4', 'failed', `The green clock resets after ${Math.round(greenForSeconds)} s: ${reason}.`, {
+        failing: gate
+          .filter((r) => r && r.verdict !== 'pass')
+          .map((r) => ({ check: r!.check, query: r!.query, verdict: r!.verdict, reason: r!.reason })),
       });
     }
   }
@@ -166,12 +169,7 @@ function firstAbort(
       };
     }
   } else if (auth?.verdict === 'pass' && state.authFailingSince) {
-    addEvidence(state, {
-      step: 'canary.abort.4',
-      at,
-      verdict: 'ok',
-      summary: `Auth errors stopped after ${Math.round(secondsBetween(state.authFailingSince, now))} s.`,
-    });
+    note(state, at, 'canary.abort.4', 'ok', `Auth errors stopped after ${Math.round(secondsBetween(state.authFailingSince, now))} s.`);
     state.authFailingSince = undefined;
   }
 
@@ -180,19 +178,20 @@ function firstAbort(
   if (regression && state.resources?.at === at) {
     if (!state.regressionSince) {
       state.regressionSince = at;
-      addEvidence(state, {
-        step: 'canary.abort.3',
+      note(
+        state,
         at,
-        verdict: 'failed',
-        summary: `Resource regression seen: ${regression}; confirming for ${input.aborts.regressionConfirmSeconds} s.`,
-      });
+        'canary.abort.3',
+        'failed',
+        `Resource regression seen: ${regression}; confirming for ${input.aborts.regressionConfirmSeconds} s.`,
+      );
     }
     const held = secondsBetween(state.regressionSince, now);
     if (held >= input.aborts.regressionConfirmSeconds) {
       return { criterion: 'canary.abort.3', reason: `${regression}, for ${Math.round(held)} s while the TrueNAS poller runs` };
     }
   } else if (!regression && state.regressionSince && state.resources?.at === at) {
-    addEvidence(state, { step: 'canary.abort.3', at, verdict: 'ok', summary: 'The resource regression is gone.' });
+    note(state, at, 'canary.abort.3', 'ok', 'The resource regression is gone.');
     state.regressionSince = undefined;
   }
   return undefined;

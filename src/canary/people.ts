@@ -4,19 +4,7 @@
  * workflow's validators and handlers are one line each. Every accepted change is also recorded as evidence with
  * the actor and the time.
  */
-import {
-  phaseKey,
-  type AbortRequest,
-  type CanaryInput,
-  type DataCorruptionRequest,
-  type DefaultOnReleaseRequest,
-  type IssueRefRequest,
-  type RegisterInstanceRequest,
-  type ReportIssueRequest,
-  type SignOffRequest,
-  type StagingRollbackRequest,
-  templateProblems,
-} from '../config/canary.js';
+import { phaseKey, type CanaryInput, templateProblems, type CanaryUpdateRequest } from '../config/canary.js';
 import { addMember } from './fleet.js';
 import { checklist, missingItems, signersOf } from './checklist.js';
 import { addEvidence, secondsBetween, type CanaryIssue, type CanaryState, type SignOff } from './state.js';
@@ -56,7 +44,12 @@ export function refuseApprover(state: CanaryState, input: CanaryInput, actor: st
 
 // --- sign-off (checklist item 5) -------------------------------------------------------------------------------
 
-export function refuseSignOff(state: CanaryState, input: CanaryInput, req: SignOffRequest, now: number): string | undefined {
+export function refuseSignOff(
+  state: CanaryState,
+  input: CanaryInput,
+  req: CanaryUpdateRequest<'signOff'>,
+  now: number,
+): string | undefined {
   const ended = refuseWhenEnded(state);
   if (ended) return ended;
   if (state.phase === 3)
@@ -71,7 +64,7 @@ export function refuseSignOff(state: CanaryState, input: CanaryInput, req: SignO
   return undefined;
 }
 
-export function applySignOff(state: CanaryState, input: CanaryInput, req: SignOffRequest, now: number): SignOff {
+export function applySignOff(state: CanaryState, input: CanaryInput, req: CanaryUpdateRequest<'signOff'>, now: number): SignOff {
   const signOff: SignOff = {
     phase: state.phase,
     actor: req.actor,
@@ -100,7 +93,12 @@ export function refuseReportIssue(state: CanaryState): string | undefined {
   return refuseWhenEnded(state);
 }
 
-export function applyReportIssue(state: CanaryState, input: CanaryInput, req: ReportIssueRequest, now: number): CanaryIssue {
+export function applyReportIssue(
+  state: CanaryState,
+  input: CanaryInput,
+  req: CanaryUpdateRequest<'reportIssue'>,
+  now: number,
+): CanaryIssue {
   const at = iso(now);
   const issue: CanaryIssue = {
     id: `issue-${state.issues.length + 1}`,
@@ -124,17 +122,19 @@ export function applyReportIssue(state: CanaryState, input: CanaryInput, req: Re
   return issue;
 }
 
-function refuseIssueRef(state: CanaryState, req: IssueRefRequest, what: 'triaged' | 'resolved'): string | undefined {
+function refuseIssueRef(state: CanaryState, req: CanaryUpdateRequest<'triageIssue'>, what: 'triaged' | 'resolved'): string | undefined {
   const issue = state.issues.find((i) => i.id === req.issue);
   if (!issue) return `no issue ${req.issue} in this rollout (issues: ${state.issues.map((i) => i.id).join(', ') || 'none'})`;
   if (issue[what]) return `${req.issue} was already ${what} by ${issue[what]!.by} at ${issue[what]!.at}`;
   return undefined;
 }
 
-export const refuseTriage = (state: CanaryState, req: IssueRefRequest) => refuseWhenEnded(state) ?? refuseIssueRef(state, req, 'triaged');
-export const refuseResolve = (state: CanaryState, req: IssueRefRequest) => refuseWhenEnded(state) ?? refuseIssueRef(state, req, 'resolved');
+export const refuseTriage = (state: CanaryState, req: CanaryUpdateRequest<'triageIssue'>) =>
+  refuseWhenEnded(state) ?? refuseIssueRef(state, req, 'triaged');
+export const refuseResolve = (state: CanaryState, req: CanaryUpdateRequest<'triageIssue'>) =>
+  refuseWhenEnded(state) ?? refuseIssueRef(state, req, 'resolved');
 
-export function applyTriage(state: CanaryState, req: IssueRefRequest, now: number): CanaryIssue {
+export function applyTriage(state: CanaryState, req: CanaryUpdateRequest<'triageIssue'>, now: number): CanaryIssue {
   const issue = state.issues.find((i) => i.id === req.issue)!;
   const late = !!issue.triageDueAt && now > Date.parse(issue.triageDueAt);
   issue.triaged = { by: req.actor, at: iso(now), note: req.note, late };
@@ -147,7 +147,7 @@ export function applyTriage(state: CanaryState, req: IssueRefRequest, now: numbe
   return issue;
 }
 
-export function applyResolve(state: CanaryState, req: IssueRefRequest, now: number): CanaryIssue {
+export function applyResolve(state: CanaryState, req: CanaryUpdateRequest<'triageIssue'>, now: number): CanaryIssue {
   const issue = state.issues.find((i) => i.id === req.issue)!;
   issue.resolved = { by: req.actor, at: iso(now), note: req.note };
   addEvidence(state, {
@@ -180,8 +180,8 @@ export function criticalBurst(state: CanaryState, input: CanaryInput): string | 
   return undefined;
 }
 
-export const refuseAbort = (state: CanaryState, _req: AbortRequest) => refuseWhenEnded(state);
-export const refuseDataCorruption = (state: CanaryState, _req: DataCorruptionRequest) => refuseWhenEnded(state);
+export const refuseAbort = (state: CanaryState, _req: CanaryUpdateRequest<'abort'>) => refuseWhenEnded(state);
+export const refuseDataCorruption = (state: CanaryState, _req: CanaryUpdateRequest<'reportDataCorruption'>) => refuseWhenEnded(state);
 
 // --- staging rollback test (checklist item 3), instances, release, pause --------------------------------------
 
@@ -192,7 +192,7 @@ export function refuseStagingRollback(state: CanaryState): string | undefined {
   );
 }
 
-export function applyStagingRollback(state: CanaryState, req: StagingRollbackRequest, now: number): void {
+export function applyStagingRollback(state: CanaryState, req: CanaryUpdateRequest<'confirmStagingRollback'>, now: number): void {
   state.stagingTests.push({ phase: state.phase, actor: req.actor, at: iso(now), evidence: req.evidence, workflowId: req.workflowId });
   addEvidence(state, {
     step: 'canary.checklist.3',
@@ -203,7 +203,11 @@ export function applyStagingRollback(state: CanaryState, req: StagingRollbackReq
   });
 }
 
-export function refuseRegisterInstance(state: CanaryState, req: RegisterInstanceRequest, input?: CanaryInput): string | undefined {
+export function refuseRegisterInstance(
+  state: CanaryState,
+  req: CanaryUpdateRequest<'registerInstance'>,
+  input?: CanaryInput,
+): string | undefined {
   const ended = refuseWhenEnded(state);
   if (ended) return ended;
   if (state.phase === 3) return 'phase 3 is default-on: every instance runs TrueNAS, there is nothing to opt in';
@@ -218,7 +222,12 @@ export function refuseRegisterInstance(state: CanaryState, req: RegisterInstance
   return undefined;
 }
 
-export function applyRegisterInstance(state: CanaryState, req: RegisterInstanceRequest, now: number, input?: CanaryInput): void {
+export function applyRegisterInstance(
+  state: CanaryState,
+  req: CanaryUpdateRequest<'registerInstance'>,
+  now: number,
+  input?: CanaryInput,
+): void {
   if (state.fleet && input) {
     // A fleet: the instance joins phase 2; the rollout enables it in the next wave when it has Enable settings.
     const member = addMember(state, input, req.instance, 2, now, { by: req.actor, at: iso(now), instance: req.instance });
@@ -245,7 +254,7 @@ export function applyRegisterInstance(state: CanaryState, req: RegisterInstanceR
   });
 }
 
-export function refuseRelease(state: CanaryState, _req: DefaultOnReleaseRequest): string | undefined {
+export function refuseRelease(state: CanaryState, _req: CanaryUpdateRequest<'recordDefaultOnRelease'>): string | undefined {
   const ended = refuseWhenEnded(state);
   if (ended) return ended;
   if (state.phase === 1) return 'the default-on release belongs to phase 3; record it once phase 2 is under way';
@@ -254,7 +263,7 @@ export function refuseRelease(state: CanaryState, _req: DefaultOnReleaseRequest)
   return undefined;
 }
 
-export function applyRelease(state: CanaryState, req: DefaultOnReleaseRequest, now: number): void {
+export function applyRelease(state: CanaryState, req: CanaryUpdateRequest<'recordDefaultOnRelease'>, now: number): void {
   state.release = { version: req.version, commit: req.commit, by: req.actor, at: iso(now), rollback: req.rollback };
   addEvidence(state, {
     step: 'canary.phase3.1',

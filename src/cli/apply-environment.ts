@@ -5,7 +5,8 @@
  * the same for every command. Where each setting came from is kept in the `settingSources` option for `doctor`.
  */
 import type { Command } from 'commander';
-import { configFilePath, environment, ENV_NAME_ENV, SETTING_KEYS } from '../config/environments.js';
+import { ENV_NAME_ENV, SETTING_KEYS } from '../config/environments.js';
+import { configFilePath, environment } from './environments-file.js';
 
 export type SettingSources = Record<string, string>;
 

@@ -24,26 +24,12 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { z } from 'zod';
-import {
-  AbortSchema,
-  CanaryInputSchema,
-  CompleteSchema,
-  DataCorruptionSchema,
-  DefaultOnReleaseSchema,
-  IssueRefSchema,
-  ISSUE_SEVERITIES,
-  PauseSchema,
-  RegisterInstanceSchema,
-  ReportIssueSchema,
-  ResumeSchema,
-  SignOffSchema,
-  StagingRollbackSchema,
-} from '../config/canary.js';
+import { CANARY_UPDATE_SCHEMAS, CanaryInputSchema, ISSUE_SEVERITIES } from '../config/canary.js';
 import { ConfigError, describeZodError } from '../config/load.js';
 import { listRuns } from '../temporal/list-runs.js';
 import { renderCanaryList, renderCanaryResult, renderCanaryStatus, renderInstanceDetail, type CanaryListRow } from '../canary/render.js';
 import type { InstanceDetail } from '../canary/status.js';
-import type { CanaryIssue, ChecklistItem, SignOff } from '../canary/state.js';
+import type { ChecklistItem } from '../canary/state.js';
 import { sanitizeText } from '../incident/sanitize.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
 import {
@@ -51,6 +37,8 @@ import {
   CANARY_UPDATES,
   canaryInstanceQuery,
   canaryStatusQuery,
+  type CanaryUpdateName,
+  type CanaryUpdateResult,
 } from '../../workflows/canary-rollout.messages.js';
 import type { Identity } from '../identity/resolve.js';
 import { EMBEDDED_UI, addActorFlag, addGlobalFlags, connect, loadSettings, type GlobalFlags, type Settings } from './context.js';
@@ -74,6 +62,11 @@ function base(name: string, description: string): Command {
   return addActorFlag(addGlobalFlags(new Command(name).description(description)))
     .option('--json', 'print JSON')
     .option('--ui-url <url>', `Temporal Web UI base for links (or TEMPORAL_UI_URL; default ${EMBEDDED_UI})`);
+}
+
+/** Prints the value as JSON with --json, else the text for people. */
+function print(flags: { json?: boolean }, value: unknown, text: () => string): void {
+  process.stdout.write(flags.json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
 }
 
 /** The run's page in the Web UI: --ui-url, TEMPORAL_UI_URL, else the embedded dev server's UI. */
@@ -264,11 +257,7 @@ function startCommand(): Command {
         }
         try {
           const result = (await handle.result()) as CanaryResult;
-          process.stdout.write(
-            flags.json
-              ? `${JSON.stringify(result, null, 2)}\n`
-              : `PLAN (nothing was changed): ${renderCanaryResult(result, { uiLink: link })}\n`,
-          );
+          print(flags, result, () => `PLAN (nothing was changed): ${renderCanaryResult(result, { uiLink: link })}`);
         } catch (err) {
           process.stderr.write(`pulse-runbook: canary start --plan: ${describeFailure(err)}\n`);
           process.exitCode = 1;
@@ -318,11 +307,7 @@ function statusCommand(): Command {
             throw new ConfigError(
               `canary status ${id} --instance ${flags.instance}: no such instance in this rollout; \`canary status ${id}\` lists those that need a person`,
             );
-          process.stdout.write(
-            flags.json
-              ? `${JSON.stringify(detail, null, 2)}\n`
-              : `${renderInstanceDetail(detail, { uiLink: link, evidence: flags.evidence })}\n`,
-          );
+          print(flags, detail, () => renderInstanceDetail(detail, { uiLink: link, evidence: flags.evidence }));
           return;
         }
         let running: boolean;
@@ -344,21 +329,13 @@ function statusCommand(): Command {
           }
         }
         if (status) {
-          process.stdout.write(
-            flags.json
-              ? `${JSON.stringify(status, null, 2)}\n`
-              : `${renderCanaryStatus(status, { uiLink: link, evidence: flags.evidence })}\n`,
-          );
+          print(flags, status, () => renderCanaryStatus(status, { uiLink: link, evidence: flags.evidence }));
           return;
         }
         // A closed run no worker can replay: its result is in history.
         try {
           const result = (await handle.result()) as CanaryResult;
-          process.stdout.write(
-            flags.json
-              ? `${JSON.stringify(result, null, 2)}\n`
-              : `${renderCanaryResult(result, { uiLink: link, evidence: flags.evidence })}\n`,
-          );
+          print(flags, result, () => renderCanaryResult(result, { uiLink: link, evidence: flags.evidence }));
         } catch (err) {
           process.stderr.write(`pulse-runbook: canary status ${id}: the run ended without a result: ${describeFailure(err)}\n`);
           process.exitCode = 1;
@@ -402,28 +379,33 @@ export function updateFailureMessage(err: unknown, workflowId: string): string {
   return message;
 }
 
-interface UpdateSpec<S extends z.ZodType, R> {
+interface UpdateSpec<N extends CanaryUpdateName> {
   verb: string;
-  update: UpdateDefinition<R, [unknown]>;
-  schema: S;
+  /** The update's name: its definition (CANARY_UPDATES) and schema (CANARY_UPDATE_SCHEMAS). */
+  update: N;
   payload: Record<string, unknown>;
   files?: FieldNames['files'];
   /** Names that differ from COMMON_FIELDS for this command. */
   exact?: Record<string, string>;
   /** One line for people once the workflow accepted the update. */
-  describe: (result: R, workflowId: string) => string;
+  describe: (result: CanaryUpdateResult<N>, workflowId: string) => string;
 }
 
 /** Checks the payload with the validator's schema, sends the update, prints its answer or the refusal. */
-async function sendUpdate<S extends z.ZodType, R>(idArg: string, flags: CommonFlags, spec: UpdateSpec<S, R>): Promise<void> {
+async function sendUpdate<N extends CanaryUpdateName>(idArg: string, flags: CommonFlags, spec: UpdateSpec<N>): Promise<void> {
   const id = canaryWorkflowId(idArg);
   const payload = defined(spec.payload);
-  checkFlags(spec.schema, payload, `canary ${spec.verb}`, { exact: { ...COMMON_FIELDS, ...spec.exact }, files: spec.files });
+  checkFlags(CANARY_UPDATE_SCHEMAS[spec.update], payload, `canary ${spec.verb}`, {
+    exact: { ...COMMON_FIELDS, ...spec.exact },
+    files: spec.files,
+  });
   await withClient(flags, async (client) => {
     const handle = client.workflow.getHandle(id);
     try {
-      const result = await handle.executeUpdate(spec.update, { args: [payload] });
-      process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${spec.describe(result, id)}\n`);
+      const result = await handle.executeUpdate(CANARY_UPDATES[spec.update] as UpdateDefinition<CanaryUpdateResult<N>, [unknown]>, {
+        args: [payload],
+      });
+      print(flags, result, () => spec.describe(result, id));
     } catch (err) {
       process.stderr.write(`pulse-runbook: canary ${spec.verb} ${id}: ${updateFailureMessage(err, id)}\n`);
       process.exitCode = 1;
@@ -435,35 +417,41 @@ const checklistText = (items: ChecklistItem[]) =>
   items.map((i) => `  ${i.ok ? '✓' : '✗'} ${i.step.slice(-1)}. ${i.title}: ${i.detail}`).join('\n');
 const issueRef = (value: string) => (/^\d+$/.test(value) ? `issue-${value}` : value);
 
-function signOffCommand(): Command {
-  return base('sign-off', "Sign off the current phase's move (checklist item 5): approvers only, once the other items are green")
-    .argument('<id>', 'workflow id or rollout name')
-    .option('--comment <text>', 'a comment recorded with the sign-off')
-    .action((id: string, flags: CommonFlags & { comment?: string }) =>
-      sendUpdate<typeof SignOffSchema, SignOff>(id, flags, {
-        verb: 'sign-off',
-        update: CANARY_UPDATES.signOff,
-        schema: SignOffSchema,
-        payload: { actor: flags.actor, comment: clean(flags.comment) },
-        describe: (s, wf) => `${wf}: ${s.actor} signed off phase ${s.phase} at ${s.at}; checklist as seen:\n${checklistText(s.snapshot)}`,
-      }),
-    );
+/**
+ * An update sub-command whose payload is the actor plus its flags (`--workflow-id` → workflowId); a `<text>` flag is
+ * free text and is sanitized before it is sent, a name or id is sent as given.
+ */
+function updateCommand<N extends CanaryUpdateName>(
+  update: N,
+  [name, description]: [string, string],
+  options: [flags: string, description: string][],
+  describe: UpdateSpec<N>['describe'],
+): Command {
+  const command = base(name, description).argument('<id>', 'workflow id or rollout name');
+  for (const [flags, text] of options) command.option(flags, text);
+  return command.action((id: string, flags: CommonFlags & Record<string, string | undefined>) => {
+    const payload = options
+      .map(([f]) => new Option(f))
+      .map((o) => [o.attributeName(), o.flags.endsWith('<text>') ? clean(flags[o.attributeName()]) : flags[o.attributeName()]]);
+    return sendUpdate(id, flags, { verb: name, update, describe, payload: { actor: flags.actor, ...Object.fromEntries(payload) } });
+  });
 }
 
-function abortCommand(): Command {
-  return base('abort', "Abort the rollout: the phase's rollback runs (Disable children, or the recorded revert in phase 3)")
-    .argument('<id>', 'workflow id or rollout name')
-    .option('--reason <text>', 'why (recorded with the abort)')
-    .action((id: string, flags: CommonFlags & { reason?: string }) =>
-      sendUpdate<typeof AbortSchema, { at: string }>(id, flags, {
-        verb: 'abort',
-        update: CANARY_UPDATES.abort,
-        schema: AbortSchema,
-        payload: { actor: flags.actor, reason: clean(flags.reason) },
-        describe: (r, wf) => `${wf}: abort accepted at ${r.at}; the phase's rollback runs now (see \`pulse-runbook canary status ${wf}\`)`,
-      }),
-    );
-}
+const signOffCommand = () =>
+  updateCommand(
+    'signOff',
+    ['sign-off', "Sign off the current phase's move (checklist item 5): approvers only, once the other items are green"],
+    [['--comment <text>', 'a comment recorded with the sign-off']],
+    (s, wf) => `${wf}: ${s.actor} signed off phase ${s.phase} at ${s.at}; checklist as seen:\n${checklistText(s.snapshot)}`,
+  );
+
+const abortCommand = () =>
+  updateCommand(
+    'abort',
+    ['abort', "Abort the rollout: the phase's rollback runs (Disable children, or the recorded revert in phase 3)"],
+    [['--reason <text>', 'why (recorded with the abort)']],
+    (r, wf) => `${wf}: abort accepted at ${r.at}; the phase's rollback runs now (see \`pulse-runbook canary status ${wf}\`)`,
+  );
 
 function reportCommand(): Command {
   return base('report', 'Report an issue attributed to TrueNAS (critical/high ones block the move; user reports need triage within 24 h)')
@@ -473,10 +461,9 @@ function reportCommand(): Command {
     .option('--instance <name>', 'the instance where it was seen')
     .addOption(new Option('--source <source>', 'a user report (triage deadline) or an internal finding').choices(['user', 'internal']))
     .action((id: string, flags: CommonFlags & { severity?: string; title?: string; instance?: string; source?: string }) =>
-      sendUpdate<typeof ReportIssueSchema, CanaryIssue>(id, flags, {
+      sendUpdate(id, flags, {
         verb: 'report',
-        update: CANARY_UPDATES.reportIssue,
-        schema: ReportIssueSchema,
+        update: 'reportIssue',
         payload: {
           actor: flags.actor,
           severity: flags.severity,
@@ -499,10 +486,9 @@ function issueRefCommand(verb: 'triage' | 'resolve'): Command {
     .option('--issue <issue-N>', 'the issue id, e.g. issue-3')
     .option('--note <text>', verb === 'triage' ? 'what the triage found' : 'how it was resolved')
     .action((id: string, flags: CommonFlags & { issue?: string; note?: string }) =>
-      sendUpdate<typeof IssueRefSchema, CanaryIssue>(id, flags, {
+      sendUpdate(id, flags, {
         verb,
-        update: verb === 'triage' ? CANARY_UPDATES.triageIssue : CANARY_UPDATES.resolveIssue,
-        schema: IssueRefSchema,
+        update: verb === 'triage' ? 'triageIssue' : 'resolveIssue',
         payload: { actor: flags.actor, issue: flags.issue === undefined ? undefined : issueRef(flags.issue), note: clean(flags.note) },
         describe: (i, wf) =>
           verb === 'triage'
@@ -512,38 +498,27 @@ function issueRefCommand(verb: 'triage' | 'resolve'): Command {
     );
 }
 
-function reportCorruptionCommand(): Command {
-  return base('report-corruption', 'Report data corruption or cross-platform interference: abort criterion 2, the rollout aborts at once')
-    .argument('<id>', 'workflow id or rollout name')
-    .option('--description <text>', 'what was seen')
-    .option('--instance <name>', 'the instance where it was seen')
-    .action((id: string, flags: CommonFlags & { description?: string; instance?: string }) =>
-      sendUpdate<typeof DataCorruptionSchema, { at: string }>(id, flags, {
-        verb: 'report-corruption',
-        update: CANARY_UPDATES.reportDataCorruption,
-        schema: DataCorruptionSchema,
-        payload: { actor: flags.actor, description: clean(flags.description), instance: flags.instance },
-        describe: (r, wf) =>
-          `${wf}: data corruption report accepted at ${r.at}; the rollout aborts (abort criterion 2) and its rollback runs`,
-      }),
-    );
-}
+const reportCorruptionCommand = () =>
+  updateCommand(
+    'reportDataCorruption',
+    ['report-corruption', 'Report data corruption or cross-platform interference: abort criterion 2, the rollout aborts at once'],
+    [
+      ['--description <text>', 'what was seen'],
+      ['--instance <name>', 'the instance where it was seen'],
+    ],
+    (r, wf) => `${wf}: data corruption report accepted at ${r.at}; the rollout aborts (abort criterion 2) and its rollback runs`,
+  );
 
-function confirmStagingCommand(): Command {
-  return base('confirm-staging-rollback', "Record that this phase's rollback was tested in staging (checklist item 3)")
-    .argument('<id>', 'workflow id or rollout name')
-    .option('--evidence <text>', 'what proves it: a staging run id, ticket or log link')
-    .option('--workflow-id <id>', 'the staging Disable / Code Rollback workflow run')
-    .action((id: string, flags: CommonFlags & { evidence?: string; workflowId?: string }) =>
-      sendUpdate<typeof StagingRollbackSchema, ChecklistItem[]>(id, flags, {
-        verb: 'confirm-staging-rollback',
-        update: CANARY_UPDATES.confirmStagingRollback,
-        schema: StagingRollbackSchema,
-        payload: { actor: flags.actor, evidence: clean(flags.evidence), workflowId: flags.workflowId },
-        describe: (items, wf) => `${wf}: staging rollback test recorded; checklist now:\n${checklistText(items)}`,
-      }),
-    );
-}
+const confirmStagingCommand = () =>
+  updateCommand(
+    'confirmStagingRollback',
+    ['confirm-staging-rollback', "Record that this phase's rollback was tested in staging (checklist item 3)"],
+    [
+      ['--evidence <text>', 'what proves it: a staging run id, ticket or log link'],
+      ['--workflow-id <id>', 'the staging Disable / Code Rollback workflow run'],
+    ],
+    (items, wf) => `${wf}: staging rollback test recorded; checklist now:\n${checklistText(items)}`,
+  );
 
 function registerInstanceCommand(): Command {
   return base('register-instance', 'Register an opt-in instance (phase 2): its user enables TrueNAS; the rollback disables it')
@@ -554,10 +529,9 @@ function registerInstanceCommand(): Command {
     .option('--disable-config <file>', 'JSON with the Disable settings the rollback runs for it (without it, the rollback asks a person)')
     .action((id: string, flags: CommonFlags & { name?: string; pulseUrl?: string; contact?: string; disableConfig?: string }) => {
       const disable = flags.disableConfig ? readJsonObject(flags.disableConfig, 'canary register-instance --disable-config') : undefined;
-      return sendUpdate<typeof RegisterInstanceSchema, { instances: string[]; total?: number }>(id, flags, {
+      return sendUpdate(id, flags, {
         verb: 'register-instance',
-        update: CANARY_UPDATES.registerInstance,
-        schema: RegisterInstanceSchema,
+        update: 'registerInstance',
         payload: {
           actor: flags.actor,
           instance: defined({ name: flags.name, pulseUrl: flags.pulseUrl, contact: clean(flags.contact), disable }),
@@ -585,10 +559,9 @@ function recordReleaseCommand(): Command {
     .option('--rollback-config <file>', 'JSON with the Code Rollback settings that revert it (without it, the revert is a human step)')
     .action((id: string, flags: CommonFlags & { version?: string; commit?: string; rollbackConfig?: string }) => {
       const rollback = flags.rollbackConfig ? readJsonObject(flags.rollbackConfig, 'canary record-release --rollback-config') : undefined;
-      return sendUpdate<typeof DefaultOnReleaseSchema, { version: string; commit: string }>(id, flags, {
+      return sendUpdate(id, flags, {
         verb: 'record-release',
-        update: CANARY_UPDATES.recordDefaultOnRelease,
-        schema: DefaultOnReleaseSchema,
+        update: 'recordDefaultOnRelease',
         payload: { actor: flags.actor, version: flags.version, commit: flags.commit, rollback },
         files: [{ prefix: 'rollback', flag: `--rollback-config ${flags.rollbackConfig}` }],
         describe: (r, wf) =>
@@ -597,50 +570,29 @@ function recordReleaseCommand(): Command {
     });
 }
 
-function pauseCommand(): Command {
-  return base('pause', 'Pause the metric checks (the green clock stops and resets; abort still works)')
-    .argument('<id>', 'workflow id or rollout name')
-    .option('--reason <text>', 'why')
-    .action((id: string, flags: CommonFlags & { reason?: string }) =>
-      sendUpdate<typeof PauseSchema, { at: string }>(id, flags, {
-        verb: 'pause',
-        update: CANARY_UPDATES.pauseMonitoring,
-        schema: PauseSchema,
-        payload: { actor: flags.actor, reason: clean(flags.reason) },
-        describe: (r, wf) => `${wf}: monitoring paused at ${r.at}; resume with \`pulse-runbook canary resume ${wf}\``,
-      }),
-    );
-}
+const pauseCommand = () =>
+  updateCommand(
+    'pauseMonitoring',
+    ['pause', 'Pause the metric checks (the green clock stops and resets; abort still works)'],
+    [['--reason <text>', 'why']],
+    (r, wf) => `${wf}: monitoring paused at ${r.at}; resume with \`pulse-runbook canary resume ${wf}\``,
+  );
 
-function resumeCommand(): Command {
-  return base('resume', 'Resume the metric checks after a pause')
-    .argument('<id>', 'workflow id or rollout name')
-    .option('--note <text>', 'a note')
-    .action((id: string, flags: CommonFlags & { note?: string }) =>
-      sendUpdate<typeof ResumeSchema, { at: string }>(id, flags, {
-        verb: 'resume',
-        update: CANARY_UPDATES.resumeMonitoring,
-        schema: ResumeSchema,
-        payload: { actor: flags.actor, note: clean(flags.note) },
-        describe: (r, wf) => `${wf}: monitoring resumed at ${r.at}`,
-      }),
-    );
-}
+const resumeCommand = () =>
+  updateCommand(
+    'resumeMonitoring',
+    ['resume', 'Resume the metric checks after a pause'],
+    [['--note <text>', 'a note']],
+    (r, wf) => `${wf}: monitoring resumed at ${r.at}`,
+  );
 
-function completeCommand(): Command {
-  return base('complete', 'Complete the rollout in phase 3 (an approver): TrueNAS is default-on')
-    .argument('<id>', 'workflow id or rollout name')
-    .option('--comment <text>', 'a comment')
-    .action((id: string, flags: CommonFlags & { comment?: string }) =>
-      sendUpdate<typeof CompleteSchema, { at: string }>(id, flags, {
-        verb: 'complete',
-        update: CANARY_UPDATES.complete,
-        schema: CompleteSchema,
-        payload: { actor: flags.actor, comment: clean(flags.comment) },
-        describe: (r, wf) => `${wf}: rollout completed at ${r.at}`,
-      }),
-    );
-}
+const completeCommand = () =>
+  updateCommand(
+    'complete',
+    ['complete', 'Complete the rollout in phase 3 (an approver): TrueNAS is default-on'],
+    [['--comment <text>', 'a comment']],
+    (r, wf) => `${wf}: rollout completed at ${r.at}`,
+  );
 
 // ---------------------------------------------------------------------------------------------------------------
 // list
@@ -670,7 +622,7 @@ function listCommand(): Command {
           });
           if (rows.length >= flags.limit) break;
         }
-        process.stdout.write(flags.json ? `${JSON.stringify(rows, null, 2)}\n` : `${renderCanaryList(rows)}\n`);
+        print(flags, rows, () => renderCanaryList(rows));
       });
     });
 }

@@ -8,39 +8,36 @@ import { DataCleanupInputSchema } from '../config/data-cleanup-input.js';
 import { parseOrExplain } from '../config/load.js';
 import type { DataCleanupResult } from '../../workflows/data-cleanup.js';
 import { DATA_CLEANUP_WORKFLOW } from '../../workflows/data-cleanup.messages.js';
-import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
-import { runProcedure } from './run-procedure.js';
+import { addGlobalFlags, addPulseFlags } from './context.js';
+import { addRunFlags, procedureStart, RUN_FIELD_NAMES, runProcedure } from './run-procedure.js';
 import { addPreflightFlag, preflightFrom } from './preflight.js';
 
 export function cleanupCommand(): Command {
   const cmd = new Command('cleanup').description(
     'Remove only truenas.enc from the Pulse data directory and verify .encryption.key is intact (runbook §5)',
   );
-  addPreflightFlag(addPulseFlags(addGlobalFlags(cmd)))
+  addRunFlags(addPreflightFlag(addPulseFlags(addGlobalFlags(cmd))), {
+    maxAttempts: 'attempts per step while a file or Pulse is unavailable',
+    plan: 'print every step, the files it would touch and the HTTP check; nothing is removed',
+  })
     .option(
       '--data-dir <path>',
       `Pulse data directory on the worker's host (default: the worker's PULSE_DATA_DIR, else ${DEFAULT_DATA_DIR})`,
     )
     .option('--allow-missing', 'succeed when truenas.enc is already absent (the runbook otherwise requires it to exist)')
     .option('--file-timeout-seconds <n>', 'upper bound of one file step (default 30)', Number)
-    .option('--max-attempts <n>', 'attempts per step while a file or Pulse is unavailable', Number)
-    .option('--plan', 'print every step, the files it would touch and the HTTP check; nothing is removed')
-    .option('--json', 'print the result as JSON')
     .action(async (flags) => {
-      const settings = loadSettings(flags);
-      const pulse = requirePulseTarget(flags, settings);
+      const { settings, pulse, base } = procedureStart(flags);
       const input = parseOrExplain(
         DataCleanupInputSchema,
         {
-          pulse,
-          plan: Boolean(flags.plan),
+          ...base,
           ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }),
           ...(flags.allowMissing && { allowMissing: true }),
           ...(flags.fileTimeoutSeconds !== undefined && { fileTimeoutSeconds: flags.fileTimeoutSeconds }),
-          ...(flags.maxAttempts !== undefined && { retry: { maximumAttempts: flags.maxAttempts } }),
         },
         'cleanup',
-        { dataDir: '--data-dir', fileTimeoutSeconds: '--file-timeout-seconds', 'retry.maximumAttempts': '--max-attempts' },
+        { dataDir: '--data-dir', fileTimeoutSeconds: '--file-timeout-seconds', ...RUN_FIELD_NAMES },
       );
       await runProcedure<DataCleanupResult>({
         workflowType: DATA_CLEANUP_WORKFLOW,

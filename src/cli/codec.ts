@@ -6,7 +6,8 @@
  */
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { CODEC_KEYS_FILE_ENV, createKeyFile, rotateKeyFile } from '../config/codec.js';
+import { CODEC_KEYS_FILE_ENV } from '../config/codec.js';
+import { createKeyFile, rotateKeyFile } from '../temporal/codec-key-file.js';
 import { ConfigError, parseOrExplain } from '../config/load.js';
 import { readSecretRef, SecretRefError } from '../prometheus/secret-ref.js';
 import { envNameProblem } from '../config/env-name.js';

@@ -4,17 +4,19 @@ import { DisableInputSchema } from '../config/disable.js';
 import { parseOrExplain } from '../config/load.js';
 import type { DisableResult } from '../../workflows/disable.js';
 import { DISABLE_WORKFLOW } from '../../workflows/disable.messages.js';
-import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
+import { addGlobalFlags, addPulseFlags } from './context.js';
 import { addHostFlags, HOST_FIELD_NAMES, hostInputFromFlags } from './enable.js';
-import { runProcedure } from './run-procedure.js';
+import { addRunFlags, procedureStart, runProcedure } from './run-procedure.js';
 import { addPreflightFlag, preflightFrom } from './preflight.js';
 
 export function disableCommand(): Command {
   const cmd = new Command('disable').description(
     'Disable TrueNAS: set the flag to false, restart Pulse, wait the staleness window, verify (runbook §2)',
   );
-  addPreflightFlag(addHostFlags(addPulseFlags(addGlobalFlags(cmd))))
-    .option('--plan', 'print each step, the exact command or HTTP call and the file it would touch, without changing anything')
+  addRunFlags(addPreflightFlag(addHostFlags(addPulseFlags(addGlobalFlags(cmd)))), {
+    maxAttempts: 'attempts per step while Pulse or the host is unavailable',
+    plan: 'print each step, the exact command or HTTP call and the file it would touch, without changing anything',
+  })
     .option(
       '--flag-value <false|unset>',
       'write false (default; works on every Pulse line) or remove the line (disables only the Feb line: on v6 unset means ON)',
@@ -22,22 +24,17 @@ export function disableCommand(): Command {
     .option('--stale-seconds <n>', "Pulse's TrueNAS staleness threshold, waited after the restart (default 120)", Number)
     .option('--grace-seconds <n>', 'how long to keep watching after the window before failing (default 30)', Number)
     .option('--verify-every-seconds <n>', 'how often the resources are read during the grace period', Number)
-    .option('--max-attempts <n>', 'attempts per step while Pulse or the host is unavailable', Number)
-    .option('--json', 'print the result as JSON')
     .action(async (flags) => {
-      const settings = loadSettings(flags);
-      const pulse = requirePulseTarget(flags, settings);
+      const { settings, pulse, base } = procedureStart(flags);
       const input = parseOrExplain(
         DisableInputSchema,
         {
-          pulse,
-          plan: Boolean(flags.plan),
+          ...base,
           ...hostInputFromFlags(flags),
           ...(flags.flagValue !== undefined && { flagValue: flags.flagValue }),
           ...(flags.staleSeconds !== undefined && { staleThresholdSeconds: flags.staleSeconds }),
           ...(flags.graceSeconds !== undefined && { graceSeconds: flags.graceSeconds }),
           ...(flags.verifyEverySeconds !== undefined && { verifyEverySeconds: flags.verifyEverySeconds }),
-          ...(flags.maxAttempts !== undefined && { retry: { maximumAttempts: flags.maxAttempts } }),
         },
         'disable',
         {

@@ -8,8 +8,8 @@ import { EnableInputSchema } from '../config/enable.js';
 import { ConfigError, parseOrExplain } from '../config/load.js';
 import type { EnableResult } from '../../workflows/enable.js';
 import { ENABLE_WORKFLOW } from '../../workflows/enable.messages.js';
-import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
-import { runProcedure } from './run-procedure.js';
+import { addGlobalFlags, addPulseFlags } from './context.js';
+import { addRunFlags, procedureStart, RUN_FIELD_NAMES, runProcedure } from './run-procedure.js';
 import { addPreflightFlag, preflightFrom } from './preflight.js';
 
 // --- host flags (shared with disable) ---------------------------------------------------------------------------
@@ -78,7 +78,7 @@ export const HOST_FIELD_NAMES: Record<string, string> = {
   'logs.path': '--log-file',
   'logs.argv': '--log-cmd',
   'logs.argv.0': '--log-cmd',
-  'retry.maximumAttempts': '--max-attempts',
+  ...RUN_FIELD_NAMES,
 };
 
 /** A JSON argv flag: an array of strings, never a command line to be split by a shell. */
@@ -180,8 +180,10 @@ export function enableCommand(): Command {
   const cmd = new Command('enable').description(
     'Enable TrueNAS: set the flag, restart Pulse, add and test a connection, verify the poller and resources (runbook §1)',
   );
-  addPreflightFlag(addHostFlags(addPulseFlags(addGlobalFlags(cmd))))
-    .option('--plan', 'print each step, the exact command or HTTP call and the file it would touch, without changing anything')
+  addRunFlags(addPreflightFlag(addHostFlags(addPulseFlags(addGlobalFlags(cmd)))), {
+    maxAttempts: 'attempts per step while Pulse or the host is unavailable',
+    plan: 'print each step, the exact command or HTTP call and the file it would touch, without changing anything',
+  })
     .option('--connection-name <name>', 'name of the TrueNAS connection to add, e.g. nas-1')
     .option(
       '--connection-host <host>',
@@ -202,23 +204,18 @@ export function enableCommand(): Command {
     .option('--insecure-skip-verify', "let Pulse skip the NAS's TLS certificate check")
     .option('--appear-within-seconds <n>', 'how long the poller and the resources may take to show up (default 120: two ticks)', Number)
     .option('--verify-every-seconds <n>', 'how often Pulse is read while waiting', Number)
-    .option('--max-attempts <n>', 'attempts per step while Pulse or the host is unavailable', Number)
     .option('--keep-on-failure', 'if a step fails, leave the connection and the flag this run set (and list them) instead of undoing them')
-    .option('--json', 'print the result as JSON')
     .action(async (flags) => {
-      const settings = loadSettings(flags);
-      const pulse = requirePulseTarget(flags, settings);
+      const { settings, pulse, base } = procedureStart(flags);
       const connection = connectionFromFlags(flags);
       const input = parseOrExplain(
         EnableInputSchema,
         {
-          pulse,
-          plan: Boolean(flags.plan),
+          ...base,
           ...hostInputFromFlags(flags),
           ...(connection && { connection }),
           ...(flags.appearWithinSeconds !== undefined && { appearWithinSeconds: flags.appearWithinSeconds }),
           ...(flags.verifyEverySeconds !== undefined && { verifyEverySeconds: flags.verifyEverySeconds }),
-          ...(flags.maxAttempts !== undefined && { retry: { maximumAttempts: flags.maxAttempts } }),
           ...(flags.keepOnFailure && { keepOnFailure: true }),
         },
         'enable',

@@ -4,7 +4,8 @@
  * command. A value that looks like a token is refused: environments hold references to secrets, never secrets.
  */
 import { Command } from 'commander';
-import { configFilePath, readEnvironments, settingProblem, SETTING_KEYS, splitKey, writeEnvironments } from '../config/environments.js';
+import { settingProblem, SETTING_KEYS, splitKey } from '../config/environments.js';
+import { configFilePath, readEnvironments, writeEnvironments } from './environments-file.js';
 import { ConfigError } from '../config/load.js';
 
 function out(line: string): void {

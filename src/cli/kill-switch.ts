@@ -4,35 +4,32 @@ import { KillSwitchInputSchema } from '../config/kill-switch.js';
 import { parseOrExplain } from '../config/load.js';
 import type { KillSwitchResult } from '../../workflows/kill-switch.js';
 import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
-import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
+import { addGlobalFlags, addPulseFlags } from './context.js';
 import { addIncidentRolesFlag, incidentLinkFromFlags, INCIDENT_ROLES_FLAG } from './incident-roles-flag.js';
-import { runProcedure } from './run-procedure.js';
+import { addRunFlags, procedureStart, RUN_FIELD_NAMES, runProcedure } from './run-procedure.js';
 import { addPreflightFlag, preflightFrom } from './preflight.js';
 
 export function killSwitchCommand(): Command {
   const cmd = new Command('kill-switch').description(
     'Immediately deactivate TrueNAS by deleting every connection (runbook §3; no restart)',
   );
-  addPreflightFlag(addIncidentRolesFlag(addPulseFlags(addGlobalFlags(cmd))))
-    .option('--plan', 'print the exact steps and HTTP calls without changing anything (only read-only GETs are made)')
+  addRunFlags(addPreflightFlag(addIncidentRolesFlag(addPulseFlags(addGlobalFlags(cmd)))), {
+    maxAttempts: 'attempts per Pulse call while Pulse is unavailable',
+    plan: 'print the exact steps and HTTP calls without changing anything (only read-only GETs are made)',
+  })
     .option('--tick-seconds <n>', "Pulse's poller interval", Number)
     .option('--stale-seconds <n>', "Pulse's TrueNAS staleness threshold", Number)
     .option('--verify-every-seconds <n>', 'how often the resources are read while waiting', Number)
-    .option('--max-attempts <n>', 'attempts per Pulse call while Pulse is unavailable', Number)
-    .option('--json', 'print the result as JSON')
     .action(async (flags) => {
-      const settings = loadSettings(flags);
-      const pulse = requirePulseTarget(flags, settings);
+      const { settings, pulse, base } = procedureStart(flags);
       const incident = incidentLinkFromFlags(flags);
       const input = parseOrExplain(
         KillSwitchInputSchema,
         {
-          pulse,
-          plan: Boolean(flags.plan),
+          ...base,
           ...(flags.tickSeconds !== undefined && { tickSeconds: flags.tickSeconds }),
           ...(flags.staleSeconds !== undefined && { staleThresholdSeconds: flags.staleSeconds }),
           ...(flags.verifyEverySeconds !== undefined && { verifyEverySeconds: flags.verifyEverySeconds }),
-          ...(flags.maxAttempts !== undefined && { retry: { maximumAttempts: flags.maxAttempts } }),
           ...(incident && { incident }),
         },
         'kill-switch',
@@ -40,7 +37,7 @@ export function killSwitchCommand(): Command {
           tickSeconds: '--tick-seconds',
           staleThresholdSeconds: '--stale-seconds',
           verifyEverySeconds: '--verify-every-seconds',
-          'retry.maximumAttempts': '--max-attempts',
+          ...RUN_FIELD_NAMES,
           'incident.roles': INCIDENT_ROLES_FLAG,
         },
       );

@@ -9,9 +9,9 @@ import { ConfigError, parseOrExplain } from '../config/load.js';
 import { RUNBOOK_ROLLBACK_RANGE } from '../config/rollback.js';
 import type { CodeRollbackResult } from '../../workflows/code-rollback.js';
 import { CODE_ROLLBACK_WORKFLOW } from '../../workflows/code-rollback.messages.js';
-import { addGlobalFlags, addPulseFlags, loadSettings, requirePulseTarget } from './context.js';
+import { addGlobalFlags, addPulseFlags } from './context.js';
 import { addIncidentRolesFlag, incidentLinkFromFlags, INCIDENT_ROLES_FLAG } from './incident-roles-flag.js';
-import { runProcedure } from './run-procedure.js';
+import { addRunFlags, procedureStart, runProcedure } from './run-procedure.js';
 import { addPreflightFlag, preflightFrom } from './preflight.js';
 import { HOST_FIELD_NAMES, hostInputFromFlags } from './enable.js';
 
@@ -130,7 +130,10 @@ export function rollbackCommand(): Command {
   const cmd = new Command('rollback')
     .description('Revert the TrueNAS commit range, build, restart Pulse and verify the TrueNAS routes are gone (runbook §4)')
     .addHelpText('after', `\n${BUILD_INSTALLS_NOTHING}`);
-  addPreflightFlag(addIncidentRolesFlag(addPulseFlags(addGlobalFlags(cmd))))
+  addRunFlags(addPreflightFlag(addIncidentRolesFlag(addPulseFlags(addGlobalFlags(cmd)))), {
+    maxAttempts: 'attempts per step while a host or Pulse is unavailable',
+    plan: 'print every step and the exact commands and HTTP calls; only read-only git commands run',
+  })
     .option('--repo <path>', "top-level folder of the Pulse checkout, on the worker's host (required)")
     .option('--from <sha>', `oldest commit of the TrueNAS range (default: the runbook's ${RUNBOOK_ROLLBACK_RANGE.from})`)
     .option('--to <sha>', `newest commit of the TrueNAS range (default: the runbook's ${RUNBOOK_ROLLBACK_RANGE.to})`)
@@ -161,20 +164,15 @@ export function rollbackCommand(): Command {
     .option('--health-url <url>', 'health URL polled after the restart (default <pulse url>/api/health)')
     .option('--health-timeout-ms <n>', 'how long Pulse may take to answer after the restart', Number)
     .option('--prefix <json>', 'argv put in front of the restart command, e.g. \'["sudo","-n"]\'')
-    .option('--max-attempts <n>', 'attempts per step while a host or Pulse is unavailable', Number)
-    .option('--plan', 'print every step and the exact commands and HTTP calls; only read-only git commands run')
-    .option('--json', 'print the result as JSON')
     .action(async (flags) => {
-      const settings = loadSettings(flags);
-      const pulse = requirePulseTarget(flags, settings);
+      const { settings, pulse, base } = procedureStart(flags);
       const { restart, prefix, fieldNames } = restartAndPrefix(flags, (line) => process.stderr.write(`${line}\n`));
       const buildCommand = parseArgvFlag(flags.buildCommand, '--build-command');
       const incident = incidentLinkFromFlags(flags);
       const input = parseOrExplain(
         CodeRollbackInputSchema,
         {
-          pulse,
-          plan: Boolean(flags.plan),
+          ...base,
           // A relative path means "from where I am"; the worker gets the absolute one.
           repoPath: typeof flags.repo === 'string' && flags.repo && !flags.repo.startsWith('/') ? resolve(flags.repo) : flags.repo,
           ...(flags.from !== undefined && { from: flags.from }),
@@ -186,7 +184,6 @@ export function rollbackCommand(): Command {
           ...(flags.gitTimeoutSeconds !== undefined && { gitTimeoutSeconds: flags.gitTimeoutSeconds }),
           ...(restart && { restart }),
           ...(prefix && { prefix }),
-          ...(flags.maxAttempts !== undefined && { retry: { maximumAttempts: flags.maxAttempts } }),
           ...(incident && { incident }),
         },
         'rollback',

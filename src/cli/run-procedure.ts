@@ -9,13 +9,49 @@ import { userInfo } from 'node:os';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { INCIDENT_ID_PREFIX, OPENS_INCIDENT_MEMO_KEY } from '../../workflows/incident.messages.js';
 import type { WorkflowName } from '../../workflows/procedure.messages.js';
-import type { Settings } from './context.js';
-import { connect } from './context.js';
+import type { Command } from 'commander';
+import type { PulseTarget } from '../config/pulse-target.js';
+import type { GlobalFlags, Settings } from './context.js';
+import { connect, loadSettings, requirePulseTarget } from './context.js';
 import { assertWorkersCanRead } from './codec-check.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { followRun, uiLink, type FollowOutcome } from './follow.js';
 import { describeRunning, procedureWorkflowId, runningOnTarget, type RunningRun } from './target-lock.js';
 import { runPreflight, type PreflightRequest } from './preflight.js';
+
+/** The flags every procedure command ends with: attempts per step, plan mode, and JSON output. */
+export function addRunFlags(cmd: Command, text: { maxAttempts: string; plan: string }): Command {
+  return cmd
+    .option('--max-attempts <n>', text.maxAttempts, Number)
+    .option('--plan', text.plan)
+    .option('--json', 'print the result as JSON');
+}
+
+export interface RunFlags extends GlobalFlags {
+  pulseUrl?: string;
+  tokenEnv?: string;
+  tokenFile?: string;
+  plan?: boolean;
+  maxAttempts?: number;
+}
+
+/** The input's field that --max-attempts fills, for refusals that name the flag. */
+export const RUN_FIELD_NAMES = { 'retry.maximumAttempts': '--max-attempts' };
+
+/**
+ * Where every procedure command starts: its settings, the Pulse target, and the input fields the run flags give
+ * (`pulse`, `plan`, and `retry` from --max-attempts).
+ */
+export function procedureStart(flags: RunFlags): {
+  settings: Settings;
+  pulse: PulseTarget;
+  base: { pulse: PulseTarget; plan: boolean; retry?: { maximumAttempts: number } };
+} {
+  const settings = loadSettings(flags);
+  const pulse = requirePulseTarget(flags, settings);
+  const retry = flags.maxAttempts === undefined ? {} : { retry: { maximumAttempts: flags.maxAttempts } };
+  return { settings, pulse, base: { pulse, plan: Boolean(flags.plan), ...retry } };
+}
 
 export interface RunProcedureOptions<R> {
   /** Workflow type name, from the procedure's contract (workflows/<name>.messages.ts). */

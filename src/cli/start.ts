@@ -18,7 +18,8 @@ import { addGlobalFlags, addPulseFlags, EMBEDDED_ADDRESS, EMBEDDED_UI, EMBEDDED_
 import type { Identity } from '../identity/resolve.js';
 import { connectClient } from '../client.js';
 import type { DataConverter } from '@temporalio/common';
-import { CODEC_KEYS_FILE_ENV, EMBEDDED_KEYS_FILE_NAME, ensureKeyFile, resolveCodecKeysFile } from '../config/codec.js';
+import { CODEC_KEYS_FILE_ENV, EMBEDDED_KEYS_FILE_NAME } from '../config/codec.js';
+import { ensureKeyFile, resolveCodecKeysFile } from '../temporal/codec-key-file.js';
 import { loadCodec, type LoadedCodec } from '../temporal/data-converter.js';
 import { localUiOrigins, startCodecServer, type CodecServer } from '../temporal/codec-server.js';
 import { followRun, uiLink } from './follow.js';

@@ -390,11 +390,20 @@ export const PauseSchema = z.object({ actor: ActorSchema, reason: text('the reas
 export const ResumeSchema = z.object({ actor: ActorSchema, note: text('a note').optional() }).strict();
 export const CompleteSchema = z.object({ actor: ActorSchema, comment: text('a comment').optional() }).strict();
 
-export type SignOffRequest = z.infer<typeof SignOffSchema>;
-export type AbortRequest = z.infer<typeof AbortSchema>;
-export type ReportIssueRequest = z.infer<typeof ReportIssueSchema>;
-export type IssueRefRequest = z.infer<typeof IssueRefSchema>;
-export type DataCorruptionRequest = z.infer<typeof DataCorruptionSchema>;
-export type StagingRollbackRequest = z.infer<typeof StagingRollbackSchema>;
-export type RegisterInstanceRequest = z.infer<typeof RegisterInstanceSchema>;
-export type DefaultOnReleaseRequest = z.infer<typeof DefaultOnReleaseSchema>;
+/** The schema each update of the rollout is checked by, by update name: the CLI before sending, the workflow's validator. */
+export const CANARY_UPDATE_SCHEMAS = {
+  signOff: SignOffSchema,
+  abort: AbortSchema,
+  reportIssue: ReportIssueSchema,
+  triageIssue: IssueRefSchema,
+  resolveIssue: IssueRefSchema,
+  reportDataCorruption: DataCorruptionSchema,
+  confirmStagingRollback: StagingRollbackSchema,
+  registerInstance: RegisterInstanceSchema,
+  recordDefaultOnRelease: DefaultOnReleaseSchema,
+  pauseMonitoring: PauseSchema,
+  resumeMonitoring: ResumeSchema,
+  complete: CompleteSchema,
+} as const;
+/** The parsed payload of the update of that name. */
+export type CanaryUpdateRequest<N extends keyof typeof CANARY_UPDATE_SCHEMAS> = (typeof CANARY_UPDATE_SCHEMAS)[N]['_output'];

@@ -5,17 +5,14 @@
  * environment variables, which win over the file.
  *
  * Secrets stay references: the file holds the NAME of the env var with the Pulse token or a file path, never a
- * token, and a value that looks like one is refused. Writes are atomic (temp file + rename) and the file is 0600.
+ * token, and a value that looks like one is refused. The schema and the rules only: the file on disk (read, written
+ * atomically, 0600) is src/cli/environments-file.ts.
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import path from 'node:path';
 import { z } from 'zod';
 import { envNameProblem } from './env-name.js';
 import { looksLikeSecret } from '../runbook/redact.js';
 import { pulseUrlProblem } from './pulse-target.js';
-import { ConfigError, describeZodError } from './load.js';
+import { ConfigError } from './load.js';
 
 export const CONFIG_FILE_ENV = 'PULSE_RUNBOOK_CONFIG_FILE';
 export const ENV_NAME_ENV = 'PULSE_RUNBOOK_ENV';
@@ -32,72 +29,44 @@ export interface SettingKey {
   describe: string;
 }
 
+/** A setting filling `flag` (its commander attribute is the flag in camelCase: --temporal-address → temporalAddress). */
+function setting(flag: string, describe: string, more: Pick<SettingKey, 'envVar' | 'group'> = {}): SettingKey {
+  const option = flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return { option, flag, ...more, describe };
+}
+
+/** Flags of which only one may be given: the token's source, the flag's file, the restart, the log source. */
+const TOKEN = ['tokenEnv', 'tokenFile'];
+const FLAG_FILE = ['flagEnvFile', 'dropin', 'containerEnv'];
+const RESTART = ['systemdUnit', 'restartCmd', 'containerRecreate'];
+const LOGS = ['logUnit', 'logFile', 'logCmd'];
+
 /** Every key of an environment, `section.name` → the flag it fills. */
 export const SETTING_KEYS: Record<string, SettingKey> = {
-  'temporal.address': {
-    option: 'temporalAddress',
-    flag: '--temporal-address',
-    envVar: 'TEMPORAL_ADDRESS',
-    describe: 'Temporal frontend host:port',
-  },
-  'temporal.namespace': { option: 'namespace', flag: '--namespace', envVar: 'TEMPORAL_NAMESPACE', describe: 'Temporal namespace' },
-  'temporal.taskQueue': { option: 'taskQueue', flag: '--task-queue', envVar: 'TEMPORAL_TASK_QUEUE', describe: 'task queue of the workers' },
-  'temporal.codecKeysFile': {
-    option: 'codecKeysFile',
-    flag: '--codec-keys-file',
-    envVar: 'PULSE_RUNBOOKS_CODEC_KEYS_FILE',
-    describe: 'payload key file',
-  },
-  'pulse.url': { option: 'pulseUrl', flag: '--pulse-url', envVar: 'PULSE_URL', describe: 'Pulse base URL' },
-  'pulse.tokenEnv': {
-    option: 'tokenEnv',
-    flag: '--token-env',
+  'temporal.address': setting('--temporal-address', 'Temporal frontend host:port', { envVar: 'TEMPORAL_ADDRESS' }),
+  'temporal.namespace': setting('--namespace', 'Temporal namespace', { envVar: 'TEMPORAL_NAMESPACE' }),
+  'temporal.taskQueue': setting('--task-queue', 'task queue of the workers', { envVar: 'TEMPORAL_TASK_QUEUE' }),
+  'temporal.codecKeysFile': setting('--codec-keys-file', 'payload key file', { envVar: 'PULSE_RUNBOOKS_CODEC_KEYS_FILE' }),
+  'pulse.url': setting('--pulse-url', 'Pulse base URL', { envVar: 'PULSE_URL' }),
+  'pulse.tokenEnv': setting('--token-env', "NAME of the env var holding the Pulse token on the worker's host", {
     envVar: 'PULSE_TOKEN_ENV',
-    group: ['tokenEnv', 'tokenFile'],
-    describe: "NAME of the env var holding the Pulse token on the worker's host",
-  },
-  'pulse.tokenFile': {
-    option: 'tokenFile',
-    flag: '--token-file',
+    group: TOKEN,
+  }),
+  'pulse.tokenFile': setting('--token-file', "file holding the Pulse token on the worker's host", {
     envVar: 'PULSE_TOKEN_FILE',
-    group: ['tokenEnv', 'tokenFile'],
-    describe: "file holding the Pulse token on the worker's host",
-  },
-  'host.flagEnvFile': {
-    option: 'flagEnvFile',
-    flag: '--flag-env-file',
-    group: ['flagEnvFile', 'dropin', 'containerEnv'],
-    describe: 'env file the Pulse service reads the flag from',
-  },
-  'host.restartCmd': {
-    option: 'restartCmd',
-    flag: '--restart-cmd',
-    group: ['systemdUnit', 'restartCmd', 'containerRecreate'],
-    describe: 'restart command, a JSON argv',
-  },
-  'host.systemdUnit': {
-    option: 'systemdUnit',
-    flag: '--systemd-unit',
-    group: ['systemdUnit', 'restartCmd', 'containerRecreate'],
-    describe: 'systemd unit restarted',
-  },
-  'host.logFile': {
-    option: 'logFile',
-    flag: '--log-file',
-    group: ['logUnit', 'logFile', 'logCmd'],
-    describe: "file Pulse's logs are read from",
-  },
-  'host.logUnit': { option: 'logUnit', flag: '--log-unit', group: ['logUnit', 'logFile', 'logCmd'], describe: 'journald unit of the logs' },
-  'host.dataDir': { option: 'dataDir', flag: '--data-dir', describe: "Pulse data dir on the worker's host (Data Cleanup)" },
-  'prometheus.url': {
-    option: 'prometheusUrl',
-    flag: '--prometheus-url',
-    envVar: 'PROMETHEUS_URL',
-    describe: 'Prometheus base URL (canary, alerts)',
-  },
+    group: TOKEN,
+  }),
+  'host.flagEnvFile': setting('--flag-env-file', 'env file the Pulse service reads the flag from', { group: FLAG_FILE }),
+  'host.restartCmd': setting('--restart-cmd', 'restart command, a JSON argv', { group: RESTART }),
+  'host.systemdUnit': setting('--systemd-unit', 'systemd unit restarted', { group: RESTART }),
+  'host.logFile': setting('--log-file', "file Pulse's logs are read from", { group: LOGS }),
+  'host.logUnit': setting('--log-unit', 'journald unit of the logs', { group: LOGS }),
+  'host.dataDir': setting('--data-dir', "Pulse data dir on the worker's host (Data Cleanup)"),
+  'prometheus.url': setting('--prometheus-url', 'Prometheus base URL (canary, alerts)', { envVar: 'PROMETHEUS_URL' }),
 };
 
-const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** An environment's name: letters, digits, - and _. */
+export const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 const EnvironmentSchema = z.record(z.string(), z.string());
 export const EnvironmentsFileSchema = z
@@ -108,12 +77,6 @@ export const EnvironmentsFileSchema = z
   })
   .strict();
 export type EnvironmentsFile = z.infer<typeof EnvironmentsFileSchema>;
-
-export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env[CONFIG_FILE_ENV]) return env[CONFIG_FILE_ENV] as string;
-  const base = env.XDG_CONFIG_HOME || path.join(homedir(), '.config');
-  return path.join(base, 'pulse-runbooks', 'config.json');
-}
 
 /** Paths the worker opens: they must not depend on the directory a CLI was started in. */
 const WORKER_PATHS = new Set(['pulse.tokenFile', 'host.flagEnvFile', 'host.logFile', 'host.dataDir']);
@@ -160,69 +123,4 @@ export function splitKey(dotted: string): { env: string; key: string } {
     );
   }
   return { env, key };
-}
-
-export function readEnvironments(file: string = configFilePath()): EnvironmentsFile {
-  let raw: string;
-  try {
-    raw = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { environments: {} };
-    throw new ConfigError(
-      `config file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code}); fix its permissions or set ${CONFIG_FILE_ENV}`,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (err) {
-    throw new ConfigError(`config file ${file}: is not valid JSON (${(err as Error).message}); fix it or remove it`);
-  }
-  const parsed = EnvironmentsFileSchema.safeParse(json);
-  if (!parsed.success)
-    throw new ConfigError(
-      `${describeZodError(parsed.error, `config file ${file}:`)}\nThe file must be {"environments": {"<name>": {"<setting>": "<value>"}}}: fix it, or remove it and use \`pulse-runbook env set\``,
-    );
-  for (const [name, settings] of Object.entries(parsed.data.environments)) {
-    for (const [key, value] of Object.entries(settings)) {
-      const problem = settingProblem(key, value);
-      if (problem) throw new ConfigError(`config file ${file}: ${name}.${key}: ${problem}`);
-    }
-  }
-  return parsed.data;
-}
-
-/** Writes the whole file atomically: a 0600 temp file in the same directory, renamed over the old one. */
-export function writeEnvironments(data: EnvironmentsFile, file: string = configFilePath()): void {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, file);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-    throw new ConfigError(
-      `config file ${file}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was changed`,
-    );
-  }
-}
-
-/** The settings of one environment; a name that is not in the file is an error that lists the ones that are. */
-export function environment(name: string, file: string = configFilePath()): Record<string, string> {
-  const all = readEnvironments(file).environments;
-  if (!ENV_NAME.test(name))
-    throw new ConfigError(`--env / ${ENV_NAME_ENV}: "${name}" is not an environment name: give letters, digits, - and _, e.g. --env prod`);
-  const found = all[name];
-  if (!found) {
-    const known = Object.keys(all);
-    throw new ConfigError(
-      `--env / ${ENV_NAME_ENV}: no environment "${name}" in ${file}; ${known.length ? `it has ${known.join(', ')}` : 'it has none'}. Create it with \`pulse-runbook env set ${name}.temporal.address host:7233\``,
-    );
-  }
-  return found;
 }

@@ -360,10 +360,6 @@ export const UPDATE_SCHEMAS = {
   resolve: ResolveSchema,
 } as const;
 
-export type AcknowledgeInput = z.infer<typeof AcknowledgeSchema>;
-export type StartResponseInput = z.infer<typeof StartResponseSchema>;
-export type ClassifyInput = z.infer<typeof ClassifySchema>;
-export type HandoffInput = z.infer<typeof HandoffSchema>;
-export type RecordActionInput = z.infer<typeof RecordActionSchema>;
-export type ResolveInput = z.infer<typeof ResolveSchema>;
 export type IncidentUpdateName = keyof typeof UPDATE_SCHEMAS;
+/** The parsed payload of the update of that name. */
+export type IncidentUpdateInput<N extends IncidentUpdateName> = (typeof UPDATE_SCHEMAS)[N]['_output'];

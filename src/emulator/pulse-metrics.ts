@@ -95,39 +95,20 @@ export function normalizeRoute(path: string): string {
     .join('/')}`;
 }
 
-/** Real values for this process, in the names and types of the Go process collector. */
+/** Real values for this process, in the names and types of the Go process collector (a metric it cannot read is left out). */
 function processMetrics(): string {
   const cpu = process.cpuUsage();
   const startTime = Date.now() / 1000 - process.uptime();
-  const out: string[] = [
-    '# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.',
-    '# TYPE process_cpu_seconds_total counter',
-    `process_cpu_seconds_total ${goFloat((cpu.user + cpu.system) / 1e6)}`,
+  const rows: Array<[name: string, type: 'counter' | 'gauge', help: string, value: number | undefined]> = [
+    ['process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.', (cpu.user + cpu.system) / 1e6],
+    ['process_open_fds', 'gauge', 'Number of open file descriptors.', countOpenFds()],
+    ['process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', process.memoryUsage().rss],
+    ['process_start_time_seconds', 'gauge', 'Start time of the process since unix epoch in seconds.', Math.round(startTime * 100) / 100],
+    ['process_virtual_memory_bytes', 'gauge', 'Virtual memory size in bytes.', virtualMemoryBytes()],
   ];
-  const fds = countOpenFds();
-  if (fds !== undefined) {
-    out.push(
-      '# HELP process_open_fds Number of open file descriptors.',
-      '# TYPE process_open_fds gauge',
-      `process_open_fds ${goFloat(fds)}`,
-    );
-  }
-  out.push(
-    '# HELP process_resident_memory_bytes Resident memory size in bytes.',
-    '# TYPE process_resident_memory_bytes gauge',
-    `process_resident_memory_bytes ${goFloat(process.memoryUsage().rss)}`,
-    '# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.',
-    '# TYPE process_start_time_seconds gauge',
-    `process_start_time_seconds ${goFloat(Math.round(startTime * 100) / 100)}`,
+  const out = rows.flatMap(([name, type, help, value]) =>
+    value === undefined ? [] : [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${goFloat(value)}`],
   );
-  const vsize = virtualMemoryBytes();
-  if (vsize !== undefined) {
-    out.push(
-      '# HELP process_virtual_memory_bytes Virtual memory size in bytes.',
-      '# TYPE process_virtual_memory_bytes gauge',
-      `process_virtual_memory_bytes ${goFloat(vsize)}`,
-    );
-  }
   return `${out.join('\n')}\n`;
 }
 

@@ -17,20 +17,9 @@ import {
   type RollbackFailureType,
 } from '../config/rollback.js';
 import { excerpt } from '../runbook/redact.js';
+import { failureClass } from '../runbook/failure-types.js';
 
-export class RollbackError extends Error {
-  readonly type: RollbackFailureType;
-  readonly details: Record<string, unknown>;
-  constructor(type: RollbackFailureType, message: string, details: Record<string, unknown> = {}) {
-    super(message);
-    this.name = type;
-    this.type = type;
-    this.details = details;
-  }
-  get retryable(): boolean {
-    return ROLLBACK_RETRYABLE_TYPES.includes(this.type);
-  }
-}
+export class RollbackError extends failureClass<RollbackFailureType>(ROLLBACK_RETRYABLE_TYPES) {}
 
 // ---------------------------------------------------------------------------------------------------------
 // Running git

@@ -19,20 +19,9 @@ import { constants, type BigIntStats } from 'node:fs';
 import { lstat, open, readlink, realpath, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { CLEANUP_FAILURES, CLEANUP_RETRYABLE_TYPES, DEFAULT_DATA_DIR, type CleanupFailureType } from '../config/cleanup.js';
+import { failureClass } from '../runbook/failure-types.js';
 
-export class CleanupError extends Error {
-  readonly type: CleanupFailureType;
-  readonly details: Record<string, unknown>;
-  constructor(type: CleanupFailureType, message: string, details: Record<string, unknown> = {}) {
-    super(message);
-    this.name = type;
-    this.type = type;
-    this.details = details;
-  }
-  get retryable(): boolean {
-    return CLEANUP_RETRYABLE_TYPES.includes(this.type);
-  }
-}
+export class CleanupError extends failureClass<CleanupFailureType>(CLEANUP_RETRYABLE_TYPES) {}
 
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;

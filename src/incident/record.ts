@@ -9,16 +9,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import {
   UPDATE_SCHEMAS,
-  type AcknowledgeInput,
-  type ClassifyInput,
-  type HandoffInput,
   type IncidentInput,
   type IncidentUpdateName,
   type Owner,
-  type RecordActionInput,
-  type ResolveInput,
   type Severity,
-  type StartResponseInput,
+  type IncidentUpdateInput,
 } from '../config/incident.js';
 import type { ActorSource } from '../identity/sources.js';
 import type { LinkedProcedure, ProcedureOutcome } from '../config/incident.js';
@@ -30,14 +25,7 @@ import { OWNERSHIP_TABLE } from './tables.js';
 import type { EscalationTimer, IncidentAction, IncidentNotification, IncidentRecord } from './types.js';
 import type { z } from 'zod';
 
-export type UpdateInputs = {
-  acknowledge: AcknowledgeInput;
-  startResponse: StartResponseInput;
-  classify: ClassifyInput;
-  handoff: HandoffInput;
-  recordAction: RecordActionInput;
-  resolve: ResolveInput;
-};
+export type UpdateInputs = { [N in IncidentUpdateName]: IncidentUpdateInput<N> };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 /** `actorSource` for an update entry, only when the sender said how it determined the actor. */
@@ -185,7 +173,7 @@ export function checkUpdate<N extends IncidentUpdateName>(record: IncidentRecord
       INCIDENT_FAILURE_TYPES.refusedUpdate,
     );
   }
-  if (name === 'handoff' && (input as HandoffInput).to === record.owner) {
+  if (name === 'handoff' && (input as IncidentUpdateInput<'handoff'>).to === record.owner) {
     throw refuse(name, `to: ${record.owner} already owns this incident; name another owner`, INCIDENT_FAILURE_TYPES.refusedUpdate);
   }
   return input;
@@ -198,7 +186,7 @@ function acknowledgeIfNeeded(record: IncidentRecord, by: string, at: string, how
   record.updates.push({ at, by, ...source(actorSource), update: 'acknowledge', summary: how });
 }
 
-export function applyAcknowledge(record: IncidentRecord, input: AcknowledgeInput, nowMs: number): void {
+export function applyAcknowledge(record: IncidentRecord, input: IncidentUpdateInput<'acknowledge'>, nowMs: number): void {
   const by = sanitizeText(input.actor);
   acknowledgeIfNeeded(record, by, iso(nowMs), input.note ? `acknowledged: ${sanitizeText(input.note)}` : 'acknowledged', input.actorSource);
 }
@@ -210,7 +198,7 @@ function pushAction(record: IncidentRecord, action: Omit<IncidentAction, 'index'
 }
 
 /** Containment or mitigation starts; the first one stops the P1/P2 timer. Implies acknowledgement. */
-export function applyStartResponse(record: IncidentRecord, input: StartResponseInput, nowMs: number): IncidentAction {
+export function applyStartResponse(record: IncidentRecord, input: IncidentUpdateInput<'startResponse'>, nowMs: number): IncidentAction {
   const at = iso(nowMs);
   const by = sanitizeText(input.actor);
   acknowledgeIfNeeded(record, by, at, `acknowledged implicitly by starting ${input.phase}`, input.actorSource);
@@ -235,7 +223,7 @@ export function applyStartResponse(record: IncidentRecord, input: StartResponseI
 /** A person sets the severity. A change re-routes notifications and restarts the escalation timer. */
 export function applyClassify(
   record: IncidentRecord,
-  input: ClassifyInput,
+  input: IncidentUpdateInput<'classify'>,
   nowMs: number,
 ): { changed: boolean; notifications: IncidentNotification[] } {
   const at = iso(nowMs);
@@ -265,7 +253,7 @@ export function applyClassify(
   return { changed: true, notifications };
 }
 
-export function applyHandoff(record: IncidentRecord, input: HandoffInput, nowMs: number): void {
+export function applyHandoff(record: IncidentRecord, input: IncidentUpdateInput<'handoff'>, nowMs: number): void {
   const at = iso(nowMs);
   const by = sanitizeText(input.actor);
   const reason = input.reason ? sanitizeText(input.reason) : `handed off by ${by}`;
@@ -274,7 +262,7 @@ export function applyHandoff(record: IncidentRecord, input: HandoffInput, nowMs:
   record.owner = input.to as Owner;
 }
 
-export function applyRecordAction(record: IncidentRecord, input: RecordActionInput, nowMs: number): IncidentAction {
+export function applyRecordAction(record: IncidentRecord, input: IncidentUpdateInput<'recordAction'>, nowMs: number): IncidentAction {
   const at = iso(nowMs);
   const by = sanitizeText(input.actor);
   const summary = sanitizeText(input.summary);
@@ -282,7 +270,7 @@ export function applyRecordAction(record: IncidentRecord, input: RecordActionInp
   return pushAction(record, { at, by, kind: 'action', summary, ...(input.evidence && { evidence: sanitizeValue(input.evidence) }) });
 }
 
-export function applyResolve(record: IncidentRecord, input: ResolveInput, nowMs: number): void {
+export function applyResolve(record: IncidentRecord, input: IncidentUpdateInput<'resolve'>, nowMs: number): void {
   const at = iso(nowMs);
   const by = sanitizeText(input.actor);
   const summary = sanitizeText(input.summary);

@@ -14,7 +14,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle.js';
-import { createKeyFile } from '../config/codec.js';
+import { createKeyFile } from '../temporal/codec-key-file.js';
 import { waitForTemporal } from '../temporal/dev-server.js';
 import { temporalCliPath } from '../temporal/tools.js';
 import {

@@ -41,7 +41,10 @@ export function readComposeFile(file = path.join(REPO_ROOT, 'docker-compose.yml'
   return doc.toJS() as ComposeFile;
 }
 
-/** Compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, ${VAR?message}, $$. */
+/**
+ * Compose's variable interpolation, for the forms the file may use: ${VAR}, ${VAR:-default}, ${VAR-default},
+ * ${VAR:?message}, ${VAR?message} and $$. A missing required variable throws with the file's message.
+ */
 export function interpolate(value: string, vars: Record<string, string | undefined>): string {
   return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g, (whole, name, colon, op, arg) => {
     if (whole === '$$') return '$';

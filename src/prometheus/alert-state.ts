@@ -286,18 +286,17 @@ export function enqueue(state: MonitorState, notifications: AlertNotification[],
   for (const n of notifications) for (const webhook of webhooks) state.outbox.push({ notification: n, webhook, tries: 0 });
 }
 
+/** The record of one notification's delivery to one webhook. */
+function deliveryOf(entry: OutboxEntry, at: string, outcome: DeliveryRecord['outcome']): DeliveryRecord {
+  const n = entry.notification;
+  return { id: n.id, webhook: entry.webhook, status: n.status, key: n.alert.key, at, outcome };
+}
+
 /** Records a delivered notification and takes it out of the outbox. */
 export function markDelivered(state: MonitorState, entry: OutboxEntry, at: string): void {
   state.outbox = state.outbox.filter((e) => e !== entry);
   state.delivered += 1;
-  pushBounded(state.deliveries, {
-    id: entry.notification.id,
-    webhook: entry.webhook,
-    status: entry.notification.status,
-    key: entry.notification.alert.key,
-    at,
-    outcome: 'sent',
-  });
+  pushBounded(state.deliveries, deliveryOf(entry, at, 'sent'));
 }
 
 /** Records a failed cycle of delivery; after `maxTries` cycles the notification is dropped (and recorded). */
@@ -307,13 +306,5 @@ export function markFailed(state: MonitorState, entry: OutboxEntry, at: string, 
   if (entry.tries < maxTries) return;
   state.outbox = state.outbox.filter((e) => e !== entry);
   state.dropped += 1;
-  pushBounded(state.deliveries, {
-    id: entry.notification.id,
-    webhook: entry.webhook,
-    status: entry.notification.status,
-    key: entry.notification.alert.key,
-    at,
-    outcome: 'dropped',
-    error,
-  });
+  pushBounded(state.deliveries, { ...deliveryOf(entry, at, 'dropped'), error });
 }

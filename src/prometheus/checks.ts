@@ -220,11 +220,95 @@ function stalenessAgeQuery(p: QueryParams): string {
 /** Where a row of the Alert Thresholds table comes from: its row number and its own step id (alerts.<row>). */
 const ALERT_ROW = (row: 1 | 2 | 3 | 4 | 5 | 6 | 7) => ({ section: 'Alert Thresholds' as const, row, step: `alerts.${row}` as const });
 
+/** The fields every check spells out; the kind's constructor (alertCheck, gateCheck) adds the rest. */
+type CheckFields = Omit<MetricCheck, 'id' | 'kind' | 'source' | 'onEmpty' | 'onNaN'> & Partial<Pick<MetricCheck, 'onEmpty' | 'onNaN'>>;
+
+/** The query as written, refusing a per-instance form unless the check has one (PER_INSTANCE_CHECKS). */
+function guarded(id: CheckId, query: MetricCheck['query']): MetricCheck['query'] {
+  if ((PER_INSTANCE_CHECKS as readonly CheckId[]).includes(id)) return query;
+  return (p) => (noPerInstanceForm(id)(p), query(p));
+}
+
+/** An alert: a row of the Alert Thresholds table (or a guard of it). No series is a pass; a NaN proves nothing. */
+function alertCheck(id: AlertCheckId, source: MetricCheck['source'], fields: CheckFields): MetricCheck {
+  return { id, kind: 'alert', source, onEmpty: 'pass', onNaN: 'inconclusive', ...fields, query: guarded(id, fields.query) };
+}
+
+/**
+ * A canary gate: a Phase 1 monitoring checkpoint (canary.phase1.3, over 1 hour unless said) or an abort criterion.
+ * Neither no series nor a NaN proves anything.
+ */
+function gateCheck(id: GateCheckId, fields: CheckFields & { step?: StepId }): MetricCheck {
+  const { step = 'canary.phase1.3', ...rest } = fields;
+  return {
+    id,
+    kind: 'gate',
+    source: { section: 'Canary Rollout Strategy', step },
+    defaultWindowSeconds: 3600,
+    onEmpty: 'inconclusive',
+    onNaN: 'inconclusive',
+    ...rest,
+    query: guarded(id, fields.query),
+  };
+}
+
+/** Alert rows 2 and 3: the age of the last success, above 300 s (a warning) or 600 s (critical). */
+function stalenessAlert(
+  id: 'staleness-warning' | 'staleness-critical',
+  row: 2 | 3,
+  fields: Pick<MetricCheck, 'severity' | 'action' | 'threshold'>,
+) {
+  return alertCheck(id, ALERT_ROW(row), {
+    metric: STALENESS,
+    condition: `> ${fields.threshold}s`,
+    comparison: '>',
+    note:
+      'The staleness gauge freezes when polling stops (kill-switch, disable), so the age of the last success is measured instead ' +
+      '(pitfall 4); a connection that never succeeded has no last success and counts from its first failed poll (gauge -1).',
+    query: stalenessAgeQuery,
+    ...fields,
+  });
+}
+
+/** Alert rows 4 and 6: any increment of an error counter in 5 minutes. */
+function anyIncrementAlert(
+  id: 'auth-errors' | 'connection-errors',
+  row: 4 | 6,
+  type: 'auth' | 'connection',
+  fields: Pick<MetricCheck, 'severity' | 'action'>,
+) {
+  return alertCheck(id, ALERT_ROW(row), {
+    metric: errorsOf(type),
+    condition: 'Any increment',
+    comparison: '>',
+    threshold: 0,
+    defaultWindowSeconds: 300,
+    note: `${type === 'auth' ? 'Auth' : 'Connection'} errors counted exactly in the window; a series born within it counts with its whole value (increase() misses the first error, pitfall 2).`,
+    query: (p) => incrementsOf(selectors(p).errorsOf(type), promDuration(p.windowSeconds)),
+    ...fields,
+  });
+}
+
+/**
+ * Phase 1's "memory and CPU baseline" and abort criterion 3: measurements, not pass/fail rules. They never fail by
+ * themselves (the threshold cannot be crossed); the rollout compares them with its baseline.
+ */
+function resourceGate(id: 'resource-memory' | 'resource-cpu', metric: string, note: string, query: (series: string, w: string) => string) {
+  const what = id === 'resource-memory' ? 'memory' : 'CPU';
+  return gateCheck(id, {
+    metric,
+    condition: `${what} baseline captured; abort on > 20 % regression`,
+    severity: 'warning',
+    action: 'Compare with the baseline; a regression above 20 % attributable to the poller aborts within 1 hour',
+    comparison: '<',
+    threshold: 0,
+    note,
+    query: (p) => query(`${metric}${selectors(p).job}`, promDuration(p.windowSeconds)),
+  });
+}
+
 export const CHECKS: Record<CheckId, MetricCheck> = {
-  'consecutive-errors': {
-    id: 'consecutive-errors',
-    kind: 'alert',
-    source: ALERT_ROW(1),
+  'consecutive-errors': alertCheck('consecutive-errors', ALERT_ROW(1), {
     metric: POLL_ERRORS,
     condition: '> 3 consecutive errors',
     severity: 'warning',
@@ -233,67 +317,26 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     threshold: 4,
     // How far back the streak is counted: 15 polls at 60 s, well beyond the 4th error.
     defaultWindowSeconds: 900,
-    onEmpty: 'pass',
-    onNaN: 'inconclusive',
     note:
       "Pulse exports no streak metric: the value is the failed polls since the connection's last success (its last-success " +
       'timestamp), counted exactly over at most the window, a first-ever streak included; 4 means more than 3 in a row.',
-    query: (p) => (noPerInstanceForm('consecutive-errors')(p), streakQuery(p)),
-  },
-  'staleness-warning': {
-    id: 'staleness-warning',
-    kind: 'alert',
-    source: ALERT_ROW(2),
-    metric: STALENESS,
-    condition: '> 300s',
+    query: streakQuery,
+  }),
+  'staleness-warning': stalenessAlert('staleness-warning', 2, {
     severity: 'warning',
     action: 'Investigate poll failures, check network',
-    comparison: '>',
     threshold: 300,
-    onEmpty: 'pass',
-    onNaN: 'inconclusive',
-    note:
-      'The staleness gauge freezes when polling stops (kill-switch, disable), so the age of the last success is measured instead ' +
-      '(pitfall 4); a connection that never succeeded has no last success and counts from its first failed poll (gauge -1).',
-    query: (p) => (noPerInstanceForm('staleness-warning')(p), stalenessAgeQuery(p)),
-  },
-  'staleness-critical': {
-    id: 'staleness-critical',
-    kind: 'alert',
-    source: ALERT_ROW(3),
-    metric: STALENESS,
-    condition: '> 600s',
+  }),
+  'staleness-critical': stalenessAlert('staleness-critical', 3, {
     severity: 'critical',
     action: 'TrueNAS data is stale, operator intervention needed',
-    comparison: '>',
     threshold: 600,
-    onEmpty: 'pass',
-    onNaN: 'inconclusive',
-    note:
-      'The staleness gauge freezes when polling stops (kill-switch, disable), so the age of the last success is measured instead ' +
-      '(pitfall 4); a connection that never succeeded has no last success and counts from its first failed poll (gauge -1).',
-    query: (p) => (noPerInstanceForm('staleness-critical')(p), stalenessAgeQuery(p)),
-  },
-  'auth-errors': {
-    id: 'auth-errors',
-    kind: 'alert',
-    source: ALERT_ROW(4),
-    metric: errorsOf('auth'),
-    condition: 'Any increment',
+  }),
+  'auth-errors': anyIncrementAlert('auth-errors', 4, 'auth', {
     severity: 'critical',
     action: 'API key revoked or expired, immediate attention',
-    comparison: '>',
-    threshold: 0,
-    defaultWindowSeconds: 300,
-    onEmpty: 'pass',
-    onNaN: 'inconclusive',
-    note: 'Auth errors counted exactly in the window; a series born within it counts with its whole value (increase() misses the first error, pitfall 2).',
-    query: (p) => (noPerInstanceForm('auth-errors')(p), incrementsOf(selectors(p).errorsOf('auth'), promDuration(p.windowSeconds))),
-  },
-  timeouts: {
-    id: 'timeouts',
-    kind: 'alert',
-    source: ALERT_ROW(5),
+  }),
+  timeouts: alertCheck('timeouts', ALERT_ROW(5), {
     metric: errorsOf('timeout'),
     condition: '> 5 in 10 minutes',
     severity: 'warning',
@@ -301,37 +344,14 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     comparison: '>',
     threshold: 5,
     defaultWindowSeconds: 600,
-    onEmpty: 'pass',
-    onNaN: 'inconclusive',
     note: 'Timeouts counted exactly in the window (increase() extrapolates 5 into 5.04); a series born within it counts with its whole value (pitfall 2).',
-    query: (p) => (
-      noPerInstanceForm('timeouts')(p),
-      `sum by (instance) (${incrementsOf(selectors(p).errorsOf('timeout'), promDuration(p.windowSeconds))})`
-    ),
-  },
-  'connection-errors': {
-    id: 'connection-errors',
-    kind: 'alert',
-    source: ALERT_ROW(6),
-    metric: errorsOf('connection'),
-    condition: 'Any increment',
+    query: (p) => `sum by (instance) (${incrementsOf(selectors(p).errorsOf('timeout'), promDuration(p.windowSeconds))})`,
+  }),
+  'connection-errors': anyIncrementAlert('connection-errors', 6, 'connection', {
     severity: 'warning',
     action: 'Network connectivity to TrueNAS lost',
-    comparison: '>',
-    threshold: 0,
-    defaultWindowSeconds: 300,
-    onEmpty: 'pass',
-    onNaN: 'inconclusive',
-    note: 'Connection errors counted exactly in the window; a series born within it counts with its whole value (increase() misses the first error, pitfall 2).',
-    query: (p) => (
-      noPerInstanceForm('connection-errors')(p),
-      incrementsOf(selectors(p).errorsOf('connection'), promDuration(p.windowSeconds))
-    ),
-  },
-  'latency-p95': {
-    id: 'latency-p95',
-    kind: 'alert',
-    source: ALERT_ROW(7),
+  }),
+  'latency-p95': alertCheck('latency-p95', ALERT_ROW(7), {
     metric: 'pulse_monitor_poll_duration_seconds{instance_type="truenas"}',
     condition: 'p95 > 10s',
     severity: 'warning',
@@ -339,48 +359,39 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     comparison: '>',
     threshold: 10,
     defaultWindowSeconds: 900,
-    onEmpty: 'pass',
     // No poll in the window: rate() is 0 in every bucket and the quantile is NaN. Latency is then unknown
     // (the staleness alerts speak for a poller that stopped).
     onNaN: 'inconclusive',
     note: 'Polls run every 60 s: the window is 15 min so the quantile rests on about 15 polls (pitfall 5).',
-    query: (p) => (
-      noPerInstanceForm('latency-p95')(p),
-      `histogram_quantile(0.95, sum by (instance, le) (rate(${selectors(p).durationBuckets}[${promDuration(p.windowSeconds)}])))`
-    ),
-  },
-  'pulse-scrape': {
-    id: 'pulse-scrape',
-    kind: 'alert',
-    source: { section: 'shared/notes/promql.md', step: 'alerts.scrape' },
-    metric: 'up{job="<pulse job>"}',
-    condition: 'Pulse metrics listener not scraped',
-    severity: 'warning',
-    action:
-      "Prometheus cannot scrape Pulse's metrics listener (:9091/metrics); the TrueNAS alerts see no data: check Pulse and the scrape job",
-    comparison: '<',
-    threshold: 1,
-    // No `up` series: the job does not exist in Prometheus, so every other check is blind. Say so.
-    onEmpty: 'fail',
-    onNaN: 'inconclusive',
-    note: 'Not a row of the table: every TrueNAS alert reads "no series" as "no problem", so a scrape gap must be an alert of its own.',
-    query: (p) => (noPerInstanceForm('pulse-scrape')(p), `up${selectors(p).job}`),
-  },
+    query: (p) =>
+      `histogram_quantile(0.95, sum by (instance, le) (rate(${selectors(p).durationBuckets}[${promDuration(p.windowSeconds)}])))`,
+  }),
+  'pulse-scrape': alertCheck(
+    'pulse-scrape',
+    { section: 'shared/notes/promql.md', step: 'alerts.scrape' },
+    {
+      metric: 'up{job="<pulse job>"}',
+      condition: 'Pulse metrics listener not scraped',
+      severity: 'warning',
+      action:
+        "Prometheus cannot scrape Pulse's metrics listener (:9091/metrics); the TrueNAS alerts see no data: check Pulse and the scrape job",
+      comparison: '<',
+      threshold: 1,
+      // No `up` series: the job does not exist in Prometheus, so every other check is blind. Say so.
+      onEmpty: 'fail',
+      note: 'Not a row of the table: every TrueNAS alert reads "no series" as "no problem", so a scrape gap must be an alert of its own.',
+      query: (p) => `up${selectors(p).job}`,
+    },
+  ),
 
   // Canary Rollout Strategy: Phase 1 monitoring checkpoints (maintained in phases 2 and 3) and abort criteria.
-  'error-rate': {
-    id: 'error-rate',
-    kind: 'gate',
-    source: { section: 'Canary Rollout Strategy', step: 'canary.phase1.3' },
+  'error-rate': gateCheck('error-rate', {
     metric: POLL_ERRORS,
     condition: 'error rate remains below 5% over a rolling 1-hour window',
     severity: 'warning',
     action: 'Hold the phase: investigate the failing polls before the exit gate',
     comparison: '>=',
     threshold: 0.05,
-    defaultWindowSeconds: 3600,
-    onEmpty: 'inconclusive',
-    onNaN: 'inconclusive',
     note:
       'Failed polls over all polls in the window, each counted exactly: the first error of a new error series counts (Pulse creates ' +
       'it at 1, increase() does not see it). No error series counts as zero errors (or vector(0)); no poll at all gives no value, which proves nothing.',
@@ -389,76 +400,50 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
       const w = promDuration(p.windowSeconds);
       return `(${agg(p, 'sum')}(${incrementsOf(pollErrors, w)}) or ${noErrors(p, polls)}) / ${agg(p, 'sum')}(${incrementsOf(polls, w)})`;
     },
-  },
-  'staleness-gauge-max': {
-    id: 'staleness-gauge-max',
-    kind: 'gate',
-    source: { section: 'Canary Rollout Strategy', step: 'canary.phase1.3' },
+  }),
+  'staleness-gauge-max': gateCheck('staleness-gauge-max', {
     metric: STALENESS,
     condition: 'remains below 300 seconds continuously',
     severity: 'warning',
     action: 'Hold the phase: a connection went stale during the window',
     comparison: '>=',
     threshold: 300,
-    defaultWindowSeconds: 3600,
-    onEmpty: 'inconclusive',
-    onNaN: 'inconclusive',
     query: (p) => `${agg(p, 'max')}(max_over_time(${selectors(p).staleness}[${promDuration(p.windowSeconds)}]))`,
-  },
-  'staleness-never-succeeded': {
-    id: 'staleness-never-succeeded',
-    kind: 'gate',
-    source: { section: 'Canary Rollout Strategy', step: 'canary.phase1.3' },
+  }),
+  'staleness-never-succeeded': gateCheck('staleness-never-succeeded', {
     metric: STALENESS,
     condition: 'remains below 300 seconds continuously (-1 = never succeeded)',
     severity: 'warning',
     action: 'Hold the phase: a connection has never polled successfully',
     comparison: '<',
     threshold: 0,
-    defaultWindowSeconds: 3600,
-    onEmpty: 'inconclusive',
-    onNaN: 'inconclusive',
     note: 'The gauge reads -1 until the first success: a max below 300 can hide a connection that never worked.',
     query: (p) => `${agg(p, 'min')}(min_over_time(${selectors(p).staleness}[${promDuration(p.windowSeconds)}]))`,
-  },
-  'staleness-last-success': {
-    id: 'staleness-last-success',
-    kind: 'gate',
-    source: { section: 'Canary Rollout Strategy', step: 'canary.phase1.3' },
+  }),
+  'staleness-last-success': gateCheck('staleness-last-success', {
     metric: STALENESS,
     condition: 'remains below 300 seconds continuously (age of the last success)',
     severity: 'warning',
     action: 'Hold the phase: polling stopped or failed for 300 s or more',
     comparison: '>=',
     threshold: 300,
-    defaultWindowSeconds: 3600,
-    onEmpty: 'inconclusive',
-    onNaN: 'inconclusive',
     note: 'Catches a stopped poller whose staleness gauge froze (pitfall 4).',
     query: (p) =>
       `max_over_time((time() - ${agg(p, 'min')}(${selectors(p).lastSuccess}))[${promDuration(p.windowSeconds)}:${subqueryStep(p.windowSeconds)}])`,
-  },
-  'auth-gate': {
-    id: 'auth-gate',
-    kind: 'gate',
-    source: { section: 'Canary Rollout Strategy', step: 'canary.phase1.3' },
+  }),
+  'auth-gate': gateCheck('auth-gate', {
     metric: errorsOf('auth'),
     condition: 'does not increment (no auth errors)',
     severity: 'critical',
     action: 'Hold the phase: an API key was refused; see the auth-errors alert',
     comparison: '>',
     threshold: 0,
-    defaultWindowSeconds: 3600,
-    onEmpty: 'inconclusive',
-    onNaN: 'inconclusive',
     note: 'Auth errors counted exactly in the window, a series born within it included; no auth series at all is 0.',
     query: (p) =>
       `${agg(p, 'sum')}(${incrementsOf(selectors(p).errorsOf('auth'), promDuration(p.windowSeconds))}) or ${noErrors(p, selectors(p).polls)}`,
-  },
-  'abort-failure-rate': {
-    id: 'abort-failure-rate',
-    kind: 'gate',
-    source: { section: 'Canary Rollout Strategy', step: 'canary.abort.1' },
+  }),
+  'abort-failure-rate': gateCheck('abort-failure-rate', {
+    step: 'canary.abort.1',
     metric: POLL_ERRORS,
     condition: 'poll failure rate exceeds 50% across all connections for more than 5 minutes',
     severity: 'critical',
@@ -466,58 +451,27 @@ export const CHECKS: Record<CheckId, MetricCheck> = {
     comparison: '>',
     threshold: 0.5,
     defaultWindowSeconds: 300,
-    onEmpty: 'inconclusive',
-    onNaN: 'inconclusive',
     note:
       'The lowest failure ratio (failed over all polls in the window, counted exactly, new error series included) over the window: ' +
       'it is above 50 % only if it stayed there the whole time; exactly 50 % does not abort.',
     query: (p) => {
-      noPerInstanceForm('abort-failure-rate')(p);
       const { pollErrors, polls } = selectors(p);
       const w = promDuration(p.windowSeconds);
       return `min_over_time(((sum(${incrementsOf(pollErrors, w)}) or vector(0)) / sum(${incrementsOf(polls, w)}))[${w}:${subqueryStep(p.windowSeconds)}])`;
     },
-  },
-  // Phase 1's "memory and CPU baseline" and abort criterion 3: measurements, not pass/fail rules. They never
-  // fail by themselves (the threshold cannot be crossed); the rollout compares them with its baseline.
-  'resource-memory': {
-    id: 'resource-memory',
-    kind: 'gate',
-    source: { section: 'Canary Rollout Strategy', step: 'canary.phase1.3' },
-    metric: 'process_resident_memory_bytes',
-    condition: 'memory baseline captured; abort on > 20 % regression',
-    severity: 'warning',
-    action: 'Compare with the baseline; a regression above 20 % attributable to the poller aborts within 1 hour',
-    comparison: '<',
-    threshold: 0,
-    defaultWindowSeconds: 3600,
-    onEmpty: 'inconclusive',
-    onNaN: 'inconclusive',
-    note: "Averaged over the window so one garbage-collection peak is not a regression; Pulse's own process metrics on its metrics listener.",
-    query: (p) => (
-      noPerInstanceForm('resource-memory')(p),
-      `avg_over_time(process_resident_memory_bytes${selectors(p).job}[${promDuration(p.windowSeconds)}])`
-    ),
-  },
-  'resource-cpu': {
-    id: 'resource-cpu',
-    kind: 'gate',
-    source: { section: 'Canary Rollout Strategy', step: 'canary.phase1.3' },
-    metric: 'process_cpu_seconds_total',
-    condition: 'CPU baseline captured; abort on > 20 % regression',
-    severity: 'warning',
-    action: 'Compare with the baseline; a regression above 20 % attributable to the poller aborts within 1 hour',
-    comparison: '<',
-    threshold: 0,
-    defaultWindowSeconds: 3600,
-    onEmpty: 'inconclusive',
-    onNaN: 'inconclusive',
-    note: 'CPU cores used on average over the window.',
-    query: (p) => (
-      noPerInstanceForm('resource-cpu')(p),
-      `rate(process_cpu_seconds_total${selectors(p).job}[${promDuration(p.windowSeconds)}])`
-    ),
-  },
+  }),
+  'resource-memory': resourceGate(
+    'resource-memory',
+    'process_resident_memory_bytes',
+    "Averaged over the window so one garbage-collection peak is not a regression; Pulse's own process metrics on its metrics listener.",
+    (series, w) => `avg_over_time(${series}[${w}])`,
+  ),
+  'resource-cpu': resourceGate(
+    'resource-cpu',
+    'process_cpu_seconds_total',
+    'CPU cores used on average over the window.',
+    (series, w) => `rate(${series}[${w}])`,
+  ),
 };
 
 export const DEFAULT_JOB = 'pulse';
@@ -533,6 +487,14 @@ export function checkQuery(
     query: check.query({ windowSeconds: windowSeconds ?? 0, job: opts.job ?? DEFAULT_JOB, exclude: opts.exclude, by: opts.by }),
     windowSeconds,
   };
+}
+
+/** The query of a check as an evaluation request asks for it: its window from the request's windows, else the runbook's. */
+export function requestedQuery(
+  id: CheckId,
+  request: { windows?: Partial<Record<CheckId, number>>; job?: string; exclude?: QueryParams['exclude'] },
+): { query: string; windowSeconds?: number } {
+  return checkQuery(id, { windowSeconds: request.windows?.[id], job: request.job, exclude: request.exclude });
 }
 
 /** "Alert Thresholds, row 4" / "Canary Rollout Strategy (canary.phase1.3)". */

@@ -4,7 +4,7 @@
  * refused query makes that check 'inconclusive' with the error kept, and `reachable` says whether any query
  * was answered at all.
  */
-import { CHECKS, checkQuery, type CheckId, type QueryParams } from './checks.js';
+import { CHECKS, checkQuery, requestedQuery, type CheckId, type QueryParams } from './checks.js';
 import type { PrometheusClient } from './client.js';
 import { PrometheusError } from './errors.js';
 import type { Evaluation } from './alert-state.js';
@@ -22,7 +22,7 @@ export interface EvaluateOptions {
 }
 
 export async function evaluateCheck(client: PrometheusClient, id: CheckId, time: number, opts: EvaluateOptions = {}): Promise<CheckResult> {
-  const { query, windowSeconds } = checkQuery(id, { windowSeconds: opts.windows?.[id], job: opts.job, exclude: opts.exclude });
+  const { query, windowSeconds } = requestedQuery(id, opts);
   const at = new Date(Math.round(time * 1000)).toISOString();
   try {
     return judge(id, query, await client.query(query, time), at, windowSeconds);

@@ -6,7 +6,18 @@
  */
 import type { Action, Evidence } from '../runbook/evidence.js';
 import type { StepId } from '../runbook/steps.js';
-import { CHECKS, checkReference, compare, parseValue, type CheckId, type CheckVerdict, type Comparison, type Severity } from './checks.js';
+import type { Evaluation } from './alert-state.js';
+import {
+  CHECKS,
+  requestedQuery,
+  checkReference,
+  compare,
+  parseValue,
+  type CheckId,
+  type CheckVerdict,
+  type Comparison,
+  type Severity,
+} from './checks.js';
 import type { InstantResult, Labels } from './client.js';
 import type { PrometheusErrorKind } from './errors.js';
 
@@ -81,10 +92,10 @@ export function trimPassing(result: CheckResult, max: number): CheckResult {
   };
 }
 
-/** The verdict of a check from Prometheus's answer. */
-export function judge(id: CheckId, query: string, answer: InstantResult, evaluatedAt: string, windowSeconds?: number): CheckResult {
+/** What every result of a check says before its verdict: the check, its rule and the query asked. */
+function resultOf(id: CheckId, query: string, evaluatedAt: string, windowSeconds?: number) {
   const check = CHECKS[id];
-  const base = {
+  return {
     check: id,
     kind: check.kind,
     severity: check.severity,
@@ -94,6 +105,12 @@ export function judge(id: CheckId, query: string, answer: InstantResult, evaluat
     threshold: check.threshold,
     evaluatedAt,
   };
+}
+
+/** The verdict of a check from Prometheus's answer. */
+export function judge(id: CheckId, query: string, answer: InstantResult, evaluatedAt: string, windowSeconds?: number): CheckResult {
+  const check = CHECKS[id];
+  const base = resultOf(id, query, evaluatedAt, windowSeconds);
   let samples: Array<{ labels: Labels; value: string }>;
   if (answer.resultType === 'vector') samples = answer.samples;
   else if (answer.resultType === 'scalar') samples = [answer.sample];
@@ -204,22 +221,53 @@ export function unanswered(
   error: { kind: PrometheusErrorKind | 'internal'; message: string },
   windowSeconds?: number,
 ): CheckResult {
-  const check = CHECKS[id];
   return {
-    check: id,
-    kind: check.kind,
-    severity: check.severity,
-    query,
-    windowSeconds,
-    comparison: check.comparison,
-    threshold: check.threshold,
-    evaluatedAt,
+    ...resultOf(id, query, evaluatedAt, windowSeconds),
     verdict: 'inconclusive',
     reason: `no answer from Prometheus (${error.kind}): ${error.message}`,
     series: [],
     empty: false,
     error,
   };
+}
+
+/** What an evaluation is asked: which checks, on which Prometheus, with which windows, job and exclusion. */
+export interface EvaluationRequest {
+  prometheus: { url: string };
+  checks: CheckId[];
+  windows?: Partial<Record<CheckId, number>>;
+  job?: string;
+  exclude?: { label: string; values: string[] };
+}
+
+/** An evaluation of every requested check, each judged by `result` from its query and window. */
+export function evaluationOf(
+  request: EvaluationRequest,
+  at: string,
+  reachable: boolean,
+  result: (id: CheckId, query: string, windowSeconds: number | undefined) => CheckResult,
+): Evaluation {
+  return {
+    at,
+    prometheusUrl: request.prometheus.url,
+    reachable,
+    results: request.checks.map((id) => {
+      const { query, windowSeconds } = requestedQuery(id, request);
+      return result(id, query, windowSeconds);
+    }),
+  };
+}
+
+/**
+ * The evaluation of checks Prometheus never answered (unreachable, refused, or the activity failed): every check
+ * inconclusive, with the reason, at the time asked for.
+ */
+export function unansweredEvaluation(
+  request: EvaluationRequest,
+  at: string,
+  error: { kind: PrometheusErrorKind | 'internal'; message: string },
+): Evaluation {
+  return evaluationOf(request, at, false, (id, query, windowSeconds) => unanswered(id, query, at, error, windowSeconds));
 }
 
 /** One check result as runbook evidence under a step id (the canary gates record their checkpoints this way). */

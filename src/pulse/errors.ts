@@ -62,20 +62,25 @@ export class PulseError extends Error {
   }
 }
 
-/** 401: no token was sent although Pulse requires one, or the token was rejected. */
-export class PulseAuthError extends PulseError {
-  override get type(): string {
-    return 'PulseAuthError';
-  }
+/**
+ * The base of each typed failure: PulseError with `type` fixed to the class's name (a prototype getter, like the
+ * base's). `class PulseAuthError extends typedPulseError('PulseAuthError') {}`.
+ */
+function typedPulseError(type: string) {
+  return class extends PulseError {
+    override get type(): string {
+      return type;
+    }
+  };
 }
+
+/** 401: no token was sent although Pulse requires one, or the token was rejected. */
+export class PulseAuthError extends typedPulseError('PulseAuthError') {}
 
 export type ForbiddenReason = 'missing_scope' | 'mock_mode_enabled' | 'admin_required' | 'forbidden';
 
 /** 403: the token lacks a scope, Pulse runs in mock mode, or the session user is not the admin. */
-export class PulseForbiddenError extends PulseError {
-  override get type(): string {
-    return 'PulseForbiddenError';
-  }
+export class PulseForbiddenError extends typedPulseError('PulseForbiddenError') {
   readonly reason: ForbiddenReason;
   /** Only for `missing_scope`: the scope the route needs, e.g. `settings:write`. */
   readonly requiredScope?: string;
@@ -92,38 +97,19 @@ export class PulseForbiddenError extends PulseError {
 }
 
 /** 404 `truenas_disabled`: the PULSE_ENABLE_TRUENAS flag is off, so every TrueNAS route answers 404. */
-export class PulseDisabledError extends PulseError {
-  override get type(): string {
-    return 'PulseDisabledError';
-  }
-}
+export class PulseDisabledError extends typedPulseError('PulseDisabledError') {}
 
 /** 404 `truenas_not_found` (unknown connection id) or any other 404 (route absent on this Pulse line). */
-export class PulseNotFoundError extends PulseError {
-  override get type(): string {
-    return 'PulseNotFoundError';
-  }
-}
+export class PulseNotFoundError extends typedPulseError('PulseNotFoundError') {}
 
 /** 400: Pulse refused the request body (or the client refused it before sending; then `status` is unset). */
-export class PulseValidationError extends PulseError {
-  override get type(): string {
-    return 'PulseValidationError';
-  }
-}
+export class PulseValidationError extends typedPulseError('PulseValidationError') {}
 
 /** 405: the route exists but not for this method (e.g. per-id test before 2026-03-30). */
-export class PulseMethodNotAllowed extends PulseError {
-  override get type(): string {
-    return 'PulseMethodNotAllowed';
-  }
-}
+export class PulseMethodNotAllowed extends typedPulseError('PulseMethodNotAllowed') {}
 
 /** Pulse cannot be reached or failed on its side: connection refused, DNS, timeout, reset, 5xx, 429. */
-export class PulseUnavailableError extends PulseError {
-  override get type(): string {
-    return 'PulseUnavailableError';
-  }
+export class PulseUnavailableError extends typedPulseError('PulseUnavailableError') {
   override get retryable(): boolean {
     return true;
   }
@@ -141,29 +127,17 @@ export class PulseUnavailableError extends PulseError {
 }
 
 /** Pulse answered, but not in a shape this client knows (HTML where JSON was due, an object for an array…). */
-export class PulseProtocolError extends PulseError {
-  override get type(): string {
-    return 'PulseProtocolError';
-  }
-}
+export class PulseProtocolError extends typedPulseError('PulseProtocolError') {}
 
 /** Any other 4xx (402 licence node limit, 409, 413…): Pulse refused and repeating will not help. */
-export class PulseRequestError extends PulseError {
-  override get type(): string {
-    return 'PulseRequestError';
-  }
-}
+export class PulseRequestError extends typedPulseError('PulseRequestError') {}
 
 /**
  * The token could not be read (env var unset or empty, file missing, empty or unreadable). It is raised
  * before any request, so `method` is 'TOKEN' and `path` says where the token was looked for
  * (`env:NAME` or the file path). The message never contains the value.
  */
-export class PulseTokenError extends PulseError {
-  override get type(): string {
-    return 'PulseTokenError';
-  }
-}
+export class PulseTokenError extends typedPulseError('PulseTokenError') {}
 
 /** Where the token came from, for auth error messages: never the value itself. */
 export interface TokenSourceHint {

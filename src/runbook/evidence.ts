@@ -38,8 +38,17 @@ export interface Evidence {
  * Evidence as an activity records it, now: the one way activities build it, so its details are always redacted
  * (a field named like a secret is masked, however deep). Summaries are the caller's text: they never quote a secret.
  */
-export function evidence(step: StepId, verdict: Verdict, summary: string, actions: Action[], details?: Record<string, unknown>): Evidence {
-  return { step, at: new Date().toISOString(), verdict, summary, actions, details: details && redact(details) };
+export function evidence(
+  step: StepId,
+  verdict: Verdict,
+  summary: string,
+  actions: Action[],
+  details?: Record<string, unknown>,
+  /** The time observed when it is not now (a value the activity also returns); where the software deviates from the runbook. */
+  extra: { at?: string; deviation?: string } = {},
+): Evidence {
+  const e: Evidence = { step, at: extra.at ?? new Date().toISOString(), verdict, summary, actions, details: details && redact(details) };
+  return extra.deviation === undefined ? e : { ...e, deviation: extra.deviation };
 }
 
 /** The result every activity returns: what it did (or would do) and what it saw. */

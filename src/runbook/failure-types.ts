@@ -28,3 +28,23 @@ export const NON_RETRYABLE_TYPES: readonly string[] = [
   FAILURE_TYPES.pulseProtocol,
   FAILURE_TYPES.tokenUnavailable,
 ];
+
+/**
+ * The base of a procedure's own error (RollbackError, CleanupError): `type` is one of its failure types and names
+ * it, `details` go with it, and `retryable` says whether that type may get better by trying again.
+ */
+export function failureClass<T extends string>(retryableTypes: readonly string[]) {
+  return class extends Error {
+    readonly type: T;
+    readonly details: Record<string, unknown>;
+    constructor(type: T, message: string, details: Record<string, unknown> = {}) {
+      super(message);
+      this.name = type;
+      this.type = type;
+      this.details = details;
+    }
+    get retryable(): boolean {
+      return retryableTypes.includes(this.type);
+    }
+  };
+}

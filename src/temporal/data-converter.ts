@@ -13,7 +13,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
-import { readCodecKeyFile, type CodecKeyRing } from '../config/codec.js';
+import { type CodecKeyRing } from '../config/codec.js';
+import { readCodecKeyFile } from './codec-key-file.js';
 import { AesGcmPayloadCodec } from './codec.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { cachedWorkflowBundle } from '../support/bundle-cache.js';
+import { cachedWorkflowBundle } from '../../bench/support/bundle-cache.js';
 import { sendAlertNotification } from '../../activities/notify.js';
 import { evaluateMetricChecks } from '../../activities/prometheus.js';
 import { ALERT_CHECK_IDS } from '../../src/prometheus/checks.js';
@@ -18,8 +18,8 @@ import { PrometheusClient } from '../../src/prometheus/client.js';
 import { PrometheusTargetSchema } from '../../src/config/prometheus-target.js';
 import type { AlertMonitorResult } from '../../workflows/alert-monitor.js';
 import { pulseWithConnections, temporalAddress, uniqueId, type PulseFixture } from '../support/e2e.js';
-import { startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
-import { quietRuntime } from '../support/quiet-runtime.js';
+import { startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
+import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import {
   ALERT_MONITOR_WORKFLOW,

@@ -9,12 +9,12 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { cachedWorkflowBundle } from '../support/bundle-cache.js';
+import { cachedWorkflowBundle } from '../../bench/support/bundle-cache.js';
 import { sendAlertNotification } from '../../activities/notify.js';
 import { evaluateMetricChecks } from '../../activities/prometheus.js';
 import { temporalAddress, uniqueId } from '../support/e2e.js';
-import { startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
-import { quietRuntime } from '../support/quiet-runtime.js';
+import { startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
+import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { alertMonitorStatusQuery } from '../../workflows/alert-monitor.messages.js';
 

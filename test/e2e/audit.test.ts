@@ -12,13 +12,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { createKeyFile } from '../../src/config/codec.js';
+import { createKeyFile } from '../../src/temporal/codec-key-file.js';
 import { loadCodec } from '../../src/temporal/data-converter.js';
 import { generateIdentityKey, readIdentityKey } from '../../src/identity/key.js';
 import { issueIdentityToken } from '../../src/identity/token.js';
 import type { AuditEvent } from '../../src/audit/events.js';
 import { freePort } from '../../src/temporal/dev-server.js';
-import { writeShortRolloutFile } from '../support/canary.js';
+import { writeShortRolloutFile } from '../../bench/support/canary.js';
 import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
 
 const bin = path.resolve('bin/pulse-runbook.js');

@@ -16,9 +16,9 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import * as activities from '../../activities/index.js';
 import type { CanaryStatus } from '../../workflows/canary-rollout.js';
 import { freePort } from '../../src/temporal/dev-server.js';
-import { writeShortRolloutFile } from '../support/canary.js';
+import { writeShortRolloutFile } from '../../bench/support/canary.js';
 import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
-import { workflowBundle } from '../support/time-skipping.js';
+import { workflowBundle } from '../../bench/support/time-skipping.js';
 import { canaryStatusQuery } from '../../workflows/canary-rollout.messages.js';
 
 const bin = path.resolve('bin/pulse-runbook.js');

@@ -12,9 +12,9 @@ import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-true
 import { freePort } from '../../src/temporal/dev-server.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { CanaryResult } from '../../workflows/canary-rollout.js';
-import { canaryUpdate, statusWhen } from '../support/canary.js';
+import { canaryUpdate, statusWhen } from '../../bench/support/canary.js';
 import { uniqueId } from '../support/e2e.js';
-import { startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
+import { startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
 import {
   type EnableDisableTemporal,
   enableDisableTemporal,

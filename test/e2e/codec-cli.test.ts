@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { spawnLong as spawnLongProcess } from '../support/long-process.js';
+import { spawnLong as spawnLongProcess } from '../../bench/support/long-process.js';
 import { execa } from 'execa';
 import { request } from 'undici';
 import { Client, Connection } from '@temporalio/client';

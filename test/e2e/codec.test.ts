@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cachedWorkflowBundle } from '../support/bundle-cache.js';
+import { cachedWorkflowBundle } from '../../bench/support/bundle-cache.js';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
 import { keyRingFromFile } from '../../src/config/codec.js';
@@ -15,7 +15,7 @@ import { AesGcmPayloadCodec } from '../../src/temporal/codec.js';
 import { ENCRYPTED_FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter.js';
 import { workflowsPath } from '../../src/temporal/workflows-path.js';
 import { createWorker } from '../../src/worker.js';
-import { workflowBundle } from '../support/time-skipping.js';
+import { workflowBundle } from '../../bench/support/time-skipping.js';
 import {
   pulseWithConnections,
   temporalAddress,

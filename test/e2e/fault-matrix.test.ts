@@ -1,6 +1,6 @@
 /**
  * The fault matrix (issue 13): every procedure runs while its worker is SIGKILLed at each activity boundary, after
- * the activity did its work and before Temporal heard of it (test/support/fault-worker.ts). The boundaries are not
+ * the activity did its work and before Temporal heard of it (bench/support/fault-worker.ts). The boundaries are not
  * listed here: they are whatever activities the workflow schedules, and each test checks against the run's history
  * that the worker died at every one of them. The run must still complete exactly once, with no side effect repeated
  * beyond what its step declares safe to repeat (reads, the build, the connection test), and a result that counts
@@ -29,7 +29,7 @@ import {
   scheduledActivities,
   withKillingWorkers,
   type MatrixOutcome,
-} from '../support/fault-matrix.js';
+} from '../../bench/support/fault-matrix.js';
 import { pulseWithConnections, temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
 import { hostSteps, startPulseService, type PulseService } from '../support/pulse-service.js';
 import { createGoPulseRepo, GO_BUILD, GO_ENV, removeGoPulseTemplate, revertCommitsIn, type GoPulseRepo } from '../support/go-pulse-repo.js';

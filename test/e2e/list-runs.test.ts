@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { createKeyFile } from '../../src/config/codec.js';
+import { createKeyFile } from '../../src/temporal/codec-key-file.js';
 import { loadCodec } from '../../src/temporal/data-converter.js';
 import { listRuns } from '../../src/temporal/list-runs.js';
 import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';

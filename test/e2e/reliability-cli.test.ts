@@ -1,7 +1,7 @@
 /**
  * Issue 13: the defects a new user hit at the command line, each reproduced the way it was found and kept fixed.
  * The real program (`node bin/pulse-runbook.js`) where Node itself is part of the story (defect 1), the real entry
- * point in one process (test/support/cli-in-process.ts) for refusals that end before Temporal is contacted, and a
+ * point in one process (bench/support/cli-in-process.ts) for refusals that end before Temporal is contacted, and a
  * real Temporal dev server, worker and emulator for the rest.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { freePort } from '../../src/temporal/dev-server.js';
-import { runCliCases } from '../support/cli-in-process.js';
+import { runCliCases } from '../../bench/support/cli-in-process.js';
 import { pulseWithConnections, temporalAddress, temporalHarness, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
 
 const bin = path.resolve('bin/pulse-runbook.js');

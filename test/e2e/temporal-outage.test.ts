@@ -13,7 +13,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { freePort, startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { pulseWithConnections, uniqueId, type PulseFixture } from '../support/e2e.js';
-import { spawnLong, type LongProcess } from '../support/long-process.js';
+import { spawnLong, type LongProcess } from '../../bench/support/long-process.js';
 
 const bin = path.resolve('bin/pulse-runbook.js');
 /** Longer than the SDK's own retries of a broken call (about 25 s), which is what the old CLI gave up after. */

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import * as activities from '../../activities/index.js';
-import { createKeyFile } from '../../src/config/codec.js';
+import { createKeyFile } from '../../src/temporal/codec-key-file.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
 import { localUiOrigins, startCodecServer, type CodecServer } from '../../src/temporal/codec-server.js';
@@ -40,9 +40,9 @@ import {
   waitForWebUi,
   type ResponseLog,
 } from '../support/browser.js';
-import { canaryUpdate, scriptedMetrics, statusWhen } from '../support/canary.js';
+import { canaryUpdate, scriptedMetrics, statusWhen } from '../../bench/support/canary.js';
 import { startPulseService, type PulseService } from '../support/pulse-service.js';
-import { quietRuntime } from '../support/quiet-runtime.js';
+import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
 import { CANARY_ROLLOUT_WORKFLOW, type CanaryRolloutWorkflow } from '../../workflows/canary-rollout.messages.js';
 
 const NAMESPACE = 'default';

@@ -29,8 +29,8 @@ import {
   shortCanaryInput,
   statusUntil,
   type PulseFixture,
-} from '../support/production.js';
-import { quietRuntime } from '../support/quiet-runtime.js';
+} from '../../bench/support/production.js';
+import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
 import { KILL_SWITCH_WORKFLOW } from '../../workflows/kill-switch.messages.js';
 import { CANARY_ROLLOUT_WORKFLOW, type CanaryRolloutWorkflow } from '../../workflows/canary-rollout.messages.js';
 

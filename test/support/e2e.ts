@@ -6,13 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { cachedWorkflowBundle } from './bundle-cache.js';
+import { cachedWorkflowBundle } from '../../bench/support/bundle-cache.js';
 import * as activities from '../../activities/index.js';
 import { spawnEmulator, type EmulatorProcess, type SpawnOptions } from '../../src/emulator/process.js';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
 import { PulseClient } from '../../src/pulse/client.js';
-import { uniqueId, workflowBundle } from './time-skipping.js';
-import { quietRuntime } from './quiet-runtime.js';
+import { uniqueId, workflowBundle } from '../../bench/support/time-skipping.js';
+import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
 import { encryptedDataConverter, ENCRYPTED_FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter.js';
 import { workflowsPath } from '../../src/temporal/workflows-path.js';
 

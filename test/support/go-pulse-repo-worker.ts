@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { workflowBundle } from './time-skipping.js';
+import { workflowBundle } from '../../bench/support/time-skipping.js';
 
 const BIN = resolve('bin/pulse-runbook.js');
 

@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { cachedWorkflowBundle } from './bundle-cache.js';
+import { cachedWorkflowBundle } from '../../bench/support/bundle-cache.js';
 import type { IncidentRecord } from '../../src/incident/types.js';
-import { startTimeSkipping, uniqueId } from './time-skipping.js';
+import { startTimeSkipping, uniqueId } from '../../bench/support/time-skipping.js';
 import type { IncidentUpdateName } from '../../src/config/incident.js';
 import { INCIDENT_UPDATES, incidentRecordQuery } from '../../workflows/incident.messages.js';
 

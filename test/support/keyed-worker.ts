@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createKeyFile } from '../../src/config/codec.js';
+import { createKeyFile } from '../../src/temporal/codec-key-file.js';
 import { temporalAddress, uniqueId } from './e2e.js';
-import { spawnLong, type LongProcess } from './long-process.js';
+import { spawnLong, type LongProcess } from '../../bench/support/long-process.js';
 
 export interface KeyedWorker {
   dir: string;

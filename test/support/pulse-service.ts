@@ -23,8 +23,8 @@ import { waitForHealthy } from '../../src/host/health.js';
 import { PulseClient } from '../../src/pulse/client.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { temporalAddress } from './e2e.js';
-import { quietRuntime } from './quiet-runtime.js';
-import { uniqueId, workflowBundle } from './time-skipping.js';
+import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
+import { uniqueId, workflowBundle } from '../../bench/support/time-skipping.js';
 
 export const SERVICE_SCRIPT = fileURLToPath(new URL('./pulse-service-ctl.mjs', import.meta.url));
 const PROJECT_ROOT = resolve(dirname(EMULATOR_MAIN), '..', '..');

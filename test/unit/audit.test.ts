@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import { createKeyFile } from '../../src/config/codec.js';
+import { createKeyFile } from '../../src/temporal/codec-key-file.js';
 import { loadCodec } from '../../src/temporal/data-converter.js';
 import { auditEventsFromHistory, decoderFor, pickFacts, type AuditEvent, type PayloadDecoder } from '../../src/audit/events.js';
 import { matchesFilters, parseSince, visibilityQuery, workflowTypeOf } from '../../src/audit/collect.js';

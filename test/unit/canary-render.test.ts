@@ -16,7 +16,7 @@ import type { Evaluation } from '../../src/prometheus/alert-state.js';
 import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
 import { judge, unanswered } from '../../src/prometheus/verdict.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
-import { HEALTHY } from '../support/canary.js';
+import { HEALTHY } from '../../bench/support/canary.js';
 
 const HOUR = 3600_000;
 const T0 = Date.parse('2026-03-02T08:00:00.000Z');

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { SimulationResult } from '../../src/canary/simulate.js';
-import { rolloutSeries } from '../support/canary-range.js';
-import { backfill, startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
+import { rolloutSeries } from '../../bench/support/canary-range.js';
+import { backfill, startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
 
 const bin = path.resolve('bin/pulse-runbook.js');
 const START = Date.parse('2026-10-05T00:00:00Z') / 1000;

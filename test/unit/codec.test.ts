@@ -7,16 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import {
-  CodecKeyFileSchema,
-  createKeyFile,
-  ensureKeyFile,
-  keyRingFromFile,
-  readCodecKeyFile,
-  resolveCodecKeysFile,
-  rotateKeyFile,
-  type CodecKeyRing,
-} from '../../src/config/codec.js';
+import { CodecKeyFileSchema, keyRingFromFile, type CodecKeyRing } from '../../src/config/codec.js';
+import { createKeyFile, ensureKeyFile, readCodecKeyFile, resolveCodecKeysFile, rotateKeyFile } from '../../src/temporal/codec-key-file.js';
 import { ConfigError } from '../../src/config/load.js';
 import { AesGcmPayloadCodec, CodecError, ENCRYPTED_ENCODING, METADATA_KEY_ID } from '../../src/temporal/codec.js';
 import {

@@ -15,7 +15,7 @@ import protoUtils from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { bundleOptions, DEFAULT_BUNDLE_PATH } from '../../scripts/build-workflow-bundle.js';
 import { bundleHasEncryptedFailureConverter, ENCRYPTED_FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter.js';
-import { quietRuntime } from '../support/quiet-runtime.js';
+import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
 
 const root = path.resolve('.');
 const tsxCli = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');

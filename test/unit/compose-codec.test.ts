@@ -12,7 +12,8 @@ import { execa, type ResultPromise } from 'execa';
 import { request } from 'undici';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { parse } from 'yaml';
-import { CODEC_KEYS_FILE_ENV, createKeyFile } from '../../src/config/codec.js';
+import { CODEC_KEYS_FILE_ENV } from '../../src/config/codec.js';
+import { createKeyFile } from '../../src/temporal/codec-key-file.js';
 import { loadCodec } from '../../src/temporal/data-converter.js';
 
 interface Service {

@@ -19,9 +19,11 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { parseDocument } from 'yaml';
 import { DEFAULT_BUNDLE_PATH } from '../../scripts/build-workflow-bundle.js';
-import { CODEC_KEYS_FILE_ENV, resolveCodecKeysFile } from '../../src/config/codec.js';
+import { CODEC_KEYS_FILE_ENV } from '../../src/config/codec.js';
+import { resolveCodecKeysFile } from '../../src/temporal/codec-key-file.js';
 import { resolvePulseTarget, resolveTemporalSettings } from '../../src/config/load.js';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import { interpolate } from '../../src/production/compose-plan.js';
 
 const root = path.resolve('.');
 const read = (p: string) => readFileSync(path.join(root, p), 'utf8');
@@ -142,21 +144,6 @@ function roles(compose: ComposeFile) {
     worker: serviceWith(compose, 'worker', (s) => s.build !== undefined),
     codecServer: serviceWith(compose, 'codec server', (s) => argvOf(s.command)[0] === 'codec-server'),
   };
-}
-
-/**
- * Compose's variable interpolation, for the forms this file may use: ${VAR}, ${VAR:-default}, ${VAR-default},
- * ${VAR:?message}, ${VAR?message} and $$. A missing required variable throws with the file's message.
- */
-function interpolate(value: string, vars: Record<string, string | undefined>): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g, (whole, name, colon, op, arg) => {
-    if (whole === '$$') return '$';
-    const v = vars[name as string];
-    const unset = v === undefined || (colon === ':' && v === '');
-    if (op === '?' && unset) throw new Error(`required variable ${name}: ${arg}`);
-    if (op === '-' && unset) return arg as string;
-    return v ?? '';
-  });
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/temporal/dev-server.js';
-import { runCliCases } from '../support/cli-in-process.js';
+import { runCliCases } from '../../bench/support/cli-in-process.js';
 
 let dir: string;
 beforeAll(() => {

@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { spawnLong } from '../support/long-process.js';
+import { spawnLong } from '../../bench/support/long-process.js';
 import { call } from '../support/emulator.js';
 
 const root = path.resolve('.');

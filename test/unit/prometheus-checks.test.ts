@@ -22,7 +22,7 @@ import { evaluateCheck } from '../../src/prometheus/evaluate.js';
 import { evaluateMetricChecks } from '../../activities/prometheus.js';
 import type { CheckResult } from '../../src/prometheus/verdict.js';
 import { readRunbook } from '../support/runbook.js';
-import { backfill, seriesLines, startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
+import { backfill, seriesLines, startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
 
 const BASE = 1735689600; // 2025-01-01T00:00:00Z
 const SLOT_SECONDS = 4 * 3600;

@@ -11,7 +11,7 @@ import { PrometheusError } from '../../src/prometheus/errors.js';
 import { evaluateChecks } from '../../src/prometheus/evaluate.js';
 import { evaluateMetricChecks } from '../../activities/prometheus.js';
 import { ALERT_CHECK_IDS } from '../../src/prometheus/checks.js';
-import { startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
+import { startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
 
 let prometheus: PrometheusProcess;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 /**
  * The fleet forms of the checkpoints (issue 17) on a real Prometheus 2.42, with Pulse-shaped series of three Pulse
- * instances (test/support/pulse-shaped.ts, each labelled `pulse_instance` as a scrape config would): per instance
+ * instances (bench/support/pulse-shaped.ts, each labelled `pulse_instance` as a scrape config would): per instance
  * (`by (pulse_instance)`) each instance reads exactly what the fleet-wide query reads with the others left out
  * (`pulse_instance!~"…"`), so the per-instance gates and the fleet-wide gates judge the same numbers; an instance
  * with no series gets the check's empty verdict; names with dots are matched exactly.
@@ -9,8 +9,8 @@ import { CHECKS, checkQuery, PER_INSTANCE_CHECKS } from '../../src/prometheus/ch
 import { PrometheusClient } from '../../src/prometheus/client.js';
 import { evaluateCheck, evaluateInstanceChecks } from '../../src/prometheus/evaluate.js';
 import { evaluateMetricChecks } from '../../activities/prometheus.js';
-import { backfill, startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
-import { pollsEvery, pulseScrapes } from '../support/pulse-shaped.js';
+import { backfill, startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
+import { pollsEvery, pulseScrapes } from '../../bench/support/pulse-shaped.js';
 
 const BASE = 1738368000; // 2025-02-01T00:00:00Z
 const LABEL = 'pulse_instance';

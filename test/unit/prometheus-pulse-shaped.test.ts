@@ -1,7 +1,7 @@
 /**
  * The catalogue on series shaped as real Pulse v6.0.0 makes them (issue 12), against a real Prometheus 2.42: a poll
  * timeline per connection (polls every 60 s) goes through the emulator's PulseMetrics and is scraped every 5 s,
- * off the poll times (test/support/pulse-shaped.ts), then backfilled with promtool. So the error series is born
+ * off the poll times (bench/support/pulse-shaped.ts), then backfilled with promtool. So the error series is born
  * at 1 on the first failed poll, a connection that never succeeded has no last-success series and a staleness gauge
  * of -1, and gauges stay frozen between polls, as measured on real Pulse.
  *
@@ -12,8 +12,8 @@ import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
 import { PrometheusClient } from '../../src/prometheus/client.js';
 import { evaluateCheck } from '../../src/prometheus/evaluate.js';
 import { checkEvidence, judge, type CheckResult } from '../../src/prometheus/verdict.js';
-import { backfill, startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
-import { pollsEvery, pulseScrapes } from '../support/pulse-shaped.js';
+import { backfill, startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
+import { pollsEvery, pulseScrapes } from '../../bench/support/pulse-shaped.js';
 
 const BASE = 1738368000; // 2025-02-01T00:00:00Z
 const SLOT_SECONDS = 4 * 3600;

@@ -12,7 +12,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { cachedWorkflowBundle } from '../support/bundle-cache.js';
+import { cachedWorkflowBundle } from '../../bench/support/bundle-cache.js';
 import type * as notifyActivities from '../../activities/notify.js';
 import type * as prometheusActivities from '../../activities/prometheus.js';
 import type { AlertMonitorInputRaw } from '../../src/config/alerts.js';
@@ -20,7 +20,7 @@ import { GAP_CHECK, type AlertNotification, type Evaluation } from '../../src/pr
 import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
 import { judge, unanswered } from '../../src/prometheus/verdict.js';
 import type { AlertMonitorResult } from '../../workflows/alert-monitor.js';
-import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
+import { startTimeSkipping, uniqueId } from '../../bench/support/time-skipping.js';
 import {
   ALERT_MONITOR_WORKFLOW,
   alertMonitorStatusQuery,

@@ -3,13 +3,13 @@
  * Enables with an error budget, checkpoints per instance with an instance that breaks one disabled on its own (and
  * left out of the fleet-wide queries), the runbook's fleet-wide abort criteria still aborting everything, the
  * rollback in waves, instances registered in phase 2 joining a wave, and continue-as-new waiting for the children in
- * flight. Children are the scripted stand-ins of test/support/canary-workflows.ts; metric answers are scripted per
- * instance and judged by the real verdict code (test/support/canary.ts). Checks every 10 min, the runbook's gates.
+ * flight. Children are the scripted stand-ins of bench/support/canary-workflows.ts; metric answers are scripted per
+ * instance and judged by the real verdict code (bench/support/canary.ts). Checks every 10 min, the runbook's gates.
  */
 import { WorkflowNotFoundError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { uniqueId } from '../support/time-skipping.js';
-import { canaryInput, canaryUpdate, HOUR, canaryTestWorker, statusWhen, type MetricScript } from '../support/canary.js';
+import { uniqueId } from '../../bench/support/time-skipping.js';
+import { canaryInput, canaryUpdate, HOUR, canaryTestWorker, statusWhen, type MetricScript } from '../../bench/support/canary.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { CanaryResult } from '../../workflows/canary-rollout.js';
 import { CANARY_ROLLOUT_WORKFLOW, canaryInstanceQuery, canaryStatusQuery } from '../../workflows/canary-rollout.messages.js';

@@ -5,8 +5,8 @@
  * 3-week benchmark), so a week of checks takes seconds.
  */
 import { WorkflowUpdateFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { uniqueId } from '../support/time-skipping.js';
-import { canaryInput, canaryUpdate, DAY, HOUR, canaryTestWorker, statusWhen, type MetricScript } from '../support/canary.js';
+import { uniqueId } from '../../bench/support/time-skipping.js';
+import { canaryInput, canaryUpdate, DAY, HOUR, canaryTestWorker, statusWhen, type MetricScript } from '../../bench/support/canary.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
 import {

@@ -1,7 +1,7 @@
 /**
  * `canary simulate` against the workflow (issue 17): the same series, the same verdicts at the same times.
  *
- * Three Pulse instances' series, shaped as real Pulse makes them (test/support/pulse-shaped.ts, 60 s polls, each
+ * Three Pulse instances' series, shaped as real Pulse makes them (bench/support/pulse-shaped.ts, 60 s polls, each
  * instance labelled `pulse_instance` as the scrape config would), are backfilled with promtool into a real Prometheus
  * 2.42, at the time-skipping server's own times (its clock starts now and runs 2.5 days ahead). pulse-b's key is
  * refused at hour 30; pulse-a's memory grows by 40 % at hour 58. The canary workflow runs on the time-skipping server
@@ -25,10 +25,10 @@ import type { Evaluation } from '../../src/prometheus/alert-state.js';
 import { PrometheusClient } from '../../src/prometheus/client.js';
 import { fileRangeSource, prometheusRangeSource, recordingSource } from '../../src/canary/range-source.js';
 import type { CanaryResult } from '../../workflows/canary-rollout.js';
-import { canaryBundle, canaryInput, canaryUpdate, HOUR, statusWhen } from '../support/canary.js';
-import { backfill, startPrometheus, type PrometheusProcess } from '../support/prometheus.js';
-import { rolloutSeries } from '../support/canary-range.js';
-import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
+import { canaryBundle, canaryInput, canaryUpdate, HOUR, statusWhen } from '../../bench/support/canary.js';
+import { backfill, startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
+import { rolloutSeries } from '../../bench/support/canary-range.js';
+import { startTimeSkipping, uniqueId } from '../../bench/support/time-skipping.js';
 import { CANARY_ROLLOUT_WORKFLOW, canaryStatusQuery } from '../../workflows/canary-rollout.messages.js';
 
 const EVERY = 600;

@@ -7,7 +7,7 @@ import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
-import { startTimeSkipping, workflowBundle, uniqueId } from '../support/time-skipping.js';
+import { startTimeSkipping, workflowBundle, uniqueId } from '../../bench/support/time-skipping.js';
 import { DisableInputSchema, type DisableInputRaw } from '../../src/config/disable.js';
 import type { DisableResult } from '../../workflows/disable.js';
 import type * as enableActs from '../../activities/index.js';
@@ -15,6 +15,7 @@ import type * as flagActs from '../../activities/feature-flag.js';
 import type * as restartActs from '../../activities/restart.js';
 import type * as logActs from '../../activities/logs.js';
 import { DISABLE_WORKFLOW, type DisableWorkflow } from '../../workflows/disable.messages.js';
+import { scriptedFlagWrite } from '../../bench/support/incident-link-procedures.js';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -53,17 +54,7 @@ function scriptedDisable(freshForSeconds: number | null, logVerdict: 'ok' | 'fai
     },
     async setFeatureFlag({ value, plan }) {
       calls.push(`flag ${String(value)}${plan ? ' (plan)' : ''}`);
-      const result = {
-        kind: 'env-file' as const,
-        path: '/etc/pulse/.env',
-        changed: true,
-        created: false,
-        valueBefore: 'true',
-        valueAfter: value,
-        needsDaemonReload: false,
-        needsRecreate: false,
-      };
-      return { value: result, evidence: ev('disable.1') };
+      return { value: scriptedFlagWrite(value, 'true'), evidence: ev('disable.1') };
     },
     async restartPulse({ plan }) {
       calls.push(`restart${plan ? ' (plan)' : ''}`);

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import { startTimeSkipping, uniqueId } from '../support/time-skipping.js';
+import { startTimeSkipping, uniqueId } from '../../bench/support/time-skipping.js';
 import { MINUTE, incidentBundle, recordWhen, update } from '../support/incident.js';
 import { notifyIncidentWebhook } from '../../activities/incident-notify.js';
 import type * as real from '../../activities/index.js';

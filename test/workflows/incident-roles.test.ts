@@ -8,7 +8,7 @@
  * The schema of `roles` and the pure policy are checked first.
  */
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { uniqueId } from '../support/time-skipping.js';
+import { uniqueId } from '../../bench/support/time-skipping.js';
 import { MINUTE, incidentServerForFile, recordWhen, update } from '../support/incident.js';
 import { IncidentInputSchema, IncidentRolesSchema, type IncidentInputRaw } from '../../src/config/incident.js';
 import { openRecord } from '../../src/incident/record.js';

@@ -6,7 +6,7 @@
  */
 import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { uniqueId } from '../support/time-skipping.js';
+import { uniqueId } from '../../bench/support/time-skipping.js';
 import { MINUTE, incidentBundle, incidentServerForFile, recordWhen, update } from '../support/incident.js';
 import { zonedDateTime, zonedTimeToInstant } from '../../src/incident/business-calendar.js';
 import type { IncidentInputRaw } from '../../src/config/incident.js';

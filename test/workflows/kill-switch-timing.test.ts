@@ -7,7 +7,7 @@ import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
-import { startTimeSkipping, workflowBundle, uniqueId } from '../support/time-skipping.js';
+import { startTimeSkipping, workflowBundle, uniqueId } from '../../bench/support/time-skipping.js';
 import { INCIDENT_MEMO_KEY } from '../../workflows/incident.messages.js';
 import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
 import type * as real from '../../activities/index.js';

@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import protoUtils from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
-import { workflowBundle } from '../support/time-skipping.js';
-import { quietRuntime } from '../support/quiet-runtime.js';
+import { workflowBundle } from '../../bench/support/time-skipping.js';
+import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
 
 const dir = path.resolve('test/histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));

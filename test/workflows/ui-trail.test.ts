@@ -1,6 +1,6 @@
 /**
  * The trail a Kill-Switch and the alert monitor leave for the Temporal Web UI (issue 6), read back the way the UI
- * reads it, on the real time-skipping server with scripted activities (test/support/incident-link-procedures.ts):
+ * reads it, on the real time-skipping server with scripted activities (bench/support/incident-link-procedures.ts):
  * - every activity-scheduled and timer-started event carries a summary named after its runbook step;
  * - the run's current details (the `__temporal_workflow_metadata` query) say which step it is on and what it
  *   waits for while it waits, and how it ended afterwards, also when it failed.
@@ -18,8 +18,8 @@ import { judge } from '../../src/prometheus/verdict.js';
 import { INCIDENT_MEMO_KEY } from '../../workflows/incident.messages.js';
 import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
 import { RUNBOOK_STEPS } from '../../src/runbook/steps.js';
-import { scriptedKillSwitch, type ScriptedActivities } from '../support/incident-link-procedures.js';
-import { startTimeSkipping, uniqueId, workflowBundle } from '../support/time-skipping.js';
+import { scriptedKillSwitch, type ScriptedActivities } from '../../bench/support/incident-link-procedures.js';
+import { startTimeSkipping, uniqueId, workflowBundle } from '../../bench/support/time-skipping.js';
 import { ALERT_MONITOR_WORKFLOW, stopAlertMonitorSignal, type AlertMonitorWorkflow } from '../../workflows/alert-monitor.messages.js';
 import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 

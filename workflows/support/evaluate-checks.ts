@@ -8,8 +8,7 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type * as prometheusActivities from '../../activities/prometheus.js';
 import type { EvaluateMetricChecksInput } from '../../activities/prometheus.js';
 import type { Evaluation } from '../../src/prometheus/alert-state.js';
-import { checkQuery } from '../../src/prometheus/checks.js';
-import { unanswered } from '../../src/prometheus/verdict.js';
+import { unansweredEvaluation } from '../../src/prometheus/verdict.js';
 
 export async function evaluateOrInconclusive(
   prometheus: Pick<typeof prometheusActivities, 'evaluateMetricChecks'>,
@@ -19,16 +18,7 @@ export async function evaluateOrInconclusive(
     return await prometheus.evaluateMetricChecks(args);
   } catch (err) {
     const at = new Date(args.time !== undefined ? Math.round(args.time * 1000) : Date.now()).toISOString();
-    const message = failureMessage(err);
-    return {
-      at,
-      prometheusUrl: args.prometheus.url,
-      reachable: false,
-      results: args.checks.map((id) => {
-        const { query, windowSeconds } = checkQuery(id, { windowSeconds: args.windows?.[id], job: args.job, exclude: args.exclude });
-        return unanswered(id, query, at, { kind: 'internal', message }, windowSeconds);
-      }),
-    };
+    return unansweredEvaluation(args, at, { kind: 'internal', message: failureMessage(err) });
   }
 }
 

@@ -21,7 +21,8 @@ import {
   type CanaryUpdateName,
   type CanaryUpdateResult,
 } from '../../workflows/canary-rollout.messages.js';
-import { startPrometheus, type PrometheusProcess } from './prometheus.js';
+import { startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
+import { pollCanaryStatus } from './canary.js';
 
 export async function productionClient(cluster: ProductionCluster): Promise<Client> {
   const connection = await Connection.connect({ address: cluster.address });
@@ -108,23 +109,12 @@ export async function statusUntil(
   until: (s: CanaryStatus) => boolean,
   timeoutMs: number,
 ): Promise<CanaryStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: CanaryStatus | undefined;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      last = await canaryStatus(handle);
-      if (until(last)) return last;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `canary: ${what} not within ${timeoutMs / 1000} s; last status ${last ? JSON.stringify({ phase: last.phase, status: last.status, cycles: last.cycles, missing: last.missing }) : `error ${String(lastError)}`}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  return pollCanaryStatus(handle, until, {
+    timeoutMs,
+    everyMs: 250,
+    timedOut: (last) =>
+      `canary: ${what} not within ${timeoutMs / 1000} s; last status ${last.status ? JSON.stringify({ phase: last.status.phase, status: last.status.status, cycles: last.status.cycles, missing: last.status.missing }) : `error ${String(last.error)}`}`,
+  });
 }
 
 /**

@@ -13,7 +13,7 @@ import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-true
 import { spawnEmulatorFleet, type FleetProcess } from '../../src/emulator/fleet-process.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
-import { startPrometheus, type PrometheusProcess } from './prometheus.js';
+import { startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
 
 export interface FleetFixture {
   dir: string;

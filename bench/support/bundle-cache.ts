@@ -2,7 +2,7 @@
  * The workflows bundled by webpack once per source tree, not once per test file. Bundling costs 4–5 s of CPU, and every
  * test file starting a worker paid it again (jest gives each file its own module registry), about 40 times a run.
  * The bundle is kept on disk under node_modules/.cache, named by a hash of everything it can be built from: the SDK's
- * version, the bundle options and the contents of every source file (workflows/, src/, activities/, test/support/).
+ * version, the bundle options and the contents of every source file (workflows/, src/, activities/, test/support/, bench/support/).
  * A changed file is a new name, so a stale bundle is never used. Written with a rename, so parallel test workers that
  * build the same bundle at once never read half a file.
  */
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 import { PACKAGE_ROOT } from '../../src/host/package-root.js';
 
-const SOURCE_DIRS = ['workflows', 'src', 'activities', 'test/support'];
+const SOURCE_DIRS = ['workflows', 'src', 'activities', 'test/support', 'bench/support'];
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
 
 function sourceHash(options: Pick<BundleOptions, 'workflowsPath' | 'failureConverterPath'>): string {

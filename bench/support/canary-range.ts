@@ -1,6 +1,6 @@
 /**
  * A rollout's worth of recorded metrics for `canary simulate` tests and benchmarks: Pulse-shaped series
- * (test/support/pulse-shaped.ts: counters born at 1, no last success before the first, frozen gauges) of one or more
+ * (bench/support/pulse-shaped.ts: counters born at 1, no last success before the first, frozen gauges) of one or more
  * Pulse instances, one connection each, polled every 60 s and scraped every 60 s, with faults at given hours, plus
  * Pulse's process metrics (memory that can grow at an hour), as OpenMetrics text ready for promtool's backfill.
  * The histogram lines are left out (no canary gate reads them), which keeps weeks of data small.

@@ -1,5 +1,5 @@
 /**
- * Series shaped as real Pulse makes them, for backfilling a real Prometheus (test/support/prometheus.ts backfill):
+ * Series shaped as real Pulse makes them, for backfilling a real Prometheus (src/prometheus/local-server.ts backfill):
  * a poll timeline per connection is fed, poll by poll, into the emulator's own PulseMetrics (the RecordResult
  * semantics of Pulse's internal/monitoring/metrics.go), and its registry is "scraped" every few seconds, off the
  * poll times. So every counter series is born at 1 on its first increment, a connection has no last-success

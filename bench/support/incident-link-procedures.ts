@@ -12,6 +12,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type * as gitActivities from '../../activities/git.js';
 import type * as pulseActivities from '../../activities/index.js';
 import type * as restartActivities from '../../activities/restart.js';
+import type { FeatureFlagResult } from '../../activities/feature-flag.js';
 import type { Action, Evidence } from '../../src/runbook/evidence.js';
 import type { StepId } from '../../src/runbook/steps.js';
 import { describeDeleteConnection, describeListConnections, describeListTrueNASResources } from '../../src/pulse/plan.js';
@@ -30,6 +31,20 @@ export function activityTime(): number {
 
 export function scriptedEvidence(step: StepId, summary: string, actions: Action[] = [], details?: Record<string, unknown>): Evidence {
   return { step, at: new Date(activityTime()).toISOString(), verdict: 'ok', summary, actions, ...(details ? { details } : {}) };
+}
+
+/** What a scripted setFeatureFlag answers: it wrote the flag to /etc/pulse/.env, which said `valueBefore`. */
+export function scriptedFlagWrite(valueAfter: string | null, valueBefore: string | null): FeatureFlagResult {
+  return {
+    kind: 'env-file',
+    path: '/etc/pulse/.env',
+    changed: true,
+    created: false,
+    valueBefore,
+    valueAfter,
+    needsDaemonReload: false,
+    needsRecreate: false,
+  };
 }
 
 export interface KillSwitchScript {

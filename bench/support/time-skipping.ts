@@ -2,7 +2,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
-import { quietRuntime } from './quiet-runtime.js';
+import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
 import { testServerPath } from '../../src/temporal/tools.js';
 import { workflowsPath } from '../../src/temporal/workflows-path.js';
 import { cachedWorkflowBundle } from './bundle-cache.js';
@@ -21,7 +21,7 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   return env;
 }
 
-/** The workflows' bundle, built once per source tree (test/support/bundle-cache.ts), instead of once per worker. */
+/** The workflows' bundle, built once per source tree (bench/support/bundle-cache.ts), instead of once per worker. */
 export function workflowBundle(): Promise<{ code: string }> {
   return cachedWorkflowBundle({ workflowsPath: workflowsPath() });
 }

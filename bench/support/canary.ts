@@ -16,7 +16,7 @@ import { startTimeSkipping, uniqueId } from './time-skipping.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { Evaluation } from '../../src/prometheus/alert-state.js';
 import { checkQuery, type CheckId } from '../../src/prometheus/checks.js';
-import { judge, judgeInstances } from '../../src/prometheus/verdict.js';
+import { evaluationOf, judge, judgeInstances } from '../../src/prometheus/verdict.js';
 import type { EvaluateMetricChecksInput } from '../../activities/prometheus.js';
 import type { CanaryStatus } from '../../workflows/canary-rollout.js';
 import {
@@ -90,11 +90,7 @@ export function scriptedMetrics(script: MetricScript, startedAt: () => number) {
     const values: ScriptValues = { ...HEALTHY, ...fleetWide };
     const per = input.perInstance;
     return {
-      at,
-      prometheusUrl: input.prometheus.url,
-      reachable: true,
-      results: input.checks.map((id) => {
-        const { query, windowSeconds } = checkQuery(id, { windowSeconds: input.windows?.[id], job: input.job, exclude: input.exclude });
+      ...evaluationOf(input, at, true, (id, query, windowSeconds) => {
         const value = values[id];
         const samples =
           value === null || value === undefined ? [] : [{ labels: { instance: 'pulse-1:9091', job: 'pulse' }, time: nowMs / 1000, value }];
@@ -167,17 +163,38 @@ export async function statusWhen(
   until: (s: CanaryStatus) => boolean = () => true,
   timeoutMs = 20_000,
 ): Promise<CanaryStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: CanaryStatus | undefined;
-  let lastError: unknown;
+  return pollCanaryStatus(handle, until, {
+    timeoutMs,
+    everyMs: 50,
+    failFast: true,
+    timedOut: (last) =>
+      `the canary status did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last.status ? { phase: last.status.phase, status: last.status.status, missing: last.status.missing, waitingFor: last.status.waitingFor } : String(last.error))}`,
+  });
+}
+
+/**
+ * Queries the canary's status until `until` holds, every `everyMs`. A query that fails is tried again; with
+ * `failFast`, a run that is no longer running (it failed, e.g. refused its input) ends the wait at once with why.
+ */
+export async function pollCanaryStatus(
+  handle: WorkflowHandle,
+  until: (s: CanaryStatus) => boolean,
+  opts: {
+    timeoutMs: number;
+    everyMs: number;
+    failFast?: boolean;
+    timedOut: (last: { status?: CanaryStatus; error?: unknown }) => string;
+  },
+): Promise<CanaryStatus> {
+  const deadline = Date.now() + opts.timeoutMs;
+  const last: { status?: CanaryStatus; error?: unknown } = {};
   for (;;) {
     try {
-      last = await handle.query(canaryStatusQuery);
-      if (until(last)) return last;
+      last.status = await handle.query(canaryStatusQuery);
+      if (until(last.status)) return last.status;
     } catch (err) {
-      lastError = err;
-      // A run that failed (e.g. refused its input) never answers: say why at once instead of timing out.
-      const description = await handle.describe().catch(() => undefined);
+      last.error = err;
+      const description = opts.failFast ? await handle.describe().catch(() => undefined) : undefined;
       if (description && description.status.name !== 'RUNNING') {
         const outcome = await handle.result().then(
           () => 'completed',
@@ -186,11 +203,8 @@ export async function statusWhen(
         throw new Error(`the canary run is ${description.status.name}: ${outcome}`, { cause: err });
       }
     }
-    if (Date.now() > deadline)
-      throw new Error(
-        `the canary status did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last ? { phase: last.phase, status: last.status, missing: last.missing, waitingFor: last.waitingFor } : String(lastError))}`,
-      );
-    await new Promise((r) => setTimeout(r, 50));
+    if (Date.now() > deadline) throw new Error(opts.timedOut(last));
+    await new Promise((r) => setTimeout(r, opts.everyMs));
   }
 }
 

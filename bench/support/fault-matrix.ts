@@ -1,5 +1,5 @@
 /**
- * Runs a procedure while its worker is SIGKILLed at every activity boundary (test/support/fault-worker.ts): two
+ * Runs a procedure while its worker is SIGKILLed at every activity boundary (bench/support/fault-worker.ts): two
  * worker processes poll the run's task queue, and a new one is started as soon as one dies, so a retry never waits
  * for a process to start (as with a standby worker in production). Returns where it was killed and when each
  * retried attempt started. The boundaries are not listed anywhere: they are whatever activities the
@@ -13,7 +13,7 @@ import proto from '@temporalio/proto';
 import { workflowBundle } from './time-skipping.js';
 import { spawnLong, type LongProcess } from './long-process.js';
 
-const WORKER = path.resolve('test/support/fault-worker.ts');
+const WORKER = path.resolve('bench/support/fault-worker.ts');
 
 export interface Boundary {
   activityId: string;
