@@ -19,7 +19,7 @@ import { PulseClient } from '../src/pulse/client.js';
 import { freePort, startDevServer } from '../src/temporal/dev-server.js';
 import { removeFaultBundle, withKillingWorkers } from './support/fault-matrix.js';
 import { spawnLong } from './support/long-process.js';
-import { corpusCases, judge, writeSandboxFiles } from '../test/support/bad-input-corpus.js';
+import { corpusCases, judge, writeSandboxFiles } from './support/bad-input-corpus.js';
 import { runCliCases } from './support/cli-in-process.js';
 import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../workflows/kill-switch.messages.js';
 

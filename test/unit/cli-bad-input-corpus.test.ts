@@ -1,5 +1,5 @@
 /**
- * The bad-input corpus (issue 13; cases in test/support/bad-input-corpus.ts): more than a hundred wrong inputs across
+ * The bad-input corpus (issue 13; cases in bench/support/bad-input-corpus.ts): more than a hundred wrong inputs across
  * every command, each through the real CLI entry point (`main(argv)`, all cases in one process, see
  * test/support/cli-in-process.ts). Each must exit 2 with a message that names the flag and the fix, print no stack
  * trace and repeat no secret; and all of them together must change nothing: every file in the sandbox hashes the
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { spawnEmulator, type EmulatorProcess } from '../../src/emulator/process.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { PulseClient } from '../../src/pulse/client.js';
-import { corpusCases, ENVIRONMENTS, judge, writeSandboxFiles, type CorpusCase } from '../support/bad-input-corpus.js';
+import { corpusCases, ENVIRONMENTS, judge, writeSandboxFiles, type CorpusCase } from '../../bench/support/bad-input-corpus.js';
 import { runCliCases, type CliResult } from '../support/cli-in-process.js';
 
 function hashTree(dir: string): Record<string, string> {
