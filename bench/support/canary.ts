@@ -29,13 +29,6 @@ import {
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const HOUR = 3600_000;
 export const DAY = 24 * HOUR;
-/**
- * The workflow task timeout of a canary a test starts on the time-skipping server (the default is 10 s). A starved
- * worker once took 19.5 s to replay a 1.7 MB history after losing its cache: every attempt timed out, the task was
- * retried 898 times and every later test of the file waited on the same worker. Not a product setting: a real
- * worker keeps its cache and continues as new long before 1.7 MB.
- */
-export const TEST_WORKFLOW_TASK_TIMEOUT = '1 minute';
 
 export function canaryBundle(): Promise<{ code: string }> {
   return cachedWorkflowBundle({ workflowsPath: path.join(here, 'canary-workflows.ts') });

@@ -9,15 +9,7 @@
 import { WorkflowNotFoundError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { uniqueId } from '../../bench/support/time-skipping.js';
-import {
-  canaryInput,
-  canaryUpdate,
-  HOUR,
-  canaryTestWorker,
-  statusWhen,
-  TEST_WORKFLOW_TASK_TIMEOUT,
-  type MetricScript,
-} from '../../bench/support/canary.js';
+import { canaryInput, canaryUpdate, HOUR, canaryTestWorker, statusWhen, type MetricScript } from '../../bench/support/canary.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { CanaryResult } from '../../workflows/canary-rollout.js';
 import { CANARY_ROLLOUT_WORKFLOW, canaryInstanceQuery, canaryStatusQuery } from '../../workflows/canary-rollout.messages.js';
@@ -63,12 +55,7 @@ function fleetInput(
 async function start(input: CanaryInputRaw, script: MetricScript = () => ({})): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const workflowId = uniqueId('fleet');
   metrics.register(workflowId, script, Number(await testEnv().currentTimeMs()));
-  return testEnv().client.workflow.start(CANARY_ROLLOUT_WORKFLOW, {
-    taskQueue,
-    workflowId,
-    workflowTaskTimeout: TEST_WORKFLOW_TASK_TIMEOUT,
-    args: [input],
-  });
+  return testEnv().client.workflow.start(CANARY_ROLLOUT_WORKFLOW, { taskQueue, workflowId, args: [input] });
 }
 
 /** A child run's start and close (server time), or undefined if it was never started. */

@@ -6,16 +6,7 @@
  */
 import { WorkflowUpdateFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { uniqueId } from '../../bench/support/time-skipping.js';
-import {
-  canaryInput,
-  canaryUpdate,
-  DAY,
-  HOUR,
-  canaryTestWorker,
-  statusWhen,
-  TEST_WORKFLOW_TASK_TIMEOUT,
-  type MetricScript,
-} from '../../bench/support/canary.js';
+import { canaryInput, canaryUpdate, DAY, HOUR, canaryTestWorker, statusWhen, type MetricScript } from '../../bench/support/canary.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import type { CanaryResult, CanaryStatus } from '../../workflows/canary-rollout.js';
 import {
@@ -36,7 +27,6 @@ async function start(script: MetricScript, overrides: Partial<CanaryInputRaw> = 
   return testEnv().client.workflow.start<CanaryRolloutWorkflow>(CANARY_ROLLOUT_WORKFLOW, {
     taskQueue,
     workflowId,
-    workflowTaskTimeout: TEST_WORKFLOW_TASK_TIMEOUT,
     args: [canaryInput({ checkEverySeconds: EVERY, ...overrides })],
   });
 }

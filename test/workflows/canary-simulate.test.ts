@@ -25,7 +25,7 @@ import type { Evaluation } from '../../src/prometheus/alert-state.js';
 import { PrometheusClient } from '../../src/prometheus/client.js';
 import { fileRangeSource, prometheusRangeSource, recordingSource } from '../../src/canary/range-source.js';
 import type { CanaryResult } from '../../workflows/canary-rollout.js';
-import { canaryBundle, canaryInput, canaryUpdate, HOUR, statusWhen, TEST_WORKFLOW_TASK_TIMEOUT } from '../../bench/support/canary.js';
+import { canaryBundle, canaryInput, canaryUpdate, HOUR, statusWhen } from '../../bench/support/canary.js';
 import { backfill, startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
 import { rolloutSeries } from '../../bench/support/canary-range.js';
 import { startTimeSkipping, uniqueId } from '../../bench/support/time-skipping.js';
@@ -109,12 +109,7 @@ it('the simulation and the workflow reach the same verdicts at the same times on
   });
   const raw = input();
   const { result, rolloutStartedAt, evaluations, runs, evidence, resets } = await worker.runUntil(async () => {
-    const h = await env.client.workflow.start(CANARY_ROLLOUT_WORKFLOW, {
-      taskQueue,
-      workflowId: uniqueId('canary-sim'),
-      workflowTaskTimeout: TEST_WORKFLOW_TASK_TIMEOUT,
-      args: [raw],
-    });
+    const h = await env.client.workflow.start(CANARY_ROLLOUT_WORKFLOW, { taskQueue, workflowId: uniqueId('canary-sim'), args: [raw] });
     await canaryUpdate(h, 'confirmStagingRollback', { actor: 'olga', evidence: 'staging disable run 9' });
     // Hour by hour until the gate is open (only the sign-off missing), then sign off: phase 2 begins.
     let s = await statusWhen(h);
