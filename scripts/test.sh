@@ -30,10 +30,12 @@ jest() { node --experimental-vm-modules --no-warnings=ExperimentalWarning node_m
 if [ $# -gt 0 ]; then
   jest --json --outputFile=test-artifacts/jest-results.json "$@" || status=$?
 else
-  # Three lanes at once, one jest run each, because most of a server test's time is spent waiting (on timers, restarts,
-  # pollers), so one lane alone leaves the second core idle:
-  #   local:  unit (no server), then workflows (each file its own time-skipping JVM, up in under a second with the class
-  #           archive scripts/install-temporal.sh builds);
+  # First the workflows project alone, one file at a time: each file starts its own time-skipping JVM (up in under a
+  # second with the class archive scripts/install-temporal.sh builds), and its tests move the server's clock forward
+  # by hours while the worker works. Beside the other lanes, a starved worker's workflow tasks expired at every clock
+  # jump, each retry replayed the whole history, and a file stalled for minutes; alone it takes under 3 minutes.
+  # Then three lanes at once, one jest run each, so that both cores work all along:
+  #   unit:   no server, two files at a time;
   #   e2e:    one dev server for the lane, two files at a time (unique workflow ids and task queues per test);
   #   heavy:  the production cluster, then the 500-instance canary (test/e2e/canary-fleet.test.ts, with a dev server of
   #           its own). One after the other: each keeps a core busy, and run together with everything else at the start
@@ -48,14 +50,10 @@ else
     echo "[test] lane $name: $(( $(date +%s) - began )) s (exit $rc)" >>"test-artifacts/lane-$name.log"
     return $rc
   }
-  local_lane() {
-    local rc=0
-    jest --selectProjects unit --maxWorkers 2 --json --outputFile=test-artifacts/jest-unit.json || rc=$?
-    jest --selectProjects workflows --maxWorkers 1 --json --outputFile=test-artifacts/jest-workflows.json || rc=$?
-    return $rc
-  }
-  lane local local_lane &
-  local_pid=$!
+  echo "[test] the workflows project (time-skipping), alone" >&2
+  lane workflows jest --selectProjects workflows --maxWorkers 1 --json --outputFile=test-artifacts/jest-workflows.json || status=$?
+  lane unit jest --selectProjects unit --maxWorkers 2 --json --outputFile=test-artifacts/jest-unit.json &
+  unit_pid=$!
   lane e2e jest --selectProjects e2e --maxWorkers 2 --testPathIgnorePatterns canary-fleet --json --outputFile=test-artifacts/jest-e2e.json &
   e2e_pid=$!
   heavy_lane() {
@@ -66,8 +64,8 @@ else
   }
   lane heavy heavy_lane &
   heavy_pid=$!
-  for pid in $local_pid $e2e_pid $heavy_pid; do wait "$pid" || status=$?; done
-  for name in local e2e heavy; do
+  for pid in $unit_pid $e2e_pid $heavy_pid; do wait "$pid" || status=$?; done
+  for name in workflows unit e2e heavy; do
     echo "===== lane $name =====" >&2
     cat "test-artifacts/lane-$name.log" >&2
   done
