@@ -9,7 +9,8 @@
  *   node scripts/build.mjs --if-stale   builds only when dist/ is missing or older than the sources (ensure-deps.sh)
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildState, SOURCE_DIRS, STAMP } from '../bin/build-freshness.mjs';
@@ -25,6 +26,29 @@ function copyPlainJs(dir) {
       mkdirSync(path.join(root, 'dist', dir), { recursive: true });
       copyFileSync(path.join(root, rel), path.join(root, 'dist', rel));
     }
+  }
+}
+
+/**
+ * Test-harness entries the suite starts by the dozen (a new fault-matrix worker after every kill): transpiled beside
+ * the build, so src/host/node-entry.ts can start them without tsx's loader. Only where the sources have them (not in
+ * the Docker build context, not in an installed package), and never shipped (package.json "files" leaves dist/bench
+ * out). They import only src/, which the build compiles.
+ */
+const HARNESS_ENTRIES = ['bench/support/fault-worker.ts'];
+
+function transpileHarnessEntries() {
+  const present = HARNESS_ENTRIES.filter((rel) => existsSync(path.join(root, rel)));
+  if (present.length === 0) return;
+  const ts = createRequire(import.meta.url)('typescript');
+  for (const rel of present) {
+    const out = ts.transpileModule(readFileSync(path.join(root, rel), 'utf8'), {
+      fileName: rel,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    });
+    const target = path.join(root, 'dist', rel.replace(/\.ts$/, '.js'));
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, out.outputText);
   }
 }
 
@@ -44,6 +68,7 @@ execFileSync(
   { stdio: 'inherit' },
 );
 for (const dir of SOURCE_DIRS) copyPlainJs(dir);
+transpileHarnessEntries();
 log('bundling the workflows (dist/workflow-bundle.js)');
 execFileSync(process.execPath, [path.join(root, 'dist', 'scripts', 'build-workflow-bundle.js')], {
   stdio: ['ignore', 'ignore', 'inherit'],

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { EmulatorFleetOptions, FleetInstance } from './fleet.js';
 import { terminate, waitForEvent } from './process.js';
 
@@ -27,8 +28,9 @@ export async function spawnEmulatorFleet(
 ): Promise<FleetProcess> {
   const configFile = join(opts.dir, 'fleet.json');
   writeFileSync(configFile, JSON.stringify(opts), { mode: 0o600 });
-  const main = new URL('./fleet-main.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', 'tsx', main, configFile], {
+  const main = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './fleet-main.ts' : './fleet-main.js', import.meta.url));
+  // One process per run, so a compiled start saves little: it runs as it is (from dist/) or through tsx.
+  const child = spawn(process.execPath, [...(main.endsWith('.ts') ? ['--import', 'tsx'] : []), main, configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PULSE_ENABLE_TRUENAS: undefined },
   });

@@ -1,5 +1,6 @@
 /**
- * Runs the emulator as a real child process (`node --import tsx src/emulator/main.ts`), waits for its
+ * Runs the emulator as a real child process (compiled `dist/src/emulator/main.js` when the build is fresh, else
+ * `node --import tsx src/emulator/main.ts`: src/host/node-entry.ts), waits for its
  * listening line and hands back URLs, the pid, a control client and stop()/restart(). The child's
  * environment starts from this process's, minus every PULSE_ and port variable, so nothing leaks in
  * from the caller's shell; only what the options say is set.
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmulatorControl } from './control-client.js';
 import { PACKAGE_ROOT } from '../host/package-root.js';
+import { nodeArgsFor } from '../host/node-entry.js';
 
 export { startEmulator, type EmulatorHandle } from './server.js';
 export { configFromEnv, type EmulatorConfig } from './config.js';
@@ -54,8 +56,8 @@ export interface EmulatorProcess {
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 /** The emulator's entry: main.ts beside this file when run from the sources, main.js when compiled to dist/. */
 export const EMULATOR_MAIN = fileURLToPath(new URL(FROM_SOURCE ? './main.ts' : './main.js', import.meta.url));
-/** Node's arguments to run it: the sources through tsx, the compiled file as it is (no loader, a faster start). */
-export const EMULATOR_NODE_ARGS = FROM_SOURCE ? ['--import', 'tsx', EMULATOR_MAIN] : [EMULATOR_MAIN];
+/** Node's arguments to run it: the compiled file when dist/ is fresh (no loader, a faster start), else tsx. */
+export const emulatorNodeArgs = (): Promise<string[]> => nodeArgsFor(EMULATOR_MAIN);
 // tsx is resolved from the package, wherever the caller's working directory is.
 const PROJECT_ROOT = PACKAGE_ROOT;
 
@@ -80,7 +82,7 @@ function childEnv(opts: SpawnOptions, dataDir: string): NodeJS.ProcessEnv {
 export async function spawnEmulator(opts: SpawnOptions = {}): Promise<EmulatorProcess> {
   const ownsDataDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'pulse-emulator-'));
-  const child = spawn(process.execPath, EMULATOR_NODE_ARGS, {
+  const child = spawn(process.execPath, await emulatorNodeArgs(), {
     cwd: PROJECT_ROOT,
     env: childEnv(opts, dataDir),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -21,7 +21,7 @@ import { EnableInputSchema, type ConnectionSpecInput } from '../config/enable.js
 import { KillSwitchInputSchema } from '../config/kill-switch.js';
 import type { TemporalSettings } from '../config/temporal.js';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../emulator/fake-truenas.js';
-import { EMULATOR_NODE_ARGS } from '../emulator/process.js';
+import { emulatorNodeArgs } from '../emulator/process.js';
 import { PACKAGE_ROOT } from '../host/package-root.js';
 import { selfSignedCert } from '../emulator/self-signed-cert.js';
 import type { Evidence } from '../runbook/evidence.js';
@@ -196,7 +196,7 @@ async function pulseProgram(
   const tick = opts.emulatorTickSeconds ?? 2;
   return {
     program: {
-      argv: [process.execPath, ...EMULATOR_NODE_ARGS],
+      argv: [process.execPath, ...(await emulatorNodeArgs())],
       // tsx (from the sources) is resolved from the package, wherever the rehearsal's work dir is.
       cwd: PACKAGE_ROOT,
       environment: {

@@ -40,7 +40,7 @@ function start(overrides = {}) {
     ...overrides,
   };
   const log = openSync(service.logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', service.emulatorMain], {
+  const child = spawn(process.execPath, service.emulatorArgs, {
     cwd: service.projectRoot,
     env,
     detached: true,

@@ -18,7 +18,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import * as activities from '../../activities/index.js';
 import * as enableActivities from '../../activities/pulse-connections.js';
 import { EmulatorControl } from '../../src/emulator/control-client.js';
-import { EMULATOR_MAIN } from '../../src/emulator/process.js';
+import { EMULATOR_MAIN, emulatorNodeArgs } from '../../src/emulator/process.js';
 import { waitForHealthy } from '../../src/host/health.js';
 import { PulseClient } from '../../src/pulse/client.js';
 import { freePort } from '../../src/temporal/dev-server.js';
@@ -79,7 +79,8 @@ export async function startPulseService(opts: PulseServiceOptions = {}): Promise
   };
   const config = {
     ...paths,
-    emulatorMain: EMULATOR_MAIN,
+    // Compiled when dist/ is fresh, else the sources through tsx (src/host/node-entry.ts).
+    emulatorArgs: await emulatorNodeArgs(),
     projectRoot: PROJECT_ROOT,
     // The unit's Environment= lines; PULSE_ENABLE_TRUENAS comes only from the env file.
     environment: {
