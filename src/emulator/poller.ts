@@ -122,10 +122,13 @@ export class TrueNASPoller {
       const start = new Date();
       const rt = this.runtime.get(id) ?? { consecutiveFailures: 0 };
       this.runtime.set(id, rt);
-      rt.lastAttemptAt = start;
+      // Pulse records an attempt when it ends, with the same instant as its success or failure
+      // (recordConnectionSuccessLocked / recordConnectionFailureLocked): an attempt in flight is not listed, so a
+      // reader never sees an attempt with neither a success nor a failure.
       try {
         const snapshot = await provider.client.fetchSnapshot();
         const end = new Date();
+        rt.lastAttemptAt = end;
         this.opts.metrics.recordPoll({ instanceType: 'truenas', instance: id, success: true, start, end });
         rt.lastSuccessAt = end;
         rt.consecutiveFailures = 0;
@@ -135,6 +138,7 @@ export class TrueNASPoller {
         this.cachedRecords.set(id, records);
       } catch (err) {
         const end = new Date();
+        rt.lastAttemptAt = end;
         const e = err instanceof TrueNASError ? err : new TrueNASError((err as Error).message, 'api');
         this.opts.metrics.recordPoll({ instanceType: 'truenas', instance: id, success: false, errorType: e.errorType, start, end });
         rt.consecutiveFailures += 1;

@@ -207,6 +207,26 @@ describe('emulator kill-switch (tick 1 s, stale 2 s)', () => {
     }
   });
 
+  it('v6: a poll in flight is not listed; it is recorded when it ends, with the same instant as its outcome (as Pulse does)', async () => {
+    const own = await startFakeTrueNAS({ apiKey: 'fake-key-123456' });
+    const emu = await startTestEmulator({ profile: 'v6', enableTrueNAS: undefined, tickSeconds: 60, pollTimeoutMs: 5000 });
+    try {
+      await call(emu.url, C, { method: 'POST', body: own.connection({ id: 'f1' }) });
+      await own.setFault({ status: 500, delayMs: 800, paths: ['/api/v2.0/pool'] });
+      const tick = emu.control.tick();
+      await waitFor(async () => own.requests().some((r) => r.path === '/api/v2.0/system/info'));
+      // Mid-poll (the pool request is being held): no attempt yet, so no reader can take it for a success.
+      expect((await call(emu.url, C)).json()[0].poll).toEqual({ intervalSeconds: expect.any(Number) });
+      await tick;
+      const poll = (await call(emu.url, C)).json()[0].poll;
+      expect(poll).toMatchObject({ consecutiveFailures: 1, lastError: { category: 'api', at: poll.lastAttemptAt } });
+      expect(poll.lastSuccessAt).toBeUndefined();
+    } finally {
+      await emu.dispose();
+      await own.close();
+    }
+  });
+
   it('v6: a failing poll keeps the cached records, which a build marks stale (online → warning) after the threshold', async () => {
     const own = await startFakeTrueNAS({ apiKey: 'fake-key-123456' });
     const emu = await startTestEmulator({ profile: 'v6', enableTrueNAS: undefined, tickSeconds: 1, staleSeconds: 2 });
