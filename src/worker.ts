@@ -5,7 +5,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { PayloadCodec } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../activities/index.js';
@@ -16,6 +15,7 @@ import type { CodecKeyRing } from './config/codec.js';
 import { workerIdentity } from './temporal/codec-advert.js';
 import { DecodeGuardCodec } from './temporal/decode-guard.js';
 import { PACKAGE_ROOT } from './host/package-root.js';
+import { isBuildFresh } from './host/build-freshness.js';
 
 export interface WorkerHandle {
   worker: Worker;
@@ -92,10 +92,7 @@ export function cacheSettings(env: NodeJS.ProcessEnv = process.env): Pick<Worker
 async function builtBundle(): Promise<string | undefined> {
   const bundle = path.join(PACKAGE_ROOT, 'dist', 'workflow-bundle.js');
   if (!existsSync(bundle)) return undefined;
-  // Plain JavaScript shared with bin/pulse-runbook.js, imported by path: it sits outside src/ and dist/.
-  const freshness = pathToFileURL(path.join(PACKAGE_ROOT, 'bin', 'build-freshness.mjs')).href;
-  const { buildState } = (await import(freshness)) as typeof import('../bin/build-freshness.mjs');
-  return buildState(PACKAGE_ROOT).fresh ? bundle : undefined;
+  return (await isBuildFresh()) ? bundle : undefined;
 }
 
 /**

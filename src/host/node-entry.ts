@@ -10,21 +10,11 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { isBuildFresh } from './build-freshness.js';
 import { PACKAGE_ROOT } from './package-root.js';
 
+// Asked once per process: it walks the source folders, and the suite starts children by the dozen.
 let buildFresh: Promise<boolean> | undefined;
-
-/** Is dist/ built from the current sources? Asked once per process (it walks the source folders). */
-function isBuildFresh(): Promise<boolean> {
-  buildFresh ??= (async () => {
-    // Plain JavaScript shared with bin/pulse-runbook.js, imported by path: it sits outside src/ and dist/.
-    const freshness = pathToFileURL(path.join(PACKAGE_ROOT, 'bin', 'build-freshness.mjs')).href;
-    const { buildState } = (await import(freshness)) as typeof import('../../bin/build-freshness.mjs');
-    return buildState(PACKAGE_ROOT).fresh;
-  })();
-  return buildFresh;
-}
 
 /** The compiled file dist/ holds for a source file of the package (`src/a/b.ts` → `dist/src/a/b.js`). */
 export function compiledTwin(source: string): string {
@@ -36,6 +26,7 @@ export function compiledTwin(source: string): string {
 export async function nodeArgsFor(entry: string): Promise<string[]> {
   if (!entry.endsWith('.ts')) return [entry];
   const compiled = compiledTwin(entry);
-  if (existsSync(compiled) && statSync(compiled).mtimeMs >= statSync(entry).mtimeMs && (await isBuildFresh())) return [compiled];
+  if (existsSync(compiled) && statSync(compiled).mtimeMs >= statSync(entry).mtimeMs && (await (buildFresh ??= isBuildFresh())))
+    return [compiled];
   return ['--import', 'tsx', entry];
 }
