@@ -170,12 +170,15 @@ export class TrueNASClient {
   }
 
   /**
-   * getJSON: non-2xx → APIError text `truenas request GET /x failed: status=N body="…"`. Like Go's http.Transport, a
-   * GET sent on a reused keep-alive connection that the NAS closed meanwhile (reset before any answer) is sent once
-   * more on a new connection: Pulse does not count that race as a failed poll, so neither may the emulator (the likely
-   * cause of the spurious failed polls once seen with 500 instances on a busy machine).
+   * getJSON: non-2xx → APIError text `truenas request GET /x failed: status=N body="…"`. Like Go's http.Transport
+   * (roundTrip's loop while shouldRetryRequest holds), a GET sent on a reused keep-alive connection that the NAS
+   * closed meanwhile (reset before any answer) is sent again, on the next idle connection or a new one, until it is
+   * answered or fails on a connection of its own: Pulse does not count that race as a failed poll, so neither may the
+   * emulator. After the process stalls (a busy machine, 500 instances in one process), every idle connection can be
+   * dead at once: sent again only once, every poll of that moment failed (the fleet test's "one failed poll each").
+   * Each retry uses up one idle connection, so the retries end; `staleRetries` bounds them all the same.
    */
-  private getJSON(path: string, retryOnStaleConnection = true): Promise<unknown> {
+  private getJSON(path: string, staleRetries = 256): Promise<unknown> {
     const url = `${this.endpoint.baseUrl}${path}`;
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (this.instance.apiKey.trim() !== '') headers.Authorization = `Bearer ${this.instance.apiKey.trim()}`;
@@ -210,8 +213,8 @@ export class TrueNASClient {
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
         done();
-        if (retryOnStaleConnection && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
-          resolve(this.getJSON(path, false));
+        if (staleRetries > 0 && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          resolve(this.getJSON(path, staleRetries - 1));
           return;
         }
         reject(err instanceof TrueNASError ? err : transportErr(...describeNetError(err, this.endpoint.hostPort)));

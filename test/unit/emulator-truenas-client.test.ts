@@ -4,7 +4,7 @@
  * the race does not count as a failed poll; a reset on a new connection still fails the poll.
  * In front of a real fake TrueNAS sits a proxy that resets every request after the first on each connection.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, get, globalAgent, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
 import { TrueNASClient } from '../../src/emulator/truenas-client.js';
@@ -65,6 +65,27 @@ it('sends a GET again on a new connection when the reused one was closed under i
   const snapshot = await client().fetchSnapshot();
   expect(snapshot.system.hostname).toBeTruthy();
   expect(resets).toBeGreaterThan(0);
+});
+
+it('goes on past several idle connections all closed under it (after a stall), to a new one', async () => {
+  // Three idle keep-alive connections in the shared pool, each answered once: the proxy resets the next request on each.
+  const port = (proxy.address() as AddressInfo).port;
+  globalAgent.destroy(); // no connection left over from the tests above
+  await Promise.all(
+    [1, 2, 3].map(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          get({ host: '127.0.0.1', port, path: '/api/v2.0/system/info', headers: { authorization: `Bearer ${KEY}` } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve());
+          }).on('error', reject);
+        }),
+    ),
+  );
+  resets = 0;
+  const snapshot = await client().fetchSnapshot();
+  expect(snapshot.system.hostname).toBeTruthy();
+  expect(resets).toBeGreaterThanOrEqual(3);
 });
 
 it('a reset on a new connection still fails the poll', async () => {
