@@ -61,6 +61,9 @@ export async function startFleetFixture(opts: {
     tokens: [{ token, scopes: ['*'] }],
     tickSeconds: opts.tickSeconds,
     staleSeconds: 2,
+    // Patient, as the Pulse timeouts below: the connection test of 50 Enables at a time is answered by this one
+    // process beside the whole suite (a wave once failed on the 10 s default while the NAS was this process too).
+    testTimeoutMs: 30_000,
     fakeTrueNAS: { apiKey: key },
   });
   const secondNas = await startFakeTrueNAS({ apiKey: key, transports: ['rest'] });

@@ -162,10 +162,11 @@ export async function statusWhen(
   handle: WorkflowHandle,
   until: (s: CanaryStatus) => boolean = () => true,
   timeoutMs = 20_000,
+  everyMs = 50,
 ): Promise<CanaryStatus> {
   return pollCanaryStatus(handle, until, {
     timeoutMs,
-    everyMs: 50,
+    everyMs,
     failFast: true,
     timedOut: (last) =>
       `the canary status did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last.status ? { phase: last.status.phase, status: last.status.status, missing: last.status.missing, waitingFor: last.status.waitingFor } : String(last.error))}`,

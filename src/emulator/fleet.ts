@@ -31,6 +31,11 @@ export interface EmulatorFleetOptions {
   startConcurrency?: number;
   /** The control API's port (0: a free one). */
   controlPort?: number;
+  /**
+   * How long an instance's connection test waits for the NAS (default Pulse's 10 s). 500 instances in one process
+   * share one event loop: on a busy machine a stall of the process, not a slow NAS, can outlast 10 s.
+   */
+  testTimeoutMs?: number;
 }
 
 export interface FleetInstance {
@@ -122,7 +127,7 @@ export async function startEmulatorFleet(opts: EmulatorFleetOptions): Promise<Em
       staleSeconds: opts.staleSeconds ?? 120,
       tokens: opts.tokens,
       pollTimeoutMs: 30_000,
-      testTimeoutMs: 10_000,
+      testTimeoutMs: opts.testTimeoutMs ?? 10_000,
       demoTrueNAS: false,
     });
   }
