@@ -30,12 +30,12 @@ function copyPlainJs(dir) {
 }
 
 /**
- * Test-harness entries the suite starts by the dozen (a new fault-matrix worker after every kill): transpiled beside
+ * Test-harness entries the suite starts often (a new fault-matrix worker after every kill, the e2e suites' CLI host): transpiled beside
  * the build, so src/host/node-entry.ts can start them without tsx's loader. Only where the sources have them (not in
  * the Docker build context, not in an installed package), and never shipped (package.json "files" leaves dist/bench
  * out). They import only src/, which the build compiles.
  */
-const HARNESS_ENTRIES = ['bench/support/fault-worker.ts'];
+const HARNESS_ENTRIES = ['bench/support/fault-worker.ts', 'bench/support/cli-host-child.ts'];
 
 function transpileHarnessEntries() {
   const present = HARNESS_ENTRIES.filter((rel) => existsSync(path.join(root, rel)));

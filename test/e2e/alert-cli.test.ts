@@ -1,12 +1,12 @@
 /**
- * `pulse-runbook alerts start|status|stop` as a person runs it (a real process), against the Temporal dev
+ * `pulse-runbook alerts start|status|stop` as a person runs it (the real entry point, test/support/cli-host.ts), against the Temporal dev
  * server and a worker serving the alert monitor, a real Prometheus that scrapes nothing, and a real webhook
  * receiver: the plan shows the POST it would make and sends nothing; start returns at once; status shows the
  * open alert (no `up` series for the pulse job); a second start with the same id is refused; stop prints the
- * summary. Bad flags are refused naming the flag. The CLI is the real program, bin/pulse-runbook.js.
+ * summary. Bad flags are refused naming the flag.
  */
 import path from 'node:path';
-import { execa } from 'execa';
+import { runCli } from '../support/cli-host.js';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { cachedWorkflowBundle } from '../../bench/support/bundle-cache.js';
@@ -18,14 +18,13 @@ import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { alertMonitorStatusQuery } from '../../workflows/alert-monitor.messages.js';
 
-const bin = path.resolve('bin/pulse-runbook.js');
 let prometheus: PrometheusProcess;
 let receiver: WebhookReceiver;
 let native: NativeConnection;
 let connection: Connection;
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [bin, 'alerts', ...args], { reject: false, env: { PROMETHEUS_URL: '', ...env }, timeout: 60_000 });
+  return runCli(['alerts', ...args], { env: { PROMETHEUS_URL: '', ...env }, timeoutMs: 60_000 });
 }
 
 beforeAll(async () => {

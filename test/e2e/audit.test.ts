@@ -1,5 +1,5 @@
 /**
- * `pulse-runbook audit` on the real dev server with encrypted history: people act through the real CLI binary
+ * `pulse-runbook audit` on the real dev server with encrypted history: people act through the real CLI (test/support/cli-host.ts)
  * under a token policy (Ed25519 key, tokens issued per person) and once without one (a claimed --actor); an
  * incident with roles is opened, acknowledged, worked on, handed off, refused a resolution outside the final
  * owner's role and resolved; a canary rollout (Prometheus a closed port, short durations) gets its staging
@@ -11,7 +11,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { runCli } from '../support/cli-host.js';
 import { createKeyFile } from '../../src/temporal/codec-key-file.js';
 import { loadCodec } from '../../src/temporal/data-converter.js';
 import { generateIdentityKey, readIdentityKey } from '../../src/identity/key.js';
@@ -21,7 +21,6 @@ import { freePort } from '../../src/temporal/dev-server.js';
 import { writeShortRolloutFile } from '../../bench/support/canary.js';
 import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
 
-const bin = path.resolve('bin/pulse-runbook.js');
 const PASTED = 'sk_live_4b1d9e7c2a5f8e3d6c0b9a7f';
 
 let temporal: TemporalHarness;
@@ -34,9 +33,8 @@ let closedPort: number;
 
 /** The CLI as `who` runs it: under the token policy with their own token, or (who = undefined) without a policy. */
 function cli(args: string[], who?: string, env: Record<string, string> = {}) {
-  return execa(process.execPath, [bin, ...args], {
-    reject: false,
-    timeout: 60_000,
+  return runCli(args, {
+    timeoutMs: 60_000,
     env: {
       TEMPORAL_ADDRESS: temporalAddress(),
       TEMPORAL_TASK_QUEUE: temporal.taskQueue,

@@ -1,5 +1,5 @@
 /**
- * `pulse-runbook canary ...` as a person runs it: the real CLI binary (bin/pulse-runbook.js, a real process)
+ * `pulse-runbook canary ...` as a person runs it: the real CLI (its entry point in a long-lived process, test/support/cli-host.ts)
  * against the Temporal dev server and a worker with the real workflows and activities. Prometheus is a closed
  * port on 127.0.0.1, so every evaluation is inconclusive and the green clock never runs: the rollout stays in
  * phase 1, which is what a person can still drive by hand. Bad flags are refused naming the flag before Temporal
@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { runCli } from '../support/cli-host.js';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import * as activities from '../../activities/index.js';
 import type { CanaryStatus } from '../../workflows/canary-rollout.js';
@@ -21,7 +21,6 @@ import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from
 import { workflowBundle } from '../../bench/support/time-skipping.js';
 import { canaryStatusQuery } from '../../workflows/canary-rollout.messages.js';
 
-const bin = path.resolve('bin/pulse-runbook.js');
 const UI = 'http://ui.example:8233';
 const PASTED = 'token=sk_live_9f8e7d6c5b4a39281706f5e4';
 
@@ -33,9 +32,8 @@ let dir: string;
 let closedPort: number;
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [bin, 'canary', ...args], {
-    reject: false,
-    timeout: 60_000,
+  return runCli(['canary', ...args], {
+    timeoutMs: 60_000,
     env: {
       TEMPORAL_ADDRESS: temporalAddress(),
       TEMPORAL_TASK_QUEUE: temporal.taskQueue,

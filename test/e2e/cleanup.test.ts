@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { runCli } from '../support/cli-host.js';
 import type { DataCleanupInputRaw } from '../../src/config/data-cleanup-input.js';
 import type { DataCleanupResult } from '../../workflows/data-cleanup.js';
 import { snapshotDir, without } from '../support/cleanup-snapshot.js';
@@ -312,12 +312,10 @@ describe('data cleanup survives a killed worker', () => {
 });
 
 describe('pulse-runbook cleanup', () => {
-  const bin = join(process.cwd(), 'bin/pulse-runbook.js');
   const cli = (args: string[], env: Record<string, string> = {}) =>
-    execa(process.execPath, [bin, 'cleanup', ...args], {
-      reject: false,
+    runCli(['cleanup', ...args], {
       env: { PULSE_URL: '', PULSE_TOKEN: '', ...env },
-      timeout: 120_000,
+      timeoutMs: 120_000,
     });
 
   let fx: PulseFixture;

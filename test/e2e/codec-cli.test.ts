@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawnLong as spawnLongProcess } from '../../bench/support/long-process.js';
-import { execa } from 'execa';
+import { runCli } from '../support/cli-host.js';
 import { request } from 'undici';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -20,7 +20,7 @@ const bin = path.resolve('bin/pulse-runbook.js');
 const baseEnv = { PULSE_URL: '', PULSE_TOKEN: '', PULSE_RUNBOOKS_CODEC_KEYS_FILE: '' };
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [bin, ...args], { reject: false, env: { ...baseEnv, ...env }, timeout: 120_000 });
+  return runCli(args, { env: { ...baseEnv, ...env }, timeoutMs: 120_000 });
 }
 
 /** A long-running command: its stdout so far, and a wait for a line matching a pattern. */

@@ -5,11 +5,10 @@
  * keys before it starts anything (exit 2, the fix named), and a run a worker cannot decrypt anyway (started by
  * some other client) fails at once with PayloadUndecodable, which `follow` reports as such.
  *
- * The worker is the real `pulse-runbook worker` process; the CLI the real program.
+ * The worker is the real `pulse-runbook worker` process; the CLI its real entry point (test/support/cli-host.ts).
  */
-import path from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { execa } from 'execa';
+import { runCli } from '../support/cli-host.js';
 import { KillSwitchInputSchema } from '../../src/config/kill-switch.js';
 import { loadCodec } from '../../src/temporal/data-converter.js';
 import { createWorker } from '../../src/worker.js';
@@ -18,7 +17,6 @@ import { pulseWithConnections, temporalAddress, uniqueId, type PulseFixture } fr
 import { KILL_SWITCH_WORKFLOW, type KillSwitchWorkflow } from '../../workflows/kill-switch.messages.js';
 import { startKeyedWorker, type KeyedWorker } from '../support/keyed-worker.js';
 
-const bin = path.resolve('bin/pulse-runbook.js');
 let keysA: string;
 let keysB: string;
 let fx: PulseFixture;
@@ -26,9 +24,8 @@ let taskQueue: string;
 let keyed: KeyedWorker;
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [bin, ...args], {
-    reject: false,
-    timeout: 90_000,
+  return runCli(args, {
+    timeoutMs: 90_000,
     env: {
       PULSE_URL: '',
       PULSE_TOKEN: '',

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { Client, Connection } from '@temporalio/client';
 import { execa } from 'execa';
+import { runCli } from '../support/cli-host.js';
 import { checkWorkersCanRead } from '../../src/cli/codec-check.js';
 import type { CheckId, CheckResult } from '../../src/doctor/check.js';
 import { readActorHeader } from '../../src/identity/header.js';
@@ -39,9 +40,8 @@ interface DoctorJson {
 }
 
 async function doctor(args: string[], env: Record<string, string> = {}) {
-  const r = await execa(process.execPath, [bin, 'doctor', '--json', ...args], {
-    reject: false,
-    timeout: 120_000,
+  const r = await runCli(['doctor', '--json', ...args], {
+    timeoutMs: 120_000,
     env: {
       PULSE_URL: '',
       PULSE_TOKEN: '',
@@ -136,8 +136,7 @@ describe('pulse-runbook doctor', () => {
     expect(r.byId('payload-key').detail).toContain('key "key-a"');
     expect(JSON.stringify(r.json)).not.toContain(fx.token);
 
-    const table = await execa(process.execPath, [bin, 'doctor', ...goodFlags()], {
-      reject: false,
+    const table = await runCli(['doctor', ...goodFlags()], {
       env: { PULSE_URL: '', TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: taskQueue, PULSE_RUNBOOKS_CODEC_KEYS_FILE: keysA },
     });
     expect(table.exitCode).toBe(0);

@@ -1,12 +1,11 @@
 /**
- * `pulse-runbook enable | disable` as a person runs them: a real CLI process against a real worker, the Temporal dev
+ * `pulse-runbook enable | disable` as a person runs them: the real CLI (test/support/cli-host.ts) against a real worker, the Temporal dev
  * server and the emulator run as a service that reads a real env file. A plan changes nothing, a run shows progress
  * while it waits, and bad flags are refused naming the flag.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { execa } from 'execa';
+import { runCli } from '../support/cli-host.js';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
 import { temporalAddress } from '../support/e2e.js';
 import {
@@ -16,8 +15,6 @@ import {
   type EnableDisableTemporal,
   type PulseService,
 } from '../support/pulse-service.js';
-
-const bin = path.resolve('bin/pulse-runbook.js');
 
 let temporal: EnableDisableTemporal;
 let svc: PulseService | undefined;
@@ -43,10 +40,9 @@ afterEach(async () => {
 const posts = async (s: PulseService) => (await s.control.requests()).filter((q) => q.method === 'POST');
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [bin, ...args], {
-    reject: false,
+  return runCli(args, {
     env: { ...env, PULSE_URL: '', PULSE_TOKEN: '', TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: temporal.taskQueue },
-    timeout: 120_000,
+    timeoutMs: 120_000,
   });
 }
 

@@ -4,14 +4,14 @@
  * running the real Kill-Switch against the Pulse emulator (a real process with two connections); hand off; record
  * an action with a pasted secret; be refused when resolving without a final owner; resolve; list; and export the
  * record as JSON and Markdown: every handoff, action and timestamp is there, and no secret.
- * The CLI is the real program, bin/pulse-runbook.js (the compiled build when it is up to date).
+ * The CLI is the real entry point (test/support/cli-host.ts: one long-lived process, the compiled build when it is up to date).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { runCli } from '../support/cli-host.js';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import * as activities from '../../activities/index.js';
 import { notifyIncidentWebhook } from '../../activities/incident-notify.js';
@@ -26,7 +26,6 @@ import {
 } from '../support/e2e.js';
 import { incidentBundle, recordWhen } from '../support/incident.js';
 
-const bin = path.resolve('bin/pulse-runbook.js');
 const SECRET = 'sk_e2e_3c9f1d7a5b2e8c4f6a0d9b7e5c3a1f2d';
 
 let temporal: TemporalHarness;
@@ -40,9 +39,8 @@ let dir: string;
 const posts: Array<{ kind: string; to: string }> = [];
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [bin, 'incident', ...args], {
-    reject: false,
-    timeout: 60_000,
+  return runCli(['incident', ...args], {
+    timeoutMs: 60_000,
     env: { TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: temporal.taskQueue, PULSE_URL: '', PULSE_TOKEN: '', ...env },
   });
 }

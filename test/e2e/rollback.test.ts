@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { execa } from 'execa';
+import { runCli } from '../support/cli-host.js';
 import type { CodeRollbackInputRaw } from '../../src/config/code-rollback-input.js';
 import type { CodeRollbackResult } from '../../workflows/code-rollback.js';
 import { temporalAddress, temporalHarness, uniqueId, type TemporalHarness } from '../support/e2e.js';
@@ -349,12 +349,10 @@ describe('code rollback survives a killed worker', () => {
 });
 
 describe('pulse-runbook rollback', () => {
-  const bin = join(process.cwd(), 'bin/pulse-runbook.js');
   const cli = (args: string[], env: Record<string, string> = {}) =>
-    execa(process.execPath, [bin, 'rollback', ...args], {
-      reject: false,
+    runCli(['rollback', ...args], {
       env: { PULSE_URL: '', PULSE_TOKEN: '', ...env },
-      timeout: 120_000,
+      timeoutMs: 120_000,
     });
 
   let fx: GoPulseRepo;

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { runCli } from '../support/cli-host.js';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import proto from '@temporalio/proto';
@@ -16,15 +16,13 @@ import { RUNBOOK_STEPS } from '../../src/runbook/steps.js';
 import { procedureSummary } from '../../src/cli/run-procedure.js';
 import { pulseWithConnections, temporalAddress, temporalHarness, type PulseFixture, type TemporalHarness } from '../support/e2e.js';
 
-const bin = path.resolve('bin/pulse-runbook.js');
 const { EventType } = proto.temporal.api.enums.v1;
 const actor = userInfo().username;
 
 function cli(args: string[], env: Record<string, string>) {
-  return execa(process.execPath, [bin, ...args], {
-    reject: false,
+  return runCli([...args], {
     env: { PULSE_URL: '', PULSE_TOKEN: '', PULSE_RUNBOOKS_CODEC_KEYS_FILE: '', ...env },
-    timeout: 120_000,
+    timeoutMs: 120_000,
   });
 }
 
