@@ -18,6 +18,7 @@ const common = {
 
 export default {
   testTimeout: 120_000,
+  testSequencer: '<rootDir>/test/support/slow-first-sequencer.cjs',
   maxWorkers: 1,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
