@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
 import { spawnEmulatorFleet, type FleetProcess } from '../../src/emulator/fleet-process.js';
-import { freePort } from '../../src/temporal/dev-server.js';
+import { stablePort } from '../../src/host/stable-port.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import { startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
 
@@ -67,7 +67,8 @@ export async function startFleetFixture(opts: {
     fakeTrueNAS: { apiKey: key },
   });
   const secondNas = await startFakeTrueNAS({ apiKey: key, transports: ['rest'] });
-  const closed = await freePort();
+  // Closed for the whole test: below the ephemeral range, so no process binding port 0 meanwhile opens it.
+  const closed = await stablePort();
   const prometheus = await startPrometheus({
     scrapeInterval: opts.scrapeSeconds ?? 5,
     targets: fleet.instances.map((i) => ({ url: i.metricsUrl, job: 'pulse', labels: { pulse_instance: i.name } })),

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { EmulatorConfig } from './config.js';
 import type { ProfileName } from './profiles.js';
 import { startEmulator, type EmulatorHandle } from './server.js';
+import { stablePort } from '../host/stable-port.js';
 
 export interface EmulatorFleetOptions {
   names: string[];
@@ -97,6 +98,7 @@ export async function startEmulatorFleet(opts: EmulatorFleetOptions): Promise<Em
   };
 
   const names = [...opts.names];
+  const taken = new Set<number>();
   const concurrency = opts.startConcurrency ?? 25;
   for (const name of names) {
     const root = join(opts.dir, name);
@@ -116,10 +118,16 @@ export async function startEmulatorFleet(opts: EmulatorFleetOptions): Promise<Em
       writeFileSync(inst.envFile, opts.envFile ?? 'PULSE_ENABLE_TRUENAS=false\n', { mode: 0o600 });
     }
     instances.push(inst);
+    // Each instance keeps its ports across restarts, as a service does: ports below the kernel's ephemeral range, so
+    // that no other process binding port 0 meanwhile takes one while its instance restarts (src/host/stable-port.ts).
+    const port = await stablePort(taken);
+    taken.add(port);
+    const metricsPort = await stablePort(taken);
+    taken.add(metricsPort);
     configs.set(name, {
       dataDir: inst.dataDir,
-      port: 0,
-      metricsPort: 0,
+      port,
+      metricsPort,
       bindAddress: '127.0.0.1',
       enableTrueNAS: undefined,
       profile: opts.profile ?? 'feb',

@@ -16,7 +16,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../../src/temporal/dev-server.js';
+import { stablePort } from '../../src/host/stable-port.js';
 
 const run = promisify(execFile);
 
@@ -211,7 +211,7 @@ export async function createGoPulseRepo(): Promise<GoPulseRepo> {
   const root = await fs.mkdtemp(join(tmpdir(), 'go-pulse-'));
   const repo = join(root, 'pulse');
   await fs.cp(join(t.dir, 'pulse'), repo, { recursive: true, verbatimSymlinks: true });
-  const port = await freePort();
+  const port = await stablePort();
   const url = `http://127.0.0.1:${port}`;
   const binPath = join(repo, 'bin', 'pulse');
   const pidFile = join(root, 'pulse.pid');

@@ -21,7 +21,7 @@ import { EmulatorControl } from '../../src/emulator/control-client.js';
 import { EMULATOR_MAIN, emulatorNodeArgs } from '../../src/emulator/process.js';
 import { waitForHealthy } from '../../src/host/health.js';
 import { PulseClient } from '../../src/pulse/client.js';
-import { freePort } from '../../src/temporal/dev-server.js';
+import { stablePort } from '../../src/host/stable-port.js';
 import { temporalAddress } from './e2e.js';
 import { quietRuntime } from '../../src/temporal/quiet-runtime.js';
 import { uniqueId, workflowBundle } from '../../bench/support/time-skipping.js';
@@ -65,7 +65,7 @@ export interface PulseService {
 
 export async function startPulseService(opts: PulseServiceOptions = {}): Promise<PulseService> {
   const dir = await fs.mkdtemp(join(tmpdir(), 'pulse-service-'));
-  const port = await freePort();
+  const port = await stablePort();
   const url = `http://127.0.0.1:${port}`;
   const token = randomBytes(32).toString('hex');
   const tokenEnv = `PULSE_SVC_TOKEN_${randomBytes(4).toString('hex').toUpperCase()}`;

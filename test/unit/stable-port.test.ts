@@ -1,0 +1,33 @@
+/**
+ * Ports for servers that restart on the same port (src/host/stable-port.ts): below the kernel's ephemeral range, so a
+ * port handed out for `listen(0)` can never be one of them, free when chosen, and never one already taken.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { stablePort } from '../../src/host/stable-port.js';
+
+const ephemeralStart = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+
+it('chooses free ports below the ephemeral range, none of them taken twice', async () => {
+  const taken = new Set<number>();
+  for (let i = 0; i < 200; i += 1) {
+    const port = await stablePort(taken);
+    expect(port).toBeGreaterThanOrEqual(10_000);
+    expect(port).toBeLessThan(ephemeralStart);
+    expect(taken.has(port)).toBe(false);
+    taken.add(port);
+  }
+  // The last one is free: a server can listen on it.
+  const port = [...taken].pop()!;
+  const srv = createServer();
+  await new Promise<void>((resolve, reject) => srv.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
+  await new Promise((r) => srv.close(r));
+});
+
+it('a port 0 choice is never below the ephemeral range (why the range matters)', async () => {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = srv.address() as { port: number };
+  await new Promise((r) => srv.close(r));
+  expect(port).toBeGreaterThanOrEqual(ephemeralStart);
+});
