@@ -39,7 +39,7 @@ else
   # Beside the other lanes, a starved worker's workflow tasks expired at every clock jump, each retry replayed the whole
   # history, and a file stalled for minutes; so it takes under 2 minutes (about 110 s one file at a time, 80-90 s two at
   # a time). Then, while the unit lane goes on at its low priority, two more lanes, one jest run each:
-  #   unit:   no server, two files at a time, niced: it takes the CPU the others leave (time-skipping waits, the e2e
+  #   unit:   no server, two files at a time, niced (5; at 10 it starved, a 60 s hook timed out): it takes the CPU the others leave (time-skipping waits, the e2e
   #           files' waits on timers and processes) and never starves them;
   #   e2e:    the e2e files with one dev server for the lane, and the production cluster's file, three at a time
   #           (unique workflow ids and task queues per test): most of them wait on timers, polls and processes, and two
@@ -59,7 +59,7 @@ else
     return $rc
   }
   echo "[test] the workflows project (time-skipping), beside the checks and the unit lane (niced)" >&2
-  lane unit nice -n 10 node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js \
+  lane unit nice -n 5 node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js \
     --selectProjects unit --maxWorkers 2 --json --outputFile=test-artifacts/jest-unit.json &
   unit_pid=$!
   lane workflows jest --selectProjects workflows --maxWorkers 2 --json --outputFile=test-artifacts/jest-workflows.json || status=$?

@@ -11,15 +11,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeTrueNAS, type FakeTrueNAS } from '../../src/emulator/fake-truenas.js';
 import { spawnEmulatorFleet, type FleetProcess } from '../../src/emulator/fleet-process.js';
+import type { FleetInstance } from '../../src/emulator/fleet.js';
 import { stablePort } from '../../src/host/stable-port.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
 import { startPrometheus, type PrometheusProcess } from '../../src/prometheus/local-server.js';
 
+/** The fleet's instances over all its processes. */
+export interface FleetView {
+  instances: FleetInstance[];
+  /** The instances as the control APIs list them now (restart counts). */
+  list(): Promise<FleetInstance[]>;
+}
+
 export interface FleetFixture {
   dir: string;
-  fleet: FleetProcess;
-  /** The NAS every instance polls unless it is one of `onSecondNas`. */
-  nasPort: number;
+  fleet: FleetView;
   /** A NAS of its own for a few instances, to break them with a fault. */
   secondNas: FakeTrueNAS;
   prometheus: PrometheusProcess;
@@ -46,6 +52,8 @@ export async function startFleetFixture(opts: {
   /** Instances (1-based) polling the second NAS. */
   onSecondNas?: number[];
   scrapeSeconds?: number;
+  /** How many emulator processes share the instances (default 2). */
+  processes?: number;
 }): Promise<FleetFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'canary-fleet-'));
   const token = randomBytes(24).toString('hex');
@@ -55,17 +63,38 @@ export async function startFleetFixture(opts: {
   process.env[tokenEnv] = token;
   process.env[keyEnv] = key;
   const names = Array.from({ length: opts.count }, (_, i) => fleetName(i + 1));
-  const fleet = await spawnEmulatorFleet({
-    dir,
-    names,
-    tokens: [{ token, scopes: ['*'] }],
-    tickSeconds: opts.tickSeconds,
-    staleSeconds: 2,
-    // Patient, as the Pulse timeouts below: the connection test of 50 Enables at a time is answered by this one
-    // process beside the whole suite (a wave once failed on the 10 s default while the NAS was this process too).
-    testTimeoutMs: 30_000,
-    fakeTrueNAS: { apiKey: key },
-  });
+  // The instances in `processes` processes, each with its own fake TrueNAS and control API (an instance's vars name
+  // both): one process of 500 emulators, polling every 5 s, got one share of the CPU beside the suite's other lanes
+  // and starved (Pulse timeouts, connection tests over 10 s).
+  const processes = Math.max(1, Math.min(opts.processes ?? 2, names.length));
+  const per = Math.ceil(names.length / processes);
+  const groups = Array.from({ length: processes }, (_, g) => names.slice(g * per, (g + 1) * per)).filter((g) => g.length);
+  // One after the other: each binds its ports before the next chooses its own (src/host/stable-port.ts).
+  const fleets: FleetProcess[] = [];
+  try {
+    for (const group of groups)
+      fleets.push(
+        await spawnEmulatorFleet({
+          dir,
+          names: group,
+          tokens: [{ token, scopes: ['*'] }],
+          tickSeconds: opts.tickSeconds,
+          staleSeconds: 2,
+          // Patient, as the Pulse timeouts below: the connection tests of 50 Enables at a time are answered by the
+          // fleet's processes beside the whole suite (a wave once failed on the 10 s default).
+          testTimeoutMs: 30_000,
+          fakeTrueNAS: { apiKey: key },
+        }),
+      );
+  } catch (err) {
+    await Promise.all(fleets.map((f) => f.stop()));
+    throw err;
+  }
+  const processOf = new Map(fleets.flatMap((f) => f.instances.map((i) => [i.name, f] as const)));
+  const fleet: FleetView = {
+    instances: fleets.flatMap((f) => f.instances),
+    list: async () => (await Promise.all(fleets.map((f) => f.list()))).flat(),
+  };
   const secondNas = await startFakeTrueNAS({ apiKey: key, transports: ['rest'] });
   // Closed for the whole test: below the ephemeral range, so no process binding port 0 meanwhile opens it.
   const closed = await stablePort();
@@ -77,7 +106,14 @@ export async function startFleetFixture(opts: {
   const instances = fleet.instances.map((inst, k) => ({
     name: inst.name,
     pulseUrl: inst.url,
-    vars: { nasPort: opts.closedNas?.includes(k + 1) ? closed : opts.onSecondNas?.includes(k + 1) ? secondNas.port : fleet.truenasPort! },
+    vars: {
+      nasPort: opts.closedNas?.includes(k + 1)
+        ? closed
+        : opts.onSecondNas?.includes(k + 1)
+          ? secondNas.port
+          : processOf.get(inst.name)!.truenasPort!,
+      control: processOf.get(inst.name)!.controlUrl,
+    },
   }));
   const host = (extra: Record<string, unknown>) => ({
     // Patient timeouts: 500 instances in one process and the worker share two cores with the rest of the suite, and a
@@ -89,7 +125,7 @@ export async function startFleetFixture(opts: {
     // on a two-core machine, and every restart missed its heartbeat timeout.
     restart: {
       kind: 'command',
-      argv: [...restartCommand(), `${fleet.controlUrl}/restart/{name}`],
+      argv: [...restartCommand(), '{vars.control}/restart/{name}'],
       healthTimeoutMs: 20_000,
       healthIntervalMs: 100,
     },
@@ -100,7 +136,6 @@ export async function startFleetFixture(opts: {
   return {
     dir,
     fleet,
-    nasPort: fleet.truenasPort!,
     secondNas,
     prometheus,
     tokenEnv,
@@ -121,7 +156,7 @@ export async function startFleetFixture(opts: {
     async stop() {
       await prometheus.stop();
       await secondNas.close();
-      await fleet.stop();
+      await Promise.all(fleets.map((f) => f.stop()));
       delete process.env[tokenEnv];
       delete process.env[keyEnv];
       // KEEP_FLEET_DIR=1 keeps the instances' env files and logs to look at.

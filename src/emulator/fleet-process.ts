@@ -26,7 +26,8 @@ export interface FleetProcess {
 export async function spawnEmulatorFleet(
   opts: EmulatorFleetOptions & { fakeTrueNAS?: { apiKey: string }; startTimeoutMs?: number },
 ): Promise<FleetProcess> {
-  const configFile = join(opts.dir, 'fleet.json');
+  // One file per process: several fleet processes can share a directory (each its own instances).
+  const configFile = join(opts.dir, `fleet-${opts.names[0] ?? 'empty'}.json`);
   writeFileSync(configFile, JSON.stringify(opts), { mode: 0o600 });
   const main = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './fleet-main.ts' : './fleet-main.js', import.meta.url));
   // One process per run, so a compiled start saves little: it runs as it is (from dist/) or through tsx.

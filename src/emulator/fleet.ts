@@ -86,6 +86,13 @@ export async function startEmulatorFleet(opts: EmulatorFleetOptions): Promise<Em
   const start = async (name: string): Promise<EmulatorHandle> => {
     const base = configs.get(name)!;
     const inst = instances.find((i) => i.name === name)!;
+    // Each instance keeps its ports across restarts, as a service does: ports below the kernel's ephemeral range, so
+    // that no other process binding port 0 meanwhile takes one while its instance restarts (src/host/stable-port.ts).
+    // Chosen just before the first start, so that another process choosing a stable port has a window of a moment.
+    if (!base.port) {
+      base.port = await stablePort(taken);
+      base.metricsPort = await stablePort(taken);
+    }
     const handle = await startEmulator(
       { ...base, enableTrueNAS: flagFrom(inst.envFile) },
       { logSink: (line) => appendFileSync(inst.logFile, `${line}\n`) },
@@ -118,16 +125,10 @@ export async function startEmulatorFleet(opts: EmulatorFleetOptions): Promise<Em
       writeFileSync(inst.envFile, opts.envFile ?? 'PULSE_ENABLE_TRUENAS=false\n', { mode: 0o600 });
     }
     instances.push(inst);
-    // Each instance keeps its ports across restarts, as a service does: ports below the kernel's ephemeral range, so
-    // that no other process binding port 0 meanwhile takes one while its instance restarts (src/host/stable-port.ts).
-    const port = await stablePort(taken);
-    taken.add(port);
-    const metricsPort = await stablePort(taken);
-    taken.add(metricsPort);
     configs.set(name, {
       dataDir: inst.dataDir,
-      port,
-      metricsPort,
+      port: 0,
+      metricsPort: 0,
       bindAddress: '127.0.0.1',
       enableTrueNAS: undefined,
       profile: opts.profile ?? 'feb',

@@ -31,13 +31,19 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-/** A port below the ephemeral range that is free now and not in `taken`; port 0's choice when there is no room. */
-export async function stablePort(taken: ReadonlySet<number> = new Set()): Promise<number> {
+/**
+ * A port below the ephemeral range that is free now and not in `taken`; port 0's choice when there is no room. The
+ * port is added to `taken` as it is chosen, before the check that it is free: calls made at once with the same set
+ * (a fleet starting 25 instances at a time) never choose the same port.
+ */
+export async function stablePort(taken: Set<number> = new Set()): Promise<number> {
   const below = ephemeralStart();
   if (below - LOWEST >= 1_000) {
     for (let i = 0; i < 100; i += 1) {
       const port = randomInt(LOWEST, below);
-      if (!taken.has(port) && (await canListen(port))) return port;
+      if (taken.has(port)) continue;
+      taken.add(port);
+      if (await canListen(port)) return port;
     }
   }
   return new Promise((resolve, reject) => {

@@ -1,14 +1,14 @@
 /**
- * A canary rollout over 500 Pulse instances, end to end with scaled-down durations (issue 17): 500 emulators in one
- * process (each its own ports, data dir, env file and poller), a real Prometheus scraping all 500 with their
+ * A canary rollout over 500 Pulse instances, end to end with scaled-down durations (issue 17): 500 emulators in two
+ * processes (each its own ports, data dir, env file and poller), a real Prometheus scraping all 500 with their
  * `pulse_instance` label, the real dev server and one worker with the real workflows and activities. The rollout
  * enables them in waves of 50 real child Enables (flag in the env file, restart through the fleet's control API,
  * connection to a fake TrueNAS). Two instances point at a closed NAS port: their Enables fail, within the error
  * budget of 5. Two instances poll a second NAS, which then refuses their key: each breaks its own auth checkpoint and
  * is disabled on its own by a real Disable. `canary status` (the real CLI) counts the fleet and lists only what needs
  * a person; `--instance` shows one in full. Then the phases pass with their people's steps, and an approver
- * completes the rollout. Checks every 5 s, gates of 10-30 s, the instances' poller ticks and the scrapes every 10 s
- * (at 5 s, the one process of 500 emulators starved beside the other lanes of the suite).
+ * completes the rollout. Checks, the instances' poller ticks and the scrapes every 5 s, gates of 10-30 s; the 500
+ * emulators are two processes (one starved beside the other lanes of the suite at these ticks).
  */
 import { runCli } from '../support/cli-host.js';
 import type { CanaryInputRaw } from '../../src/config/canary.js';
@@ -27,7 +27,7 @@ let fx: FleetFixture;
 
 beforeAll(async () => {
   temporal = await enableDisableTemporal();
-  fx = await startFleetFixture({ count: COUNT, tickSeconds: 10, scrapeSeconds: 10, closedNas: CLOSED, onSecondNas: SECOND });
+  fx = await startFleetFixture({ count: COUNT, tickSeconds: 5, scrapeSeconds: 5, closedNas: CLOSED, onSecondNas: SECOND });
 }, 180_000);
 afterAll(async () => {
   await fx?.stop();
